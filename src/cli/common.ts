@@ -1,0 +1,76 @@
+// What every command shares: log flags, choosing the network, and the one place where
+// errors are printed and the process exits.
+
+import { isScrypError } from '../errors.ts';
+import { configureLogs, parseLogLevel } from '../log.ts';
+import { loadNetworkFile, type Network } from '../network.ts';
+import { devnetNetwork } from '../devnet.ts';
+import { parseAddress, type Address } from '../ip.ts';
+
+export const logArgs = {
+  'log-level': { type: 'string', description: 'error, warn, info, debug, trace or silent', default: 'info', valueHint: 'LEVEL' },
+  json: { type: 'boolean', description: 'print logs (and answers) as JSON lines', default: false },
+} as const;
+
+export const networkArg = {
+  network: { type: 'string', description: 'network file (default: the embedded devnet)', valueHint: 'FILE' },
+} as const;
+
+/** Exit codes: 0 done; 1 error; 2 usage; 3 refused or void; 4 no answer in time. */
+export const exit_code = { ok: 0, error: 1, usage: 2, refused: 3, timeout: 4 } as const;
+
+export class UsageError extends Error {}
+
+export function setupLogs(args: { 'log-level'?: string; json?: boolean }): void {
+  let level;
+  try {
+    level = parseLogLevel(args['log-level'] ?? 'info');
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  configureLogs(level, args.json ?? false);
+}
+
+export function chooseNetwork(path: string | undefined): Network {
+  return path === undefined ? devnetNetwork : loadNetworkFile(path);
+}
+
+export function addressArg(text: string | undefined, field: string): Address {
+  if (text === undefined) throw new UsageError(`${field} is required (HOST:PORT)`);
+  try {
+    return parseAddress(text, field);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export function integerArg(text: string | undefined, field: string, min: number, max: number): number {
+  if (text === undefined || !/^-?[0-9]+$/.test(text)) throw new UsageError(`${field}: expected an integer, got ${text ?? 'nothing'}`);
+  const value = Number(text);
+  if (value < min || value > max) throw new UsageError(`${field}: expected ${min}..${max}, got ${value}`);
+  return value;
+}
+
+/** Runs a command body; prints a failure as one line on stderr and exits with its code. */
+export async function action(body: () => Promise<number | void> | number | void): Promise<void> {
+  let code: number;
+  try {
+    code = (await body()) ?? exit_code.ok;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`scryp: ${error.message} (see --help)\n`);
+      code = exit_code.usage;
+    } else if (isScrypError(error)) {
+      process.stderr.write(`scryp: ${error.message}\n`);
+      code = exit_code.error;
+    } else {
+      process.stderr.write(`scryp: ${(error as Error).stack ?? String(error)}\n`);
+      code = exit_code.error;
+    }
+  }
+  if (code !== exit_code.ok) process.exit(code);
+}
+
+export function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}

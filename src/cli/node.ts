@@ -1,0 +1,62 @@
+import { defineCommand } from 'citty';
+import { equal, toHex } from '../bytes.ts';
+import { devnetNetwork, devnetServerDir, devnetServerForPort, devnetServerSeed } from '../devnet.ts';
+import { ScrypError } from '../errors.ts';
+import { logger } from '../log.ts';
+import { loadOrCreateSeed } from '../seed.ts';
+import { ScrypNode } from '../node/server.ts';
+import { action, chooseNetwork, integerArg, logArgs, networkArg, setupLogs, UsageError } from './common.ts';
+
+export const nodeCommand = defineCommand({
+  meta: {
+    name: 'node',
+    description:
+      'Run a server. It finds itself in the network file by the key in DIR/.seed. Without --network and --dir, --port picks the devnet server on that port (4001, 4002 or 4003), keeping its state in ./seeds/devnet/serverN.',
+  },
+  args: {
+    ...networkArg,
+    dir: { type: 'string', description: 'server directory: .seed and ledger.sqlite', valueHint: 'DIR' },
+    port: { type: 'string', description: 'listen port (default: this server\'s port in the network file)', valueHint: 'PORT' },
+    listen: { type: 'string', description: 'listen address (default: this server\'s address in the network file)', valueHint: 'HOST' },
+    'clock-offset-ms': { type: 'string', description: 'shift this server\'s clock (fault testing only)', valueHint: 'MS' },
+    ...logArgs,
+  },
+  run: ({ args }) =>
+    action(async () => {
+      setupLogs(args);
+      const network = chooseNetwork(args.network);
+      const port = args.port === undefined ? undefined : integerArg(args.port, '--port', 1, 65535);
+      let dir = args.dir;
+      if (dir === undefined) {
+        if (args.network !== undefined) throw new UsageError('--dir is required with --network');
+        if (port === undefined) throw new UsageError('give --port 4001, 4002 or 4003 for a devnet server, or --dir DIR');
+        const number = devnetServerForPort(port);
+        if (number === null) throw new UsageError(`no devnet server listens on port ${port} (4001, 4002 or 4003)`);
+        dir = devnetServerDir(number);
+        // The devnet's directories are made from its embedded test keys, never from fresh ones.
+        const { seed } = loadOrCreateSeed(dir, devnetServerSeed(number));
+        if (!equal(seed, devnetServerSeed(number))) throw new ScrypError('BAD_SEED_FILE', `${dir}/.seed is not devnet server${number}'s key`);
+      }
+      const clockOffsetMs = args['clock-offset-ms'] === undefined ? 0 : integerArg(args['clock-offset-ms'], '--clock-offset-ms', -86_400_000, 86_400_000);
+      const node = await ScrypNode.start({
+        network,
+        dir,
+        ...(port === undefined ? {} : { port }),
+        ...(args.listen === undefined ? {} : { hostname: args.listen }),
+        clockOffsetMs,
+      });
+      if (network === devnetNetwork) logger('node').info(`devnet: test keys only, network id ${toHex(network.id).slice(0, 16)}…`);
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) return; // a second signal (Ctrl-C reaches a whole process group) changes nothing
+          stopping = true;
+          logger('node').info(`${signal}: stopping`);
+          node.stop();
+          resolve();
+        };
+        process.on('SIGINT', () => stop('SIGINT'));
+        process.on('SIGTERM', () => stop('SIGTERM'));
+      });
+    }),
+});

@@ -1,0 +1,349 @@
+// The client protocol over UDP, byte-exact (docs/PROTOCOL.md §6).
+//
+// Request: "SC" || version 1 || kind || request id u32 || body || zero padding
+//          (at least 128 bytes, at most 1232)
+// Reply:   "SC" || version 1 || kind|0x80 || request id u32 || status u8 || body ||
+//          server key (32) || signature (64) over "scryp/reply/v1" || network_id || all before the key
+//
+// A server never sends a reply longer than the request that caused it: when the full
+// reply would be longer, it answers TOO_SHORT with the length needed (u16).
+
+import {
+  address_bytes,
+  datagram_bytes_max,
+  hash_bytes,
+  key_bytes,
+  reply_header_bytes,
+  reply_trailer_bytes,
+  request_bytes_min,
+  request_header_bytes,
+  servers_max,
+  signature_bytes,
+  transaction_bytes,
+} from '../constants.ts';
+import { abytes, aint, concat, Reader, view, Writer } from '../bytes.ts';
+import { fail } from '../errors.ts';
+import { domain } from '../hash.ts';
+import type { Signer } from '../signature.ts';
+import { verify } from '../signature.ts';
+
+export const magic = [0x53, 0x43] as const; // "SC"
+export const protocol_version = 1;
+
+export const Kind = { PAY: 0x01, BALANCE: 0x02, STATUS: 0x03, INFO: 0x04, WHOAMI: 0x05 } as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+export const kindName: Record<number, string> = { 1: 'PAY', 2: 'BALANCE', 3: 'STATUS', 4: 'INFO', 5: 'WHOAMI' };
+
+export const Status = {
+  OK: 0x00,
+  ACCEPTED: 0x01,
+  FORWARDED: 0x02,
+  BAD_REQUEST: 0x10,
+  BAD_SIGNATURE: 0x11,
+  BAD_TIME: 0x12,
+  DUPLICATE: 0x13,
+  INSUFFICIENT_FUNDS: 0x14,
+  BAD_AMOUNT: 0x15,
+  NOT_FOUND: 0x16,
+  RATE_LIMITED: 0x17,
+  UNAVAILABLE: 0x18,
+  TOO_SHORT: 0x19,
+} as const;
+export type Status = (typeof Status)[keyof typeof Status];
+export const statusName: Record<number, string> = Object.fromEntries(Object.entries(Status).map(([name, code]) => [code, name]));
+
+/** STATUS reply states of a payment. */
+export const PaymentState = { UNKNOWN: 0, PENDING: 1, COMMITTED: 2, VOID: 3 } as const;
+export type PaymentState = (typeof PaymentState)[keyof typeof PaymentState];
+
+// ---- requests -------------------------------------------------------------------------
+
+export type Request =
+  | { kind: typeof Kind.PAY; requestId: number; transaction: Uint8Array; length: number }
+  | { kind: typeof Kind.BALANCE; requestId: number; account: Uint8Array; length: number }
+  | { kind: typeof Kind.STATUS; requestId: number; txid: Uint8Array; length: number }
+  | { kind: typeof Kind.INFO; requestId: number; length: number }
+  | { kind: typeof Kind.WHOAMI; requestId: number; length: number };
+
+const requestBodyBytes: Record<number, number> = {
+  [Kind.PAY]: transaction_bytes,
+  [Kind.BALANCE]: key_bytes,
+  [Kind.STATUS]: hash_bytes,
+  [Kind.INFO]: 0,
+  [Kind.WHOAMI]: 0,
+};
+
+/** Reply body sizes on success; INFO grows with the number of servers. */
+export function successBodyBytes(kind: Kind, serverCount: number): number {
+  switch (kind) {
+    case Kind.PAY:
+      return 8 + hash_bytes;
+    case Kind.BALANCE:
+      return key_bytes + 4 + 8 + hash_bytes;
+    case Kind.STATUS:
+      return hash_bytes + 1 + 8;
+    case Kind.INFO:
+      return hash_bytes + 2 + 2 + 8 + 8 + 2 + 8 + hash_bytes + 8 * serverCount;
+    case Kind.WHOAMI:
+      return address_bytes;
+  }
+}
+
+export function replyBytes(bodyBytes: number): number {
+  return reply_header_bytes + bodyBytes + reply_trailer_bytes;
+}
+
+/**
+ * The request length a client should send so that the success reply fits: the padded
+ * minimum, or longer where the reply is longer. INFO assumes the largest network unless
+ * told the number of servers.
+ */
+export function requestBytesFor(kind: Kind, serverCount = servers_max): number {
+  const body = requestBodyBytes[kind]!;
+  return Math.max(request_bytes_min, request_header_bytes + body, replyBytes(successBodyBytes(kind, serverCount)));
+}
+
+export function encodeRequest(request: Request): Uint8Array {
+  const kind = request.kind;
+  const body = requestBodyBytes[kind];
+  if (body === undefined) fail('UNKNOWN_KIND', `request kind ${String(kind)}`);
+  const length = aint(request.length, Math.max(request_bytes_min, request_header_bytes + body), datagram_bytes_max, 'request.length');
+  const writer = new Writer(length).u8(magic[0]).u8(magic[1]).u8(protocol_version).u8(kind).u32(aint(request.requestId, 0, 0xffff_ffff, 'requestId'));
+  if (request.kind === Kind.PAY) writer.put(abytes(request.transaction, transaction_bytes, 'transaction'));
+  else if (request.kind === Kind.BALANCE) writer.put(abytes(request.account, key_bytes, 'account'));
+  else if (request.kind === Kind.STATUS) writer.put(abytes(request.txid, hash_bytes, 'txid'));
+  writer.offset = length; // the rest stays zero: the padding
+  return writer.done();
+}
+
+/** The header of a datagram, if it is long enough and says "SC" v1; else the reason. */
+export function peekRequest(bytes: Uint8Array): { kind: number; requestId: number } {
+  if (bytes.length < request_bytes_min) fail('REQUEST_TOO_SHORT', `request: ${bytes.length} bytes, at least ${request_bytes_min} required`);
+  if (bytes.length > datagram_bytes_max) fail('REQUEST_TOO_LONG', `request: ${bytes.length} bytes, at most ${datagram_bytes_max} allowed`);
+  if (bytes[0] !== magic[0] || bytes[1] !== magic[1]) fail('BAD_MAGIC', 'request: magic is not "SC"');
+  if (bytes[2] !== protocol_version) fail('BAD_VERSION', `request: version ${bytes[2]}, expected ${protocol_version}`);
+  return { kind: bytes[3]!, requestId: view(bytes).getUint32(4) };
+}
+
+/**
+ * Strict decode: known kind, exact body, zero padding. Fields are views into `bytes`;
+ * copy them to keep them past the datagram's handler.
+ */
+export function decodeRequest(bytes: Uint8Array): Request {
+  const { kind, requestId } = peekRequest(bytes);
+  const bodyBytes = requestBodyBytes[kind];
+  if (bodyBytes === undefined) fail('UNKNOWN_KIND', `request: kind 0x${kind.toString(16).padStart(2, '0')}`);
+  const bodyEnd = request_header_bytes + bodyBytes;
+  for (let i = bodyEnd; i < bytes.length; i++) {
+    if (bytes[i] !== 0) fail('BAD_PADDING', `request: padding byte ${i} is not zero`);
+  }
+  const body = bytes.subarray(request_header_bytes, bodyEnd);
+  const length = bytes.length;
+  switch (kind) {
+    case Kind.PAY:
+      return { kind, requestId, transaction: body, length };
+    case Kind.BALANCE:
+      return { kind, requestId, account: body, length };
+    case Kind.STATUS:
+      return { kind, requestId, txid: body, length };
+    case Kind.INFO:
+      return { kind, requestId, length };
+    default:
+      return { kind: Kind.WHOAMI, requestId, length };
+  }
+}
+
+// ---- replies --------------------------------------------------------------------------
+
+export interface PayBody {
+  period: number;
+  txid: Uint8Array;
+}
+export interface BalanceBody {
+  account: Uint8Array;
+  balance: number;
+  committedPeriod: number;
+  stateHash: Uint8Array;
+}
+export interface StatusBody {
+  txid: Uint8Array;
+  state: PaymentState;
+  period: number;
+}
+export interface InfoBody {
+  networkId: Uint8Array;
+  serverIndex: number;
+  serverCount: number;
+  now: number;
+  currentPeriod: number;
+  alphaIndex: number;
+  committedPeriod: number;
+  stateHash: Uint8Array;
+  lastHeard: number[];
+}
+export interface WhoamiBody {
+  address: Uint8Array;
+}
+export interface TooShortBody {
+  needed: number;
+}
+
+export type ReplyBody = PayBody | BalanceBody | StatusBody | InfoBody | WhoamiBody | TooShortBody | null;
+
+export interface Reply {
+  kind: Kind;
+  requestId: number;
+  status: Status;
+  body: ReplyBody;
+  serverKey: Uint8Array;
+  signature: Uint8Array;
+  /** The signed bytes (everything before the server key), for verification. */
+  signed: Uint8Array;
+}
+
+function isSuccess(kind: number, status: number): boolean {
+  return kind === Kind.PAY ? status === Status.ACCEPTED || status === Status.FORWARDED : status === Status.OK;
+}
+
+export function encodeReplyBody(kind: Kind, status: Status, body: ReplyBody): Uint8Array {
+  if (status === Status.TOO_SHORT) return new Writer(2).u16((body as TooShortBody).needed).done();
+  if (!isSuccess(kind, status)) return new Uint8Array(0);
+  switch (kind) {
+    case Kind.PAY: {
+      const b = body as PayBody;
+      return new Writer(successBodyBytes(kind, 0)).u64(b.period).put(abytes(b.txid, hash_bytes, 'txid')).done();
+    }
+    case Kind.BALANCE: {
+      const b = body as BalanceBody;
+      return new Writer(successBodyBytes(kind, 0))
+        .put(abytes(b.account, key_bytes, 'account'))
+        .u32(b.balance)
+        .u64(b.committedPeriod)
+        .put(abytes(b.stateHash, hash_bytes, 'stateHash'))
+        .done();
+    }
+    case Kind.STATUS: {
+      const b = body as StatusBody;
+      return new Writer(successBodyBytes(kind, 0)).put(abytes(b.txid, hash_bytes, 'txid')).u8(b.state).u64(b.period).done();
+    }
+    case Kind.INFO: {
+      const b = body as InfoBody;
+      const writer = new Writer(successBodyBytes(kind, b.lastHeard.length))
+        .put(abytes(b.networkId, hash_bytes, 'networkId'))
+        .u16(b.serverIndex)
+        .u16(b.serverCount)
+        .u64(b.now)
+        .u64(b.currentPeriod)
+        .u16(b.alphaIndex)
+        .u64(b.committedPeriod)
+        .put(abytes(b.stateHash, hash_bytes, 'stateHash'));
+      for (const period of b.lastHeard) writer.u64(period);
+      return writer.done();
+    }
+    case Kind.WHOAMI:
+      return abytes((body as WhoamiBody).address, address_bytes, 'address').slice();
+  }
+}
+
+/** Everything before the server key: what the signature covers, after the domain and network id. */
+export function encodeReplyUnsigned(kind: Kind, requestId: number, status: Status, body: ReplyBody): Uint8Array {
+  const bodyBytes = encodeReplyBody(kind, status, body);
+  return new Writer(reply_header_bytes + bodyBytes.length)
+    .u8(magic[0])
+    .u8(magic[1])
+    .u8(protocol_version)
+    .u8(kind | 0x80)
+    .u32(requestId)
+    .u8(status)
+    .put(bodyBytes)
+    .done();
+}
+
+export function replySigningMessage(networkId: Uint8Array, unsigned: Uint8Array): Uint8Array {
+  return concat(domain.reply, networkId, unsigned);
+}
+
+export function encodeReply(
+  kind: Kind,
+  requestId: number,
+  status: Status,
+  body: ReplyBody,
+  signer: Signer,
+  networkId: Uint8Array,
+): Uint8Array {
+  const unsigned = encodeReplyUnsigned(kind, requestId, status, body);
+  return concat(unsigned, signer.publicKey, signer.sign(replySigningMessage(networkId, unsigned)));
+}
+
+/** Strict decode of a reply's structure. The signature is checked by verifyReply. */
+export function decodeReply(bytes: Uint8Array): Reply {
+  if (bytes.length < reply_header_bytes + reply_trailer_bytes) fail('BAD_REPLY', `reply: ${bytes.length} bytes is too short`);
+  if (bytes.length > datagram_bytes_max) fail('BAD_REPLY', `reply: ${bytes.length} bytes is too long`);
+  const reader = new Reader(bytes, 'reply');
+  if (reader.u8('magic') !== magic[0] || reader.u8('magic') !== magic[1]) fail('BAD_REPLY', 'reply: magic is not "SC"');
+  if (reader.u8('version') !== protocol_version) fail('BAD_REPLY', 'reply: unknown version');
+  const kindByte = reader.u8('kind');
+  const kind = (kindByte & 0x7f) as Kind;
+  if ((kindByte & 0x80) === 0 || requestBodyBytes[kind] === undefined) fail('BAD_REPLY', `reply: kind 0x${kindByte.toString(16)}`);
+  const requestId = reader.u32('requestId');
+  const status = reader.u8('status') as Status;
+  if (statusName[status] === undefined) fail('BAD_REPLY', `reply: unknown status 0x${status.toString(16)}`);
+  const bodyLength = bytes.length - reply_header_bytes - reply_trailer_bytes;
+  const bodyReader = new Reader(reader.bytesView(bodyLength, 'body'), `reply body`);
+  let body: ReplyBody = null;
+  if (status === Status.TOO_SHORT) {
+    body = { needed: bodyReader.u16('needed') };
+  } else if (isSuccess(kind, status)) {
+    switch (kind) {
+      case Kind.PAY:
+        body = { period: bodyReader.u64('period'), txid: bodyReader.take(hash_bytes, 'txid') };
+        break;
+      case Kind.BALANCE:
+        body = {
+          account: bodyReader.take(key_bytes, 'account'),
+          balance: bodyReader.u32('balance'),
+          committedPeriod: bodyReader.u64('committedPeriod'),
+          stateHash: bodyReader.take(hash_bytes, 'stateHash'),
+        };
+        break;
+      case Kind.STATUS: {
+        const txid = bodyReader.take(hash_bytes, 'txid');
+        const state = bodyReader.u8('state');
+        if (state > PaymentState.VOID) fail('BAD_REPLY', `reply: payment state ${state}`);
+        body = { txid, state: state as PaymentState, period: bodyReader.u64('period') };
+        break;
+      }
+      case Kind.INFO: {
+        const fixed = {
+          networkId: bodyReader.take(hash_bytes, 'networkId'),
+          serverIndex: bodyReader.u16('serverIndex'),
+          serverCount: bodyReader.u16('serverCount'),
+          now: bodyReader.u64('now'),
+          currentPeriod: bodyReader.u64('currentPeriod'),
+          alphaIndex: bodyReader.u16('alphaIndex'),
+          committedPeriod: bodyReader.u64('committedPeriod'),
+          stateHash: bodyReader.take(hash_bytes, 'stateHash'),
+        };
+        if (fixed.serverCount < 1 || fixed.serverCount > servers_max || fixed.serverIndex >= fixed.serverCount) {
+          fail('BAD_REPLY', `reply: server ${fixed.serverIndex} of ${fixed.serverCount}`);
+        }
+        const lastHeard: number[] = [];
+        for (let i = 0; i < fixed.serverCount; i++) lastHeard.push(bodyReader.u64(`lastHeard[${i}]`));
+        body = { ...fixed, lastHeard };
+        break;
+      }
+      case Kind.WHOAMI:
+        body = { address: bodyReader.take(address_bytes, 'address') };
+        break;
+    }
+  }
+  bodyReader.end();
+  const serverKey = reader.take(key_bytes, 'serverKey');
+  const signature = reader.take(signature_bytes, 'signature');
+  reader.end();
+  return { kind, requestId, status, body, serverKey, signature, signed: bytes.subarray(0, bytes.length - reply_trailer_bytes) };
+}
+
+export function verifyReply(reply: Reply, networkId: Uint8Array): boolean {
+  return verify(reply.signature, replySigningMessage(networkId, reply.signed), reply.serverKey);
+}

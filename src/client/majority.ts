@@ -1,0 +1,59 @@
+// Clients trust what a majority of servers says: each reply is signed, so asking every
+// server and grouping the answers tells the truth as long as a majority is honest.
+
+import type { Network } from '../network.ts';
+import type { Reply } from './codec.ts';
+import { type RequestSpec, UdpClient } from './udp-client.ts';
+
+export interface ServerAnswer {
+  readonly server: number;
+  readonly reply: Reply | null; // null: no valid reply in time
+  readonly error?: string;
+}
+
+/** Asks every server of the network at once. */
+export async function askAll(client: UdpClient, network: Network, spec: RequestSpec, options: { attempts?: number; timeoutMs?: number } = {}): Promise<ServerAnswer[]> {
+  return Promise.all(
+    network.servers.map(async (server, index): Promise<ServerAnswer> => {
+      try {
+        const reply = await client.ask(server.address, spec, {
+          networkId: network.id,
+          serverKey: server.key,
+          serverCount: network.servers.length,
+          attempts: options.attempts ?? 4,
+          timeoutMs: options.timeoutMs ?? 200,
+        });
+        return { server: index, reply };
+      } catch (error) {
+        return { server: index, reply: null, error: (error as Error).message };
+      }
+    }),
+  );
+}
+
+export interface Agreement<T> {
+  readonly value: T | null; // what a majority said, or null
+  readonly agreeing: number[];
+  readonly others: { server: number; value: T | null; error?: string }[];
+}
+
+/** Groups answers by `keyOf`; the group holding a majority of all servers wins. */
+export function majorityOf<T>(network: Network, answers: readonly ServerAnswer[], valueOf: (reply: Reply) => T, keyOf: (value: T) => string): Agreement<T> {
+  const groups = new Map<string, { value: T; servers: number[] }>();
+  for (const answer of answers) {
+    if (answer.reply === null) continue;
+    const value = valueOf(answer.reply);
+    const key = keyOf(value);
+    let group = groups.get(key);
+    if (group === undefined) groups.set(key, (group = { value, servers: [] }));
+    group.servers.push(answer.server);
+  }
+  let winner: { value: T; servers: number[] } | null = null;
+  for (const group of groups.values()) if (group.servers.length >= network.majority) winner = group;
+  const others: { server: number; value: T | null; error?: string }[] = [];
+  for (const answer of answers) {
+    if (winner?.servers.includes(answer.server)) continue;
+    others.push({ server: answer.server, value: answer.reply === null ? null : valueOf(answer.reply), ...(answer.error === undefined ? {} : { error: answer.error }) });
+  }
+  return { value: winner?.value ?? null, agreeing: winner?.servers ?? [], others };
+}

@@ -1,0 +1,182 @@
+// Votes and certificates.
+//
+// A VOTE says: "applying the batch of `period` to the committed state of `parent`
+// (whose hash is `parentHash`) gives `hash`; before this, my last vote was for `prev`."
+// It is signed on its own, so that more than half of the servers' votes for the same
+// (period, parent, parentHash, hash) form a CERTIFICATE that any server can check and
+// pass on. `prev` makes each vote a link in its voter's chain of votes; it is what lets a
+// server prove that a period can never be certified (see consensus/rules.ts).
+//
+// Vote layout (154 bytes):
+//   period u64 || parent u64 || parent hash (32) || state hash (32) || prev u64 ||
+//   voter u16 || signature (64) over "scryp/vote/v1" || network id || the 90 bytes before it
+//
+// Certificate layout (81 + 74·m bytes):
+//   period u64 || parent u64 || parent hash (32) || state hash (32) || m u8 ||
+//   (voter u16 || prev u64 || signature 64) × m, voters strictly increasing
+//
+// The genesis state is "period 0": its certificate has no votes and its hash is the
+// genesis state hash, which every server computes from the network file.
+
+import { hash_bytes, servers_max, signature_bytes } from '../constants.ts';
+import { concat, equal, Reader, toHex, Writer } from '../bytes.ts';
+import { fail } from '../errors.ts';
+import { domain } from '../hash.ts';
+import type { Signer } from '../signature.ts';
+
+export interface Decision {
+  readonly period: number;
+  readonly parent: number;
+  readonly parentHash: Uint8Array;
+  readonly hash: Uint8Array;
+}
+
+export interface Vote extends Decision {
+  readonly prev: number;
+  readonly voter: number;
+  readonly signature: Uint8Array;
+}
+
+export interface CertificateVote {
+  readonly voter: number;
+  readonly prev: number;
+  readonly signature: Uint8Array;
+}
+
+export interface Certificate extends Decision {
+  readonly votes: readonly CertificateVote[];
+}
+
+export const vote_bytes = 8 + 8 + hash_bytes + hash_bytes + 8 + 2 + signature_bytes;
+const vote_signed_bytes = vote_bytes - signature_bytes;
+export const certificate_fixed_bytes = 8 + 8 + hash_bytes + hash_bytes + 1;
+export const certificate_vote_bytes = 2 + 8 + signature_bytes;
+
+export function certificateBytes(certificate: Certificate): number {
+  return certificate_fixed_bytes + certificate_vote_bytes * certificate.votes.length;
+}
+
+/** The same (period, parent, parentHash, hash): votes that can add up to one certificate. */
+export function decisionKey(decision: Decision): string {
+  return `${decision.period}:${decision.parent}:${toHex(decision.parentHash)}:${toHex(decision.hash)}`;
+}
+
+export function sameDecision(a: Decision, b: Decision): boolean {
+  return a.period === b.period && a.parent === b.parent && equal(a.parentHash, b.parentHash) && equal(a.hash, b.hash);
+}
+
+function voteSignedBody(decision: Decision, prev: number, voter: number): Uint8Array {
+  return new Writer(vote_signed_bytes)
+    .u64(decision.period)
+    .u64(decision.parent)
+    .put(decision.parentHash)
+    .put(decision.hash)
+    .u64(prev)
+    .u16(voter)
+    .done();
+}
+
+export function voteSigningMessage(networkId: Uint8Array, decision: Decision, prev: number, voter: number): Uint8Array {
+  return concat(domain.vote, networkId, voteSignedBody(decision, prev, voter));
+}
+
+export function signVote(signer: Signer, networkId: Uint8Array, decision: Decision, prev: number, voter: number): Vote {
+  const signature = signer.sign(voteSigningMessage(networkId, decision, prev, voter));
+  return { period: decision.period, parent: decision.parent, parentHash: decision.parentHash, hash: decision.hash, prev, voter, signature };
+}
+
+export function encodeVote(vote: Vote): Uint8Array {
+  return concat(voteSignedBody(vote, vote.prev, vote.voter), vote.signature);
+}
+
+export function readVote(reader: Reader): Vote {
+  const period = reader.u64('period');
+  const parent = reader.u64('parent');
+  const parentHash = reader.take(hash_bytes, 'parentHash');
+  const hash = reader.take(hash_bytes, 'hash');
+  const prev = reader.u64('prev');
+  const voter = reader.u16('voter');
+  const signature = reader.take(signature_bytes, 'signature');
+  checkDecisionShape({ period, parent }, 'vote');
+  if (prev >= period) fail('BAD_MESSAGE', `vote: prev ${prev} is not before period ${period}`);
+  return { period, parent, parentHash, hash, prev, voter, signature };
+}
+
+function checkDecisionShape(decision: { period: number; parent: number }, what: string): void {
+  if (decision.period === 0 && decision.parent !== 0) fail('BAD_MESSAGE', `${what}: genesis has no parent`);
+  if (decision.period !== 0 && decision.parent >= decision.period) {
+    fail('BAD_MESSAGE', `${what}: parent ${decision.parent} is not before period ${decision.period}`);
+  }
+}
+
+export function encodeCertificate(certificate: Certificate): Uint8Array {
+  const writer = new Writer(certificateBytes(certificate))
+    .u64(certificate.period)
+    .u64(certificate.parent)
+    .put(certificate.parentHash)
+    .put(certificate.hash)
+    .u8(certificate.votes.length);
+  for (const vote of certificate.votes) writer.u16(vote.voter).u64(vote.prev).put(vote.signature);
+  return writer.done();
+}
+
+/** Structural decode: strictly increasing voters, prev before the period. Signatures: verifyCertificate. */
+export function readCertificate(reader: Reader): Certificate {
+  const period = reader.u64('period');
+  const parent = reader.u64('parent');
+  const parentHash = reader.take(hash_bytes, 'parentHash');
+  const hash = reader.take(hash_bytes, 'hash');
+  checkDecisionShape({ period, parent }, 'certificate');
+  const count = reader.u8('votes');
+  if (count > servers_max) fail('BAD_CERTIFICATE', `certificate: ${count} votes, at most ${servers_max}`);
+  const votes: CertificateVote[] = [];
+  for (let i = 0; i < count; i++) {
+    const voter = reader.u16('voter');
+    const prev = reader.u64('prev');
+    const signature = reader.take(signature_bytes, 'signature');
+    if (i > 0 && voter <= votes[i - 1]!.voter) fail('BAD_CERTIFICATE', 'certificate: voters are not strictly increasing');
+    if (prev >= period) fail('BAD_CERTIFICATE', `certificate: prev ${prev} is not before period ${period}`);
+    votes.push({ voter, prev, signature });
+  }
+  return { period, parent, parentHash, hash, votes };
+}
+
+export function genesisCertificate(genesisHash: Uint8Array): Certificate {
+  return { period: 0, parent: 0, parentHash: new Uint8Array(hash_bytes), hash: genesisHash, votes: [] };
+}
+
+/** Builds a certificate from votes for one decision (sorted by voter, as the layout requires). */
+export function certificateFrom(decision: Decision, votes: Iterable<Vote>): Certificate {
+  const list = [...votes].map((vote) => ({ voter: vote.voter, prev: vote.prev, signature: vote.signature }));
+  list.sort((a, b) => a.voter - b.voter);
+  return { period: decision.period, parent: decision.parent, parentHash: decision.parentHash, hash: decision.hash, votes: list };
+}
+
+export interface VoteChecker {
+  readonly networkId: Uint8Array;
+  readonly serverKeys: readonly Uint8Array[];
+  readonly majority: number;
+  readonly genesisHash: Uint8Array;
+  verify(signature: Uint8Array, message: Uint8Array, key: Uint8Array): boolean;
+}
+
+export function verifyVote(checker: VoteChecker, vote: Vote): boolean {
+  const key = checker.serverKeys[vote.voter];
+  if (key === undefined) return false;
+  return checker.verify(vote.signature, voteSigningMessage(checker.networkId, vote, vote.prev, vote.voter), key);
+}
+
+/** A certificate holds when it is genesis, or more than half of the servers signed it. */
+export function verifyCertificate(checker: VoteChecker, certificate: Certificate): boolean {
+  if (certificate.period === 0) return certificate.votes.length === 0 && equal(certificate.hash, checker.genesisHash);
+  if (certificate.votes.length < checker.majority) return false;
+  let previousVoter = -1;
+  for (const vote of certificate.votes) {
+    if (vote.voter <= previousVoter) return false;
+    previousVoter = vote.voter;
+    const key = checker.serverKeys[vote.voter];
+    if (key === undefined) return false;
+    if (!checker.verify(vote.signature, voteSigningMessage(checker.networkId, certificate, vote.prev, vote.voter), key)) return false;
+  }
+  return true;
+}

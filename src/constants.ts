@@ -1,0 +1,96 @@
+// Every limit of scryp, in one place, with its unit last and the reason beside it.
+// Wire sizes are fixed by the protocol (docs/PROTOCOL.md); the other limits are the
+// node's own bounds on memory, time and work. Relations between them are asserted at
+// the bottom, at load, so a change that breaks one fails at once.
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+// ---- Fixed wire sizes -------------------------------------------------------------
+
+export const key_bytes = 32; // Ed25519 public key
+export const seed_bytes = 32; // Ed25519 secret seed
+export const signature_bytes = 64; // Ed25519 signature
+export const hash_bytes = 32; // SHA-256 digest
+export const address_bytes = 6; // IPv4 (4) || port u16
+export const transaction_bytes = 140; // the author's payment layout
+export const transaction_signed_bytes = 76; // timestamp..payer: what the payer signs
+export const balance_max = 0xffff_ffff; // balances and the whole supply are u32
+export const u64_safe_max = Number.MAX_SAFE_INTEGER; // u64 fields beyond this are refused
+
+// ---- Network file -----------------------------------------------------------------
+
+export const servers_max = 64; // the design's bound on a network
+export const network_name_bytes_max = 64; // name_len is a u8; we keep names short
+export const genesis_accounts_max = 100_000; // a genesis list is for founders, not a ledger
+export const period_ms_min = 50; // shorter periods cannot fit a TCP round trip and a vote
+export const period_ms_max = 3_600_000; // one hour
+export const network_file_bytes_max = 16 * MiB; // refuse to parse anything larger
+
+// ---- Client protocol (UDP) --------------------------------------------------------
+
+export const datagram_bytes_max = 1232; // fits the IPv6 minimum MTU without fragmentation
+export const request_bytes_min = 128; // requests are padded so replies never amplify
+export const request_header_bytes = 8; // "SC" || version || kind || request id
+export const reply_header_bytes = 9; // "SC" || version || kind|0x80 || request id || status
+export const reply_trailer_bytes = key_bytes + signature_bytes; // server key || signature
+export const client_requests_per_second = 200; // token refill per source address
+export const client_burst_requests = 400; // bucket size per source address
+export const client_sources_tracked_max = 65_536; // rate-limit table entries (LRU)
+export const rate_limited_notice_ms = 1_000; // at most one RATE_LIMITED reply per source per second
+export const udp_send_failures_logged_max = 10; // then only counted
+
+// ---- Peer protocol (TCP) ----------------------------------------------------------
+
+export const frame_header_bytes = 4 + 1 + hash_bytes + key_bytes + 4; // magic version network sender length
+export const frame_trailer_bytes = signature_bytes;
+export const frame_bytes_max = 12 * MiB; // whole batch, header to signature: bounds what one peer can make us buffer
+export const message_header_bytes = 1 + 4; // kind u8 || length u32
+export const messages_per_batch_max = 4_096; // bounds per-batch work
+export const connection_idle_ms = 60_000; // an inbound connection silent this long is closed
+export const frame_deadline_ms = 30_000; // a started frame must complete within this (slowloris)
+export const connect_timeout_ms = 2_000; // outbound connect attempt
+export const reconnect_delay_ms_min = 100; // backoff after a failed connection ...
+export const reconnect_delay_ms_max = 5_000; // ... doubling up to this
+export const outbound_queue_bytes_max = 64 * MiB; // per peer; beyond it the oldest batches are dropped
+export const outbound_batch_bytes_max = 8 * MiB; // a send() coalesces messages up to this per batch
+export const inbound_connections_per_address_max = 8; // TCP connections from one IP
+export const inbound_connections_max = 2 * servers_max + 32; // TCP connections in total
+
+// ---- Ledger and consensus ---------------------------------------------------------
+
+export const period_transactions_max = 65_536; // payments one alpha accepts per period
+export const forward_transactions_max = 4_096; // payments in one FORWARD message
+export const forward_flush_ms = 5; // a forwarder batches payments for at most this long
+export const state_leaf_count = 65_536; // state hash: buckets by the first two account bytes
+export const state_mid_count = 256; // state hash: groups of 256 buckets, by the first byte
+export const sync_records_per_reply_max = 256; // committed periods per SYNC_RECORDS
+export const sync_reply_bytes_max = 8 * MiB; // ... and their total size
+export const sync_replay_periods_max = 10_000; // a longer gap is closed with a snapshot
+export const snapshot_page_accounts_max = 65_536; // accounts per SNAPSHOT_PAGE
+export const snapshots_served_max = 4; // frozen states a server keeps for peers at once
+export const snapshot_hold_ms = 60_000; // ... and for how long after its last page
+export const votes_remembered_per_server = 16; // recent votes kept per peer as lock evidence
+export const pending_proposals_max = 8; // proposals kept for periods not yet decided
+export const snapshot_accounts_max = 16_000_000; // accounts a server accepts in one snapshot (≈ 576 MB)
+export const void_payments_remembered_max = 1_000_000; // txids of void periods kept for STATUS (memory)
+
+// ---- Relations --------------------------------------------------------------------
+
+function check(condition: boolean, relation: string): void {
+  if (!condition) throw new Error(`constants: ${relation} does not hold`);
+}
+
+check(request_bytes_min >= reply_header_bytes + 2 + reply_trailer_bytes, 'a TOO_SHORT reply fits the smallest request');
+check(request_header_bytes + transaction_bytes <= datagram_bytes_max, 'a PAY request fits a datagram');
+check(
+  frame_header_bytes + message_header_bytes + 200 + period_transactions_max * transaction_bytes + frame_trailer_bytes + 64 * (2 + 8 + signature_bytes) <= frame_bytes_max,
+  'a full PROPOSAL with its parent certificate fits one frame',
+);
+check(snapshot_page_accounts_max * (key_bytes + 4) + 1024 <= frame_bytes_max, 'a SNAPSHOT_PAGE fits one frame');
+check(sync_reply_bytes_max + 1024 <= frame_bytes_max, 'a SYNC_RECORDS reply fits one frame');
+check(outbound_batch_bytes_max <= frame_bytes_max, 'a coalesced batch fits one frame');
+check(outbound_queue_bytes_max >= 2 * frame_bytes_max, 'a peer queue holds at least two full frames');
+check(state_leaf_count === 256 * state_mid_count, 'each mid covers 256 leaves');
+check(servers_max <= 0xffff, 'a server index fits u16');
+check(forward_transactions_max <= period_transactions_max, 'a FORWARD fits in a period');

@@ -1,0 +1,63 @@
+// Operating errors: bad input from a file, a client or a peer. Each has a stable code
+// that tests assert on and logs print; the message names the field and what it got.
+// A broken invariant is not one of these: it is a bug, and `assert` crashes.
+
+export type ErrorCode =
+  // bytes and values
+  | 'BAD_TYPE'
+  | 'BAD_LENGTH'
+  | 'BAD_HEX'
+  | 'OUT_OF_RANGE'
+  // addresses, keys, files
+  | 'BAD_ADDRESS'
+  | 'BAD_SEED_FILE'
+  | 'BAD_NETWORK_FILE'
+  // client protocol
+  | 'REQUEST_TOO_SHORT'
+  | 'REQUEST_TOO_LONG'
+  | 'BAD_MAGIC'
+  | 'BAD_VERSION'
+  | 'UNKNOWN_KIND'
+  | 'BAD_PADDING'
+  | 'BAD_REPLY'
+  | 'BAD_REPLY_SIGNATURE'
+  // peer framing
+  | 'FRAME_MAGIC'
+  | 'FRAME_VERSION'
+  | 'FRAME_NETWORK'
+  | 'FRAME_SENDER'
+  | 'FRAME_TOO_LARGE'
+  | 'FRAME_SIGNATURE'
+  | 'FRAME_MESSAGE_KIND'
+  | 'FRAME_MESSAGE_LENGTH'
+  | 'FRAME_MESSAGE_COUNT'
+  | 'FRAME_EMPTY'
+  | 'FRAME_DEADLINE'
+  | 'FRAME_AFTER_ERROR'
+  | 'BAD_MESSAGE'
+  | 'BAD_CERTIFICATE'
+  // storage
+  | 'STORE_MISMATCH'
+  | 'STORE_CORRUPT';
+
+export class ScrypError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(`${code}: ${message}`);
+    this.name = 'ScrypError';
+    this.code = code;
+  }
+}
+
+export function fail(code: ErrorCode, message: string): never {
+  throw new ScrypError(code, message);
+}
+
+export function isScrypError(value: unknown, code?: ErrorCode): value is ScrypError {
+  return value instanceof ScrypError && (code === undefined || value.code === code);
+}
+
+/** A programmer error: the code is wrong, not the input. Crash, do not handle. */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}

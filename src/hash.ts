@@ -1,0 +1,26 @@
+// SHA-256 through Bun's native hasher, with domain separation by prefix.
+
+import { utf8 } from './bytes.ts';
+
+export function sha256(...parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return plain(Bun.CryptoHasher.hash('sha256', parts[0]!));
+  const hasher = new Bun.CryptoHasher('sha256');
+  for (const part of parts) hasher.update(part);
+  return plain(hasher.digest());
+}
+
+function plain(digest: Uint8Array): Uint8Array {
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
+}
+
+/** Domain tags: every hash and signature in scryp starts with one, so none can be replayed as another. */
+export const domain = {
+  network: utf8('scryp/network/v1'),
+  transaction: utf8('scryp/tx/v1'),
+  reply: utf8('scryp/reply/v1'),
+  batch: utf8('scryp/batch/v1'),
+  vote: utf8('scryp/vote/v1'),
+  leaf: utf8('scryp/leaf/v1'),
+  mid: utf8('scryp/mid/v1'),
+  state: utf8('scryp/state/v1'),
+} as const;

@@ -1,0 +1,189 @@
+// The ledger on disk: one SQLite database per server directory, in WAL mode with full
+// synchronous commits. A period commits in one transaction, and a vote is durable before
+// it is sent, so kill -9 at any instant leaves the last committed state intact and the
+// server never votes twice for a period.
+//
+//   meta      (key, value)                    schema, network id, committed, last vote, archive_from
+//   accounts  (account PK, balance)           the committed state; balances ≥ 1
+//   periods   (period PK, certificate, transactions, applied)   the archive of committed batches
+//   payments  (txid PK, period, applied)      for STATUS
+
+import { Database, type Statement } from 'bun:sqlite';
+import { join } from 'node:path';
+import { key_bytes, sync_replay_periods_max, transaction_bytes } from '../constants.ts';
+import { equal, Reader, toHex, view, Writer } from '../bytes.ts';
+import { fail } from '../errors.ts';
+import { type Certificate, encodeCertificate, encodeVote, readCertificate, readVote, type Vote } from '../consensus/vote.ts';
+import type { PeriodRecord } from '../peer/messages.ts';
+import { txidOf } from '../transaction.ts';
+import { entry_bytes } from './state.ts';
+import { type CommitInput, type PaymentOutcome, recordBytes, type Store, type StoredState } from './store.ts';
+
+export const ledger_file_name = 'ledger.sqlite';
+const schema_version = 1;
+
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS accounts (account BLOB PRIMARY KEY, balance INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS periods (period INTEGER PRIMARY KEY, certificate BLOB NOT NULL, transactions BLOB NOT NULL, applied BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS payments (txid BLOB PRIMARY KEY, period INTEGER NOT NULL, applied INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+function u64(value: number): Uint8Array {
+  return new Writer(8).u64(value).done();
+}
+
+export class SqliteStore implements Store {
+  readonly path: string;
+  private readonly db: Database;
+  private readonly getMeta: Statement<{ value: Uint8Array }, [string]>;
+  private readonly putMeta: Statement<unknown, [string, Uint8Array]>;
+  private readonly upsertAccount: Statement<unknown, [Uint8Array, number]>;
+  private readonly deleteAccount: Statement<unknown, [Uint8Array]>;
+  private readonly insertPeriod: Statement<unknown, [number, Uint8Array, Uint8Array, Uint8Array]>;
+  private readonly insertPayment: Statement<unknown, [Uint8Array, number, number]>;
+  private readonly getPayment: Statement<{ period: number; applied: number }, [Uint8Array]>;
+  private readonly commitTransaction: (input: CommitInput) => void;
+
+  /**
+   * Opens (or creates) DIR/ledger.sqlite for this network. A database of another
+   * network, or of an unknown schema, is refused rather than touched.
+   */
+  constructor(dir: string, networkId: Uint8Array, genesis: Certificate, genesisEntries: () => Iterable<Uint8Array>) {
+    this.path = join(dir, ledger_file_name);
+    this.db = new Database(this.path, { create: true, strict: true });
+    this.db.exec('PRAGMA journal_mode = WAL');
+    this.db.exec('PRAGMA synchronous = FULL');
+    this.db.exec('PRAGMA busy_timeout = 5000');
+    this.db.exec(schema);
+    this.getMeta = this.db.query('SELECT value FROM meta WHERE key = ?');
+    this.putMeta = this.db.query('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    this.upsertAccount = this.db.query(
+      'INSERT INTO accounts (account, balance) VALUES (?, ?) ON CONFLICT(account) DO UPDATE SET balance = excluded.balance',
+    );
+    this.deleteAccount = this.db.query('DELETE FROM accounts WHERE account = ?');
+    this.insertPeriod = this.db.query('INSERT INTO periods (period, certificate, transactions, applied) VALUES (?, ?, ?, ?)');
+    this.insertPayment = this.db.query('INSERT OR IGNORE INTO payments (txid, period, applied) VALUES (?, ?, ?)');
+    this.getPayment = this.db.query('SELECT period, applied FROM payments WHERE txid = ?');
+    this.commitTransaction = this.db.transaction((input: CommitInput) => this.writeCommit(input));
+
+    const storedNetwork = this.getMeta.get('network_id')?.value;
+    if (storedNetwork === undefined) {
+      this.db.transaction(() => {
+        this.putMeta.run('schema', u64(schema_version));
+        this.putMeta.run('network_id', networkId);
+        this.putMeta.run('committed', encodeCertificate(genesis));
+        this.putMeta.run('archive_from', u64(0));
+        for (const entry of genesisEntries()) this.upsertAccount.run(entry.slice(0, key_bytes), view(entry).getUint32(key_bytes));
+      })();
+    } else {
+      if (!equal(storedNetwork, networkId)) {
+        fail('STORE_MISMATCH', `${this.path} belongs to network ${toHex(storedNetwork).slice(0, 16)}…, not ${toHex(networkId).slice(0, 16)}…`);
+      }
+      const version = this.metaU64('schema');
+      if (version !== schema_version) fail('STORE_MISMATCH', `${this.path}: schema ${version}, this build reads ${schema_version}`);
+    }
+  }
+
+  private metaU64(key: string): number {
+    const value = this.getMeta.get(key)?.value;
+    if (value === undefined) fail('STORE_CORRUPT', `${this.path}: meta ${key} is missing`);
+    const reader = new Reader(value, `meta.${key}`);
+    const out = reader.u64(key);
+    reader.end();
+    return out;
+  }
+
+  load(): StoredState {
+    const committedBytes = this.getMeta.get('committed')?.value;
+    if (committedBytes === undefined) fail('STORE_CORRUPT', `${this.path}: meta committed is missing`);
+    const reader = new Reader(committedBytes, 'meta.committed');
+    const committed = readCertificate(reader);
+    reader.end();
+    const voteBytes = this.getMeta.get('last_vote')?.value;
+    let lastVote: Vote | null = null;
+    if (voteBytes !== undefined) {
+      const voteReader = new Reader(voteBytes, 'meta.last_vote');
+      lastVote = readVote(voteReader);
+      voteReader.end();
+    }
+    const count = (this.db.query('SELECT count(*) AS n FROM accounts').get() as { n: number }).n;
+    const entries = new Uint8Array(count * entry_bytes);
+    const dv = view(entries);
+    let offset = 0;
+    for (const row of this.db.query('SELECT account, balance FROM accounts ORDER BY account').iterate() as IterableIterator<{
+      account: Uint8Array;
+      balance: number;
+    }>) {
+      if (row.account.length !== key_bytes || row.balance < 1) fail('STORE_CORRUPT', `${this.path}: bad account row`);
+      entries.set(row.account, offset);
+      dv.setUint32(offset + key_bytes, row.balance);
+      offset += entry_bytes;
+    }
+    return { committed, entries, lastVote, archiveFrom: this.metaU64('archive_from') };
+  }
+
+  commit(input: CommitInput): void {
+    this.commitTransaction(input);
+  }
+
+  private writeCommit(input: CommitInput): void {
+    const { certificate, transactions } = input.record;
+    for (const change of input.changes) {
+      if (change.balance === 0) this.deleteAccount.run(change.account);
+      else this.upsertAccount.run(change.account, change.balance);
+    }
+    this.insertPeriod.run(certificate.period, encodeCertificate(certificate), transactions, input.applied);
+    for (let i = 0; i * transaction_bytes < transactions.length; i++) {
+      this.insertPayment.run(txidOf(transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes)), certificate.period, input.applied[i]!);
+    }
+    this.putMeta.run('committed', encodeCertificate(certificate));
+  }
+
+  recordVote(vote: Vote): void {
+    this.putMeta.run('last_vote', encodeVote(vote));
+  }
+
+  installSnapshot(certificate: Certificate, entries: Uint8Array): void {
+    const dv = view(entries);
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM accounts');
+      for (let offset = 0; offset < entries.length; offset += entry_bytes) {
+        this.upsertAccount.run(entries.subarray(offset, offset + key_bytes), dv.getUint32(offset + key_bytes));
+      }
+      this.putMeta.run('committed', encodeCertificate(certificate));
+      this.putMeta.run('archive_from', u64(certificate.period));
+    })();
+  }
+
+  records(after: number, maxCount: number, maxBytes: number): PeriodRecord[] | 'snapshot_needed' {
+    if (after < this.metaU64('archive_from')) return 'snapshot_needed';
+    const ahead = this.db
+      .query('SELECT count(*) AS n FROM (SELECT 1 FROM periods WHERE period > ? LIMIT ?)')
+      .get(after, sync_replay_periods_max + 1) as { n: number };
+    if (ahead.n > sync_replay_periods_max) return 'snapshot_needed';
+    const rows = this.db
+      .query('SELECT certificate, transactions FROM periods WHERE period > ? ORDER BY period LIMIT ?')
+      .iterate(after, maxCount) as IterableIterator<{ certificate: Uint8Array; transactions: Uint8Array }>;
+    const out: PeriodRecord[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      const reader = new Reader(row.certificate, 'periods.certificate');
+      const record = { certificate: readCertificate(reader), transactions: row.transactions };
+      reader.end();
+      bytes += recordBytes(record);
+      if (out.length > 0 && bytes > maxBytes) break;
+      out.push(record);
+    }
+    return out;
+  }
+
+  paymentOutcome(txid: Uint8Array): PaymentOutcome | null {
+    const row = this.getPayment.get(txid);
+    return row === null ? null : { period: row.period, applied: row.applied === 1 };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

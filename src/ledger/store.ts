@@ -1,0 +1,145 @@
+// What a server keeps across restarts, behind one interface with two implementations:
+// SQLite on disk (sqlite-store.ts, the node) and memory (below, the simulator and unit
+// tests). Every method is atomic: after a crash at any instant, a store holds either all
+// of a call's effect or none of it.
+
+import { sync_replay_periods_max, transaction_bytes } from '../constants.ts';
+import { toHex } from '../bytes.ts';
+import { assert } from '../errors.ts';
+import type { Certificate, Vote } from '../consensus/vote.ts';
+import type { PeriodRecord } from '../peer/messages.ts';
+import { txidOf } from '../transaction.ts';
+import { type AccountChange, entry_bytes } from './state.ts';
+
+export interface StoredState {
+  /** The last committed period; the genesis certificate when nothing was committed yet. */
+  readonly committed: Certificate;
+  /** Sorted account entries of the committed state, or null for the genesis state. */
+  readonly entries: Uint8Array | null;
+  /** The last vote this server cast: it must never vote twice for a period, even after a crash. */
+  readonly lastVote: Vote | null;
+  /** Records are kept for every committed period after this one (0: since genesis). */
+  readonly archiveFrom: number;
+}
+
+export interface CommitInput {
+  readonly record: PeriodRecord;
+  /** One byte per payment of the batch: 1 applied, 0 skipped. */
+  readonly applied: Uint8Array;
+  readonly changes: readonly AccountChange[];
+}
+
+export interface PaymentOutcome {
+  readonly period: number;
+  readonly applied: boolean;
+}
+
+export interface Store {
+  load(): StoredState;
+  /** The period, its batch and outcome, and the new balances, in one transaction. */
+  commit(input: CommitInput): void;
+  /** Durable before the vote leaves the server. */
+  recordVote(vote: Vote): void;
+  /** Replaces the whole state with a verified snapshot, in one transaction. */
+  installSnapshot(certificate: Certificate, entries: Uint8Array): void;
+  /** Committed periods after `after`, in order, within the limits; or 'snapshot_needed'. */
+  records(after: number, maxCount: number, maxBytes: number): PeriodRecord[] | 'snapshot_needed';
+  paymentOutcome(txid: Uint8Array): PaymentOutcome | null;
+  close(): void;
+}
+
+export function recordBytes(record: PeriodRecord): number {
+  return 81 + 74 * record.certificate.votes.length + 4 + record.transactions.length;
+}
+
+/** The store of the simulator: the same contract, in memory. */
+export class MemoryStore implements Store {
+  private committed: Certificate;
+  private accounts = new Map<string, Uint8Array>(); // hex -> entry (36 bytes)
+  private lastVote: Vote | null = null;
+  private archiveFrom = 0;
+  private readonly periods: PeriodRecord[] = [];
+  private readonly payments = new Map<string, PaymentOutcome>();
+  private fresh = true;
+  /** Counts of writes, so tests can see that work reached storage. */
+  writes = 0;
+
+  constructor(genesis: Certificate) {
+    this.committed = genesis;
+  }
+
+  load(): StoredState {
+    if (this.fresh) return { committed: this.committed, entries: null, lastVote: this.lastVote, archiveFrom: this.archiveFrom };
+    const sorted = [...this.accounts.keys()].sort();
+    const entries = new Uint8Array(sorted.length * entry_bytes);
+    sorted.forEach((key, i) => entries.set(this.accounts.get(key)!, i * entry_bytes));
+    return { committed: this.committed, entries, lastVote: this.lastVote, archiveFrom: this.archiveFrom };
+  }
+
+  seedGenesis(entries: Iterable<Uint8Array>): void {
+    for (const entry of entries) this.accounts.set(toHex(entry.subarray(0, 32)), entry.slice());
+  }
+
+  commit(input: CommitInput): void {
+    const { certificate, transactions } = input.record;
+    assert(certificate.parent === this.committed.period, 'a commit extends the last committed period');
+    if (this.fresh) this.fresh = false;
+    for (const change of input.changes) {
+      const key = toHex(change.account);
+      if (change.balance === 0) this.accounts.delete(key);
+      else {
+        const entry = new Uint8Array(entry_bytes);
+        entry.set(change.account);
+        new DataView(entry.buffer).setUint32(32, change.balance);
+        this.accounts.set(key, entry);
+      }
+    }
+    for (let i = 0; i * transaction_bytes < transactions.length; i++) {
+      const tx = transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes);
+      const key = toHex(txidOf(tx));
+      if (!this.payments.has(key)) this.payments.set(key, { period: certificate.period, applied: input.applied[i] === 1 });
+    }
+    this.periods.push(input.record);
+    this.committed = certificate;
+    this.writes++;
+  }
+
+  recordVote(vote: Vote): void {
+    this.lastVote = vote;
+    this.writes++;
+  }
+
+  installSnapshot(certificate: Certificate, entries: Uint8Array): void {
+    this.fresh = false;
+    this.accounts = new Map();
+    for (let offset = 0; offset < entries.length; offset += entry_bytes) {
+      this.accounts.set(toHex(entries.subarray(offset, offset + 32)), entries.slice(offset, offset + entry_bytes));
+    }
+    this.committed = certificate;
+    this.archiveFrom = certificate.period;
+    this.periods.length = 0;
+    this.writes++;
+  }
+
+  records(after: number, maxCount: number, maxBytes: number): PeriodRecord[] | 'snapshot_needed' {
+    if (after < this.archiveFrom) return 'snapshot_needed';
+    let first = this.periods.findIndex((record) => record.certificate.period > after);
+    if (first < 0) return [];
+    if (this.periods.length - first > sync_replay_periods_max) return 'snapshot_needed';
+    const out: PeriodRecord[] = [];
+    let bytes = 0;
+    for (; first < this.periods.length && out.length < maxCount; first++) {
+      const record = this.periods[first]!;
+      bytes += recordBytes(record);
+      if (out.length > 0 && bytes > maxBytes) break;
+      out.push(record);
+    }
+    return out;
+  }
+
+  paymentOutcome(txid: Uint8Array): PaymentOutcome | null {
+    return this.payments.get(toHex(txid)) ?? null;
+  }
+
+  close(): void {}
+}

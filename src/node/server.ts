@@ -1,0 +1,403 @@
+// A running scryp server: the I/O shell around ServerCore. One port serves both
+// protocols: UDP for clients (Bun.udpSocket) and TCP for servers (Bun.listen). Timers
+// call the core at period boundaries; its outbox is packed into signed batches.
+
+import type { udp } from 'bun';
+import {
+  client_burst_requests,
+  client_requests_per_second,
+  client_sources_tracked_max,
+  rate_limited_notice_ms,
+} from '../constants.ts';
+import { toHex, view } from '../bytes.ts';
+import { isScrypError, ScrypError } from '../errors.ts';
+import { formatAddress, pack, plainIPv4 } from '../ip.ts';
+import { LogLimiter, logger, type Logger } from '../log.ts';
+import { type Network, serverIndexOf } from '../network.ts';
+import { loadOrCreateSeed } from '../seed.ts';
+import { signerFromSeed, verify, type Signer } from '../signature.ts';
+import { decodeMessage, encodeMessage, messageKindName, type PeerMessage } from '../peer/messages.ts';
+import type { Frame, RawMessage } from '../peer/framing.ts';
+import { PeerTransport } from '../peer/transport.ts';
+import {
+  decodeRequest,
+  encodeReplyUnsigned,
+  Kind,
+  kindName,
+  peekRequest,
+  replySigningMessage,
+  type ReplyBody,
+  Status,
+  statusName,
+} from '../client/codec.ts';
+import { UdpClient } from '../client/udp-client.ts';
+import { LedgerState } from '../ledger/state.ts';
+import { SqliteStore } from '../ledger/sqlite-store.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { ServerCore } from './core.ts';
+
+export interface NodeOptions {
+  readonly network: Network;
+  readonly dir: string;
+  /** Listen port; defaults to the port the network file gives this server. */
+  readonly port?: number;
+  /** Listen address; defaults to the address the network file gives this server. */
+  readonly hostname?: string;
+  /** Added to the system clock: for fault tests of clock skew only. */
+  readonly clockOffsetMs?: number;
+  readonly syncGraceMs?: number;
+  readonly syncTimeoutMs?: number;
+  readonly statsIntervalMs?: number;
+}
+
+export class ScrypNode {
+  readonly network: Network;
+  readonly self: number;
+  readonly core: ServerCore;
+  readonly counters: Map<string, number>;
+  private readonly signer: Signer;
+  private readonly store: SqliteStore;
+  private readonly transport: PeerTransport;
+  private readonly udpSocket: udp.Socket<'uint8array'>;
+  private readonly log: Logger;
+  private readonly udpLog: Logger;
+  private readonly peerLog: Logger;
+  private readonly clockOffsetMs: number;
+  private readonly rateLimiter = new RateLimiter(client_requests_per_second, client_burst_requests, client_sources_tracked_max);
+  private readonly rateNotices = new LogLimiter(rate_limited_notice_ms, client_sources_tracked_max);
+  private readonly badInputLogs = new LogLimiter(60_000);
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private statsTimer: ReturnType<typeof setInterval> | null = null;
+  private stopped = false;
+
+  private constructor(
+    options: NodeOptions,
+    parts: { signer: Signer; self: number; store: SqliteStore; core: ServerCore; transport: PeerTransport; udp: udp.Socket<'uint8array'> },
+  ) {
+    this.network = options.network;
+    this.signer = parts.signer;
+    this.self = parts.self;
+    this.store = parts.store;
+    this.core = parts.core;
+    this.counters = parts.core.counters;
+    this.transport = parts.transport;
+    this.udpSocket = parts.udp;
+    this.clockOffsetMs = options.clockOffsetMs ?? 0;
+    this.log = logger('node');
+    this.udpLog = logger('udp');
+    this.peerLog = logger('peer');
+  }
+
+  static async start(options: NodeOptions): Promise<ScrypNode> {
+    const network = options.network;
+    const log = logger('node');
+    const { seed, created } = loadOrCreateSeed(options.dir);
+    const signer = signerFromSeed(seed);
+    if (created) log.info(`created ${options.dir}/.seed for key ${toHex(signer.publicKey)}`);
+    const self = serverIndexOf(network, signer.publicKey);
+    if (self < 0) {
+      throw new ScrypError('BAD_NETWORK_FILE', `the key of ${options.dir}/.seed (${toHex(signer.publicKey)}) is not a server of network ${network.name}`);
+    }
+    const entry = network.servers[self]!;
+    const hostname = options.hostname ?? entry.address.host;
+    const port = options.port ?? entry.address.port;
+    const clockOffsetMs = options.clockOffsetMs ?? 0;
+    const now = Date.now() + clockOffsetMs;
+    const genesis = ServerCore.genesisFor(network);
+    const genesisState = LedgerState.fromAccounts(network.genesis);
+    const store = new SqliteStore(options.dir, network.id, genesis, () => genesisState.entries());
+    const core = new ServerCore({
+      network,
+      selfIndex: self,
+      signer,
+      store,
+      verify,
+      log: logger('consensus'),
+      now,
+      ...(options.syncGraceMs === undefined ? {} : { syncGraceMs: options.syncGraceMs }),
+      ...(options.syncTimeoutMs === undefined ? {} : { syncTimeoutMs: options.syncTimeoutMs }),
+    });
+    // The core and the edges count into one table.
+    const count = (name: string, by = 1) => core.counters.set(name, (core.counters.get(name) ?? 0) + by);
+    let node: ScrypNode | null = null;
+    let transport: PeerTransport;
+    let socket: udp.Socket<'uint8array'>;
+    try {
+      transport = new PeerTransport({
+        network,
+        selfIndex: self,
+        signer,
+        hostname,
+        port,
+        log: logger('peer'),
+        count,
+        onFrame: (frame) => node?.onFrame(frame),
+      });
+    } catch (error) {
+      store.close();
+      throw new ScrypError('BAD_ADDRESS', `cannot listen on TCP ${hostname}:${port}: ${(error as Error).message}`);
+    }
+    try {
+      socket = await Bun.udpSocket({
+        hostname,
+        port,
+        binaryType: 'uint8array',
+        socket: {
+          data: (s, data, remotePort, address) => node?.onDatagram(s, data, remotePort, address),
+          // ICMP errors for replies to clients that went away: counted, never fatal.
+          error: () => node?.count('udp_socket_errors'),
+        },
+      });
+    } catch (error) {
+      transport.stop();
+      store.close();
+      throw new ScrypError('BAD_ADDRESS', `cannot listen on UDP ${hostname}:${port}: ${(error as Error).message}`);
+    }
+    node = new ScrypNode(options, { signer, self, store, core, transport, udp: socket });
+    log.info(
+      `server ${self} (${toHex(signer.publicKey).slice(0, 16)}…) of network ${network.name} listening on ${hostname}:${port} (UDP clients, TCP servers), period ${network.periodMs} ms`,
+    );
+    core.announce();
+    node.afterCore();
+    node.statsTimer = setInterval(() => node?.logStats(), options.statsIntervalMs ?? 60_000);
+    void node.checkExternalAddress();
+    return node;
+  }
+
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  count(name: string, by = 1): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + by);
+  }
+
+  get port(): number {
+    return this.transport.port;
+  }
+
+  // ---- the core's clock and outbox ------------------------------------------------------
+
+  private afterCore(): void {
+    if (this.stopped) return;
+    const outbox = this.core.outbox.splice(0);
+    if (outbox.length > 0) {
+      const perServer = new Map<number, RawMessage[]>();
+      const encoded = new Map<PeerMessage, RawMessage>();
+      for (const { to, message } of outbox) {
+        let raw = encoded.get(message);
+        if (raw === undefined) encoded.set(message, (raw = encodeMessage(message)));
+        const targets = to === 'others' ? this.network.servers.map((_, i) => i).filter((i) => i !== this.self) : [to];
+        for (const target of targets) {
+          let list = perServer.get(target);
+          if (list === undefined) perServer.set(target, (list = []));
+          list.push(raw);
+        }
+      }
+      for (const [server, messages] of perServer) this.transport.send(server, messages);
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    const now = this.now();
+    const at = this.core.nextWakeAt(now);
+    if (this.timer !== null && this.timerAt <= at) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      this.guard(() => this.core.tick(this.now()));
+    }, at - now);
+  }
+
+  /**
+   * Runs core work. Bad input is a ScrypError and was already handled where it arose; any
+   * other exception is a broken invariant: log it and crash, as the style says. The
+   * database is never left half-written (every write is one transaction).
+   */
+  private guard(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      if (isScrypError(error)) {
+        this.count(`error_${error.code.toLowerCase()}`);
+        this.log.warn(error.message);
+      } else {
+        this.log.error(`internal error, stopping: ${(error as Error).stack ?? String(error)}`);
+        process.exit(70);
+      }
+    }
+    this.afterCore();
+  }
+
+  // ---- servers --------------------------------------------------------------------------
+
+  private onFrame(frame: Frame): void {
+    // Decode every message first: one malformed message refuses the whole batch.
+    const messages = frame.messages.map((raw) => decodeMessage(raw));
+    const now = this.now();
+    this.guard(() => {
+      for (const message of messages) this.core.onMessage(frame.senderIndex, message, now);
+    });
+    this.peerLog.debug(`batch from server ${frame.senderIndex}: ${frame.messages.map((m) => messageKindName[m.kind]).join(', ')}`);
+  }
+
+  // ---- clients --------------------------------------------------------------------------
+
+  private onDatagram(socket: udp.Socket<'uint8array'>, data: Uint8Array, port: number, rawAddress: string): void {
+    const now = this.now();
+    const address = plainIPv4(rawAddress);
+    this.count('udp_in');
+    if (!this.rateLimiter.take(address, now)) {
+      this.count('udp_rate_limited');
+      if (this.rateNotices.allow(address, now)) {
+        try {
+          const header = peekRequest(data);
+          this.reply(socket, port, address, data.length, header.kind, header.requestId, Status.RATE_LIMITED, null);
+        } catch {
+          // not even a request: nothing to say
+        }
+      }
+      return;
+    }
+    let header: { kind: number; requestId: number };
+    try {
+      header = peekRequest(data);
+    } catch (error) {
+      if (!isScrypError(error)) throw error;
+      this.badInput(error, address, now);
+      // A well-formed header of another version may hear BAD_REQUEST; anything shorter or foreign hears nothing.
+      if (error.code === 'BAD_VERSION') this.reply(socket, port, address, data.length, data[3]!, view(data).getUint32(4), Status.BAD_REQUEST, null);
+      return;
+    }
+    try {
+      const request = decodeRequest(data);
+      this.guard(() => this.answer(socket, port, address, data, request, now));
+    } catch (error) {
+      if (!isScrypError(error)) throw error;
+      this.badInput(error, address, now);
+      this.reply(socket, port, address, data.length, header.kind, header.requestId, Status.BAD_REQUEST, null);
+    }
+  }
+
+  private badInput(error: ScrypError, address: string, now: number): void {
+    this.count(`udp_bad_${error.code.toLowerCase()}`);
+    if (this.badInputLogs.allow(`${address}:${error.code}`, now)) this.udpLog.warn(`bad request from ${address}: ${error.message}`);
+  }
+
+  private answer(
+    socket: udp.Socket<'uint8array'>,
+    port: number,
+    address: string,
+    data: Uint8Array,
+    request: ReturnType<typeof decodeRequest>,
+    now: number,
+  ): void {
+    const reply = (status: Status, body: ReplyBody) => this.reply(socket, port, address, data.length, request.kind, request.requestId, status, body);
+    switch (request.kind) {
+      case Kind.PAY: {
+        const result = this.core.handlePay(request.transaction, now);
+        const ok = result.status === Status.ACCEPTED || result.status === Status.FORWARDED;
+        return reply(result.status, ok ? { period: result.period, txid: result.txid } : null);
+      }
+      case Kind.BALANCE: {
+        const result = this.core.balance(request.account, now);
+        return reply(result.status, {
+          account: request.account,
+          balance: result.balance,
+          committedPeriod: this.core.committed.period,
+          stateHash: this.core.stateHash,
+        });
+      }
+      case Kind.STATUS: {
+        const result = this.core.paymentStatus(request.txid, now);
+        return reply(result.status, { txid: request.txid, state: result.state, period: result.period });
+      }
+      case Kind.INFO:
+        return reply(Status.OK, this.core.info(now));
+      case Kind.WHOAMI:
+        return reply(Status.OK, { address: pack(address, port) });
+    }
+  }
+
+  /** Signs and sends a reply, never longer than the request: TOO_SHORT when it would be. */
+  private reply(
+    socket: udp.Socket<'uint8array'>,
+    port: number,
+    address: string,
+    requestLength: number,
+    kind: number,
+    requestId: number,
+    status: Status,
+    body: ReplyBody,
+  ): void {
+    let unsigned = encodeReplyUnsigned(kind as Kind, requestId, status, body);
+    const trailer = this.signer.publicKey.length + 64;
+    if (unsigned.length + trailer > requestLength) {
+      unsigned = encodeReplyUnsigned(kind as Kind, requestId, Status.TOO_SHORT, { needed: unsigned.length + trailer });
+      status = Status.TOO_SHORT;
+    }
+    const signature = this.signer.sign(replySigningMessage(this.network.id, unsigned));
+    const bytes = new Uint8Array(unsigned.length + trailer);
+    bytes.set(unsigned);
+    bytes.set(this.signer.publicKey, unsigned.length);
+    bytes.set(signature, unsigned.length + this.signer.publicKey.length);
+    if (bytes.length > requestLength) throw new Error('assertion failed: a reply is never longer than its request');
+    this.count(`udp_reply_${kindName[kind]?.toLowerCase() ?? 'unknown'}_${statusName[status]?.toLowerCase()}`);
+    if (!socket.send(bytes, port, address)) this.count('udp_send_failed');
+  }
+
+  // ---- operations -------------------------------------------------------------------------
+
+  /** Asks peers over UDP which address they see us at, and warns when it is not ours. */
+  private async checkExternalAddress(): Promise<void> {
+    const own = this.network.servers[this.self]!.address;
+    const client = await UdpClient.open();
+    try {
+      for (const [index, server] of this.network.servers.entries()) {
+        if (index === this.self || this.stopped) continue;
+        try {
+          const reply = await client.ask(server.address, { kind: Kind.WHOAMI }, { networkId: this.network.id, serverKey: server.key, attempts: 3, timeoutMs: 300 });
+          if (reply.status !== Status.OK || reply.body === null || !('address' in reply.body)) continue;
+          const seen = reply.body.address;
+          const seenHost = `${seen[0]}.${seen[1]}.${seen[2]}.${seen[3]}`;
+          if (seenHost !== own.host) {
+            this.log.warn(`server ${index} sees us at ${seenHost}, but the network file says ${formatAddress(own)}: check the ip of this server`);
+          } else {
+            this.log.info(`server ${index} sees us at ${seenHost}, as the network file says`);
+          }
+          return;
+        } catch {
+          // that peer is not up: try the next
+        }
+      }
+      this.log.info('no peer answered WHOAMI yet; the external address is unchecked');
+    } finally {
+      client.close();
+    }
+  }
+
+  private lastStats = '';
+  private logStats(): void {
+    const wanted = ['udp_in', 'pay_accepted', 'pay_forwarded', 'committed', 'period_void', 'tcp_in_batches', 'tcp_out_failures'];
+    const line = wanted.map((name) => `${name}=${this.counters.get(name) ?? 0}`).join(' ');
+    if (line !== this.lastStats) this.log.info(`stats: committed period ${this.core.committed.period}, ${line}`);
+    this.lastStats = line;
+  }
+
+  /** Stops serving: sockets closed, timers cleared, database closed. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.statsTimer !== null) clearInterval(this.statsTimer);
+    this.transport.stop();
+    this.udpSocket.close();
+    this.store.close();
+    this.log.info('stopped');
+  }
+}
+

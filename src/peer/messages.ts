@@ -1,0 +1,222 @@
+// The messages servers exchange inside signed batches (framing.ts). Each decoder is
+// strict: exact lengths, counts that match, no trailing bytes, so encode(decode(b)) = b.
+//
+//   kind  name                   payload
+//   0x01  STATUS                 certificate of the sender's last committed period ||
+//                                has_vote u8 || [vote]            (the heartbeat, every period)
+//   0x02  PROPOSAL               period u64 || state hash (32) || n u32 || n × 140-byte payments ||
+//                                certificate of the parent
+//   0x03  VOTE                   vote (154)
+//   0x04  FORWARD                n u16 || n × 140-byte payments   (to the current alpha)
+//   0x05  SYNC_REQUEST           after u64                        (committed periods after this one)
+//   0x06  SYNC_RECORDS           snapshot_needed u8 || r u16 || r × (certificate || n u32 || n × payment)
+//   0x07  SNAPSHOT_REQUEST       (empty)                          (the sender's last committed state)
+//   0x08  SNAPSHOT_HEADER        snapshot id u32 || accounts u32 || 256 mid hashes || certificate
+//   0x09  SNAPSHOT_PAGE_REQUEST  snapshot id u32 || from_start u8 || after account (32)
+//   0x0a  SNAPSHOT_PAGE          snapshot id u32 || last u8 || n u32 || n × (account (32) || balance u32)
+
+import {
+  forward_transactions_max,
+  hash_bytes,
+  key_bytes,
+  period_transactions_max,
+  snapshot_page_accounts_max,
+  state_mid_count,
+  sync_records_per_reply_max,
+  transaction_bytes,
+} from '../constants.ts';
+import { concat, Reader, Writer } from '../bytes.ts';
+import { fail } from '../errors.ts';
+import {
+  type Certificate,
+  certificateBytes,
+  encodeCertificate,
+  encodeVote,
+  readCertificate,
+  readVote,
+  type Vote,
+  vote_bytes,
+} from '../consensus/vote.ts';
+import type { RawMessage } from './framing.ts';
+
+export const MessageKind = {
+  STATUS: 0x01,
+  PROPOSAL: 0x02,
+  VOTE: 0x03,
+  FORWARD: 0x04,
+  SYNC_REQUEST: 0x05,
+  SYNC_RECORDS: 0x06,
+  SNAPSHOT_REQUEST: 0x07,
+  SNAPSHOT_HEADER: 0x08,
+  SNAPSHOT_PAGE_REQUEST: 0x09,
+  SNAPSHOT_PAGE: 0x0a,
+} as const;
+
+export const messageKindName: Record<number, string> = Object.fromEntries(Object.entries(MessageKind).map(([name, kind]) => [kind, name]));
+
+export function isKnownKind(kind: number): boolean {
+  return messageKindName[kind] !== undefined;
+}
+
+export const account_entry_bytes = key_bytes + 4;
+
+/** A committed period as kept in the archive and sent in catch-up. */
+export interface PeriodRecord {
+  readonly certificate: Certificate;
+  /** The batch as proposed: n × 140 bytes, including payments that re-validation skipped. */
+  readonly transactions: Uint8Array;
+}
+
+export type PeerMessage =
+  | { type: 'status'; committed: Certificate; vote: Vote | null }
+  | { type: 'proposal'; period: number; hash: Uint8Array; transactions: Uint8Array; parent: Certificate }
+  | { type: 'vote'; vote: Vote }
+  | { type: 'forward'; transactions: Uint8Array }
+  | { type: 'sync_request'; after: number }
+  | { type: 'sync_records'; snapshotNeeded: boolean; records: PeriodRecord[] }
+  | { type: 'snapshot_request' }
+  | { type: 'snapshot_header'; snapshotId: number; accounts: number; mids: Uint8Array; certificate: Certificate }
+  | { type: 'snapshot_page_request'; snapshotId: number; after: Uint8Array | null }
+  | { type: 'snapshot_page'; snapshotId: number; last: boolean; entries: Uint8Array };
+
+function transactionsIn(reader: Reader, count: number, max: number, field: string): Uint8Array {
+  if (count > max) fail('BAD_MESSAGE', `${reader.what}.${field}: ${count} payments, at most ${max}`);
+  return reader.take(count * transaction_bytes, field);
+}
+
+function transactionCount(transactions: Uint8Array): number {
+  if (transactions.length % transaction_bytes !== 0) throw new Error('assertion failed: a batch is a whole number of payments');
+  return transactions.length / transaction_bytes;
+}
+
+export function encodeMessage(message: PeerMessage): RawMessage {
+  switch (message.type) {
+    case 'status': {
+      const vote = message.vote === null ? new Uint8Array(0) : encodeVote(message.vote);
+      return { kind: MessageKind.STATUS, payload: concat(encodeCertificate(message.committed), Uint8Array.of(message.vote === null ? 0 : 1), vote) };
+    }
+    case 'proposal': {
+      const head = new Writer(8 + hash_bytes + 4).u64(message.period).put(message.hash).u32(transactionCount(message.transactions)).done();
+      return { kind: MessageKind.PROPOSAL, payload: concat(head, message.transactions, encodeCertificate(message.parent)) };
+    }
+    case 'vote':
+      return { kind: MessageKind.VOTE, payload: encodeVote(message.vote) };
+    case 'forward':
+      return { kind: MessageKind.FORWARD, payload: concat(new Writer(2).u16(transactionCount(message.transactions)).done(), message.transactions) };
+    case 'sync_request':
+      return { kind: MessageKind.SYNC_REQUEST, payload: new Writer(8).u64(message.after).done() };
+    case 'sync_records': {
+      let size = 3;
+      for (const record of message.records) size += certificateBytes(record.certificate) + 4 + record.transactions.length;
+      const writer = new Writer(size).u8(message.snapshotNeeded ? 1 : 0).u16(message.records.length);
+      for (const record of message.records) {
+        writer.put(encodeCertificate(record.certificate)).u32(transactionCount(record.transactions)).put(record.transactions);
+      }
+      return { kind: MessageKind.SYNC_RECORDS, payload: writer.done() };
+    }
+    case 'snapshot_request':
+      return { kind: MessageKind.SNAPSHOT_REQUEST, payload: new Uint8Array(0) };
+    case 'snapshot_header': {
+      const head = new Writer(8).u32(message.snapshotId).u32(message.accounts).done();
+      return { kind: MessageKind.SNAPSHOT_HEADER, payload: concat(head, message.mids, encodeCertificate(message.certificate)) };
+    }
+    case 'snapshot_page_request': {
+      const writer = new Writer(4 + 1 + key_bytes).u32(message.snapshotId).u8(message.after === null ? 1 : 0);
+      writer.put(message.after ?? new Uint8Array(key_bytes));
+      return { kind: MessageKind.SNAPSHOT_PAGE_REQUEST, payload: writer.done() };
+    }
+    case 'snapshot_page': {
+      if (message.entries.length % account_entry_bytes !== 0) throw new Error('assertion failed: whole account entries');
+      const head = new Writer(9).u32(message.snapshotId).u8(message.last ? 1 : 0).u32(message.entries.length / account_entry_bytes).done();
+      return { kind: MessageKind.SNAPSHOT_PAGE, payload: concat(head, message.entries) };
+    }
+  }
+}
+
+/** Strict decode of one message; throws ScrypError (BAD_MESSAGE, BAD_LENGTH, BAD_CERTIFICATE ...). */
+export function decodeMessage(raw: RawMessage): PeerMessage {
+  const name = messageKindName[raw.kind];
+  if (name === undefined) fail('FRAME_MESSAGE_KIND', `message kind 0x${raw.kind.toString(16)}`);
+  const reader = new Reader(raw.payload, name);
+  let message: PeerMessage;
+  switch (raw.kind) {
+    case MessageKind.STATUS: {
+      const committed = readCertificate(reader);
+      const hasVote = reader.u8('has_vote');
+      if (hasVote > 1) fail('BAD_MESSAGE', 'STATUS.has_vote: expected 0 or 1');
+      message = { type: 'status', committed, vote: hasVote === 1 ? readVote(reader) : null };
+      break;
+    }
+    case MessageKind.PROPOSAL: {
+      const period = reader.u64('period');
+      const hash = reader.take(hash_bytes, 'hash');
+      const transactions = transactionsIn(reader, reader.u32('count'), period_transactions_max, 'transactions');
+      const parent = readCertificate(reader);
+      if (period === 0 || parent.period >= period) fail('BAD_MESSAGE', `PROPOSAL: parent ${parent.period} is not before period ${period}`);
+      message = { type: 'proposal', period, hash, transactions, parent };
+      break;
+    }
+    case MessageKind.VOTE:
+      if (raw.payload.length !== vote_bytes) fail('BAD_LENGTH', `VOTE: ${raw.payload.length} bytes, expected ${vote_bytes}`);
+      message = { type: 'vote', vote: readVote(reader) };
+      if (message.vote.period === 0) fail('BAD_MESSAGE', 'VOTE: nobody votes for genesis');
+      break;
+    case MessageKind.FORWARD: {
+      const count = reader.u16('count');
+      if (count === 0) fail('BAD_MESSAGE', 'FORWARD: no payments');
+      message = { type: 'forward', transactions: transactionsIn(reader, count, forward_transactions_max, 'transactions') };
+      break;
+    }
+    case MessageKind.SYNC_REQUEST:
+      message = { type: 'sync_request', after: reader.u64('after') };
+      break;
+    case MessageKind.SYNC_RECORDS: {
+      const snapshotNeeded = reader.u8('snapshot_needed');
+      if (snapshotNeeded > 1) fail('BAD_MESSAGE', 'SYNC_RECORDS.snapshot_needed: expected 0 or 1');
+      const count = reader.u16('count');
+      if (count > sync_records_per_reply_max) fail('BAD_MESSAGE', `SYNC_RECORDS: ${count} records, at most ${sync_records_per_reply_max}`);
+      const records: PeriodRecord[] = [];
+      for (let i = 0; i < count; i++) {
+        const certificate = readCertificate(reader);
+        if (certificate.period === 0) fail('BAD_MESSAGE', 'SYNC_RECORDS: genesis is not a record');
+        if (i > 0 && certificate.parent !== records[i - 1]!.certificate.period) fail('BAD_MESSAGE', 'SYNC_RECORDS: records do not chain');
+        records.push({ certificate, transactions: transactionsIn(reader, reader.u32('count'), period_transactions_max, 'transactions') });
+      }
+      message = { type: 'sync_records', snapshotNeeded: snapshotNeeded === 1, records };
+      break;
+    }
+    case MessageKind.SNAPSHOT_REQUEST:
+      message = { type: 'snapshot_request' };
+      break;
+    case MessageKind.SNAPSHOT_HEADER: {
+      const snapshotId = reader.u32('snapshot_id');
+      const accounts = reader.u32('accounts');
+      const mids = reader.take(state_mid_count * hash_bytes, 'mids');
+      const certificate = readCertificate(reader);
+      message = { type: 'snapshot_header', snapshotId, accounts, mids, certificate };
+      break;
+    }
+    case MessageKind.SNAPSHOT_PAGE_REQUEST: {
+      const snapshotId = reader.u32('snapshot_id');
+      const fromStart = reader.u8('from_start');
+      if (fromStart > 1) fail('BAD_MESSAGE', 'SNAPSHOT_PAGE_REQUEST.from_start: expected 0 or 1');
+      const after = reader.take(key_bytes, 'after');
+      if (fromStart === 1 && after.some((byte) => byte !== 0)) fail('BAD_MESSAGE', 'SNAPSHOT_PAGE_REQUEST: after must be zero from the start');
+      message = { type: 'snapshot_page_request', snapshotId, after: fromStart === 1 ? null : after };
+      break;
+    }
+    case MessageKind.SNAPSHOT_PAGE: {
+      const snapshotId = reader.u32('snapshot_id');
+      const last = reader.u8('last');
+      if (last > 1) fail('BAD_MESSAGE', 'SNAPSHOT_PAGE.last: expected 0 or 1');
+      const count = reader.u32('count');
+      if (count > snapshot_page_accounts_max) fail('BAD_MESSAGE', `SNAPSHOT_PAGE: ${count} accounts, at most ${snapshot_page_accounts_max}`);
+      message = { type: 'snapshot_page', snapshotId, last: last === 1, entries: reader.take(count * account_entry_bytes, 'entries') };
+      break;
+    }
+    default:
+      fail('FRAME_MESSAGE_KIND', `message kind 0x${raw.kind.toString(16)}`);
+  }
+  reader.end();
+  return message;
+}

@@ -1,0 +1,357 @@
+// Batches between servers over TCP: the I/O edge around framing.ts.
+//
+// Connections are one-way. Each server dials every peer it has something to send to and
+// only writes on that connection; it only reads on connections others dialled in. So a
+// slow or dead peer fills its own outbound queue and nothing else: `send` never blocks,
+// writes resume on `drain`, a dropped connection is re-dialled with backoff, and a queue
+// over its limit drops its oldest batches (the protocol repeats what matters).
+//
+// Inbound, before acting on anything, the decoder checks magic, version, network id,
+// sender and declared length (before buffering the body), then the signature. A bad
+// batch closes that connection only, is logged once with its reason and counted.
+
+import type { Socket, TCPSocketListener } from 'bun';
+import {
+  connect_timeout_ms,
+  connection_idle_ms,
+  frame_deadline_ms,
+  inbound_connections_max,
+  inbound_connections_per_address_max,
+  messages_per_batch_max,
+  outbound_batch_bytes_max,
+  outbound_queue_bytes_max,
+  reconnect_delay_ms_max,
+  reconnect_delay_ms_min,
+} from '../constants.ts';
+import { ScrypError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { LogLimiter } from '../log.ts';
+import type { Network } from '../network.ts';
+import { serverIndexOf } from '../network.ts';
+import { plainIPv4 } from '../ip.ts';
+import type { Signer } from '../signature.ts';
+import { verify } from '../signature.ts';
+import { encodeFrame, type Frame, FrameDecoder, frameBytes, type RawMessage } from './framing.ts';
+import { isKnownKind } from './messages.ts';
+
+export interface TransportOptions {
+  readonly network: Network;
+  readonly selfIndex: number;
+  readonly signer: Signer;
+  readonly hostname: string;
+  readonly port: number;
+  readonly log: Logger;
+  readonly count: (name: string, by?: number) => void;
+  /** Called for each authenticated batch. Throw a ScrypError to refuse it (closes the connection). */
+  readonly onFrame: (frame: Frame) => void;
+  readonly idleMs?: number;
+  readonly frameDeadlineMs?: number;
+}
+
+interface Inbound {
+  readonly decoder: FrameDecoder;
+  readonly address: string;
+  lastDataAt: number;
+  frameStartedAt: number | null;
+  closed: boolean;
+}
+
+/** Splits messages into batches within the per-batch limits. */
+export function packBatches(messages: readonly RawMessage[]): RawMessage[][] {
+  const batches: RawMessage[][] = [];
+  let current: RawMessage[] = [];
+  let bytes = frameBytes([]);
+  for (const message of messages) {
+    const size = frameBytes([message.payload.length]) - frameBytes([]);
+    if (current.length > 0 && (bytes + size > outbound_batch_bytes_max || current.length === messages_per_batch_max)) {
+      batches.push(current);
+      current = [];
+      bytes = frameBytes([]);
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+class OutboundLink {
+  private readonly queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private headOffset = 0;
+  private socket: Socket<undefined> | null = null;
+  private connecting = false;
+  private delayMs = reconnect_delay_ms_min;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
+  private failuresLogged = 0;
+
+  constructor(
+    private readonly peer: number,
+    private readonly hostname: string,
+    private readonly port: number,
+    private readonly transport: PeerTransport,
+  ) {}
+
+  enqueue(frame: Uint8Array): void {
+    if (this.stopped) return;
+    this.queue.push(frame);
+    this.queuedBytes += frame.length;
+    // Over the limit: drop the oldest whole batches, never the one being written.
+    while (this.queuedBytes > outbound_queue_bytes_max && this.queue.length > 1) {
+      const dropIndex = this.headOffset > 0 ? 1 : 0;
+      const [dropped] = this.queue.splice(dropIndex, 1);
+      this.queuedBytes -= dropped!.length;
+      this.transport.count('tcp_out_dropped_batches');
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.socket === null) {
+      this.connect();
+      return;
+    }
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      const written = this.socket.write(head, this.headOffset);
+      if (written < 0) return; // closing; the close handler re-dials
+      this.headOffset += written;
+      if (this.headOffset < head.length) return; // the kernel buffer is full: wait for drain
+      this.queue.shift();
+      this.queuedBytes -= head.length;
+      this.headOffset = 0;
+      this.transport.count('tcp_out_batches');
+    }
+  }
+
+  private connect(): void {
+    if (this.connecting || this.retryTimer !== null || this.stopped || this.queue.length === 0) return;
+    this.connecting = true;
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      this.connecting = false;
+      this.failed(`connect timed out after ${connect_timeout_ms} ms`);
+    }, connect_timeout_ms);
+    Bun.connect({
+      hostname: this.hostname,
+      port: this.port,
+      socket: {
+        open: (socket) => {
+          if (settled || this.stopped) {
+            socket.terminate();
+            return;
+          }
+          settled = true;
+          clearTimeout(timer);
+          this.connecting = false;
+          socket.setNoDelay(true);
+          this.socket = socket;
+          this.delayMs = reconnect_delay_ms_min;
+          this.failuresLogged = 0;
+          this.headOffset = 0; // a batch cut by the last connection is resent whole
+          this.transport.log.debug(`peer ${this.peer}: connected`);
+          this.pump();
+        },
+        drain: () => this.pump(),
+        data: (socket) => {
+          // Outbound connections are write-only; a peer that talks back is misbehaving.
+          this.transport.count('tcp_out_unexpected_data');
+          socket.terminate();
+        },
+        close: (socket) => {
+          if (this.socket === socket) {
+            this.socket = null;
+            if (!this.stopped) this.failed('connection closed');
+          }
+        },
+        error: () => {},
+        connectError: () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          this.connecting = false;
+          this.failed('connection refused');
+        },
+      },
+    }).catch(() => {});
+  }
+
+  private failed(reason: string): void {
+    this.transport.count('tcp_out_failures');
+    this.transport.log.debug(`peer ${this.peer}: ${reason}; next attempt in ${this.delayMs} ms`);
+    if (this.failuresLogged++ === 0) this.transport.log.warn(`peer ${this.peer} at ${this.hostname}:${this.port}: ${reason}; retrying with backoff`);
+    if (this.stopped || this.retryTimer !== null) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.pump();
+    }, this.delayMs);
+    this.delayMs = Math.min(reconnect_delay_ms_max, this.delayMs * 2);
+  }
+
+  get backlogBytes(): number {
+    return this.queuedBytes;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.socket?.end();
+    this.socket = null;
+  }
+}
+
+export class PeerTransport {
+  readonly log: Logger;
+  readonly count: (name: string, by?: number) => void;
+  private readonly links: (OutboundLink | null)[];
+  private readonly listener: TCPSocketListener<Inbound | undefined>;
+  private readonly inbound = new Set<Socket<Inbound | undefined>>();
+  private readonly perAddress = new Map<string, number>();
+  private readonly sweeper: ReturnType<typeof setInterval>;
+  private readonly logLimiter = new LogLimiter(60_000);
+  private readonly idleMs: number;
+  private readonly frameDeadlineMs: number;
+
+  constructor(private readonly options: TransportOptions) {
+    this.log = options.log;
+    this.count = options.count;
+    this.idleMs = options.idleMs ?? connection_idle_ms;
+    this.frameDeadlineMs = options.frameDeadlineMs ?? frame_deadline_ms;
+    this.links = options.network.servers.map((server, i) =>
+      i === options.selfIndex ? null : new OutboundLink(i, server.address.host, server.address.port, this),
+    );
+    this.listener = Bun.listen<Inbound | undefined>({
+      hostname: options.hostname,
+      port: options.port,
+      exclusive: true,
+      data: undefined,
+      socket: {
+        open: (socket) => this.onOpen(socket),
+        data: (socket, chunk) => this.onData(socket, chunk),
+        close: (socket) => this.onClose(socket),
+        error: (socket, error) => {
+          this.count('tcp_in_errors');
+          this.log.debug(`inbound connection from ${socket.remoteAddress}: ${error.message}`);
+        },
+      },
+    });
+    this.sweeper = setInterval(() => this.sweep(Date.now()), 1_000);
+  }
+
+  get port(): number {
+    return this.listener.port;
+  }
+
+  /** Delivers messages to one server, in as few signed batches as the limits allow. */
+  send(server: number, messages: readonly RawMessage[]): void {
+    const link = this.links[server];
+    if (link === null || link === undefined || messages.length === 0) return;
+    for (const batch of packBatches(messages)) link.enqueue(encodeFrame(batch, this.options.network.id, this.options.signer));
+  }
+
+  sendAll(messages: readonly RawMessage[]): void {
+    for (let i = 0; i < this.links.length; i++) if (i !== this.options.selfIndex) this.send(i, messages);
+  }
+
+  backlogBytes(server: number): number {
+    return this.links[server]?.backlogBytes ?? 0;
+  }
+
+  get inboundConnections(): number {
+    return this.inbound.size;
+  }
+
+  private onOpen(socket: Socket<Inbound | undefined>): void {
+    const address = plainIPv4(socket.remoteAddress);
+    const fromAddress = this.perAddress.get(address) ?? 0;
+    if (this.inbound.size >= inbound_connections_max || fromAddress >= inbound_connections_per_address_max) {
+      this.count('tcp_in_refused_limit');
+      if (this.logLimiter.allow(`limit:${address}`, Date.now())) this.log.warn(`refused a connection from ${address}: connection limit reached`);
+      socket.terminate();
+      return;
+    }
+    this.perAddress.set(address, fromAddress + 1);
+    this.inbound.add(socket);
+    const network = this.options.network;
+    socket.data = {
+      decoder: new FrameDecoder({
+        networkId: network.id,
+        senderIndex: (key) => {
+          const index = serverIndexOf(network, key);
+          return index === this.options.selfIndex ? -1 : index;
+        },
+        isKnownKind,
+        verify,
+      }),
+      address,
+      lastDataAt: Date.now(),
+      frameStartedAt: null,
+      closed: false,
+    };
+    this.count('tcp_in_connections');
+  }
+
+  private onData(socket: Socket<Inbound | undefined>, chunk: Uint8Array): void {
+    const state = socket.data;
+    if (state === undefined || state.closed) return;
+    const now = Date.now();
+    state.lastDataAt = now;
+    const frames = state.decoder.push(chunk);
+    for (const frame of frames) {
+      this.count('tcp_in_batches');
+      try {
+        this.options.onFrame(frame);
+      } catch (error) {
+        if (!(error instanceof ScrypError)) throw error;
+        state.decoder.abort(error);
+        break;
+      }
+    }
+    if (state.decoder.error !== null) return this.refuse(socket, state, state.decoder.error);
+    // The deadline runs from the first byte of the batch in progress.
+    if (!state.decoder.inFrame) state.frameStartedAt = null;
+    else if (frames.length > 0 || state.frameStartedAt === null) state.frameStartedAt = now;
+  }
+
+  private refuse(socket: Socket<Inbound | undefined>, state: Inbound, error: ScrypError): void {
+    state.closed = true;
+    this.count(`tcp_in_refused_${error.code.toLowerCase()}`);
+    if (this.logLimiter.allow(`${state.address}:${error.code}`, Date.now())) {
+      this.log.warn(`closed a connection from ${state.address}: ${error.message}`);
+    }
+    socket.terminate();
+  }
+
+  private onClose(socket: Socket<Inbound | undefined>): void {
+    if (!this.inbound.delete(socket)) return;
+    const address = socket.data?.address;
+    if (address !== undefined) {
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left <= 0) this.perAddress.delete(address);
+      else this.perAddress.set(address, left);
+    }
+  }
+
+  /** Closes connections that went silent, or that started a batch and never finished it. */
+  private sweep(now: number): void {
+    for (const socket of this.inbound) {
+      const state = socket.data;
+      if (state === undefined || state.closed) continue;
+      if (now - state.lastDataAt > this.idleMs) {
+        this.refuse(socket, state, new ScrypError('FRAME_DEADLINE', `no data for ${this.idleMs} ms`));
+      } else if (state.frameStartedAt !== null && now - state.frameStartedAt > this.frameDeadlineMs) {
+        this.refuse(socket, state, new ScrypError('FRAME_DEADLINE', `a batch took over ${this.frameDeadlineMs} ms`));
+      }
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper);
+    for (const link of this.links) link?.stop();
+    for (const socket of this.inbound) socket.terminate();
+    this.listener.stop(true);
+  }
+}

@@ -1,0 +1,56 @@
+// Time in scryp: periods of period_ms aligned to the epoch, a rotating alpha that
+// accepts payments for one period, and the beta that broadcasts that period's batch at
+// the start of the next. Pure functions of time: tests drive them with plain numbers.
+//
+//   period k:   [start(k) ................................ end(k)) = [k·p, (k+1)·p)
+//   alpha(k):    accepts payments stamped in k ....| blackout |
+//   beta(k+1):                                                 PROPOSAL(k) at start(k+1)
+//
+// alpha(k) = servers[k mod n]; beta(k) = alpha(k − 1): the server whose alpha period just
+// ended proposes it, so the batch never has to change hands before it is broadcast.
+
+export interface Timing {
+  readonly periodMs: number;
+  readonly blackoutMs: number;
+  readonly skewMs: number;
+  readonly serverCount: number;
+}
+
+export function periodOf(timing: Timing, timeMs: number): number {
+  return Math.floor(timeMs / timing.periodMs);
+}
+
+export function startOf(timing: Timing, period: number): number {
+  return period * timing.periodMs;
+}
+
+export function endOf(timing: Timing, period: number): number {
+  return (period + 1) * timing.periodMs;
+}
+
+export function alphaOf(timing: Timing, period: number): number {
+  return period % timing.serverCount;
+}
+
+export function betaOf(timing: Timing, period: number): number {
+  return (period - 1) % timing.serverCount;
+}
+
+/** The last instant (exclusive) at which the alpha of `period` accepts payments. */
+export function acceptingUntil(timing: Timing, period: number): number {
+  return endOf(timing, period) - timing.blackoutMs;
+}
+
+export type TimeVerdict = 'ok' | 'wrong_period' | 'blackout' | 'skew';
+
+/**
+ * Rule 2 of payment acceptance: the timestamp falls in the current period, the period is
+ * not in its blackout, and the timestamp is within skew_ms of now.
+ */
+export function checkTimestamp(timing: Timing, timestampMs: number, nowMs: number): TimeVerdict {
+  const current = periodOf(timing, nowMs);
+  if (periodOf(timing, timestampMs) !== current) return 'wrong_period';
+  if (nowMs >= acceptingUntil(timing, current)) return 'blackout';
+  if (Math.abs(timestampMs - nowMs) > timing.skewMs) return 'skew';
+  return 'ok';
+}
