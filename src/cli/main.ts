@@ -3,6 +3,9 @@ import { devnetCommand } from './devnet.ts';
 import { infoCommand } from './info.ts';
 import { keygenCommand } from './keygen.ts';
 import { nodeCommand } from './node.ts';
+import { payCommand } from './pay.ts';
+import { balanceCommand } from './balance.ts';
+import { statusCommand } from './status.ts';
 import packageJson from '../../package.json';
 
 export const mainCommand = defineCommand({
@@ -16,5 +19,8 @@ export const mainCommand = defineCommand({
     node: nodeCommand,
     keygen: keygenCommand,
     info: infoCommand,
+    pay: payCommand,
+    balance: balanceCommand,
+    status: statusCommand,
   },
 });

@@ -11,6 +11,53 @@ export interface ServerAnswer {
   readonly error?: string;
 }
 
+/**
+ * Asks every server at once and settles as soon as a majority agrees on `keyOf` (a server
+ * that is down does not hold the answer up), or when every server answered or gave up.
+ */
+export async function askMajority<T>(
+  client: UdpClient,
+  network: Network,
+  spec: RequestSpec,
+  valueOf: (reply: Reply) => T,
+  keyOf: (value: T) => string,
+  options: { attempts?: number; timeoutMs?: number } = {},
+): Promise<Agreement<T>> {
+  const answers: ServerAnswer[] = [];
+  const counts = new Map<string, number>();
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      resolve(majorityOf(network, answers, valueOf, keyOf));
+    };
+    network.servers.forEach((server, index) => {
+      client
+        .ask(server.address, spec, {
+          networkId: network.id,
+          serverKey: server.key,
+          serverCount: network.servers.length,
+          attempts: options.attempts ?? 4,
+          timeoutMs: options.timeoutMs ?? 150,
+        })
+        .then(
+          (reply) => {
+            answers.push({ server: index, reply });
+            const key = keyOf(valueOf(reply));
+            const count = (counts.get(key) ?? 0) + 1;
+            counts.set(key, count);
+            if (count >= network.majority) settle();
+          },
+          (error: Error) => answers.push({ server: index, reply: null, error: error.message }),
+        )
+        .finally(() => {
+          if (answers.length === network.servers.length) settle();
+        });
+    });
+  });
+}
+
 /** Asks every server of the network at once. */
 export async function askAll(client: UdpClient, network: Network, spec: RequestSpec, options: { attempts?: number; timeoutMs?: number } = {}): Promise<ServerAnswer[]> {
   return Promise.all(

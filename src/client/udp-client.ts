@@ -139,7 +139,12 @@ export class UdpClient {
           return;
         }
         attempt++;
-        this.socket.send(bytes, target.port, target.host);
+        try {
+          this.socket.send(bytes, target.port, target.host);
+        } catch {
+          // ICMP port unreachable from an earlier datagram surfaces here: the server is down; wait and resend
+          this.socketErrors++;
+        }
         timer = setTimeout(fire, wait);
         wait *= 2;
       };

@@ -181,6 +181,7 @@ export class ServerCore {
   private readonly certified = new Map<number, Certificate>();
   private readonly peerCommitted: number[];
   private readonly lastHeard: number[];
+  private readonly statusAnsweredAt: number[];
   private readonly voidPayments = new Map<string, number>();
   private forwardQueue: { alpha: number; period: number; transactions: Uint8Array[]; since: number } | null = null;
 
@@ -223,6 +224,7 @@ export class ServerCore {
     if (this.lastVote !== null) this.evidence.record(this.self, this.lastVote.period, this.lastVote.prev);
     this.peerCommitted = network.servers.map(() => 0);
     this.lastHeard = network.servers.map(() => 0);
+    this.statusAnsweredAt = network.servers.map(() => -1);
     this.lastTickPeriod = periodOf(this.timing, options.now);
     this.log.info(
       `server ${this.self} of ${network.servers.length} on network ${network.name}: committed period ${this.committed.period}, ${this.state.describe()}`,
@@ -343,6 +345,9 @@ export class ServerCore {
     if (checkTimestamp(this.timing, timestampOf(tx), now) !== 'ok') return result(Status.BAD_TIME);
     const alpha = alphaOf(this.timing, current);
     if (alpha !== this.self) {
+      // An alpha we have not heard from for a period is probably down: forwarding to it would
+      // only make the payment void. Say so, and the wallet tries again (or waits a period).
+      if (this.lastHeard[alpha]! < current - 1) return result(Status.UNAVAILABLE);
       if (!this.verifyPayment(tx)) return result(Status.BAD_SIGNATURE);
       this.queueForward(alpha, current, tx.slice(), now);
       return result(Status.FORWARDED);
@@ -499,6 +504,12 @@ export class ServerCore {
       this.handleVote(vote, now);
     }
     if (committed.period > this.peerCommitted[from]!) this.peerCommitted[from] = committed.period;
+    // A peer behind us (just restarted, or cut off) learns where we stand now, not a period later.
+    const current = periodOf(this.timing, now);
+    if (committed.period < this.committed.period && this.statusAnsweredAt[from] !== current) {
+      this.statusAnsweredAt[from] = current;
+      this.send(from, { type: 'status', committed: this.committed, vote: this.lastVote });
+    }
     if (committed.period > this.committed.period && !this.certified.has(committed.period)) {
       if (!this.checkCertificate(committed)) return this.reject('bad_certificate', `STATUS from server ${from}: certificate of period ${committed.period} does not verify`);
       this.onCertificate(committed, now);
@@ -769,6 +780,11 @@ export class ServerCore {
   }
 
   private handleSyncRequest(from: number, after: number): void {
+    // A server with an empty ledger needs no history: a snapshot costs O(accounts), not O(periods).
+    if (after === 0 && this.committed.period > 0) {
+      this.send(from, { type: 'sync_records', snapshotNeeded: true, records: [] });
+      return;
+    }
     const records = this.store.records(after, sync_records_per_reply_max, sync_reply_bytes_max);
     if (records === 'snapshot_needed') {
       this.send(from, { type: 'sync_records', snapshotNeeded: true, records: [] });

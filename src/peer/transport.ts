@@ -195,6 +195,15 @@ class OutboundLink {
     return this.queuedBytes;
   }
 
+  /** The peer just proved it is up (it sent us a batch): stop waiting out the backoff. */
+  kick(): void {
+    this.delayMs = reconnect_delay_ms_min;
+    if (this.retryTimer === null) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.pump();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
@@ -302,6 +311,7 @@ export class PeerTransport {
     const frames = state.decoder.push(chunk);
     for (const frame of frames) {
       this.count('tcp_in_batches');
+      this.links[frame.senderIndex]?.kick();
       try {
         this.options.onFrame(frame);
       } catch (error) {

@@ -1,0 +1,143 @@
+// A wallet's view of a payment, from signing to its end: committed, void or refused.
+//
+//   sign (timestamp = now, outside the blackout) -> PAY to one server, resent on loss
+//     ACCEPTED / FORWARDED / DUPLICATE -> in the batch of period k: wait
+//     BAD_TIME                          -> sign again in the next period (a new payment)
+//     UNAVAILABLE / RATE_LIMITED        -> ask another server / wait, then retry
+//     BAD_AMOUNT, INSUFFICIENT_FUNDS, BAD_SIGNATURE, BAD_REQUEST -> refused
+//   wait: after period k should have committed, ask every server STATUS; a majority says
+//     COMMITTED -> committed; VOID -> void; UNKNOWN with a committed period >= k -> void
+//     (period k was decided without it); anything else -> wait one more period.
+//   void: never applied, so the wallet signs it anew and sends it again (twice at most).
+
+import { balance_max } from '../constants.ts';
+import { toHex } from '../bytes.ts';
+import type { Network } from '../network.ts';
+import { acceptingUntil, periodOf, startOf, endOf, type Timing } from '../schedule.ts';
+import type { Signer } from '../signature.ts';
+import { signPayment, txidOf } from '../transaction.ts';
+import { Kind, PaymentState, Status, statusName, type StatusBody } from './codec.ts';
+import { askMajority } from './majority.ts';
+import { ReplyTimeout, type UdpClient } from './udp-client.ts';
+
+export type PaymentEnd =
+  | { outcome: 'committed'; txid: Uint8Array; period: number }
+  | { outcome: 'void'; txid: Uint8Array; period: number }
+  | { outcome: 'refused'; txid: Uint8Array | null; status: string }
+  | { outcome: 'timeout'; txid: Uint8Array | null; period: number | null };
+
+export interface PayRequest {
+  readonly to: Uint8Array;
+  readonly amount: number;
+  /** The server to send to first (index in the network); others are tried when it is unavailable. */
+  readonly server: number;
+  /** How many times a void payment is signed anew and sent again (default 2). */
+  readonly voidResends?: number;
+  /** How many periods to wait for the outcome after the payment's period. */
+  readonly patiencePeriods?: number;
+  readonly onProgress?: (message: string) => void;
+  readonly now?: () => number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+function timingOf(network: Network): Timing {
+  return { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
+}
+
+export async function pay(client: UdpClient, network: Network, signer: Signer, request: PayRequest): Promise<PaymentEnd> {
+  const now = request.now ?? Date.now;
+  const progress = request.onProgress ?? (() => {});
+  const timing = timingOf(network);
+  if (!Number.isInteger(request.amount) || request.amount < 1 || request.amount > balance_max) {
+    return { outcome: 'refused', txid: null, status: 'BAD_AMOUNT' };
+  }
+  let server = request.server;
+  let lastTxid: Uint8Array | null = null;
+  let voidResends = 0;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    // Keep clear of the blackout: a payment stamped there could never be accepted.
+    const margin = Math.min(50, Math.floor(network.periodMs / 10));
+    let t = now();
+    if (t >= acceptingUntil(timing, periodOf(timing, t)) - margin) {
+      await sleep(startOf(timing, periodOf(timing, t) + 1) + margin - t);
+      t = now();
+    }
+    const tx = signPayment(signer, network.id, { timestamp: t, amount: request.amount, payee: request.to });
+    const txid = txidOf(tx);
+    lastTxid = txid;
+    const target = network.servers[server]!;
+    let status: number;
+    let period = periodOf(timing, t);
+    try {
+      const reply = await client.ask(target.address, { kind: Kind.PAY, transaction: tx }, { networkId: network.id, serverKey: target.key, attempts: 5, timeoutMs: 150 });
+      status = reply.status;
+      if (reply.body !== null && 'period' in reply.body && 'txid' in reply.body) period = reply.body.period;
+    } catch (error) {
+      if (!(error instanceof ReplyTimeout)) throw error;
+      progress(`server ${server} did not answer; trying the next server`);
+      server = (server + 1) % network.servers.length;
+      continue;
+    }
+    progress(`server ${server}: ${statusName[status]} (txid ${toHex(txid)}, period ${period})`);
+    switch (status) {
+      case Status.ACCEPTED:
+      case Status.FORWARDED:
+      case Status.DUPLICATE: {
+        const end = await waitForOutcome(client, network, txid, period, request.patiencePeriods ?? 8, progress, now);
+        // Void means it was never applied and never will be: sending it again, signed anew, is safe.
+        if (end.outcome === 'void' && voidResends++ < (request.voidResends ?? 2)) {
+          progress(`period ${end.period} was decided without txid ${toHex(txid)}: sending the payment again`);
+          continue;
+        }
+        return end;
+      }
+      case Status.BAD_TIME:
+        await sleep(endOf(timing, periodOf(timing, now())) + margin - now());
+        continue;
+      case Status.UNAVAILABLE:
+        server = (server + 1) % network.servers.length;
+        await sleep(Math.min(500, network.periodMs / 4));
+        continue;
+      case Status.RATE_LIMITED:
+        await sleep(network.periodMs);
+        continue;
+      default:
+        return { outcome: 'refused', txid, status: statusName[status] ?? String(status) };
+    }
+  }
+  return { outcome: 'timeout', txid: lastTxid, period: null };
+}
+
+export async function waitForOutcome(
+  client: UdpClient,
+  network: Network,
+  txid: Uint8Array,
+  period: number,
+  patiencePeriods: number,
+  progress: (message: string) => void,
+  now: () => number = Date.now,
+): Promise<PaymentEnd> {
+  const timing = timingOf(network);
+  // Period k is proposed at the start of k + 1 and normally commits within milliseconds.
+  await sleep(startOf(timing, period + 1) + Math.min(100, network.periodMs / 5) - now());
+  const deadline = endOf(timing, period + patiencePeriods);
+  while (now() < deadline) {
+    const agreement = await askMajority(
+      client,
+      network,
+      { kind: Kind.STATUS, txid },
+      (reply) => (reply.status === Status.OK && reply.body !== null && 'state' in reply.body ? (reply.body as StatusBody) : null),
+      (body) => (body === null ? 'none' : body.state === PaymentState.UNKNOWN ? `unknown:${body.period >= period}` : `${body.state}:${body.period}`),
+    );
+    const body = agreement.value;
+    if (body !== null) {
+      if (body.state === PaymentState.COMMITTED) return { outcome: 'committed', txid, period: body.period };
+      if (body.state === PaymentState.VOID) return { outcome: 'void', txid, period: body.period };
+      if (body.state === PaymentState.UNKNOWN && body.period >= period) return { outcome: 'void', txid, period };
+    }
+    progress(`waiting: ${body === null ? 'no majority yet' : body.state === PaymentState.PENDING ? `pending in period ${body.period}` : `servers committed up to ${body.period}`}`);
+    await sleep(Math.min(network.periodMs / 2, 500));
+  }
+  return { outcome: 'timeout', txid, period };
+}

@@ -1,0 +1,74 @@
+// The compiled executable, three servers on loopback with 300 ms periods: every server
+// hears the beta message of every other within two full rotations; with one absent, the
+// other two go on.
+
+import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { ProcessCluster } from './helpers/processes.ts';
+
+// Real servers with short periods: each test takes seconds, not milliseconds.
+setDefaultTimeout(60_000);
+
+let cluster: ProcessCluster | null = null;
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = null;
+});
+
+/** Periods proposed by each server, read from its log ("beta: PROPOSAL for period k"). */
+function proposedBy(log: string): number[] {
+  return [...log.matchAll(/beta: PROPOSAL for period (\d+)/g)].map((match) => Number(match[1]));
+}
+
+function committedIn(log: string): number[] {
+  return [...log.matchAll(/committed period (\d+):/g)].map((match) => Number(match[1]));
+}
+
+describe('three servers, one executable each', () => {
+  test('within two full rotations every server hears the beta of every other, and INFO shows it', async () => {
+    cluster = await ProcessCluster.create({ servers: 3, periodMs: 300 });
+    cluster.startAll();
+    const c = cluster;
+    // All three answer INFO (they are up) ...
+    expect(await c.until(async () => (await Promise.all([0, 1, 2].map((i) => c.info(i)))).every((info) => info !== null), 5_000)).toBe(true);
+    const startPeriod = c.periodNow();
+    // ... then two full rotations: 2 × 3 periods, plus one period of slack for the start.
+    await Bun.sleep(7 * c.network.periodMs);
+    const infos = await Promise.all([0, 1, 2].map((i) => c.info(i)));
+    for (const [i, info] of infos.entries()) {
+      expect(info, c.logs()).not.toBeNull();
+      for (let j = 0; j < 3; j++) {
+        if (j === i) continue;
+        // The last period in which a valid message from j arrived: within the last period.
+        expect(info!.lastHeard[j]!, `server ${i} last heard ${j}\n${c.logs()}`).toBeGreaterThanOrEqual(info!.currentPeriod - 1);
+      }
+    }
+    // Every server was beta at least once in the window, and every other server committed its proposal.
+    for (let beta = 0; beta < 3; beta++) {
+      const proposals = proposedBy(c.servers[beta]!.log).filter((period) => period >= startPeriod);
+      expect(proposals.length, `server ${beta} proposed\n${c.logs()}`).toBeGreaterThan(0);
+      for (let other = 0; other < 3; other++) {
+        if (other === beta) continue;
+        const committed = new Set(committedIn(c.servers[other]!.log));
+        expect(proposals.some((period) => committed.has(period)), `server ${other} committed a proposal of ${beta}\n${c.logs()}`).toBe(true);
+      }
+    }
+  });
+
+  test('with one server absent the other two go on, and INFO says the third was never heard', async () => {
+    cluster = await ProcessCluster.create({ servers: 3, periodMs: 300 });
+    cluster.start(0);
+    cluster.start(1);
+    const c = cluster;
+    expect(await c.until(async () => (await c.info(0)) !== null && (await c.info(1)) !== null, 5_000)).toBe(true);
+    const first = (await c.info(0))!.committedPeriod;
+    await Bun.sleep(6 * c.network.periodMs);
+    const [a, b] = await Promise.all([c.info(0), c.info(1)]);
+    expect(a!.committedPeriod, c.logs()).toBeGreaterThan(first + 2);
+    expect(b!.committedPeriod).toBeGreaterThan(first + 2);
+    expect(a!.lastHeard[2]).toBe(0);
+    expect(b!.lastHeard[2]).toBe(0);
+    expect(a!.lastHeard[1]!).toBeGreaterThanOrEqual(a!.currentPeriod - 1);
+    expect(b!.lastHeard[0]!).toBeGreaterThanOrEqual(b!.currentPeriod - 1);
+    expect(await c.info(2)).toBeNull();
+  });
+});
