@@ -125,7 +125,8 @@ export class Reader {
     readonly bytes: Uint8Array,
     readonly what: string,
   ) {
-    this.dv = view(bytes);
+    // Every decoder starts here: a non-Uint8Array (or a Uint16Array, read by element) is BAD_TYPE, not a TypeError.
+    this.dv = view(abytes(bytes, undefined, what));
   }
   get remaining(): number {
     return this.bytes.length - this.offset;

@@ -63,6 +63,10 @@ function integer(value: unknown, min: number, max: number, field: string): numbe
 
 function object(value: unknown, field: string, allowed: string[]): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) refuse(field, `expected an object, got ${describe(value)}`);
+  // Plain objects only, as JSON.parse makes them: a typed array, Date or Map is not a JSON object (and
+  // Object.keys of a large typed array would cost seconds).
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) refuse(field, `expected a plain object, got ${describe(value)}`);
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) refuse(`${field === '' ? '' : `${field}.`}${key}`, `unknown field (expected one of ${allowed.join(', ')})`);
   }
@@ -99,7 +103,8 @@ export function parseNetwork(json: unknown): Network {
   if (top.servers.length < 1 || top.servers.length > servers_max) refuse('servers', `expected 1..${servers_max} servers, got ${top.servers.length}`);
   const seenKeys = new Set<string>();
   const seenAddresses = new Set<string>();
-  const servers: ServerEntry[] = top.servers.map((entry: unknown, index: number) => {
+  // Array.from, not map: map skips the holes of a sparse array, which would reach the id as undefined.
+  const servers: ServerEntry[] = Array.from(top.servers as unknown[], (entry: unknown, index: number) => {
     const field = `servers[${index}]`;
     const server = object(entry, field, ['key', 'ip']);
     const serverKey = key(server.key, `${field}.key`);
@@ -123,7 +128,7 @@ export function parseNetwork(json: unknown): Network {
   if (top.genesis.length > genesis_accounts_max) refuse('genesis', `at most ${genesis_accounts_max} accounts, got ${top.genesis.length}`);
   const seenAccounts = new Set<string>();
   let supply = 0;
-  const genesis: GenesisEntry[] = top.genesis.map((entry: unknown, index: number) => {
+  const genesis: GenesisEntry[] = Array.from(top.genesis as unknown[], (entry: unknown, index: number) => {
     const field = `genesis[${index}]`;
     const account = object(entry, field, ['account', 'balance']);
     const accountKey = key(account.account, `${field}.account`);

@@ -33,7 +33,8 @@ export function alphaOf(timing: Timing, period: number): number {
 }
 
 export function betaOf(timing: Timing, period: number): number {
-  return (period - 1) % timing.serverCount;
+  // alpha(k - 1) taken modulo n into [0, n): JS `%` keeps the sign, so period 0 would give -1 (or -0).
+  return (period + timing.serverCount - 1) % timing.serverCount;
 }
 
 /** The last instant (exclusive) at which the alpha of `period` accepts payments. */

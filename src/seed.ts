@@ -6,7 +6,7 @@ import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readF
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { seed_bytes } from './constants.ts';
-import { fromHex, toHex } from './bytes.ts';
+import { describe, fromHex, toHex } from './bytes.ts';
 import { fail } from './errors.ts';
 
 export const seed_file_name = '.seed';
@@ -16,6 +16,8 @@ export function seedPath(dir: string): string {
 }
 
 export function parseSeed(text: string, where: string): Uint8Array {
+  // typeof first: the pattern test would coerce a non-string (an object with toString, or throw on a symbol).
+  if (typeof text !== 'string') fail('BAD_SEED_FILE', `${where}: expected text, got ${describe(text)}`);
   if (!/^[0-9a-f]{64}\n?$/.test(text)) {
     fail('BAD_SEED_FILE', `${where}: expected 64 lowercase hex characters and a newline, got ${text.length} characters that do not match`);
   }

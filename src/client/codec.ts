@@ -118,6 +118,7 @@ export function encodeRequest(request: Request): Uint8Array {
 
 /** The header of a datagram, if it is long enough and says "SC" v1; else the reason. */
 export function peekRequest(bytes: Uint8Array): { kind: number; requestId: number } {
+  abytes(bytes, undefined, 'request');
   if (bytes.length < request_bytes_min) fail('REQUEST_TOO_SHORT', `request: ${bytes.length} bytes, at least ${request_bytes_min} required`);
   if (bytes.length > datagram_bytes_max) fail('REQUEST_TOO_LONG', `request: ${bytes.length} bytes, at most ${datagram_bytes_max} allowed`);
   if (bytes[0] !== magic[0] || bytes[1] !== magic[1]) fail('BAD_MAGIC', 'request: magic is not "SC"');
@@ -134,6 +135,9 @@ export function decodeRequest(bytes: Uint8Array): Request {
   const bodyBytes = requestBodyBytes[kind];
   if (bodyBytes === undefined) fail('UNKNOWN_KIND', `request: kind 0x${kind.toString(16).padStart(2, '0')}`);
   const bodyEnd = request_header_bytes + bodyBytes;
+  // Padding to 128 bytes does not make room for a PAY's 140-byte body: a shorter datagram
+  // would otherwise yield a truncated transaction (and could not be re-encoded).
+  if (bytes.length < bodyEnd) fail('REQUEST_TOO_SHORT', `request: ${kindName[kind]} needs ${bodyEnd} bytes, got ${bytes.length}`);
   for (let i = bodyEnd; i < bytes.length; i++) {
     if (bytes[i] !== 0) fail('BAD_PADDING', `request: padding byte ${i} is not zero`);
   }
@@ -277,6 +281,7 @@ export function encodeReply(
 
 /** Strict decode of a reply's structure. The signature is checked by verifyReply. */
 export function decodeReply(bytes: Uint8Array): Reply {
+  abytes(bytes, undefined, 'reply');
   if (bytes.length < reply_header_bytes + reply_trailer_bytes) fail('BAD_REPLY', `reply: ${bytes.length} bytes is too short`);
   if (bytes.length > datagram_bytes_max) fail('BAD_REPLY', `reply: ${bytes.length} bytes is too long`);
   const reader = new Reader(bytes, 'reply');

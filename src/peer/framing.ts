@@ -28,7 +28,7 @@ import {
   message_header_bytes,
   messages_per_batch_max,
 } from '../constants.ts';
-import { equal, view, Writer } from '../bytes.ts';
+import { abytes, equal, view, Writer } from '../bytes.ts';
 import { ScrypError } from '../errors.ts';
 import { domain } from '../hash.ts';
 import type { Signer } from '../signature.ts';
@@ -80,7 +80,8 @@ export class FrameDecoder {
 
   /** Bytes held for the frame in progress. */
   get bufferedBytes(): number {
-    return this.headerFill + (this.frame === null ? 0 : this.frameFill - prefix - frame_header_bytes);
+    // Once the header is accepted it lives in `frame` (after the domain prefix), so count it there.
+    return this.frame === null ? this.headerFill : this.frameFill - prefix;
   }
 
   /** True between the first byte of a frame and its last. */
@@ -93,6 +94,8 @@ export class FrameDecoder {
    * completed before an error in the same chunk are returned, and `error` is set.
    */
   push(chunk: Uint8Array): Frame[] {
+    // Refused before any state changes: a Uint16Array would otherwise be copied element by element.
+    abytes(chunk, undefined, 'chunk');
     const frames: Frame[] = [];
     let offset = 0;
     while (this.failure === null && offset < chunk.length) {

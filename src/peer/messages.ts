@@ -25,7 +25,7 @@ import {
   sync_records_per_reply_max,
   transaction_bytes,
 } from '../constants.ts';
-import { concat, Reader, Writer } from '../bytes.ts';
+import { concat, describe, Reader, Writer } from '../bytes.ts';
 import { fail } from '../errors.ts';
 import {
   type Certificate,
@@ -55,7 +55,8 @@ export const MessageKind = {
 export const messageKindName: Record<number, string> = Object.fromEntries(Object.entries(MessageKind).map(([name, kind]) => [kind, name]));
 
 export function isKnownKind(kind: number): boolean {
-  return messageKindName[kind] !== undefined;
+  // Own properties only, and numbers only: '__proto__' or 'constructor' must not look like kinds.
+  return typeof kind === 'number' && Object.hasOwn(messageKindName, kind);
 }
 
 export const account_entry_bytes = key_bytes + 4;
@@ -135,9 +136,12 @@ export function encodeMessage(message: PeerMessage): RawMessage {
 
 /** Strict decode of one message; throws ScrypError (BAD_MESSAGE, BAD_LENGTH, BAD_CERTIFICATE ...). */
 export function decodeMessage(raw: RawMessage): PeerMessage {
-  const name = messageKindName[raw.kind];
-  if (name === undefined) fail('FRAME_MESSAGE_KIND', `message kind 0x${raw.kind.toString(16)}`);
-  const reader = new Reader(raw.payload, name);
+  if (typeof raw !== 'object' || raw === null) fail('BAD_TYPE', `message: expected { kind, payload }, got ${describe(raw)}`);
+  if (!isKnownKind(raw.kind)) {
+    fail('FRAME_MESSAGE_KIND', `message kind ${typeof raw.kind === 'number' ? `0x${raw.kind.toString(16)}` : describe(raw.kind)}`);
+  }
+  const name = messageKindName[raw.kind]!;
+  const reader = new Reader(raw.payload, name); // refuses a payload that is not a Uint8Array (BAD_TYPE)
   let message: PeerMessage;
   switch (raw.kind) {
     case MessageKind.STATUS: {

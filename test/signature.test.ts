@@ -1,0 +1,211 @@
+// src/signature.ts: strict Ed25519 on two paths that must agree exactly: the native
+// verify (node:crypto) and the reference (noble, zip215: false). The Wycheproof file is
+// the judge; noble's sign and getPublicKey are the independent oracle for signing.
+
+import { describe, expect, test } from 'bun:test';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { type ErrorCode, isScrypError } from '../src/errors.ts';
+import { publicKeyFromSeed, signerFromSeed, verify, verifyReference } from '../src/signature.ts';
+import { loadWycheproofEd25519 } from './helpers/wycheproof.ts';
+
+const hex = (text: string) => new Uint8Array(Buffer.from(text, 'hex'));
+const wycheproof = loadWycheproofEd25519();
+
+function codeOf(run: () => unknown): ErrorCode | 'no error' | 'not a ScrypError' {
+  try {
+    run();
+    return 'no error';
+  } catch (error) {
+    return isScrypError(error) ? error.code : 'not a ScrypError';
+  }
+}
+
+describe('Wycheproof Ed25519: every case through both paths', () => {
+  test('the file holds 151 cases, as it declares, with distinct ids', () => {
+    expect(wycheproof.numberOfTests).toBe(151);
+    expect(wycheproof.cases.length).toBe(151);
+    expect(new Set(wycheproof.cases.map((c) => c.tcId)).size).toBe(151);
+    // Both outcomes are represented, so a path that always says true or always false fails.
+    expect(wycheproof.cases.filter((c) => c.valid).length).toBeGreaterThan(0);
+    expect(wycheproof.cases.filter((c) => !c.valid).length).toBeGreaterThan(0);
+  });
+
+  test('all 151 give the expected result on the native path and on the reference path', () => {
+    let checked = 0;
+    const wrong: string[] = [];
+    for (const c of wycheproof.cases) {
+      const native = verify(c.signature, c.message, c.publicKey);
+      const reference = verifyReference(c.signature, c.message, c.publicKey);
+      if (native !== c.valid) wrong.push(`tcId ${c.tcId} (${c.comment}): native said ${native}, expected ${c.valid}`);
+      if (reference !== c.valid) wrong.push(`tcId ${c.tcId} (${c.comment}): reference said ${reference}, expected ${c.valid}`);
+      checked++;
+    }
+    expect(wrong).toEqual([]);
+    expect(checked).toBe(151);
+  });
+
+  test('the same verdicts when every input is a view at an odd offset into a larger buffer', () => {
+    const at = (bytes: Uint8Array) => {
+      const backing = new Uint8Array(bytes.length + 11).fill(0xa5);
+      backing.set(bytes, 7);
+      return backing.subarray(7, 7 + bytes.length);
+    };
+    const wrong: number[] = [];
+    for (const c of wycheproof.cases) {
+      if (verify(at(c.signature), at(c.message), at(c.publicKey)) !== c.valid) wrong.push(c.tcId);
+      if (verifyReference(at(c.signature), at(c.message), at(c.publicKey)) !== c.valid) wrong.push(c.tcId);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  test("noble's default (ZIP-215) disagrees somewhere: the strict option matters", () => {
+    const lenient = wycheproof.cases.filter((c) => {
+      try {
+        return ed25519.verify(c.signature, c.message, c.publicKey) !== c.valid;
+      } catch {
+        return false !== c.valid;
+      }
+    });
+    expect(lenient.length).toBeGreaterThan(0);
+  });
+});
+
+describe('signing', () => {
+  // RFC 8032 section 7.1, TEST 1 and TEST 2: independent published bytes.
+  const rfc = [
+    {
+      seed: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
+      publicKey: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+      message: '',
+      signature: 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+    },
+    {
+      seed: '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb',
+      publicKey: '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
+      message: '72',
+      signature: '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
+    },
+  ];
+
+  for (const [i, vector] of rfc.entries()) {
+    test(`RFC 8032 test ${i + 1}: public key and signature byte for byte`, () => {
+      const signer = signerFromSeed(hex(vector.seed));
+      expect(Buffer.from(signer.publicKey).toString('hex')).toBe(vector.publicKey);
+      expect(Buffer.from(publicKeyFromSeed(hex(vector.seed))).toString('hex')).toBe(vector.publicKey);
+      const signature = signer.sign(hex(vector.message));
+      expect(Buffer.from(signature).toString('hex')).toBe(vector.signature);
+      expect(verify(signature, hex(vector.message), signer.publicKey)).toBe(true);
+      expect(verifyReference(signature, hex(vector.message), signer.publicKey)).toBe(true);
+    });
+  }
+
+  test("signerFromSeed matches noble's public key and noble's signature, for many seeds and messages", () => {
+    for (let i = 0; i < 40; i++) {
+      const seed = Uint8Array.from({ length: 32 }, (_, j) => (i * 97 + j * 13 + 5) & 0xff);
+      const message = Uint8Array.from({ length: i * 7 }, (_, j) => (i + j) & 0xff);
+      const signer = signerFromSeed(seed);
+      expect(signer.publicKey).toEqual(ed25519.getPublicKey(seed));
+      const signature = signer.sign(message);
+      expect(signature.length).toBe(64);
+      expect(signature).toEqual(ed25519.sign(message, seed));
+      expect(ed25519.verify(signature, message, signer.publicKey, { zip215: false })).toBe(true);
+    }
+  });
+
+  test('signatures are deterministic: the same message gives the same bytes, every time and from a second signer', () => {
+    const seed = new Uint8Array(32).fill(42);
+    const message = new TextEncoder().encode('scryp');
+    const first = signerFromSeed(seed).sign(message);
+    const again = signerFromSeed(seed).sign(message);
+    expect(again).toEqual(first);
+    expect(signerFromSeed(seed).sign(message.slice())).toEqual(first);
+  });
+
+  test('a signature made by one key does not verify under another, nor over another message', () => {
+    const a = signerFromSeed(new Uint8Array(32).fill(1));
+    const b = signerFromSeed(new Uint8Array(32).fill(2));
+    const message = Uint8Array.of(1, 2, 3);
+    const signature = a.sign(message);
+    expect(verify(signature, message, b.publicKey)).toBe(false);
+    expect(verifyReference(signature, message, b.publicKey)).toBe(false);
+    expect(verify(signature, Uint8Array.of(1, 2, 4), a.publicKey)).toBe(false);
+    expect(verifyReference(signature, Uint8Array.of(1, 2, 4), a.publicKey)).toBe(false);
+  });
+
+  test('every single-bit flip of signature, message or key is refused by both paths', () => {
+    const signer = signerFromSeed(new Uint8Array(32).fill(3));
+    const message = Uint8Array.of(9, 8, 7, 6);
+    const signature = signer.sign(message);
+    const flip = (bytes: Uint8Array, bit: number) => {
+      const out = bytes.slice();
+      out[bit >> 3]! ^= 1 << (bit & 7);
+      return out;
+    };
+    const accepted: string[] = [];
+    for (let bit = 0; bit < 64 * 8; bit++) {
+      if (verify(flip(signature, bit), message, signer.publicKey)) accepted.push(`native signature bit ${bit}`);
+    }
+    for (let bit = 0; bit < 32 * 8; bit += 3) {
+      if (verify(signature, message, flip(signer.publicKey, bit))) accepted.push(`native key bit ${bit}`);
+      if (verifyReference(signature, message, flip(signer.publicKey, bit))) accepted.push(`reference key bit ${bit}`);
+    }
+    for (let bit = 0; bit < 64 * 8; bit += 5) {
+      if (verifyReference(flip(signature, bit), message, signer.publicKey)) accepted.push(`reference signature bit ${bit}`);
+    }
+    for (let bit = 0; bit < 4 * 8; bit++) {
+      if (verify(signature, flip(message, bit), signer.publicKey)) accepted.push(`native message bit ${bit}`);
+    }
+    expect(accepted).toEqual([]);
+  });
+
+  test('signerFromSeed and publicKeyFromSeed refuse a seed that is not 32 bytes with a ScrypError', () => {
+    for (const length of [0, 31, 33, 64]) {
+      expect(codeOf(() => signerFromSeed(new Uint8Array(length)))).toBe('BAD_LENGTH');
+      expect(codeOf(() => publicKeyFromSeed(new Uint8Array(length)))).toBe('BAD_LENGTH');
+    }
+    expect(codeOf(() => signerFromSeed('00'.repeat(32) as unknown as Uint8Array))).toBe('BAD_TYPE');
+  });
+});
+
+describe('verify never throws on wrong lengths: it is just false', () => {
+  const signer = signerFromSeed(new Uint8Array(32).fill(7));
+  const message = Uint8Array.of(1);
+  const signature = signer.sign(message);
+
+  test('signatures of every length 0..130 but 64, on both paths', () => {
+    for (let length = 0; length <= 130; length++) {
+      if (length === 64) continue;
+      const candidate = new Uint8Array(length);
+      candidate.set(signature.subarray(0, Math.min(64, length)));
+      expect([length, verify(candidate, message, signer.publicKey)]).toEqual([length, false]);
+      expect([length, verifyReference(candidate, message, signer.publicKey)]).toEqual([length, false]);
+    }
+    // A valid signature with a trailing byte is not a valid signature.
+    const longer = new Uint8Array(65);
+    longer.set(signature);
+    expect(verify(longer, message, signer.publicKey)).toBe(false);
+  });
+
+  test('public keys of every length 0..65 but 32, on both paths', () => {
+    for (let length = 0; length <= 65; length++) {
+      if (length === 32) continue;
+      const candidate = new Uint8Array(length);
+      candidate.set(signer.publicKey.subarray(0, Math.min(32, length)));
+      expect([length, verify(signature, message, candidate)]).toEqual([length, false]);
+      expect([length, verifyReference(signature, message, candidate)]).toEqual([length, false]);
+    }
+  });
+
+  test('keys that are not points, all zeros and all ones, are false on both paths', () => {
+    for (const key of [new Uint8Array(32), new Uint8Array(32).fill(0xff), Uint8Array.of(1, ...new Uint8Array(31))]) {
+      expect(verify(signature, message, key)).toBe(false);
+      expect(verifyReference(signature, message, key)).toBe(false);
+    }
+  });
+
+  test('an empty and a large message are handled', () => {
+    const big = new Uint8Array(1 << 16).fill(0x5a);
+    expect(verify(signer.sign(big), big, signer.publicKey)).toBe(true);
+    expect(verifyReference(signer.sign(new Uint8Array(0)), new Uint8Array(0), signer.publicKey)).toBe(true);
+  });
+});
