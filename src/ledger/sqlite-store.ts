@@ -77,11 +77,17 @@ export class SqliteStore implements Store {
         for (const entry of genesisEntries()) this.upsertAccount.run(entry.slice(0, key_bytes), view(entry).getUint32(key_bytes));
       })();
     } else {
-      if (!equal(storedNetwork, networkId)) {
-        fail('STORE_MISMATCH', `${this.path} belongs to network ${toHex(storedNetwork).slice(0, 16)}…, not ${toHex(networkId).slice(0, 16)}…`);
+      try {
+        if (!equal(storedNetwork, networkId)) {
+          fail('STORE_MISMATCH', `${this.path} belongs to network ${toHex(storedNetwork).slice(0, 16)}…, not ${toHex(networkId).slice(0, 16)}…`);
+        }
+        const version = this.metaU64('schema');
+        if (version !== schema_version) fail('STORE_MISMATCH', `${this.path}: schema ${version}, this build reads ${schema_version}`);
+      } catch (error) {
+        // A refused file is let go at once: no connection (and no -wal/-shm beside it) outlives the refusal.
+        this.db.close();
+        throw error;
       }
-      const version = this.metaU64('schema');
-      if (version !== schema_version) fail('STORE_MISMATCH', `${this.path}: schema ${version}, this build reads ${schema_version}`);
     }
   }
 

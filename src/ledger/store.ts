@@ -61,6 +61,8 @@ export class MemoryStore implements Store {
   private readonly periods: PeriodRecord[] = [];
   private readonly payments = new Map<string, PaymentOutcome>();
   private fresh = true;
+  /** The accounts hold a whole state: the genesis accounts were given, or a snapshot was installed. */
+  private seeded = false;
   /** Counts of writes, so tests can see that work reached storage. */
   writes = 0;
 
@@ -76,13 +78,18 @@ export class MemoryStore implements Store {
     return { committed: this.committed, entries, lastVote: this.lastVote, archiveFrom: this.archiveFrom };
   }
 
+  /** The genesis accounts (36-byte entries), which SqliteStore takes in its constructor: before the first commit. */
   seedGenesis(entries: Iterable<Uint8Array>): void {
     for (const entry of entries) this.accounts.set(toHex(entry.subarray(0, 32)), entry.slice());
+    this.seeded = true;
   }
 
   commit(input: CommitInput): void {
     const { certificate, transactions } = input.record;
     assert(certificate.parent === this.committed.period, 'a commit extends the last committed period');
+    // Without the genesis accounts, the changes alone would become the whole state: every
+    // account they do not touch would be lost on the next load().
+    assert(this.seeded, 'seedGenesis before the first commit');
     if (this.fresh) this.fresh = false;
     for (const change of input.changes) {
       const key = toHex(change.account);
@@ -111,6 +118,7 @@ export class MemoryStore implements Store {
 
   installSnapshot(certificate: Certificate, entries: Uint8Array): void {
     this.fresh = false;
+    this.seeded = true;
     this.accounts = new Map();
     for (let offset = 0; offset < entries.length; offset += entry_bytes) {
       this.accounts.set(toHex(entries.subarray(offset, offset + 32)), entries.slice(offset, offset + entry_bytes));

@@ -1,6 +1,10 @@
 // A token bucket per source address, for the UDP port that faces the internet. Pure:
 // time is an argument. The table is bounded; when full, the least recently seen source
 // is forgotten (Map keeps insertion order, and a touch re-inserts).
+//
+// Time is the wall clock (plus the server's offset), which may step backwards: a step back
+// refills nothing and takes nothing away, so a source is never locked out for the length
+// of the step.
 
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -19,7 +23,8 @@ export class RateLimiter {
       bucket = { tokens: this.burst, at: now };
     } else {
       this.buckets.delete(source);
-      bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) * this.perSecond) / 1000);
+      const elapsed = Math.max(0, now - bucket.at); // a clock that steps back refills nothing, and costs nothing
+      bucket.tokens = Math.min(this.burst, bucket.tokens + (elapsed * this.perSecond) / 1000);
       bucket.at = now;
     }
     this.buckets.set(source, bucket);
