@@ -1,0 +1,469 @@
+// The golden vectors of test/vectors/golden.json, checked against the project's code in
+// both directions: encoding the fields gives exactly the hex, decoding the hex gives the
+// fields back, and every signature verifies. The file is data: this test only reads it.
+// To change a layout on purpose, change the code, run `bun test/vectors/make-golden.ts`,
+// and review the diff of golden.json (and docs/PROTOCOL.md, which quotes it).
+
+import { describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { concat, fromHex, Reader, toHex, utf8 } from '../src/bytes.ts';
+import { domain, sha256 } from '../src/hash.ts';
+import { pack, unpack } from '../src/ip.ts';
+import { parseNetwork } from '../src/network.ts';
+import { acceptingUntil, alphaOf, betaOf, endOf, periodOf, startOf } from '../src/schedule.ts';
+import { formatSeed, parseSeed } from '../src/seed.ts';
+import { publicKeyFromSeed, signerFromSeed, verify, verifyReference } from '../src/signature.ts';
+import { decodeTransaction, encodeTransaction, type Payment, signingMessage, signPayment, txidOf } from '../src/transaction.ts';
+import {
+  decodeReply,
+  decodeRequest,
+  encodeReply,
+  encodeReplyUnsigned,
+  encodeRequest,
+  type Kind,
+  type ReplyBody,
+  replySigningMessage,
+  type Request,
+  requestBytesFor,
+  type Status,
+  Status as StatusCode,
+  verifyReply,
+} from '../src/client/codec.ts';
+import {
+  type Certificate,
+  encodeCertificate,
+  encodeVote,
+  readCertificate,
+  readVote,
+  signVote,
+  verifyCertificate,
+  verifyVote,
+  type Vote,
+  type VoteChecker,
+  voteSigningMessage,
+} from '../src/consensus/vote.ts';
+import { decodeMessage, encodeMessage, type PeerMessage } from '../src/peer/messages.ts';
+import { encodeFrame, type Frame, FrameDecoder, type RawMessage } from '../src/peer/framing.ts';
+import { isKnownKind } from '../src/peer/messages.ts';
+import { emptyLeafDigest, emptyMidDigest, leafDigest, LedgerState, midDigestOfEntries, rootDigest } from '../src/ledger/state.ts';
+import { replayBatch } from '../src/ledger/batch.ts';
+import { devnetNetwork } from '../src/devnet.ts';
+
+// ---- the file ------------------------------------------------------------------------
+
+interface KeyEntry {
+  label: string;
+  seedText: string;
+  seed: string;
+  publicKey: string;
+}
+
+interface Vector {
+  name: string;
+  type: string;
+  fields: Record<string, unknown>;
+  hex?: string;
+  signer?: string;
+  [extra: string]: unknown;
+}
+
+const root = join(import.meta.dir, '..');
+const golden = JSON.parse(readFileSync(join(import.meta.dir, 'vectors', 'golden.json'), 'utf8')) as { keys: Record<string, KeyEntry>; vectors: Vector[] };
+const vectors = golden.vectors;
+
+function ofType(type: string): Vector[] {
+  return vectors.filter((vector) => vector.type === type);
+}
+
+function hexOf(vector: Vector, field: string): string {
+  const value = vector[field];
+  if (typeof value !== 'string') throw new Error(`${vector.name}: ${field} is not a hex string`);
+  return value;
+}
+
+function bytesOf(vector: Vector, field = 'hex'): Uint8Array {
+  return fromHex(hexOf(vector, field), undefined, `${vector.name}.${field}`);
+}
+
+function signerOf(vector: Vector) {
+  const entry = golden.keys[vector.signer ?? ''];
+  if (entry === undefined) throw new Error(`${vector.name}: unknown signer ${vector.signer}`);
+  return signerFromSeed(fromHex(entry.seed, 32, 'seed'));
+}
+
+/** Decoded values in the file's form: bytes as lowercase hex. */
+function toJson(value: unknown): unknown {
+  if (value instanceof Uint8Array) return toHex(value);
+  if (Array.isArray(value)) return value.map(toJson);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, toJson(field)]));
+  }
+  return value;
+}
+
+/** The file's form back to values: every string is hex, except a message's `type`. */
+function fromJson(value: unknown, key = ''): unknown {
+  if (typeof value === 'string') return key === 'type' ? value : fromHex(value, undefined, key);
+  if (Array.isArray(value)) return value.map((item) => fromJson(item, key));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([name, field]) => [name, fromJson(field, name)]));
+  }
+  return value;
+}
+
+// The network of the signed vectors.
+const goldenNetworkVector = vectors.find((vector) => vector.type === 'network' && (vector.fields.json as { name: string }).name === 'golden');
+if (goldenNetworkVector === undefined) throw new Error('golden.json has no golden network');
+const goldenNetwork = parseNetwork(goldenNetworkVector.fields.json);
+const networkId = goldenNetwork.id;
+const genesisState = LedgerState.fromAccounts(goldenNetwork.genesis);
+const checker: VoteChecker = {
+  networkId,
+  serverKeys: goldenNetwork.servers.map((server) => server.key),
+  majority: goldenNetwork.majority,
+  genesisHash: genesisState.hash,
+  verify,
+};
+
+// ---- tests ---------------------------------------------------------------------------
+
+describe('golden.json', () => {
+  test('holds every kind of vector the protocol document quotes', () => {
+    const types = new Set(vectors.map((vector) => vector.type));
+    for (const type of ['ip', 'seed', 'network', 'schedule', 'payment', 'request', 'reply', 'vote', 'certificate', 'message', 'frame', 'state']) {
+      expect(types.has(type)).toBe(true);
+    }
+    const messageKinds = new Set(ofType('message').map((vector) => vector.kind));
+    for (let kind = 1; kind <= 10; kind++) expect(messageKinds.has(kind)).toBe(true);
+    const requestKinds = new Set(ofType('request').map((vector) => vector.fields.kind));
+    for (let kind = 1; kind <= 5; kind++) expect(requestKinds.has(kind)).toBe(true);
+  });
+
+  test('all hex is lowercase and every key derives from its label', () => {
+    expect(JSON.stringify(golden)).not.toMatch(/"[0-9a-f]*[A-F][0-9a-fA-F]*"/);
+    for (const entry of Object.values(golden.keys)) {
+      const seed = sha256(utf8(entry.label));
+      expect(toHex(seed)).toBe(entry.seed);
+      expect(formatSeed(seed)).toBe(entry.seedText);
+      expect(toHex(publicKeyFromSeed(seed))).toBe(entry.publicKey);
+    }
+  });
+});
+
+describe('ip', () => {
+  for (const vector of ofType('ip')) {
+    test(vector.name, () => {
+      const { host, port } = vector.fields as { host: string; port: number };
+      expect(toHex(pack(host, port))).toBe(hexOf(vector, 'hex'));
+      expect(unpack(bytesOf(vector))).toEqual({ host, port });
+    });
+  }
+  test('the design fixes pack("10.1.2.3", 4001) = 0a0102030fa1', () => {
+    expect(ofType('ip').some((vector) => vector.hex === '0a0102030fa1' && vector.fields.host === '10.1.2.3' && vector.fields.port === 4001)).toBe(true);
+  });
+});
+
+describe('seed file', () => {
+  for (const vector of ofType('seed')) {
+    test(vector.name, () => {
+      const text = vector.fields.text as string;
+      const seed = parseSeed(text, vector.name);
+      expect(toHex(seed)).toBe(hexOf(vector, 'seed'));
+      expect(formatSeed(seed)).toBe(text);
+      expect(toHex(publicKeyFromSeed(seed))).toBe(hexOf(vector, 'publicKey'));
+      expect(toHex(sha256(utf8(vector.fields.label as string)))).toBe(hexOf(vector, 'seed'));
+    });
+  }
+});
+
+describe('network id', () => {
+  for (const vector of ofType('network')) {
+    test(vector.name, () => {
+      const network = parseNetwork(vector.fields.json);
+      expect(toHex(network.id)).toBe(hexOf(vector, 'id'));
+      expect(network.majority).toBe(vector.majority as number);
+      const preimage = bytesOf(vector, 'preimage');
+      expect(toHex(preimage.subarray(0, domain.network.length))).toBe(toHex(utf8('scryp/network/v1')));
+      expect(toHex(sha256(preimage))).toBe(hexOf(vector, 'id'));
+    });
+  }
+
+  test('the devnet id in golden.json is the one src/devnet.ts embeds, from seeds/devnet/network.json', () => {
+    const vector = ofType('network').find((candidate) => candidate.file === 'seeds/devnet/network.json');
+    expect(vector).toBeDefined();
+    expect(toHex(devnetNetwork.id)).toBe(hexOf(vector!, 'id'));
+    expect(JSON.parse(readFileSync(join(root, 'seeds', 'devnet', 'network.json'), 'utf8'))).toEqual(vector!.fields.json);
+  });
+});
+
+describe('schedule', () => {
+  for (const vector of ofType('schedule')) {
+    test(vector.name, () => {
+      const f = vector.fields as { periodMs: number; blackoutMs: number; skewMs: number; serverCount: number; timeMs: number };
+      const timing = { periodMs: f.periodMs, blackoutMs: f.blackoutMs, skewMs: f.skewMs, serverCount: f.serverCount };
+      const period = periodOf(timing, f.timeMs);
+      expect(period).toBe(vector.period as number);
+      expect(startOf(timing, period)).toBe(vector.start as number);
+      expect(endOf(timing, period)).toBe(vector.end as number);
+      expect(acceptingUntil(timing, period)).toBe(vector.acceptingUntil as number);
+      expect(alphaOf(timing, period)).toBe(vector.alpha as number);
+      expect(betaOf(timing, period + 1)).toBe(vector.betaOfNext as number);
+    });
+  }
+});
+
+describe('payment', () => {
+  for (const vector of ofType('payment')) {
+    test(vector.name, () => {
+      const fields = fromJson(vector.fields) as Payment;
+      const tx = bytesOf(vector);
+      expect(vector.networkId).toBe(toHex(networkId));
+      expect(toHex(encodeTransaction(fields))).toBe(hexOf(vector, 'hex'));
+      expect(toJson(decodeTransaction(tx))).toEqual(vector.fields);
+      const message = signingMessage(networkId, tx);
+      expect(toHex(message)).toBe(hexOf(vector, 'signingMessage'));
+      expect(toHex(message)).toBe(toHex(concat(utf8('scryp/tx/v1'), networkId, tx.subarray(0, 76))));
+      expect(toHex(txidOf(tx))).toBe(hexOf(vector, 'txid'));
+      expect(verify(fields.signature, message, fields.payer)).toBe(true);
+      expect(verifyReference(fields.signature, message, fields.payer)).toBe(true);
+      // Ed25519 is deterministic: the payer's key signs the same bytes again.
+      const payer = signerOf(vector);
+      expect(toHex(payer.publicKey)).toBe(toHex(fields.payer));
+      expect(toHex(signPayment(payer, networkId, fields))).toBe(hexOf(vector, 'hex'));
+    });
+  }
+});
+
+describe('client requests', () => {
+  for (const vector of ofType('request')) {
+    test(vector.name, () => {
+      const request = fromJson(vector.fields) as Request;
+      expect(toHex(encodeRequest(request))).toBe(hexOf(vector, 'hex'));
+      expect(toJson(decodeRequest(bytesOf(vector)))).toEqual(vector.fields);
+      if (!vector.name.includes('minimum')) expect(request.length).toBe(requestBytesFor(request.kind, vector.serverCount as number));
+      else expect(request.length).toBe(128);
+    });
+  }
+});
+
+describe('client replies', () => {
+  for (const vector of ofType('reply')) {
+    test(vector.name, () => {
+      const f = vector.fields as { kind: Kind; requestId: number; status: Status; body: unknown };
+      const body = fromJson(f.body) as ReplyBody;
+      const signer = signerOf(vector);
+      expect(toHex(encodeReply(f.kind, f.requestId, f.status, body, signer, networkId))).toBe(hexOf(vector, 'hex'));
+      const bytes = bytesOf(vector);
+      const reply = decodeReply(bytes);
+      const { signed, ...decoded } = reply;
+      expect(toJson(decoded)).toEqual(vector.fields);
+      expect(toHex(signed)).toBe(toHex(encodeReplyUnsigned(f.kind, f.requestId, f.status, body)));
+      expect(toHex(replySigningMessage(networkId, signed))).toBe(hexOf(vector, 'signingMessage'));
+      expect(verifyReply(reply, networkId)).toBe(true);
+      expect(verifyReference(reply.signature, replySigningMessage(networkId, signed), reply.serverKey)).toBe(true);
+      expect(toHex(reply.serverKey)).toBe(toHex(goldenNetwork.servers[0]!.key));
+      // Never longer than the request a client sends for this kind; errors fit the 128-byte minimum.
+      const success = f.status === StatusCode.OK || f.status === StatusCode.ACCEPTED || f.status === StatusCode.FORWARDED;
+      expect(bytes.length).toBeLessThanOrEqual(success ? requestBytesFor(f.kind, goldenNetwork.servers.length) : 128);
+    });
+  }
+
+  test('each success reply is exactly as long as the request padded by requestBytesFor, or shorter', () => {
+    for (const request of ofType('request')) {
+      if (request.name.includes('minimum')) continue;
+      const replies = ofType('reply').filter((reply) => reply.fields.requestId === request.fields.requestId && reply.fields.kind === request.fields.kind);
+      expect(replies.length).toBeGreaterThan(0);
+      for (const reply of replies) expect(hexOf(reply, 'hex').length).toBeLessThanOrEqual(hexOf(request, 'hex').length);
+    }
+  });
+
+  test('TOO_SHORT names the length of the full reply', () => {
+    const tooShort = ofType('reply').find((vector) => vector.fields.status === StatusCode.TOO_SHORT)!;
+    const full = ofType('reply').find((vector) => vector.fields.kind === tooShort.fields.kind && vector.fields.status === StatusCode.OK)!;
+    expect((tooShort.fields.body as { needed: number }).needed).toBe(hexOf(full, 'hex').length / 2);
+  });
+});
+
+describe('votes and certificates', () => {
+  for (const vector of ofType('vote')) {
+    test(vector.name, () => {
+      const vote = fromJson(vector.fields) as Vote;
+      expect(toHex(encodeVote(vote))).toBe(hexOf(vector, 'hex'));
+      const reader = new Reader(bytesOf(vector), 'vote');
+      const decoded = readVote(reader);
+      reader.end();
+      expect(toJson(decoded)).toEqual(vector.fields);
+      expect(toHex(voteSigningMessage(networkId, vote, vote.prev, vote.voter))).toBe(hexOf(vector, 'signingMessage'));
+      expect(verifyVote(checker, decoded)).toBe(true);
+      expect(toHex(signVote(signerOf(vector), networkId, vote, vote.prev, vote.voter).signature)).toBe(toHex(vote.signature));
+    });
+  }
+
+  for (const vector of ofType('certificate')) {
+    test(vector.name, () => {
+      const certificate = fromJson(vector.fields) as Certificate;
+      expect(toHex(encodeCertificate(certificate))).toBe(hexOf(vector, 'hex'));
+      const reader = new Reader(bytesOf(vector), 'certificate');
+      const decoded = readCertificate(reader);
+      reader.end();
+      expect(toJson(decoded)).toEqual(vector.fields);
+      expect(verifyCertificate(checker, decoded)).toBe(true);
+    });
+  }
+});
+
+describe('peer messages', () => {
+  for (const vector of ofType('message')) {
+    test(vector.name, () => {
+      const message = fromJson(vector.fields) as PeerMessage;
+      const raw = encodeMessage(message);
+      expect(raw.kind).toBe(vector.kind as number);
+      expect(toHex(raw.payload)).toBe(hexOf(vector, 'hex'));
+      const decoded = decodeMessage({ kind: vector.kind as number, payload: bytesOf(vector) });
+      expect(toJson(decoded)).toEqual(vector.fields);
+      // The signatures inside verify, and the story they tell holds together.
+      if (decoded.type === 'status') {
+        expect(verifyCertificate(checker, decoded.committed)).toBe(true);
+        expect(decoded.vote === null || verifyVote(checker, decoded.vote)).toBe(true);
+      } else if (decoded.type === 'vote') {
+        expect(verifyVote(checker, decoded.vote)).toBe(true);
+      } else if (decoded.type === 'proposal') {
+        expect(verifyCertificate(checker, decoded.parent)).toBe(true);
+        const timing = { periodMs: goldenNetwork.periodMs, blackoutMs: goldenNetwork.blackoutMs, skewMs: goldenNetwork.skewMs, serverCount: goldenNetwork.servers.length };
+        const outcome = replayBatch(genesisState, decoded.period, timing, decoded.transactions);
+        expect(toHex(genesisState.prepare(outcome.changes).hash)).toBe(toHex(decoded.hash));
+      } else if (decoded.type === 'sync_records') {
+        for (const record of decoded.records) expect(verifyCertificate(checker, record.certificate)).toBe(true);
+      } else if (decoded.type === 'snapshot_header') {
+        expect(verifyCertificate(checker, decoded.certificate)).toBe(true);
+        expect(toHex(rootDigest(decoded.mids))).toBe(toHex(decoded.certificate.hash));
+      } else if (decoded.type === 'snapshot_page') {
+        expect(LedgerState.fromSortedEntries(decoded.entries).accountCount).toBe(decoded.entries.length / 36);
+      }
+    });
+  }
+});
+
+describe('batch frame', () => {
+  for (const vector of ofType('frame')) {
+    const f = vector.fields as { networkId: string; sender: string; messages: { kind: number; payload: string }[]; signature: string };
+    const messages: RawMessage[] = f.messages.map((message) => ({ kind: message.kind, payload: fromHex(message.payload, undefined, 'payload') }));
+    const decoderFor = () =>
+      new FrameDecoder({
+        networkId,
+        senderIndex: (key) => goldenNetwork.servers.findIndex((server) => toHex(server.key) === toHex(key)),
+        isKnownKind,
+        verify,
+      });
+    const expectFrame = (frames: Frame[]) => {
+      expect(frames.length).toBe(1);
+      expect(frames[0]!.senderIndex).toBe(0);
+      expect(frames[0]!.bytes).toBe(hexOf(vector, 'hex').length / 2);
+      expect(frames[0]!.messages.map((message) => ({ kind: message.kind, payload: toHex(message.payload) }))).toEqual(f.messages);
+    };
+
+    test(`${vector.name}: encodes`, () => {
+      expect(f.networkId).toBe(toHex(networkId));
+      const signer = signerOf(vector);
+      expect(toHex(signer.publicKey)).toBe(f.sender);
+      expect(toHex(encodeFrame(messages, networkId, signer))).toBe(hexOf(vector, 'hex'));
+    });
+
+    test(`${vector.name}: decodes whole`, () => {
+      const decoder = decoderFor();
+      expectFrame(decoder.push(bytesOf(vector)));
+      expect(decoder.error).toBeNull();
+    });
+
+    test(`${vector.name}: decodes one byte at a time`, () => {
+      const decoder = decoderFor();
+      const bytes = bytesOf(vector);
+      const frames: Frame[] = [];
+      for (let i = 0; i < bytes.length; i++) frames.push(...decoder.push(bytes.subarray(i, i + 1)));
+      expectFrame(frames);
+      expect(decoder.error).toBeNull();
+    });
+
+    test(`${vector.name}: the signature covers "scryp/batch/v1" and every byte before it`, () => {
+      const bytes = bytesOf(vector);
+      const signed = concat(domain.batch, bytes.subarray(0, bytes.length - 64));
+      expect(toHex(signed)).toBe(hexOf(vector, 'signingMessage'));
+      expect(toHex(bytes.subarray(bytes.length - 64))).toBe(f.signature);
+      expect(verifyReference(bytes.subarray(bytes.length - 64), signed, fromHex(f.sender, 32, 'sender'))).toBe(true);
+      expect(new DataView(bytes.buffer, bytes.byteOffset).getUint32(69)).toBe(vector.bodyLength as number);
+      // Each message decodes strictly, as a receiver decodes it before acting.
+      for (const message of messages) expect(() => decodeMessage(message)).not.toThrow();
+    });
+  }
+});
+
+describe('state hash', () => {
+  for (const vector of ofType('state')) {
+    test(vector.name, () => {
+      const accounts = (vector.fields.accounts as { account: string; balance: number }[]).map((entry) => ({
+        account: fromHex(entry.account, 32, 'account'),
+        balance: entry.balance,
+      }));
+      const state = LedgerState.fromAccounts(accounts);
+      expect(toHex(state.hash)).toBe(hexOf(vector, 'hash'));
+      expect(toHex(concat(...state.entries()))).toBe(hexOf(vector, 'entries'));
+      expect(toHex(LedgerState.fromSortedEntries(bytesOf(vector, 'entries')).hash)).toBe(hexOf(vector, 'hash'));
+      const buckets = vector.buckets as Record<string, string> | undefined;
+      const leaves = vector.leaves as Record<string, string> | undefined;
+      const mids = vector.mids as Record<string, string> | undefined;
+      if (buckets !== undefined && leaves !== undefined) {
+        expect(toHex(emptyLeafDigest)).toBe(leaves.empty!);
+        for (const [bucket, entries] of Object.entries(buckets)) expect(toHex(leafDigest(fromHex(entries, undefined, bucket)))).toBe(leaves[bucket]!);
+      }
+      if (mids !== undefined) {
+        expect(toHex(emptyMidDigest)).toBe(mids.empty!);
+        const all = state.midDigests();
+        for (let m = 0; m < 256; m++) {
+          const expected = mids[String(m)] ?? mids.empty!;
+          expect(toHex(all.subarray(m * 32, (m + 1) * 32))).toBe(expected);
+        }
+        // A snapshot receiver checks a mid from its entries alone.
+        const entries = bytesOf(vector, 'entries');
+        for (const [m, digest] of Object.entries(mids)) {
+          if (m === 'empty') continue;
+          const own: Uint8Array[] = [];
+          for (let offset = 0; offset < entries.length; offset += 36) if (entries[offset] === Number(m)) own.push(entries.subarray(offset, offset + 36));
+          expect(toHex(midDigestOfEntries(concat(...own)))).toBe(digest);
+        }
+      }
+    });
+  }
+});
+
+describe('docs/PROTOCOL.md quotes golden.json exactly', () => {
+  const document = readFileSync(join(root, 'docs', 'PROTOCOL.md'), 'utf8');
+  const blocks = [...document.matchAll(/<!-- golden: (.+?) -->\n```text\n([\s\S]*?)```/g)];
+
+  test('the document quotes vectors', () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(30);
+  });
+
+  test('every 32-byte hex value in the document (keys, seeds, hashes) is one of golden.json', () => {
+    const data = JSON.stringify(golden);
+    const values = document.match(/(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])/g) ?? [];
+    expect(values.length).toBeGreaterThan(0);
+    for (const value of values) expect(data.includes(value)).toBe(true);
+  });
+
+  for (const [, reference, body] of blocks) {
+    test(reference!, () => {
+      const [name, path] = reference!.split('#') as [string, string | undefined];
+      const vector = vectors.find((candidate) => candidate.name === name);
+      expect(vector).toBeDefined();
+      let expected: unknown = vector;
+      for (const step of (path ?? 'hex').split('.')) expected = (expected as Record<string, unknown>)[step];
+      const hex = body!
+        .split('\n')
+        .map((line) => line.replace(/#.*$/, '').replace(/\s+/g, ''))
+        .join('')
+        .replace(/([0-9a-f]{2})×(\d+)/g, (_, byte: string, count: string) => byte.repeat(Number(count)));
+      expect(hex).toBe(expected as string);
+    });
+  }
+});

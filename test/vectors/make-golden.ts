@@ -1,0 +1,425 @@
+#!/usr/bin/env bun
+// Writes test/vectors/golden.json: the wire bytes of scryp pinned as hex, for every
+// message kind, so that an independent wallet or server can check itself against them
+// and so that a change to any layout fails test/golden.test.ts at once.
+//
+// Run by hand:  bun test/vectors/make-golden.ts
+// The test never runs this script: it only reads the file it writes.
+//
+// Everything is deterministic: seeds are sha256 of fixed labels, timestamps are fixed,
+// and Ed25519 signatures are deterministic (RFC 8032), so running it twice writes the
+// same bytes. Where a layout is simple enough, the bytes are also built here by hand,
+// field by field, and compared with what the project's code gives: a disagreement stops
+// the script before anything is written.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { concat, equal, toHex, utf8, Writer } from '../../src/bytes.ts';
+import { domain, sha256 } from '../../src/hash.ts';
+import { pack } from '../../src/ip.ts';
+import { type Network, networkToJson, parseNetwork } from '../../src/network.ts';
+import { acceptingUntil, alphaOf, betaOf, endOf, periodOf, startOf, type Timing } from '../../src/schedule.ts';
+import { formatSeed } from '../../src/seed.ts';
+import { signerFromSeed, type Signer } from '../../src/signature.ts';
+import { signingMessage, signPayment, txidOf } from '../../src/transaction.ts';
+import {
+  encodeReply,
+  encodeReplyUnsigned,
+  encodeRequest,
+  Kind,
+  kindName,
+  PaymentState,
+  type ReplyBody,
+  replySigningMessage,
+  type Request,
+  requestBytesFor,
+  Status,
+  statusName,
+} from '../../src/client/codec.ts';
+import { type Certificate, certificateFrom, type Decision, encodeCertificate, encodeVote, genesisCertificate, signVote, type Vote, voteSigningMessage } from '../../src/consensus/vote.ts';
+import { encodeMessage, messageKindName, type PeerMessage } from '../../src/peer/messages.ts';
+import { encodeFrame } from '../../src/peer/framing.ts';
+import { emptyLeafDigest, emptyMidDigest, LedgerState } from '../../src/ledger/state.ts';
+import { replayBatch } from '../../src/ledger/batch.ts';
+import { devnetNetwork } from '../../src/devnet.ts';
+
+const root = join(import.meta.dir, '..', '..');
+const outputPath = join(import.meta.dir, 'golden.json');
+
+function check(condition: boolean, what: string): void {
+  if (!condition) throw new Error(`make-golden: ${what}: the project's code and the hand-built bytes disagree`);
+}
+
+/** JSON form of decoded values: bytes as lowercase hex, everything else as it is. */
+function toJson(value: unknown): unknown {
+  if (value instanceof Uint8Array) return toHex(value);
+  if (Array.isArray(value)) return value.map(toJson);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, toJson(field)]));
+  }
+  return value;
+}
+
+// ---- keys ----------------------------------------------------------------------------
+
+const seed_label_prefix = 'scryp golden vector seed: ';
+const keys: Record<string, { label: string; seedText: string; seed: string; publicKey: string }> = {};
+const signers: Record<string, Signer> = {};
+
+function key(label: string): Signer {
+  const existing = signers[label];
+  if (existing !== undefined) return existing;
+  const seed = sha256(utf8(seed_label_prefix + label));
+  const signer = signerFromSeed(seed);
+  signers[label] = signer;
+  keys[label] = { label: seed_label_prefix + label, seedText: formatSeed(seed), seed: toHex(seed), publicKey: toHex(signer.publicKey) };
+  return signer;
+}
+
+const server0 = key('server 0');
+const server1 = key('server 1');
+const server2 = key('server 2');
+const alice = key('alice');
+const bob = key('bob');
+const carol = key('carol');
+const soloServer = key('solo server');
+const soloWallet = key('solo wallet');
+
+const vectors: object[] = [];
+function add(vector: object): void {
+  vectors.push(vector);
+}
+
+// ---- ip ------------------------------------------------------------------------------
+
+const ipBytes = pack('10.1.2.3', 4001);
+check(toHex(ipBytes) === '0a0102030fa1', 'ip: the design fixes pack("10.1.2.3", 4001) = 0a0102030fa1');
+add({ name: 'ip 10.1.2.3:4001', type: 'ip', fields: { host: '10.1.2.3', port: 4001 }, hex: toHex(ipBytes) });
+const whoamiAddress = pack('203.0.113.7', 40123);
+add({ name: 'ip 203.0.113.7:40123 (the WHOAMI reply below)', type: 'ip', fields: { host: '203.0.113.7', port: 40123 }, hex: toHex(whoamiAddress) });
+
+// ---- seed file -----------------------------------------------------------------------
+
+add({
+  name: 'seed file of "server 0"',
+  type: 'seed',
+  fields: { label: keys['server 0']!.label, text: keys['server 0']!.seedText },
+  seed: keys['server 0']!.seed,
+  publicKey: keys['server 0']!.publicKey,
+});
+
+// ---- networks ------------------------------------------------------------------------
+
+/** The network id preimage, built field by field here, independently of src/network.ts. */
+function networkPreimage(network: Network): Uint8Array {
+  const name = utf8(network.name);
+  const parts: Uint8Array[] = [domain.network, Uint8Array.of(name.length), name];
+  const times = new Writer(14).u32(network.periodMs).u32(network.blackoutMs).u32(network.skewMs).u16(network.servers.length).done();
+  parts.push(times);
+  for (const server of network.servers) parts.push(server.key);
+  parts.push(new Writer(4).u32(network.genesis.length).done());
+  const sorted = [...network.genesis].sort((a, b) => Buffer.compare(a.account, b.account));
+  for (const entry of sorted) parts.push(entry.account, new Writer(4).u32(entry.balance).done());
+  return concat(...parts);
+}
+
+function addNetwork(name: string, json: object, network: Network, extra: object = {}): void {
+  const preimage = networkPreimage(network);
+  check(equal(sha256(preimage), network.id), `network id of ${network.name}`);
+  add({ name, type: 'network', fields: { json }, preimage: toHex(preimage), id: toHex(network.id), majority: network.majority, ...extra });
+}
+
+const devnetFile = 'seeds/devnet/network.json';
+const devnetJson = JSON.parse(readFileSync(join(root, devnetFile), 'utf8')) as object;
+const devnet = parseNetwork(devnetJson);
+check(equal(devnet.id, devnetNetwork.id), 'the devnet file and src/devnet.ts');
+addNetwork('network id of the devnet', devnetJson, devnet, { file: devnetFile });
+
+const soloJson = {
+  name: 'solo',
+  period_ms: 1000,
+  blackout_ms: 100,
+  skew_ms: 500,
+  servers: [{ key: toHex(soloServer.publicKey), ip: '127.0.0.1:4101' }],
+  genesis: [{ account: toHex(soloWallet.publicKey), balance: 1_000_000 }],
+};
+addNetwork('network id of a 1-server network', soloJson, parseNetwork(soloJson));
+
+// The network every signed vector below belongs to: three servers, so that a certificate
+// holds two votes (the majority of three).
+const goldenJson = {
+  name: 'golden',
+  period_ms: 1000,
+  blackout_ms: 100,
+  skew_ms: 500,
+  servers: [server0, server1, server2].map((signer, i) => ({ key: toHex(signer.publicKey), ip: `127.0.0.1:${5001 + i}` })),
+  genesis: [{ account: toHex(alice.publicKey), balance: 1_000_000 }],
+};
+const golden = parseNetwork(goldenJson);
+check(JSON.stringify(networkToJson(golden)) === JSON.stringify(goldenJson), 'the golden network file round-trips');
+addNetwork('network id of the 3-server network of the signed vectors', goldenJson, golden);
+const networkId = golden.id;
+
+// ---- time ----------------------------------------------------------------------------
+
+const timing: Timing = { periodMs: golden.periodMs, blackoutMs: golden.blackoutMs, skewMs: golden.skewMs, serverCount: golden.servers.length };
+const paymentTime = 1_767_225_600_123; // 2026-01-01T00:00:00.123Z
+const period = periodOf(timing, paymentTime); // 1767225600, and 1767225600 mod 3 = 0: server 0 is its alpha
+check(period === 1_767_225_600 && alphaOf(timing, period) === 0, 'the chosen period');
+add({
+  name: 'schedule of the golden network at 2026-01-01T00:00:00.123Z',
+  type: 'schedule',
+  fields: { periodMs: timing.periodMs, blackoutMs: timing.blackoutMs, skewMs: timing.skewMs, serverCount: timing.serverCount, timeMs: paymentTime },
+  period,
+  start: startOf(timing, period),
+  end: endOf(timing, period),
+  acceptingUntil: acceptingUntil(timing, period),
+  alpha: alphaOf(timing, period),
+  betaOfNext: betaOf(timing, period + 1),
+});
+
+// ---- payments ------------------------------------------------------------------------
+
+function addPayment(name: string, payerLabel: string, fields: { timestamp: number; amount: number; payee: Uint8Array }): Uint8Array {
+  const payer = signers[payerLabel]!;
+  const tx = signPayment(payer, networkId, fields);
+  const body = new Writer(76).u64(fields.timestamp).u32(fields.amount).put(fields.payee).put(payer.publicKey).done();
+  check(equal(tx.subarray(0, 76), body), `payment ${name}: layout`);
+  const message = signingMessage(networkId, tx);
+  check(equal(message, concat(utf8('scryp/tx/v1'), networkId, body)), `payment ${name}: signing message`);
+  const txid = txidOf(tx);
+  check(equal(txid, sha256(body)), `payment ${name}: txid`);
+  add({
+    name,
+    type: 'payment',
+    signer: payerLabel,
+    fields: { timestamp: fields.timestamp, amount: fields.amount, payee: toHex(fields.payee), payer: toHex(payer.publicKey), signature: toHex(tx.subarray(76)) },
+    networkId: toHex(networkId),
+    signingMessage: toHex(message),
+    txid: toHex(txid),
+    hex: toHex(tx),
+  });
+  return tx;
+}
+
+const payment1 = addPayment('payment: alice pays bob 250', 'alice', { timestamp: paymentTime, amount: 250, payee: bob.publicKey });
+const payment2 = addPayment('payment: alice pays carol 100', 'alice', { timestamp: paymentTime + 333, amount: 100, payee: carol.publicKey });
+const txid1 = txidOf(payment1);
+const batch = concat(payment1, payment2);
+
+// The ledger after the period: genesis, then both payments.
+const genesisState = LedgerState.fromAccounts(golden.genesis);
+const replay = replayBatch(genesisState, period, timing, batch);
+check(replay.appliedCount === 2, 'both payments apply');
+const prepared = genesisState.prepare(replay.changes);
+const afterState = LedgerState.fromAccounts([
+  { account: alice.publicKey, balance: 1_000_000 - 350 },
+  { account: bob.publicKey, balance: 250 },
+  { account: carol.publicKey, balance: 100 },
+]);
+check(equal(prepared.hash, afterState.hash), 'the state after the period, two ways');
+const stateHash = afterState.hash;
+
+// ---- client requests -----------------------------------------------------------------
+
+const serverCount = golden.servers.length;
+
+function addRequest(name: string, request: Request): void {
+  const bytes = encodeRequest(request);
+  add({ name, type: 'request', serverCount, fields: toJson(request), hex: toHex(bytes) });
+}
+
+addRequest('request PAY', { kind: Kind.PAY, requestId: 0x01020304, transaction: payment1, length: requestBytesFor(Kind.PAY, serverCount) });
+addRequest('request BALANCE', { kind: Kind.BALANCE, requestId: 2, account: bob.publicKey, length: requestBytesFor(Kind.BALANCE, serverCount) });
+addRequest('request STATUS', { kind: Kind.STATUS, requestId: 3, txid: txid1, length: requestBytesFor(Kind.STATUS, serverCount) });
+addRequest('request INFO (network of 3 servers)', { kind: Kind.INFO, requestId: 4, length: requestBytesFor(Kind.INFO, serverCount) });
+addRequest('request WHOAMI', { kind: Kind.WHOAMI, requestId: 5, length: requestBytesFor(Kind.WHOAMI, serverCount) });
+addRequest('request BALANCE padded only to the 128-byte minimum (answered TOO_SHORT)', { kind: Kind.BALANCE, requestId: 6, account: bob.publicKey, length: 128 });
+
+// ---- client replies ------------------------------------------------------------------
+
+function addReply(name: string, kind: Kind, requestId: number, status: Status, body: ReplyBody): void {
+  const bytes = encodeReply(kind, requestId, status, body, server0, networkId);
+  const unsigned = encodeReplyUnsigned(kind, requestId, status, body);
+  const message = replySigningMessage(networkId, unsigned);
+  check(equal(message, concat(utf8('scryp/reply/v1'), networkId, unsigned)), `reply ${name}: signing message`);
+  add({
+    name,
+    type: 'reply',
+    signer: 'server 0',
+    fields: { kind, requestId, status, body: toJson(body), serverKey: toHex(server0.publicKey), signature: toHex(bytes.subarray(bytes.length - 64)) },
+    kindName: kindName[kind],
+    statusName: statusName[status],
+    networkId: toHex(networkId),
+    signingMessage: toHex(message),
+    hex: toHex(bytes),
+  });
+}
+
+addReply('reply PAY ACCEPTED', Kind.PAY, 0x01020304, Status.ACCEPTED, { period, txid: txid1 });
+addReply('reply PAY FORWARDED', Kind.PAY, 0x01020304, Status.FORWARDED, { period, txid: txid1 });
+addReply('reply BALANCE OK', Kind.BALANCE, 2, Status.OK, { account: bob.publicKey, balance: 250, committedPeriod: period, stateHash });
+addReply('reply STATUS OK (committed)', Kind.STATUS, 3, Status.OK, { txid: txid1, state: PaymentState.COMMITTED, period });
+addReply('reply INFO OK', Kind.INFO, 4, Status.OK, {
+  networkId,
+  serverIndex: 0,
+  serverCount,
+  now: paymentTime + 1127, // 2026-01-01T00:00:01.250Z: the next period, whose alpha is server 1
+  currentPeriod: period + 1,
+  alphaIndex: alphaOf(timing, period + 1),
+  committedPeriod: period,
+  stateHash,
+  lastHeard: [period + 1, period + 1, period],
+});
+addReply('reply WHOAMI OK', Kind.WHOAMI, 5, Status.OK, { address: whoamiAddress });
+addReply('reply TOO_SHORT (BALANCE asked in 128 bytes; the reply needs 181)', Kind.BALANCE, 6, Status.TOO_SHORT, { needed: 181 });
+addReply('reply BAD_REQUEST (to a STATUS request)', Kind.STATUS, 7, Status.BAD_REQUEST, null);
+addReply('reply UNAVAILABLE (to a PAY request)', Kind.PAY, 8, Status.UNAVAILABLE, null);
+
+// ---- votes and certificates ----------------------------------------------------------
+
+const genesis = genesisCertificate(genesisState.hash);
+const decision: Decision = { period, parent: 0, parentHash: genesisState.hash, hash: stateHash };
+const vote0 = signVote(server0, networkId, decision, 0, 0);
+const vote1 = signVote(server1, networkId, decision, 0, 1);
+const certificate = certificateFrom(decision, [vote1, vote0]);
+
+function addVote(name: string, signerLabel: string, vote: Vote): void {
+  const message = voteSigningMessage(networkId, vote, vote.prev, vote.voter);
+  add({ name, type: 'vote', signer: signerLabel, fields: toJson(vote), networkId: toHex(networkId), signingMessage: toHex(message), hex: toHex(encodeVote(vote)) });
+}
+
+function addCertificate(name: string, value: Certificate): void {
+  add({ name, type: 'certificate', fields: toJson(value), networkId: toHex(networkId), hex: toHex(encodeCertificate(value)) });
+}
+
+addVote('vote of server 0 for the period (parent: genesis)', 'server 0', vote0);
+addVote('vote of server 1 for the period (parent: genesis)', 'server 1', vote1);
+addCertificate('certificate of the genesis state (period 0, no votes)', genesis);
+addCertificate('certificate of the period: votes of servers 0 and 1', certificate);
+
+// ---- peer messages -------------------------------------------------------------------
+
+function addMessage(name: string, message: PeerMessage): void {
+  const raw = encodeMessage(message);
+  add({ name, type: 'message', kind: raw.kind, kindName: messageKindName[raw.kind], fields: toJson(message), hex: toHex(raw.payload) });
+}
+
+const proposal: PeerMessage = { type: 'proposal', period, hash: stateHash, transactions: batch, parent: genesis };
+addMessage('message STATUS (committed certificate and last vote)', { type: 'status', committed: certificate, vote: vote0 });
+addMessage('message PROPOSAL with 2 payments', proposal);
+addMessage('message VOTE', { type: 'vote', vote: vote0 });
+addMessage('message FORWARD with 1 payment', { type: 'forward', transactions: payment1 });
+addMessage('message SYNC_REQUEST', { type: 'sync_request', after: 0 });
+addMessage('message SYNC_RECORDS with 1 record', { type: 'sync_records', snapshotNeeded: false, records: [{ certificate, transactions: batch }] });
+addMessage('message SNAPSHOT_REQUEST', { type: 'snapshot_request' });
+addMessage('message SNAPSHOT_HEADER', { type: 'snapshot_header', snapshotId: 1, accounts: afterState.accountCount, mids: afterState.midDigests(), certificate });
+addMessage('message SNAPSHOT_PAGE_REQUEST (from the start)', { type: 'snapshot_page_request', snapshotId: 1, after: null });
+addMessage('message SNAPSHOT_PAGE_REQUEST (after an account)', { type: 'snapshot_page_request', snapshotId: 1, after: bob.publicKey });
+addMessage('message SNAPSHOT_PAGE (the last, 3 accounts)', { type: 'snapshot_page', snapshotId: 1, last: true, entries: concat(...afterState.entries()) });
+
+// ---- one batch frame -----------------------------------------------------------------
+
+{
+  const messages = [encodeMessage(proposal), encodeMessage({ type: 'vote', vote: vote0 })];
+  const frame = encodeFrame(messages, networkId, server0);
+  const bodyLength = frame.length - 73 - 64;
+  const header = concat(Uint8Array.from([0x53, 0x43, 0x50, 0x42, 1]), networkId, server0.publicKey, new Writer(4).u32(bodyLength).done());
+  check(equal(frame.subarray(0, 73), header), 'frame header');
+  add({
+    name: 'batch frame from server 0: PROPOSAL then VOTE',
+    type: 'frame',
+    signer: 'server 0',
+    fields: {
+      networkId: toHex(networkId),
+      sender: toHex(server0.publicKey),
+      messages: messages.map((message) => ({ kind: message.kind, payload: toHex(message.payload) })),
+      signature: toHex(frame.subarray(frame.length - 64)),
+    },
+    bodyLength,
+    signingMessage: toHex(concat(utf8('scryp/batch/v1'), frame.subarray(0, frame.length - 64))),
+    hex: toHex(frame),
+  });
+}
+
+// ---- state hash ----------------------------------------------------------------------
+
+/** An account id for the tiny ledger: two chosen leading bytes, then a filler byte. */
+function account(first: number, second: number, fill: number): Uint8Array {
+  const out = new Uint8Array(32).fill(fill);
+  out[0] = first;
+  out[1] = second;
+  return out;
+}
+
+function entry(accountId: Uint8Array, balance: number): Uint8Array {
+  return new Writer(36).put(accountId).u32(balance).done();
+}
+
+{
+  // Two accounts share bucket 0x0001 (mid 0, leaf 1); the third is in bucket 0x0203 (mid 2, leaf 3).
+  const accounts = [
+    { account: account(0x00, 0x01, 0xbb), balance: 200 },
+    { account: account(0x02, 0x03, 0xcc), balance: 300 },
+    { account: account(0x00, 0x01, 0xaa), balance: 100 },
+  ];
+  const state = LedgerState.fromAccounts(accounts);
+
+  // By hand: sorted buckets, leaves, mids, root.
+  const bucket0001 = concat(entry(accounts[2]!.account, 100), entry(accounts[0]!.account, 200));
+  const bucket0203 = entry(accounts[1]!.account, 300);
+  const emptyLeaf = sha256(utf8('scryp/leaf/v1'));
+  const leaf0001 = sha256(utf8('scryp/leaf/v1'), bucket0001);
+  const leaf0203 = sha256(utf8('scryp/leaf/v1'), bucket0203);
+  const midOf = (leaves: Map<number, Uint8Array>): Uint8Array => {
+    const parts: Uint8Array[] = [utf8('scryp/mid/v1')];
+    for (let i = 0; i < 256; i++) parts.push(leaves.get(i) ?? emptyLeaf);
+    return sha256(concat(...parts));
+  };
+  const emptyMid = midOf(new Map());
+  const mid0 = midOf(new Map([[1, leaf0001]]));
+  const mid2 = midOf(new Map([[3, leaf0203]]));
+  const rootOf = (mids: Map<number, Uint8Array>): Uint8Array => {
+    const parts: Uint8Array[] = [utf8('scryp/state/v1')];
+    for (let m = 0; m < 256; m++) parts.push(mids.get(m) ?? emptyMid);
+    return sha256(concat(...parts));
+  };
+  const stateRoot = rootOf(new Map([[0, mid0], [2, mid2]]));
+  const emptyRoot = rootOf(new Map());
+  check(equal(emptyLeaf, emptyLeafDigest) && equal(emptyMid, emptyMidDigest), 'empty leaf and mid');
+  check(equal(state.hash, stateRoot), 'tiny ledger state hash');
+  check(equal(LedgerState.fromAccounts([]).hash, emptyRoot), 'empty ledger state hash');
+  const mids = state.midDigests();
+  check(equal(mids.subarray(0, 32), mid0) && equal(mids.subarray(64, 96), mid2), 'tiny ledger mids');
+
+  add({
+    name: 'state hash of a tiny ledger: 3 accounts, two in bucket 0x0001',
+    type: 'state',
+    fields: { accounts: accounts.map((a) => ({ account: toHex(a.account), balance: a.balance })) },
+    entries: toHex(concat(bucket0001, bucket0203)),
+    buckets: { '0x0001': toHex(bucket0001), '0x0203': toHex(bucket0203) },
+    leaves: { empty: toHex(emptyLeaf), '0x0001': toHex(leaf0001), '0x0203': toHex(leaf0203) },
+    mids: { empty: toHex(emptyMid), '0': toHex(mid0), '2': toHex(mid2) },
+    hash: toHex(stateRoot),
+  });
+  add({ name: 'state hash of the empty ledger', type: 'state', fields: { accounts: [] }, entries: '', hash: toHex(emptyRoot) });
+  add({
+    name: 'state hash of the golden network after the period (alice, bob, carol)',
+    type: 'state',
+    fields: { accounts: [...afterState.entries()].map((e) => ({ account: toHex(e.subarray(0, 32)), balance: new DataView(e.buffer, e.byteOffset).getUint32(32) })) },
+    entries: toHex(concat(...afterState.entries())),
+    hash: toHex(stateHash),
+  });
+  add({ name: 'state hash of the golden network at genesis', type: 'state', fields: { accounts: [{ account: toHex(alice.publicKey), balance: 1_000_000 }] }, entries: toHex(concat(...genesisState.entries())), hash: toHex(genesisState.hash) });
+}
+
+void server2; // a server of the golden network that signs nothing here
+
+const document = {
+  about:
+    'Golden vectors of the scryp v1 wire format. Written by `bun test/vectors/make-golden.ts`; checked by test/golden.test.ts, which never regenerates them. All hex is lowercase; integers are big-endian on the wire. Seeds are sha256(label) of the labels given under keys.',
+  keys,
+  vectors,
+};
+writeFileSync(outputPath, `${JSON.stringify(document, null, 2)}\n`);
+console.log(`wrote ${outputPath}: ${vectors.length} vectors`);
