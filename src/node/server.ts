@@ -48,6 +48,8 @@ export interface NodeOptions {
   readonly syncGraceMs?: number;
   readonly syncTimeoutMs?: number;
   readonly statsIntervalMs?: number;
+  /** Requests per second allowed from one source address (default client_requests_per_second). */
+  readonly clientRequestsPerSecond?: number;
 }
 
 export class ScrypNode {
@@ -63,7 +65,7 @@ export class ScrypNode {
   private readonly udpLog: Logger;
   private readonly peerLog: Logger;
   private readonly clockOffsetMs: number;
-  private readonly rateLimiter = new RateLimiter(client_requests_per_second, client_burst_requests, client_sources_tracked_max);
+  private readonly rateLimiter: RateLimiter;
   private readonly rateNotices = new LogLimiter(rate_limited_notice_ms, client_sources_tracked_max);
   private readonly badInputLogs = new LogLimiter(60_000);
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -84,6 +86,8 @@ export class ScrypNode {
     this.transport = parts.transport;
     this.udpSocket = parts.udp;
     this.clockOffsetMs = options.clockOffsetMs ?? 0;
+    const perSecond = options.clientRequestsPerSecond ?? client_requests_per_second;
+    this.rateLimiter = new RateLimiter(perSecond, Math.max(client_burst_requests, 2 * perSecond), client_sources_tracked_max);
     this.log = logger('node');
     this.udpLog = logger('udp');
     this.peerLog = logger('peer');
