@@ -276,6 +276,12 @@ describe('servers stopping and starting', () => {
     expect(Date.now() - upAt).toBeLessThanOrEqual(2 * c.network.periodMs + 200);
     expect(c.servers[2]!.log).toContain('installed the snapshot');
     expect((await balances(c, payee('grace').publicKey, [2]))[0]!.balance).toBe(33);
+    // The restored server never saw that payment: it must not claim it was never applied.
+    if (paid.outcome !== 'committed') throw new Error('unreachable');
+    const restored = await paymentState(c, 2, paid.txid);
+    expect(restored.state).toBe(PaymentState.UNKNOWN);
+    expect(restored.period).toBe(0);
+    expect((await paymentState(c, 0, paid.txid)).state).toBe(PaymentState.COMMITTED);
   });
 
   test('kill -9 at random instants under a payment load: the database stays consistent and the server catches up', async () => {

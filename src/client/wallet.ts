@@ -1,9 +1,11 @@
 // A wallet's view of a payment, from signing to its end: committed, void or refused.
 //
-//   sign (timestamp = now, outside the blackout) -> PAY to one server, resent on loss
+//   sign (timestamp = now, outside the blackout) -> PAY, resent on loss; the same bytes go
+//   to the next server when one is silent or UNAVAILABLE (never a new signature: a silent
+//   server may have taken the payment and lost only its reply)
 //     ACCEPTED / FORWARDED / DUPLICATE -> in the batch of period k: wait
-//     BAD_TIME                          -> sign again in the next period (a new payment)
-//     UNAVAILABLE / RATE_LIMITED        -> ask another server / wait, then retry
+//     no answer anywhere                -> it may be in: wait for its outcome before anything
+//     BAD_TIME, or refused everywhere   -> sign again in the next period (a new payment)
 //     BAD_AMOUNT, INSUFFICIENT_FUNDS, BAD_SIGNATURE, BAD_REQUEST -> refused
 //   wait: after period k should have committed, ask every server STATUS; a majority says
 //     COMMITTED -> committed; VOID -> void; UNKNOWN with a committed period >= k -> void
@@ -52,12 +54,12 @@ export async function pay(client: UdpClient, network: Network, signer: Signer, r
   if (!Number.isInteger(request.amount) || request.amount < 1 || request.amount > balance_max) {
     return { outcome: 'refused', txid: null, status: 'BAD_AMOUNT' };
   }
+  const margin = Math.min(50, Math.floor(network.periodMs / 10));
   let server = request.server;
   let lastTxid: Uint8Array | null = null;
   let voidResends = 0;
-  for (let attempt = 0; attempt < 8; attempt++) {
+  for (let signing = 0; signing < 8; signing++) {
     // Keep clear of the blackout: a payment stamped there could never be accepted.
-    const margin = Math.min(50, Math.floor(network.periodMs / 10));
     let t = now();
     if (t >= acceptingUntil(timing, periodOf(timing, t)) - margin) {
       await sleep(startOf(timing, periodOf(timing, t) + 1) + margin - t);
@@ -66,45 +68,48 @@ export async function pay(client: UdpClient, network: Network, signer: Signer, r
     const tx = signPayment(signer, network.id, { timestamp: t, amount: request.amount, payee: request.to });
     const txid = txidOf(tx);
     lastTxid = txid;
-    const target = network.servers[server]!;
-    let status: number;
-    let period = periodOf(timing, t);
-    try {
-      const reply = await client.ask(target.address, { kind: Kind.PAY, transaction: tx }, { networkId: network.id, serverKey: target.key, attempts: 5, timeoutMs: 150 });
-      status = reply.status;
-      if (reply.body !== null && 'period' in reply.body && 'txid' in reply.body) period = reply.body.period;
-    } catch (error) {
-      if (!(error instanceof ReplyTimeout)) throw error;
-      progress(`server ${server} did not answer; trying the next server`);
-      server = (server + 1) % network.servers.length;
-      continue;
-    }
-    progress(`server ${server}: ${statusName[status]} (txid ${toHex(txid)}, period ${period})`);
-    switch (status) {
-      case Status.ACCEPTED:
-      case Status.FORWARDED:
-      case Status.DUPLICATE: {
-        const end = await waitForOutcome(client, network, txid, period, request.patiencePeriods ?? 8, progress, now);
-        // Void means it was never applied and never will be: sending it again, signed anew, is safe.
-        if (end.outcome === 'void' && voidResends++ < (request.voidResends ?? 2)) {
-          progress(`period ${end.period} was decided without txid ${toHex(txid)}: sending the payment again`);
+    const period = periodOf(timing, t);
+    // The same bytes go to one server after another until one gives a definite answer.
+    // Signing anew is only safe once this payment can no longer be applied: a server that
+    // did not answer may have taken it (only the reply was lost).
+    let mayBeIn = false;
+    let answer: { status: number; period: number } | null = null;
+    for (let tries = 0; tries < 2 * network.servers.length && answer === null && periodOf(timing, now()) === period; tries++) {
+      const target = network.servers[server]!;
+      try {
+        const reply = await client.ask(target.address, { kind: Kind.PAY, transaction: tx }, { networkId: network.id, serverKey: target.key, attempts: 4, timeoutMs: 150 });
+        progress(`server ${server}: ${statusName[reply.status]} (txid ${toHex(txid)}, period ${period})`);
+        if (reply.status === Status.UNAVAILABLE || reply.status === Status.RATE_LIMITED) {
+          server = (server + 1) % network.servers.length;
+          await sleep(Math.min(200, network.periodMs / 8));
           continue;
         }
-        return end;
-      }
-      case Status.BAD_TIME:
-        await sleep(endOf(timing, periodOf(timing, now())) + margin - now());
-        continue;
-      case Status.UNAVAILABLE:
+        answer = { status: reply.status, period: reply.body !== null && 'period' in reply.body ? reply.body.period : period };
+      } catch (error) {
+        if (!(error instanceof ReplyTimeout)) throw error;
+        mayBeIn = true;
+        progress(`server ${server} did not answer; trying the same payment with the next server`);
         server = (server + 1) % network.servers.length;
-        await sleep(Math.min(500, network.periodMs / 4));
-        continue;
-      case Status.RATE_LIMITED:
-        await sleep(network.periodMs);
-        continue;
-      default:
-        return { outcome: 'refused', txid, status: statusName[status] ?? String(status) };
+      }
     }
+    const status = answer?.status ?? null;
+    const inBatch = status === Status.ACCEPTED || status === Status.FORWARDED || status === Status.DUPLICATE;
+    const uncertain = (status === null || status === Status.BAD_TIME) && mayBeIn;
+    if (inBatch || uncertain) {
+      const end = await waitForOutcome(client, network, txid, answer?.period ?? period, request.patiencePeriods ?? 8, progress, now);
+      // Void means it was never applied and never will be: sending it again, signed anew, is safe.
+      if (end.outcome === 'void' && voidResends++ < (request.voidResends ?? 2)) {
+        progress(`period ${end.period} was decided without txid ${toHex(txid)}: sending the payment again`);
+        continue;
+      }
+      return end;
+    }
+    if (status === null || status === Status.BAD_TIME) {
+      // Refused everywhere without a doubt (or the period ran out): sign again in the next period.
+      await sleep(Math.max(0, startOf(timing, periodOf(timing, now()) + 1) + margin - now()));
+      continue;
+    }
+    return { outcome: 'refused', txid, status: statusName[status] ?? String(status) };
   }
   return { outcome: 'timeout', txid: lastTxid, period: null };
 }

@@ -170,6 +170,8 @@ export class ServerCore {
   private committedCertificate: Certificate;
   private lastVote: Vote | null;
   private lastTickPeriod: number;
+  /** Periods after this one are all in our archive; 0 when we hold everything since genesis. */
+  private archiveFrom: number;
 
   private readonly batches = new Map<number, AlphaBatch>();
   private readonly proposals = new Map<number, Proposal>();
@@ -211,6 +213,7 @@ export class ServerCore {
     this.state = stored.entries === null ? LedgerState.fromAccounts(network.genesis) : LedgerState.fromSortedEntries(stored.entries);
     this.committedCertificate = stored.committed;
     this.lastVote = stored.lastVote;
+    this.archiveFrom = stored.archiveFrom;
     assert(equal(this.state.hash, stored.committed.hash), 'the stored state matches its committed hash');
     const genesisHash = stored.committed.period === 0 ? stored.committed.hash : LedgerState.fromAccounts(network.genesis).hash;
     this.checker = {
@@ -444,7 +447,10 @@ export class ServerCore {
     }
     const voided = this.voidPayments.get(txidHex);
     if (voided !== undefined) return { status: Status.OK, state: PaymentState.VOID, period: voided };
-    return { status: Status.OK, state: PaymentState.UNKNOWN, period: this.committed.period };
+    // "Not applied in any period up to p": only true where we hold every period since
+    // genesis. A server restored from a snapshot never saw the payments before it, so it
+    // claims nothing (0), and a wallet will not take a committed payment for void.
+    return { status: Status.OK, state: PaymentState.UNKNOWN, period: this.archiveFrom === 0 ? this.committed.period : 0 };
   }
 
   info(now: number): InfoBody {
@@ -579,7 +585,13 @@ export class ServerCore {
 
   private lockIsDead(): boolean {
     if (this.lastVote === null || this.lastVote.period <= this.committed.period) return true;
-    return this.evidence.isDead(this.lastVote.period, this.network.majority);
+    // A period is dead once so many servers skipped it that the others cannot make a
+    // majority: n − majority + 1 skippers. That many intersect every majority, which is
+    // all the safety argument needs. For odd n it equals the majority; for even n it is
+    // one less, and requiring a full majority there deadlocks (found by the simulator:
+    // two servers each locked on a period the other skipped, forever).
+    const servers = this.network.servers.length;
+    return this.evidence.isDead(this.lastVote.period, servers - this.network.majority + 1);
   }
 
   /** Votes for the newest proposal this server may vote for, if any. */
@@ -905,6 +917,7 @@ export class ServerCore {
     if (!equal(state.hash, receiving.certificate.hash)) return abort('the state hash does not match');
     if (state.supply() !== this.network.supply) return abort('the supply does not match the genesis supply');
     this.store.installSnapshot(receiving.certificate, all);
+    this.archiveFrom = receiving.certificate.period;
     this.state = state;
     this.committedCertificate = receiving.certificate;
     this.outOfSync = false;
