@@ -15,8 +15,11 @@
 // rehashes at most t buckets, the 256 mids and the root, whatever the ledger size, and a
 // snapshot can be checked mid by mid as it streams in.
 //
-// Buckets are copy-on-write: a commit replaces the arrays of the buckets it touches and
-// never writes into an old one, so a frozen view (for serving a snapshot) stays valid.
+// Speed: `prepare` merges each touched bucket into one reusable scratch buffer (with the
+// leaf tag in front, so a leaf costs one native hash call and no allocation); `commit`
+// then writes balances in place when a bucket keeps its size. Buckets shared with a
+// frozen view (a snapshot being served) are copied first: copy-on-write, so a frozen view
+// never changes.
 
 import { hash_bytes, key_bytes, state_leaf_count, state_mid_count } from '../constants.ts';
 import { toHex, view } from '../bytes.ts';
@@ -25,6 +28,8 @@ import { domain } from '../hash.ts';
 
 export const entry_bytes = key_bytes + 4;
 const empty = new Uint8Array(0);
+/** Changes are sorted by bucket × position_span + position, in one Float64Array. */
+const position_span = 2 ** 32;
 
 export interface AccountChange {
   readonly account: Uint8Array;
@@ -36,12 +41,22 @@ export interface AccountChange {
 export interface PreparedState {
   readonly base: LedgerState;
   readonly baseVersion: number;
-  readonly buckets: Map<number, Uint8Array>;
-  readonly leaves: Map<number, Uint8Array>;
+  /** Per touched bucket: its changes sorted by account (last change of an account kept), and its new size. */
+  readonly plans: readonly BucketPlan[];
+  /** The whole leaf-digest array after the changes (a copy: the base keeps its own). */
+  readonly leaves: Uint8Array;
   readonly mids: Uint8Array;
   readonly hash: Uint8Array;
   readonly accountCount: number;
   readonly changes: readonly AccountChange[];
+}
+
+interface BucketPlan {
+  readonly bucket: number;
+  readonly changes: AccountChange[];
+  readonly bytes: number;
+  /** When every change updates an existing account: where each new balance goes. */
+  readonly offsets: number[] | null;
 }
 
 /** An immutable view of a committed state, for serving snapshots. */
@@ -57,11 +72,42 @@ const hasher = new Bun.CryptoHasher('sha256');
 function digest(tag: Uint8Array, data: Uint8Array): Uint8Array {
   hasher.update(tag);
   hasher.update(data);
-  const out = hasher.digest();
-  return new Uint8Array(out.buffer, out.byteOffset, hash_bytes);
+  return hasher.digest();
 }
 
 export const bucketOf = (account: Uint8Array): number => (account[0]! << 8) | account[1]!;
+
+/** A growable buffer that starts with the leaf tag, so a leaf is hashed in one call. */
+let scratch = new Uint8Array(4096);
+scratch.set(domain.leaf, 0);
+const leaf_tag_bytes = domain.leaf.length;
+
+/** Views of the scratch buffer by entry count, made once: a view per leaf hashed would cost more than the hash. */
+let scratchViews: Uint8Array[] = [];
+
+function scratchFor(bytes: number): Uint8Array {
+  if (leaf_tag_bytes + bytes > scratch.length) {
+    let size = scratch.length;
+    while (leaf_tag_bytes + bytes > size) size *= 2;
+    scratch = new Uint8Array(size);
+    scratch.set(domain.leaf, 0);
+    scratchViews = [];
+  }
+  return scratch;
+}
+
+/** The leaf tag and the first `bytes` bytes after it, as one view. */
+function scratchView(bytes: number): Uint8Array {
+  const count = bytes / entry_bytes;
+  let out = scratchViews[count];
+  if (out === undefined) scratchViews[count] = out = scratch.subarray(0, leaf_tag_bytes + bytes);
+  return out;
+}
+
+/** One native call; the Buffer it returns is a Uint8Array already (touching `.buffer` would cost more than the hash). */
+function plainDigest(data: Uint8Array): Uint8Array {
+  return Bun.CryptoHasher.hash('sha256', data);
+}
 
 export const leafDigest = (bucket: Uint8Array): Uint8Array => digest(domain.leaf, bucket);
 export const emptyLeafDigest = leafDigest(empty);
@@ -93,11 +139,15 @@ function compareInBucket(bucket: Uint8Array, offset: number, account: Uint8Array
 
 /** Index of the entry for `account`, or -(insertion point) - 1. */
 function findEntry(bucket: Uint8Array, account: Uint8Array): number {
+  // Bytes 2 and 3 as one number decide almost every comparison of random keys.
+  const head = (account[2]! << 8) | account[3]!;
   let low = 0;
   let high = bucket.length / entry_bytes - 1;
   while (low <= high) {
     const middle = (low + high) >>> 1;
-    const c = compareInBucket(bucket, middle * entry_bytes, account);
+    const offset = middle * entry_bytes;
+    let c = ((bucket[offset + 2]! << 8) | bucket[offset + 3]!) - head;
+    if (c === 0) c = compareInBucket(bucket, offset, account);
     if (c < 0) low = middle + 1;
     else if (c > 0) high = middle - 1;
     else return middle;
@@ -116,6 +166,9 @@ export class LedgerState {
 
   /** Bumped by every commit, so a state prepared from an older version cannot be installed. */
   private version = 0;
+  /** The version in which each bucket array was made; arrays older than the last freeze are shared. */
+  private readonly bucketVersions = new Uint32Array(state_leaf_count);
+  private lastFreezeVersion = -1;
 
   /** Builds a state from entries sorted strictly by account (36 bytes each, balances ≥ 1). */
   static fromSortedEntries(entries: Uint8Array): LedgerState {
@@ -123,9 +176,9 @@ export class LedgerState {
     const buckets: Uint8Array[] = new Array(state_leaf_count).fill(empty);
     let start = 0;
     while (start < entries.length) {
-      const bucket = bucketOf(entries.subarray(start, start + 2));
+      const bucket = (entries[start]! << 8) | entries[start + 1]!;
       let end = start + entry_bytes;
-      while (end < entries.length && bucketOf(entries.subarray(end, end + 2)) === bucket) end += entry_bytes;
+      while (end < entries.length && ((entries[end]! << 8) | entries[end + 1]!) === bucket) end += entry_bytes;
       buckets[bucket] = entries.slice(start, end);
       start = end;
     }
@@ -177,55 +230,83 @@ export class LedgerState {
     return total;
   }
 
-  /** Computes the state after `changes` without installing it. */
+  /**
+   * Computes the state after `changes` without installing it. Work is proportional to the
+   * buckets touched: one sort of the changes by bucket, a merge per bucket into the
+   * scratch buffer, one hash per touched leaf, then the touched mids and the root.
+   */
   prepare(changes: readonly AccountChange[]): PreparedState {
-    const byBucket = new Map<number, AccountChange[]>();
-    for (const change of changes) {
-      const b = bucketOf(change.account);
-      let list = byBucket.get(b);
-      if (list === undefined) byBucket.set(b, (list = []));
-      list.push(change);
+    const n = changes.length;
+    assert(n < position_span, 'fewer changes than the sort key can hold');
+    // Sort key: bucket, then position in the input (so a later change of an account wins).
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const account = changes[i]!.account;
+      assert(account.length === key_bytes, 'an account is 32 bytes');
+      keys[i] = bucketOf(account) * position_span + i;
     }
-    const buckets = new Map<number, Uint8Array>();
-    const leaves = new Map<number, Uint8Array>();
-    const mids = this.mids.slice();
-    const touchedMids = new Set<number>();
+    keys.sort();
+    const plans: BucketPlan[] = [];
+    const leaves = n === 0 ? this.leaves : this.leaves.slice();
+    const touchedMids = new Uint8Array(state_mid_count);
     let count = this.count;
-    for (const [b, list] of byBucket) {
-      const { bucket, delta } = applyToBucket(this.buckets[b]!, list);
-      count += delta;
-      buckets.set(b, bucket);
-      leaves.set(b, bucket.length === 0 ? emptyLeafDigest : leafDigest(bucket));
-      touchedMids.add(b >> 8);
-    }
-    if (touchedMids.size > 0) {
-      const span = 256 * hash_bytes;
-      for (const m of touchedMids) {
-        const group = this.leaves.slice(m * span, (m + 1) * span);
-        for (let i = 0; i < 256; i++) {
-          const leaf = leaves.get((m << 8) | i);
-          if (leaf !== undefined) group.set(leaf, i * hash_bytes);
-        }
-        mids.set(digest(domain.mid, group), m * hash_bytes);
+    for (let i = 0; i < n; ) {
+      const b = Math.floor(keys[i]! / position_span);
+      const group: AccountChange[] = [];
+      for (; i < n && Math.floor(keys[i]! / position_span) === b; i++) group.push(changes[keys[i]! % position_span]!);
+      const sorted = sortAndKeepLast(group);
+      const old = this.buckets[b]!;
+      const buffer = scratchFor(old.length + sorted.length * entry_bytes);
+      const offsets = updateOffsets(old, sorted);
+      let bytes = old.length;
+      if (offsets !== null) {
+        // Only balances change: copy the bucket whole, then patch them.
+        buffer.set(old, leaf_tag_bytes);
+        for (let k = 0; k < offsets.length; k++) writeBalance(buffer, leaf_tag_bytes + offsets[k]!, sorted[k]!.balance);
+      } else {
+        const merged = mergeBucket(old, sorted, buffer, leaf_tag_bytes);
+        bytes = merged.bytes;
+        count += merged.delta;
       }
+      plans.push({ bucket: b, changes: sorted, bytes, offsets });
+      leaves.set(bytes === 0 ? emptyLeafDigest : plainDigest(scratchView(bytes)), b * hash_bytes);
+      touchedMids[b >> 8] = 1;
     }
-    const hash = touchedMids.size > 0 ? rootDigest(mids) : this.root;
-    return { base: this, baseVersion: this.version, buckets, leaves, mids, hash, accountCount: count, changes };
+    let mids = this.mids;
+    if (n > 0) {
+      mids = this.mids.slice();
+      for (let m = 0; m < state_mid_count; m++) if (touchedMids[m] === 1) mids.set(midDigest(leaves, m), m * hash_bytes);
+    }
+    const hash = n > 0 ? rootDigest(mids) : this.root;
+    return { base: this, baseVersion: this.version, plans, leaves, mids, hash, accountCount: count, changes };
   }
 
   /** Installs a prepared state. It must have been prepared from this very state. */
   commit(prepared: PreparedState): void {
     assert(prepared.base === this && prepared.baseVersion === this.version, 'commit a state prepared from this very state');
-    // Copy-on-write: never mutate a bucket array in place; frozen views may hold it.
-    for (const [b, bucket] of prepared.buckets) this.buckets[b] = bucket;
-    for (const [b, leaf] of prepared.leaves) this.leaves.set(leaf, b * hash_bytes);
+    const next = this.version + 1;
+    for (const plan of prepared.plans) {
+      const old = this.buckets[plan.bucket]!;
+      const owned = this.bucketVersions[plan.bucket]! > this.lastFreezeVersion;
+      if (owned && plan.offsets !== null) {
+        for (let k = 0; k < plan.offsets.length; k++) writeBalance(old, plan.offsets[k]!, plan.changes[k]!.balance);
+        continue;
+      }
+      // The size changes, or a frozen view shares the array: build a new one (copy-on-write).
+      const bucket = plan.bytes === 0 ? empty : new Uint8Array(plan.bytes);
+      if (plan.bytes > 0) mergeBucket(old, plan.changes, bucket, 0);
+      this.buckets[plan.bucket] = bucket;
+      this.bucketVersions[plan.bucket] = next;
+    }
+    this.leaves = prepared.leaves;
     this.mids = prepared.mids;
     this.root = prepared.hash;
     this.count = prepared.accountCount;
-    this.version++;
+    this.version = next;
   }
 
   freeze(): FrozenState {
+    this.lastFreezeVersion = this.version; // every bucket array made so far is now shared
     return { buckets: this.buckets.slice(), mids: this.mids.slice(), hash: this.root, accountCount: this.count };
   }
 
@@ -245,39 +326,86 @@ export class LedgerState {
   }
 }
 
-/** Merges changes into one bucket (copy-on-write); `delta` is the change in account count. */
-function applyToBucket(old: Uint8Array, changes: AccountChange[]): { bucket: Uint8Array; delta: number } {
-  // Latest change per account wins; changes are few per bucket, so a sort is cheap.
-  const latest = new Map<string, AccountChange>();
-  for (const change of changes) latest.set(toHex(change.account), change);
-  const sorted = [...latest.values()].sort((a, b) => Buffer.compare(a.account, b.account));
-  const out = new Uint8Array(old.length + sorted.length * entry_bytes);
-  const outView = view(out);
-  let o = 0;
+/** Compares two accounts of the same bucket (their bytes 2..31). */
+function compareAccounts(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 2; i < key_bytes; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Sorts one bucket's changes by account (stable insertion sort: groups are short) and keeps the last change of each account. */
+function sortAndKeepLast(group: AccountChange[]): AccountChange[] {
+  if (group.length === 1) return group;
+  for (let i = 1; i < group.length; i++) {
+    const change = group[i]!;
+    let j = i - 1;
+    while (j >= 0 && compareAccounts(group[j]!.account, change.account) > 0) {
+      group[j + 1] = group[j]!;
+      j--;
+    }
+    group[j + 1] = change;
+  }
+  const out: AccountChange[] = [];
+  for (let i = 0; i < group.length; i++) {
+    if (i + 1 < group.length && compareAccounts(group[i + 1]!.account, group[i]!.account) === 0) continue;
+    out.push(group[i]!);
+  }
+  return out;
+}
+
+function writeBalance(out: Uint8Array, offset: number, balance: number): void {
+  out[offset] = balance >>> 24;
+  out[offset + 1] = (balance >>> 16) & 0xff;
+  out[offset + 2] = (balance >>> 8) & 0xff;
+  out[offset + 3] = balance & 0xff;
+}
+
+/**
+ * Merges sorted changes (distinct accounts) into a bucket, writing the result into `out`
+ * at `at`. Returns the bytes written and the change in account count.
+ */
+function mergeBucket(old: Uint8Array, sorted: readonly AccountChange[], out: Uint8Array, at: number): { bytes: number; delta: number } {
+  let o = at;
   let i = 0;
   let delta = 0;
   const oldCount = old.length / entry_bytes;
   for (const change of sorted) {
-    // Copy old entries that sort before this account.
-    while (i < oldCount && compareInBucket(old, i * entry_bytes, change.account) < 0) {
-      out.set(old.subarray(i * entry_bytes, (i + 1) * entry_bytes), o);
-      o += entry_bytes;
-      i++;
+    const copyFrom = i;
+    while (i < oldCount && compareInBucket(old, i * entry_bytes, change.account) < 0) i++;
+    if (i > copyFrom) {
+      out.set(old.subarray(copyFrom * entry_bytes, i * entry_bytes), o);
+      o += (i - copyFrom) * entry_bytes;
     }
     const exists = i < oldCount && compareInBucket(old, i * entry_bytes, change.account) === 0;
     if (exists) i++;
     if (change.balance > 0) {
       out.set(change.account, o);
-      outView.setUint32(o + key_bytes, change.balance);
+      writeBalance(out, o + key_bytes, change.balance);
       o += entry_bytes;
       if (!exists) delta++;
     } else if (exists) {
       delta--;
     }
   }
-  out.set(old.subarray(i * entry_bytes), o);
+  if (i === 0) out.set(old, o);
+  else if (i < oldCount) out.set(old.subarray(i * entry_bytes), o);
   o += old.length - i * entry_bytes;
-  return { bucket: o === out.length ? out : out.slice(0, o), delta };
+  return { bytes: o - at, delta };
+}
+
+/** Where each change's balance sits when all of them update existing accounts (balance ≥ 1); else null. */
+function updateOffsets(bucket: Uint8Array, sorted: readonly AccountChange[]): number[] | null {
+  if (bucket.length === 0) return null;
+  const offsets: number[] = [];
+  for (const change of sorted) {
+    if (change.balance === 0) return null;
+    const index = findEntry(bucket, change.account);
+    if (index < 0) return null;
+    offsets.push(index * entry_bytes + key_bytes);
+  }
+  return offsets;
 }
 
 /**
