@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // src/peer/framing.ts: the sans-IO batch decoder. Test names each name one chunking
 // hazard or one refusal. Frames are also built here by hand from the layout in the
 // module's header comment, so the encoder is checked against bytes, not against itself.
@@ -55,7 +56,7 @@ interface HandFrame {
   signature?: Uint8Array;
 }
 
-/** "SCPB" || 1 || network id || sender || L u32 || body || signature over "scryp/batch/v1" || all before it. */
+/** "SCPB" || 1 || network id || sender || L u32 || body || signature of sha256("scryp/batch/v1" || all before it). */
 function handFrame(options: HandFrame): Uint8Array {
   const body = options.body ?? handBody(options.messages ?? []);
   const header = Buffer.alloc(header_bytes);
@@ -65,7 +66,8 @@ function handFrame(options: HandFrame): Uint8Array {
   header.set(options.senderKey ?? options.signer.publicKey, 37);
   header.writeUInt32BE(options.declaredLength ?? body.length, 69);
   const signed = Buffer.concat([header, body]);
-  const signature = options.signature ?? options.signer.sign(Buffer.concat([Buffer.from('scryp/batch/v1', 'ascii'), signed]));
+  const digest = new Uint8Array(createHash('sha256').update(Buffer.from('scryp/batch/v1', 'ascii')).update(signed).digest());
+  const signature = options.signature ?? options.signer.sign(digest);
   return new Uint8Array(Buffer.concat([signed, signature]));
 }
 
@@ -380,9 +382,12 @@ describe('refusals, each with its stable code', () => {
     const wrongBody = good.slice();
     wrongBody[header_bytes + 5]! ^= 1;
     expect(decodeAll(wrongBody).code).toBe('FRAME_SIGNATURE');
-    // A signature without the domain tag does not verify either.
+    // A signature without the domain tag does not verify, nor one of the bytes instead of their digest.
     const signedBytes = good.subarray(0, good.length - 64);
-    const undomained = concatBytes(signedBytes, servers[0]!.sign(signedBytes));
+    const undomained = concatBytes(signedBytes, servers[0]!.sign(new Uint8Array(createHash('sha256').update(signedBytes).digest())));
+    expect(decodeAll(undomained).code).toBe('FRAME_SIGNATURE');
+    const undigested = concatBytes(signedBytes, servers[0]!.sign(concatBytes(Buffer.from('scryp/batch/v1', 'ascii'), signedBytes)));
+    expect(decodeAll(undigested).code).toBe('FRAME_SIGNATURE');
     expect(decodeAll(undomained).code).toBe('FRAME_SIGNATURE');
   });
 

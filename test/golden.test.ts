@@ -385,9 +385,9 @@ describe('batch frame', () => {
       expect(decoder.error).toBeNull();
     });
 
-    test(`${vector.name}: the signature covers "scryp/batch/v1" and every byte before it`, () => {
+    test(`${vector.name}: the signature covers sha256("scryp/batch/v1" and every byte before it)`, () => {
       const bytes = bytesOf(vector);
-      const signed = concat(domain.batch, bytes.subarray(0, bytes.length - 64));
+      const signed = sha256(concat(domain.batch, bytes.subarray(0, bytes.length - 64)));
       expect(toHex(signed)).toBe(hexOf(vector, 'signingMessage'));
       expect(toHex(bytes.subarray(bytes.length - 64))).toBe(f.signature);
       expect(verifyReference(bytes.subarray(bytes.length - 64), signed, fromHex(f.sender, 32, 'sender'))).toBe(true);

@@ -337,7 +337,8 @@ addMessage('message SNAPSHOT_PAGE (the last, 3 accounts)', { type: 'snapshot_pag
       signature: toHex(frame.subarray(frame.length - 64)),
     },
     bodyLength,
-    signingMessage: toHex(concat(utf8('scryp/batch/v1'), frame.subarray(0, frame.length - 64))),
+    // What is signed: the SHA-256 digest of the tag and every byte before the signature.
+    signingMessage: toHex(sha256(concat(utf8('scryp/batch/v1'), frame.subarray(0, frame.length - 64)))),
     hex: toHex(frame),
   });
 }
