@@ -56,12 +56,14 @@ export const outbound_queue_bytes_max = 64 * MiB; // per peer; beyond it the old
 export const outbound_batch_bytes_max = 8 * MiB; // a send() coalesces messages up to this per batch
 export const inbound_connections_per_address_max = 8; // TCP connections from one IP
 export const inbound_connections_max = 2 * servers_max + 32; // TCP connections in total
+export const collect_after_frame_bytes = 8 * MiB; // batch bytes built or received between forced garbage collections
 
 // ---- Ledger and consensus ---------------------------------------------------------
 
 export const period_transactions_max = 65_536; // payments one alpha accepts per period
 export const forward_transactions_max = 4_096; // payments in one FORWARD message
 export const forward_flush_ms = 5; // a forwarder batches payments for at most this long
+export const verify_batch_max = 512; // payments per batch handed to a signature-checking thread
 export const state_leaf_count = 65_536; // state hash: buckets by the first two account bytes
 export const state_mid_count = 256; // state hash: groups of 256 buckets, by the first byte
 export const sync_records_per_reply_max = 256; // committed periods per SYNC_RECORDS

@@ -1,6 +1,14 @@
 #!/usr/bin/env bun
 // scryp: the single entry point. Only the CLI boundary prints errors and exits.
+//
+// The same file is the entry of the signature-checking threads (node/verifier.ts starts
+// workers from the program's own entry, which works alike from source and from the
+// single executable), so a worker thread becomes a verifier instead of a CLI.
 import { runMain } from 'citty';
-import { mainCommand } from './cli/main.ts';
 
-await runMain(mainCommand);
+if (!Bun.isMainThread) {
+  await import('./node/verify-worker.ts');
+} else {
+  const { mainCommand } = await import('./cli/main.ts');
+  await runMain(mainCommand);
+}

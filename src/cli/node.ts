@@ -18,6 +18,7 @@ export const nodeCommand = defineCommand({
     dir: { type: 'string', description: 'server directory: .seed and ledger.sqlite', valueHint: 'DIR' },
     port: { type: 'string', description: 'listen port (default: this server\'s port in the network file)', valueHint: 'PORT' },
     listen: { type: 'string', description: 'listen address (default: this server\'s address in the network file)', valueHint: 'HOST' },
+    'verify-workers': { type: 'string', description: 'threads that check payment signatures (default: one per spare core; 0: inline)', valueHint: 'N' },
     'client-rate': { type: 'string', description: 'requests per second allowed from one client address (default 200)', valueHint: 'N' },
     'clock-offset-ms': { type: 'string', description: 'shift this server\'s clock (fault testing only)', valueHint: 'MS' },
     ...logArgs,
@@ -45,6 +46,7 @@ export const nodeCommand = defineCommand({
         ...(port === undefined ? {} : { port }),
         ...(args.listen === undefined ? {} : { hostname: args.listen }),
         clockOffsetMs,
+        ...(args['verify-workers'] === undefined ? {} : { verifyWorkers: integerArg(args['verify-workers'], '--verify-workers', 0, 64) }),
         ...(args['client-rate'] === undefined ? {} : { clientRequestsPerSecond: integerArg(args['client-rate'], '--client-rate', 1, 10_000_000) }),
       });
       if (network === devnetNetwork) logger('node').info(`devnet: test keys only, network id ${toHex(network.id).slice(0, 16)}…`);

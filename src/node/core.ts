@@ -22,7 +22,7 @@ import {
   snapshot_accounts_max,
   void_payments_remembered_max,
 } from '../constants.ts';
-import { compare, concat, equal, toHex, view } from '../bytes.ts';
+import { concat, equal, toHex } from '../bytes.ts';
 import { assert } from '../errors.ts';
 import { type InfoBody, PaymentState, Status } from '../client/codec.ts';
 import type { Network } from '../network.ts';
@@ -128,7 +128,7 @@ class AlphaBatch {
 }
 
 type Sync =
-  | { mode: 'records'; peer: number; sentAt: number }
+  | { mode: 'records'; peer: number; sentAt: number; after: number }
   | { mode: 'snapshot'; peer: number; sentAt: number; receiving: SnapshotReceiving | null };
 
 interface SnapshotReceiving {
@@ -136,12 +136,12 @@ interface SnapshotReceiving {
   readonly certificate: Certificate;
   readonly mids: Uint8Array;
   readonly accounts: number;
-  chunks: Uint8Array[];
+  /** Every entry received so far, in order, in one buffer sized by the header (pages are copied in, not kept). */
+  readonly entries: Uint8Array;
   received: number;
   nextMid: number;
-  /** Entries of the mid being received, not yet checked. */
-  midEntries: Uint8Array[];
-  lastAccount: Uint8Array | null;
+  /** Where the entries of the mid being received begin in `entries` (not yet checked). */
+  midStart: number;
   pages: number;
 }
 
@@ -184,6 +184,9 @@ export class ServerCore {
   private readonly peerCommitted: number[];
   private readonly lastHeard: number[];
   private readonly statusAnsweredAt: number[];
+  /** Recent signed votes of every server, ours too (oldest first): the proofs that free a locked peer. */
+  private readonly recentVotes: Vote[][];
+  private readonly skipProofSentAt: number[];
   private readonly voidPayments = new Map<string, number>();
   private forwardQueue: { alpha: number; period: number; transactions: Uint8Array[]; since: number } | null = null;
 
@@ -228,6 +231,10 @@ export class ServerCore {
     this.peerCommitted = network.servers.map(() => 0);
     this.lastHeard = network.servers.map(() => 0);
     this.statusAnsweredAt = network.servers.map(() => -1);
+    this.skipProofSentAt = network.servers.map(() => -1);
+    this.recentVotes = network.servers.map(() => []);
+    // Our own recent votes come back from storage: they may be the proof a locked peer needs.
+    this.recentVotes[this.self]!.push(...stored.recentVotes);
     this.lastTickPeriod = periodOf(this.timing, options.now);
     this.log.info(
       `server ${this.self} of ${network.servers.length} on network ${network.name}: committed period ${this.committed.period}, ${this.state.describe()}`,
@@ -335,37 +342,65 @@ export class ServerCore {
   /**
    * Rules 1 to 5, cheapest first, the signature last. The alpha takes the payment into its
    * batch; any other server checks what it can and forwards it to the alpha.
+   *
+   * `signature` says whether the signature was already checked elsewhere (the node
+   * verifies in worker threads, off the socket thread, between precheckPay and this):
+   * 'check' verifies here; 'valid' and 'invalid' take the outside verdict. Rules 1 to 4
+   * run again either way: the batch may have changed while the signature was checked.
    */
-  handlePay(tx: Uint8Array, now: number): PayResult {
+  handlePay(tx: Uint8Array, now: number, signature: 'check' | 'valid' | 'invalid' = 'check'): PayResult {
+    const decision = this.decidePay(tx, now);
+    if (decision.result !== null) return this.payResult(decision.result, decision);
+    const valid = signature === 'check' ? this.verifyPayment(tx) : signature === 'valid';
+    if (!valid) return this.payResult(Status.BAD_SIGNATURE, decision);
+    if (decision.batch === null) {
+      this.queueForward(decision.alpha, decision.period, tx.slice(), now);
+      return this.payResult(Status.FORWARDED, decision);
+    }
+    decision.batch.add(tx.slice(), decision.txidHex);
+    return this.payResult(Status.ACCEPTED, decision);
+  }
+
+  /**
+   * Rules 1 to 4 and this server's own conditions, without the signature and without
+   * changing anything: the final answer, or null when only the signature remains.
+   */
+  precheckPay(tx: Uint8Array, now: number): PayResult | null {
+    const decision = this.decidePay(tx, now);
+    return decision.result === null ? null : this.payResult(decision.result, decision);
+  }
+
+  private payResult(status: Status, decision: { period: number; txid: Uint8Array }): PayResult {
+    this.count(`pay_${statusName(status)}`);
+    return { status, period: decision.period, txid: decision.txid };
+  }
+
+  private decidePay(
+    tx: Uint8Array,
+    now: number,
+  ): { result: Status | null; period: number; txid: Uint8Array; txidHex: string; alpha: number; batch: AlphaBatch | null } {
     const txid = txidOf(tx);
-    const current = periodOf(this.timing, now);
-    const result = (status: Status): PayResult => {
-      this.count(`pay_${statusName(status)}`);
-      return { status, period: current, txid };
-    };
-    if (!this.isAvailable(now)) return result(Status.UNAVAILABLE);
-    if (!checkAmount(tx)) return result(Status.BAD_AMOUNT);
-    if (checkTimestamp(this.timing, timestampOf(tx), now) !== 'ok') return result(Status.BAD_TIME);
-    const alpha = alphaOf(this.timing, current);
+    const period = periodOf(this.timing, now);
+    const alpha = alphaOf(this.timing, period);
+    const decided = (result: Status | null, batch: AlphaBatch | null = null, txidHex = '') => ({ result, period, txid, txidHex, alpha, batch });
+    if (!this.isAvailable(now)) return decided(Status.UNAVAILABLE);
+    if (!checkAmount(tx)) return decided(Status.BAD_AMOUNT);
+    if (checkTimestamp(this.timing, timestampOf(tx), now) !== 'ok') return decided(Status.BAD_TIME);
     if (alpha !== this.self) {
       // An alpha we have not heard from for a period is probably down: forwarding to it would
       // only make the payment void. Say so, and the wallet tries again (or waits a period).
-      if (this.lastHeard[alpha]! < current - 1) return result(Status.UNAVAILABLE);
-      if (!this.verifyPayment(tx)) return result(Status.BAD_SIGNATURE);
-      this.queueForward(alpha, current, tx.slice(), now);
-      return result(Status.FORWARDED);
+      if (this.lastHeard[alpha]! < period - 1) return decided(Status.UNAVAILABLE);
+      return decided(null);
     }
-    const batch = this.batchFor(current);
-    if (batch === null) return result(Status.UNAVAILABLE); // restarted during our own alpha period
-    if (batch.transactions.length >= period_transactions_max) return result(Status.RATE_LIMITED);
+    const batch = this.batchFor(period);
+    if (batch === null) return decided(Status.UNAVAILABLE); // restarted during our own alpha period
+    if (batch.transactions.length >= period_transactions_max) return decided(Status.RATE_LIMITED);
     const txidHex = toHex(txid);
     const verdict = batch.applier.check(tx, txidHex);
-    if (verdict === 'duplicate') return result(Status.DUPLICATE);
-    if (verdict === 'insufficient_funds') return result(Status.INSUFFICIENT_FUNDS);
+    if (verdict === 'duplicate') return decided(Status.DUPLICATE);
+    if (verdict === 'insufficient_funds') return decided(Status.INSUFFICIENT_FUNDS);
     assert(verdict === 'ok', 'rules 1 and 2 were checked above');
-    if (!this.verifyPayment(tx)) return result(Status.BAD_SIGNATURE);
-    batch.add(tx.slice(), txidHex);
-    return result(Status.ACCEPTED);
+    return decided(null, batch, txidHex);
   }
 
   private queueForward(alpha: number, period: number, tx: Uint8Array, now: number): void {
@@ -480,7 +515,9 @@ export class ServerCore {
       case 'proposal':
         return this.handleProposal(from, message, now);
       case 'vote':
-        if (message.vote.voter !== from) return this.reject('vote_not_from_voter', `VOTE from server ${from} carries server ${message.vote.voter}'s vote`);
+        // A vote proves what it says whoever passes it on: its voter signed it. Servers pass
+        // on the votes that free a peer locked on a dead period (sendSkipProof).
+        if (message.vote.voter !== from) this.count('vote_relayed');
         return this.handleVote(message.vote, now);
       case 'forward':
         return this.handleForward(from, message.transactions, now);
@@ -516,10 +553,34 @@ export class ServerCore {
       this.statusAnsweredAt[from] = current;
       this.send(from, { type: 'status', committed: this.committed, vote: this.lastVote });
     }
+    if (vote !== null && vote.period > committed.period) this.sendSkipProof(from, vote.period, current);
     if (committed.period > this.committed.period && !this.certified.has(committed.period)) {
       if (!this.checkCertificate(committed)) return this.reject('bad_certificate', `STATUS from server ${from}: certificate of period ${committed.period} does not verify`);
       this.onCertificate(committed, now);
     }
+  }
+
+  /**
+   * A peer whose last vote is past its committed period may be locked on that period. The
+   * proof that frees it is a vote (j, prev) with prev < period < j from enough servers; but
+   * STATUS repeats only each server's last vote, and the vote that skipped may be an older
+   * one that the peer missed (it was down or cut off) and that its voter no longer holds
+   * (only the last vote survives a restart). So every server passes on the signed votes it
+   * remembers that skipped the peer's period, at most once a period. Found by the
+   * simulator: servers locked forever on dead periods whose proofs they never received.
+   */
+  private sendSkipProof(to: number, period: number, current: number): void {
+    if (this.skipProofSentAt[to] === current) return;
+    const proofs: Vote[] = [];
+    for (let voter = 0; voter < this.recentVotes.length; voter++) {
+      if (voter === to) continue;
+      const proof = this.recentVotes[voter]!.find((vote) => vote.prev < period && period < vote.period);
+      if (proof !== undefined) proofs.push(proof);
+    }
+    if (proofs.length === 0) return;
+    this.skipProofSentAt[to] = current;
+    this.count('skip_proofs_sent', proofs.length);
+    for (const vote of proofs) this.send(to, { type: 'vote', vote });
   }
 
   private checkCertificate(certificate: Certificate): boolean {
@@ -636,6 +697,7 @@ export class ServerCore {
       this.verifiedVotes.add(key);
     }
     this.evidence.record(vote.voter, vote.period, vote.prev);
+    this.rememberVote(vote);
     if (vote.period > this.committed.period) {
       let byDecision = this.tallies.get(vote.period);
       if (byDecision === undefined) this.tallies.set(vote.period, (byDecision = new Map()));
@@ -652,6 +714,16 @@ export class ServerCore {
       while (this.tallies.size > 2 * pending_proposals_max) this.tallies.delete(Math.min(...this.tallies.keys()));
     }
     if (this.lastVote !== null && this.lastVote.period > this.committed.period && this.proposals.size > 0) this.tryVote(now);
+  }
+
+  /** Keeps the newest votes of each server, signed, to pass on as lock proofs. */
+  private rememberVote(vote: Vote): void {
+    const list = this.recentVotes[vote.voter];
+    if (list === undefined || list.some((known) => known.period === vote.period)) return;
+    let at = list.length;
+    while (at > 0 && list[at - 1]!.period > vote.period) at--;
+    list.splice(at, 0, vote);
+    if (list.length > votes_remembered_per_server) list.shift();
   }
 
   private highestCertified(): number {
@@ -702,6 +774,9 @@ export class ServerCore {
     assert(equal(this.state.hash, certificate.hash), 'the committed state has the certified hash');
     const previous = this.committed.period;
     this.committedCertificate = certificate;
+    // Our own state gave the certified hash: whatever sent us looking for a snapshot, we hold
+    // the majority's state now (a snapshot still on its way is dropped if it is not newer).
+    this.outOfSync = false;
     this.count('committed');
     const count = transactions.length / transaction_bytes;
     this.log.info(
@@ -785,7 +860,7 @@ export class ServerCore {
       this.send(peer, { type: 'snapshot_request' });
       this.log.info(`catch-up: asking server ${peer} for a snapshot`);
     } else {
-      this.sync = { mode: 'records', peer, sentAt: now };
+      this.sync = { mode: 'records', peer, sentAt: now, after: this.committed.period };
       this.send(peer, { type: 'sync_request', after: this.committed.period });
       this.log.info(`catch-up: asking server ${peer} for the periods after ${this.committed.period} (certified up to ${target})`);
     }
@@ -806,6 +881,12 @@ export class ServerCore {
   }
 
   private handleSyncRecords(from: number, records: PeriodRecord[], snapshotNeeded: boolean, now: number): void {
+    // The answer to the request we wait for, about where we stand now? Records are checked
+    // one by one and kept whatever their age; but a late "snapshot needed" (an answer to a
+    // request that timed out, sent before we caught up another way) says nothing about our
+    // committed period now. Found by the simulator: a stale one sent a server that was in
+    // sync after a needless snapshot.
+    const awaited = this.sync?.mode === 'records' && this.sync.peer === from && this.sync.after === this.committed.period;
     let applied = 0;
     for (const record of records) {
       const certificate = record.certificate;
@@ -831,6 +912,10 @@ export class ServerCore {
     }
     if (this.sync?.mode === 'records' && this.sync.peer === from) this.sync = null;
     if (applied > 0) this.log.info(`catch-up: replayed ${applied} periods from server ${from}, now at period ${this.committed.period}`);
+    if (snapshotNeeded && !awaited) {
+      this.count('sync_snapshot_needed_stale');
+      snapshotNeeded = false;
+    }
     if (snapshotNeeded) {
       this.log.info(`catch-up: server ${from} no longer has the periods after ${this.committed.period}; fetching a snapshot`);
       this.outOfSync = true;
@@ -870,7 +955,17 @@ export class ServerCore {
       this.outOfSync = true;
       return;
     }
-    sync.receiving = { snapshotId: message.snapshotId, certificate, mids, accounts: message.accounts, chunks: [], received: 0, nextMid: 0, midEntries: [], lastAccount: null, pages: 0 };
+    sync.receiving = {
+      snapshotId: message.snapshotId,
+      certificate,
+      mids,
+      accounts: message.accounts,
+      entries: new Uint8Array(message.accounts * entry_bytes), // the OS commits its pages only as they fill
+      received: 0,
+      nextMid: 0,
+      midStart: 0,
+      pages: 0,
+    };
     sync.sentAt = now;
     this.log.info(`catch-up: receiving snapshot of period ${certificate.period} (${message.accounts} accounts) from server ${from}`);
     this.send(from, { type: 'snapshot_page_request', snapshotId: message.snapshotId, after: null });
@@ -887,19 +982,17 @@ export class ServerCore {
     };
     const count = entries.length / entry_bytes;
     if (receiving.received + count > receiving.accounts || (!last && count === 0)) return abort('more or fewer accounts than announced');
-    const dv = view(entries);
-    for (let offset = 0; offset < entries.length; offset += entry_bytes) {
-      const account = entries.subarray(offset, offset + 32);
-      if (receiving.lastAccount !== null && compare(account, receiving.lastAccount) <= 0) return abort('accounts out of order');
-      if (dv.getUint32(offset + 32) === 0) return abort('a zero balance');
+    const all = receiving.entries;
+    const base = receiving.received * entry_bytes;
+    all.set(entries, base);
+    for (let offset = base; offset < base + entries.length; offset += entry_bytes) {
+      if (offset > 0 && compareAccountsAt(all, offset - entry_bytes, offset) >= 0) return abort('accounts out of order');
+      if (all[offset + 32] === 0 && all[offset + 33] === 0 && all[offset + 34] === 0 && all[offset + 35] === 0) return abort('a zero balance');
       // Entering a new mid: the mids before it are complete and must match the header.
-      while (account[0]! > receiving.nextMid) {
-        if (!this.finishMid(receiving)) return abort(`mid ${receiving.nextMid} does not match`);
+      while (all[offset]! > receiving.nextMid) {
+        if (!this.finishMid(receiving, offset)) return abort(`mid ${receiving.nextMid} does not match`);
       }
-      receiving.midEntries.push(entries.subarray(offset, offset + entry_bytes));
-      receiving.lastAccount = account;
     }
-    receiving.chunks.push(entries);
     receiving.received += count;
     receiving.pages++;
     sync.sentAt = now;
@@ -907,32 +1000,45 @@ export class ServerCore {
       this.log.info(`catch-up: snapshot page ${receiving.pages}, ${receiving.received} of ${receiving.accounts} accounts`);
     }
     if (!last) {
-      this.send(from, { type: 'snapshot_page_request', snapshotId, after: receiving.lastAccount!.slice() });
+      const end = receiving.received * entry_bytes;
+      this.send(from, { type: 'snapshot_page_request', snapshotId, after: all.slice(end - entry_bytes, end - entry_bytes + 32) });
       return;
     }
-    while (receiving.nextMid < state_mid_count) if (!this.finishMid(receiving)) return abort(`mid ${receiving.nextMid} does not match`);
     if (receiving.received !== receiving.accounts) return abort('fewer accounts than announced');
-    const all = concat(...receiving.chunks);
+    while (receiving.nextMid < state_mid_count) if (!this.finishMid(receiving, all.length)) return abort(`mid ${receiving.nextMid} does not match`);
     const state = LedgerState.fromSortedEntries(all);
     if (!equal(state.hash, receiving.certificate.hash)) return abort('the state hash does not match');
     if (state.supply() !== this.network.supply) return abort('the supply does not match the genesis supply');
+    // We may have committed on our own while the pages came in (a peer that no longer holds
+    // the periods we lack sends us here, yet the next PROPOSAL still reaches us). A snapshot
+    // never takes the committed period back (found by the simulator: installed over a newer commit).
+    if (receiving.certificate.period < this.committed.period || (receiving.certificate.period === this.committed.period && !this.outOfSync)) {
+      this.count('snapshot_stale');
+      this.log.info(`catch-up: the snapshot of period ${receiving.certificate.period} is no newer than our committed period ${this.committed.period}; dropped`);
+      this.sync = null;
+      this.driveSync(now);
+      return;
+    }
     this.store.installSnapshot(receiving.certificate, all);
     this.archiveFrom = receiving.certificate.period;
     this.state = state;
     this.committedCertificate = receiving.certificate;
     this.outOfSync = false;
     this.sync = null;
-    this.batches.clear();
+    // The alpha's batch stays: afterCommittedMoved re-applies it on the new state, as after
+    // any commit. Dropping it lost payments already answered ACCEPTED, while the period was
+    // still proposed with what came after (found by the simulator).
     this.log.info(`catch-up: installed the snapshot of period ${receiving.certificate.period}: ${state.describe()}`);
     this.afterCommittedMoved(now);
     this.driveSync(now);
   }
 
-  private finishMid(receiving: SnapshotReceiving): boolean {
+  /** Checks the mid being received, whose entries end at `end`, against the certified mids. */
+  private finishMid(receiving: SnapshotReceiving, end: number): boolean {
     const mid = receiving.nextMid;
     const expected = receiving.mids.subarray(mid * hash_bytes, (mid + 1) * hash_bytes);
-    const digest = receiving.midEntries.length === 0 ? emptyMidDigest : midDigestOfEntries(concat(...receiving.midEntries));
-    receiving.midEntries = [];
+    const digest = end === receiving.midStart ? emptyMidDigest : midDigestOfEntries(receiving.entries.subarray(receiving.midStart, end));
+    receiving.midStart = end;
     receiving.nextMid++;
     return equal(digest, expected);
   }
@@ -968,4 +1074,13 @@ function statusName(status: Status): string {
     default:
       return `status_${status}`;
   }
+}
+
+/** Compares the accounts of two entries of one buffer, by offset. */
+function compareAccountsAt(entries: Uint8Array, a: number, b: number): number {
+  for (let i = 0; i < 32; i++) {
+    const d = entries[a + i]! - entries[b + i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
 }
