@@ -6,6 +6,7 @@
 // The periods committed here are real: payments signed by test wallets, replayed by the
 // batch rules on a LedgerState, and certified by the votes of two of three test servers.
 
+import { votes_remembered_per_server } from '../src/constants.ts';
 import { afterAll, describe, expect, test } from 'bun:test';
 import { Database } from 'bun:sqlite';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -181,6 +182,28 @@ for (const harness of [memoryHarness, sqliteHarness]) {
       const loaded = store.load();
       expect(loaded.lastVote).toEqual(second);
       expect(loaded.committed).toEqual(genesis); // a vote commits nothing
+      store.close();
+    });
+
+    test('recordVote keeps the recent votes across a restart, oldest first, at most votes_remembered_per_server', () => {
+      let store = harness.open();
+      const votes = [];
+      for (let k = 1; k <= votes_remembered_per_server + 3; k++) {
+        const decision: Decision = { period: 10 * k, parent: 0, parentHash: genesis.hash, hash: new Uint8Array(32).fill(k) };
+        const vote = signVote(servers[0]!, network.id, decision, k === 1 ? 0 : 10 * (k - 1), 0);
+        votes.push(vote);
+        store.recordVote(vote);
+        if (k === 2) {
+          store = harness.reopen(store);
+          expect(store.load().recentVotes).toEqual(votes.slice(0, 2));
+        }
+      }
+      store = harness.reopen(store);
+      const loaded = store.load();
+      // A vote that skipped a period (here every one: prev < skipped < period) survives a crash,
+      // so this server can still prove the skip to a peer locked on that period.
+      expect(loaded.recentVotes).toEqual(votes.slice(-votes_remembered_per_server));
+      expect(loaded.lastVote).toEqual(votes[votes.length - 1]!);
       store.close();
     });
 

@@ -170,7 +170,11 @@ export class LedgerState {
   private readonly bucketVersions = new Uint32Array(state_leaf_count);
   private lastFreezeVersion = -1;
 
-  /** Builds a state from entries sorted strictly by account (36 bytes each, balances ≥ 1). */
+  /**
+   * Builds a state from entries sorted strictly by account (36 bytes each, balances ≥ 1).
+   * The state keeps `entries` as its storage (buckets are views into it, written in place):
+   * the caller hands it over and must not change it afterwards.
+   */
   static fromSortedEntries(entries: Uint8Array): LedgerState {
     assert(entries.length % entry_bytes === 0, 'whole entries');
     const buckets: Uint8Array[] = new Array(state_leaf_count).fill(empty);
@@ -179,7 +183,7 @@ export class LedgerState {
       const bucket = (entries[start]! << 8) | entries[start + 1]!;
       let end = start + entry_bytes;
       while (end < entries.length && ((entries[end]! << 8) | entries[end + 1]!) === bucket) end += entry_bytes;
-      buckets[bucket] = entries.slice(start, end);
+      buckets[bucket] = entries.subarray(start, end); // views: the state owns `entries` from now on
       start = end;
     }
     const leaves = new Uint8Array(state_leaf_count * hash_bytes);

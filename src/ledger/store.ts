@@ -3,7 +3,7 @@
 // tests). Every method is atomic: after a crash at any instant, a store holds either all
 // of a call's effect or none of it.
 
-import { sync_replay_periods_max, transaction_bytes } from '../constants.ts';
+import { sync_replay_periods_max, transaction_bytes, votes_remembered_per_server } from '../constants.ts';
 import { toHex } from '../bytes.ts';
 import { assert } from '../errors.ts';
 import type { Certificate, Vote } from '../consensus/vote.ts';
@@ -18,6 +18,12 @@ export interface StoredState {
   readonly entries: Uint8Array | null;
   /** The last vote this server cast: it must never vote twice for a period, even after a crash. */
   readonly lastVote: Vote | null;
+  /**
+   * This server's recent votes, oldest first (the last one is lastVote). A vote that skipped
+   * a period is part of the proof that frees a peer locked on it; lose it in a crash and
+   * that peer may stay locked (found by the simulator: "lock-evidence-lost").
+   */
+  readonly recentVotes: readonly Vote[];
   /** Records are kept for every committed period after this one (0: since genesis). */
   readonly archiveFrom: number;
 }
@@ -57,6 +63,7 @@ export class MemoryStore implements Store {
   private committed: Certificate;
   private accounts = new Map<string, Uint8Array>(); // hex -> entry (36 bytes)
   private lastVote: Vote | null = null;
+  private recentVotes: Vote[] = [];
   private archiveFrom = 0;
   private readonly periods: PeriodRecord[] = [];
   private readonly payments = new Map<string, PaymentOutcome>();
@@ -71,11 +78,11 @@ export class MemoryStore implements Store {
   }
 
   load(): StoredState {
-    if (this.fresh) return { committed: this.committed, entries: null, lastVote: this.lastVote, archiveFrom: this.archiveFrom };
+    if (this.fresh) return { committed: this.committed, entries: null, lastVote: this.lastVote, recentVotes: this.recentVotes.slice(), archiveFrom: this.archiveFrom };
     const sorted = [...this.accounts.keys()].sort();
     const entries = new Uint8Array(sorted.length * entry_bytes);
     sorted.forEach((key, i) => entries.set(this.accounts.get(key)!, i * entry_bytes));
-    return { committed: this.committed, entries, lastVote: this.lastVote, archiveFrom: this.archiveFrom };
+    return { committed: this.committed, entries, lastVote: this.lastVote, recentVotes: this.recentVotes.slice(), archiveFrom: this.archiveFrom };
   }
 
   /** The genesis accounts (36-byte entries), which SqliteStore takes in its constructor: before the first commit. */
@@ -113,6 +120,8 @@ export class MemoryStore implements Store {
 
   recordVote(vote: Vote): void {
     this.lastVote = vote;
+    this.recentVotes.push(vote);
+    if (this.recentVotes.length > votes_remembered_per_server) this.recentVotes.shift();
     this.writes++;
   }
 
