@@ -116,9 +116,9 @@ class AlphaBatch {
   ) {
     this.applier = new BatchApplier(base, period, timing);
   }
-  add(tx: Uint8Array, txidHex: string): void {
+  add(tx: Uint8Array, txid: Uint8Array): void {
     this.transactions.push(tx);
-    this.applier.apply(tx, txidHex);
+    this.applier.apply(tx, txid);
   }
   /** The committed state moved: re-apply the batch on it, as every server will. */
   rebase(base: LedgerState): void {
@@ -192,6 +192,8 @@ export class ServerCore {
 
   private sync: Sync | null = null;
   private behindSince: number | null = null;
+  /** After an answer that brought nothing, the next SYNC_REQUEST waits until then. */
+  private syncQuietUntil = 0;
   private outOfSync = false;
   private syncRotation = 0;
   private readonly served = new Map<number, Served>();
@@ -239,6 +241,10 @@ export class ServerCore {
     this.log.info(
       `server ${this.self} of ${network.servers.length} on network ${network.name}: committed period ${this.committed.period}, ${this.state.describe()}`,
     );
+    // Our stored vote counts in our own tally, as it did before the restart: the others'
+    // STATUS brings theirs back, and without ours a majority that includes us never forms
+    // (found by the simulator: three of four votes for a period, each server seeing two).
+    if (this.lastVote !== null && this.lastVote.period > this.committed.period) this.handleVote(this.lastVote, options.now);
   }
 
   // ---- what the outside may read -------------------------------------------------------
@@ -277,7 +283,7 @@ export class ServerCore {
   nextWakeAt(now: number): number {
     let at = startOf(this.timing, periodOf(this.timing, now) + 1);
     if (this.forwardQueue !== null) at = Math.min(at, this.forwardQueue.since + forward_flush_ms);
-    if (this.behindSince !== null && this.sync === null) at = Math.min(at, this.behindSince + this.syncGraceMs);
+    if (this.behindSince !== null && this.sync === null) at = Math.min(at, Math.max(this.behindSince + this.syncGraceMs, this.syncQuietUntil));
     if (this.sync !== null) at = Math.min(at, this.sync.sentAt + this.syncTimeoutMs);
     return Math.max(at, now + 1);
   }
@@ -357,7 +363,7 @@ export class ServerCore {
       this.queueForward(decision.alpha, decision.period, tx.slice(), now);
       return this.payResult(Status.FORWARDED, decision);
     }
-    decision.batch.add(tx.slice(), decision.txidHex);
+    decision.batch.add(tx.slice(), decision.txid);
     return this.payResult(Status.ACCEPTED, decision);
   }
 
@@ -378,11 +384,11 @@ export class ServerCore {
   private decidePay(
     tx: Uint8Array,
     now: number,
-  ): { result: Status | null; period: number; txid: Uint8Array; txidHex: string; alpha: number; batch: AlphaBatch | null } {
+  ): { result: Status | null; period: number; txid: Uint8Array; alpha: number; batch: AlphaBatch | null } {
     const txid = txidOf(tx);
     const period = periodOf(this.timing, now);
     const alpha = alphaOf(this.timing, period);
-    const decided = (result: Status | null, batch: AlphaBatch | null = null, txidHex = '') => ({ result, period, txid, txidHex, alpha, batch });
+    const decided = (result: Status | null, batch: AlphaBatch | null = null) => ({ result, period, txid, alpha, batch });
     if (!this.isAvailable(now)) return decided(Status.UNAVAILABLE);
     if (!checkAmount(tx)) return decided(Status.BAD_AMOUNT);
     if (checkTimestamp(this.timing, timestampOf(tx), now) !== 'ok') return decided(Status.BAD_TIME);
@@ -395,12 +401,11 @@ export class ServerCore {
     const batch = this.batchFor(period);
     if (batch === null) return decided(Status.UNAVAILABLE); // restarted during our own alpha period
     if (batch.transactions.length >= period_transactions_max) return decided(Status.RATE_LIMITED);
-    const txidHex = toHex(txid);
-    const verdict = batch.applier.check(tx, txidHex);
+    const verdict = batch.applier.check(tx, txid);
     if (verdict === 'duplicate') return decided(Status.DUPLICATE);
     if (verdict === 'insufficient_funds') return decided(Status.INSUFFICIENT_FUNDS);
     assert(verdict === 'ok', 'rules 1 and 2 were checked above');
-    return decided(null, batch, txidHex);
+    return decided(null, batch);
   }
 
   private queueForward(alpha: number, period: number, tx: Uint8Array, now: number): void {
@@ -436,13 +441,13 @@ export class ServerCore {
         this.count('forward_dropped_full');
         continue;
       }
-      const txidHex = toHex(txidOf(tx));
-      const verdict = batch.applier.check(tx, txidHex);
+      const txid = txidOf(tx);
+      const verdict = batch.applier.check(tx, txid);
       if (verdict !== 'ok') {
         this.count(`forward_dropped_${verdict}`);
         continue;
       }
-      batch.add(tx, txidHex);
+      batch.add(tx, txid);
       this.count('forward_accepted');
     }
     this.log.debug(`FORWARD from server ${from}: ${transactions.length / transaction_bytes} payments`);
@@ -469,7 +474,7 @@ export class ServerCore {
     }
     const txidHex = toHex(txid);
     for (const batch of this.batches.values()) {
-      if (batch.applier.has(txidHex)) return { status: Status.OK, state: PaymentState.PENDING, period: batch.period };
+      if (batch.applier.has(txid)) return { status: Status.OK, state: PaymentState.PENDING, period: batch.period };
     }
     for (const proposal of this.proposals.values()) {
       if (proposal.txids === null) {
@@ -636,12 +641,26 @@ export class ServerCore {
       if (!this.checkCertificate(parent)) return this.reject('bad_certificate', `PROPOSAL ${period}: parent certificate does not verify`);
     }
     this.proposals.set(period, { period, hash: message.hash, transactions: message.transactions, parent, outcome: null, txids: null });
-    while (this.proposals.size > pending_proposals_max) this.proposals.delete(Math.min(...this.proposals.keys()));
+    while (this.proposals.size > pending_proposals_max) this.proposals.delete(this.oldestDroppableProposal());
     if (!sameDecision(parent, this.committed)) this.onCertificate(parent, now);
     this.tryVote(now);
     // Votes may have arrived before the proposal: a certificate may be waiting for it.
     const waiting = this.certified.get(period);
     if (waiting !== undefined) this.onCertificate(waiting, now);
+  }
+
+  /**
+   * The proposal to forget when too many are pending: the oldest, but never the one we last
+   * voted for while it is undecided. If that period is certified, its voters are the only
+   * servers that hold its batch; dropping it (a stalled network brings a new proposal every
+   * period) left a certified period that nobody could commit, and every voter locked on it
+   * (found by the simulator).
+   */
+  private oldestDroppableProposal(): number {
+    const keep = this.lastVote !== null && this.lastVote.period > this.committed.period ? this.lastVote.period : -1;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const period of this.proposals.keys()) if (period !== keep && period < oldest) oldest = period;
+    return oldest;
   }
 
   private lockIsDead(): boolean {
@@ -853,6 +872,7 @@ export class ServerCore {
     if (this.behindSince === null) this.behindSince = now;
     const gap = target - this.committed.period;
     if (!this.outOfSync && gap <= 1 && now - this.behindSince < this.syncGraceMs) return; // the batch may still be on its way
+    if (!this.outOfSync && now < this.syncQuietUntil) return; // the last answer had nothing: do not ask again at once
     if (this.network.servers.length === 1) return;
     const peer = this.syncPeer(target);
     if (this.outOfSync) {
@@ -911,6 +931,10 @@ export class ServerCore {
       applied++;
     }
     if (this.sync?.mode === 'records' && this.sync.peer === from) this.sync = null;
+    // Nothing new (the peer has not committed what we lack either): ask again after a grace,
+    // not at once. Found by the simulator: servers behind the same certificate asked one
+    // another every round trip, forever.
+    if (applied === 0 && !snapshotNeeded) this.syncQuietUntil = now + this.syncGraceMs;
     if (applied > 0) this.log.info(`catch-up: replayed ${applied} periods from server ${from}, now at period ${this.committed.period}`);
     if (snapshotNeeded && !awaited) {
       this.count('sync_snapshot_needed_stale');
