@@ -1,0 +1,194 @@
+// Simulated clients: wallets that pay one another at random through random servers, and
+// misbehave on purpose. Each action becomes one or more PAY requests, each for one server
+// at one instant; the simulator delivers them (a request to a crashed server is lost, as
+// a datagram would be) and hands every answer back here and to the invariants.
+//
+// The kinds of payment (the double spends and the malformed ones are the point):
+//   normal      a plain payment to the current alpha or to any server (which forwards it)
+//   spread      the same bytes to two or three servers at about the same time
+//   burst       several payments from one payer in one period, together more than it holds
+//   replay      the bytes of an earlier payment, sent again in a later period
+//   resigned    the same body with another valid signature (same txid, other bytes)
+//   overdraft   more than the payer holds (sometimes 2^32 − 1)
+//   zero        amount 0
+//   self        payer = payee
+//   bad_sig     a bit flipped in the signature
+//   stale       a timestamp two periods or more in the past
+//   future      a timestamp two periods or more in the future
+
+import { balance_max } from '../constants.ts';
+import type { Network } from '../network.ts';
+import { alphaOf, periodOf, startOf, type Timing } from '../schedule.ts';
+import type { Signer } from '../signature.ts';
+import { signPayment, signature_offset } from '../transaction.ts';
+import type { SimCrypto } from './crypto.ts';
+import type { Random } from './random.ts';
+
+export type PaymentKind = 'normal' | 'spread' | 'burst' | 'replay' | 'resigned' | 'overdraft' | 'zero' | 'self' | 'bad_sig' | 'stale' | 'future';
+
+/** Kinds that no server may ever answer ACCEPTED or FORWARDED. */
+export const invalid_kinds: ReadonlySet<PaymentKind> = new Set(['zero', 'self', 'bad_sig', 'stale', 'future']);
+
+const kind_weights: readonly (readonly [PaymentKind, number])[] = [
+  ['normal', 40],
+  ['spread', 10],
+  ['burst', 6],
+  ['replay', 6],
+  ['resigned', 8],
+  ['overdraft', 6],
+  ['zero', 3],
+  ['self', 3],
+  ['bad_sig', 6],
+  ['stale', 3],
+  ['future', 3],
+];
+const kind_weight_total = kind_weights.reduce((sum, [, weight]) => sum + weight, 0);
+
+export interface Wallet {
+  readonly label: string;
+  readonly signer: Signer;
+}
+
+export interface PayRequest {
+  /** Global simulated time at which the request reaches the server. */
+  readonly at: number;
+  readonly server: number;
+  readonly tx: Uint8Array;
+  readonly kind: PaymentKind;
+}
+
+export interface AcceptedPayment {
+  readonly txidHex: string;
+  readonly period: number;
+  readonly server: number;
+  readonly kind: PaymentKind;
+  readonly at: number;
+}
+
+/** Wallets in the simulation; the first `funded` hold the genesis supply. */
+export function simWallets(crypto: SimCrypto, count: number): Wallet[] {
+  return Array.from({ length: count }, (_, i) => ({ label: `wallet ${i}`, signer: crypto.signer(`wallet ${i}`) }));
+}
+
+export class Clients {
+  /** Recent well-formed payments, for replays and re-signatures. */
+  private readonly recent: { tx: Uint8Array; wallet: Wallet }[] = [];
+  readonly attempts = new Map<PaymentKind, number>();
+
+  constructor(
+    private readonly network: Network,
+    private readonly timing: Timing,
+    private readonly crypto: SimCrypto,
+    readonly wallets: readonly Wallet[],
+    private readonly random: Random,
+    /** How far a client's clock may be off (ms). */
+    private readonly clockSkewMaxMs: number,
+  ) {}
+
+  private pickKind(): PaymentKind {
+    let roll = this.random.int(kind_weight_total);
+    for (const [kind, weight] of kind_weights) {
+      if (roll < weight) return kind;
+      roll -= weight;
+    }
+    return 'normal';
+  }
+
+  private server(now: number): number {
+    const n = this.timing.serverCount;
+    // Half the time the current alpha, so that payments get accepted, not just forwarded.
+    return this.random.chance(0.5) ? alphaOf(this.timing, periodOf(this.timing, now)) : this.random.int(n);
+  }
+
+  private sign(wallet: Wallet, timestamp: number, amount: number, payee: Uint8Array): Uint8Array {
+    return signPayment(wallet.signer, this.network.id, { timestamp, amount, payee });
+  }
+
+  private remember(tx: Uint8Array, wallet: Wallet): void {
+    this.recent.push({ tx, wallet });
+    if (this.recent.length > 64) this.recent.shift();
+  }
+
+  /**
+   * One client action at global time `now`: the requests it makes. `balanceOf` is what a
+   * wallet believes it holds (a server's committed view, as a BALANCE query would say).
+   */
+  act(now: number, balanceOf: (account: Uint8Array) => number): PayRequest[] {
+    const random = this.random;
+    const kind = this.pickKind();
+    this.attempts.set(kind, (this.attempts.get(kind) ?? 0) + 1);
+    const clock = now + random.between(-this.clockSkewMaxMs, this.clockSkewMaxMs);
+    const funded = this.wallets.filter((wallet) => balanceOf(wallet.signer.publicKey) > 0);
+    const payer = funded.length > 0 && kind !== 'overdraft' ? random.pick(funded) : random.pick(this.wallets);
+    let payee = random.pick(this.wallets);
+    if (payee === payer) payee = this.wallets[(this.wallets.indexOf(payer) + 1) % this.wallets.length]!;
+    const balance = balanceOf(payer.signer.publicKey);
+    const usual = (): number => (balance < 2 ? 1 : random.chance(0.1) ? balance : random.between(1, Math.max(1, Math.floor(balance / 3))));
+    const one = (tx: Uint8Array, delay = random.between(0, 20)): PayRequest => ({ at: now + delay, server: this.server(now + delay), tx, kind });
+
+    switch (kind) {
+      case 'normal': {
+        const tx = this.sign(payer, clock, usual(), payee.signer.publicKey);
+        this.remember(tx, payer);
+        return [one(tx)];
+      }
+      case 'spread': {
+        const tx = this.sign(payer, clock, usual(), payee.signer.publicKey);
+        this.remember(tx, payer);
+        const servers = random.sample(
+          Array.from({ length: this.timing.serverCount }, (_, i) => i),
+          Math.min(this.timing.serverCount, random.between(2, 3)),
+        );
+        return servers.map((server) => ({ at: now + random.between(0, 30), server, tx, kind }));
+      }
+      case 'burst': {
+        const count = random.between(2, 4);
+        const requests: PayRequest[] = [];
+        const server = this.server(now);
+        for (let i = 0; i < count; i++) {
+          const amount = Math.max(1, Math.floor((balance * random.between(30, 70)) / 100));
+          const target = random.pick(this.wallets);
+          const tx = this.sign(payer, clock + i, amount, (target === payer ? payee : target).signer.publicKey);
+          this.remember(tx, payer);
+          requests.push({ at: now + i * random.between(0, 5), server, tx, kind });
+        }
+        return requests;
+      }
+      case 'replay': {
+        if (this.recent.length === 0) return [];
+        return [one(random.pick(this.recent).tx)];
+      }
+      case 'resigned': {
+        if (this.recent.length === 0) return [];
+        const { tx, wallet } = this.recent[this.recent.length - 1 - random.int(Math.min(4, this.recent.length))]!;
+        const again = this.crypto.resign(wallet.label, this.network.id, tx, random);
+        return [one(again)];
+      }
+      case 'overdraft': {
+        const amount = random.chance(0.2) ? balance_max : Math.min(balance_max, balance + random.between(1, Math.max(1, balance)));
+        const tx = this.sign(payer, clock, amount, payee.signer.publicKey);
+        return [one(tx)];
+      }
+      case 'zero':
+        return [one(this.sign(payer, clock, 0, payee.signer.publicKey))];
+      case 'self':
+        return [one(this.sign(payer, clock, Math.max(1, usual()), payer.signer.publicKey))];
+      case 'bad_sig': {
+        const tx = this.sign(payer, clock, usual(), payee.signer.publicKey);
+        const bit = random.int(64 * 8);
+        tx[signature_offset + (bit >> 3)]! ^= 1 << (bit & 7);
+        return [one(tx)];
+      }
+      case 'stale': {
+        const period = periodOf(this.timing, now) - random.between(2, 50);
+        const timestamp = startOf(this.timing, period) + random.int(this.timing.periodMs);
+        return [one(this.sign(payer, timestamp, usual(), payee.signer.publicKey))];
+      }
+      case 'future': {
+        const period = periodOf(this.timing, now) + random.between(2, 50);
+        const timestamp = startOf(this.timing, period) + random.int(this.timing.periodMs);
+        return [one(this.sign(payer, timestamp, usual(), payee.signer.publicKey))];
+      }
+    }
+  }
+}

@@ -1,0 +1,102 @@
+// The simulator's command line:
+//
+//   bun run sim --seed S --servers N --periods K [--faults none|light|heavy] [--real-crypto]
+//               [--trace] [--shrink] [--runs R] [--disable kind,kind] [--json]
+//
+// Exit code 0 when every run holds every invariant, 1 when one breaks (the seed, the
+// period, the invariant, the servers and the last events are printed), 2 on bad arguments.
+
+import { defineCommand, runMain } from 'citty';
+import { type FaultKind, fault_kinds, fault_modes, isFaultKind, isFaultMode } from './faults.ts';
+import { parseSeed } from './random.ts';
+import { commandFor, failureLines, summaryLine } from './report.ts';
+import { shrink } from './shrink.ts';
+import { type SimOptions, simulate } from './simulator.ts';
+
+function positiveInteger(text: string, flag: string, min: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min) throw new Error(`${flag}: expected an integer ≥ ${min}, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function randomSeed(): number {
+  // Only the choice of a seed when none is given comes from outside; the run never does.
+  const words = crypto.getRandomValues(new Uint32Array(2));
+  return (words[0]! & 0x1f_ffff) * 0x1_0000_0000 + words[1]!;
+}
+
+const simCommand = defineCommand({
+  meta: { name: 'sim', description: 'Deterministic simulation of N scryp servers (the real ServerCore) under faults, checking the invariants' },
+  args: {
+    seed: { type: 'string', description: 'the seed (decimal or 0x-hex); random and printed when omitted' },
+    servers: { type: 'string', description: 'servers in the network (1..64)', default: '5' },
+    periods: { type: 'string', description: 'periods of faults; a calm tail of 10 periods follows', default: '200' },
+    faults: { type: 'string', description: `fault mode: ${fault_modes.join(', ')}`, default: 'light' },
+    disable: { type: 'string', description: `kinds of fault to turn off, comma-separated: ${fault_kinds.join(', ')}` },
+    runs: { type: 'string', description: 'run this many seeds: S, S+1, ...', default: '1' },
+    'real-crypto': { type: 'boolean', description: 'real Ed25519 instead of the fast stand-in', default: false },
+    trace: { type: 'boolean', description: 'print every event as it happens', default: false },
+    shrink: { type: 'boolean', description: 'on failure, look for a smaller failing configuration', default: false },
+    json: { type: 'boolean', description: 'one JSON report per run on stdout', default: false },
+  },
+  run: ({ args }) => {
+    let base: SimOptions;
+    let runs: number;
+    try {
+      if (!isFaultMode(args.faults)) throw new Error(`--faults: expected one of ${fault_modes.join(', ')}, got ${JSON.stringify(args.faults)}`);
+      const disabled = new Set<FaultKind>();
+      for (const kind of (args.disable ?? '').split(',').filter((part) => part !== '')) {
+        if (!isFaultKind(kind)) throw new Error(`--disable: unknown kind ${JSON.stringify(kind)} (expected ${fault_kinds.join(', ')})`);
+        disabled.add(kind);
+      }
+      base = {
+        seed: args.seed === undefined ? randomSeed() : parseSeed(args.seed),
+        servers: positiveInteger(args.servers, '--servers', 1),
+        periods: positiveInteger(args.periods, '--periods', 0),
+        faults: args.faults,
+        disabled,
+        realCrypto: args['real-crypto'],
+      };
+      if (base.servers > 64) throw new Error('--servers: at most 64');
+      runs = positiveInteger(args.runs, '--runs', 1);
+    } catch (error) {
+      process.stderr.write(`sim: ${(error as Error).message}\n`);
+      process.exit(2);
+    }
+    let failed = false;
+    let stop = false;
+    let done = 0;
+    let known = 0;
+    let periods = 0;
+    let wallMs = 0;
+    for (let i = 0; i < runs && !stop; i++) {
+      const options: SimOptions = { ...base, seed: base.seed + i, ...(args.trace ? { live: (line: string) => process.stdout.write(`${line}\n`) } : {}) };
+      const report = simulate(options);
+      done++;
+      periods += report.stats.periods;
+      wallMs += report.wallMs;
+      if (args.json) process.stdout.write(`${JSON.stringify({ ...report, options: { ...report.options, disabled: [...(report.options.disabled ?? [])], live: undefined } })}\n`);
+      else process.stdout.write(`${summaryLine(report)}\n`);
+      if (report.ok) continue;
+      failed = true;
+      // A known issue (root cause outside core.ts, docs/RELIABILITY.md) fails the run but not
+      // the search: the next seeds still run. Anything else stops here.
+      if (report.violation!.knownIssue !== null) known++;
+      else stop = true;
+      if (!args.json) for (const line of failureLines(report)) process.stdout.write(`${line}\n`);
+      if (args.shrink) {
+        process.stdout.write('shrinking...\n');
+        const result = shrink(report, (line) => process.stdout.write(`${line}\n`));
+        process.stdout.write(`smallest failing configuration found in ${result.runs} runs: ${commandFor(result.options)}\n`);
+        for (const line of failureLines(result.report)) process.stdout.write(`${line}\n`);
+      }
+    }
+    if (runs > 1 && !args.json) {
+      const knownText = known > 0 ? `, ${known} failed with a known issue` : '';
+      process.stdout.write(`${done} runs${knownText}, ${periods} periods in ${(wallMs / 1000).toFixed(1)} s: ${Math.round((periods / wallMs) * 60_000)} periods/minute\n`);
+    }
+    process.exit(failed ? 1 : 0);
+  },
+});
+
+void runMain(simCommand);

@@ -1,0 +1,39 @@
+// How a simulation run is told: one line when it passes, the seed, the period, the
+// invariant, the servers and the last events when it does not, and the command that
+// replays it.
+
+import type { SimOptions, SimReport } from './simulator.ts';
+
+export function commandFor(options: SimOptions): string {
+  const parts = [`bun run sim --seed ${options.seed} --servers ${options.servers} --periods ${options.periods} --faults ${options.faults}`];
+  if (options.disabled !== undefined && options.disabled.size > 0) parts.push(`--disable ${[...options.disabled].join(',')}`);
+  if (options.realCrypto === true) parts.push('--real-crypto');
+  return parts.join(' ');
+}
+
+export function summaryLine(report: SimReport): string {
+  const { options, stats } = report;
+  const violation = report.violation;
+  const verdict = violation === null ? 'ok' : `FAILED ${violation.invariant}${violation.knownIssue === null ? '' : ` (known issue ${violation.knownIssue})`}`;
+  return (
+    `seed ${options.seed} servers ${options.servers} faults ${options.faults} periods ${stats.periods}: ${verdict}; ` +
+    `committed ${stats.committedPeriods} periods, payments ${stats.paymentsAccepted} accepted / ${stats.paymentsCommitted} committed / ` +
+    `${stats.paymentsVoidSkipped + stats.paymentsVoidRevalidation} void, ${stats.crashes} crashes, ${stats.partitions} partitions, ` +
+    `${stats.snapshots} snapshots, digest ${report.digest}, ${Math.round(report.wallMs)} ms`
+  );
+}
+
+export function failureLines(report: SimReport): string[] {
+  const violation = report.violation;
+  if (violation === null) return [];
+  return [
+    `INVARIANT BROKEN: ${violation.invariant}${violation.knownIssue === null ? '' : ` — KNOWN ISSUE ${violation.knownIssue} (root cause outside core.ts, see docs/RELIABILITY.md)`}`,
+    `  seed     ${report.options.seed}`,
+    `  period   ${violation.period} (period ${violation.runPeriod} of the run; first period ${report.firstPeriod})`,
+    `  servers  ${violation.servers.length === 0 ? '-' : violation.servers.join(', ')}`,
+    `  detail   ${violation.detail}`,
+    `  replay   ${commandFor(report.options)} --trace`,
+    `last events (of the bounded trace; [p+k Nms] = period k of the run, N ms into it, global time):`,
+    ...report.trace.map((line) => `  ${line}`),
+  ];
+}

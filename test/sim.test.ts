@@ -1,0 +1,176 @@
+// The deterministic simulator under `bun test`: a fixed set of seeds over every server
+// count and fault mix, the seeds that found bugs (see docs/RELIABILITY.md), and the
+// property that makes a seed worth printing: the same seed replays the same run.
+// The long random search is test/slow/sim.test.ts (bun run test:slow).
+
+import { describe, expect, test } from 'bun:test';
+import { ServerCore } from '../src/node/core.ts';
+import { Status } from '../src/client/codec.ts';
+import type { FaultMode } from '../src/sim/faults.ts';
+import { Random } from '../src/sim/random.ts';
+import { TimeQueue } from '../src/sim/queue.ts';
+import { failureLines } from '../src/sim/report.ts';
+import { type SimOptions, type SimReport, simulate } from '../src/sim/simulator.ts';
+
+function expectHolds(report: SimReport): void {
+  if (!report.ok) throw new Error(failureLines(report).join('\n'));
+  expect(report.ok).toBe(true);
+}
+
+function run(seed: number, servers: number, periods: number, faults: FaultMode, extra: Partial<SimOptions> = {}): SimReport {
+  return simulate({ seed, servers, periods, faults, ...extra });
+}
+
+describe('fixed seeds: every invariant holds', () => {
+  const cases: [seed: number, servers: number, periods: number, faults: FaultMode][] = [
+    [11, 1, 60, 'heavy'],
+    [12, 2, 40, 'light'],
+    [13, 2, 40, 'heavy'],
+    [14, 3, 40, 'none'],
+    [15, 3, 60, 'heavy'],
+    [16, 4, 50, 'heavy'],
+    [17, 5, 40, 'light'],
+    [18, 5, 50, 'heavy'],
+    [19, 7, 30, 'heavy'],
+  ];
+  for (const [seed, servers, periods, faults] of cases) {
+    test(`seed ${seed}: ${servers} servers, ${periods} periods of ${faults} faults`, () => {
+      const report = run(seed, servers, periods, faults);
+      expectHolds(report);
+      expect(report.stats.committedPeriods).toBeGreaterThan(0);
+      expect(report.stats.livenessChecks).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('seeds that found bugs in the core (docs/RELIABILITY.md)', () => {
+  // Each seed broke the named invariant before its fix. The simulator's random streams
+  // changed as it grew, so some seeds no longer lead to the state that broke (205, 1005);
+  // they stay, as the seeds that found the bugs, beside seeds checked to fail today
+  // without the fix (1, 303, 115; 415 for bug 8's message count).
+  test('bug 1, seed 1, 2 servers: an even network deadlocked, each server locked on a period the other skipped', () => {
+    expectHolds(run(1, 2, 30, 'light'));
+    // The same bug, shrunk by --shrink from a 4-server run: one partition between two servers.
+    expectHolds(run(1, 2, 9, 'light', { disabled: new Set(['drop', 'duplicate', 'reorder', 'delay', 'crash', 'late_start', 'skew']) }));
+  });
+  test('bug 2, seed 205, 5 servers: a late snapshot took the committed period back', () => {
+    expectHolds(run(205, 5, 5, 'light'));
+  });
+  test('bug 3, seed 1005, 3 servers: a snapshot install dropped the alpha batch, losing an ACCEPTED payment', () => {
+    expectHolds(run(1005, 3, 13, 'heavy'));
+  });
+  test('bug 4, seeds 303 and 115: servers locked forever on dead periods whose proof they never received', () => {
+    expectHolds(run(303, 4, 80, 'heavy'));
+    expectHolds(run(115, 5, 125, 'heavy'));
+  });
+  test('bug 7, seed 303, 4 servers: the proposal a server voted for was forgotten, leaving a certified period nobody could commit', () => {
+    expectHolds(run(303, 4, 145, 'heavy'));
+  });
+  test('bug 5, seed 4242, 4 servers: lock proofs lost from every memory after all servers restarted (fixed in the store)', () => {
+    expectHolds(run(4242, 4, 40, 'heavy'));
+  });
+  test('bugs 6 and 7, seed 304, 4 servers: a restarted server left its own vote out of its tally', () => {
+    expectHolds(run(304, 4, 120, 'heavy'));
+  });
+  test('bug 8, seed 415, 3 servers: servers behind one certificate asked one another for records every round trip', () => {
+    const report = run(415, 3, 200, 'heavy');
+    // This run ends in the known issue below; before the fix its stall carried 3,357 SYNC_REQUESTs.
+    if (!report.ok) expect(report.violation!.knownIssue).toBe('voted-batch-lost');
+    expect(report.stats.messagesByKind.SYNC_REQUEST ?? 0).toBeLessThan(1_000);
+  });
+  test('known issue voted-batch-lost, seed 400, 1 server: recognised, not hidden', () => {
+    const report = run(400, 1, 30, 'heavy');
+    // Not fixed in core.ts: the store keeps a vote without the batch it is for (see
+    // docs/RELIABILITY.md). When it keeps both, this run must pass; until then the
+    // simulator must name the cause.
+    if (!report.ok) {
+      expect(report.violation!.invariant).toBe('liveness');
+      expect(report.violation!.knownIssue).toBe('voted-batch-lost');
+    }
+  });
+});
+
+describe('real Ed25519', () => {
+  test('seed 21, 3 servers: the same invariants with the node\'s signatures (re-signed bodies included)', () => {
+    const report = run(21, 3, 15, 'light', { realCrypto: true });
+    expectHolds(report);
+    expect(report.stats.paymentsCommitted).toBeGreaterThan(0);
+  });
+});
+
+describe('determinism', () => {
+  test('the same seed gives the same event log, twice', () => {
+    const a = run(4240, 4, 40, 'heavy');
+    const b = run(4240, 4, 40, 'heavy');
+    expectHolds(a);
+    expect(b.digest).toBe(a.digest);
+    expect(b.events).toBe(a.events);
+    expect(b.stats).toEqual(a.stats);
+  });
+  test('another seed gives another run', () => {
+    expect(run(4241, 4, 20, 'heavy').digest).not.toBe(run(4240, 4, 20, 'heavy').digest);
+  });
+  test('a run of k periods replays the first periods of a longer run exactly', () => {
+    const lines = (periods: number): string[] => {
+      const out: string[] = [];
+      simulate({ seed: 77, servers: 3, periods, faults: 'heavy', live: (line) => out.push(line) });
+      return out.filter((line) => /^\[p(-1|\+[0-9]) /.test(line) && !line.includes('simulation: seed'));
+    };
+    expect(lines(12)).toEqual(lines(30));
+  });
+});
+
+describe('the checker', () => {
+  test('catches a planted bug: a server that accepts what it must refuse', () => {
+    const original = ServerCore.prototype.handlePay;
+    const originalPrecheck = ServerCore.prototype.precheckPay;
+    ServerCore.prototype.handlePay = function (tx, now, signature) {
+      const result = original.call(this, tx, now, signature);
+      return result.status === Status.BAD_AMOUNT ? { ...result, status: Status.ACCEPTED } : result;
+    };
+    ServerCore.prototype.precheckPay = function (tx, now) {
+      const result = originalPrecheck.call(this, tx, now);
+      return result?.status === Status.BAD_AMOUNT ? { ...result, status: Status.ACCEPTED } : result;
+    };
+    try {
+      const report = run(3, 3, 40, 'none');
+      expect(report.ok).toBe(false);
+      expect(report.violation!.invariant).toBe('answers');
+      expect(report.violation!.servers.length).toBeGreaterThan(0);
+      const text = failureLines(report).join('\n');
+      expect(text).toContain('seed     3');
+      expect(text).toContain('bun run sim --seed 3 --servers 3');
+      expect(report.trace.length).toBeGreaterThan(10);
+    } finally {
+      ServerCore.prototype.handlePay = original;
+      ServerCore.prototype.precheckPay = originalPrecheck;
+    }
+  });
+});
+
+describe('random and queue', () => {
+  test('a seed gives one stream; a fork depends on its label and its parent seed only', () => {
+    const a = new Random(9);
+    const b = new Random(9);
+    const first = Array.from({ length: 8 }, () => a.u32());
+    expect(Array.from({ length: 8 }, () => b.u32())).toEqual(first);
+    const forked = new Random(9).fork('network').u32();
+    const used = new Random(9);
+    used.u32();
+    expect(used.fork('network').u32()).toBe(forked);
+    expect(new Random(9).fork('clients').u32()).not.toBe(forked);
+    for (let i = 0; i < 1000; i++) {
+      const value = a.between(-3, 3);
+      expect(value >= -3 && value <= 3 && Number.isInteger(value)).toBe(true);
+    }
+  });
+  test('items due at the same time leave the queue in the order they came', () => {
+    const queue = new TimeQueue<{ at: number; id: number }>();
+    const random = new Random(1);
+    const items = Array.from({ length: 200 }, (_, id) => ({ at: random.int(20), id }));
+    for (const item of items) queue.push(item);
+    const out: { at: number; id: number }[] = [];
+    for (let item = queue.pop(); item !== undefined; item = queue.pop()) out.push(item);
+    expect(out).toEqual([...items].sort((x, y) => x.at - y.at || x.id - y.id));
+  });
+});
