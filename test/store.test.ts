@@ -173,11 +173,11 @@ for (const harness of [memoryHarness, sqliteHarness]) {
       let store = harness.open();
       const decision: Decision = { period: 3, parent: 0, parentHash: genesis.hash, hash: new Uint8Array(32).fill(3) };
       const first = signVote(servers[0]!, network.id, decision, 0, 0);
-      store.recordVote(first);
+      store.recordVote(first, null);
       store = harness.reopen(store);
       expect(store.load().lastVote).toEqual(first);
       const second = signVote(servers[0]!, network.id, { ...decision, period: 4 }, 3, 0);
-      store.recordVote(second);
+      store.recordVote(second, null);
       store = harness.reopen(store);
       const loaded = store.load();
       expect(loaded.lastVote).toEqual(second);
@@ -192,7 +192,7 @@ for (const harness of [memoryHarness, sqliteHarness]) {
         const decision: Decision = { period: 10 * k, parent: 0, parentHash: genesis.hash, hash: new Uint8Array(32).fill(k) };
         const vote = signVote(servers[0]!, network.id, decision, k === 1 ? 0 : 10 * (k - 1), 0);
         votes.push(vote);
-        store.recordVote(vote);
+        store.recordVote(vote, null);
         if (k === 2) {
           store = harness.reopen(store);
           expect(store.load().recentVotes).toEqual(votes.slice(0, 2));
@@ -204,6 +204,20 @@ for (const harness of [memoryHarness, sqliteHarness]) {
       // so this server can still prove the skip to a peer locked on that period.
       expect(loaded.recentVotes).toEqual(votes.slice(-votes_remembered_per_server));
       expect(loaded.lastVote).toEqual(votes[votes.length - 1]!);
+      store.close();
+    });
+
+    test('recordVote keeps the proposal voted for, across a restart, and a later vote replaces it', () => {
+      let store = harness.open();
+      const decision: Decision = { period: 7, parent: 0, parentHash: genesis.hash, hash: new Uint8Array(32).fill(7) };
+      const vote = signVote(servers[0]!, network.id, decision, 0, 0);
+      const proposal = { type: 'proposal' as const, period: 7, hash: decision.hash, transactions: new Uint8Array(280).fill(9), parent: genesis };
+      store.recordVote(vote, proposal);
+      store = harness.reopen(store);
+      expect(store.load().votedProposal).toEqual(proposal);
+      store.recordVote(signVote(servers[0]!, network.id, { ...decision, period: 8 }, 7, 0), null);
+      store = harness.reopen(store);
+      expect(store.load().votedProposal).toBeNull();
       store.close();
     });
 

@@ -9,9 +9,10 @@
 //   - one period, two hashes: two majorities share a server, which would have voted twice;
 //   - period v certified, and a later period j certified on a parent before v (skipping
 //     v): the two majorities share a server S that voted v, then j. S voted j on a parent
-//     before v only because it held proof that v was dead: a majority of servers each
-//     with a vote (j', p') where p' < v < j'. That majority shares a server with v's
-//     voters, which both voted v and skipped v: impossible.
+//     before v only because it held proof that v was dead: n − majority + 1 servers each
+//     with a vote (j', p') where p' < v < j'. Those many meet every majority, so they share
+//     a server with v's voters, which both voted v and skipped v: impossible. (For odd n
+//     that is a majority; for even n one fewer, and asking for a majority there deadlocks.)
 // So the certified periods form one chain, and a period skipped by a certified period is
 // void for good: its payments are reported void, and never applied later.
 //
@@ -50,7 +51,7 @@ export class VoteEvidence {
     return (this.links[voter] ?? []).some((link) => link.prev < period && period < link.period);
   }
 
-  /** True when more than half of the servers skipped `period`: it can never be certified. */
+  /** True when `skippers` servers skipped `period` (n − majority + 1 is enough: they meet every majority), so it can never be certified. */
   isDead(period: number, majority: number): boolean {
     let count = 0;
     for (let voter = 0; voter < this.serverCount; voter++) if (this.skipped(voter, period)) count++;

@@ -14,10 +14,10 @@ import { key_bytes, sync_replay_periods_max, transaction_bytes, votes_remembered
 import { concat, equal, Reader, toHex, view, Writer } from '../bytes.ts';
 import { fail } from '../errors.ts';
 import { type Certificate, encodeCertificate, encodeVote, readCertificate, readVote, type Vote, vote_bytes } from '../consensus/vote.ts';
-import type { PeriodRecord } from '../peer/messages.ts';
+import { decodeMessage, encodeMessage, MessageKind, type PeriodRecord } from '../peer/messages.ts';
 import { txidOf } from '../transaction.ts';
 import { entry_bytes } from './state.ts';
-import { type CommitInput, type PaymentOutcome, recordBytes, type Store, type StoredState } from './store.ts';
+import { type CommitInput, type PaymentOutcome, recordBytes, type Store, type StoredState, type VotedProposal } from './store.ts';
 
 export const ledger_file_name = 'ledger.sqlite';
 /** Rows between full garbage collections when loading or installing a whole ledger. */
@@ -46,7 +46,7 @@ export class SqliteStore implements Store {
   private readonly insertPayment: Statement<unknown, [Uint8Array, number, number]>;
   private readonly getPayment: Statement<{ period: number; applied: number }, [Uint8Array]>;
   private readonly commitTransaction: (input: CommitInput) => void;
-  private readonly recordVoteTransaction: (vote: Vote) => void;
+  private readonly recordVoteTransaction: (vote: Vote, proposal: VotedProposal | null) => void;
   private recentVoteBytes: Uint8Array;
 
   /**
@@ -70,7 +70,7 @@ export class SqliteStore implements Store {
     this.insertPayment = this.db.query('INSERT OR IGNORE INTO payments (txid, period, applied) VALUES (?, ?, ?)');
     this.getPayment = this.db.query('SELECT period, applied FROM payments WHERE txid = ?');
     this.commitTransaction = this.db.transaction((input: CommitInput) => this.writeCommit(input));
-    this.recordVoteTransaction = this.db.transaction((vote: Vote) => this.writeVote(vote));
+    this.recordVoteTransaction = this.db.transaction((vote: Vote, proposal: VotedProposal | null) => this.writeVote(vote, proposal));
     this.recentVoteBytes = this.getMeta.get('recent_votes')?.value ?? this.getMeta.get('last_vote')?.value ?? new Uint8Array(0);
 
     const storedNetwork = this.getMeta.get('network_id')?.value;
@@ -144,7 +144,14 @@ export class SqliteStore implements Store {
       if (offset % (collect_every_rows * entry_bytes) === 0) Bun.gc(true);
     }
     if (offset !== entries.length) fail('STORE_CORRUPT', `${this.path}: account count changed while loading`);
-    return { committed, entries, lastVote, recentVotes, archiveFrom: this.metaU64('archive_from') };
+    const proposalBytes = this.getMeta.get('voted_proposal')?.value;
+    let votedProposal: VotedProposal | null = null;
+    if (proposalBytes !== undefined && proposalBytes.length > 0) {
+      const message = decodeMessage({ kind: MessageKind.PROPOSAL, payload: proposalBytes });
+      if (message.type !== 'proposal') fail('STORE_CORRUPT', `${this.path}: meta voted_proposal is not a proposal`);
+      votedProposal = message;
+    }
+    return { committed, entries, lastVote, recentVotes, votedProposal, archiveFrom: this.metaU64('archive_from') };
   }
 
   commit(input: CommitInput): void {
@@ -164,12 +171,13 @@ export class SqliteStore implements Store {
     this.putMeta.run('committed', encodeCertificate(certificate));
   }
 
-  recordVote(vote: Vote): void {
-    this.recordVoteTransaction(vote);
+  recordVote(vote: Vote, proposal: VotedProposal | null): void {
+    this.recordVoteTransaction(vote, proposal);
   }
 
-  /** The last vote and the recent ones, in one transaction (durable before the vote is sent). */
-  private writeVote(vote: Vote): void {
+  /** The last vote, the recent ones and the proposal voted for, in one transaction (durable before the vote is sent). */
+  private writeVote(vote: Vote, proposal: VotedProposal | null): void {
+    this.putMeta.run('voted_proposal', proposal === null ? new Uint8Array(0) : encodeMessage(proposal).payload);
     const recent = this.recentVoteBytes.slice(-(votes_remembered_per_server - 1) * vote_bytes);
     this.recentVoteBytes = concat(recent, encodeVote(vote));
     this.putMeta.run('last_vote', encodeVote(vote));

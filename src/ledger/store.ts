@@ -7,7 +7,9 @@ import { sync_replay_periods_max, transaction_bytes, votes_remembered_per_server
 import { toHex } from '../bytes.ts';
 import { assert } from '../errors.ts';
 import type { Certificate, Vote } from '../consensus/vote.ts';
-import type { PeriodRecord } from '../peer/messages.ts';
+import type { PeerMessage, PeriodRecord } from '../peer/messages.ts';
+
+export type VotedProposal = Extract<PeerMessage, { type: 'proposal' }>;
 import { txidOf } from '../transaction.ts';
 import { type AccountChange, entry_bytes } from './state.ts';
 
@@ -24,6 +26,12 @@ export interface StoredState {
    * that peer may stay locked (found by the simulator: "lock-evidence-lost").
    */
   readonly recentVotes: readonly Vote[];
+  /**
+   * The proposal the last vote was cast for, kept with it. If every voter of a period
+   * crashes after voting and before committing, the period may be certified while no one
+   * holds its batch; this keeps it (found by the simulator: a network stopped for good).
+   */
+  readonly votedProposal: VotedProposal | null;
   /** Records are kept for every committed period after this one (0: since genesis). */
   readonly archiveFrom: number;
 }
@@ -44,8 +52,8 @@ export interface Store {
   load(): StoredState;
   /** The period, its batch and outcome, and the new balances, in one transaction. */
   commit(input: CommitInput): void;
-  /** Durable before the vote leaves the server. */
-  recordVote(vote: Vote): void;
+  /** Durable, with the proposal voted for, before the vote leaves the server. */
+  recordVote(vote: Vote, proposal: VotedProposal | null): void;
   /** Replaces the whole state with a verified snapshot, in one transaction. */
   installSnapshot(certificate: Certificate, entries: Uint8Array): void;
   /** Committed periods after `after`, in order, within the limits; or 'snapshot_needed'. */
@@ -64,6 +72,7 @@ export class MemoryStore implements Store {
   private accounts = new Map<string, Uint8Array>(); // hex -> entry (36 bytes)
   private lastVote: Vote | null = null;
   private recentVotes: Vote[] = [];
+  private votedProposal: VotedProposal | null = null;
   private archiveFrom = 0;
   private readonly periods: PeriodRecord[] = [];
   private readonly payments = new Map<string, PaymentOutcome>();
@@ -78,11 +87,11 @@ export class MemoryStore implements Store {
   }
 
   load(): StoredState {
-    if (this.fresh) return { committed: this.committed, entries: null, lastVote: this.lastVote, recentVotes: this.recentVotes.slice(), archiveFrom: this.archiveFrom };
+    if (this.fresh) return { committed: this.committed, entries: null, lastVote: this.lastVote, recentVotes: this.recentVotes.slice(), votedProposal: this.votedProposal, archiveFrom: this.archiveFrom };
     const sorted = [...this.accounts.keys()].sort();
     const entries = new Uint8Array(sorted.length * entry_bytes);
     sorted.forEach((key, i) => entries.set(this.accounts.get(key)!, i * entry_bytes));
-    return { committed: this.committed, entries, lastVote: this.lastVote, recentVotes: this.recentVotes.slice(), archiveFrom: this.archiveFrom };
+    return { committed: this.committed, entries, lastVote: this.lastVote, recentVotes: this.recentVotes.slice(), votedProposal: this.votedProposal, archiveFrom: this.archiveFrom };
   }
 
   /** The genesis accounts (36-byte entries), which SqliteStore takes in its constructor: before the first commit. */
@@ -118,8 +127,9 @@ export class MemoryStore implements Store {
     this.writes++;
   }
 
-  recordVote(vote: Vote): void {
+  recordVote(vote: Vote, proposal: VotedProposal | null): void {
     this.lastVote = vote;
+    this.votedProposal = proposal;
     this.recentVotes.push(vote);
     if (this.recentVotes.length > votes_remembered_per_server) this.recentVotes.shift();
     this.writes++;

@@ -172,6 +172,8 @@ export class ServerCore {
   private lastTickPeriod: number;
   /** Periods after this one are all in our archive; 0 when we hold everything since genesis. */
   private archiveFrom: number;
+  /** This server votes only for periods after this one (see the constructor). */
+  private readonly voteFloor: number;
 
   private readonly batches = new Map<number, AlphaBatch>();
   private readonly proposals = new Map<number, Proposal>();
@@ -219,6 +221,16 @@ export class ServerCore {
     this.committedCertificate = stored.committed;
     this.lastVote = stored.lastVote;
     this.archiveFrom = stored.archiveFrom;
+    // A store with no vote may be a lost one (a deleted directory): this server may have voted
+    // before, up to the present period. It votes only for later periods, so it can never vote
+    // twice for one. A store that kept its votes needs no floor: votes are monotonic.
+    this.voteFloor = stored.lastVote === null ? periodOf(this.timing, options.now) : 0;
+    // The batch we last voted for comes back with the vote: if its period is certified while
+    // every voter was down, someone must still hold it.
+    const voted = stored.votedProposal;
+    if (voted !== null && voted.period > stored.committed.period) {
+      this.proposals.set(voted.period, { period: voted.period, hash: voted.hash, transactions: voted.transactions, parent: voted.parent, outcome: null, txids: null });
+    }
     assert(equal(this.state.hash, stored.committed.hash), 'the stored state matches its committed hash');
     const genesisHash = stored.committed.period === 0 ? stored.committed.hash : LedgerState.fromAccounts(network.genesis).hash;
     this.checker = {
@@ -692,13 +704,19 @@ export class ServerCore {
         return;
       }
       if (decision !== 'vote') continue;
+      if (proposal.period <= this.voteFloor) {
+        this.count('vote_below_floor');
+        continue;
+      }
       const outcome = this.outcomeOf(proposal);
       if (!equal(outcome.prepared.hash, proposal.hash)) {
         this.reject('proposal_hash_differs', `PROPOSAL ${proposal.period}: the beta's state hash differs from ours; we vote ours`);
       }
       const decisionToSign: Decision = { period: proposal.period, parent: this.committed.period, parentHash: this.committed.hash, hash: outcome.prepared.hash };
       const vote = signVote(this.signer, this.network.id, decisionToSign, this.lastVote?.period ?? 0, this.self);
-      this.store.recordVote(vote); // durable before it leaves: never two votes for one period
+      // Durable before it leaves (never two votes for one period), with the batch voted for
+      // (a certified period must never be left without anyone holding its batch).
+      this.store.recordVote(vote, { type: 'proposal', period: proposal.period, hash: proposal.hash, transactions: proposal.transactions, parent: proposal.parent });
       this.lastVote = vote;
       this.count('voted');
       this.send('others', { type: 'vote', vote });
@@ -845,7 +863,7 @@ export class ServerCore {
   private syncPeer(target: number): number {
     const candidates: number[] = [];
     for (let i = 0; i < this.network.servers.length; i++) {
-      if (i !== this.self && this.peerCommitted[i]! >= Math.min(target, this.peerCommitted[i]!) && this.peerCommitted[i]! > this.committed.period) {
+      if (i !== this.self && this.peerCommitted[i]! > this.committed.period) {
         candidates.push(i);
       }
     }
