@@ -10,7 +10,8 @@
 //   wait: after period k should have committed, ask every server STATUS; a majority says
 //     COMMITTED -> committed; VOID -> void; UNKNOWN with a committed period >= k -> void
 //     (period k was decided without it); anything else -> wait one more period.
-//   void: never applied, so the wallet signs it anew and sends it again (twice at most).
+//   void: never applied, so the wallet signs it anew and sends it again (five times at most).
+//   Timeouts scale with the period, and a server that stays silent is not asked again.
 
 import { balance_max } from '../constants.ts';
 import { toHex } from '../bytes.ts';
@@ -33,7 +34,7 @@ export interface PayRequest {
   readonly amount: number;
   /** The server to send to first (index in the network); others are tried when it is unavailable. */
   readonly server: number;
-  /** How many times a void payment is signed anew and sent again (default 2). */
+  /** How many times a void payment is signed anew and sent again (default 5). */
   readonly voidResends?: number;
   /** How many periods to wait for the outcome after the payment's period. */
   readonly patiencePeriods?: number;
@@ -55,10 +56,15 @@ export async function pay(client: UdpClient, network: Network, signer: Signer, r
     return { outcome: 'refused', txid: null, status: 'BAD_AMOUNT' };
   }
   const margin = Math.min(50, Math.floor(network.periodMs / 10));
-  let server = request.server;
+  // A server that stayed silent is not asked again for this payment: it is probably down,
+  // and waiting on it would spend whole periods.
+  const silent = new Set<number>();
+  // Resends double the wait: t + 2t + 4t stays under half a period.
+  const timeoutMs = Math.max(20, Math.min(150, Math.floor(network.periodMs / 16)));
+  let preferred = request.server;
   let lastTxid: Uint8Array | null = null;
   let voidResends = 0;
-  for (let signing = 0; signing < 8; signing++) {
+  for (let signing = 0; signing < 12; signing++) {
     // Keep clear of the blackout: a payment stamped there could never be accepted.
     let t = now();
     if (t >= acceptingUntil(timing, periodOf(timing, t)) - margin) {
@@ -74,31 +80,31 @@ export async function pay(client: UdpClient, network: Network, signer: Signer, r
     // did not answer may have taken it (only the reply was lost).
     let mayBeIn = false;
     let answer: { status: number; period: number } | null = null;
-    for (let tries = 0; tries < 2 * network.servers.length && answer === null && periodOf(timing, now()) === period; tries++) {
+    for (let k = 0; k < network.servers.length && answer === null && periodOf(timing, now()) === period; k++) {
+      const server = (preferred + k) % network.servers.length;
+      if (silent.has(server)) continue;
       const target = network.servers[server]!;
       try {
-        const reply = await client.ask(target.address, { kind: Kind.PAY, transaction: tx }, { networkId: network.id, serverKey: target.key, attempts: 4, timeoutMs: 150 });
+        const reply = await client.ask(target.address, { kind: Kind.PAY, transaction: tx }, { networkId: network.id, serverKey: target.key, attempts: 3, timeoutMs });
         progress(`server ${server}: ${statusName[reply.status]} (txid ${toHex(txid)}, period ${period})`);
-        if (reply.status === Status.UNAVAILABLE || reply.status === Status.RATE_LIMITED) {
-          server = (server + 1) % network.servers.length;
-          await sleep(Math.min(200, network.periodMs / 8));
-          continue;
-        }
+        if (reply.status === Status.UNAVAILABLE || reply.status === Status.RATE_LIMITED) continue;
         answer = { status: reply.status, period: reply.body !== null && 'period' in reply.body ? reply.body.period : period };
+        preferred = server;
       } catch (error) {
         if (!(error instanceof ReplyTimeout)) throw error;
         mayBeIn = true;
-        progress(`server ${server} did not answer; trying the same payment with the next server`);
-        server = (server + 1) % network.servers.length;
+        silent.add(server);
+        progress(`server ${server} did not answer; not asking it again for this payment`);
       }
     }
+    if (silent.size === network.servers.length) silent.clear(); // everyone silent: try them all again
     const status = answer?.status ?? null;
     const inBatch = status === Status.ACCEPTED || status === Status.FORWARDED || status === Status.DUPLICATE;
     const uncertain = (status === null || status === Status.BAD_TIME) && mayBeIn;
     if (inBatch || uncertain) {
       const end = await waitForOutcome(client, network, txid, answer?.period ?? period, request.patiencePeriods ?? 8, progress, now);
       // Void means it was never applied and never will be: sending it again, signed anew, is safe.
-      if (end.outcome === 'void' && voidResends++ < (request.voidResends ?? 2)) {
+      if (end.outcome === 'void' && voidResends++ < (request.voidResends ?? 5)) {
         progress(`period ${end.period} was decided without txid ${toHex(txid)}: sending the payment again`);
         continue;
       }
