@@ -219,6 +219,8 @@ export class PeerTransport {
   private readonly listener: TCPSocketListener<Inbound | undefined>;
   private readonly inbound = new Set<Socket<Inbound | undefined>>();
   private readonly perAddress = new Map<string, number>();
+  /** How many servers of the network live at each address. */
+  private readonly serversAt = new Map<string, number>();
   private readonly sweeper: ReturnType<typeof setInterval>;
   private readonly logLimiter = new LogLimiter(60_000);
   private readonly idleMs: number;
@@ -229,6 +231,7 @@ export class PeerTransport {
     this.count = options.count;
     this.idleMs = options.idleMs ?? connection_idle_ms;
     this.frameDeadlineMs = options.frameDeadlineMs ?? frame_deadline_ms;
+    for (const server of options.network.servers) this.serversAt.set(server.address.host, (this.serversAt.get(server.address.host) ?? 0) + 1);
     this.links = options.network.servers.map((server, i) =>
       i === options.selfIndex ? null : new OutboundLink(i, server.address.host, server.address.port, this),
     );
@@ -276,7 +279,10 @@ export class PeerTransport {
   private onOpen(socket: Socket<Inbound | undefined>): void {
     const address = plainIPv4(socket.remoteAddress);
     const fromAddress = this.perAddress.get(address) ?? 0;
-    if (this.inbound.size >= inbound_connections_max || fromAddress >= inbound_connections_per_address_max) {
+    // Each server the network file places at this address may hold a connection of its own
+    // on top of the anonymous allowance (several servers can share an address: a devnet).
+    const allowance = inbound_connections_per_address_max + (this.serversAt.get(address) ?? 0);
+    if (this.inbound.size >= inbound_connections_max || fromAddress >= allowance) {
       this.count('tcp_in_refused_limit');
       if (this.logLimiter.allow(`limit:${address}`, Date.now())) this.log.warn(`refused a connection from ${address}: connection limit reached`);
       socket.terminate();
