@@ -1,0 +1,105 @@
+// Row "finality": ms from the start of the beta period (when period k's PROPOSAL goes out)
+// to the commit of period k, on each of 3 servers, with 10,000 payments in every period,
+// 1-second periods, 100 periods. Payments come from a separate process (period-loadgen.ts)
+// straight to each period's alpha. Commit times are read from the servers' own logs.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { utf8 } from '../src/bytes.ts';
+import { sha256 } from '../src/hash.ts';
+import { alphaOf, startOf, type Timing } from '../src/schedule.ts';
+import { signerFromSeed } from '../src/signature.ts';
+import { signPayment } from '../src/transaction.ts';
+import { ProcessCluster } from '../test/helpers/processes.ts';
+import { percentile, type Row } from './report.ts';
+
+export async function finalityBench(quick: boolean): Promise<Row> {
+  const periods = quick ? 4 : 100;
+  const perPeriod = quick ? 1_000 : 10_000;
+  const payerCount = 2_000;
+  const periodMs = 1_000;
+  const cluster = await ProcessCluster.create({
+    servers: 3,
+    periodMs,
+    blackoutMs: 100,
+    skewMs: 500,
+    wallets: Array.from({ length: payerCount }, (_, i) => ({ label: `finality payer ${i}`, balance: 1_000_000 })),
+  });
+  try {
+    const network = cluster.network;
+    const timing: Timing = { periodMs, blackoutMs: 100, skewMs: 500, serverCount: 3 };
+    const payers = cluster.wallets;
+    const payee = signerFromSeed(sha256(utf8('finality payee'))).publicKey;
+    for (const server of cluster.servers) cluster.start(server.index, ['--log-level', 'info', '--client-rate', '1000000']);
+    if (!(await cluster.until(async () => (await Promise.all([0, 1, 2].map((i) => cluster.info(i)))).every((info) => info !== null), 20_000))) {
+      throw new Error(`bench: servers did not start\n${cluster.logs()}`);
+    }
+    // The load starts two periods from now, after signing; every payment is stamped inside
+    // its period's accepting window, evenly spread, and goes to that period's alpha.
+    const debug = (message: string) => process.env.SCRYP_BENCH_DEBUG && console.error(`finality: ${message}`);
+    debug('servers up; signing');
+    const signStart = performance.now();
+    const first = Math.floor(Date.now() / periodMs) + 2 + Math.ceil((periods * perPeriod * 0.03) / periodMs);
+    const records = new Uint8Array(periods * perPeriod * 141);
+    const window = periodMs - timing.blackoutMs - 80;
+    let r = 0;
+    for (let k = first; k < first + periods; k++) {
+      const alpha = alphaOf(timing, k);
+      for (let i = 0; i < perPeriod; i++) {
+        const timestamp = startOf(timing, k) + 20 + Math.floor((i * window) / perPeriod);
+        const payer = payers[(i + k) % payerCount]!;
+        records.set(signPayment(payer, network.id, { timestamp, amount: 1 + ((i >> 11) % 7), payee }), r * 141);
+        records[r * 141 + 140] = alpha;
+        r++;
+      }
+    }
+    const signSeconds = (performance.now() - signStart) / 1000;
+    if (Date.now() > startOf(timing, first) - 200) throw new Error(`bench: signing took ${signSeconds.toFixed(1)} s, past the first period`);
+    const file = join(cluster.base, 'finality-payments.bin');
+    writeFileSync(file, records);
+    const planFile = join(cluster.base, 'plan.json');
+    writeFileSync(planFile, JSON.stringify({ ports: cluster.servers.map((s) => s.port), periodMs, blackoutMs: timing.blackoutMs, file }));
+    debug(`signed ${periods * perPeriod} in ${signSeconds.toFixed(1)} s; load starts at period ${first}`);
+    const load = Bun.spawn(['bun', join(import.meta.dir, 'period-loadgen.ts'), planFile], { stdout: 'pipe', stderr: 'inherit' });
+    const output = await new Response(load.stdout).text();
+    await load.exited;
+    // Let the last period be proposed and committed.
+    await Bun.sleep(startOf(timing, first + periods + 1) + 500 - Date.now());
+    debug(`load done: ${output.trim()}`);
+    const sent = JSON.parse(output) as { payments: number; accepted: number; lost: number; statuses: Record<string, number> };
+
+    const latencies: number[] = [];
+    let missing = 0;
+    const applied: number[] = [];
+    for (const server of cluster.servers) {
+      const committedAt = new Map<number, { at: number; applied: number }>();
+      for (const match of server.log.matchAll(/^(\S+) INFO\s+\[consensus\] committed period (\d+): (\d+) of (\d+) payments/gm)) {
+        committedAt.set(Number(match[2]), { at: Date.parse(match[1]!), applied: Number(match[3]) });
+      }
+      for (let k = first; k < first + periods; k++) {
+        const commit = committedAt.get(k);
+        if (commit === undefined) {
+          missing++;
+          continue;
+        }
+        latencies.push(commit.at - startOf(timing, k + 1));
+        if (server.index === 0) applied.push(commit.applied);
+      }
+    }
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
+    const allCommitted = missing === 0;
+    const meanApplied = applied.reduce((a, b) => a + b, 0) / Math.max(1, applied.length);
+    return {
+      row: 'finality',
+      measured: `p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms; ${allCommitted ? 'every period committed' : `${missing} period×server commits missing`}`,
+      reference: `period ${periodMs} ms`,
+      ratio: `p99 = ${(p99 / periodMs).toFixed(3)} × period`,
+      target: 'all committed; p99 ≤ 0.2 × period',
+      met: allCommitted && p99 <= 0.2 * periodMs,
+      notes: `3 servers, ${periods} periods of ${perPeriod.toLocaleString('en')} payments (${sent.accepted.toLocaleString('en')} of ${sent.payments.toLocaleString('en')} accepted, ${sent.lost} gave up at the blackout; ${meanApplied.toFixed(0)} applied per period on average); statuses ${JSON.stringify(sent.statuses)}`,
+    };
+  } finally {
+    await cluster.stop();
+  }
+}

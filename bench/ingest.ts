@@ -1,0 +1,85 @@
+// Row "ingest": payments per second accepted by one alpha from UDP on loopback, the load
+// coming from a separate process (bench/loadgen.ts) with pre-signed payments and resends.
+// A one-server network, so that the server is the alpha of every period; one long period,
+// so that the run measures admission, not commits. Reference: native verify rate, 1 core.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { toHex, utf8 } from '../src/bytes.ts';
+import { sha256 } from '../src/hash.ts';
+import { parseNetwork } from '../src/network.ts';
+import { formatSeed } from '../src/seed.ts';
+import { signerFromSeed } from '../src/signature.ts';
+import { signPayment } from '../src/transaction.ts';
+import { binary, ensureBinary, freePorts } from '../test/helpers/processes.ts';
+import { formatRate, type Row } from './report.ts';
+
+export async function ingestBench(quick: boolean, nativeRate: number): Promise<Row> {
+  ensureBinary();
+  const payments = quick ? 5_000 : 50_000;
+  const payerCount = quick ? 100 : 1_000;
+  const base = mkdtempSync(join(tmpdir(), 'scryp-bench-ingest-'));
+  try {
+    const [port] = await freePorts(1);
+    const serverSeed = sha256(utf8('bench ingest server'));
+    const server = signerFromSeed(serverSeed);
+    const payers = Array.from({ length: payerCount }, (_, i) => signerFromSeed(sha256(utf8(`bench ingest payer ${i}`))));
+    const periodMs = 10_000;
+    const json = {
+      name: 'bench-ingest',
+      period_ms: periodMs,
+      blackout_ms: 100,
+      skew_ms: periodMs - 1,
+      servers: [{ key: toHex(server.publicKey), ip: `127.0.0.1:${port}` }],
+      genesis: payers.map((payer) => ({ account: toHex(payer.publicKey), balance: 1_000_000 })),
+    };
+    const network = parseNetwork(json);
+    writeFileSync(join(base, 'network.json'), JSON.stringify(json));
+    const dir = join(base, 'server');
+    mkdirSync(dir);
+    writeFileSync(join(dir, '.seed'), formatSeed(serverSeed), { mode: 0o600 });
+
+    // The server must see the load's period from its start: it never accepts payments for
+    // a period it joined half way (it could have lost an earlier batch of that period).
+    const command = process.env.SCRYP_BENCH_NODE_COMMAND?.split(' ') ?? [binary];
+    const child = Bun.spawn(
+      [...command, 'node', '--network', join(base, 'network.json'), '--dir', dir, '--log-level', 'warn', '--client-rate', '1000000'],
+      { stdout: 'ignore', stderr: 'inherit' },
+    );
+    const timestamp = Math.floor(Date.now() / periodMs + 1) * periodMs + 50;
+    const file = join(base, 'payments.bin');
+    const all = new Uint8Array(payments * 140);
+    for (let i = 0; i < payments; i++) {
+      const payer = payers[i % payerCount]!;
+      const payee = payers[(i * 7 + 1) % payerCount]!.publicKey;
+      // (payer, timestamp) is unique: no two payments share a txid.
+      all.set(signPayment(payer, network.id, { timestamp: timestamp + Math.floor(i / payerCount), amount: 1 + (i % 3), payee }), i * 140);
+    }
+    writeFileSync(file, all);
+    // Wait until the server answers (it needs a moment to start).
+    await Bun.sleep(Math.max(0, timestamp - Date.now()) + 300);
+    // Async, not spawnSync: spawnSync keeps this process busy, stealing a core from the run.
+    const load = Bun.spawn(['bun', join(import.meta.dir, 'loadgen.ts'), '127.0.0.1', String(port), toHex(network.id), file, '512'], { stdout: 'pipe', stderr: 'inherit' });
+    const output = await new Response(load.stdout).text();
+    await load.exited;
+    child.kill('SIGTERM');
+    await child.exited;
+    const result = JSON.parse(output) as { payments: number; accepted: number; lost: number; seconds: number; statuses: Record<string, number> };
+    const ingestRate = result.accepted / result.seconds;
+    const lossRate = (result.payments - result.accepted) / result.payments;
+    if ((result.statuses[String(0x13)] ?? 0) > result.payments / 100) throw new Error('bench: the generated payments repeat (DUPLICATE answers)');
+    const ratio = ingestRate / nativeRate;
+    return {
+      row: 'ingest',
+      measured: `${formatRate(ingestRate, 'payments/s')}; ${(lossRate * 100).toFixed(3)}% not accepted after resends`,
+      reference: `native verify ${formatRate(nativeRate, '/s')} (1 core)`,
+      ratio: ratio.toFixed(2),
+      target: '≥ 0.7, < 0.1% lost',
+      met: ratio >= 0.7 && lossRate < 0.001,
+      notes: `${result.payments} payments from ${payerCount} payers, 512 in flight; statuses ${JSON.stringify(result.statuses)}`,
+    };
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,99 @@
+// A load generator in its own process: sends pre-signed PAY requests over UDP with a
+// bounded number in flight, resends what gets no answer, and reports what it saw.
+// Usage: bun bench/loadgen.ts HOST PORT NETWORK_ID_HEX PAYMENTS_FILE WINDOW
+// Prints one JSON line: { sent, accepted, refused, lost, seconds, statuses }.
+
+import { fromHex } from '../src/bytes.ts';
+import { transaction_bytes } from '../src/constants.ts';
+import { encodeRequest, Kind, requestBytesFor, Status } from '../src/client/codec.ts';
+
+const [host, portText, , file, windowText] = process.argv.slice(2);
+const port = Number(portText);
+const window = Number(windowText ?? 256);
+const payments = new Uint8Array(await Bun.file(file!).arrayBuffer());
+const count = payments.length / transaction_bytes;
+const length = requestBytesFor(Kind.PAY);
+const requests: Uint8Array[] = [];
+for (let i = 0; i < count; i++) {
+  requests.push(encodeRequest({ kind: Kind.PAY, requestId: i, transaction: payments.subarray(i * transaction_bytes, (i + 1) * transaction_bytes), length }));
+}
+void fromHex;
+
+const state = new Uint8Array(count); // 0 waiting, 1 in flight, 2 done
+const sentAt = new Float64Array(count);
+const attempts = new Uint8Array(count);
+const statuses = new Map<number, number>();
+let next = 0;
+let inFlight = 0;
+let done = 0;
+let accepted = 0;
+let lost = 0;
+let sends = 0;
+let finish: () => void = () => {};
+const finished = new Promise<void>((resolve) => (finish = resolve));
+
+const socket = await Bun.udpSocket({
+  binaryType: 'uint8array',
+  socket: {
+    data(_s, data) {
+      if (data.length < 9) return;
+      const id = new DataView(data.buffer, data.byteOffset).getUint32(4);
+      if (id >= count || state[id] !== 1) return;
+      const status = data[8]!;
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      state[id] = 2;
+      inFlight--;
+      done++;
+      if (status === Status.ACCEPTED || status === Status.DUPLICATE) accepted++;
+      fill();
+      if (done === count) finish();
+    },
+    error() {},
+  },
+});
+
+function send(id: number): void {
+  state[id] = 1;
+  sentAt[id] = performance.now();
+  attempts[id]!++;
+  sends++;
+  try {
+    socket.send(requests[id]!, port, host!);
+  } catch {
+    // resent by the sweep
+  }
+}
+
+function fill(): void {
+  while (inFlight < window && next < count) {
+    send(next++);
+    inFlight++;
+  }
+}
+
+const start = performance.now();
+fill();
+// Requests still waiting are the ones between `oldest` and `next`: sweep only those.
+let oldest = 0;
+const sweep = setInterval(() => {
+  const now = performance.now();
+  while (oldest < next && state[oldest] === 2) oldest++;
+  for (let id = oldest; id < next; id++) {
+    if (state[id] !== 1 || now - sentAt[id]! < 100 * attempts[id]!) continue;
+    if (attempts[id]! >= 6) {
+      state[id] = 2;
+      inFlight--;
+      done++;
+      lost++;
+      continue;
+    }
+    send(id);
+  }
+  fill();
+  if (done === count) finish();
+}, 20);
+await finished;
+clearInterval(sweep);
+const seconds = (performance.now() - start) / 1000;
+socket.close();
+process.stdout.write(`${JSON.stringify({ payments: count, sends, accepted, lost, seconds, statuses: Object.fromEntries(statuses) })}\n`);

@@ -1,0 +1,48 @@
+// `bun run bench [--quick] [--out FILE] [--only ROW,ROW]`: the benchmark table. Every
+// figure beside a reference measured in the same run; written to docs/BENCHMARKS.md.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { catchUpBench } from './catch-up.ts';
+import { finalityBench } from './finality.ts';
+import { framingBench } from './framing.ts';
+import { ingestBench } from './ingest.ts';
+import { markdown, type Row, table } from './report.ts';
+import { scaleBench } from './scale.ts';
+import { startBench } from './start.ts';
+import { stateHashBench } from './state-hash.ts';
+import { verifyBench } from './verify.ts';
+import { ensureBinary } from '../test/helpers/processes.ts';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const outIndex = argv.indexOf('--out');
+const out = outIndex >= 0 ? argv[outIndex + 1]! : join(import.meta.dir, '..', 'docs', quick ? 'BENCHMARKS.quick.md' : 'BENCHMARKS.md');
+const onlyIndex = argv.indexOf('--only');
+const only = onlyIndex >= 0 ? new Set(argv[onlyIndex + 1]!.split(',')) : null;
+const wanted = (row: string) => only === null || only.has(row);
+
+const started = new Date();
+const t0 = performance.now();
+ensureBinary();
+const rows: Row[] = [];
+const say = (row: Row) => {
+  rows.push(row);
+  process.stderr.write(`${row.row}: ${row.measured} | ${row.reference} | ${row.ratio} | ${row.met === null ? '' : row.met ? 'met' : 'NOT met'}\n`);
+};
+
+const verify = verifyBench(quick);
+if (wanted('verify')) say(verify.row);
+if (wanted('ingest')) say(await ingestBench(quick, verify.nativeRate));
+if (wanted('framing')) say(await framingBench(quick));
+if (wanted('finality')) say(await finalityBench(quick));
+if (wanted('state hash')) say(stateHashBench(quick));
+if (wanted('catch-up') || wanted('memory')) for (const row of await catchUpBench(quick)) if (wanted(row.row)) say(row);
+if (wanted('scale')) say(await scaleBench(quick));
+if (wanted('start')) say(await startBench(quick));
+
+const seconds = (performance.now() - t0) / 1000;
+console.log(table(rows));
+const command = `bun run bench${quick ? ' --quick' : ''}${only === null ? '' : ` --only ${[...only].join(',')}`}`;
+writeFileSync(out, markdown(rows, command, started, seconds, []));
+console.log(`\nwritten to ${out} (${seconds.toFixed(0)} s)`);
