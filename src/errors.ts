@@ -33,12 +33,14 @@ export type ErrorCode =
   | 'FRAME_MESSAGE_COUNT'
   | 'FRAME_EMPTY'
   | 'FRAME_DEADLINE'
+  | 'FRAME_IDLE'
   | 'FRAME_AFTER_ERROR'
   | 'BAD_MESSAGE'
   | 'BAD_CERTIFICATE'
   // storage
   | 'STORE_MISMATCH'
-  | 'STORE_CORRUPT';
+  | 'STORE_CORRUPT'
+  | 'STORE_UNAVAILABLE';
 
 export class ScrypError extends Error {
   readonly code: ErrorCode;

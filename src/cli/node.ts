@@ -20,6 +20,8 @@ export const nodeCommand = defineCommand({
     listen: { type: 'string', description: 'listen address (default: this server\'s address in the network file)', valueHint: 'HOST' },
     'verify-workers': { type: 'string', description: 'threads that check payment signatures (default: one per spare core; 0: inline)', valueHint: 'N' },
     'client-rate': { type: 'string', description: 'requests per second allowed from one client address (default 200)', valueHint: 'N' },
+    'peer-idle-ms': { type: 'string', description: 'close an inbound peer connection silent this long (default 60000)', valueHint: 'MS' },
+    'frame-deadline-ms': { type: 'string', description: 'a peer batch must arrive whole within this long (default 30000)', valueHint: 'MS' },
     'clock-offset-ms': { type: 'string', description: 'shift this server\'s clock (fault testing only)', valueHint: 'MS' },
     ...logArgs,
   },
@@ -46,6 +48,8 @@ export const nodeCommand = defineCommand({
         ...(port === undefined ? {} : { port }),
         ...(args.listen === undefined ? {} : { hostname: args.listen }),
         clockOffsetMs,
+        ...(args['peer-idle-ms'] === undefined ? {} : { peerIdleMs: integerArg(args['peer-idle-ms'], '--peer-idle-ms', 50, 3_600_000) }),
+        ...(args['frame-deadline-ms'] === undefined ? {} : { frameDeadlineMs: integerArg(args['frame-deadline-ms'], '--frame-deadline-ms', 50, 3_600_000) }),
         ...(args['verify-workers'] === undefined ? {} : { verifyWorkers: integerArg(args['verify-workers'], '--verify-workers', 0, 64) }),
         ...(args['client-rate'] === undefined ? {} : { clientRequestsPerSecond: integerArg(args['client-rate'], '--client-rate', 1, 10_000_000) }),
       });

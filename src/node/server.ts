@@ -55,6 +55,10 @@ export interface NodeOptions {
   readonly clientRequestsPerSecond?: number;
   /** Threads that check payment signatures (default: one per spare core; 0 checks inline). */
   readonly verifyWorkers?: number;
+  /** An inbound peer connection silent this long is closed (default connection_idle_ms). */
+  readonly peerIdleMs?: number;
+  /** A batch must arrive whole within this long of its first byte (default frame_deadline_ms). */
+  readonly frameDeadlineMs?: number;
 }
 
 export class ScrypNode {
@@ -119,7 +123,13 @@ export class ScrypNode {
     const now = Date.now() + clockOffsetMs;
     const genesis = ServerCore.genesisFor(network);
     const genesisState = LedgerState.fromAccounts(network.genesis);
-    const store = new SqliteStore(options.dir, network.id, genesis, () => genesisState.entries());
+    let store: SqliteStore;
+    try {
+      store = new SqliteStore(options.dir, network.id, genesis, () => genesisState.entries());
+    } catch (error) {
+      if (!isStorageError(error)) throw error;
+      throw new ScrypError('STORE_UNAVAILABLE', `cannot open the ledger in ${options.dir}: ${(error as Error).message}`);
+    }
     const core = new ServerCore({
       network,
       selfIndex: self,
@@ -146,6 +156,8 @@ export class ScrypNode {
         log: logger('peer'),
         count,
         onFrame: (frame) => node?.onFrame(frame),
+        ...(options.peerIdleMs === undefined ? {} : { idleMs: options.peerIdleMs }),
+        ...(options.frameDeadlineMs === undefined ? {} : { frameDeadlineMs: options.frameDeadlineMs }),
       });
     } catch (error) {
       store.close();
@@ -254,6 +266,13 @@ export class ScrypNode {
       if (isScrypError(error)) {
         this.count(`error_${error.code.toLowerCase()}`);
         this.log.warn(error.message);
+      } else if (isStorageError(error)) {
+        // Fail-stop: a server that cannot persist must not vote on. The database is as of
+        // its last commit (every write is one transaction); peers bring it up to date later.
+        this.log.error(
+          `storage failed (${(error as { code?: string }).code ?? 'SQLite'}: ${(error as Error).message}); stopping. The ledger on disk is intact as of its last commit: restart once the disk is writable and has room.`,
+        );
+        process.exit(74);
       } else {
         this.log.error(`internal error, stopping: ${(error as Error).stack ?? String(error)}`);
         process.exit(70);
@@ -280,17 +299,21 @@ export class ScrypNode {
   private onDatagram(socket: udp.Socket<'uint8array'>, data: Uint8Array, port: number, rawAddress: string): void {
     const now = this.now();
     const address = plainIPv4(rawAddress);
+    // Every datagram ends in exactly one outcome counter, udp_dropped_<why> or
+    // udp_answered_<status> (counted where the reply is sent, also later for PAY):
+    // udp_in = Σ udp_dropped_* + Σ udp_answered_* once nothing is in flight.
     this.count('udp_in');
     if (!this.rateLimiter.take(address, now)) {
-      this.count('udp_rate_limited');
+      let header: { kind: number; requestId: number } | null = null;
       if (this.rateNotices.allow(address, now)) {
         try {
-          const header = peekRequest(data);
-          this.reply(socket, port, address, data.length, header.kind, header.requestId, Status.RATE_LIMITED, null);
+          header = peekRequest(data);
         } catch {
           // not even a request: nothing to say
         }
       }
+      if (header === null) this.count('udp_dropped_rate_limited');
+      else this.reply(socket, port, address, data.length, header.kind, header.requestId, Status.RATE_LIMITED, null);
       return;
     }
     let header: { kind: number; requestId: number };
@@ -301,15 +324,28 @@ export class ScrypNode {
       this.badInput(error, address, now);
       // A well-formed header of another version may hear BAD_REQUEST; anything shorter or foreign hears nothing.
       if (error.code === 'BAD_VERSION') this.reply(socket, port, address, data.length, data[3]!, view(data).getUint32(4), Status.BAD_REQUEST, null);
+      else this.count(`udp_dropped_${error.code.toLowerCase()}`);
       return;
     }
+    let request: ReturnType<typeof decodeRequest>;
     try {
-      const request = decodeRequest(data);
-      this.guard(() => this.answer(socket, port, address, data, request, now));
+      request = decodeRequest(data);
     } catch (error) {
       if (!isScrypError(error)) throw error;
       this.badInput(error, address, now);
       this.reply(socket, port, address, data.length, header.kind, header.requestId, Status.BAD_REQUEST, null);
+      return;
+    }
+    this.guard(() => this.withOutcome(() => this.answer(socket, port, address, data, request, now)));
+  }
+
+  /** Work that ends a datagram: if it fails on bad input, the datagram's outcome is udp_dropped_error. */
+  private withOutcome(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      if (isScrypError(error)) this.count('udp_dropped_error');
+      throw error;
     }
   }
 
@@ -337,11 +373,13 @@ export class ScrypNode {
         }
         const tx = request.transaction.slice(); // the datagram's buffer is not ours after this call
         this.verifier.verifyPayment(tx, (valid) =>
-          this.guard(() => {
-            const result = this.core.handlePay(tx, this.now(), valid ? 'valid' : 'invalid');
-            const ok = result.status === Status.ACCEPTED || result.status === Status.FORWARDED;
-            reply(result.status, ok ? { period: result.period, txid: result.txid } : null);
-          }),
+          this.guard(() =>
+            this.withOutcome(() => {
+              const result = this.core.handlePay(tx, this.now(), valid ? 'valid' : 'invalid');
+              const ok = result.status === Status.ACCEPTED || result.status === Status.FORWARDED;
+              reply(result.status, ok ? { period: result.period, txid: result.txid } : null);
+            }),
+          ),
         );
         return;
       }
@@ -388,6 +426,7 @@ export class ScrypNode {
     bytes.set(this.signer.publicKey, unsigned.length);
     bytes.set(signature, unsigned.length + this.signer.publicKey.length);
     if (bytes.length > requestLength) throw new Error('assertion failed: a reply is never longer than its request');
+    this.count(`udp_answered_${statusName[status]?.toLowerCase()}`);
     this.count(`udp_reply_${kindName[kind]?.toLowerCase() ?? 'unknown'}_${statusName[status]?.toLowerCase()}`);
     if (!socket.send(bytes, port, address)) this.count('udp_send_failed');
   }
@@ -430,10 +469,11 @@ export class ScrypNode {
     this.lastStats = line;
   }
 
-  /** Stops serving: sockets closed, timers cleared, database closed. */
+  /** Stops serving: sockets closed, timers cleared, database closed; the counters go to the log. */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.log.info(`counters ${JSON.stringify(Object.fromEntries([...this.counters].sort(([a], [b]) => a.localeCompare(b))))}`);
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
     this.transport.stop();
@@ -444,3 +484,9 @@ export class ScrypNode {
   }
 }
 
+/** SQLite's own failures (read-only or full disk, I/O errors), as opposed to bugs. */
+export function isStorageError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return error.name === 'SQLiteError' || (typeof code === 'string' && code.startsWith('SQLITE_'));
+}

@@ -229,7 +229,8 @@ export class PeerTransport {
   constructor(private readonly options: TransportOptions) {
     this.log = options.log;
     this.count = options.count;
-    this.idleMs = options.idleMs ?? connection_idle_ms;
+    // Peers send at least a STATUS every period: idle means several periods of silence.
+    this.idleMs = options.idleMs ?? Math.max(connection_idle_ms, 3 * options.network.periodMs);
     this.frameDeadlineMs = options.frameDeadlineMs ?? frame_deadline_ms;
     for (const server of options.network.servers) this.serversAt.set(server.address.host, (this.serversAt.get(server.address.host) ?? 0) + 1);
     this.links = options.network.servers.map((server, i) =>
@@ -250,7 +251,8 @@ export class PeerTransport {
         },
       },
     });
-    this.sweeper = setInterval(() => this.sweep(Date.now()), 1_000);
+    // Sweep often enough for the limits in force (tests shorten them to a fraction of a second).
+    this.sweeper = setInterval(() => this.sweep(Date.now()), Math.max(20, Math.min(1_000, Math.floor(Math.min(this.idleMs, this.frameDeadlineMs) / 4))));
   }
 
   get port(): number {
@@ -357,7 +359,7 @@ export class PeerTransport {
       const state = socket.data;
       if (state === undefined || state.closed) continue;
       if (now - state.lastDataAt > this.idleMs) {
-        this.refuse(socket, state, new ScrypError('FRAME_DEADLINE', `no data for ${this.idleMs} ms`));
+        this.refuse(socket, state, new ScrypError('FRAME_IDLE', `no data for ${this.idleMs} ms`));
       } else if (state.frameStartedAt !== null && now - state.frameStartedAt > this.frameDeadlineMs) {
         this.refuse(socket, state, new ScrypError('FRAME_DEADLINE', `a batch took over ${this.frameDeadlineMs} ms`));
       }
