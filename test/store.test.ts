@@ -433,6 +433,27 @@ describe('SqliteStore only', () => {
     reopened.close();
   });
 
+  test('the payments index is written after the commit; a crash before it is written loses nothing', () => {
+    const dir = temporaryDirectory();
+    const store = new SqliteStore(dir, network.id, genesis, genesisEntries);
+    const chain = new Chain();
+    const tx = pay(alice, bob.publicKey, 3, 1);
+    store.commit(chain.next(1, [tx]));
+    // Answered from memory at once, before the index transaction runs ...
+    expect(store.paymentOutcome(txidOf(tx))).toEqual({ period: 1, applied: true });
+    const db = new Database(join(dir, ledger_file_name), { readonly: true });
+    expect(db.query('SELECT count(*) AS n FROM payments').get()).toEqual({ n: 0 });
+    db.close();
+    // ... and a process killed right now (no close, no flush) finds it again from the archive.
+    const afterCrash = new SqliteStore(dir, network.id, genesis, genesisEntries);
+    expect(afterCrash.paymentOutcome(txidOf(tx))).toEqual({ period: 1, applied: true });
+    const check = new Database(join(dir, ledger_file_name), { readonly: true });
+    expect(check.query('SELECT count(*) AS n FROM payments').get()).toEqual({ n: 1 });
+    check.close();
+    afterCrash.close();
+    store.close();
+  });
+
   test('the committed certificate is stored in its wire encoding and decodes to itself', () => {
     const dir = temporaryDirectory();
     const store = new SqliteStore(dir, network.id, genesis, genesisEntries);

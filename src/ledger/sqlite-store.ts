@@ -48,6 +48,10 @@ export class SqliteStore implements Store {
   private readonly commitTransaction: (input: CommitInput) => void;
   private readonly recordVoteTransaction: (vote: Vote, proposal: VotedProposal | null) => void;
   private recentVoteBytes: Uint8Array;
+  private readonly pendingIndex = new Map<string, { txid: Uint8Array; period: number; applied: boolean }>();
+  private pendingThrough = 0;
+  private flushScheduled = false;
+  private closed = false;
 
   /**
    * Opens (or creates) DIR/ledger.sqlite for this network. A database of another
@@ -94,6 +98,7 @@ export class SqliteStore implements Store {
         this.db.close();
         throw error;
       }
+      this.rebuildIndex();
     }
   }
 
@@ -156,6 +161,7 @@ export class SqliteStore implements Store {
 
   commit(input: CommitInput): void {
     this.commitTransaction(input);
+    this.queueIndex(input.record.certificate.period, input.record.transactions, input.applied);
   }
 
   private writeCommit(input: CommitInput): void {
@@ -165,10 +171,55 @@ export class SqliteStore implements Store {
       else this.upsertAccount.run(change.account, change.balance);
     }
     this.insertPeriod.run(certificate.period, encodeCertificate(certificate), transactions, input.applied);
-    for (let i = 0; i * transaction_bytes < transactions.length; i++) {
-      this.insertPayment.run(txidOf(transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes)), certificate.period, input.applied[i]!);
-    }
     this.putMeta.run('committed', encodeCertificate(certificate));
+  }
+
+  /**
+   * The payments index (txid -> period, applied) is written in its own transaction just
+   * after the commit, in txid order, not inside it: it costs more than the rest of a commit
+   * (10,000 random keys into a growing B-tree), and nothing but STATUS needs it. Until it
+   * is written, STATUS is answered from memory; after a crash in between, it is rebuilt
+   * at start from the archived batches (meta indexed_through says how far it got).
+   */
+  private queueIndex(period: number, transactions: Uint8Array, applied: Uint8Array): void {
+    for (let i = 0; i * transaction_bytes < transactions.length; i++) {
+      const txid = txidOf(transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes));
+      const key = toHex(txid);
+      // The first outcome of a txid stays, as INSERT OR IGNORE keeps it on disk.
+      if (!this.pendingIndex.has(key)) this.pendingIndex.set(key, { txid, period, applied: applied[i] === 1 });
+    }
+    this.pendingThrough = Math.max(this.pendingThrough, period);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushIndex());
+    }
+  }
+
+  /** Writes the queued index rows, sorted by txid (B-tree appends stay local), in one transaction. */
+  flushIndex(): void {
+    this.flushScheduled = false;
+    if (this.pendingIndex.size === 0 || this.closed) return;
+    const rows = [...this.pendingIndex.values()].sort((a, b) => Buffer.compare(a.txid, b.txid));
+    const through = this.pendingThrough;
+    this.db.transaction(() => {
+      for (const row of rows) this.insertPayment.run(row.txid, row.period, row.applied ? 1 : 0);
+      this.putMeta.run('indexed_through', u64(through));
+    })();
+    this.pendingIndex.clear();
+  }
+
+  /** At start: index the archived periods a crash left unindexed. */
+  private rebuildIndex(): void {
+    const through = this.getMeta.get('indexed_through')?.value;
+    const from = through === undefined ? 0 : new Reader(through, 'indexed_through').u64('indexed_through');
+    for (const row of this.db.query('SELECT period, transactions, applied FROM periods WHERE period > ? ORDER BY period').iterate(from) as IterableIterator<{
+      period: number;
+      transactions: Uint8Array;
+      applied: Uint8Array;
+    }>) {
+      this.queueIndex(row.period, row.transactions, row.applied);
+    }
+    this.flushIndex();
   }
 
   recordVote(vote: Vote, proposal: VotedProposal | null): void {
@@ -221,10 +272,14 @@ export class SqliteStore implements Store {
 
   paymentOutcome(txid: Uint8Array): PaymentOutcome | null {
     const row = this.getPayment.get(txid);
-    return row === null ? null : { period: row.period, applied: row.applied === 1 };
+    if (row !== null) return { period: row.period, applied: row.applied === 1 };
+    const pending = this.pendingIndex.get(toHex(txid));
+    return pending === undefined ? null : { period: pending.period, applied: pending.applied };
   }
 
   close(): void {
+    this.flushIndex();
+    this.closed = true;
     this.db.close();
   }
 }

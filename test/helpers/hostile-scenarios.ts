@@ -84,6 +84,7 @@ export async function udpFloodScenario(count: number, seed: number, perSecond = 
     const [result, amounts] = await Promise.all([flood, honestPayments(c, wallet, () => flooding, 3)]);
     await settledAndHonest(c, wallet, amounts);
     expect(result.worstAmplification).toBeLessThanOrEqual(1);
+    expect(result.unmatchedReplies).toBe(0);
     const drops = kernelUdpDrops(c.servers[0]!.port);
     await c.stopServer(0, 'SIGTERM');
     const counters = countersFromLog(c.servers[0]!.log);
@@ -98,7 +99,7 @@ export async function udpFloodScenario(count: number, seed: number, perSecond = 
     }
     expect(counters.udp_answered_bad_request ?? 0).toBeGreaterThanOrEqual(result.byCategory.version + result.byCategory.kind + result.byCategory.padding - drops);
     for (const status of ['bad_signature', 'bad_time', 'bad_amount']) expect(counters[`udp_answered_${status}`] ?? 0, status).toBeGreaterThan(0);
-    return { sent: result.sent, replies: result.replies, kernelDrops: drops, honestPayments: amounts.length, udpIn: counters.udp_in!, worstAmplification: result.worstAmplification };
+    return { sent: result.sent, replies: result.replies, kernelDrops: drops, honestPayments: amounts.length, udpIn: counters.udp_in!, worstAmplification: result.worstAmplification, bytesIn: result.sentBytes, bytesOut: result.replyBytes };
   } finally {
     await c.stop();
   }

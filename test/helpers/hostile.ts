@@ -59,6 +59,10 @@ export interface UdpFloodResult {
   readonly replies: number;
   /** The largest reply-length / request-length seen; at most 1 is the rule. */
   readonly worstAmplification: number;
+  /** Replies whose request id was never sent (must be none). */
+  readonly unmatchedReplies: number;
+  readonly sentBytes: number;
+  readonly replyBytes: number;
 }
 
 function validRequest(prng: Prng, network: Network, payer: Signer, requestId: number): Uint8Array {
@@ -83,8 +87,13 @@ function payRequest(network: Network, payer: Signer, requestId: number, fields: 
 /** One hostile datagram of the given category. */
 export function hostileDatagram(category: UdpCategory, prng: Prng, network: Network, payer: Signer, requestId: number): Uint8Array {
   switch (category) {
-    case 'random':
-      return prng.bytes(prng.nextInt(1301));
+    case 'random': {
+      // Random through and through, but for the request id: its high bit set, an id no
+      // structured datagram uses, so a reply can never be matched to the wrong request.
+      const bytes = prng.bytes(prng.nextInt(1301));
+      if (bytes.length > 4) bytes[4]! |= 0x80;
+      return bytes;
+    }
     case 'short':
       return prng.bytes(prng.nextInt(128));
     case 'long':
@@ -117,7 +126,11 @@ export function hostileDatagram(category: UdpCategory, prng: Prng, network: Netw
     }
     case 'mutated': {
       const bytes = validRequest(prng, network, payer, requestId);
-      for (let i = 1 + prng.nextInt(4); i > 0; i--) bytes[prng.nextInt(bytes.length)]! ^= 1 << prng.nextInt(8);
+      for (let i = 1 + prng.nextInt(4); i > 0; i--) {
+        let at = prng.nextInt(bytes.length - 4);
+        if (at >= 4) at += 4; // never the request id (bytes 4..7): the reply must be traceable
+        bytes[at]! ^= 1 << prng.nextInt(8);
+      }
       return bytes;
     }
     case 'bad_signature': {
@@ -145,16 +158,21 @@ export async function udpFlood(options: UdpFloodOptions): Promise<UdpFloodResult
   const lengthById = new Map<number, number>();
   let replies = 0;
   let worst = 0;
+  let unmatched = 0;
+  let replyBytes = 0;
+  let sentBytes = 0;
   const socket = await Bun.udpSocket({
     binaryType: 'uint8array',
     socket: {
       data(_s, data) {
         replies++;
+        replyBytes += data.length;
         if (data.length < 8) return;
         const id = new DataView(data.buffer, data.byteOffset).getUint32(4);
         const requestLength = lengthById.get(id);
         if (requestLength !== undefined) worst = Math.max(worst, data.length / requestLength);
-        else worst = Math.max(worst, data.length / 128); // unknown id: never longer than the minimum request either
+        else if (id < 0x8000_0000) unmatched++; // not a random datagram's id, yet never sent: wrong
+        else worst = Math.max(worst, data.length / 128); // a random datagram: at least 128 bytes if answered
       },
       error() {},
     },
@@ -163,13 +181,11 @@ export async function udpFlood(options: UdpFloodOptions): Promise<UdpFloodResult
   for (let i = 0; i < options.count; i++) {
     const category = udpCategories[i % udpCategories.length]!;
     byCategory[category]++;
-    const requestId = (options.seed * 7919 + i) >>> 0;
+    const requestId = i; // unique per datagram, high bit clear (random datagrams set it)
     const bytes = hostileDatagram(category, prng, options.network, options.payer, requestId);
-    if (bytes.length >= 8) {
-      const id = new DataView(bytes.buffer, bytes.byteOffset).getUint32(4);
-      lengthById.set(id, Math.max(lengthById.get(id) ?? 0, bytes.length));
-      if (lengthById.size > 200_000) lengthById.clear();
-    }
+    // The length of the request each id was sent with: its reply must be no longer.
+    if (bytes.length >= 8 && category !== 'random') lengthById.set(requestId, bytes.length);
+    sentBytes += bytes.length;
     try {
       socket.send(bytes, options.target.port, options.target.host);
     } catch {
@@ -184,7 +200,7 @@ export async function udpFlood(options: UdpFloodOptions): Promise<UdpFloodResult
   }
   await Bun.sleep(300); // the last replies
   socket.close();
-  return { sent: options.count, byCategory, replies, worstAmplification: worst };
+  return { sent: options.count, byCategory, replies, worstAmplification: worst, unmatchedReplies: unmatched, sentBytes, replyBytes };
 }
 
 /** Datagrams the kernel dropped at the node's UDP socket (receive buffer full), from /proc/net/udp. */
