@@ -191,6 +191,8 @@ export class ServerCore {
   private readonly skipProofSentAt: number[];
   private readonly voidPayments = new Map<string, number>();
   private forwardQueue: { alpha: number; period: number; transactions: Uint8Array[]; since: number } | null = null;
+  /** Our PROPOSAL, sent; we vote on it at the next tick (see propose). */
+  private ownProposal: Extract<PeerMessage, { type: 'proposal' }> | null = null;
 
   private sync: Sync | null = null;
   private behindSince: number | null = null;
@@ -293,6 +295,7 @@ export class ServerCore {
 
   /** When the node should call tick() next, at the latest. */
   nextWakeAt(now: number): number {
+    if (this.ownProposal !== null) return now + 1;
     let at = startOf(this.timing, periodOf(this.timing, now) + 1);
     if (this.forwardQueue !== null) at = Math.min(at, this.forwardQueue.since + forward_flush_ms);
     if (this.behindSince !== null && this.sync === null) at = Math.min(at, Math.max(this.behindSince + this.syncGraceMs, this.syncQuietUntil));
@@ -316,6 +319,11 @@ export class ServerCore {
 
   /** Called at every period boundary and whenever nextWakeAt says. */
   tick(now: number): void {
+    if (this.ownProposal !== null) {
+      const proposal = this.ownProposal;
+      this.ownProposal = null;
+      this.handleProposal(this.self, proposal, now);
+    }
     const current = periodOf(this.timing, now);
     if (current > this.lastTickPeriod) {
       this.lastTickPeriod = current;
@@ -632,7 +640,11 @@ export class ServerCore {
     this.send('others', message);
     this.count('proposed');
     this.log.info(`beta: PROPOSAL for period ${period}: ${transactions.length / transaction_bytes} payments on period ${this.committed.period}`);
-    this.handleProposal(this.self, message, now);
+    // Our own vote waits for the next turn (nextWakeAt says: at once), so the PROPOSAL
+    // leaves first: persisting the vote (and the batch with it) takes a disk sync, which
+    // the others should not wait for before they start re-validating.
+    this.ownProposal = message;
+    void now;
   }
 
   private handleProposal(from: number, message: Extract<PeerMessage, { type: 'proposal' }>, now: number): void {
