@@ -4,16 +4,8 @@
 import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import { abytes, aint, compare, concat, equal, fromHex, Reader, readU64, toHex, view, Writer, writeU64 } from '../src/bytes.ts';
-import { type ErrorCode, isScrypError } from '../src/errors.ts';
+import { codeOf } from './helpers/errors.ts';
 
-function codeOf(run: () => unknown): ErrorCode | 'no error' | 'not a ScrypError' {
-  try {
-    run();
-    return 'no error';
-  } catch (error) {
-    return isScrypError(error) ? error.code : 'not a ScrypError';
-  }
-}
 
 function messageOf(run: () => unknown): string {
   try {

@@ -24,21 +24,14 @@ import {
   verifyReply,
   type WhoamiBody,
 } from '../src/client/codec.ts';
-import { type ErrorCode, isScrypError } from '../src/errors.ts';
+import { isScrypError } from '../src/errors.ts';
 import { mutate, Prng, seedLabel, testSeeds } from './helpers/prng.ts';
 import { testNetwork, testSigner } from './helpers/keys.ts';
+import { codeOf } from './helpers/errors.ts';
 
 type KindValue = (typeof Kind)[keyof typeof Kind];
 type StatusValue = (typeof Status)[keyof typeof Status];
 
-function codeOf(run: () => unknown): ErrorCode | 'no error' | 'not a ScrypError' {
-  try {
-    run();
-    return 'no error';
-  } catch (error) {
-    return isScrypError(error) ? error.code : 'not a ScrypError';
-  }
-}
 
 const { network } = testNetwork();
 const server = testSigner('server 0');

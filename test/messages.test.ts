@@ -26,15 +26,8 @@ import { decodeMessage, encodeMessage, isKnownKind, MessageKind, type PeerMessag
 import { verify } from '../src/signature.ts';
 import { mutate, Prng, seedLabel, testSeeds } from './helpers/prng.ts';
 import { testNetwork, testSigner } from './helpers/keys.ts';
+import { codeOf } from './helpers/errors.ts';
 
-function codeOf(run: () => unknown): ErrorCode | 'no error' | 'not a ScrypError' {
-  try {
-    run();
-    return 'no error';
-  } catch (error) {
-    return isScrypError(error) ? error.code : 'not a ScrypError';
-  }
-}
 
 const MAX = Number.MAX_SAFE_INTEGER;
 

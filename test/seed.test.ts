@@ -6,9 +6,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { type ErrorCode, isScrypError } from '../src/errors.ts';
+import { isScrypError } from '../src/errors.ts';
 import { formatSeed, loadOrCreateSeed, parseSeed, readSeed, seedPath } from '../src/seed.ts';
 import { signerFromSeed } from '../src/signature.ts';
+import { codeOf } from './helpers/errors.ts';
 
 const made: string[] = [];
 
@@ -22,14 +23,6 @@ afterEach(() => {
   while (made.length > 0) rmSync(made.pop()!, { recursive: true, force: true });
 });
 
-function codeOf(run: () => unknown): ErrorCode | 'no error' | 'not a ScrypError' {
-  try {
-    run();
-    return 'no error';
-  } catch (error) {
-    return isScrypError(error) ? error.code : 'not a ScrypError';
-  }
-}
 
 const hexOf = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const canonical = /^[0-9a-f]{64}\n$/;

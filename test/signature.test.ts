@@ -4,21 +4,13 @@
 
 import { describe, expect, test } from 'bun:test';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { type ErrorCode, isScrypError } from '../src/errors.ts';
 import { publicKeyFromSeed, signerFromSeed, verify, verifyReference } from '../src/signature.ts';
 import { loadWycheproofEd25519 } from './helpers/wycheproof.ts';
+import { codeOf } from './helpers/errors.ts';
 
 const hex = (text: string) => new Uint8Array(Buffer.from(text, 'hex'));
 const wycheproof = loadWycheproofEd25519();
 
-function codeOf(run: () => unknown): ErrorCode | 'no error' | 'not a ScrypError' {
-  try {
-    run();
-    return 'no error';
-  } catch (error) {
-    return isScrypError(error) ? error.code : 'not a ScrypError';
-  }
-}
 
 describe('Wycheproof Ed25519: every case through both paths', () => {
   test('the file holds 151 cases, as it declares, with distinct ids', () => {

@@ -5,7 +5,6 @@ import { describe, expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
-import { type ErrorCode, isScrypError } from '../src/errors.ts';
 import { verify } from '../src/signature.ts';
 import {
   amountOf,
@@ -22,15 +21,8 @@ import {
   txidOf,
 } from '../src/transaction.ts';
 import { testNetwork, testSeed, testSigner } from './helpers/keys.ts';
+import { codeOf } from './helpers/errors.ts';
 
-function codeOf(run: () => unknown): ErrorCode | 'no error' | 'not a ScrypError' {
-  try {
-    run();
-    return 'no error';
-  } catch (error) {
-    return isScrypError(error) ? error.code : 'not a ScrypError';
-  }
-}
 
 const paymentArbitrary: fc.Arbitrary<Payment> = fc.record({
   timestamp: fc.oneof(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.constantFrom(0, 1, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER)),

@@ -1,6 +1,7 @@
 // What every command shares: log flags, choosing the network, and the one place where
 // errors are printed and the process exits.
 
+import { fromHex } from '../bytes.ts';
 import { isScrypError } from '../errors.ts';
 import { configureLogs, parseLogLevel } from '../log.ts';
 import { loadNetworkFile, type Network } from '../network.ts';
@@ -39,6 +40,16 @@ export function addressArg(text: string | undefined, field: string): Address {
   if (text === undefined) throw new UsageError(`${field} is required (HOST:PORT)`);
   try {
     return parseAddress(text, field);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** A hex argument of an exact length (a key, a txid); upper case is accepted and lowered. */
+export function hexArg(text: string | undefined, bytes: number, field: string): Uint8Array {
+  if (text === undefined) throw new UsageError(`${field} is required (${2 * bytes} hex characters)`);
+  try {
+    return fromHex(text.toLowerCase(), bytes, field);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty';
 import { existsSync } from 'node:fs';
-import { fromHex, toHex } from '../bytes.ts';
+import { toHex } from '../bytes.ts';
 import { key_bytes } from '../constants.ts';
 import { pay } from '../client/wallet.ts';
 import { UdpClient } from '../client/udp-client.ts';
@@ -8,16 +8,9 @@ import { logger } from '../log.ts';
 import { formatAddress } from '../ip.ts';
 import { readSeed, seedPath } from '../seed.ts';
 import { signerFromSeed } from '../signature.ts';
-import { action, addressArg, chooseNetwork, exit_code, integerArg, logArgs, networkArg, print, setupLogs, UsageError } from './common.ts';
+import { action, addressArg, chooseNetwork, exit_code, hexArg, integerArg, logArgs, networkArg, print, setupLogs, UsageError } from './common.ts';
 
-export function keyArg(text: string | undefined, field: string): Uint8Array {
-  if (text === undefined) throw new UsageError(`${field} is required (64 hex characters)`);
-  try {
-    return fromHex(text.toLowerCase(), key_bytes, field);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
+export const keyArg = (text: string | undefined, field: string): Uint8Array => hexArg(text, key_bytes, field);
 
 export const payCommand = defineCommand({
   meta: {

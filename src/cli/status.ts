@@ -1,10 +1,10 @@
 import { defineCommand } from 'citty';
-import { fromHex, toHex } from '../bytes.ts';
+import { toHex } from '../bytes.ts';
 import { hash_bytes } from '../constants.ts';
 import { Kind, PaymentState, Status, statusName, type StatusBody } from '../client/codec.ts';
 import { askAll, majorityOf } from '../client/majority.ts';
 import { UdpClient } from '../client/udp-client.ts';
-import { action, chooseNetwork, exit_code, logArgs, networkArg, print, setupLogs, UsageError } from './common.ts';
+import { action, chooseNetwork, exit_code, hexArg, logArgs, networkArg, print, setupLogs } from './common.ts';
 
 const stateName = ['unknown', 'pending', 'committed', 'void'];
 
@@ -23,12 +23,7 @@ export const statusCommand = defineCommand({
     action(async () => {
       setupLogs(args);
       const network = chooseNetwork(args.network);
-      let txid: Uint8Array;
-      try {
-        txid = fromHex((args.txid ?? '').toLowerCase(), hash_bytes, 'TXID');
-      } catch (error) {
-        throw new UsageError((error as Error).message);
-      }
+      const txid = hexArg(args.txid, hash_bytes, 'TXID');
       const client = await UdpClient.open();
       try {
         const answers = await askAll(client, network, { kind: Kind.STATUS, txid });
