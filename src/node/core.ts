@@ -17,6 +17,7 @@ import {
   sync_reply_bytes_max,
   transaction_bytes,
   votes_remembered_per_server,
+  vote_links_remembered_per_server,
   forward_flush_ms,
   forward_transactions_max,
   snapshot_accounts_max,
@@ -242,7 +243,7 @@ export class ServerCore {
       genesisHash,
       verify: options.verify,
     };
-    this.evidence = new VoteEvidence(network.servers.length, votes_remembered_per_server);
+    this.evidence = new VoteEvidence(network.servers.length, vote_links_remembered_per_server);
     if (this.lastVote !== null) this.evidence.record(this.self, this.lastVote.period, this.lastVote.prev);
     this.peerCommitted = network.servers.map(() => 0);
     this.lastHeard = network.servers.map(() => 0);
@@ -1002,9 +1003,15 @@ export class ServerCore {
     const sync = this.sync;
     if (sync?.mode !== 'snapshot' || sync.peer !== from || sync.receiving !== null) return this.count('snapshot_header_unexpected');
     const { certificate, mids } = message;
-    const acceptable = certificate.period > this.committed.period || (this.outOfSync && certificate.period >= this.committed.period);
-    if (!acceptable || !this.checkCertificate(certificate) || !equal(rootDigest(mids), certificate.hash) || message.accounts > snapshot_accounts_max) {
-      this.reject('snapshot_header_bad', `catch-up: snapshot header from server ${from} is stale or does not match its certificate`);
+    const newer = certificate.period > this.committed.period || (this.outOfSync && certificate.period >= this.committed.period);
+    if (!newer) {
+      // We caught up some other way while asking: nothing is wrong, there is just nothing to fetch.
+      this.count('snapshot_header_stale');
+      this.sync = null;
+      return;
+    }
+    if (!this.checkCertificate(certificate) || !equal(rootDigest(mids), certificate.hash) || message.accounts > snapshot_accounts_max) {
+      this.reject('snapshot_header_bad', `catch-up: snapshot header from server ${from} does not match its certificate`);
       this.sync = null;
       this.outOfSync = true;
       return;
