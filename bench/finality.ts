@@ -14,7 +14,7 @@ import { ProcessCluster } from '../test/helpers/processes.ts';
 import { percentile, type Row } from './report.ts';
 
 export async function finalityBench(quick: boolean): Promise<Row> {
-  const periods = quick ? 4 : 100;
+  const periods = Number(process.env.SCRYP_BENCH_PERIODS ?? (quick ? 4 : 100));
   const perPeriod = quick ? 1_000 : 10_000;
   const payerCount = 2_000;
   const periodMs = 1_000;
@@ -80,6 +80,10 @@ export async function finalityBench(quick: boolean): Promise<Row> {
         const commit = committedAt.get(k);
         if (commit === undefined) {
           missing++;
+          if (process.env.SCRYP_BENCH_DEBUG) {
+            const around = server.log.split('\n').filter((line) => line.includes(String(k)) || line.includes(String(k + 1)) || /WARN|ERROR|void/.test(line));
+            console.error(`server ${server.index} never committed period ${k}:\n${around.slice(0, 30).join('\n')}`);
+          }
           continue;
         }
         latencies.push(commit.at - startOf(timing, k + 1));

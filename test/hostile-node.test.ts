@@ -8,6 +8,7 @@ import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { toHex } from '../src/bytes.ts';
 import { datagram_bytes_max, request_bytes_min } from '../src/constants.ts';
 import { decodeReply, encodeRequest, Kind, replyBytes, requestBytesFor, Status, successBodyBytes, verifyReply } from '../src/client/codec.ts';
+import { countersFromLog } from './helpers/hostile.ts';
 import { tcpFuzzScenario, udpFloodScenario } from './helpers/hostile-scenarios.ts';
 import { ProcessCluster } from './helpers/processes.ts';
 
@@ -82,6 +83,30 @@ describe('hostile input against a running node (a seeded slice; the full runs ar
       }
     }
     expect(tooShort).toBeGreaterThan(0);
+  });
+
+  test('clients that vanish before their replies arrive never stop the node (ICMP port unreachable)', async () => {
+    const c = await ProcessCluster.create({ servers: 3, periodMs: 500 });
+    cluster = c;
+    for (const server of c.servers) c.start(server.index, ['--client-rate', '10000000']);
+    expect(await c.until(() => inStep(c, [0, 1, 2]), 10_000)).toBe(true);
+    const target = c.network.servers[0]!.address;
+    const request = encodeRequest({ kind: Kind.INFO, requestId: 7, length: requestBytesFor(Kind.INFO, 3) });
+    // Each client asks a few times and closes at once: the node's replies hit closed ports,
+    // and the kernel answers each with ICMP, which surfaces on the node's next send.
+    for (let round = 0; round < 200; round++) {
+      const ghost = await Bun.udpSocket({ socket: { data() {}, error() {} } });
+      for (let i = 0; i < 5; i++) ghost.send(request, target.port, target.host);
+      ghost.close();
+      if (round % 20 === 19) await Bun.sleep(20);
+    }
+    await Bun.sleep(500);
+    expect(c.servers[0]!.process!.exitCode).toBeNull(); // still running
+    expect(await c.info(0)).not.toBeNull();
+    await c.stopServer(0, 'SIGTERM');
+    const counters = countersFromLog(c.servers[0]!.log);
+    expect(counters.udp_send_failed ?? 0).toBeGreaterThan(0); // it met the ICMP errors, and went on
+    expect(c.servers[0]!.log).not.toContain('internal error');
   });
 
   test('one source over its rate hears RATE_LIMITED once a second and nothing more; others are served', async () => {

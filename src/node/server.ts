@@ -428,7 +428,17 @@ export class ScrypNode {
     if (bytes.length > requestLength) throw new Error('assertion failed: a reply is never longer than its request');
     this.count(`udp_answered_${statusName[status]?.toLowerCase()}`);
     this.count(`udp_reply_${kindName[kind]?.toLowerCase() ?? 'unknown'}_${statusName[status]?.toLowerCase()}`);
-    if (!socket.send(bytes, port, address)) this.count('udp_send_failed');
+    // A client that went away makes the kernel report ICMP "port unreachable" on this
+    // socket, and the *next* send throws it: a fact about some client, never a reason to
+    // stop serving the others (found by the finality benchmark: a node died with it).
+    try {
+      if (!socket.send(bytes, port, address)) this.count('udp_send_failed');
+    } catch (error) {
+      this.count('udp_send_failed');
+      if (this.badInputLogs.allow(`send:${(error as { code?: string }).code ?? 'error'}`, this.now())) {
+        this.udpLog.debug(`a reply could not be sent (${(error as Error).message}); a client went away`);
+      }
+    }
   }
 
   // ---- operations -------------------------------------------------------------------------
