@@ -13,9 +13,44 @@ import { signPayment } from '../src/transaction.ts';
 import { ProcessCluster } from '../test/helpers/processes.ts';
 import { percentile, type Row } from './report.ts';
 
+interface FinalityRun {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly missing: number;
+  readonly periods: number;
+  readonly perPeriod: number;
+  readonly accepted: number;
+  readonly sent: number;
+  readonly lost: number;
+  readonly meanApplied: number;
+  readonly statuses: Record<string, number>;
+}
+
 export async function finalityBench(quick: boolean): Promise<Row> {
   const periods = Number(process.env.SCRYP_BENCH_PERIODS ?? (quick ? 4 : 100));
-  const perPeriod = quick ? 1_000 : 10_000;
+  const target = await finalityRun(periods, quick ? 1_000 : 10_000);
+  // The same at a load this machine carries without saturating (for the notes): what the
+  // protocol costs, apart from what a full CPU adds.
+  const light = quick ? null : await finalityRun(Math.min(periods, 30), 3_000);
+  const allCommitted = target.missing === 0;
+  return {
+    row: 'finality',
+    measured: `p50 ${target.p50.toFixed(0)} ms, p99 ${target.p99.toFixed(0)} ms, max ${target.max.toFixed(0)} ms; ${allCommitted ? 'every period committed' : `${target.missing} period×server commits missing`}`,
+    reference: 'period 1000 ms',
+    ratio: `p99 = ${(target.p99 / 1000).toFixed(3)} × period`,
+    target: 'all committed; p99 ≤ 0.2 × period',
+    met: allCommitted && target.p99 <= 200,
+    notes:
+      `3 servers, ${target.periods} periods of ${target.perPeriod.toLocaleString('en')} payments sent to each alpha: ${target.accepted.toLocaleString('en')} of ${target.sent.toLocaleString('en')} accepted, ` +
+      `${target.lost.toLocaleString('en')} not answered before the blackout, ${target.meanApplied.toFixed(0)} applied per period on average; statuses ${JSON.stringify(target.statuses)}` +
+      (light === null
+        ? ''
+        : `. At ${light.perPeriod.toLocaleString('en')} payments per period (${light.periods} periods, ${light.accepted.toLocaleString('en')} of ${light.sent.toLocaleString('en')} accepted): p50 ${light.p50.toFixed(0)} ms, p99 ${light.p99.toFixed(0)} ms, ${light.missing === 0 ? 'every period committed' : `${light.missing} commits missing`}`),
+  };
+}
+
+async function finalityRun(periods: number, perPeriod: number): Promise<FinalityRun> {
   const payerCount = 2_000;
   const periodMs = 1_000;
   const cluster = await ProcessCluster.create({
@@ -90,18 +125,18 @@ export async function finalityBench(quick: boolean): Promise<Row> {
         if (server.index === 0) applied.push(commit.applied);
       }
     }
-    const p50 = percentile(latencies, 50);
-    const p99 = percentile(latencies, 99);
-    const allCommitted = missing === 0;
-    const meanApplied = applied.reduce((a, b) => a + b, 0) / Math.max(1, applied.length);
     return {
-      row: 'finality',
-      measured: `p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms; ${allCommitted ? 'every period committed' : `${missing} period×server commits missing`}`,
-      reference: `period ${periodMs} ms`,
-      ratio: `p99 = ${(p99 / periodMs).toFixed(3)} × period`,
-      target: 'all committed; p99 ≤ 0.2 × period',
-      met: allCommitted && p99 <= 0.2 * periodMs,
-      notes: `3 servers, ${periods} periods of ${perPeriod.toLocaleString('en')} payments (${sent.accepted.toLocaleString('en')} of ${sent.payments.toLocaleString('en')} accepted, ${sent.lost} gave up at the blackout; ${meanApplied.toFixed(0)} applied per period on average); statuses ${JSON.stringify(sent.statuses)}`,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      max: Math.max(...latencies),
+      missing,
+      periods,
+      perPeriod,
+      accepted: sent.accepted,
+      sent: sent.payments,
+      lost: sent.lost,
+      meanApplied: applied.reduce((a, b) => a + b, 0) / Math.max(1, applied.length),
+      statuses: sent.statuses,
     };
   } finally {
     await cluster.stop();
