@@ -85,12 +85,16 @@ class OutboundLink {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   private failuresLogged = 0;
+  /** When the current connection opened (0: none). */
+  private connectedAt = 0;
 
   constructor(
     private readonly peer: number,
     private readonly hostname: string,
     private readonly port: number,
     private readonly transport: PeerTransport,
+    /** Reconnect backoff never grows past this: a peer back from a cut is reached within a period. */
+    private readonly delayMaxMs: number,
   ) {}
 
   enqueue(frame: Uint8Array): void {
@@ -133,8 +137,8 @@ class OutboundLink {
       if (settled) return;
       settled = true;
       this.connecting = false;
-      this.failed(`connect timed out after ${connect_timeout_ms} ms`);
-    }, connect_timeout_ms);
+      this.failed(`connect timed out after ${this.transport.connectTimeoutMs} ms`);
+    }, this.transport.connectTimeoutMs);
     Bun.connect({
       hostname: this.hostname,
       port: this.port,
@@ -149,6 +153,7 @@ class OutboundLink {
           this.connecting = false;
           socket.setNoDelay(true);
           this.socket = socket;
+          this.connectedAt = Date.now();
           this.delayMs = reconnect_delay_ms_min;
           this.failuresLogged = 0;
           this.headOffset = 0; // a batch cut by the last connection is resent whole
@@ -188,11 +193,35 @@ class OutboundLink {
       this.retryTimer = null;
       this.pump();
     }, this.delayMs);
-    this.delayMs = Math.min(reconnect_delay_ms_max, this.delayMs * 2);
+    this.delayMs = Math.min(this.delayMaxMs, this.delayMs * 2);
   }
 
   get backlogBytes(): number {
     return this.queuedBytes;
+  }
+
+  /**
+   * Drops the connection (if any) and dials again now. A cut link closes nothing: TCP
+   * keeps resending into the old connection, waiting longer each time (seconds, up to two
+   * minutes), and nothing we write moves until that timer fires. A fresh connection moves
+   * at once (found by the fault suite: rejoining after a 4 s cut took 3 s).
+   */
+  redial(why: string): void {
+    if (this.stopped) return;
+    const old = this.socket;
+    this.socket = null; // detached: its close event is no longer ours
+    this.connectedAt = 0;
+    this.headOffset = 0;
+    old?.terminate();
+    this.transport.count('tcp_out_redials');
+    this.transport.log.debug(`peer ${this.peer}: ${why}; dialling again`);
+    this.kick();
+    this.connect();
+  }
+
+  /** True while a connection is open and has been for at least `ms`. */
+  connectedLongerThan(ms: number, now: number): boolean {
+    return this.socket !== null && this.connectedAt > 0 && now - this.connectedAt > ms;
   }
 
   /** The peer just proved it is up (it sent us a batch): stop waiting out the backoff. */
@@ -225,6 +254,11 @@ export class PeerTransport {
   private readonly logLimiter = new LogLimiter(60_000);
   private readonly idleMs: number;
   private readonly frameDeadlineMs: number;
+  /** A peer silent this long (two periods: it sends a STATUS every period) may sit behind a cut link. */
+  private readonly silenceMs: number;
+  /** When an authenticated batch last came from each server (0: never). */
+  private readonly lastHeardAt: number[];
+  readonly connectTimeoutMs: number;
 
   constructor(private readonly options: TransportOptions) {
     this.log = options.log;
@@ -233,8 +267,13 @@ export class PeerTransport {
     this.idleMs = options.idleMs ?? Math.max(connection_idle_ms, 3 * options.network.periodMs);
     this.frameDeadlineMs = options.frameDeadlineMs ?? frame_deadline_ms;
     for (const server of options.network.servers) this.serversAt.set(server.address.host, (this.serversAt.get(server.address.host) ?? 0) + 1);
+    this.silenceMs = Math.max(1_000, 2 * options.network.periodMs);
+    const delayMax = Math.max(reconnect_delay_ms_min, Math.min(reconnect_delay_ms_max, options.network.periodMs));
+    // A connect attempt gives up within a period: a SYN lost to a cut is retried by a new attempt soon, not by TCP's slower backoff.
+    this.connectTimeoutMs = Math.max(250, Math.min(connect_timeout_ms, options.network.periodMs));
+    this.lastHeardAt = options.network.servers.map(() => 0);
     this.links = options.network.servers.map((server, i) =>
-      i === options.selfIndex ? null : new OutboundLink(i, server.address.host, server.address.port, this),
+      i === options.selfIndex ? null : new OutboundLink(i, server.address.host, server.address.port, this, delayMax),
     );
     this.listener = Bun.listen<Inbound | undefined>({
       hostname: options.hostname,
@@ -252,7 +291,10 @@ export class PeerTransport {
       },
     });
     // Sweep often enough for the limits in force (tests shorten them to a fraction of a second).
-    this.sweeper = setInterval(() => this.sweep(Date.now()), Math.max(20, Math.min(1_000, Math.floor(Math.min(this.idleMs, this.frameDeadlineMs) / 4))));
+    this.sweeper = setInterval(
+      () => this.sweep(Date.now()),
+      Math.max(20, Math.min(1_000, Math.floor(Math.min(this.idleMs, this.frameDeadlineMs, this.silenceMs) / 4))),
+    );
   }
 
   get port(): number {
@@ -319,7 +361,13 @@ export class PeerTransport {
     const frames = state.decoder.push(chunk);
     for (const frame of frames) {
       this.count('tcp_in_batches');
-      this.links[frame.senderIndex]?.kick();
+      const heardBefore = this.lastHeardAt[frame.senderIndex]!;
+      this.lastHeardAt[frame.senderIndex] = now;
+      const link = this.links[frame.senderIndex];
+      // Heard again after a silence: our connection to it may be stuck behind the cut that
+      // caused the silence. A new one costs a round trip; the stuck one can cost minutes.
+      if (heardBefore > 0 && now - heardBefore > this.silenceMs && link?.connectedLongerThan(this.silenceMs, now)) link.redial('heard again after a silence');
+      else link?.kick();
       try {
         this.options.onFrame(frame);
       } catch (error) {
@@ -355,6 +403,13 @@ export class PeerTransport {
 
   /** Closes connections that went silent, or that started a batch and never finished it. */
   private sweep(now: number): void {
+    // A connection to a peer we have not heard from in a while is suspect: dial afresh
+    // (at most once per silence period), so a healed link is used as soon as it works.
+    for (let i = 0; i < this.links.length; i++) {
+      const link = this.links[i];
+      if (link === null || link === undefined || now - this.lastHeardAt[i]! <= this.silenceMs) continue;
+      if (link.connectedLongerThan(this.silenceMs, now)) link.redial('no word from it for a while');
+    }
     for (const socket of this.inbound) {
       const state = socket.data;
       if (state === undefined || state.closed) continue;
