@@ -28,7 +28,7 @@ import { assert } from '../errors.ts';
 import { type InfoBody, PaymentState, Status } from '../client/codec.ts';
 import type { Network } from '../network.ts';
 import type { PeerMessage, PeriodRecord } from '../peer/messages.ts';
-import { checkTimestamp, alphaOf, periodOf, startOf, type Timing } from '../schedule.ts';
+import { checkTimestamp, alphaOf, endOf, periodOf, startOf, type Timing } from '../schedule.ts';
 import type { Signer } from '../signature.ts';
 import { signingMessage, signatureOf, payerOf, timestampOf, txidOf } from '../transaction.ts';
 import { BatchApplier, checkAmount, replayBatch } from '../ledger/batch.ts';
@@ -298,6 +298,10 @@ export class ServerCore {
   nextWakeAt(now: number): number {
     if (this.ownProposal !== null) return now + 1;
     let at = startOf(this.timing, periodOf(this.timing, now) + 1);
+    for (const proposal of this.proposals.values()) {
+      const votable = this.votableAt(proposal.period);
+      if (votable > now && (this.lastVote === null || proposal.period > this.lastVote.period)) at = Math.min(at, votable);
+    }
     if (this.forwardQueue !== null) at = Math.min(at, this.forwardQueue.since + forward_flush_ms);
     if (this.behindSince !== null && this.sync === null) at = Math.min(at, Math.max(this.behindSince + this.syncGraceMs, this.syncQuietUntil));
     if (this.sync !== null) at = Math.min(at, this.sync.sentAt + this.syncTimeoutMs);
@@ -333,6 +337,7 @@ export class ServerCore {
     if (this.forwardQueue !== null && (now >= this.forwardQueue.since + forward_flush_ms || this.forwardQueue.period !== current)) {
       this.flushForwards();
     }
+    if (this.proposals.size > 0) this.tryVote(now); // a proposal that came early may be votable now
     this.driveSync(now);
     for (const [id, served] of this.served) if (now - served.lastUsed > snapshot_hold_ms) this.served.delete(id);
   }
@@ -688,6 +693,11 @@ export class ServerCore {
     return oldest;
   }
 
+  /** A PROPOSAL for `period` may be voted for once that period has ended here, give or take skew_ms. */
+  private votableAt(period: number): number {
+    return endOf(this.timing, period) - this.timing.skewMs;
+  }
+
   private lockIsDead(): boolean {
     if (this.lastVote === null || this.lastVote.period <= this.committed.period) return true;
     // A period is dead once so many servers skipped it that the others cannot make a
@@ -719,6 +729,13 @@ export class ServerCore {
       if (decision !== 'vote') continue;
       if (proposal.period <= this.voteFloor) {
         this.count('vote_below_floor');
+        continue;
+      }
+      if (now < this.votableAt(proposal.period)) {
+        // A PROPOSAL for a period that has not ended here yet: its beta's clock runs ahead.
+        // Voting for it would let one fast clock skip, and void, everyone else's periods
+        // (found by the fault suite). It waits; nextWakeAt brings us back in time.
+        this.count('vote_early');
         continue;
       }
       const outcome = this.outcomeOf(proposal);
