@@ -111,7 +111,9 @@ export async function pay(client: UdpClient, network: Network, signer: Signer, r
       return end;
     }
     if (status === null || status === Status.BAD_TIME) {
-      // Refused everywhere without a doubt (or the period ran out): sign again in the next period.
+      // Refused everywhere without a doubt (or the period ran out): sign again in the next
+      // period. After BAD_TIME, start with another server: this one's clock may be wrong.
+      if (status === Status.BAD_TIME) preferred = (preferred + 1) % network.servers.length;
       await sleep(Math.max(0, startOf(timing, periodOf(timing, now()) + 1) + margin - now()));
       continue;
     }
