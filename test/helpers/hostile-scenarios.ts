@@ -143,11 +143,14 @@ export async function tcpFuzzScenario(connections: number, seed: number): Promis
       replays,
       seed,
       connections,
-      // Within the per-address allowance (8, plus one per server at this address: 11), less
-      // the peers' own 2 connections and the 4 lingering ones below.
-      concurrency: 4,
+      // Within the per-address allowance (8, plus one per server at this address: 11) even at
+      // the worst moment: each of these 2 connections may still count on the node while its
+      // successor opens (the node sees a close a little after the client does), the 2
+      // lingering ones below, and the peers' 2 links, each possibly redialing under load
+      // (a new link may open before the old one's close is seen): 2+2+2+2+2 = 10.
+      concurrency: 2,
     }).finally(() => (fuzzing = false));
-    const lingering = silentAndSlowConnections(c.network.servers[0]!.address, c.network, signerFromSeed(testSeed('server 2')), 4);
+    const lingering = silentAndSlowConnections(c.network.servers[0]!.address, c.network, signerFromSeed(testSeed('server 2')), 2);
     const [result, slow, amounts] = await Promise.all([fuzz, lingering, honestPayments(c, wallet, () => fuzzing, 3)]);
     await settledAndHonest(c, wallet, amounts);
     // Every bad connection was closed by the node; the silent and the slow ones by their limits.
@@ -155,16 +158,16 @@ export async function tcpFuzzScenario(connections: number, seed: number): Promis
       if (category === 'replay') continue;
       expect(result.closedByNode[category as keyof typeof result.closedByNode], `${category} closed by the node`).toBe(count);
     }
-    expect(slow.silentClosed).toBe(2);
-    expect(slow.slowClosed).toBe(2);
+    expect(slow.silentClosed).toBe(1);
+    expect(slow.slowClosed).toBe(1);
     const rssAfter = rssMb(pid);
     await c.stopServer(0, 'SIGTERM');
     const counters = countersFromLog(c.servers[0]!.log);
     for (const [category, counter] of Object.entries(tcpCertainOutcome)) {
       expect(counters[counter] ?? 0, `${category} -> ${counter}`).toBe(result.byCategory[category as keyof typeof result.byCategory]);
     }
-    expect(counters.tcp_in_refused_frame_deadline ?? 0).toBe(2); // the slow ones
-    expect(counters.tcp_in_refused_frame_idle ?? 0).toBe(2); // the silent ones
+    expect(counters.tcp_in_refused_frame_deadline ?? 0).toBe(1); // the slow one
+    expect(counters.tcp_in_refused_frame_idle ?? 0).toBe(1); // the silent one
     expect(counters.tcp_in_refused_limit ?? 0).toBe(0);
     // Memory stays bounded: nothing is kept per connection.
     expect(rssAfter - rssBefore, `RSS ${rssBefore.toFixed(0)} -> ${rssAfter.toFixed(0)} MB`).toBeLessThan(60);
