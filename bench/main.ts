@@ -33,7 +33,7 @@ const say = (row: Row) => {
 
 const verify = verifyBench(quick);
 if (wanted('verify')) say(verify.row);
-if (wanted('ingest')) say(await ingestBench(quick, verify.nativeRate));
+if (wanted('ingest')) say(await ingestBench(quick, verify.measureNative));
 if (wanted('framing')) say(await framingBench(quick));
 if (wanted('finality')) say(await finalityBench(quick));
 if (wanted('state hash')) say(stateHashBench(quick));
