@@ -13,7 +13,8 @@ import { formatSeed } from '../src/seed.ts';
 import { signerFromSeed } from '../src/signature.ts';
 import { signPayment } from '../src/transaction.ts';
 import { binary, ensureBinary, freePorts } from '../test/helpers/processes.ts';
-import { formatRate, type Row } from './report.ts';
+import { cpus } from 'node:os';
+import { formatRate, type Row, threadCpuMsOf } from './report.ts';
 
 export async function ingestBench(quick: boolean, measureNative: (ms: number) => number): Promise<Row> {
   ensureBinary();
@@ -64,20 +65,27 @@ export async function ingestBench(quick: boolean, measureNative: (ms: number) =>
     const nativeBefore = measureNative(quick ? 200 : 1_000);
     // Wait until the server answers (it needs a moment to start).
     await Bun.sleep(Math.max(0, timestamp - Date.now()) + 300);
+    const threadsBefore = threadCpuMsOf(child.pid);
     // Async, not spawnSync: spawnSync keeps this process busy, stealing a core from the run.
     const load = Bun.spawn(['bun', join(import.meta.dir, 'loadgen.ts'), '127.0.0.1', String(port), toHex(network.id), file, String(window)], { stdout: 'pipe', stderr: 'inherit' });
     const output = await new Response(load.stdout).text();
     await load.exited;
+    const threadsAfter = threadCpuMsOf(child.pid);
     child.kill('SIGTERM');
     await child.exited;
     const nativeRate = (nativeBefore + measureNative(quick ? 200 : 1_000)) / 2;
-    const result = JSON.parse(output) as { payments: number; sends: number; accepted: number; lost: number; seconds: number; statuses: Record<string, number> };
+    const result = JSON.parse(output) as { payments: number; sends: number; accepted: number; lost: number; seconds: number; cpuMs: number; statuses: Record<string, number> };
     const ingestRate = result.accepted / result.seconds;
     const lossRate = (result.payments - result.accepted) / result.payments;
     // DUPLICATE is the answer to a resend whose first reply was lost; more of them than
     // resends would mean the generated payments repeat.
     if ((result.statuses[String(0x13)] ?? 0) > result.sends - result.payments) throw new Error(`bench: the generated payments repeat (DUPLICATE answers): ${output}`);
     const ratio = ingestRate / nativeRate;
+    // Where the CPU went, per payment accepted: the node's threads and the load generator.
+    const perPayment = (ms: number) => `${((ms * 1000) / result.accepted).toFixed(0)} µs`;
+    const used = [...threadsAfter].map(([name, ms]) => [name, ms - (threadsBefore.get(name) ?? 0)] as const).filter(([, ms]) => ms >= 50);
+    const nodeMs = used.reduce((sum, [, ms]) => sum + ms, 0);
+    const cpu = `CPU per payment: node ${perPayment(nodeMs)} (${used.map(([name, ms]) => `${name} ${perPayment(ms)}`).join(', ')}), load generator ${perPayment(result.cpuMs)}; ${(((nodeMs + result.cpuMs) / 1000 / result.seconds) * 100).toFixed(0)}% of one core busy on average over ${cpus().length} cores`;
     return {
       row: 'ingest',
       measured: `${formatRate(ingestRate, 'payments/s')}; ${(lossRate * 100).toFixed(3)}% not accepted after resends`,
@@ -85,7 +93,7 @@ export async function ingestBench(quick: boolean, measureNative: (ms: number) =>
       ratio: ratio.toFixed(2),
       target: '≥ 0.7, < 0.1% lost',
       met: ratio >= 0.7 && lossRate < 0.001,
-      notes: `${result.payments} payments from ${payerCount} payers, ${window} in flight, ${result.sends - result.payments} resends; statuses ${JSON.stringify(result.statuses)}`,
+      notes: `${result.payments} payments from ${payerCount} payers, ${window} in flight, ${result.sends - result.payments} resends; statuses ${JSON.stringify(result.statuses)}. ${cpu}`,
     };
   } finally {
     rmSync(base, { recursive: true, force: true });

@@ -40,6 +40,8 @@ const socket = await Bun.udpSocket({
       const id = new DataView(data.buffer, data.byteOffset).getUint32(4);
       if (id >= count || state[id] !== 1) return;
       const status = data[8]!;
+      // Karn's rule: only answers to a first attempt say how long an answer takes.
+      if (attempts[id] === 1) observe(performance.now() - sentAt[id]!);
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
       state[id] = 2;
       inFlight--;
@@ -51,6 +53,23 @@ const socket = await Bun.udpSocket({
     error() {},
   },
 });
+
+// The resend timeout adapts to the answers' delay as TCP's does (RFC 6298: smoothed delay
+// plus four deviations, at least 100 ms, doubled per attempt): a fixed 100 ms made the
+// node do a payment's work twice whenever a full window queued for longer than that.
+let srtt = 0;
+let rttvar = 0;
+let rto = 100;
+function observe(ms: number): void {
+  if (srtt === 0) {
+    srtt = ms;
+    rttvar = ms / 2;
+  } else {
+    rttvar = 0.75 * rttvar + 0.25 * Math.abs(srtt - ms);
+    srtt = 0.875 * srtt + 0.125 * ms;
+  }
+  rto = Math.max(100, srtt + 4 * rttvar);
+}
 
 function send(id: number): void {
   state[id] = 1;
@@ -79,7 +98,7 @@ const sweep = setInterval(() => {
   const now = performance.now();
   while (oldest < next && state[oldest] === 2) oldest++;
   for (let id = oldest; id < next; id++) {
-    if (state[id] !== 1 || now - sentAt[id]! < 100 * attempts[id]!) continue;
+    if (state[id] !== 1 || now - sentAt[id]! < rto * 2 ** (attempts[id]! - 1)) continue;
     if (attempts[id]! >= 6) {
       state[id] = 2;
       inFlight--;
@@ -96,4 +115,5 @@ await finished;
 clearInterval(sweep);
 const seconds = (performance.now() - start) / 1000;
 socket.close();
-process.stdout.write(`${JSON.stringify({ payments: count, sends, accepted, lost, seconds, statuses: Object.fromEntries(statuses) })}\n`);
+const cpu = process.cpuUsage();
+process.stdout.write(`${JSON.stringify({ payments: count, sends, accepted, lost, seconds, cpuMs: (cpu.user + cpu.system) / 1000, statuses: Object.fromEntries(statuses) })}\n`);

@@ -1,6 +1,7 @@
 // The benchmark table: every figure next to a reference measured in the same run, since
 // these machines are shared and noisy; printed, and written to docs/BENCHMARKS.md.
 
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, freemem, totalmem } from 'node:os';
 
 export interface Row {
@@ -75,4 +76,27 @@ export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** CPU time (user + system, all threads) a live process has used so far, in ms. */
+export function cpuMsOf(pid: number): number {
+  // /proc/PID/stat: the command may hold spaces, so count fields after its closing ')'.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 a second on Linux).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** CPU time of each thread of a live process, by thread name, in ms. */
+export function threadCpuMsOf(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out.set(name, (out.get(name) ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
 }

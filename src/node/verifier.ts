@@ -2,7 +2,9 @@
 // everything else a payment costs). The verifier checks them in worker threads, one per
 // spare core, so the thread that owns the sockets keeps reading datagrams. Payments are
 // batched: whatever arrives while the pool is busy goes in the next batch, so the cost
-// of a message between threads is shared by many payments.
+// of a message between threads is shared by many payments. Batches stay small (64): with
+// 512 the two threads took turns, one answering a whole batch while the other waited for
+// the next, and a payment cost more wall time than either thread's work (docs/BENCHMARKS.md).
 //
 // With no spare core (or workers: 0) it verifies inline, synchronously: the same answers.
 
