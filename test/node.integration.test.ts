@@ -19,6 +19,11 @@ function proposedBy(log: string): number[] {
   return [...log.matchAll(/beta: PROPOSAL for period (\d+)/g)].map((match) => Number(match[1]));
 }
 
+/** The periods of the beta messages a server logged receiving from `beta`. */
+function betaMessagesIn(log: string, beta: number): number[] {
+  return [...log.matchAll(new RegExp(`beta message from server ${beta}: PROPOSAL for period (\\d+)`, 'g'))].map((match) => Number(match[1]));
+}
+
 function committedIn(log: string): number[] {
   return [...log.matchAll(/committed period (\d+):/g)].map((match) => Number(match[1]));
 }
@@ -42,12 +47,17 @@ describe('three servers, one executable each', () => {
         expect(info!.lastHeard[j]!, `server ${i} last heard ${j}\n${c.logs()}`).toBeGreaterThanOrEqual(info!.currentPeriod - 1);
       }
     }
-    // Every server was beta at least once in the window, and every other server committed its proposal.
+    // Every server was beta at least once in the window; every other server logged its beta
+    // message for one of those periods, and committed its proposal.
     for (let beta = 0; beta < 3; beta++) {
       const proposals = proposedBy(c.servers[beta]!.log).filter((period) => period >= startPeriod);
       expect(proposals.length, `server ${beta} proposed\n${c.logs()}`).toBeGreaterThan(0);
       for (let other = 0; other < 3; other++) {
         if (other === beta) continue;
+        const heard = betaMessagesIn(c.servers[other]!.log, beta);
+        expect(proposals.some((period) => heard.includes(period)), `server ${other} logged the beta message of ${beta}\n${c.logs()}`).toBe(true);
+        // INFO's last-heard of that beta is at least its beta period (a later batch moves it on).
+        expect(infos[other]!.lastHeard[beta]!).toBeGreaterThanOrEqual(Math.min(...heard.filter((period) => period >= startPeriod)) + 1);
         const committed = new Set(committedIn(c.servers[other]!.log));
         expect(proposals.some((period) => committed.has(period)), `server ${other} committed a proposal of ${beta}\n${c.logs()}`).toBe(true);
       }
@@ -69,6 +79,11 @@ describe('three servers, one executable each', () => {
     expect(b!.lastHeard[2]).toBe(0);
     expect(a!.lastHeard[1]!).toBeGreaterThanOrEqual(a!.currentPeriod - 1);
     expect(b!.lastHeard[0]!).toBeGreaterThanOrEqual(b!.currentPeriod - 1);
+    // Each of the two logged the other's beta message, and none from the absent one.
+    expect(betaMessagesIn(c.servers[0]!.log, 1).length, c.logs()).toBeGreaterThan(0);
+    expect(betaMessagesIn(c.servers[1]!.log, 0).length, c.logs()).toBeGreaterThan(0);
+    expect(betaMessagesIn(c.servers[0]!.log, 2)).toEqual([]);
+    expect(betaMessagesIn(c.servers[1]!.log, 2)).toEqual([]);
     expect(await c.info(2)).toBeNull();
   });
 });

@@ -159,6 +159,22 @@ describe('payments through three servers', () => {
     }
     const cliBalance = Bun.spawnSync([binary, 'balance', toHex(carol.publicKey), '--network', c.networkFile, '--json', '--log-level', 'warn']);
     expect(JSON.parse(cliBalance.stdout.toString()).majority.balance).toBe(307);
+    // The txid the wallet printed, asked of every server through the executable.
+    const txid = /\(txid ([0-9a-f]{64})\)/.exec(cli.stdout.toString())?.[1];
+    expect(txid, cli.stdout.toString()).toBeDefined();
+    const cliStatus = Bun.spawnSync([binary, 'status', txid!, '--network', c.networkFile, '--json', '--log-level', 'warn']);
+    expect(cliStatus.exitCode, cliStatus.stderr.toString()).toBe(0);
+    const status = JSON.parse(cliStatus.stdout.toString());
+    expect(status.txid).toBe(txid);
+    expect(status.majority.state).toBe('committed');
+    expect(status.agreeing.length).toBeGreaterThanOrEqual(2);
+    // A txid nobody has seen is unknown, with the period up to which the servers decided.
+    const unseen = Bun.spawnSync([binary, 'status', 'ab'.repeat(32), '--network', c.networkFile, '--json', '--log-level', 'warn']);
+    expect(JSON.parse(unseen.stdout.toString()).majority.state).toBe('unknown');
+    // BALANCE of an account that holds nothing: NOT_FOUND from every server.
+    for (const answer of await balances(c, payee('nobody').publicKey)) {
+      expect(answer.status).toBe(Status.NOT_FOUND);
+    }
   });
 
   test('double spends: the same payment to all three servers, again next period, and re-signed: applied once', async () => {
