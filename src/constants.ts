@@ -64,6 +64,7 @@ export const period_transactions_max = 65_536; // payments one alpha accepts per
 export const forward_transactions_max = 4_096; // payments in one FORWARD message
 export const forward_flush_ms = 5; // a forwarder batches payments for at most this long
 export const verify_batch_max = 64; // payments per batch handed to a signature-checking thread (512 made the threads take turns: BENCHMARKS, ingest)
+export const verify_pending_max = 16_384; // payments waiting for a signature check; beyond it PAY hears RATE_LIMITED
 export const state_leaf_count = 65_536; // state hash: buckets by the first two account bytes
 export const state_mid_count = 256; // state hash: groups of 256 buckets, by the first byte
 export const sync_records_per_reply_max = 256; // committed periods per SYNC_RECORDS

@@ -371,6 +371,11 @@ export class ScrypNode {
           this.udpLog.debug(`PAY refused at precheck: ${statusName[refused.status]} (timestamp ${timestampOf(request.transaction)}, now ${now})`);
           return reply(refused.status, null);
         }
+        if (!this.verifier.hasRoom) {
+          // More payments wait for a signature check than the node holds: refuse, cheaply.
+          this.count('pay_refused_verify_queue_full');
+          return reply(Status.RATE_LIMITED, null);
+        }
         const tx = request.transaction.slice(); // the datagram's buffer is not ours after this call
         this.verifier.verifyPayment(tx, (valid) =>
           this.guard(() =>

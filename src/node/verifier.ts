@@ -9,7 +9,7 @@
 // With no spare core (or workers: 0) it verifies inline, synchronously: the same answers.
 
 import { availableParallelism } from 'node:os';
-import { transaction_bytes, verify_batch_max } from '../constants.ts';
+import { transaction_bytes, verify_batch_max, verify_pending_max } from '../constants.ts';
 import { verify } from '../signature.ts';
 import { payerOf, signatureOf, signingMessage } from '../transaction.ts';
 import type { VerifyRequest, VerifyResponse } from './verify-worker.ts';
@@ -83,8 +83,30 @@ export class Verifier {
     }
   }
 
+  /** Payments handed in whose answer has not come back yet. */
+  private outstanding = 0;
+
+  /**
+   * Whether another payment may be handed in: the queue is bounded, since a payment with a
+   * funded payer's key and a garbage signature passes every cheap check, and a flood of
+   * them from many sources (each within its own rate) must not grow memory without end.
+   */
+  get hasRoom(): boolean {
+    return this.outstanding < verify_pending_max;
+  }
+
+  get pendingPayments(): number {
+    return this.outstanding;
+  }
+
   /** Checks a payment's signature; `done` runs later (or at once, without workers). */
   verifyPayment(tx: Uint8Array, done: Done): void {
+    this.outstanding++;
+    const inner = done;
+    done = (valid) => {
+      this.outstanding--;
+      inner(valid);
+    };
     if (!this.pools.some((pool) => pool.alive)) {
       done(this.verifyInline(tx));
       return;

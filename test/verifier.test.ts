@@ -1,0 +1,60 @@
+// The signature verifier: answers on and off worker threads, and its bounded queue.
+
+import { afterEach, describe, expect, test } from 'bun:test';
+import { utf8 } from '../src/bytes.ts';
+import { transaction_bytes, verify_pending_max } from '../src/constants.ts';
+import { sha256 } from '../src/hash.ts';
+import { Verifier } from '../src/node/verifier.ts';
+import { signerFromSeed } from '../src/signature.ts';
+import { signPayment } from '../src/transaction.ts';
+
+const networkId = sha256(utf8('verifier test network'));
+const payer = signerFromSeed(sha256(utf8('verifier test payer')));
+const payee = signerFromSeed(sha256(utf8('verifier test payee'))).publicKey;
+const good = signPayment(payer, networkId, { timestamp: 1_700_000_000_000, amount: 5, payee });
+const bad = good.slice();
+bad[transaction_bytes - 1]! ^= 1;
+
+let verifier: Verifier | null = null;
+afterEach(() => {
+  verifier?.close();
+  verifier = null;
+});
+
+function check(v: Verifier, tx: Uint8Array): Promise<boolean> {
+  return new Promise((resolve) => v.verifyPayment(tx, resolve));
+}
+
+describe('Verifier', () => {
+  test('inline (no workers): the right answer at once, nothing left outstanding', () => {
+    const v = (verifier = new Verifier(networkId, 0));
+    const answers: boolean[] = [];
+    v.verifyPayment(good, (valid) => answers.push(valid));
+    v.verifyPayment(bad, (valid) => answers.push(valid));
+    expect(answers).toEqual([true, false]);
+    expect(v.pendingPayments).toBe(0);
+  });
+
+  test('in a worker thread: the same answers, counted outstanding until they come back', async () => {
+    const v = (verifier = new Verifier(networkId, 1));
+    const answers = [check(v, good), check(v, bad), check(v, good)];
+    expect(v.pendingPayments).toBe(3);
+    expect(await Promise.all(answers)).toEqual([true, false, true]);
+    expect(v.pendingPayments).toBe(0);
+    expect(v.hasRoom).toBe(true);
+  });
+
+  test(`the queue is bounded: after ${verify_pending_max} payments waiting, there is no room until answers return`, async () => {
+    const v = (verifier = new Verifier(networkId, 1));
+    const all: Promise<boolean>[] = [];
+    for (let i = 0; i < verify_pending_max; i++) {
+      expect(v.hasRoom).toBe(true);
+      all.push(check(v, i % 2 === 0 ? good : bad));
+    }
+    expect(v.hasRoom).toBe(false);
+    expect(v.pendingPayments).toBe(verify_pending_max);
+    const answers = await Promise.all(all);
+    expect(answers.filter((valid) => valid).length).toBe(verify_pending_max / 2);
+    expect(v.hasRoom).toBe(true);
+  }, 60_000);
+});
