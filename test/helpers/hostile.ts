@@ -4,7 +4,6 @@
 // node counter must account for them, so a test can check the node's books exactly.
 
 import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { frame_bytes_max, frame_header_bytes, hash_bytes, transaction_bytes } from '../../src/constants.ts';
 import { concat, Writer } from '../../src/bytes.ts';
 import { encodeRequest, Kind, requestBytesFor } from '../../src/client/codec.ts';
@@ -289,7 +288,7 @@ export function hostileConnection(category: TcpCategory, prng: Prng, network: Ne
     case 'replay':
       return encodeFrame(replays.slice(0, 1 + prng.nextInt(Math.min(4, replays.length))), network.id, peer);
     case 'valid_then_garbage':
-      return concat(encodeFrame([replays[prng.nextInt(replays.length)]!], network.id, peer), new Uint8Array(randomBytes(frame_header_bytes + prng.nextInt(512))));
+      return concat(encodeFrame([replays[prng.nextInt(replays.length)]!], network.id, peer), prng.bytes(frame_header_bytes + prng.nextInt(512)));
   }
 }
 

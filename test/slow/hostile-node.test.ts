@@ -15,13 +15,19 @@ describe('hostile input, full runs', () => {
 
   test('1,000,000 hostile UDP datagrams of 13 kinds', async () => {
     const seed = Number(process.env.SCRYP_SEED ?? 1000);
-    const figures = await udpFloodScenario(1_000_000, seed);
+    const figures = await udpFloodScenario(1_000_000, seed).catch((error) => {
+      console.log(`udp flood failed with seed ${seed}: SCRYP_SEED=${seed} repeats its choices`);
+      throw error;
+    });
     console.log(`udp flood, seed ${seed}: ${JSON.stringify(figures)}`);
   }, 900_000);
 
   test('100,000 hostile TCP connections of 10 kinds, plus silent and slow ones', async () => {
     const seed = Number(process.env.SCRYP_SEED ?? 2000);
-    const figures = await tcpFuzzScenario(100_000, seed);
+    const figures = await tcpFuzzScenario(100_000, seed).catch((error) => {
+      console.log(`tcp fuzz failed with seed ${seed}: SCRYP_SEED=${seed} repeats its choices`);
+      throw error;
+    });
     console.log(`tcp fuzz, seed ${seed}: ${JSON.stringify(figures)}`);
   }, 1_800_000);
 });
