@@ -52,6 +52,10 @@ export const frame_deadline_ms = 30_000; // a started frame must complete within
 export const connect_timeout_ms = 2_000; // outbound connect attempt
 export const reconnect_delay_ms_min = 100; // backoff after a failed connection ...
 export const reconnect_delay_ms_max = 5_000; // ... doubling up to this
+export const connect_timeout_ms_min = 250; // a connect attempt gets at least this, however short the period
+export const peer_silence_ms_min = 1_000; // a peer silent max(this, 2 periods) has its connection re-dialled
+export const sweep_interval_ms_min = 20; // the connection sweeper runs at most this often ...
+export const sweep_interval_ms_max = 1_000; // ... and at least this often
 export const outbound_queue_bytes_max = 64 * MiB; // per peer; beyond it the oldest batches are dropped
 export const outbound_batch_bytes_max = 8 * MiB; // a send() coalesces messages up to this per batch
 export const inbound_connections_per_address_max = 8; // TCP connections from one IP
@@ -78,6 +82,17 @@ export const vote_links_remembered_per_server = 64; // (period, prev) links kept
 export const pending_proposals_max = 8; // proposals kept for periods not yet decided
 export const snapshot_accounts_max = 16_000_000; // accounts a server accepts in one snapshot (≈ 576 MB)
 export const void_payments_remembered_max = 1_000_000; // txids of void periods kept for STATUS (memory)
+export const sync_timeout_ms_min = 1_000; // a catch-up request unanswered max(this, 2 periods) is asked of another peer
+export const verified_certificates_cached_max = 1_024; // certificates whose votes were checked, remembered
+export const verified_votes_cached_max = 4_096; // signed votes already checked, remembered
+
+// ---- Operation --------------------------------------------------------------------
+
+export const log_repeat_ms = 60_000; // a repeated warning (same source, same reason) is logged once per this
+export const log_keys_max = 4_096; // distinct (source, reason) keys the log limiter remembers
+export const stats_interval_ms = 60_000; // a line of counters this often
+export const whoami_attempts = 3; // at start: WHOAMI asked of a peer this many times ...
+export const whoami_timeout_ms = 300; // ... waiting this long each
 
 // ---- Relations --------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 // Logs go to stderr; stdout is kept for the output of commands (keys, answers).
 
 import { createConsola, type ConsolaInstance, type LogObject } from 'consola';
+import { log_keys_max } from './constants.ts';
 
 export const log_levels = ['silent', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevelName = (typeof log_levels)[number];
@@ -83,7 +84,7 @@ export class LogLimiter {
   private readonly last = new Map<string, number>();
   constructor(
     private readonly intervalMs: number,
-    private readonly keysMax = 4096,
+    private readonly keysMax = log_keys_max,
   ) {}
   allow(key: string, now: number): boolean {
     const previous = this.last.get(key);

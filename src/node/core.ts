@@ -7,6 +7,9 @@
 
 import {
   hash_bytes,
+  sync_timeout_ms_min,
+  verified_certificates_cached_max,
+  verified_votes_cached_max,
   pending_proposals_max,
   period_transactions_max,
   snapshot_hold_ms,
@@ -215,7 +218,7 @@ export class ServerCore {
     const network = options.network;
     this.timing = { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
     this.syncGraceMs = options.syncGraceMs ?? Math.max(1, Math.floor(network.periodMs / 4));
-    this.syncTimeoutMs = options.syncTimeoutMs ?? Math.max(1_000, 2 * network.periodMs);
+    this.syncTimeoutMs = options.syncTimeoutMs ?? Math.max(sync_timeout_ms_min, 2 * network.periodMs);
     assert(this.self >= 0 && this.self < network.servers.length, 'the server is in the network');
     assert(equal(network.servers[this.self]!.key, this.signer.publicKey), 'the signer is this server');
 
@@ -618,7 +621,7 @@ export class ServerCore {
     const key = `${decisionKey(certificate)}:${certificate.votes.map((vote) => vote.voter).join(',')}`;
     if (this.verifiedCertificates.has(key)) return true;
     if (!verifyCertificate(this.checker, certificate)) return false;
-    if (this.verifiedCertificates.size > 1024) this.verifiedCertificates.clear();
+    if (this.verifiedCertificates.size > verified_certificates_cached_max) this.verifiedCertificates.clear();
     this.verifiedCertificates.add(key);
     return true;
   }
@@ -762,7 +765,7 @@ export class ServerCore {
     const key = `${vote.voter}:${decisionKey(vote)}:${vote.prev}`;
     if (!this.verifiedVotes.has(key)) {
       if (!verifyVote(this.checker, vote)) return this.reject('bad_vote', `VOTE of server ${vote.voter} for period ${vote.period} does not verify`);
-      if (this.verifiedVotes.size > 4096) this.verifiedVotes.clear();
+      if (this.verifiedVotes.size > verified_votes_cached_max) this.verifiedVotes.clear();
       this.verifiedVotes.add(key);
     }
     this.evidence.record(vote.voter, vote.period, vote.prev);

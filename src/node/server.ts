@@ -8,7 +8,12 @@ import {
   client_burst_requests,
   client_requests_per_second,
   client_sources_tracked_max,
+  log_repeat_ms,
   rate_limited_notice_ms,
+  reply_trailer_bytes,
+  stats_interval_ms,
+  whoami_attempts,
+  whoami_timeout_ms,
 } from '../constants.ts';
 import { toHex, view } from '../bytes.ts';
 import { isScrypError, ScrypError } from '../errors.ts';
@@ -77,7 +82,7 @@ export class ScrypNode {
   private readonly clockOffsetMs: number;
   private readonly rateLimiter: RateLimiter;
   private readonly rateNotices = new LogLimiter(rate_limited_notice_ms, client_sources_tracked_max);
-  private readonly badInputLogs = new LogLimiter(60_000);
+  private readonly badInputLogs = new LogLimiter(log_repeat_ms);
   /** Bytes of batches built or received since the last forced collection (see collectIfDue). */
   private frameBytesSinceCollect = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -186,7 +191,7 @@ export class ScrypNode {
     );
     core.announce();
     node.afterCore();
-    node.statsTimer = setInterval(() => node?.logStats(), options.statsIntervalMs ?? 60_000);
+    node.statsTimer = setInterval(() => node?.logStats(), options.statsIntervalMs ?? stats_interval_ms);
     void node.checkExternalAddress();
     return node;
   }
@@ -420,7 +425,7 @@ export class ScrypNode {
     body: ReplyBody,
   ): void {
     let unsigned = encodeReplyUnsigned(kind as Kind, requestId, status, body);
-    const trailer = this.signer.publicKey.length + 64;
+    const trailer = reply_trailer_bytes;
     if (unsigned.length + trailer > requestLength) {
       unsigned = encodeReplyUnsigned(kind as Kind, requestId, Status.TOO_SHORT, { needed: unsigned.length + trailer });
       status = Status.TOO_SHORT;
@@ -456,7 +461,7 @@ export class ScrypNode {
       for (const [index, server] of this.network.servers.entries()) {
         if (index === this.self || this.stopped) continue;
         try {
-          const reply = await client.ask(server.address, { kind: Kind.WHOAMI }, { networkId: this.network.id, serverKey: server.key, attempts: 3, timeoutMs: 300 });
+          const reply = await client.ask(server.address, { kind: Kind.WHOAMI }, { networkId: this.network.id, serverKey: server.key, attempts: whoami_attempts, timeoutMs: whoami_timeout_ms });
           if (reply.status !== Status.OK || reply.body === null || !('address' in reply.body)) continue;
           const seen = reply.body.address;
           const seenHost = `${seen[0]}.${seen[1]}.${seen[2]}.${seen[3]}`;

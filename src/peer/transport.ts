@@ -12,6 +12,11 @@
 
 import type { Socket, TCPSocketListener } from 'bun';
 import {
+  connect_timeout_ms_min,
+  log_repeat_ms,
+  peer_silence_ms_min,
+  sweep_interval_ms_max,
+  sweep_interval_ms_min,
   connect_timeout_ms,
   connection_idle_ms,
   frame_deadline_ms,
@@ -251,7 +256,7 @@ export class PeerTransport {
   /** How many servers of the network live at each address. */
   private readonly serversAt = new Map<string, number>();
   private readonly sweeper: ReturnType<typeof setInterval>;
-  private readonly logLimiter = new LogLimiter(60_000);
+  private readonly logLimiter = new LogLimiter(log_repeat_ms);
   private readonly idleMs: number;
   private readonly frameDeadlineMs: number;
   /** A peer silent this long (two periods: it sends a STATUS every period) may sit behind a cut link. */
@@ -267,10 +272,10 @@ export class PeerTransport {
     this.idleMs = options.idleMs ?? Math.max(connection_idle_ms, 3 * options.network.periodMs);
     this.frameDeadlineMs = options.frameDeadlineMs ?? frame_deadline_ms;
     for (const server of options.network.servers) this.serversAt.set(server.address.host, (this.serversAt.get(server.address.host) ?? 0) + 1);
-    this.silenceMs = Math.max(1_000, 2 * options.network.periodMs);
+    this.silenceMs = Math.max(peer_silence_ms_min, 2 * options.network.periodMs);
     const delayMax = Math.max(reconnect_delay_ms_min, Math.min(reconnect_delay_ms_max, options.network.periodMs));
     // A connect attempt gives up within a period: a SYN lost to a cut is retried by a new attempt soon, not by TCP's slower backoff.
-    this.connectTimeoutMs = Math.max(250, Math.min(connect_timeout_ms, options.network.periodMs));
+    this.connectTimeoutMs = Math.max(connect_timeout_ms_min, Math.min(connect_timeout_ms, options.network.periodMs));
     this.lastHeardAt = options.network.servers.map(() => 0);
     this.links = options.network.servers.map((server, i) =>
       i === options.selfIndex ? null : new OutboundLink(i, server.address.host, server.address.port, this, delayMax),
@@ -293,7 +298,7 @@ export class PeerTransport {
     // Sweep often enough for the limits in force (tests shorten them to a fraction of a second).
     this.sweeper = setInterval(
       () => this.sweep(Date.now()),
-      Math.max(20, Math.min(1_000, Math.floor(Math.min(this.idleMs, this.frameDeadlineMs, this.silenceMs) / 4))),
+      Math.max(sweep_interval_ms_min, Math.min(sweep_interval_ms_max, Math.floor(Math.min(this.idleMs, this.frameDeadlineMs, this.silenceMs) / 4))),
     );
   }
 
