@@ -123,7 +123,9 @@ class OutboundLink {
     }
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
-      const written = this.socket.write(head, this.headOffset);
+      // Offset and length both: with the offset alone Bun takes the length as the whole
+      // array's, and throws once a batch was partly written (found by test/transport.test.ts).
+      const written = this.socket.write(head, this.headOffset, head.length - this.headOffset);
       if (written < 0) return; // closing; the close handler re-dials
       this.headOffset += written;
       if (this.headOffset < head.length) return; // the kernel buffer is full: wait for drain
