@@ -1,0 +1,240 @@
+// A few real ServerCores wired together in a test: a manual clock, an in-test message
+// pump that carries each core's outbox to the others through the real codec
+// (encodeMessage/decodeMessage, as src/sim/simulator.ts does), and a hook that may drop
+// or rewrite any message in flight. No timers, no sockets: every step is explicit.
+//
+// Cores are built as the simulator builds them: a MemoryStore seeded with the genesis
+// accounts, a signer per server, the simulator's fast deterministic signatures.
+
+import { toHex } from '../../src/bytes.ts';
+import { LedgerState } from '../../src/ledger/state.ts';
+import { MemoryStore } from '../../src/ledger/store.ts';
+import { type Network, parseNetwork } from '../../src/network.ts';
+import { type CoreLog, ServerCore } from '../../src/node/core.ts';
+import { decodeMessage, encodeMessage, type PeerMessage } from '../../src/peer/messages.ts';
+import type { RawMessage } from '../../src/peer/framing.ts';
+import { startOf, type Timing } from '../../src/schedule.ts';
+import type { Signer } from '../../src/signature.ts';
+import { signPayment } from '../../src/transaction.ts';
+import { simCrypto } from '../../src/sim/crypto.ts';
+
+export const net_period_ms = 1_000;
+export const net_blackout_ms = 100;
+export const net_skew_ms = 400;
+/** A realistic period number (November 2023), divisible by 3 so that alpha(first) = server 0. */
+export const first_period = 1_700_000_001;
+
+/** What the pump does with one message in flight: deliver it (maybe rewritten), or drop it (null). */
+export type Intercept = (from: number, to: number, message: PeerMessage) => PeerMessage | null;
+
+export interface Sent {
+  readonly from: number;
+  readonly to: number;
+  readonly message: PeerMessage;
+  readonly at: number;
+}
+
+export interface NetServer {
+  readonly index: number;
+  readonly signer: Signer;
+  store: MemoryStore;
+  core: ServerCore | null;
+  readonly logs: string[];
+}
+
+export class CoreNet {
+  readonly crypto = simCrypto('fast');
+  readonly network: Network;
+  readonly timing: Timing;
+  readonly wallets: Signer[];
+  readonly servers: NetServer[];
+  readonly genesisState: LedgerState;
+  now: number;
+  /** Every message offered to a peer, before the intercept decided its fate. */
+  readonly sent: Sent[] = [];
+  intercept: Intercept | null = null;
+  private readonly queue: { from: number; to: number; raw: RawMessage }[] = [];
+
+  constructor(serverCount = 3, walletCount = 4) {
+    const serverSigners = Array.from({ length: serverCount }, (_, i) => this.crypto.signer(`core-net server ${i}`));
+    this.wallets = Array.from({ length: walletCount }, (_, i) => this.crypto.signer(`core-net wallet ${i}`));
+    this.network = parseNetwork({
+      name: 'core-net',
+      period_ms: net_period_ms,
+      blackout_ms: net_blackout_ms,
+      skew_ms: net_skew_ms,
+      servers: serverSigners.map((signer, i) => ({ key: toHex(signer.publicKey), ip: `10.0.0.${i + 1}:4001` })),
+      genesis: this.wallets.map((wallet, i) => ({ account: toHex(wallet.publicKey), balance: (i + 1) * 1_000 })),
+    });
+    this.timing = { periodMs: net_period_ms, blackoutMs: net_blackout_ms, skewMs: net_skew_ms, serverCount };
+    this.genesisState = LedgerState.fromAccounts(this.network.genesis);
+    this.now = startOf(this.timing, first_period) - 500;
+    this.servers = serverSigners.map((signer, index) => ({ index, signer, store: this.freshStore(), core: null, logs: [] }));
+  }
+
+  /** A store as a new server has it: the genesis certificate and accounts, nothing else. */
+  freshStore(): MemoryStore {
+    const store = new MemoryStore(ServerCore.genesisFor(this.network));
+    store.seedGenesis(this.genesisState.entries());
+    return store;
+  }
+
+  core(index: number): ServerCore {
+    const core = this.servers[index]!.core;
+    if (core === null) throw new Error(`server ${index} is down`);
+    return core;
+  }
+
+  logOf(index: number): string {
+    return this.servers[index]!.logs.join('\n');
+  }
+
+  private logFor(index: number): CoreLog {
+    const logs = this.servers[index]!.logs;
+    return {
+      debug: () => {},
+      info: (message) => logs.push(`info ${message}`),
+      warn: (message) => logs.push(`warn ${message}`),
+      error: (message) => logs.push(`error ${message}`),
+    };
+  }
+
+  /** (Re)starts server `index` from its store (or `store`, which becomes its store), at the current time. */
+  start(index: number, store?: MemoryStore): ServerCore {
+    const server = this.servers[index]!;
+    if (store !== undefined) server.store = store;
+    const core = new ServerCore({
+      network: this.network,
+      selfIndex: index,
+      signer: server.signer,
+      store: server.store,
+      verify: this.crypto.verify,
+      log: this.logFor(index),
+      now: this.now,
+    });
+    server.core = core;
+    core.announce();
+    this.collect(index);
+    this.pump();
+    return core;
+  }
+
+  startAll(): void {
+    for (let i = 0; i < this.servers.length; i++) this.start(i);
+  }
+
+  /** Drops server `index`'s core (kill -9): its store stays, messages to it are lost. */
+  crash(index: number): void {
+    this.servers[index]!.core = null;
+  }
+
+  /** Moves a core's outbox into the network, as bytes, one entry per addressee. */
+  private collect(index: number): void {
+    const core = this.servers[index]!.core;
+    if (core === null) return;
+    for (const { to, message } of core.outbox.splice(0)) {
+      const raw = encodeMessage(message);
+      const targets = to === 'others' ? this.servers.map((s) => s.index).filter((i) => i !== index) : [to];
+      for (const target of targets) {
+        if (target === index) throw new Error(`server ${index} sent a message to itself`);
+        this.queue.push({ from: index, to: target, raw });
+      }
+    }
+  }
+
+  /** Delivers every message in flight, and what they cause, until the network is quiet. */
+  pump(): void {
+    let steps = 0;
+    while (this.queue.length > 0) {
+      if (++steps > 100_000) throw new Error('the message pump does not settle');
+      const { from, to, raw } = this.queue.shift()!;
+      let message: PeerMessage | null = decodeMessage(raw);
+      this.sent.push({ from, to, message, at: this.now });
+      if (this.intercept !== null) message = this.intercept(from, to, message);
+      if (message === null) continue;
+      // A rewritten message still crosses the wire: it must encode and decode strictly.
+      message = decodeMessage(encodeMessage(message));
+      const core = this.servers[to]!.core;
+      if (core === null) continue;
+      core.onMessage(from, message, this.now);
+      this.collect(to);
+    }
+  }
+
+  /**
+   * One step of time: the earliest timer of any live core, if it is due by `limit`; the
+   * cores due then tick, and what they send is delivered. False when nothing is due.
+   */
+  step(limit: number): boolean {
+    let next = Number.POSITIVE_INFINITY;
+    const due: number[] = [];
+    for (const server of this.servers) {
+      if (server.core === null) continue;
+      const at = server.core.nextWakeAt(this.now);
+      if (at < next) {
+        next = at;
+        due.length = 0;
+      }
+      if (at === next) due.push(server.index);
+    }
+    if (next > limit) return false;
+    this.now = next;
+    for (const index of due) {
+      this.servers[index]!.core?.tick(this.now);
+      this.collect(index);
+    }
+    this.pump();
+    return true;
+  }
+
+  /** Runs every core's timers up to `target` (inclusive), delivering messages as they go. */
+  advanceTo(target: number): void {
+    for (let steps = 0; this.step(target); steps++) if (steps > 100_000) throw new Error('advanceTo does not progress');
+    this.now = target;
+  }
+
+  /**
+   * Steps until `done()` holds (checked after every step, so the state it sees is the one
+   * right after the step that made it true, before any later timer runs). Throws if it does
+   * not hold by `limit`.
+   */
+  advanceUntil(done: () => boolean, limit: number, what = 'the condition'): void {
+    for (let steps = 0; !done(); steps++) {
+      if (steps > 100_000 || !this.step(limit)) throw new Error(`${what} did not happen by ${limit} (now ${this.now})`);
+    }
+  }
+
+  /** To `offset` ms into `period`. */
+  advanceToPeriod(period: number, offset = 0): void {
+    this.advanceTo(startOf(this.timing, period) + offset);
+  }
+
+  /** A signed payment, stamped now. */
+  payment(payer: number, payee: number, amount: number, timestamp = this.now): Uint8Array {
+    return signPayment(this.wallets[payer]!, this.network.id, { timestamp, amount, payee: this.wallets[payee]!.publicKey });
+  }
+
+  /** A client's PAY reaching server `index` now; what the server then sends goes out. */
+  pay(index: number, tx: Uint8Array): ReturnType<ServerCore['handlePay']> {
+    const result = this.core(index).handlePay(tx, this.now);
+    this.collect(index);
+    this.pump();
+    return result;
+  }
+
+  /** Delivers `message` to server `to` as if `from` had sent it now (through the codec). */
+  inject(from: number, to: number, message: PeerMessage): void {
+    this.queue.push({ from, to, raw: encodeMessage(message) });
+    this.pump();
+  }
+
+  /** The balances of every wallet on server `index`'s committed ledger. */
+  balances(index: number): number[] {
+    const ledger = this.core(index).ledger;
+    return this.wallets.map((wallet) => ledger.balanceOf(wallet.publicKey));
+  }
+
+  hashHex(index: number): string {
+    return toHex(this.core(index).stateHash);
+  }
+}
