@@ -994,7 +994,7 @@ export class ServerCore {
       snapshotNeeded = false;
     }
     if (snapshotNeeded) {
-      this.log.info(`catch-up: server ${from} no longer has the periods after ${this.committed.period}; fetching a snapshot`);
+      this.log.info(`catch-up: server ${from} answers that a snapshot is needed (${this.committed.period === 0 ? 'we start from genesis' : `it no longer has the periods after ${this.committed.period}`}); fetching a snapshot`);
       this.outOfSync = true;
     }
     if (applied > 0 && this.highestCertified() > this.committed.period) this.driveSync(now);
