@@ -3,7 +3,7 @@
 // and every directory removed by `stop()`, even when a test fails.
 
 import { type Subprocess } from 'bun';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toHex } from '../../src/bytes.ts';
@@ -36,10 +36,26 @@ export function ensureBinary(): string {
 }
 
 /** Ports free for both TCP and UDP on 127.0.0.1 (tried by binding both). */
+/**
+ * The first port the kernel hands out to sockets bound to port 0 (connect()'s and UDP
+ * clients'). Servers' ports are taken below it: a port free now but in the ephemeral range
+ * can be handed to some client socket before the server binds it (EADDRINUSE, seen in CI).
+ */
+function ephemeralPortsFrom(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 11_000) return low;
+  } catch {
+    // not Linux: assume the IANA range
+  }
+  return 49_152;
+}
+
 export async function freePorts(count: number): Promise<number[]> {
   const ports: number[] = [];
+  const below = ephemeralPortsFrom();
   for (let tries = 0; ports.length < count && tries < 200; tries++) {
-    const port = 20_000 + Math.floor(Math.random() * 40_000);
+    const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
     if (ports.includes(port)) continue;
     try {
       const listener = Bun.listen({ hostname: '127.0.0.1', port, exclusive: true, socket: { data() {} } });
