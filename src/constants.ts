@@ -93,6 +93,8 @@ export const log_keys_max = 4_096; // distinct (source, reason) keys the log lim
 export const stats_interval_ms = 60_000; // a line of counters this often
 export const whoami_attempts = 3; // at start: WHOAMI asked of a peer this many times ...
 export const whoami_timeout_ms = 300; // ... waiting this long each
+export const whoami_rounds_max = 60; // rounds of asking every peer, until one answers ...
+export const whoami_retry_ms_min = 1_000; // ... max(this, one period) apart
 
 // ---- Relations --------------------------------------------------------------------
 

@@ -86,4 +86,29 @@ describe('three servers, one executable each', () => {
     expect(betaMessagesIn(c.servers[1]!.log, 2)).toEqual([]);
     expect(await c.info(2)).toBeNull();
   });
+
+  test('WHOAMI at start: a server alone keeps asking, and checks its address once a peer is up', async () => {
+    cluster = await ProcessCluster.create({ servers: 3, periodMs: 300 });
+    const c = cluster;
+    c.start(0);
+    expect(await c.until(() => c.servers[0]!.log.includes('no peer answered WHOAMI yet; asking again every 1000 ms'), 5_000), c.logs()).toBe(true);
+    expect(c.servers[0]!.log).not.toContain('sees us at');
+    c.start(1);
+    // Server 1 checks at its start (server 0 is up); server 0 at its next round, within a second or so.
+    expect(await c.until(() => /server 1 sees us at 127\.0\.0\.1, as the network file says/.test(c.servers[0]!.log), 5_000), c.logs()).toBe(true);
+    expect(await c.until(() => /server 0 sees us at 127\.0\.0\.1, as the network file says/.test(c.servers[1]!.log), 5_000), c.logs()).toBe(true);
+    expect(c.servers[0]!.log).not.toContain('external address is unchecked');
+  });
+
+  test('a server waiting between WHOAMI rounds stops at once on SIGTERM', async () => {
+    // Period 4 s: the rounds are 4 s apart, so lingering until the next would show.
+    cluster = await ProcessCluster.create({ servers: 3, periodMs: 4_000 });
+    const c = cluster;
+    c.start(0);
+    expect(await c.until(() => c.servers[0]!.log.includes('asking again every 4000 ms'), 5_000), c.logs()).toBe(true);
+    await Bun.sleep(200);
+    const started = performance.now();
+    expect(await c.stopServer(0, 'SIGTERM')).toBe(0);
+    expect(performance.now() - started, 'stopped without waiting for the next round').toBeLessThan(2_000);
+  });
 });

@@ -13,6 +13,8 @@ import {
   reply_trailer_bytes,
   stats_interval_ms,
   whoami_attempts,
+  whoami_retry_ms_min,
+  whoami_rounds_max,
   whoami_timeout_ms,
 } from '../constants.ts';
 import { toHex, view } from '../bytes.ts';
@@ -89,6 +91,8 @@ export class ScrypNode {
   private timerAt = Number.POSITIVE_INFINITY;
   private statsTimer: ReturnType<typeof setInterval> | null = null;
   private stopped = false;
+  /** Ends the wait between two rounds of the WHOAMI check at start (set while it waits). */
+  private wakeWhoami: (() => void) | null = null;
 
   private constructor(
     options: NodeOptions,
@@ -456,30 +460,45 @@ export class ScrypNode {
   /** Asks peers over UDP which address they see us at, and warns when it is not ours. */
   private async checkExternalAddress(): Promise<void> {
     const own = this.network.servers[this.self]!.address;
+    const retryMs = Math.max(whoami_retry_ms_min, this.network.periodMs);
     const client = await UdpClient.open();
     try {
-      for (const [index, server] of this.network.servers.entries()) {
-        if (index === this.self || this.stopped) continue;
-        try {
-          const reply = await client.ask(server.address, { kind: Kind.WHOAMI }, { networkId: this.network.id, serverKey: server.key, attempts: whoami_attempts, timeoutMs: whoami_timeout_ms });
-          if (reply.status !== Status.OK || reply.body === null || !('address' in reply.body)) continue;
-          const seen = reply.body.address;
-          const seenHost = `${seen[0]}.${seen[1]}.${seen[2]}.${seen[3]}`;
-          if (seenHost !== own.host) {
-            this.log.warn(`server ${index} sees us at ${seenHost}, but the network file says ${formatAddress(own)}: check the ip of this server`);
-          } else {
-            this.log.info(`server ${index} sees us at ${seenHost}, as the network file says`);
+      // Peers usually start together (a devnet, a restart of all): ask every round until one is up.
+      for (let round = 0; round < whoami_rounds_max && !this.stopped; round++) {
+        for (const [index, server] of this.network.servers.entries()) {
+          if (index === this.self || this.stopped) continue;
+          try {
+            const reply = await client.ask(server.address, { kind: Kind.WHOAMI }, { networkId: this.network.id, serverKey: server.key, attempts: whoami_attempts, timeoutMs: whoami_timeout_ms });
+            if (reply.status !== Status.OK || reply.body === null || !('address' in reply.body)) continue;
+            const seen = reply.body.address;
+            const seenHost = `${seen[0]}.${seen[1]}.${seen[2]}.${seen[3]}`;
+            if (seenHost !== own.host) {
+              this.log.warn(`server ${index} sees us at ${seenHost}, but the network file says ${formatAddress(own)}: check the ip of this server`);
+            } else {
+              this.log.info(`server ${index} sees us at ${seenHost}, as the network file says`);
+            }
+            return;
+          } catch {
+            // that peer is not up: try the next
           }
-          return;
-        } catch {
-          // that peer is not up: try the next
         }
+        if (round === 0 && this.network.servers.length > 1) this.log.info(`no peer answered WHOAMI yet; asking again every ${retryMs} ms`);
+        // A wait that stop() cuts short, so a stopping node does not linger for it.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, retryMs);
+          this.wakeWhoami = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeWhoami = null;
       }
-      this.log.info('no peer answered WHOAMI yet; the external address is unchecked');
+      if (!this.stopped && this.network.servers.length > 1) this.log.warn('no peer answered WHOAMI; the external address is unchecked');
     } finally {
       client.close();
     }
   }
+
 
   private lastStats = '';
   private logStats(): void {
@@ -496,6 +515,7 @@ export class ScrypNode {
     this.log.info(`counters ${JSON.stringify(Object.fromEntries([...this.counters].sort(([a], [b]) => a.localeCompare(b))))}`);
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
+    this.wakeWhoami?.();
     this.transport.stop();
     this.verifier.close();
     this.udpSocket.close();
