@@ -143,6 +143,9 @@ if (!faults_enabled) {
       // The node keeps committing, in step with the others.
       await watch.pollInfo();
       const committedAfterGarbage = watch.committedOf(target);
+      // In step within two periods of the last garbage (as after every fault) ...
+      const synced = await watch.inStep(c.indexes, Date.now(), committedAfterGarbage, 2 * period_ms);
+      // ... and it goes on committing with the others.
       const step = await watch.inStep(c.indexes, Date.now(), committedAfterGarbage + 3, 10 * period_ms);
       await Bun.sleep(2 * period_ms);
       const settled = await settleAndCheck(c, watch, load);
@@ -153,6 +156,7 @@ if (!faults_enabled) {
         kinds: results,
         refusals,
         tcpInConnections: counters.tcp_in_connections,
+        inStepMs: synced.ms,
         committedAfter: step.ms === null ? null : 'in step, 3 periods later',
         payments: load.payments.length,
         committed: settled.accounting.committed,
@@ -166,6 +170,7 @@ if (!faults_enabled) {
       const expected = new Map<string, number>();
       for (const kind of garbage) expected.set(kind.code, (expected.get(kind.code) ?? 0) + 1);
       for (const [code, times] of expected) expect(refusals[`tcp_in_refused_${code.toLowerCase()}`] ?? 0, `counter tcp_in_refused_${code.toLowerCase()}`).toBe(times);
+      expect(synced.ms, `in step within two periods of the last garbage: ${synced.lastSeen}`).not.toBeNull();
       expect(step.ms, `the node keeps committing in step: ${step.lastSeen}`).not.toBeNull();
     },
     240_000,
