@@ -203,7 +203,7 @@ describe('payments through three servers', () => {
     for (const answer of await balances(c, dave.publicKey)) expect(answer.balance).toBe(1_000);
   });
 
-  test('each acceptance rule through a live alpha: BAD_AMOUNT, BAD_TIME, INSUFFICIENT_FUNDS, BAD_SIGNATURE, and overdraft in one batch', async () => {
+  test('each acceptance rule through a live alpha, the signature last: BAD_AMOUNT, BAD_TIME, INSUFFICIENT_FUNDS, BAD_SIGNATURE, and overdraft in one batch', async () => {
     const c = await readyCluster({ wallets: [{ label: 'genesis', balance: 1_000_000 }, { label: 'small', balance: 100 }] });
     const [rich, small] = c.wallets as [Signer, Signer];
     const erin = payee('erin');
@@ -223,6 +223,16 @@ describe('payments through three servers', () => {
     forged[100]! ^= 1;
     expect(await payRaw(c, alpha, forged)).toBe(Status.BAD_SIGNATURE);
     expect(await payRaw(c, other, forged)).toBe(Status.BAD_SIGNATURE);
+    // The signature is the last rule: a forged payment that also breaks a cheaper rule hears
+    // that rule's code, at the alpha and at a forwarder (the signature was never checked).
+    const forge = (tx: Uint8Array) => {
+      tx[100]! ^= 1;
+      return tx;
+    };
+    expect(await payRaw(c, alpha, forge(sign(rich, { amount: 0 })))).toBe(Status.BAD_AMOUNT);
+    expect(await payRaw(c, other, forge(sign(rich, { amount: 5, payee: rich.publicKey })))).toBe(Status.BAD_AMOUNT);
+    expect(await payRaw(c, alpha, forge(sign(rich, { amount: 5, timestamp: now - c.network.periodMs })))).toBe(Status.BAD_TIME);
+    expect(await payRaw(c, alpha, forge(sign(small, { amount: 101 })))).toBe(Status.INSUFFICIENT_FUNDS);
     // Two payments of 60 from a balance of 100 in one period: the second cannot be covered.
     const first = sign(small, { amount: 60, timestamp: now });
     const second = sign(small, { amount: 60, timestamp: now + 1 });
