@@ -99,8 +99,13 @@ async function inStep(c: ProcessCluster, servers: number[], after: number): Prom
   return first.committedPeriod > after && infos.every((info) => info!.committedPeriod === first.committedPeriod && toHex(info!.stateHash) === toHex(first.stateHash));
 }
 
-async function readyCluster(options: { periodMs?: number; wallets?: { label: string; balance: number }[] } = {}): Promise<ProcessCluster> {
-  const c = await ProcessCluster.create({ servers: 3, periodMs: options.periodMs ?? 300, ...(options.wallets ? { wallets: options.wallets } : {}) });
+async function readyCluster(options: { periodMs?: number; blackoutMs?: number; wallets?: { label: string; balance: number }[] } = {}): Promise<ProcessCluster> {
+  const c = await ProcessCluster.create({
+    servers: 3,
+    periodMs: options.periodMs ?? 300,
+    ...(options.blackoutMs === undefined ? {} : { blackoutMs: options.blackoutMs }),
+    ...(options.wallets ? { wallets: options.wallets } : {}),
+  });
   cluster = c;
   c.startAll();
   expect(await c.until(() => inStep(c, [0, 1, 2], 0), 8_000), c.logs()).toBe(true);
@@ -254,6 +259,31 @@ describe('payments through three servers', () => {
     expect([...badKind!.subarray(0, 9)]).toEqual([0x53, 0x43, 1, 0x87, 0, 0, 0, 42, Status.BAD_REQUEST]);
     expect(verify(badKind!.subarray(badKind!.length - 64), replySigningMessage(c.network.id, badKind!.subarray(0, 9)), entry.key)).toBe(true);
     expect(await exchangeRaw(entry.address, unknownKind.subarray(0, 127))).toBeNull(); // too short: no reply at all
+  });
+});
+
+describe('the blackout', () => {
+  test('a payment stamped and sent in the blackout of its period is BAD_TIME at the alpha and at a forwarder; a moment earlier it is taken', async () => {
+    const c = await readyCluster({ periodMs: 600, blackoutMs: 250 });
+    const rich = c.wallets[0]!;
+    const timing = timingOf(c);
+    const sign = (timestamp: number, amount: number) => signPayment(rich, c.network.id, { timestamp, amount, payee: payee('frank').publicKey });
+    // Just before the blackout: accepted by the alpha.
+    let period = await awayFromBoundaries(c, 60);
+    expect(await payRaw(c, alphaOf(timing, period), sign(Date.now(), 1))).toBe(Status.ACCEPTED);
+    // Inside the blackout (its middle, 125 ms from either edge): refused by every server.
+    for (const [round, asked] of ['alpha', 'forwarder'].entries()) {
+      for (;;) {
+        const now = Date.now();
+        period = periodOf(timing, now);
+        const into = now - acceptingUntil(timing, period);
+        if (into >= 100 && into <= 150) break;
+        await Bun.sleep(5);
+      }
+      const alpha = alphaOf(timing, period);
+      const server = asked === 'alpha' ? alpha : (alpha + 1) % 3;
+      expect(await payRaw(c, server, sign(Date.now(), 2 + round)), `${asked} in the blackout of period ${period}`).toBe(Status.BAD_TIME);
+    }
   });
 });
 
