@@ -4,11 +4,12 @@
 // The same file is the entry of the signature-checking threads (node/verifier.ts starts
 // workers from the program's own entry, which works alike from source and from the
 // single executable), so a worker thread becomes a verifier instead of a CLI.
-import { runMain } from 'citty';
 
 if (!Bun.isMainThread) {
   await import('./node/verify-worker.ts');
 } else {
-  const { mainCommand } = await import('./cli/main.ts');
-  await runMain(mainCommand);
+  const { runCli } = await import('./cli/main.ts');
+  await runCli(process.argv.slice(2));
 }
+
+export {};

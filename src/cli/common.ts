@@ -7,6 +7,7 @@ import { configureLogs, parseLogLevel } from '../log.ts';
 import { loadNetworkFile, type Network } from '../network.ts';
 import { devnetNetwork } from '../devnet.ts';
 import { parseAddress, type Address } from '../ip.ts';
+import { ReplyTimeout } from '../client/udp-client.ts';
 
 export const logArgs = {
   'log-level': { type: 'string', description: 'error, warn, info, debug, trace or silent', default: 'info', valueHint: 'LEVEL' },
@@ -71,6 +72,9 @@ export async function action(body: () => Promise<number | void> | number | void)
     if (error instanceof UsageError) {
       process.stderr.write(`scryp: ${error.message} (see --help)\n`);
       code = exit_code.usage;
+    } else if (error instanceof ReplyTimeout) {
+      process.stderr.write(`scryp: ${error.message}\n`);
+      code = exit_code.timeout;
     } else if (isScrypError(error)) {
       process.stderr.write(`scryp: ${error.message}\n`);
       code = exit_code.error;

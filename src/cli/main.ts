@@ -1,4 +1,5 @@
-import { defineCommand } from 'citty';
+import { defineCommand, runCommand, runMain, showUsage } from 'citty';
+import { exit_code } from './common.ts';
 import { devnetCommand } from './devnet.ts';
 import { infoCommand } from './info.ts';
 import { keygenCommand } from './keygen.ts';
@@ -24,3 +25,52 @@ export const mainCommand = defineCommand({
     status: statusCommand,
   },
 });
+
+/** A flag the command does not define, as written (`--prot`), or null when all are known. */
+export function unknownFlag(rawArgs: readonly string[]): string | null {
+  const name = rawArgs.find((arg) => !arg.startsWith('-'));
+  const command = name === undefined ? undefined : (mainCommand.subCommands as Record<string, { args?: Record<string, { type?: string; alias?: string | string[] }> }>)[name];
+  if (command === undefined) return null; // citty names an unknown command itself
+  const known = new Set<string>();
+  for (const [flag, definition] of Object.entries(command.args ?? {})) {
+    known.add(flag);
+    for (const alias of [definition.alias ?? []].flat()) known.add(alias);
+    if (definition.type === 'boolean') known.add(`no-${flag}`);
+  }
+  for (const arg of rawArgs) {
+    if (arg === '--') break; // what follows is positional
+    if (!arg.startsWith('-') || arg === '-') continue;
+    const flag = arg.replace(/^--?/, '').split('=')[0]!;
+    if (!known.has(flag)) return arg.split('=')[0]!;
+  }
+  return null;
+}
+
+/**
+ * Runs the CLI. Help and version are citty's; a usage error, citty's (a missing argument,
+ * an unknown command) or ours (a flag the command does not define: a typo such as --prot
+ * must not quietly run on the defaults), is one line on stderr and exit code 2.
+ */
+export async function runCli(rawArgs: readonly string[]): Promise<void> {
+  const usage = (message: string): never => {
+    process.stderr.write(`scryp: ${message} (see --help)\n`);
+    process.exit(exit_code.usage);
+  };
+  if (rawArgs.length === 0) {
+    // No command: what there is to run, and a usage exit.
+    await showUsage(mainCommand);
+    usage('no command given');
+  }
+  if (rawArgs.some((arg) => arg === '--help' || arg === '-h') || (rawArgs.length === 1 && (rawArgs[0] === '--version' || rawArgs[0] === '-v'))) {
+    await runMain(mainCommand, { rawArgs: [...rawArgs] });
+    return;
+  }
+  const unknown = unknownFlag(rawArgs);
+  if (unknown !== null) usage(`unknown option ${unknown}`);
+  try {
+    await runCommand(mainCommand, { rawArgs: [...rawArgs] });
+  } catch (error) {
+    if ((error as Error).name === 'CLIError') usage((error as Error).message.replace(/\x1b\[[0-9;]*m/g, ''));
+    throw error;
+  }
+}

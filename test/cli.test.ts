@@ -1,0 +1,546 @@
+// The command line of the compiled executable, as a user meets it: --help everywhere,
+// usage errors, keygen and its .seed, the executable ignoring bunfig.toml and .env where
+// it is started, and info / pay / balance / status / node against three real servers on
+// free loopback ports (never the devnet's 4001-4003), with their exit codes and --json.
+//
+// Exit codes as README.md documents them (and src/cli/common.ts defines them). They are
+// spelled out here, not imported, so that changing the contract breaks a test.
+
+import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { type Subprocess } from 'bun';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { toHex } from '../src/bytes.ts';
+import { alphaOf } from '../src/schedule.ts';
+import { parseSeed } from '../src/seed.ts';
+import { signerFromSeed } from '../src/signature.ts';
+import { testSeed } from './helpers/keys.ts';
+import { binary, ensureBinary, freePorts, ProcessCluster, root } from './helpers/processes.ts';
+
+setDefaultTimeout(30_000);
+
+const exit = { ok: 0, error: 1, usage: 2, refused: 3, timeout: 4 } as const;
+
+// ---- processes and directories, all cleaned up after each test -------------------------
+
+let cluster: ProcessCluster | null = null;
+const children = new Set<Subprocess>();
+const dirs: string[] = [];
+
+afterEach(async () => {
+  for (const child of children) {
+    child.kill('SIGKILL');
+    await child.exited;
+  }
+  children.clear();
+  const c = cluster;
+  cluster = null;
+  await c?.stop();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `scryp-cli-${label}-`));
+  dirs.push(dir);
+  return dir;
+}
+
+interface Run {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  timedOut: boolean;
+}
+
+/** Runs the executable (or another program) to its end; killed after `timeoutMs`. */
+async function run(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number; program?: string } = {}): Promise<Run> {
+  const started = Date.now();
+  const child = Bun.spawn([options.program ?? binary, ...args], {
+    cwd: options.cwd ?? tmpdir(),
+    env: options.env ?? process.env,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  children.add(child);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, options.timeoutMs ?? 10_000);
+  const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
+  const exitCode = await child.exited;
+  clearTimeout(timer);
+  children.delete(child);
+  return { exitCode, stdout, stderr, ms: Date.now() - started, timedOut };
+}
+
+const plain = (text: string) => Bun.stripANSI(text);
+const show = (r: Run) => `exit ${r.exitCode} after ${r.ms} ms${r.timedOut ? ' (killed: timed out)' : ''}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
+
+/** Writes DIR/.seed for a known seed (a wallet of the cluster's genesis). */
+function walletDir(parent: string, seed: Uint8Array): string {
+  const dir = join(parent, 'wallet');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, '.seed'), `${toHex(seed)}\n`, { mode: 0o600 });
+  return dir;
+}
+
+/** Three servers up, each answering INFO with a committed period after they started. */
+async function readyCluster(options: { wallets?: { label: string; balance: number }[]; start?: number[] } = {}): Promise<ProcessCluster> {
+  const c = await ProcessCluster.create({ servers: 3, periodMs: 300, ...(options.wallets ? { wallets: options.wallets } : {}) });
+  cluster = c;
+  for (const index of options.start ?? [0, 1, 2]) c.start(index);
+  return c;
+}
+
+async function allCommitted(c: ProcessCluster, servers: number[], after: number): Promise<boolean> {
+  const infos = await Promise.all(servers.map((i) => c.info(i)));
+  return infos.every((info) => info !== null && info.committedPeriod > after);
+}
+
+// ---- 1. --help and usage errors --------------------------------------------------------
+
+const logFlags = ['--log-level', '--json'];
+const helpOf: Record<string, string[]> = {
+  keygen: ['--dir', ...logFlags],
+  node: ['--network', '--dir', '--port', '--listen', '--verify-workers', '--client-rate', '--peer-idle-ms', '--frame-deadline-ms', ...logFlags],
+  devnet: ['--reset', ...logFlags],
+  info: ['HOST:PORT', '--network', ...logFlags],
+  pay: ['--dir', '--to', '--amount', '--server', '--network', ...logFlags],
+  balance: ['KEY', '--network', ...logFlags],
+  status: ['TXID', '--network', ...logFlags],
+};
+
+describe('--help and usage errors', () => {
+  test('scryp --help and -h list every command, exit 0, on stdout', async () => {
+    ensureBinary();
+    for (const flag of ['--help', '-h']) {
+      const r = await run([flag]);
+      expect(r.exitCode, show(r)).toBe(exit.ok);
+      const text = plain(r.stdout);
+      expect(text).toContain('USAGE');
+      expect(text).toContain('scryp');
+      for (const command of Object.keys(helpOf)) expect(text, `top-level help names ${command}`).toMatch(new RegExp(`^\\s*${command}\\s+\\S`, 'm'));
+      expect(r.stderr).toBe('');
+    }
+  });
+
+  test('every command --help names the command and each of its flags, exits 0, and starts nothing', async () => {
+    ensureBinary();
+    const cwd = tempDir('help');
+    for (const [command, flags] of Object.entries(helpOf)) {
+      // devnet and node would otherwise bind 4001-4003 and write ./seeds: the bound and the
+      // empty working directory catch a --help that ran the command instead.
+      const r = await run([command, '--help'], { cwd, timeoutMs: 5_000 });
+      expect(r.exitCode, `${command} --help\n${show(r)}`).toBe(exit.ok);
+      const text = plain(r.stdout);
+      expect(text, command).toContain('USAGE');
+      expect(text, command).toContain(`scryp ${command}`);
+      for (const flag of flags) expect(text, `${command} --help names ${flag}`).toContain(flag);
+      expect(existsSync(join(cwd, 'seeds')), `${command} --help created ./seeds`).toBe(false);
+    }
+  });
+
+  test('an unknown command, or a missing required argument: non-zero exit and a message naming it', async () => {
+    ensureBinary();
+    const cases: [string[], string][] = [
+      [['frobnicate'], 'Unknown command frobnicate'],
+      [[], 'no command given'],
+      [['keygen'], 'Missing required argument: --dir'],
+      [['info'], 'Missing required positional argument: SERVER'],
+      [['balance'], 'Missing required positional argument: KEY'],
+      [['status'], 'Missing required positional argument: TXID'],
+      [['pay', '--dir', '/nonexistent', '--amount', '1'], 'Missing required argument: --to'],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(args);
+      expect(r.exitCode, `${args.join(' ')}\n${show(r)}`).toBe(exit.usage);
+      expect(plain(r.stderr), args.join(' ')).toContain(message);
+      expect(r.stderr, args.join(' ')).toMatch(/^scryp: .*\(see --help\)\n$/);
+    }
+  });
+
+  test('usage errors found by scryp itself exit 2 with "scryp: ... (see --help)" on stderr, nothing on stdout', async () => {
+    ensureBinary();
+    const base = tempDir('usage');
+    const wallet = walletDir(base, testSeed('wallet usage'));
+    const someKey = toHex(signerFromSeed(testSeed('payee usage')).publicKey);
+    const cases: [string[], RegExp][] = [
+      [['keygen', '--dir', join(base, 'k'), '--log-level', 'loud'], /--log-level: expected one of/],
+      [['info', 'nonsense'], /HOST:PORT/],
+      [['info', '127.0.0.1:99999'], /port/],
+      [['balance', 'abc'], /KEY/],
+      [['status', 'zz'.repeat(32)], /TXID/],
+      [['pay', '--dir', join(base, 'nowallet'), '--to', someKey, '--amount', '1'], /no wallet in .*scryp keygen --dir/],
+      [['pay', '--dir', wallet, '--to', someKey, '--amount', '0'], /--amount: expected 1\.\.4294967295, got 0/],
+      [['pay', '--dir', wallet, '--to', someKey, '--amount', '4294967296'], /--amount/],
+      [['pay', '--dir', wallet, '--to', someKey.slice(2), '--amount', '1'], /--to/],
+      [['node', '--port', '5'], /no devnet server listens on port 5/],
+      [['node', '--network', join(root, 'seeds', 'devnet', 'network.json')], /--dir is required with --network/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(args, { timeoutMs: 5_000 });
+      expect(r.exitCode, `${args.join(' ')}\n${show(r)}`).toBe(exit.usage);
+      expect(r.stderr, args.join(' ')).toMatch(/^scryp: .*\(see --help\)\n$/);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stdout, args.join(' ')).toBe('');
+    }
+    expect(existsSync(join(base, 'nowallet')), 'pay without a wallet created one').toBe(false);
+  });
+
+  test('an option the command does not define is a usage error, not quietly ignored (a typo must not run on defaults)', async () => {
+    ensureBinary();
+    const base = tempDir('unknown');
+    for (const [args, flag] of [
+      [['keygen', '--dir', join(base, 'k'), '--bogus', '1'], '--bogus'],
+      [['node', '--prot', '5000'], '--prot'],
+      [['info', '127.0.0.1:9', '--jsn'], '--jsn'],
+      [['pay', '--dir', base, '--to', 'ab'.repeat(32), '--amount', '1', '--sever', '127.0.0.1:1'], '--sever'],
+    ] as [string[], string][]) {
+      const r = await run(args, { timeoutMs: 5_000 });
+      expect(r.exitCode, `${args.join(' ')}\n${show(r)}`).toBe(exit.usage);
+      expect(r.stderr).toBe(`scryp: unknown option ${flag} (see --help)\n`);
+      expect(r.stdout).toBe('');
+    }
+    expect(existsSync(join(base, 'k')), 'keygen with an unknown option created the wallet').toBe(false);
+    // Defined options, their negations and = forms are accepted.
+    const ok = await run(['keygen', '--dir', join(base, 'k2'), '--no-json', '--log-level=silent']);
+    expect(ok.exitCode, show(ok)).toBe(exit.ok);
+  });
+});
+
+// ---- 2. keygen -------------------------------------------------------------------------
+
+describe('keygen', () => {
+  test('creates DIR/.seed (0600) and prints its public key alone on stdout; a second run prints the same and changes nothing', async () => {
+    ensureBinary();
+    const dir = join(tempDir('keygen'), 'nested', 'wallet');
+    const first = await run(['keygen', '--dir', dir]);
+    expect(first.exitCode, show(first)).toBe(exit.ok);
+    expect(first.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(first.stderr).toContain('created'); // the log line, on stderr
+
+    const path = join(dir, '.seed');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o077, 'the wallet directory is not open to others').toBe(0);
+    const bytes = readFileSync(path);
+    const seed = parseSeed(bytes.toString('latin1'), path);
+    // It prints the public key of the seed, never the seed.
+    expect(first.stdout).toBe(`${toHex(signerFromSeed(seed).publicKey)}\n`);
+    expect(first.stdout).not.toContain(toHex(seed));
+
+    const second = await run(['keygen', '--dir', dir]);
+    expect(second.exitCode, show(second)).toBe(exit.ok);
+    expect(second.stdout).toBe(first.stdout);
+    expect(second.stderr).toContain('kept it');
+    expect(Buffer.compare(readFileSync(path), bytes)).toBe(0);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+
+    // Logs never reach stdout, whatever the log flags.
+    for (const flags of [['--log-level', 'silent'], ['--json'], ['--log-level', 'debug']]) {
+      const r = await run(['keygen', '--dir', dir, ...flags]);
+      expect(r.exitCode, show(r)).toBe(exit.ok);
+      expect(r.stdout, flags.join(' ')).toBe(first.stdout);
+    }
+    expect((await run(['keygen', '--dir', dir, '--log-level', 'silent'])).stderr).toBe('');
+
+    // Another directory: another key.
+    const other = await run(['keygen', '--dir', join(dir, '..', 'other')]);
+    expect(other.exitCode, show(other)).toBe(exit.ok);
+    expect(other.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(other.stdout).not.toBe(first.stdout);
+  });
+
+  test('a .seed that does not parse: exit 1 with BAD_SEED_FILE, nothing on stdout, and the file left as it was', async () => {
+    ensureBinary();
+    const base = tempDir('badseed');
+    const garbage = [
+      'hello garbage',
+      '',
+      'AB'.repeat(32) + '\n', // upper case is not the format
+      'ab'.repeat(31) + '\n', // 62 characters
+      'ab'.repeat(32) + '\n\n',
+    ];
+    for (const [i, content] of garbage.entries()) {
+      const dir = join(base, `w${i}`);
+      mkdirSync(dir);
+      const path = join(dir, '.seed');
+      writeFileSync(path, content, { mode: 0o600 });
+      const before = statSync(path);
+      const r = await run(['keygen', '--dir', dir]);
+      expect(r.exitCode, `${JSON.stringify(content)}\n${show(r)}`).toBe(exit.error);
+      expect(r.stderr).toContain('BAD_SEED_FILE');
+      expect(r.stderr).toContain(path);
+      expect(r.stdout).toBe('');
+      expect(readFileSync(path, 'latin1')).toBe(content);
+      expect(statSync(path).mtimeMs).toBe(before.mtimeMs);
+    }
+  });
+});
+
+// ---- 3. bunfig.toml and .env where the executable starts -------------------------------
+
+describe('the executable ignores bunfig.toml and .env in its working directory', () => {
+  test('a preload in bunfig.toml does not run and NO_COLOR from .env is not read (while bun itself does both there)', async () => {
+    ensureBinary();
+    const dir = tempDir('bunfig');
+    const marker = join(dir, 'marker');
+    writeFileSync(join(dir, 'bunfig.toml'), 'preload = ["./preload.ts"]\n');
+    writeFileSync(join(dir, 'preload.ts'), `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'preloaded\\n');\n`);
+    // citty colours its help unless NO_COLOR=1 (or TERM=dumb, TEST, CI): a .env that were
+    // read would turn the colours off.
+    writeFileSync(join(dir, '.env'), 'NO_COLOR=1\n');
+    const env: Record<string, string | undefined> = { ...process.env, TERM: 'xterm' };
+    for (const name of ['NO_COLOR', 'FORCE_COLOR', 'TEST', 'CI']) delete env[name];
+
+    const r = await run(['--help'], { cwd: dir, env });
+    expect(r.exitCode, show(r)).toBe(exit.ok);
+    expect(plain(r.stdout)).toContain('USAGE');
+    expect(existsSync(marker), 'the executable ran the preload of ./bunfig.toml').toBe(false);
+    expect(r.stdout, 'help without colours: ./.env (NO_COLOR=1) was read').toContain('\u001b[');
+
+    const k = await run(['keygen', '--dir', join(dir, 'w')], { cwd: dir, env });
+    expect(k.exitCode, show(k)).toBe(exit.ok);
+    expect(existsSync(marker), 'the executable ran the preload of ./bunfig.toml (keygen)').toBe(false);
+
+    // Not vacuous: bun itself, in the same directory, runs the preload and reads the .env.
+    const sanity = await run(['-e', 'console.log(`NO_COLOR=${process.env.NO_COLOR}`)'], { cwd: dir, env, program: process.execPath });
+    expect(sanity.exitCode, show(sanity)).toBe(0);
+    expect(existsSync(marker), 'bun -e in that directory should have run the preload').toBe(true);
+    expect(sanity.stdout).toContain('NO_COLOR=1');
+  });
+});
+
+// ---- 4. info against running servers, and against nothing ------------------------------
+
+/** `info` at a port where nothing listens: started once, early, since it takes seconds. */
+let unreachable: Promise<{ port: number; run: Run }> | null = null;
+function unreachableInfo(): Promise<{ port: number; run: Run }> {
+  unreachable ??= (async () => {
+    ensureBinary();
+    const [port] = await freePorts(1);
+    const r = await run(['info', `127.0.0.1:${port!}`], { timeoutMs: 15_000 });
+    return { port: port!, run: r };
+  })();
+  return unreachable;
+}
+
+describe('info', () => {
+  test('info HOST:PORT --json describes the server; the text form says the same; nothing listening: non-zero exit within a bound', async () => {
+    const nothing = unreachableInfo(); // runs alongside the cluster (it only waits on timeouts)
+    const c = await readyCluster();
+    expect(await c.until(() => allCommitted(c, [0, 1, 2], 0), 8_000), c.logs()).toBe(true);
+    const server = c.servers[1]!;
+    const address = `127.0.0.1:${server.port}`;
+    const timing = { periodMs: c.network.periodMs, blackoutMs: c.network.blackoutMs, skewMs: c.network.skewMs, serverCount: 3 };
+
+    const before = c.periodNow();
+    const r = await run(['info', address, '--network', c.networkFile, '--json']);
+    const after = c.periodNow();
+    expect(r.exitCode, show(r) + c.logs()).toBe(exit.ok);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    const info = JSON.parse(r.stdout) as {
+      networkId: string; serverIndex: number; serverCount: number; now: number; currentPeriod: number; alphaIndex: number;
+      committedPeriod: number; stateHash: string; lastHeard: number[]; serverKey: string; network: string | null; knownKey: boolean;
+    };
+    expect(info.serverIndex).toBe(1);
+    expect(info.serverCount).toBe(3);
+    expect(info.network).toBe('testnet');
+    expect(info.knownKey).toBe(true);
+    expect(info.networkId).toBe(toHex(c.network.id));
+    expect(info.serverKey).toBe(toHex(c.network.servers[1]!.key));
+    expect(info.currentPeriod).toBeGreaterThanOrEqual(before - 1);
+    expect(info.currentPeriod).toBeLessThanOrEqual(after + 1);
+    expect(Math.abs(info.now - Date.now())).toBeLessThan(5_000);
+    expect(info.alphaIndex).toBe(alphaOf(timing, info.currentPeriod));
+    expect(info.committedPeriod).toBeGreaterThan(0);
+    expect(info.committedPeriod).toBeLessThan(info.currentPeriod);
+    expect(info.committedPeriod).toBeGreaterThanOrEqual(info.currentPeriod - 3);
+    expect(info.stateHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(info.lastHeard).toHaveLength(3);
+    for (const j of [0, 2]) expect(info.lastHeard[j]!, `server 1 heard server ${j}`).toBeGreaterThanOrEqual(info.currentPeriod - 2);
+
+    const text = await run(['info', address, '--network', c.networkFile]);
+    expect(text.exitCode, show(text)).toBe(exit.ok);
+    expect(text.stdout).toContain(`server 1 of 3, key ${toHex(c.network.servers[1]!.key)}`);
+    expect(text.stdout).toContain(`network ${toHex(c.network.id)}`);
+    expect(text.stdout).toMatch(/period \d+, alpha server [0-2]\n/);
+    expect(text.stdout).toMatch(/committed period \d+, state hash [0-9a-f]{64}\n/);
+    expect(text.stdout).toContain('server 1: this one');
+    expect(text.stdout).not.toContain('warning');
+
+    // The same server asked as if it were on the devnet (no --network): it answers, but is not ours.
+    const wrong = await run(['info', address]);
+    expect(wrong.exitCode, show(wrong)).toBe(exit.refused);
+    expect(wrong.stdout).toContain('warning: this server is not on network devnet');
+
+    const { port, run: silent } = await nothing;
+    expect(silent.timedOut, show(silent)).toBe(false);
+    expect(silent.exitCode, show(silent)).not.toBe(exit.ok);
+    expect(silent.exitCode, show(silent)).not.toBeNull();
+    expect(silent.ms).toBeLessThan(12_000);
+    expect(silent.stderr).toMatch(new RegExp(`^scryp: .*no valid reply from 127\\.0\\.0\\.1:${port}`));
+    expect(silent.stdout).toBe('');
+  });
+
+  test('info with nothing listening exits 4 (no answer in time) with a one-line message', async () => {
+    const { run: silent } = await unreachableInfo();
+    expect(silent.exitCode, show(silent)).toBe(exit.timeout);
+    expect(silent.stderr.trim().split('\n'), show(silent)).toHaveLength(1);
+  });
+});
+
+// ---- 5. pay, status, balance -----------------------------------------------------------
+
+describe('pay, status and balance through three servers', () => {
+  test('overdraft and pay-to-self are refused (exit 3, status on stdout); a payment commits (exit 0, txid); status and balance agree', async () => {
+    const c = await readyCluster({ wallets: [{ label: 'cli', balance: 1_000 }] });
+    const wallet = walletDir(c.base, testSeed('wallet cli'));
+    const me = toHex(c.wallets[0]!.publicKey);
+    const payee = toHex(signerFromSeed(testSeed('payee cli')).publicKey);
+    const net = ['--network', c.networkFile];
+    expect(await c.until(() => allCommitted(c, [0, 1, 2], 0), 8_000), c.logs()).toBe(true);
+
+    // More than the wallet holds. A non-alpha server forwards without checking funds (the
+    // alpha drops it: void, signed anew), so it may take a few periods; it ends refused.
+    const overdraft = await run(['pay', ...net, '--dir', wallet, '--to', payee, '--amount', '1001'], { timeoutMs: 15_000 });
+    expect(overdraft.exitCode, show(overdraft) + c.logs()).toBe(exit.refused);
+    expect(overdraft.stdout).toMatch(/^refused: INSUFFICIENT_FUNDS \(txid [0-9a-f]{64}\)\n$/);
+
+    // To itself: BAD_AMOUNT (PROTOCOL.md §5.4 rule 1: amount ≥ 1 and payer ≠ payee), from any server.
+    const self = await run(['pay', ...net, '--dir', wallet, '--to', me, '--amount', '5'], { timeoutMs: 15_000 });
+    expect(self.exitCode, show(self) + c.logs()).toBe(exit.refused);
+    expect(self.stdout).toMatch(/^refused: BAD_AMOUNT \(txid [0-9a-f]{64}\)\n$/);
+
+    // A payment that commits, sent to server 2; upper-case hex is accepted for --to.
+    const paid = await run(['pay', ...net, '--dir', wallet, '--to', payee.toUpperCase(), '--amount', '25', '--server', `127.0.0.1:${c.servers[2]!.port}`], { timeoutMs: 15_000 });
+    expect(paid.exitCode, show(paid) + c.logs()).toBe(exit.ok);
+    const committed = /^committed: 25 scryp to ([0-9a-f]{64}) in period (\d+) \(txid ([0-9a-f]{64})\)\n$/.exec(paid.stdout);
+    expect(committed, show(paid)).not.toBeNull();
+    expect(committed![1]).toBe(payee);
+    const period = Number(committed![2]);
+    const txid = committed![3]!;
+
+    const status = await run(['status', txid, ...net, '--json']);
+    expect(status.exitCode, show(status)).toBe(exit.ok);
+    const statusJson = JSON.parse(status.stdout) as { txid: string; majority: { status: string; state: string; period: number } | null; agreeing: number[] };
+    expect(statusJson.txid).toBe(txid);
+    expect(statusJson.majority).toEqual({ status: 'OK', state: 'committed', period });
+    expect(statusJson.agreeing.length).toBeGreaterThanOrEqual(2);
+
+    // balance --json: the majority's view, and (once every server has committed the same
+    // period; servers commit a few ms apart) all three agreeing. Bounded retries.
+    type BalanceJson = { account: string; majority: { status: string; balance: number; committedPeriod: number | null; stateHash: string | null } | null; agreeing: number[]; others: { server: number }[] };
+    for (const [account, expected] of [[payee, 25], [me, 975]] as const) {
+      let last: { r: Run; json: BalanceJson } | null = null;
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const r = await run(['balance', account, ...net, '--json']);
+        expect(r.exitCode, show(r)).toBe(exit.ok);
+        last = { r, json: JSON.parse(r.stdout) as BalanceJson };
+        if (last.json.agreeing.length === 3) break;
+        await Bun.sleep(120);
+      }
+      const json = last!.json;
+      expect(json.account).toBe(account);
+      expect(json.majority?.status, show(last!.r)).toBe('OK');
+      expect(json.majority?.balance, show(last!.r)).toBe(expected);
+      expect(json.majority!.committedPeriod!).toBeGreaterThanOrEqual(period);
+      expect(json.majority!.stateHash).toMatch(/^[0-9a-f]{64}$/);
+      expect([...json.agreeing].sort(), `every server agrees\n${show(last!.r)}`).toEqual([0, 1, 2]);
+      expect(json.others).toEqual([]);
+    }
+
+    // The text form of balance.
+    const text = await run(['balance', payee, ...net]);
+    expect(text.exitCode, show(text)).toBe(exit.ok);
+    expect(text.stdout).toMatch(/^25 scryp at committed period \d+ \(servers [0-2](, [0-2]){1,2} agree\)\n/);
+
+    // An account nobody has paid: 0, "no such account yet", exit 0.
+    const nobody = await run(['balance', toHex(signerFromSeed(testSeed('nobody')).publicKey), ...net]);
+    expect(nobody.exitCode, show(nobody)).toBe(exit.ok);
+    expect(nobody.stdout).toMatch(/^0 scryp .*no such account yet\n/);
+  });
+});
+
+// ---- 6. --json logs --------------------------------------------------------------------
+
+interface LogLine {
+  time: string;
+  level: string;
+  tag: string;
+  message: string;
+}
+
+function parseLogLines(stderr: string): LogLine[] {
+  const lines = stderr.split('\n').filter((line) => line.length > 0);
+  return lines.map((line) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new Error(`not a JSON log line: ${line}`);
+    }
+    const entry = value as LogLine;
+    expect(Object.keys(entry).sort(), line).toEqual(['level', 'message', 'tag', 'time']);
+    expect(typeof entry.message, line).toBe('string');
+    expect(typeof entry.tag, line).toBe('string');
+    expect(['error', 'warn', 'info', 'debug', 'trace'], line).toContain(entry.level);
+    expect(new Date(entry.time).toISOString(), line).toBe(entry.time);
+    return entry;
+  });
+}
+
+describe('--json logs', () => {
+  test('keygen --json: its log is a JSON line on stderr; stdout keeps the key alone', async () => {
+    ensureBinary();
+    const dir = join(tempDir('jsonlog'), 'w');
+    const r = await run(['keygen', '--dir', dir, '--json', '--log-level', 'info']);
+    expect(r.exitCode, show(r)).toBe(exit.ok);
+    expect(r.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    const lines = parseLogLines(r.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'info', tag: 'keygen' });
+    expect(lines[0]!.message).toContain(`${dir}/.seed`);
+  });
+
+  test('node --json --log-level info: every stderr line is a JSON log object, none below info, stdout empty; SIGTERM stops it with 0', async () => {
+    const c = await readyCluster({ start: [0, 1] });
+    const server = c.servers[2]!;
+    const child = Bun.spawn([binary, 'node', '--network', c.networkFile, '--dir', server.dir, '--json', '--log-level', 'info'], {
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    children.add(child);
+    let stderr = '';
+    let stdout = '';
+    const decoder = new TextDecoder();
+    const reading = Promise.all([
+      (async () => {
+        for await (const chunk of child.stderr) stderr += decoder.decode(chunk, { stream: true });
+      })(),
+      (async () => {
+        stdout = await new Response(child.stdout).text();
+      })(),
+    ]);
+    // Running, and committing periods with the others.
+    expect(await c.until(async () => /committed period \d+/.test(stderr) && (await allCommitted(c, [2], 0)), 10_000), `${stderr}\n${c.logs()}`).toBe(true);
+    child.kill('SIGTERM');
+    const code = await Promise.race([child.exited, Bun.sleep(5_000).then(() => 'still running' as const)]);
+    expect(code, stderr).toBe(0);
+    await reading;
+    children.delete(child);
+
+    expect(stdout).toBe('');
+    const lines = parseLogLines(stderr);
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(['error', 'warn', 'info'], JSON.stringify(line)).toContain(line.level);
+    expect(lines.some((line) => line.level === 'info' && /committed period \d+/.test(line.message))).toBe(true);
+    const stopping = lines.findIndex((line) => line.message.includes('SIGTERM: stopping'));
+    expect(stopping, 'logs the signal it stops on').toBeGreaterThanOrEqual(0);
+    expect(lines.slice(stopping).some((line) => line.message.includes('committed period')), 'no commits after SIGTERM').toBe(false);
+  });
+});
