@@ -6,6 +6,7 @@
 // Exit codes as README.md documents them (and src/cli/common.ts defines them). They are
 // spelled out here, not imported, so that changing the contract breaks a test.
 
+import { unknownFlag } from '../src/cli/main.ts';
 import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { type Subprocess } from 'bun';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -206,6 +207,12 @@ describe('--help and usage errors', () => {
       expect(r.stdout).toBe('');
     }
     expect(existsSync(join(base, 'k')), 'keygen with an unknown option created the wallet').toBe(false);
+    // The rule itself: negative numbers are values, not options; options after '--' are positional.
+    expect(unknownFlag(['node', '--clock-offset-ms', '-150', '--port', '4002'])).toBeNull();
+    expect(unknownFlag(['node', '--clock-offset-ms=-1200'])).toBeNull();
+    expect(unknownFlag(['node', '-x'])).toBe('-x');
+    expect(unknownFlag(['balance', '--', '--not-an-option'])).toBeNull();
+    expect(unknownFlag(['frobnicate', '--anything'])).toBeNull(); // an unknown command is citty's to name
     // Defined options, their negations and = forms are accepted.
     const ok = await run(['keygen', '--dir', join(base, 'k2'), '--no-json', '--log-level=silent']);
     expect(ok.exitCode, show(ok)).toBe(exit.ok);

@@ -39,7 +39,8 @@ export function unknownFlag(rawArgs: readonly string[]): string | null {
   }
   for (const arg of rawArgs) {
     if (arg === '--') break; // what follows is positional
-    if (!arg.startsWith('-') || arg === '-') continue;
+    // Not a flag: a positional, a lone '-', or a negative number (the value of --clock-offset-ms -150).
+    if (!arg.startsWith('-') || arg === '-' || /^-[0-9]/.test(arg)) continue;
     const flag = arg.replace(/^--?/, '').split('=')[0]!;
     if (!known.has(flag)) return arg.split('=')[0]!;
   }

@@ -675,7 +675,7 @@ export class ServerCore {
     }
     this.proposals.set(period, { period, hash: message.hash, transactions: message.transactions, parent, outcome: null, txids: null });
     // The beta's message of its period, as an operator sees it arrive (INFO's last-heard counts any batch).
-    this.log.info(`beta message from server ${from}: PROPOSAL for period ${period}, ${message.transactions.length / transaction_bytes} payments`);
+    if (from !== this.self) this.log.info(`beta message from server ${from}: PROPOSAL for period ${period}, ${message.transactions.length / transaction_bytes} payments`);
     while (this.proposals.size > pending_proposals_max) this.proposals.delete(this.oldestDroppableProposal());
     if (!sameDecision(parent, this.committed)) this.onCertificate(parent, now);
     this.tryVote(now);
