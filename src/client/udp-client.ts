@@ -41,6 +41,8 @@ export class ReplyTimeout extends Error {
 
 interface Pending {
   readonly target: Address;
+  /** The kind asked: a reply of another kind under the same request id is not its answer. */
+  readonly kind: number;
   readonly options: AskOptions;
   readonly resolve: (reply: Reply) => void;
   readonly reject: (error: Error) => void;
@@ -83,7 +85,7 @@ export class UdpClient {
     }
     const pending = this.pending.get(reply.requestId);
     if (pending === undefined) return;
-    if (pending.target.port !== port || pending.target.host !== address.replace(/^::ffff:/, '')) {
+    if (reply.kind !== pending.kind || pending.target.port !== port || pending.target.host !== address.replace(/^::ffff:/, '')) {
       this.rejectedReplies++;
       return;
     }
@@ -124,6 +126,7 @@ export class UdpClient {
       };
       this.pending.set(requestId, {
         target,
+        kind: spec.kind,
         options,
         resolve: (reply) => {
           finish();
