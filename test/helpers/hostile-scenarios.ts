@@ -77,6 +77,8 @@ export async function udpFloodScenario(count: number, seed: number, perSecond = 
   try {
     await started(c, (index) => (index === 0 ? ['--client-rate', '10000000'] : []));
     const wallet = c.wallets[0]!;
+    const pid = c.servers[0]!.process!.pid;
+    const rssBefore = rssMb(pid);
     let flooding = true;
     const flood = udpFlood({ target: c.network.servers[0]!.address, network: c.network, payer: signerFromSeed(testSeed('hostile flooder')), seed, count, perSecond }).finally(
       () => (flooding = false),
@@ -86,6 +88,9 @@ export async function udpFloodScenario(count: number, seed: number, perSecond = 
     expect(result.worstAmplification).toBeLessThanOrEqual(1);
     expect(result.unmatchedReplies).toBe(0);
     const drops = kernelUdpDrops(c.servers[0]!.port);
+    const rssAfter = rssMb(pid);
+    // Memory stays bounded: the flood leaves nothing behind per datagram or per source.
+    expect(rssAfter - rssBefore, `RSS ${rssBefore.toFixed(0)} -> ${rssAfter.toFixed(0)} MB`).toBeLessThan(60);
     await c.stopServer(0, 'SIGTERM');
     const counters = countersFromLog(c.servers[0]!.log);
     // Every datagram that reached the socket ended in exactly one outcome counter ...
@@ -99,7 +104,18 @@ export async function udpFloodScenario(count: number, seed: number, perSecond = 
     }
     expect(counters.udp_answered_bad_request ?? 0).toBeGreaterThanOrEqual(result.byCategory.version + result.byCategory.kind + result.byCategory.padding - drops);
     for (const status of ['bad_signature', 'bad_time', 'bad_amount']) expect(counters[`udp_answered_${status}`] ?? 0, status).toBeGreaterThan(0);
-    return { sent: result.sent, replies: result.replies, kernelDrops: drops, honestPayments: amounts.length, udpIn: counters.udp_in!, worstAmplification: result.worstAmplification, bytesIn: result.sentBytes, bytesOut: result.replyBytes };
+    return {
+      sent: result.sent,
+      replies: result.replies,
+      kernelDrops: drops,
+      honestPayments: amounts.length,
+      udpIn: counters.udp_in!,
+      worstAmplification: result.worstAmplification,
+      bytesIn: result.sentBytes,
+      bytesOut: result.replyBytes,
+      rssBeforeMb: Math.round(rssBefore),
+      rssAfterMb: Math.round(rssAfter),
+    };
   } finally {
     await c.stop();
   }
