@@ -173,7 +173,13 @@ export function loadNetworkFile(path: string): Network {
     fail('BAD_NETWORK_FILE', `${path}: cannot read (${(error as Error).message})`);
   }
   if (size > network_file_bytes_max) fail('BAD_NETWORK_FILE', `${path}: ${size} bytes is over the ${network_file_bytes_max}-byte limit`);
-  const text = readFileSync(path, 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    // A directory, or a file that vanished or became unreadable since stat.
+    fail('BAD_NETWORK_FILE', `${path}: cannot read (${(error as Error).message})`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test';
+import fc from 'fast-check';
 import { toHex } from '../src/bytes.ts';
 import { isScrypError } from '../src/errors.ts';
-import { pack, parseAddress, unpack } from '../src/ip.ts';
+import { formatAddress, pack, parseAddress, unpack } from '../src/ip.ts';
 
 describe('ip: the 6-byte address', () => {
   test('pack("10.1.2.3", 4001) is 0a0102030fa1, as the design fixes', () => {
@@ -42,5 +43,29 @@ describe('ip: the 6-byte address', () => {
     for (const bad of ['127.0.0.1', '127.0.0.1:', '127.0.0.1:0', '127.0.0.1:65536', 'localhost:80', '127.0.0.1:040']) {
       expect(() => parseAddress(bad)).toThrow();
     }
+  });
+});
+
+describe('ip: round trips (property)', () => {
+  test('unpack(pack(host, port)) gives back every IPv4 address and port, and formatAddress/parseAddress agree', () => {
+    fc.assert(
+      fc.property(fc.ipV4(), fc.integer({ min: 1, max: 65535 }), (host, port) => {
+        const bytes = pack(host, port);
+        expect(bytes.length).toBe(6);
+        expect(unpack(bytes)).toEqual({ host, port });
+        expect(parseAddress(formatAddress({ host, port }))).toEqual({ host, port });
+      }),
+      { numRuns: 2_000, seed: 20261124 },
+    );
+  });
+
+  test('pack(unpack(bytes)) gives back every 6 bytes whose port is not 0', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 6, maxLength: 6 }).filter((b) => b[4]! * 256 + b[5]! !== 0), (bytes) => {
+        const { host, port } = unpack(bytes);
+        expect(toHex(pack(host, port))).toBe(toHex(bytes));
+      }),
+      { numRuns: 2_000, seed: 20261124 },
+    );
   });
 });

@@ -3,11 +3,13 @@
 
 import { describe, expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { isScrypError } from '../src/errors.ts';
-import { type Network, networkToJson, parseNetwork } from '../src/network.ts';
+import { loadNetworkFile, type Network, networkToJson, parseNetwork } from '../src/network.ts';
+import { network_file_bytes_max } from '../src/constants.ts';
 
 const devnetPath = join(import.meta.dir, '..', 'seeds', 'devnet', 'network.json');
 
@@ -302,5 +304,45 @@ describe('every malformed field is refused with BAD_NETWORK_FILE and a message n
 
   test('the valid base used by every case above is accepted', () => {
     expect(refusal(baseJson()).code).toBe('accepted');
+  });
+});
+
+describe('loadNetworkFile: reading the file', () => {
+  const withDir = (body: (dir: string) => void) => {
+    const dir = mkdtempSync(join(tmpdir(), 'scryp-network-file-'));
+    try {
+      body(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const refusal = (path: string): string => {
+    try {
+      loadNetworkFile(path);
+    } catch (error) {
+      expect(isScrypError(error)).toBe(true);
+      expect((error as { code: string }).code).toBe('BAD_NETWORK_FILE');
+      return (error as Error).message;
+    }
+    throw new Error(`${path} was accepted`);
+  };
+
+  test('the devnet file loads, and gives the same network as parsing its JSON', () => {
+    const loaded = loadNetworkFile(devnetPath);
+    expect(loaded.id).toEqual(parseNetwork(JSON.parse(readFileSync(devnetPath, 'utf8'))).id);
+  });
+
+  test('a missing file, a directory, a file that is not JSON, one over the size limit: BAD_NETWORK_FILE naming the path and the reason', () => {
+    withDir((dir) => {
+      expect(refusal(join(dir, 'absent.json'))).toMatch(/absent\.json: cannot read/);
+      expect(refusal(dir)).toContain(dir);
+      writeFileSync(join(dir, 'text.json'), 'servers: three');
+      expect(refusal(join(dir, 'text.json'))).toMatch(/text\.json: not JSON/);
+      writeFileSync(join(dir, 'big.json'), ' '.repeat(network_file_bytes_max + 1));
+      expect(refusal(join(dir, 'big.json'))).toMatch(/big\.json: .* is over the .*-byte limit/);
+      // Valid JSON, invalid network: the field is named, with the file.
+      writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...JSON.parse(readFileSync(devnetPath, 'utf8')), period_ms: 0 }));
+      expect(refusal(join(dir, 'bad.json'))).toMatch(/bad\.json.*period_ms/);
+    });
   });
 });

@@ -2,6 +2,7 @@
 // removes it afterwards.
 
 import { afterEach, describe, expect, test } from 'bun:test';
+import fc from 'fast-check';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,5 +193,18 @@ describe('parseSeed and formatSeed', () => {
     for (const value of [undefined, null, 0, lookalike, { toString: () => `${'ab'.repeat(32)}\n` }, Symbol('seed'), Buffer.from(`${'ab'.repeat(32)}\n`)]) {
       expect(codeOf(() => parseSeed(value as unknown as string, 'test'))).toBe('BAD_SEED_FILE');
     }
+  });
+});
+
+describe('seed text: round trip (property)', () => {
+  test('parseSeed(formatSeed(seed)) gives back every 32-byte seed; the text is 64 lowercase hex and a newline', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (seed) => {
+        const text = formatSeed(seed);
+        expect(text).toMatch(/^[0-9a-f]{64}\n$/);
+        expect([...parseSeed(text, 'test')]).toEqual([...seed]);
+      }),
+      { numRuns: 1_000, seed: 20261124 },
+    );
   });
 });
