@@ -2,45 +2,48 @@
 // that tests assert on and logs print; the message names the field and what it got.
 // A broken invariant is not one of these: it is a bug, and `assert` crashes.
 
-export type ErrorCode =
+/** Every code, in one list: docs/ERRORS.md explains each (test/errors.test.ts keeps the two equal). */
+export const errorCodes = [
   // bytes and values
-  | 'BAD_TYPE'
-  | 'BAD_LENGTH'
-  | 'BAD_HEX'
-  | 'OUT_OF_RANGE'
+  'BAD_TYPE',
+  'BAD_LENGTH',
+  'BAD_HEX',
+  'OUT_OF_RANGE',
   // addresses, keys, files
-  | 'BAD_ADDRESS'
-  | 'BAD_SEED_FILE'
-  | 'BAD_NETWORK_FILE'
+  'BAD_ADDRESS',
+  'BAD_SEED_FILE',
+  'BAD_NETWORK_FILE',
   // client protocol
-  | 'REQUEST_TOO_SHORT'
-  | 'REQUEST_TOO_LONG'
-  | 'BAD_MAGIC'
-  | 'BAD_VERSION'
-  | 'UNKNOWN_KIND'
-  | 'BAD_PADDING'
-  | 'BAD_REPLY'
-  | 'BAD_REPLY_SIGNATURE'
+  'REQUEST_TOO_SHORT',
+  'REQUEST_TOO_LONG',
+  'BAD_MAGIC',
+  'BAD_VERSION',
+  'UNKNOWN_KIND',
+  'BAD_PADDING',
+  'BAD_REPLY',
+  'BAD_REPLY_SIGNATURE',
   // peer framing
-  | 'FRAME_MAGIC'
-  | 'FRAME_VERSION'
-  | 'FRAME_NETWORK'
-  | 'FRAME_SENDER'
-  | 'FRAME_TOO_LARGE'
-  | 'FRAME_SIGNATURE'
-  | 'FRAME_MESSAGE_KIND'
-  | 'FRAME_MESSAGE_LENGTH'
-  | 'FRAME_MESSAGE_COUNT'
-  | 'FRAME_EMPTY'
-  | 'FRAME_DEADLINE'
-  | 'FRAME_IDLE'
-  | 'FRAME_AFTER_ERROR'
-  | 'BAD_MESSAGE'
-  | 'BAD_CERTIFICATE'
+  'FRAME_MAGIC',
+  'FRAME_VERSION',
+  'FRAME_NETWORK',
+  'FRAME_SENDER',
+  'FRAME_TOO_LARGE',
+  'FRAME_SIGNATURE',
+  'FRAME_MESSAGE_KIND',
+  'FRAME_MESSAGE_LENGTH',
+  'FRAME_MESSAGE_COUNT',
+  'FRAME_EMPTY',
+  'FRAME_DEADLINE',
+  'FRAME_IDLE',
+  'BAD_MESSAGE',
+  'BAD_CERTIFICATE',
   // storage
-  | 'STORE_MISMATCH'
-  | 'STORE_CORRUPT'
-  | 'STORE_UNAVAILABLE';
+  'STORE_MISMATCH',
+  'STORE_CORRUPT',
+  'STORE_UNAVAILABLE',
+] as const;
+
+export type ErrorCode = (typeof errorCodes)[number];
 
 export class ScrypError extends Error {
   readonly code: ErrorCode;

@@ -451,7 +451,7 @@ describe('refusals, each with its stable code', () => {
     const good = handFrame({ signer: servers[0]!, messages: [message] });
     decoder.push(good.subarray(0, 10));
     decoder.abort(new ScrypError('FRAME_DEADLINE', 'too slow'));
-    decoder.abort(new ScrypError('FRAME_AFTER_ERROR', 'later'));
+    decoder.abort(new ScrypError('FRAME_IDLE', 'later'));
     expect(codeAfter(decoder)).toBe('FRAME_DEADLINE');
     expect(decoder.push(good.subarray(10))).toEqual([]);
     expect(decoder.push(good)).toEqual([]);
