@@ -59,7 +59,10 @@ const socket = await Bun.udpSocket({
 // node do a payment's work twice whenever a full window queued for longer than that.
 let srtt = 0;
 let rttvar = 0;
-let rto = 100;
+const rto_min_ms = 100; // the resend timeout never goes below this
+const attempts_max = 6; // sends of one payment before it counts as lost
+const sweep_ms = 20; // how often unanswered payments are looked at
+let rto = rto_min_ms;
 function observe(ms: number): void {
   if (srtt === 0) {
     srtt = ms;
@@ -68,7 +71,7 @@ function observe(ms: number): void {
     rttvar = 0.75 * rttvar + 0.25 * Math.abs(srtt - ms);
     srtt = 0.875 * srtt + 0.125 * ms;
   }
-  rto = Math.max(100, srtt + 4 * rttvar);
+  rto = Math.max(rto_min_ms, srtt + 4 * rttvar);
 }
 
 function send(id: number): void {
@@ -99,7 +102,7 @@ const sweep = setInterval(() => {
   while (oldest < next && state[oldest] === 2) oldest++;
   for (let id = oldest; id < next; id++) {
     if (state[id] !== 1 || now - sentAt[id]! < rto * 2 ** (attempts[id]! - 1)) continue;
-    if (attempts[id]! >= 6) {
+    if (attempts[id]! >= attempts_max) {
       state[id] = 2;
       inFlight--;
       done++;
@@ -110,7 +113,7 @@ const sweep = setInterval(() => {
   }
   fill();
   if (done === count) finish();
-}, 20);
+}, sweep_ms);
 await finished;
 clearInterval(sweep);
 const seconds = (performance.now() - start) / 1000;

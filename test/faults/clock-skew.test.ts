@@ -15,14 +15,13 @@
 //
 //   SCRYP_FAULTS=1 bun test --timeout 1800000 test/faults/clock-skew.test.ts   (SCRYP_FAULTS_SEED=S repeats the choices)
 
-import { afterAll, afterEach, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { Status, statusName } from '../../src/client/codec.ts';
 import { alphaOf } from '../../src/schedule.ts';
 import { FaultCluster } from './cluster.ts';
-import { PaymentLoad, timingOf } from './load.ts';
-import { faults_enabled, finishRun, report, scenarioDir } from './run.ts';
-import { cleanupScenario, scenarioPrng, settleAndCheck } from './scenario.ts';
-import { ClusterWatch } from './watch.ts';
+import { timingOf } from './load.ts';
+import { report, scenarioDir } from './run.ts';
+import { type ClusterHolder, faultTests, scenarioPrng, startUnderLoad, settleAndCheck } from './scenario.ts';
 
 const period_ms = 500;
 const skew_ms = 200;
@@ -45,7 +44,7 @@ interface PhaseResult {
   rejoinAfterRestartMs: number | null;
 }
 
-const holder: { cluster: FaultCluster | null } = { cluster: null };
+const holder: ClusterHolder = { cluster: null };
 
 async function skewScenario(name: string, offsets: readonly number[]): Promise<{ phases: PhaseResult[]; skewed: number; finalRejoinMs: number | null }> {
   const prng = scenarioPrng(name);
@@ -58,13 +57,7 @@ async function skewScenario(name: string, offsets: readonly number[]): Promise<{
     wallets: [1, 2, 3].map((i) => ({ label: `${name} ${i}`, balance: 1_000_000 })),
     baseDir: scenarioDir(name),
   });
-  holder.cluster = c;
-  c.startAll();
-  const watch = new ClusterWatch(c);
-  watch.start();
-  expect((await watch.inStep(c.indexes, Date.now(), 1, 15_000)).ms, c.logs()).not.toBeNull();
-  const load = new PaymentLoad(c, prng, { everyMs: 30 });
-  load.start();
+  const { watch, load } = await startUnderLoad(holder, c, prng, 30);
   await Bun.sleep(2 * period_ms);
   const skewed = prng.nextInt(3);
   const others = c.indexes.filter((i) => i !== skewed);
@@ -139,17 +132,7 @@ async function skewScenario(name: string, offsets: readonly number[]): Promise<{
   return { phases, skewed, finalRejoinMs: final.ms };
 }
 
-if (!faults_enabled) {
-  test('clock skew: runs only under bun run test:faults', () => {
-    expect(faults_enabled).toBe(false);
-  });
-} else {
-  afterEach(() => {
-    cleanupScenario(holder.cluster);
-    holder.cluster = null;
-  });
-  afterAll(() => void finishRun());
-
+faultTests('clock skew', holder, () => {
   test(
     `a clock off by less than skew_ms (+150, −150 ms of ${skew_ms}): the server keeps taking part`,
     async () => {
@@ -194,4 +177,4 @@ if (!faults_enabled) {
     },
     300_000,
   );
-}
+});

@@ -15,16 +15,14 @@
 //
 //   SCRYP_FAULTS=1 bun test --timeout 1800000 test/faults/disk.test.ts   (SCRYP_FAULTS_SEED=S repeats the choices)
 
-import { afterAll, afterEach, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkLedger } from '../helpers/ledger-check.ts';
 import { FaultCluster } from './cluster.ts';
 import { mountExt4, mountTmpfs } from './disk.ts';
-import { PaymentLoad } from './load.ts';
-import { faults_enabled, finishRun, report, scenarioDir } from './run.ts';
-import { cleanupScenario, scenarioPrng, settleAndCheck } from './scenario.ts';
-import { ClusterWatch } from './watch.ts';
+import { report, scenarioDir } from './run.ts';
+import { type ClusterHolder, faultTests, scenarioPrng, startUnderLoad, settleAndCheck } from './scenario.ts';
 
 const period_ms = 400;
 
@@ -47,7 +45,7 @@ interface DiskFault {
   repair(): void;
 }
 
-const holder: { cluster: FaultCluster | null } = { cluster: null };
+const holder: ClusterHolder = { cluster: null };
 
 async function diskScenario(name: string, makeFault: () => DiskFault): Promise<void> {
   const prng = scenarioPrng(name);
@@ -63,13 +61,7 @@ async function diskScenario(name: string, makeFault: () => DiskFault): Promise<v
     baseDir: base,
     dirOf: (index) => (index === victim ? victimDir : join(base, `server${index}`)),
   });
-  holder.cluster = c;
-  c.startAll();
-  const watch = new ClusterWatch(c);
-  watch.start();
-  expect((await watch.inStep(c.indexes, Date.now(), 1, 15_000)).ms, c.logs()).not.toBeNull();
-  const load = new PaymentLoad(c, prng, { everyMs: 25 });
-  load.start();
+  const { watch, load } = await startUnderLoad(holder, c, prng, 25);
   await Bun.sleep(3 * period_ms + prng.between(0, period_ms - 1));
   const others = c.indexes.filter((i) => i !== victim);
 
@@ -133,17 +125,7 @@ async function diskScenario(name: string, makeFault: () => DiskFault): Promise<v
   expect(step.ms!, 'back in step within two periods').toBeLessThanOrEqual(2 * period_ms);
 }
 
-if (!faults_enabled) {
-  test('disk faults: run only under bun run test:faults', () => {
-    expect(faults_enabled).toBe(false);
-  });
-} else {
-  afterEach(() => {
-    cleanupScenario(holder.cluster);
-    holder.cluster = null;
-  });
-  afterAll(() => void finishRun());
-
+faultTests('disk faults', holder, () => {
   test(
     'a server directory made read-only mid-run: exit 74, ledger consistent, the others go on, it catches up once writable',
     () =>
@@ -181,4 +163,4 @@ if (!faults_enabled) {
       }),
     240_000,
   );
-}
+});

@@ -12,16 +12,14 @@
 //
 //   SCRYP_FAULTS=1 bun test --timeout 1800000 test/faults/garbage-peer.test.ts   (SCRYP_FAULTS_SEED=S repeats the choices)
 
-import { afterAll, afterEach, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { isScrypError } from '../../src/errors.ts';
 import { encodeFrame, type RawMessage } from '../../src/peer/framing.ts';
 import { decodeMessage, encodeMessage, MessageKind } from '../../src/peer/messages.ts';
 import { ServerCore } from '../../src/node/core.ts';
 import { FaultCluster } from './cluster.ts';
-import { PaymentLoad } from './load.ts';
-import { faults_enabled, finishRun, report, scenarioDir } from './run.ts';
-import { cleanupScenario, scenarioPrng, settleAndCheck } from './scenario.ts';
-import { ClusterWatch } from './watch.ts';
+import { report, scenarioDir } from './run.ts';
+import { type ClusterHolder, faultTests, scenarioPrng, startUnderLoad, settleAndCheck } from './scenario.ts';
 
 const period_ms = 400;
 
@@ -60,19 +58,9 @@ async function playPeer(host: string, port: number, first: Uint8Array, then: Uin
   return { closedAfterMs: closedAt === null ? null : closedAt - sentAt };
 }
 
-const holder: { cluster: FaultCluster | null } = { cluster: null };
+const holder: ClusterHolder = { cluster: null };
 
-if (!faults_enabled) {
-  test('garbage from a peer: runs only under bun run test:faults', () => {
-    expect(faults_enabled).toBe(false);
-  });
-} else {
-  afterEach(() => {
-    cleanupScenario(holder.cluster);
-    holder.cluster = null;
-  });
-  afterAll(() => void finishRun());
-
+faultTests('garbage from a peer', holder, () => {
   test(
     'a peer sends a valid batch then garbage on one connection: the batch is acted on, the connection closed, the refusal counted, the node goes on',
     async () => {
@@ -85,13 +73,7 @@ if (!faults_enabled) {
         wallets: [1, 2, 3].map((i) => ({ label: `garbage ${i}`, balance: 1_000_000 })),
         baseDir: scenarioDir('garbage-peer'),
       });
-      holder.cluster = c;
-      c.startAll();
-      const watch = new ClusterWatch(c);
-      watch.start();
-      expect((await watch.inStep(c.indexes, Date.now(), 1, 15_000)).ms, c.logs()).not.toBeNull();
-      const load = new PaymentLoad(c, prng, { everyMs: 30 });
-      load.start();
+      const { watch, load } = await startUnderLoad(holder, c, prng, 30);
 
       const ghost = 3;
       const ghostSigner = c.signerOf(ghost);
@@ -175,4 +157,4 @@ if (!faults_enabled) {
     },
     240_000,
   );
-}
+});

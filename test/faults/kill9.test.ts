@@ -5,29 +5,18 @@
 //
 //   SCRYP_FAULTS=1 bun test --timeout 1800000 test/faults/kill9.test.ts   (SCRYP_FAULTS_SEED=S repeats the choices)
 
-import { afterAll, afterEach, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { checkLedger } from '../helpers/ledger-check.ts';
 import { FaultCluster } from './cluster.ts';
-import { PaymentLoad } from './load.ts';
-import { faults_enabled, finishRun, report, scenarioDir } from './run.ts';
-import { cleanupScenario, scenarioPrng, settleAndCheck, summarize } from './scenario.ts';
-import { ClusterWatch } from './watch.ts';
+import { report, scenarioDir } from './run.ts';
+import { type ClusterHolder, faultTests, scenarioPrng, startUnderLoad, settleAndCheck, summarize } from './scenario.ts';
 
 const kills = 30;
 const period_ms = 400;
 
-if (!faults_enabled) {
-  test('kill -9 under load: runs only under bun run test:faults', () => {
-    expect(faults_enabled).toBe(false);
-  });
-} else {
-  let cluster: FaultCluster | null = null;
-  afterEach(() => {
-    cleanupScenario(cluster);
-    cluster = null;
-  });
-  afterAll(() => void finishRun());
+const holder: ClusterHolder = { cluster: null };
 
+faultTests('kill -9 under load', holder, () => {
   test(
     `${kills} kill -9 of a random server at random instants under a payment load; each restarted server back in step within two periods`,
     async () => {
@@ -39,13 +28,7 @@ if (!faults_enabled) {
         wallets: [1, 2, 3, 4].map((i) => ({ label: `kill9 ${i}`, balance: 1_000_000 })),
         baseDir: scenarioDir('kill9'),
       });
-      cluster = c;
-      c.startAll();
-      const watch = new ClusterWatch(c);
-      watch.start();
-      expect((await watch.inStep(c.indexes, Date.now(), 1, 15_000)).ms, c.logs()).not.toBeNull();
-      const load = new PaymentLoad(c, prng, { everyMs: 25 });
-      load.start();
+      const { watch, load } = await startUnderLoad(holder, c, prng, 25);
       await Bun.sleep(2 * period_ms);
 
       const rejoinMs: number[] = [];
@@ -101,4 +84,4 @@ if (!faults_enabled) {
     },
     600_000,
   );
-}
+});

@@ -14,16 +14,15 @@
 //
 //   SCRYP_FAULTS=1 bun test --timeout 1800000 test/faults/partition.test.ts   (SCRYP_FAULTS_SEED=S repeats the choices)
 
-import { afterAll, afterEach, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { Kind, statusName } from '../../src/client/codec.ts';
 import { alphaOf, startOf } from '../../src/schedule.ts';
 import { fromHex } from '../../src/bytes.ts';
 import { FaultCluster } from './cluster.ts';
-import { PaymentLoad, timingOf } from './load.ts';
+import { timingOf } from './load.ts';
 import { createTopology, type Topology } from './netns.ts';
-import { currentRun, faults_enabled, finishRun, report, scenarioDir } from './run.ts';
-import { cleanupScenario, scenarioPrng, settleAndCheck } from './scenario.ts';
-import { ClusterWatch } from './watch.ts';
+import { currentRun, report, scenarioDir } from './run.ts';
+import { type ClusterHolder, faultTests, scenarioPrng, startUnderLoad, settleAndCheck } from './scenario.ts';
 
 const period_ms = 500;
 const cut_periods = 8;
@@ -47,13 +46,7 @@ async function partitionScenario(spec: PartitionCase): Promise<void> {
     baseDir: scenarioDir(spec.name),
     topology,
   });
-  holder.cluster = c;
-  c.startAll();
-  const watch = new ClusterWatch(c);
-  watch.start();
-  expect((await watch.inStep(c.indexes, Date.now(), 1, 15_000)).ms, c.logs()).not.toBeNull();
-  const load = new PaymentLoad(c, prng, { everyMs: 30 });
-  load.start();
+  const { watch, load } = await startUnderLoad(holder, c, prng, 30);
   await Bun.sleep(4 * period_ms);
 
   // Choose the minority, and cut in the middle of a period, at a random phase.
@@ -189,19 +182,9 @@ async function partitionScenario(spec: PartitionCase): Promise<void> {
   expect(rejoinMs!, `rejoin after heal took ${rejoinMs} ms`).toBeLessThanOrEqual(2 * period_ms);
 }
 
-const holder: { cluster: FaultCluster | null } = { cluster: null };
+const holder: ClusterHolder = { cluster: null };
 
-if (!faults_enabled) {
-  test('partitions: run only under bun run test:faults', () => {
-    expect(faults_enabled).toBe(false);
-  });
-} else {
-  afterEach(() => {
-    cleanupScenario(holder.cluster);
-    holder.cluster = null;
-  });
-  afterAll(() => void finishRun());
-
+faultTests('partitions', holder, () => {
   test(
     'one of three servers cut off (its veth down) for 8 periods, then healed',
     () => partitionScenario({ name: 'partition-1of3', servers: 3, minority: 1, cut: (topology, minority) => topology.isolate(minority[0]!) }),
@@ -213,6 +196,4 @@ if (!faults_enabled) {
     () => partitionScenario({ name: 'partition-2of5', servers: 5, minority: 2, cut: (topology, minority) => topology.split(minority) }),
     240_000,
   );
-}
-
-
+});

@@ -1,13 +1,13 @@
 // The frame every fault scenario shares: a seeded random source, the end-of-scenario
 // checks in one place, and small figures helpers for the result lines.
 
-import { expect } from 'bun:test';
+import { afterAll, afterEach, expect, test } from 'bun:test';
 import { Prng } from '../helpers/prng.ts';
 import { accountPayments, checkLedgers, listProblems, type Accounting, type LedgerCheck } from './checks.ts';
 import type { FaultCluster } from './cluster.ts';
-import type { PaymentLoad } from './load.ts';
-import { cleanupAll } from './run.ts';
-import type { ClusterWatch } from './watch.ts';
+import { PaymentLoad } from './load.ts';
+import { cleanupAll, faults_enabled, finishRun } from './run.ts';
+import { ClusterWatch } from './watch.ts';
 
 /** The scenario's random choices: SCRYP_FAULTS_SEED, or a fresh seed (printed, to replay the choices). */
 export function scenarioPrng(scenario: string): Prng {
@@ -22,6 +22,46 @@ export function cleanupScenario(cluster: FaultCluster | null): void {
   cluster?.close();
   const problems = cleanupAll();
   if (problems.length > 0) console.log(`fault suite: cleanup problems: ${problems.join('; ')}`);
+}
+
+/** Where a fault file keeps the cluster of the test in progress, for the cleanup after it. */
+export interface ClusterHolder {
+  cluster: FaultCluster | null;
+}
+
+/**
+ * Registers a fault file's tests. Without SCRYP_FAULTS=1 it registers one trivial test
+ * instead, so a plain `bun test` stays fast and needs no root; with it, everything the
+ * test made is undone after each one, and the run's summary is written at the end.
+ */
+export function faultTests(what: string, holder: ClusterHolder, register: () => void): void {
+  if (!faults_enabled) {
+    test(`${what}: runs only under bun run test:faults`, () => {
+      expect(faults_enabled).toBe(false);
+    });
+    return;
+  }
+  afterEach(() => {
+    cleanupScenario(holder.cluster);
+    holder.cluster = null;
+  });
+  afterAll(() => void finishRun());
+  register();
+}
+
+/**
+ * Starts every server of the scenario's cluster (kept in `holder` for the cleanup), waits
+ * until they are in step, and starts a payment every `everyMs`: where every fault begins.
+ */
+export async function startUnderLoad(holder: ClusterHolder, c: FaultCluster, prng: Prng, everyMs: number): Promise<{ watch: ClusterWatch; load: PaymentLoad }> {
+  holder.cluster = c;
+  c.startAll();
+  const watch = new ClusterWatch(c);
+  watch.start();
+  expect((await watch.inStep(c.indexes, Date.now(), 1, 15_000)).ms, c.logs()).not.toBeNull();
+  const load = new PaymentLoad(c, prng, { everyMs });
+  load.start();
+  return { watch, load };
 }
 
 export interface Settled {

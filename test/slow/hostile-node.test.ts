@@ -7,27 +7,23 @@ import { tcpFuzzScenario, udpFloodScenario } from '../helpers/hostile-scenarios.
 
 const slow = process.env.SCRYP_SLOW === '1';
 
+/** Runs a scenario with SCRYP_SEED (or its default) and prints the seed, whether it passes or fails. */
+async function seeded(what: string, fallback: number, scenario: (seed: number) => Promise<Record<string, number>>): Promise<void> {
+  const seed = Number(process.env.SCRYP_SEED ?? fallback);
+  const figures = await scenario(seed).catch((error) => {
+    console.log(`${what} failed with seed ${seed}: SCRYP_SEED=${seed} repeats its choices`);
+    throw error;
+  });
+  console.log(`${what}, seed ${seed}: ${JSON.stringify(figures)}`);
+}
+
 describe('hostile input, full runs', () => {
   if (!slow) {
     test('runs only under bun run test:slow (SCRYP_SLOW=1)', () => expect(slow).toBe(false));
     return;
   }
 
-  test('1,000,000 hostile UDP datagrams of 13 kinds', async () => {
-    const seed = Number(process.env.SCRYP_SEED ?? 1000);
-    const figures = await udpFloodScenario(1_000_000, seed).catch((error) => {
-      console.log(`udp flood failed with seed ${seed}: SCRYP_SEED=${seed} repeats its choices`);
-      throw error;
-    });
-    console.log(`udp flood, seed ${seed}: ${JSON.stringify(figures)}`);
-  }, 900_000);
+  test('1,000,000 hostile UDP datagrams of 13 kinds', () => seeded('udp flood', 1000, (seed) => udpFloodScenario(1_000_000, seed)), 900_000);
 
-  test('100,000 hostile TCP connections of 10 kinds, plus silent and slow ones', async () => {
-    const seed = Number(process.env.SCRYP_SEED ?? 2000);
-    const figures = await tcpFuzzScenario(100_000, seed).catch((error) => {
-      console.log(`tcp fuzz failed with seed ${seed}: SCRYP_SEED=${seed} repeats its choices`);
-      throw error;
-    });
-    console.log(`tcp fuzz, seed ${seed}: ${JSON.stringify(figures)}`);
-  }, 1_800_000);
+  test('100,000 hostile TCP connections of 10 kinds, plus silent and slow ones', () => seeded('tcp fuzz', 2000, (seed) => tcpFuzzScenario(100_000, seed)), 1_800_000);
 });
