@@ -13,6 +13,16 @@ export const errorCodes = [
   'BAD_ADDRESS',
   'BAD_SEED_FILE',
   'BAD_NETWORK_FILE',
+  // accounts as people type them, and payment requests
+  'BAD_ACCOUNT',
+  'ADDRESS_MIXED_CASE',
+  'ADDRESS_PREFIX',
+  'ADDRESS_CHARACTER',
+  'ADDRESS_LENGTH',
+  'ADDRESS_CHECKSUM',
+  'UNSPENDABLE_KEY',
+  'BAD_PAYMENT_REQUEST',
+  'PAYMENT_REQUEST_UNSUPPORTED',
   // client protocol
   'REQUEST_TOO_SHORT',
   'REQUEST_TOO_LONG',
