@@ -4,8 +4,10 @@
 
 import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
+import { bech32m } from '@scure/base';
 import { address_chars, decodeAddress, encodeAddress, parseAccount } from '../src/address.ts';
 import { fromHex, toHex } from '../src/bytes.ts';
+import type { ErrorCode } from '../src/errors.ts';
 import { codeOf } from './helpers/errors.ts';
 
 const devnetWallet = '1a0501ae1e86df02f07e61ef1926b94c52271fe8db569f2417a16fa0fe8cb14e';
@@ -30,7 +32,7 @@ describe('address vectors (design §11.1)', () => {
 });
 
 describe('each refusal has its own code', () => {
-  const cases: [string, string, string][] = [
+  const cases: [string, string, ErrorCode][] = [
     ['another prefix', 'bc1' + devnetAddress.slice(6), 'ADDRESS_PREFIX'],
     ['no separator', 'scrypqqqq', 'ADDRESS_PREFIX'],
     ['a prefix with a typo', 'scryq1' + devnetAddress.slice(6), 'ADDRESS_PREFIX'],
@@ -57,7 +59,6 @@ describe('each refusal has its own code', () => {
 
   test('a valid bech32m string of another length is ADDRESS_LENGTH, not a key', () => {
     // 20 bytes under the right prefix, with a correct checksum.
-    const { bech32m } = require('@scure/base');
     const short = bech32m.encode('scryp', bech32m.toWords(new Uint8Array(20)));
     expect(codeOf(() => decodeAddress(short))).toBe('ADDRESS_LENGTH');
   });

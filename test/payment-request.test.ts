@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { encodeAddress } from '../src/address.ts';
 import { fromHex, toHex } from '../src/bytes.ts';
 import { formatPaymentRequest, isPaymentRequest, parsePaymentRequest } from '../src/payment-request.ts';
+import type { ErrorCode } from '../src/errors.ts';
 import { codeOf } from './helpers/errors.ts';
 
 const key = fromHex('1a0501ae1e86df02f07e61ef1926b94c52271fe8db569f2417a16fa0fe8cb14e', 32, 'key');
@@ -41,7 +42,7 @@ describe('parse', () => {
     expect(parsePaymentRequest(`scryp:${address}?label=a+b`).label).toBe('a+b');
   });
 
-  const refused: [string, string, string][] = [
+  const refused: [string, string, ErrorCode][] = [
     ['another scheme', `bitcoin:${address}`, 'BAD_PAYMENT_REQUEST'],
     ['a decimal amount', `scryp:${address}?amount=1.5`, 'BAD_PAYMENT_REQUEST'],
     ['a zero amount', `scryp:${address}?amount=0`, 'BAD_PAYMENT_REQUEST'],
