@@ -96,6 +96,23 @@ export const whoami_timeout_ms = 300; // ... waiting this long each
 export const whoami_rounds_max = 60; // rounds of asking every peer, until one answers ...
 export const whoami_retry_ms_min = 1_000; // ... max(this, one period) apart
 
+// ---- Keys people keep: seed files, passphrases, recovery phrases -----------------
+
+export const recovery_phrase_words = 24; // BIP 39: 256 bits of seed and 8 of checksum, 11 bits a word
+export const recovery_phrase_chars_max = 1_024; // 24 words of at most 8 letters fit in 215; more is not a phrase
+export const passphrase_bytes_max = 1_024; // typed, or kept in a small file: more is the wrong file
+export const seed_file_bytes_max = 4 * KiB; // a .seed is one short line: refuse to read more
+export const seed_kdf_log2_cost = 17; // scrypt N = 2^17: about 0.3 s and 128 MiB per passphrase tried (docs/PROTOCOL.md §3.2)
+export const seed_kdf_block_size = 8; // scrypt r, the usual value
+export const seed_kdf_parallelism = 1; // scrypt p: one thread, so the cost is all memory and time
+export const seed_kdf_log2_cost_min = 10; // a file asking for less protects nothing: refused as damaged
+export const seed_kdf_block_size_max = 32; // bounds what a forged file makes us compute ...
+export const seed_kdf_parallelism_max = 4; // ... and for how long ...
+export const seed_kdf_memory_bytes_max = 256 * MiB; // ... and allocate (128 · r · N)
+export const seed_salt_bytes = 16; // scrypt salt: fresh for every encryption
+export const seed_nonce_bytes = 12; // AES-256-GCM nonce: 96 bits; each derived key seals once
+export const seed_tag_bytes = 16; // AES-256-GCM tag
+
 // ---- Relations --------------------------------------------------------------------
 
 function check(condition: boolean, relation: string): void {
@@ -115,3 +132,5 @@ check(outbound_queue_bytes_max >= 2 * frame_bytes_max, 'a peer queue holds at le
 check(state_leaf_count === 256 * state_mid_count, 'each mid covers 256 leaves');
 check(servers_max <= 0xffff, 'a server index fits u16');
 check(forward_transactions_max <= period_transactions_max, 'a FORWARD fits in a period');
+check(128 * seed_kdf_block_size * 2 ** seed_kdf_log2_cost <= seed_kdf_memory_bytes_max, 'the seed files we write are within what we read');
+check(seed_kdf_log2_cost >= seed_kdf_log2_cost_min, 'the seed files we write are not refused as weak');
