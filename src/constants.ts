@@ -86,6 +86,8 @@ export const sync_timeout_ms_min = 1_000; // a catch-up request unanswered max(t
 export const verified_certificates_cached_max = 1_024; // certificates whose votes were checked, remembered
 export const verified_votes_cached_max = 4_096; // signed votes already checked, remembered
 
+export const public_keys_cached_max = 4_096; // payer keys decoded for the native verify (and their strict check), remembered
+export const payable_keys_cached_max = 65_536; // payee verdicts (a point decode, ≈20 µs each) remembered: a full period's distinct payees
 // ---- Operation --------------------------------------------------------------------
 
 export const log_repeat_ms = 60_000; // a repeated warning (same source, same reason) is logged once per this

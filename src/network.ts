@@ -22,6 +22,7 @@ import { compare, describe, fromHex, toHex, utf8, Writer } from './bytes.ts';
 import { fail, isScrypError } from './errors.ts';
 import { domain, sha256 } from './hash.ts';
 import { type Address, formatAddress, parseAddress } from './ip.ts';
+import { describeKeyProblem, keyProblem } from './signature.ts';
 
 export interface ServerEntry {
   readonly index: number;
@@ -82,6 +83,16 @@ function key(value: unknown, field: string): Uint8Array {
   }
 }
 
+/**
+ * A key someone can sign for (src/signature.ts): a server key no one holds would let anyone
+ * sign its votes; genesis money at such a key could never move (or, before strict
+ * verification, could be taken by anyone).
+ */
+function signableKey(value: Uint8Array, field: string): void {
+  const problem = keyProblem(value);
+  if (problem !== null) refuse(field, `no one can sign for this key: ${describeKeyProblem(problem)}`);
+}
+
 /** Validates a parsed JSON value as a network file. */
 export function parseNetwork(json: unknown): Network {
   const top = object(json, '', topFields);
@@ -108,6 +119,7 @@ export function parseNetwork(json: unknown): Network {
     const field = `servers[${index}]`;
     const server = object(entry, field, ['key', 'ip']);
     const serverKey = key(server.key, `${field}.key`);
+    signableKey(serverKey, `${field}.key`);
     const keyHex = toHex(serverKey);
     if (seenKeys.has(keyHex)) refuse(`${field}.key`, 'duplicate server key');
     seenKeys.add(keyHex);
@@ -132,6 +144,7 @@ export function parseNetwork(json: unknown): Network {
     const field = `genesis[${index}]`;
     const account = object(entry, field, ['account', 'balance']);
     const accountKey = key(account.account, `${field}.account`);
+    signableKey(accountKey, `${field}.account`);
     const accountHex = toHex(accountKey);
     if (seenAccounts.has(accountHex)) refuse(`${field}.account`, 'duplicate account');
     seenAccounts.add(accountHex);

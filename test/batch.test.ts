@@ -9,13 +9,14 @@
 
 import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { toHex } from '../src/bytes.ts';
 import { balance_max, transaction_bytes } from '../src/constants.ts';
-import { BatchApplier, type BalanceSource, checkAmount, replayBatch } from '../src/ledger/batch.ts';
+import { BatchApplier, type BalanceSource, checkAmount, checkPayee, replayBatch } from '../src/ledger/batch.ts';
 import { LedgerState } from '../src/ledger/state.ts';
 import type { Timing } from '../src/schedule.ts';
 import { verify } from '../src/signature.ts';
-import { signingMessage, signPayment } from '../src/transaction.ts';
+import { signingMessage, signPayment, txidOf } from '../src/transaction.ts';
 import { resignWithRandomNonce, testNetwork, testSeed, testSigner } from './helpers/keys.ts';
 
 const { network } = testNetwork();
@@ -219,6 +220,35 @@ describe('batch rule 4: the payer covers the amount, after the batch’s earlier
   });
 });
 
+describe('batch rule 5: the payee is a key someone can sign for', () => {
+  const unspendable: [string, Uint8Array][] = [
+    ['the identity 0100…00 (small order)', identityKey],
+    ['the identity with the sign bit set (non-canonical x = 0)', Uint8Array.of(1, ...new Uint8Array(30), 0x80)],
+    ['a point of order 8', Uint8Array.from(Buffer.from('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05', 'hex'))],
+    ['y = p (non-canonical)', Uint8Array.of(0xed, ...new Uint8Array(30).fill(0xff), 0x7f)],
+    ['y = 2 (not a point)', Uint8Array.of(2, ...new Uint8Array(31))],
+  ];
+  for (const [name, payee] of unspendable) {
+    test(`to ${name}: skipped at re-validation, and the verdict is bad_payee`, () => {
+      const tx = pay(alice, payee, 10);
+      expect(replay(base(), tx).applied).toEqual([0]);
+      expect(new BatchApplier(base(), period, timing).check(tx, txidOf(tx))).toBe('bad_payee');
+      expect(checkPayee(tx)).toBe(false);
+    });
+  }
+
+  test('a real key is a payee, and a skipped payment to a bad key does not stop the next', () => {
+    const outcome = replay(base(), pay(alice, identityKey, 10), pay(alice, outsider, 10));
+    expect(outcome.applied).toEqual([0, 1]);
+    expect(checkPayee(pay(alice, outsider, 1))).toBe(true);
+  });
+
+  test('the cheaper rules decide first: an overdraft to a bad key is insufficient_funds', () => {
+    const tx = pay(dave, identityKey, 1);
+    expect(new BatchApplier(base(), period, timing).check(tx, txidOf(tx))).toBe('insufficient_funds');
+  });
+});
+
 describe('batch: signatures are not the batch rules’ business', () => {
   test('a payment with a garbage signature still applies in replayBatch (the alpha checks signatures)', () => {
     const tx = pay(alice, bob.publicKey, 7);
@@ -265,7 +295,8 @@ interface PaymentSpec {
 }
 
 const outsider = testSigner('wallet outsider').publicKey; // never pays, only receives
-const accounts = [...signers.map((signer) => signer.publicKey), outsider];
+const identityKey = Uint8Array.of(1, ...new Uint8Array(31)); // no one can sign for it: never a payee
+const accounts = [...signers.map((signer) => signer.publicKey), outsider, identityKey];
 
 const balancesArbitrary = fc.oneof(
   // Up to 2^30 each: the sum stays below 2^32.
@@ -279,7 +310,7 @@ const balancesArbitrary = fc.oneof(
 
 const paymentArbitrary: fc.Arbitrary<PaymentSpec> = fc.record({
   payer: fc.nat({ max: 3 }),
-  payee: fc.nat({ max: 4 }),
+  payee: fc.nat({ max: 5 }),
   amount: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2_000 }), fc.integer({ min: 1, max: balance_max })),
   timestamp: fc.oneof(
     { arbitrary: fc.integer({ min: start, max: end - 1 }), weight: 6 },
@@ -305,6 +336,16 @@ function buildBatch(specs: PaymentSpec[]): Uint8Array[] {
   return built;
 }
 
+/** The payee rule by noble's full decode: canonical (re-encodes to the same bytes), a point, not of small order. */
+function someoneCanSignFor(key: Uint8Array): boolean {
+  try {
+    const point = ed25519.Point.fromBytes(key, false);
+    return toHex(point.toBytes()) === toHex(key) && !point.isSmallOrder();
+  } catch {
+    return false;
+  }
+}
+
 /** The rules of the design, written out again, for comparison. */
 function referenceReplay(balances: Map<string, number>, transactions: Uint8Array[]): { applied: number[]; balances: Map<string, number> } {
   const now = new Map(balances);
@@ -320,7 +361,12 @@ function referenceReplay(balances: Map<string, number>, transactions: Uint8Array
     const fresh = !seen.has(txid);
     seen.add(txid);
     const ok =
-      amount >= 1 && payer !== payee && Math.floor(timestamp / timing.periodMs) === period && fresh && (now.get(payer) ?? 0) >= amount;
+      amount >= 1 &&
+      payer !== payee &&
+      Math.floor(timestamp / timing.periodMs) === period &&
+      fresh &&
+      (now.get(payer) ?? 0) >= amount &&
+      someoneCanSignFor(tx.subarray(12, 44));
     applied.push(ok ? 1 : 0);
     if (ok) {
       now.set(payer, (now.get(payer) ?? 0) - amount);

@@ -7,15 +7,20 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { isScrypError } from '../src/errors.ts';
 import { loadNetworkFile, type Network, networkToJson, parseNetwork } from '../src/network.ts';
 import { network_file_bytes_max } from '../src/constants.ts';
 
 const devnetPath = join(import.meta.dir, '..', 'seeds', 'devnet', 'network.json');
 
-/** A distinct, valid-looking 32-byte key for index i (parseNetwork does not check curve points). */
+/** A distinct public key for index i: a real Ed25519 key (parseNetwork refuses keys no one can sign for). */
+const keyCache = new Map<string, string>();
 function keyHex(label: string, i: number): string {
-  return createHash('sha256').update(`${label} ${i}`).digest('hex');
+  const name = `${label} ${i}`;
+  let hex = keyCache.get(name);
+  if (hex === undefined) keyCache.set(name, (hex = Buffer.from(ed25519.getPublicKey(createHash('sha256').update(name).digest())).toString('hex')));
+  return hex;
 }
 
 interface NetworkJson {
@@ -247,12 +252,18 @@ describe('every malformed field is refused with BAD_NETWORK_FILE and a message n
     ['servers[2].ip missing', 'servers[2].ip', (j) => (delete j.servers[2]!.ip, j)],
     ['servers[2].ip a number', 'servers[2].ip', (j) => ((j.servers[2]!.ip = 4001), j)],
     ['servers[1] unknown field', 'servers[1].name', (j) => ((j.servers[1]!.name = 'b'), j)],
+    ['servers[1].key the identity point (anyone could sign for it)', 'servers[1].key', (j) => ((j.servers[1]!.key = `01${'00'.repeat(31)}`), j)],
+    ['servers[1].key a point of order 8', 'servers[1].key', (j) => ((j.servers[1]!.key = 'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a'), j)],
+    ['servers[1].key non-canonical (y = p)', 'servers[1].key', (j) => ((j.servers[1]!.key = `ed${'ff'.repeat(30)}7f`), j)],
+    ['servers[1].key not a point (y = 2)', 'servers[1].key', (j) => ((j.servers[1]!.key = `02${'00'.repeat(31)}`), j)],
     ['duplicate server key', 'servers[2].key', (j) => ((j.servers[2]!.key = j.servers[0]!.key), j)],
     ['duplicate server address', 'servers[1].ip', (j) => ((j.servers[1]!.ip = j.servers[0]!.ip), j)],
     ['genesis not an array', 'genesis', (j) => ({ ...j, genesis: 'all' })],
     ['genesis[1] not an object', 'genesis[1]', (j) => ({ ...j, genesis: [j.genesis[0], [1]] })],
     ['genesis[1].account bad hex', 'genesis[1].account', (j) => ((j.genesis[1]!.account = 'zz'.repeat(32)), j)],
     ['genesis[1].account uppercase', 'genesis[1].account', (j) => ((j.genesis[1]!.account = keyHex('account', 1).toUpperCase()), j)],
+    ['genesis[1].account the identity point', 'genesis[1].account', (j) => ((j.genesis[1]!.account = `01${'00'.repeat(31)}`), j)],
+    ['genesis[1].account not a point', 'genesis[1].account', (j) => ((j.genesis[1]!.account = `02${'00'.repeat(31)}`), j)],
     ['genesis[1].account missing', 'genesis[1].account', (j) => (delete j.genesis[1]!.account, j)],
     ['genesis[1].account duplicate', 'genesis[1].account', (j) => ((j.genesis[1]!.account = j.genesis[0]!.account), j)],
     ['genesis[0].balance zero', 'genesis[0].balance', (j) => ((j.genesis[0]!.balance = 0), j)],

@@ -1,12 +1,16 @@
 // src/signature.ts: strict Ed25519 on two paths that must agree exactly: the native
-// verify (node:crypto) and the reference (noble, zip215: false). The Wycheproof file is
-// the judge; noble's sign and getPublicKey are the independent oracle for signing.
+// verify (node:crypto behind the encoding checks) and the reference (written on noble's
+// point arithmetic). Three suites no one here wrote are the judges: Wycheproof (151),
+// ed25519-speccheck (12) and C2SP/CCTV (914); noble's sign and getPublicKey are the
+// independent oracle for signing.
 
 import { describe, expect, test } from 'bun:test';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { publicKeyFromSeed, signerFromSeed, verify, verifyReference } from '../src/signature.ts';
+import { describeKeyProblem, isPayableKey, isStrictEncoding, keyProblem, publicKeyFromSeed, signerFromSeed, smallOrderY, verify, verifyReference } from '../src/signature.ts';
 import { loadWycheproofEd25519 } from './helpers/wycheproof.ts';
+import { loadCctv, loadCctvExpected, loadSpeccheck, strictRejectFlags } from './helpers/ed25519-suites.ts';
 import { codeOf } from './helpers/errors.ts';
+import { simCrypto } from '../src/sim/crypto.ts';
 
 const hex = (text: string) => new Uint8Array(Buffer.from(text, 'hex'));
 const wycheproof = loadWycheproofEd25519();
@@ -59,6 +63,153 @@ describe('Wycheproof Ed25519: every case through both paths', () => {
       }
     });
     expect(lenient.length).toBeGreaterThan(0);
+  });
+});
+
+// ---- the strict rule: speccheck and CCTV, every case on every path ----------------------
+
+const paths = { native: verify, reference: verifyReference } as const;
+
+describe('ed25519-speccheck: strict accepts case 3 only', () => {
+  // What each case is (computed from the bytes with noble when this table was written), and
+  // the strict verdict. "Mixed order": a point with a small-order component that is not
+  // itself of small order; strict verification accepts it (dalek's verify_strict, libsodium).
+  const expected: [number, string, boolean][] = [
+    [0, 'A small order, R small order, S = 0; both equations hold', false],
+    [1, 'A small order, R mixed order; both equations hold', false],
+    [2, 'A mixed order, R small order; both equations hold', false],
+    [3, 'A mixed order, R mixed order; both equations hold', true],
+    [4, 'A mixed order, R mixed order; only the cofactored equation holds', false],
+    [5, 'A mixed order, R prime order; only the cofactored equation holds', false],
+    [6, 'S ≥ L', false],
+    [7, 'S ≥ L (far beyond)', false],
+    [8, 'R a non-canonical encoding of a small-order point; neither equation holds', false],
+    [9, 'R a non-canonical encoding of a small-order point; both equations hold', false],
+    [10, 'A a non-canonical encoding of a small-order point; only the cofactored equation holds', false],
+    [11, 'A a non-canonical encoding of a small-order point; both equations hold', false],
+  ];
+  const cases = loadSpeccheck();
+  for (const [id, what, accept] of expected) {
+    test(`case ${id} (${what}): ${accept ? 'accepted' : 'refused'} by both paths`, () => {
+      const c = cases[id]!;
+      for (const [name, path] of Object.entries(paths)) expect([name, path(c.signature, c.message, c.publicKey)]).toEqual([name, accept]);
+    });
+  }
+});
+
+describe('C2SP/CCTV: exactly the 43 vectors the strict rule accepts', () => {
+  const cases = loadCctv();
+  const expected = loadCctvExpected();
+
+  test('the verdicts written beside the vectors are the strict rule over their flags: 43 accept, 871 reject', () => {
+    expect(expected.size).toBe(914);
+    for (const c of cases) expect([c.id, expected.get(c.id)]).toEqual([c.id, !c.flags.some((flag) => (strictRejectFlags as readonly string[]).includes(flag))]);
+    expect([...expected.values()].filter(Boolean).length).toBe(43);
+  });
+
+  for (const [name, path] of Object.entries(paths)) {
+    test(`every vector on the ${name} path gives its written verdict`, () => {
+      const wrong: string[] = [];
+      for (const c of cases) {
+        const got = path(c.signature, c.message, c.publicKey);
+        if (got !== expected.get(c.id)) wrong.push(`${c.id} [${c.flags.join(',')}]: ${got}`);
+      }
+      expect(wrong).toEqual([]);
+    });
+  }
+
+  test('the vectors hold what the rule is about: BoringSSL alone (crypto.verify) accepts 208, so the added checks matter', () => {
+    const crypto = require('node:crypto') as typeof import('node:crypto');
+    const spki = (key: Uint8Array) => {
+      try {
+        return crypto.createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), key]), format: 'der', type: 'spki' });
+      } catch {
+        return null;
+      }
+    };
+    let accepted = 0;
+    for (const c of cases) {
+      const key = spki(c.publicKey);
+      if (key !== null && crypto.verify(null, c.message, key, c.signature)) accepted++;
+    }
+    expect(accepted).toBe(208);
+  });
+});
+
+describe('the small-order blocklist and keys no one can sign for', () => {
+  const Point = ed25519.Point;
+
+  test('smallOrderY is exactly the y-coordinates of the 8 points of small order (derived from the curve)', () => {
+    const torsion = new Set<string>();
+    for (let i = 1; torsion.size < 8 && i < 400; i++) {
+      let point;
+      try {
+        point = Point.fromBytes(Uint8Array.of(i, 0, 0, 0, 0, 7, ...new Uint8Array(26)), false);
+      } catch {
+        continue;
+      }
+      const t = point.multiplyUnsafe(Point.Fn.ORDER - 1n).add(point); // [L]Q: its small-order component
+      for (let j = 0, x = t; j < 8; j++, x = x.add(t)) {
+        const bytes = x.toBytes();
+        bytes[31]! &= 0x7f;
+        torsion.add(Buffer.from(bytes).toString('hex'));
+      }
+    }
+    expect([...torsion].sort()).toEqual(smallOrderY.map((y) => Buffer.from(y).toString('hex')).sort());
+  });
+
+  const identity = Uint8Array.of(1, ...new Uint8Array(31));
+  const identityNegativeZero = Uint8Array.of(1, ...new Uint8Array(30), 0x80);
+  const yEqualsP = Uint8Array.of(0xed, ...new Uint8Array(30).fill(0xff), 0x7f);
+  const notAPoint = Uint8Array.of(2, ...new Uint8Array(31)); // y = 2 has no x on the curve
+
+  test('keyProblem names why, and isPayableKey refuses each kind', () => {
+    expect(keyProblem(identity)).toBe('small_order');
+    expect(keyProblem(identityNegativeZero)).toBe('small_order');
+    expect(keyProblem(new Uint8Array(32))).toBe('small_order');
+    expect(keyProblem(yEqualsP)).toBe('non_canonical');
+    expect(keyProblem(notAPoint)).toBe('not_a_point');
+    for (const key of [identity, identityNegativeZero, yEqualsP, notAPoint]) expect(isPayableKey(key)).toBe(false);
+    expect(isPayableKey(publicKeyFromSeed(new Uint8Array(32).fill(9)))).toBe(true);
+    for (const problem of ['small_order', 'non_canonical', 'not_a_point'] as const) expect(describeKeyProblem(problem).length).toBeGreaterThan(20);
+  });
+
+  test('isPayableKey agrees with a full decode (noble: canonical, a point, not small order) on every CCTV key and many random ones', () => {
+    const full = (key: Uint8Array): boolean => {
+      try {
+        const point = Point.fromBytes(key, false);
+        return Buffer.from(point.toBytes()).equals(Buffer.from(key)) && !point.isSmallOrder();
+      } catch {
+        return false;
+      }
+    };
+    const keys = [...loadCctv().map((c) => c.publicKey), ...smallOrderY, ...smallOrderY.map((y) => Uint8Array.of(...y.subarray(0, 31), y[31]! | 0x80))];
+    for (let i = 0; i < 500; i++) keys.push(Uint8Array.from({ length: 32 }, (_, j) => (i * 131 + j * 29 + (i >> 3)) & 0xff));
+    const wrong = keys.filter((key) => isPayableKey(key) !== full(key)).map((key) => Buffer.from(key).toString('hex'));
+    expect(wrong).toEqual([]);
+  });
+
+  test("the simulator's stand-in decides acceptance as the rule does: a payer key no one can sign for never verifies, its own keys are real points", () => {
+    const fast = simCrypto('fast');
+    const signer = fast.signer('wallet 1');
+    expect(isPayableKey(signer.publicKey)).toBe(true);
+    const message = Uint8Array.of(1, 2, 3);
+    expect(fast.verify(signer.sign(message), message, signer.publicKey)).toBe(true);
+    // A stand-in "signature" is a MAC anyone can compute for any key: computed here for the identity.
+    const forged = new Uint8Array(64);
+    forged.set(new Bun.CryptoHasher('sha256').update('scryp/sim/signature/v1').update(identity).update(new Uint8Array(32)).update(message).digest(), 32);
+    expect(fast.verify(forged, message, identity)).toBe(false);
+    expect(simCrypto('real').verify).toBe(verify);
+  });
+
+  test('the forgery of the issue: R = identity, S = 0 "signs" anything for A = identity; both paths refuse it', () => {
+    const forged = Uint8Array.of(...identity, ...new Uint8Array(32));
+    for (const message of [new Uint8Array(0), Uint8Array.of(1, 2, 3), new Uint8Array(140)]) {
+      expect(verify(forged, message, identity)).toBe(false);
+      expect(verifyReference(forged, message, identity)).toBe(false);
+    }
+    // The cheap check on R alone: an identity R is refused before any curve arithmetic.
+    expect(isStrictEncoding(forged, 0)).toBe(false);
   });
 });
 

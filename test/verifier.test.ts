@@ -6,7 +6,7 @@ import { transaction_bytes, verify_pending_max } from '../src/constants.ts';
 import { sha256 } from '../src/hash.ts';
 import { Verifier } from '../src/node/verifier.ts';
 import { signerFromSeed } from '../src/signature.ts';
-import { signPayment } from '../src/transaction.ts';
+import { encodeTransaction, signPayment } from '../src/transaction.ts';
 
 const networkId = sha256(utf8('verifier test network'));
 const payer = signerFromSeed(sha256(utf8('verifier test payer')));
@@ -42,6 +42,16 @@ describe('Verifier', () => {
     expect(await Promise.all(answers)).toEqual([true, false, true]);
     expect(v.pendingPayments).toBe(0);
     expect(v.hasRoom).toBe(true);
+  });
+
+  test('the strict rule holds off the main thread too: the forgery from the identity key (R = identity, S = 0) is refused, inline and in a worker', async () => {
+    const identity = Uint8Array.of(1, ...new Uint8Array(31));
+    const forged = encodeTransaction({ timestamp: 1_700_000_000_000, amount: 1_000, payee, payer: identity, signature: Uint8Array.of(...identity, ...new Uint8Array(32)) });
+    const inline = new Verifier(networkId, 0);
+    expect(await check(inline, forged)).toBe(false);
+    inline.close();
+    const v = (verifier = new Verifier(networkId, 1));
+    expect(await Promise.all([check(v, forged), check(v, good)])).toEqual([false, true]);
   });
 
   test(`the queue is bounded: after ${verify_pending_max} payments waiting, there is no room until answers return`, async () => {

@@ -63,6 +63,19 @@ export function integerArg(text: string | undefined, field: string, min: number,
   return value;
 }
 
+/** Codes of a person's mistyped account or payment request: exit 2, as for any bad argument. */
+const personInputCodes: ReadonlySet<string> = new Set([
+  'BAD_ACCOUNT',
+  'ADDRESS_MIXED_CASE',
+  'ADDRESS_PREFIX',
+  'ADDRESS_CHARACTER',
+  'ADDRESS_LENGTH',
+  'ADDRESS_CHECKSUM',
+  'UNSPENDABLE_KEY',
+  'BAD_PAYMENT_REQUEST',
+  'PAYMENT_REQUEST_UNSUPPORTED',
+]);
+
 /** Runs a command body; prints a failure as one line on stderr and exits with its code. */
 export async function action(body: () => Promise<number | void> | number | void): Promise<void> {
   let code: number;
@@ -77,7 +90,8 @@ export async function action(body: () => Promise<number | void> | number | void)
       code = exit_code.timeout;
     } else if (isScrypError(error)) {
       process.stderr.write(`scryp: ${error.message}\n`);
-      code = exit_code.error;
+      // An account or request a person typed wrong is a usage error, like a bad option value.
+      code = personInputCodes.has(error.code) ? exit_code.usage : exit_code.error;
     } else {
       process.stderr.write(`scryp: ${(error as Error).stack ?? String(error)}\n`);
       code = exit_code.error;

@@ -6,18 +6,24 @@
 //     ACCEPTED / FORWARDED / DUPLICATE -> in the batch of period k: wait
 //     no answer anywhere                -> it may be in: wait for its outcome before anything
 //     BAD_TIME, or refused everywhere   -> sign again in the next period (a new payment)
-//     BAD_AMOUNT, INSUFFICIENT_FUNDS, BAD_SIGNATURE, BAD_REQUEST -> refused
+//     BAD_AMOUNT, BAD_PAYEE, INSUFFICIENT_FUNDS, BAD_SIGNATURE, BAD_REQUEST -> refused
 //   wait: after period k should have committed, ask every server STATUS; a majority says
 //     COMMITTED -> committed; VOID -> void; UNKNOWN with a committed period >= k -> void
 //     (period k was decided without it); anything else -> wait one more period.
 //   void: never applied, so the wallet signs it anew and sends it again (five times at most).
 //   Timeouts scale with the period, and a server that stays silent is not asked again.
+//
+// Before anything is signed, a payee no one can sign for (src/signature.ts keyProblem) is
+// refused with UNSPENDABLE_KEY: the servers would refuse it too (BAD_PAYEE), and a wallet
+// says why before it asks anyone.
 
 import { balance_max } from '../constants.ts';
 import { toHex } from '../bytes.ts';
 import type { Network } from '../network.ts';
 import { acceptingUntil, periodOf, startOf, endOf, type Timing } from '../schedule.ts';
-import type { Signer } from '../signature.ts';
+import { encodeAddress } from '../address.ts';
+import { fail } from '../errors.ts';
+import { describeKeyProblem, keyProblem, type Signer } from '../signature.ts';
 import { signPayment, txidOf } from '../transaction.ts';
 import { Kind, PaymentState, Status, statusName, type StatusBody } from './codec.ts';
 import { askMajority } from './majority.ts';
@@ -48,6 +54,14 @@ function timingOf(network: Network): Timing {
   return { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
 }
 
+/** Refuses, before anything is signed, a payee no one can sign for: money sent there could never move. */
+export function assertPayable(payee: Uint8Array, field: string): void {
+  const problem = keyProblem(payee);
+  if (problem === null) return;
+  const shown = payee.length === 32 ? encodeAddress(payee) : `${payee.length} bytes`;
+  fail('UNSPENDABLE_KEY', `${field} ${shown}: no one can sign for this key (${describeKeyProblem(problem)}); money sent there could never be spent, so nothing was signed. Check the address with the payee.`);
+}
+
 export async function pay(client: UdpClient, network: Network, signer: Signer, request: PayRequest): Promise<PaymentEnd> {
   const now = request.now ?? Date.now;
   const progress = request.onProgress ?? (() => {});
@@ -55,6 +69,7 @@ export async function pay(client: UdpClient, network: Network, signer: Signer, r
   if (!Number.isInteger(request.amount) || request.amount < 1 || request.amount > balance_max) {
     return { outcome: 'refused', txid: null, status: 'BAD_AMOUNT' };
   }
+  assertPayable(request.to, 'recipient');
   const margin = Math.min(50, Math.floor(network.periodMs / 10));
   // A server that stayed silent is not asked again for this payment: it is probably down,
   // and waiting on it would spend whole periods.

@@ -6,7 +6,10 @@
 //   1. amount ≥ 1 and payer ≠ payee;
 //   2. period(timestamp) = k;
 //   3. its txid did not appear earlier in the batch;
-//   4. the payer's balance, after the batch's earlier payments, covers the amount.
+//   4. the payer's balance, after the batch's earlier payments, covers the amount;
+//   5. the payee is a key someone can sign for (src/signature.ts isPayableKey: a canonical
+//      encoding of a point that is not of small order), so money never goes where no one
+//      can spend it, nor where anyone can. Last because it may cost a point decode (cached).
 // Otherwise it is skipped (reported as void by STATUS), and the next one is tried.
 //
 // Signatures are checked once, by the server that receives the payment from a client
@@ -17,11 +20,12 @@
 import { balance_max, transaction_bytes } from '../constants.ts';
 import { assert } from '../errors.ts';
 import { periodOf, type Timing } from '../schedule.ts';
+import { isPayableKey } from '../signature.ts';
 import { payee_offset, payer_offset, txidOf } from '../transaction.ts';
 import { KeyMap } from './key-map.ts';
 import type { AccountChange } from './state.ts';
 
-export type BatchVerdict = 'ok' | 'bad_amount' | 'wrong_period' | 'duplicate' | 'insufficient_funds';
+export type BatchVerdict = 'ok' | 'bad_amount' | 'wrong_period' | 'duplicate' | 'insufficient_funds' | 'bad_payee';
 
 export interface BalanceSource {
   balanceOf(account: Uint8Array): number;
@@ -40,6 +44,11 @@ function samePayerPayee(tx: Uint8Array): boolean {
 /** Rule 1 alone: cheap, and checked before anything else. */
 export function checkAmount(tx: Uint8Array): boolean {
   return amountAt(tx) >= 1 && !samePayerPayee(tx);
+}
+
+/** Rule 5 alone: the payee is a key someone can sign for. */
+export function checkPayee(tx: Uint8Array): boolean {
+  return isPayableKey(tx.subarray(payee_offset, payee_offset + 32));
 }
 
 /** Applies payments in order on top of a base state, keeping only the accounts they touch. */
@@ -62,12 +71,13 @@ export class BatchApplier implements BalanceSource {
     return this.seen.has(txid);
   }
 
-  /** Rules 1 to 4, without changing anything. */
+  /** Rules 1 to 5, without changing anything. */
   check(tx: Uint8Array, txid: Uint8Array): BatchVerdict {
     if (!checkAmount(tx)) return 'bad_amount';
     if (periodOf(this.timing, timestampAt(tx)) !== this.period) return 'wrong_period';
     if (this.seen.has(txid)) return 'duplicate';
     if (this.balanceOf(tx.subarray(payer_offset, payer_offset + 32)) < amountAt(tx)) return 'insufficient_funds';
+    if (!checkPayee(tx)) return 'bad_payee';
     return 'ok';
   }
 

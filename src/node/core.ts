@@ -34,7 +34,7 @@ import type { PeerMessage, PeriodRecord } from '../peer/messages.ts';
 import { checkTimestamp, alphaOf, endOf, periodOf, startOf, type Timing } from '../schedule.ts';
 import type { Signer } from '../signature.ts';
 import { signingMessage, signatureOf, payerOf, timestampOf, txidOf } from '../transaction.ts';
-import { BatchApplier, checkAmount, replayBatch } from '../ledger/batch.ts';
+import { BatchApplier, checkAmount, checkPayee, replayBatch } from '../ledger/batch.ts';
 import { entriesAfter, entry_bytes, type FrozenState, LedgerState, midDigestOfEntries, type PreparedState, rootDigest, emptyMidDigest } from '../ledger/state.ts';
 import type { Store } from '../ledger/store.ts';
 import { decideVote, isSkippedBy, placeCertificate, VoteEvidence } from '../consensus/rules.ts';
@@ -375,12 +375,12 @@ export class ServerCore {
   }
 
   /**
-   * Rules 1 to 5, cheapest first, the signature last. The alpha takes the payment into its
+   * Rules 1 to 6 of docs/PROTOCOL.md §5.4, cheapest first, the signature last. The alpha takes the payment into its
    * batch; any other server checks what it can and forwards it to the alpha.
    *
    * `signature` says whether the signature was already checked elsewhere (the node
    * verifies in worker threads, off the socket thread, between precheckPay and this):
-   * 'check' verifies here; 'valid' and 'invalid' take the outside verdict. Rules 1 to 4
+   * 'check' verifies here; 'valid' and 'invalid' take the outside verdict. Rules 1 to 5
    * run again either way: the batch may have changed while the signature was checked.
    */
   handlePay(tx: Uint8Array, now: number, signature: 'check' | 'valid' | 'invalid' = 'check'): PayResult {
@@ -397,7 +397,7 @@ export class ServerCore {
   }
 
   /**
-   * Rules 1 to 4 and this server's own conditions, without the signature and without
+   * Rules 1 to 5 and this server's own conditions, without the signature and without
    * changing anything: the final answer, or null when only the signature remains.
    */
   precheckPay(tx: Uint8Array, now: number): PayResult | null {
@@ -440,6 +440,8 @@ export class ServerCore {
   private queueForward(alpha: number, period: number, tx: Uint8Array, now: number): void {
     if (this.forwardQueue !== null && (this.forwardQueue.alpha !== alpha || this.forwardQueue.period !== period)) this.flushForwards();
     if (this.forwardQueue === null) this.forwardQueue = { alpha, period, transactions: [], since: now };
+      // The alpha checks the payee too (batch rule 5), but the payer hears it here, at once.
+      if (!checkPayee(tx)) return decided(Status.BAD_PAYEE);
     this.forwardQueue.transactions.push(tx);
     if (this.forwardQueue.transactions.length >= forward_transactions_max) this.flushForwards();
   }
@@ -448,6 +450,7 @@ export class ServerCore {
     const queue = this.forwardQueue;
     this.forwardQueue = null;
     if (queue === null || queue.transactions.length === 0) return;
+    if (verdict === 'bad_payee') return decided(Status.BAD_PAYEE);
     this.count('forwarded', queue.transactions.length);
     this.send(queue.alpha, { type: 'forward', transactions: concat(...queue.transactions) });
   }
@@ -1167,3 +1170,5 @@ function compareAccountsAt(entries: Uint8Array, a: number, b: number): number {
   }
   return 0;
 }
+    case Status.BAD_PAYEE:
+      return 'bad_payee';

@@ -15,6 +15,8 @@
 //   bad_sig     a bit flipped in the signature
 //   stale       a timestamp two periods or more in the past
 //   future      a timestamp two periods or more in the future
+//   bad_payee   to a key no one can sign for: the identity 0100…00, a non-canonical
+//               encoding (y = p), or 32 bytes that are not a point (y = 2)
 
 import { balance_max } from '../constants.ts';
 import type { Network } from '../network.ts';
@@ -24,10 +26,17 @@ import { signPayment, signature_offset } from '../transaction.ts';
 import type { SimCrypto } from './crypto.ts';
 import type { Random } from './random.ts';
 
-export type PaymentKind = 'normal' | 'spread' | 'burst' | 'replay' | 'resigned' | 'overdraft' | 'zero' | 'self' | 'bad_sig' | 'stale' | 'future';
+export type PaymentKind = 'normal' | 'spread' | 'burst' | 'replay' | 'resigned' | 'overdraft' | 'zero' | 'self' | 'bad_sig' | 'stale' | 'future' | 'bad_payee';
 
 /** Kinds that no server may ever answer ACCEPTED or FORWARDED. */
-export const invalid_kinds: ReadonlySet<PaymentKind> = new Set(['zero', 'self', 'bad_sig', 'stale', 'future']);
+export const invalid_kinds: ReadonlySet<PaymentKind> = new Set(['zero', 'self', 'bad_sig', 'stale', 'future', 'bad_payee']);
+
+/** Payees no one can sign for (src/signature.ts keyProblem): small order, non-canonical, not a point. */
+const unspendable_payees: readonly Uint8Array[] = [
+  Uint8Array.of(1, ...new Uint8Array(31)),
+  Uint8Array.of(0xed, ...new Uint8Array(30).fill(0xff), 0x7f),
+  Uint8Array.of(2, ...new Uint8Array(31)),
+];
 
 const kind_weights: readonly (readonly [PaymentKind, number])[] = [
   ['normal', 40],
@@ -41,6 +50,7 @@ const kind_weights: readonly (readonly [PaymentKind, number])[] = [
   ['bad_sig', 6],
   ['stale', 3],
   ['future', 3],
+  ['bad_payee', 3],
 ];
 const kind_weight_total = kind_weights.reduce((sum, [, weight]) => sum + weight, 0);
 
@@ -189,6 +199,8 @@ export class Clients {
         const timestamp = startOf(this.timing, period) + random.int(this.timing.periodMs);
         return [one(this.sign(payer, timestamp, usual(), payee.signer.publicKey))];
       }
+      case 'bad_payee':
+        return [one(this.sign(payer, clock, usual(), random.pick(unspendable_payees)))];
     }
   }
 }

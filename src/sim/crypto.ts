@@ -5,6 +5,11 @@
 //
 //   signature = nonce (32) || sha256("scryp/sim/signature/v1" || public key || nonce || message)
 //
+// Its public keys are real Ed25519 keys (of a seed derived from the label), and it refuses
+// a payer key no one could sign for, as the strict rule does (src/signature.ts): where the
+// stand-in decides acceptance, it decides as the node would. The payee rule is the
+// ledger's own (src/ledger/batch.ts), the same in both modes.
+//
 // Verification recomputes the second half from the first. The nonce is zero for a first
 // signature; a re-signature of the same body picks another nonce, so that, as with
 // Ed25519, one body has many valid signatures (the double spend a txid over the body
@@ -17,7 +22,7 @@ import { key_bytes, signature_bytes } from '../constants.ts';
 import { utf8 } from '../bytes.ts';
 import type { Verify } from '../node/core.ts';
 import { sha256 } from '../hash.ts';
-import { type Signer, signerFromSeed, verify as verifyEd25519 } from '../signature.ts';
+import { isPayableKey, type Signer, signerFromSeed, verify as verifyEd25519 } from '../signature.ts';
 import { signingMessage, signature_offset } from '../transaction.ts';
 import type { Random } from './random.ts';
 
@@ -54,20 +59,30 @@ function fastSign(publicKey: Uint8Array, nonce: Uint8Array, message: Uint8Array)
 
 function fastVerify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== signature_bytes || publicKey.length !== key_bytes) return false;
+  if (!isPayableKey(publicKey)) return false;
   const mac = fastMac(publicKey, signature.subarray(0, 32), message);
   for (let i = 0; i < 32; i++) if (mac[i] !== signature[32 + i]) return false;
   return true;
 }
 
+const fastKeys = new Map<string, Uint8Array>();
+
+/** The stand-in's public key of a label: a real Ed25519 key, computed once. */
+function fastPublicKey(label: string): Uint8Array {
+  let publicKey = fastKeys.get(label);
+  if (publicKey === undefined) fastKeys.set(label, (publicKey = ed25519.getPublicKey(sha256(utf8(`scryp/sim/key/v1 ${label}`)))));
+  return publicKey;
+}
+
 const fastCrypto: SimCrypto = {
   mode: 'fast',
   signer(label: string): Signer {
-    const publicKey = sha256(utf8(`scryp/sim/key/v1 ${label}`));
+    const publicKey = fastPublicKey(label);
     return { publicKey, sign: (message) => fastSign(publicKey, zeroNonce, message) };
   },
   verify: fastVerify,
   resign(label, networkId, tx, random) {
-    const publicKey = sha256(utf8(`scryp/sim/key/v1 ${label}`));
+    const publicKey = fastPublicKey(label);
     let nonce = random.bytes(32);
     if (nonce.every((byte) => byte === 0)) nonce = Uint8Array.of(1, ...nonce.subarray(1));
     const out = tx.slice();
