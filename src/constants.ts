@@ -39,6 +39,9 @@ export const client_burst_requests = 400; // bucket size per source address
 export const client_sources_tracked_max = 65_536; // rate-limit table entries (LRU)
 export const rate_limited_notice_ms = 1_000; // at most one RATE_LIMITED reply per source per second
 export const udp_send_failures_logged_max = 10; // then only counted
+export const confirm_poll_first_ms = 5; // a wallet asks STATUS this soon after its period ends (a commit takes a few ms) ...
+export const confirm_poll_max_ms = 250; // ... then twice as long each time, up to a quarter period and at most this
+export const history_entries_max = 7; // payments in one HISTORY reply: 154 + 7 × 153 = 1225 bytes, the most a 1232-byte datagram holds
 
 // ---- Peer protocol (TCP) ----------------------------------------------------------
 
@@ -85,9 +88,9 @@ export const void_payments_remembered_max = 1_000_000; // txids of void periods 
 export const sync_timeout_ms_min = 1_000; // a catch-up request unanswered max(this, 2 periods) is asked of another peer
 export const verified_certificates_cached_max = 1_024; // certificates whose votes were checked, remembered
 export const verified_votes_cached_max = 4_096; // signed votes already checked, remembered
-
 export const public_keys_cached_max = 4_096; // payer keys decoded for the native verify (and their strict check), remembered
 export const payable_keys_cached_max = 65_536; // payee verdicts (a point decode, ≈20 µs each) remembered: a full period's distinct payees
+
 // ---- Operation --------------------------------------------------------------------
 
 export const log_repeat_ms = 60_000; // a repeated warning (same source, same reason) is logged once per this
@@ -97,6 +100,31 @@ export const whoami_attempts = 3; // at start: WHOAMI asked of a peer this many 
 export const whoami_timeout_ms = 300; // ... waiting this long each
 export const whoami_rounds_max = 60; // rounds of asking every peer, until one answers ...
 export const whoami_retry_ms_min = 1_000; // ... max(this, one period) apart
+export const clock_probe_interval_ms = 30_000; // with --metrics: each peer's INFO time is asked this often (scryp_clock_offset_seconds) ...
+export const clock_probe_timeout_ms = 1_000; // ... one datagram, waited for this long: a resend would blur the round trip
+export const clock_probe_retry_ms = 2_000; // ... and this often while no peer has answered yet (they may be starting with us)
+export const clock_offset_fresh_ms = 5 * 60_000; // an offset measured longer ago than this is no longer reported
+export const votes_seen_periods_max = 64; // periods whose votes the metrics remember, to count the votes a commit lacked
+
+// ---- Forming a network (scryp network new): defaults for servers across a town ----
+
+export const network_period_ms_default = 2_000; // a commit takes a few round trips (tens of ms in a town, up to a second on a congested uplink): 2 s leaves room, and a payment is final in about 2 to 4 s
+export const network_blackout_ms_default = 500; // ≥ the skew: a server whose clock lags the alpha's by the whole skew still forwards in time
+export const network_skew_ms_default = 500; // NTP keeps clocks within tens of ms; a machine just booted or on a bad link can be off by more
+export const network_skew_ms_risky = 100; // a tighter skew refuses payments (BAD_TIME) from clients and servers whose clocks are merely ordinary
+export const network_period_ms_risky = 1_000; // a shorter period leaves too little of it for votes over a town's internet
+export const network_skew_period_fraction_max = 0.25; // clocks that may disagree by more than this share of a period make early or late proposals common
+
+// ---- Wallet page (scryp wallet) ---------------------------------------------------
+
+export const wallet_token_bytes = 32; // the page's secret: 256 bits, not guessable across a lifetime of tries
+export const wallet_api_body_bytes_max = 16 * KiB; // an API request is a few fields typed by a person
+export const wallet_contacts_max = 1_000; // an address book, not a ledger
+export const wallet_contact_name_chars_max = 64; // a name a person reads in a list
+export const wallet_contacts_file_bytes_max = 1 * MiB; // refuse to parse anything larger
+export const wallet_payments_remembered_max = 256; // payments of this session whose progress the page can ask about
+export const wallet_progress_steps_max = 64; // progress lines kept per payment (a payment resent many times)
+export const wallet_balance_cache_ms = 250; // the overview asked twice within this is answered once (several tabs open)
 
 // ---- Keys people keep: seed files, passphrases, recovery phrases -----------------
 
@@ -134,5 +162,11 @@ check(outbound_queue_bytes_max >= 2 * frame_bytes_max, 'a peer queue holds at le
 check(state_leaf_count === 256 * state_mid_count, 'each mid covers 256 leaves');
 check(servers_max <= 0xffff, 'a server index fits u16');
 check(forward_transactions_max <= period_transactions_max, 'a FORWARD fits in a period');
+check(network_blackout_ms_default >= network_skew_ms_default, 'the default blackout covers the default skew');
+check(network_skew_ms_default <= network_skew_period_fraction_max * network_period_ms_default, 'the defaults raise no warning of their own');
 check(128 * seed_kdf_block_size * 2 ** seed_kdf_log2_cost <= seed_kdf_memory_bytes_max, 'the seed files we write are within what we read');
 check(seed_kdf_log2_cost >= seed_kdf_log2_cost_min, 'the seed files we write are not refused as weak');
+check(
+  reply_header_bytes + key_bytes + 8 + 8 + 1 + history_entries_max * (8 + 4 + 1 + transaction_bytes) + reply_trailer_bytes <= datagram_bytes_max,
+  'a full HISTORY page fits one datagram',
+);

@@ -39,6 +39,16 @@ export const errorCodes = [
   'UNSPENDABLE_KEY',
   'BAD_PAYMENT_REQUEST',
   'PAYMENT_REQUEST_UNSUPPORTED',
+  // the wallet page (scryp wallet) and its files
+  'WALLET_TOKEN',
+  'WALLET_HOST',
+  'WALLET_ORIGIN',
+  'WALLET_REQUEST',
+  'WALLET_AMOUNT',
+  'WALLET_OVERDRAFT',
+  'WALLET_SELF_PAYMENT',
+  'BAD_CONTACT',
+  'BAD_CONTACTS_FILE',
   // client protocol
   'REQUEST_TOO_SHORT',
   'REQUEST_TOO_LONG',

@@ -7,6 +7,7 @@ import { nodeCommand } from './node.ts';
 import { payCommand } from './pay.ts';
 import { balanceCommand } from './balance.ts';
 import { statusCommand } from './status.ts';
+import { walletCommand } from './wallet.ts';
 import packageJson from '../../package.json';
 
 export const mainCommand = defineCommand({
@@ -23,6 +24,7 @@ export const mainCommand = defineCommand({
     pay: payCommand,
     balance: balanceCommand,
     status: statusCommand,
+    wallet: walletCommand,
   },
 });
 

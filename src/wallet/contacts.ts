@@ -1,0 +1,136 @@
+// The wallet's address book: DIR/contacts.json, plain JSON a person can read and edit.
+//
+//   { "contacts": [ { "name": "Ruth's bakery", "address": "scryp1…" } ] }
+//
+// Parsing names what is wrong and where; a damaged file is reported and never overwritten
+// (the wallet refuses to save until it is fixed or moved). Saving writes a new file beside
+// the old one, syncs it, and renames it over: a crash leaves the old list or the new one.
+
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeAddress, parseAccount } from '../address.ts';
+import { wallet_contact_name_chars_max, wallet_contacts_file_bytes_max, wallet_contacts_max } from '../constants.ts';
+import { describe } from '../bytes.ts';
+import { fail, isScrypError, type ScrypError } from '../errors.ts';
+
+export const contacts_file_name = 'contacts.json';
+
+export interface Contact {
+  readonly name: string;
+  /** The account as an address (scryp1…). */
+  readonly address: string;
+}
+
+export function contactsPath(dir: string): string {
+  return join(dir, contacts_file_name);
+}
+
+// Control characters, and the bidirectional overrides that make a name read as another.
+const unprintable = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+
+/** A contact's name as a person typed it: trimmed, 1 to 64 characters, nothing unprintable. */
+export function parseContactName(value: unknown, field = 'name'): string {
+  if (typeof value !== 'string') fail('BAD_CONTACT', `${field}: expected text, got ${describe(value)}`);
+  const name = value.trim();
+  if (name.length === 0) fail('BAD_CONTACT', `${field}: a contact needs a name`);
+  if ([...name].length > wallet_contact_name_chars_max) fail('BAD_CONTACT', `${field}: ${[...name].length} characters, at most ${wallet_contact_name_chars_max}`);
+  if (unprintable.test(name)) fail('BAD_CONTACT', `${field}: holds a control or text-direction character; type the name again`);
+  return name;
+}
+
+/** A list with a new contact; refuses a name or an address already in it. */
+export function addContact(contacts: readonly Contact[], name: unknown, account: unknown): Contact[] {
+  const cleanName = parseContactName(name);
+  if (typeof account !== 'string') fail('BAD_CONTACT', `address: expected text, got ${describe(account)}`);
+  const address = encodeAddress(parseAccount(account, 'address'));
+  const sameName = contacts.find((contact) => contact.name.toLowerCase() === cleanName.toLowerCase());
+  if (sameName !== undefined) fail('BAD_CONTACT', `name: "${sameName.name}" is already a contact; pick another name or remove it first`);
+  const sameAddress = contacts.find((contact) => contact.address === address);
+  if (sameAddress !== undefined) fail('BAD_CONTACT', `address: already saved as "${sameAddress.name}"`);
+  if (contacts.length >= wallet_contacts_max) fail('BAD_CONTACT', `the list holds ${wallet_contacts_max} contacts, the most it keeps; remove one first`);
+  return [...contacts, { name: cleanName, address }].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function removeContact(contacts: readonly Contact[], name: string): Contact[] {
+  const kept = contacts.filter((contact) => contact.name !== name);
+  if (kept.length === contacts.length) fail('BAD_CONTACT', `name: no contact is called "${name}"`);
+  return kept;
+}
+
+/** The contact whose address this is, if any. */
+export function contactOf(contacts: readonly Contact[], address: string): Contact | undefined {
+  return contacts.find((contact) => contact.address === address);
+}
+
+function damaged(where: string, message: string): never {
+  fail('BAD_CONTACTS_FILE', `${where}: ${message}; it was left as it is: fix it or move it away`);
+}
+
+/** Parses the file's text; every refusal names the entry and field. */
+export function parseContactsFile(text: string, where: string): Contact[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    damaged(where, `not JSON (${(error as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) damaged(where, 'expected an object { "contacts": [ … ] }');
+  const list = (json as { contacts?: unknown }).contacts;
+  if (!Array.isArray(list)) damaged(where, '"contacts" is not a list');
+  if (list.length > wallet_contacts_max) damaged(where, `${list.length} contacts, at most ${wallet_contacts_max}`);
+  let contacts: Contact[] = [];
+  list.forEach((entry: unknown, i: number) => {
+    if (typeof entry !== 'object' || entry === null) damaged(where, `contacts[${i}] is not an object`);
+    const { name, address } = entry as { name?: unknown; address?: unknown };
+    try {
+      contacts = addContact(contacts, name, address);
+    } catch (error) {
+      if (!isScrypError(error)) throw error;
+      damaged(where, `contacts[${i}]: ${error.message}`);
+    }
+  });
+  return contacts;
+}
+
+export function formatContactsFile(contacts: readonly Contact[]): string {
+  return `${JSON.stringify({ contacts: contacts.map(({ name, address }) => ({ name, address })) }, null, 2)}\n`;
+}
+
+/** The list in DIR, or the reason it cannot be read. A missing file is an empty list. */
+export function loadContacts(dir: string): { contacts: Contact[]; problem: ScrypError | null } {
+  const path = contactsPath(dir);
+  if (!existsSync(path)) return { contacts: [], problem: null };
+  try {
+    if (statSync(path).size > wallet_contacts_file_bytes_max) damaged(path, `larger than ${wallet_contacts_file_bytes_max} bytes`);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      damaged(path, `cannot read (${(error as Error).message})`);
+    }
+    return { contacts: parseContactsFile(text, path), problem: null };
+  } catch (error) {
+    if (!isScrypError(error)) throw error;
+    return { contacts: [], problem: error };
+  }
+}
+
+/** Writes the list atomically (aside, fsync, rename, fsync the directory). */
+export function saveContacts(dir: string, contacts: readonly Contact[]): void {
+  const path = contactsPath(dir);
+  const aside = `${path}.new`;
+  const fd = openSync(aside, 'w', 0o600);
+  try {
+    writeSync(fd, formatContactsFile(contacts));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(aside, path);
+  const dirFd = openSync(dir, 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+}

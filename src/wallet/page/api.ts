@@ -1,0 +1,57 @@
+// Calls to the wallet process's local API. The token comes from the URL's fragment
+// (#token=…), which the browser never sends anywhere; it goes in a header on each call.
+
+import type { ApiError } from '../api-types.ts';
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export function tokenFromLocation(): string | null {
+  const match = /(?:^#|&)token=([A-Za-z0-9_-]+)/.exec(window.location.hash);
+  return match === null ? null : match[1]!;
+}
+
+let token = '';
+
+export function useToken(value: string): void {
+  token = value;
+}
+
+async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiFailure('OFFLINE', 'The wallet process does not answer: is scryp wallet still running?', 0);
+  }
+  const contentType = response.headers.get('content-type') ?? '';
+  if (!response.ok) {
+    if (contentType.startsWith('application/json')) {
+      const refusal = (await response.json()) as ApiError;
+      throw new ApiFailure(refusal.error.code, refusal.error.message, response.status);
+    }
+    throw new ApiFailure('HTTP', `the wallet answered ${response.status}`, response.status);
+  }
+  return (contentType.startsWith('application/json') ? await response.json() : await response.text()) as T;
+}
+
+export const get = <T>(path: string): Promise<T> => call<T>('GET', path);
+export const post = <T>(path: string, body: unknown): Promise<T> => call<T>('POST', path, body);
+
+/** A failure as a person reads it: the sentence, then the code to look up in docs/ERRORS.md. */
+export function failureText(error: unknown): string {
+  if (error instanceof ApiFailure) return error.code === 'OFFLINE' || error.code === 'HTTP' ? error.message : `${error.message} (${error.code})`;
+  return String(error);
+}

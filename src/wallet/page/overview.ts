@@ -1,0 +1,23 @@
+// Overview: the balance a majority of servers agrees on, at which committed period, who
+// disagrees or is silent, and the address with a Copy button.
+
+import type { Overview } from '../api-types.ts';
+import { byId, copyText, make, setText } from './dom.ts';
+
+let address = '';
+
+export function initOverview(): void {
+  byId('overview-copy').addEventListener('click', () => void copyText(address, byId('overview-address'), byId('overview-copy-status')));
+}
+
+export function renderOverview(overview: Overview): void {
+  address = overview.account.address;
+  const servers = overview.network.servers.length;
+  setText(byId('network-line'), `Network ${overview.network.name} · ${servers} server${servers === 1 ? '' : 's'} · period ${overview.network.periodMs} ms`);
+  setText(byId('overview-address'), overview.account.address);
+  const balance = overview.balance;
+  setText(byId('balance'), balance.balance === null ? 'unknown' : balance.balance.toLocaleString('en-US'));
+  setText(byId('agreement'), balance.summary);
+  const list = byId('disagreeing');
+  list.replaceChildren(...balance.others.map((other) => make('li', `Server ${other.server} (${other.address}): ${other.said}`)));
+}

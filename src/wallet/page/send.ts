@@ -1,0 +1,223 @@
+// Send: Recipient (checked as the person types, the refusal in words), a contact to pick,
+// Amount; then a confirmation of exactly what will be signed; then the payment's life,
+// sent → accepted → committed (or void, or refused), followed until it ends.
+//
+//   form ──Send──► confirmation ──Sign and send──► life ──New payment──► form
+//                      └──Back──► form
+
+import type { Confirmation, PaymentView, RecipientView } from '../api-types.ts';
+import { ApiFailure, failureText, get, post } from './api.ts';
+import { byId, make, setText, show } from './dom.ts';
+
+const recipientInput = () => byId<HTMLInputElement>('send-recipient');
+const amountInput = () => byId<HTMLInputElement>('send-amount');
+
+let checkSequence = 0;
+/** The request text whose amount was last put in the Amount field (so a later edit of the amount stays). */
+let amountFilledFrom: string | null = null;
+let ticket: Confirmation | null = null;
+let following: number | null = null;
+
+function setStatus(element: HTMLElement, text: string, kind: 'ok' | 'bad' | ''): void {
+  setText(element, text);
+  element.className = `status ${kind}`;
+}
+
+function showRequest(request: RecipientView['request']): void {
+  show(byId('send-request'), request !== null && (request.label !== '' || request.message !== ''));
+  setText(byId('send-request-label'), request?.label || '—');
+  setText(byId('send-request-message'), request?.message || '—');
+}
+
+/** Asks the wallet what the Recipient field holds; an older answer never overwrites a newer one. */
+async function checkRecipient(): Promise<void> {
+  const sequence = ++checkSequence;
+  const text = recipientInput().value;
+  const status = byId('send-recipient-status');
+  if (text.trim() === '') {
+    setStatus(status, '', '');
+    recipientInput().removeAttribute('aria-invalid');
+    showRequest(null);
+    return;
+  }
+  try {
+    const view = await post<RecipientView>('/api/recipient', { recipient: text });
+    if (sequence !== checkSequence) return;
+    recipientInput().setAttribute('aria-invalid', 'false');
+    const who = view.contact === null ? '' : ` (${view.contact})`;
+    setStatus(status, `✓ A valid address${who}: ${view.address}`, 'ok');
+    showRequest(view.request);
+    // A pasted request says how much: it fills the Amount (the confirmation shows it again).
+    if (view.request?.amount != null && amountFilledFrom !== text) {
+      amountFilledFrom = text;
+      amountInput().value = String(view.request.amount);
+      checkAmount();
+      setStatus(byId('send-amount-status'), 'Filled in from the payment request.', 'ok');
+    }
+  } catch (error) {
+    if (sequence !== checkSequence) return;
+    recipientInput().setAttribute('aria-invalid', 'true');
+    setStatus(status, `✗ ${failureText(error)}`, 'bad');
+    showRequest(null);
+  }
+}
+
+function checkAmount(): void {
+  const text = amountInput().value.trim();
+  const status = byId('send-amount-status');
+  if (text === '' || /^[0-9]+$/.test(text)) {
+    amountInput().removeAttribute('aria-invalid');
+    setStatus(status, '', '');
+  } else {
+    amountInput().setAttribute('aria-invalid', 'true');
+    setStatus(status, `✗ A whole number of scryp, digits only${/[.,]/.test(text) ? ' (scryp has no fractions)' : ''}.`, 'bad');
+  }
+}
+
+function showError(text: string | null): void {
+  const banner = byId('send-error');
+  setText(banner, text ?? '');
+  show(banner, text !== null);
+}
+
+async function review(event: SubmitEvent): Promise<void> {
+  event.preventDefault();
+  showError(null);
+  const submit = byId<HTMLButtonElement>('send-submit');
+  submit.disabled = true;
+  try {
+    ticket = await post<Confirmation>('/api/payments/check', { recipient: recipientInput().value, amount: amountInput().value });
+  } catch (error) {
+    showError(failureText(error));
+    if (error instanceof ApiFailure && error.code === 'WALLET_AMOUNT') amountInput().focus();
+    else if (error instanceof ApiFailure && error.code !== 'WALLET_OVERDRAFT') recipientInput().focus();
+    return;
+  } finally {
+    submit.disabled = false;
+  }
+  setText(byId('confirm-from'), ticket.from);
+  setText(byId('confirm-to'), ticket.to);
+  setText(byId('confirm-contact'), ticket.contact === null ? '' : `(${ticket.contact})`);
+  setText(byId('confirm-amount'), ticket.amount.toLocaleString('en-US'));
+  setText(byId('confirm-network'), `${ticket.network} (network id ${ticket.networkId.slice(0, 16)}…)`);
+  for (const [field, value] of [
+    ['label', ticket.label],
+    ['message', ticket.message],
+  ] as const) {
+    setText(byId(`confirm-${field}`), value);
+    show(byId(`confirm-${field}`), value !== '');
+    show(byId(`confirm-${field}-term`), value !== '');
+  }
+  show(byId('send-form'), false);
+  show(byId('send-confirm'), true);
+  byId('send-confirm-title').focus();
+}
+
+function backToForm(): void {
+  ticket = null;
+  show(byId('send-confirm'), false);
+  show(byId('send-life'), false);
+  show(byId('send-form'), true);
+  recipientInput().focus();
+}
+
+function renderLife(view: PaymentView): void {
+  setText(byId('life-to'), view.to);
+  setText(byId('life-amount'), view.amount.toLocaleString('en-US'));
+  setText(byId('life-txid'), view.txid ?? '—');
+  setText(byId('send-life-words'), view.words);
+  byId('send-life-words').className = `status-words ${view.stage === 'committed' ? 'ok' : view.final ? 'bad' : ''}`;
+  const order = ['signing', 'sent', 'accepted'];
+  const reached = (stage: string) => view.final || order.indexOf(view.stage) >= order.indexOf(stage);
+  const mark = (id: string, label: string, state: 'done' | 'current' | 'failed' | '') => {
+    const item = byId(id);
+    item.className = state;
+    setText(item, `${label}${state === 'done' ? ' ✓' : state === 'failed' ? ' ✗' : state === 'current' ? ' …' : ''}`);
+    if (state === 'current') item.setAttribute('aria-current', 'step');
+    else item.removeAttribute('aria-current');
+  };
+  const refusedEarly = view.stage === 'refused' && view.period === null;
+  mark('stage-sent', 'Sent', view.stage === 'signing' ? 'current' : 'done');
+  mark('stage-accepted', 'Accepted', refusedEarly ? '' : reached('accepted') && view.stage !== 'sent' ? 'done' : view.stage === 'sent' ? 'current' : '');
+  const finalLabel = { committed: 'Committed', void: 'Void', refused: 'Refused', timeout: 'No outcome yet' }[view.stage as string] ?? 'Committed';
+  mark('stage-final', finalLabel, view.stage === 'committed' ? 'done' : view.final ? 'failed' : view.stage === 'accepted' ? 'current' : '');
+  byId('life-steps').replaceChildren(...view.steps.map((step) => make('li', step)));
+}
+
+async function follow(id: string): Promise<void> {
+  // Bounded: a payment ends within a few periods; the wallet process's own patience ends it.
+  const token = (following = Date.now());
+  for (let round = 0; round < 3000 && following === token; round++) {
+    let view: PaymentView;
+    try {
+      view = await get<PaymentView>(`/api/payments/${id}`);
+    } catch (error) {
+      setText(byId('send-life-words'), failureText(error));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      continue;
+    }
+    if (following !== token) return;
+    renderLife(view);
+    if (view.final) return;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+async function sign(): Promise<void> {
+  if (ticket === null) return;
+  const button = byId<HTMLButtonElement>('confirm-sign');
+  button.disabled = true;
+  try {
+    const view = await post<PaymentView>('/api/payments', { ticket: ticket.ticket });
+    ticket = null;
+    show(byId('send-confirm'), false);
+    show(byId('send-life'), true);
+    renderLife(view);
+    byId('send-life-title').focus();
+    void follow(view.id);
+  } catch (error) {
+    show(byId('send-confirm'), false);
+    show(byId('send-form'), true);
+    showError(failureText(error));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function newPayment(): void {
+  following = null;
+  recipientInput().value = '';
+  amountInput().value = '';
+  amountFilledFrom = null;
+  void checkRecipient();
+  checkAmount();
+  backToForm();
+}
+
+/** Fills the Recipient field (from a contact) and checks it. */
+export function fillRecipient(address: string): void {
+  if (byId('send-form').hidden) newPayment();
+  recipientInput().value = address;
+  void checkRecipient();
+}
+
+export function setContacts(contacts: readonly { name: string; address: string }[]): void {
+  const select = byId<HTMLSelectElement>('send-contact');
+  const chosen = select.value;
+  const options = contacts.map((contact) => make('option', `${contact.name}`, { value: contact.address }));
+  select.replaceChildren(make('option', contacts.length === 0 ? '— no contacts yet —' : '— choose —', { value: '' }), ...options);
+  select.value = contacts.some((contact) => contact.address === chosen) ? chosen : '';
+}
+
+export function initSend(): void {
+  recipientInput().addEventListener('input', () => void checkRecipient());
+  amountInput().addEventListener('input', checkAmount);
+  byId<HTMLSelectElement>('send-contact').addEventListener('change', (event) => {
+    const address = (event.target as HTMLSelectElement).value;
+    if (address !== '') fillRecipient(address);
+  });
+  byId<HTMLFormElement>('send-form').addEventListener('submit', (event) => void review(event));
+  byId('confirm-sign').addEventListener('click', () => void sign());
+  byId('confirm-back').addEventListener('click', backToForm);
+  byId('life-new').addEventListener('click', newPayment);
+}

@@ -1,0 +1,115 @@
+// The wallet's HTTP edge: Bun.serve on one address, the page's files from inside the
+// executable, and the JSON API of api-types.ts. Each request passes the checks of
+// security.ts first (Host, then token for /api/, then Origin for calls that change
+// something); every response carries the security headers. Bad input becomes a 4xx
+// answer with its code; anything else is a bug, logged with its stack, answered 500.
+
+import type { Server } from 'bun';
+import { isScrypError, type ErrorCode } from '../errors.ts';
+import type { Address } from '../ip.ts';
+import type { Logger } from '../log.ts';
+import type { ApiError } from './api-types.ts';
+import { parseBody, parseCursor } from './api-request.ts';
+import type { Assets } from './assets.ts';
+import { changesState, hostAllowed, originAllowed, security_headers, tokenMatches } from './security.ts';
+import type { WalletService } from './service.ts';
+
+export interface WalletServerOptions {
+  readonly listen: Address;
+  readonly token: string;
+  readonly assets: Assets;
+  readonly service: WalletService;
+  readonly log: Logger;
+  /** The history API, once there is one: GET /api/history and /api/history.csv. */
+  readonly history?: {
+    page(before: { period: number; index: number } | undefined): Promise<unknown>;
+    csv(): Promise<string>;
+  };
+}
+
+const httpStatusOf: Partial<Record<ErrorCode, number>> = {
+  WALLET_TOKEN: 401,
+  WALLET_HOST: 403,
+  WALLET_ORIGIN: 403,
+};
+
+function json(value: unknown, status = 200): Response {
+  return new Response(JSON.stringify(value), { status, headers: { ...security_headers, 'content-type': 'application/json; charset=utf-8' } });
+}
+
+function refusal(code: ErrorCode, message: string): Response {
+  const body: ApiError = { error: { code, message } };
+  return json(body, httpStatusOf[code] ?? 400);
+}
+
+/** The message of a ScrypError without its "CODE: " prefix (the page shows the code apart). */
+function messageOf(error: { code: string; message: string }): string {
+  return error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message;
+}
+
+export function startWalletServer(options: WalletServerOptions): Server<undefined> {
+  const { listen, token, assets, service, log } = options;
+
+  async function api(request: Request, path: string, url: URL): Promise<Response> {
+    const method = request.method;
+    const body = async () => parseBody(await request.text());
+    if (method === 'GET' && path === '/api/overview') return json(await service.overview());
+    if (method === 'POST' && path === '/api/recipient') return json(service.recipient(await body()));
+    if (method === 'POST' && path === '/api/payments/check') return json(await service.check(await body()));
+    if (method === 'POST' && path === '/api/payments') return json(service.send(await body()));
+    if (method === 'GET' && path.startsWith('/api/payments/')) return json(service.payment(path.slice('/api/payments/'.length)));
+    if (method === 'POST' && path === '/api/request') return json(service.request(await body()));
+    if (method === 'GET' && path === '/api/contacts') return json(service.contactsView());
+    if (method === 'POST' && path === '/api/contacts') return json(service.addContact(await body()));
+    if (method === 'POST' && path === '/api/contacts/remove') return json(service.removeContact(await body()));
+    if (method === 'GET' && path === '/api/history') {
+      if (options.history === undefined) return json({ available: false, rows: [], next: null, committedPeriod: null, note: 'History is not available in this build.' });
+      return json(await options.history.page(parseCursor(url.searchParams.get('before'))));
+    }
+    if (method === 'GET' && path === '/api/history.csv' && options.history !== undefined) {
+      return new Response(await options.history.csv(), {
+        headers: { ...security_headers, 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="scryp-history.csv"' },
+      });
+    }
+    return refusal('WALLET_REQUEST', `${method} ${path}: no such API call`);
+  }
+
+  async function handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const host = request.headers.get('host');
+    if (!hostAllowed(host, listen)) {
+      return refusal('WALLET_HOST', `this wallet answers only at ${listen.host}:${listen.port}; open the address that scryp wallet printed`);
+    }
+    const path = url.pathname;
+    if (!path.startsWith('/api/')) {
+      if (request.method !== 'GET' && request.method !== 'HEAD') return new Response('method not allowed', { status: 405, headers: security_headers });
+      const asset = assets.get(path);
+      if (asset === undefined) return new Response('not found', { status: 404, headers: { ...security_headers, 'content-type': 'text/plain; charset=utf-8' } });
+      return new Response(asset.bytes, { headers: { ...security_headers, 'content-type': asset.contentType } });
+    }
+    if (!tokenMatches(request.headers.get('authorization'), token)) {
+      return refusal('WALLET_TOKEN', 'this call needs the wallet’s token: open the full address that scryp wallet printed (the part after # is the token)');
+    }
+    if (changesState(request.method) && !originAllowed(request.headers.get('origin'), host!)) {
+      return refusal('WALLET_ORIGIN', 'this call must come from the wallet’s own page; another site cannot act for you');
+    }
+    try {
+      return await api(request, path, url);
+    } catch (error) {
+      if (isScrypError(error)) return refusal(error.code, messageOf(error));
+      log.error(`${request.method} ${path}: ${(error as Error).stack ?? String(error)}`);
+      return json({ error: { code: 'INTERNAL', message: 'the wallet failed to answer; its log says why' } }, 500);
+    }
+  }
+
+  return Bun.serve({
+    hostname: listen.host,
+    port: listen.port,
+    development: false,
+    fetch: handle,
+    error(error) {
+      log.error(`wallet page: ${error.stack ?? error.message}`);
+      return new Response('internal error', { status: 500, headers: security_headers });
+    },
+  });
+}

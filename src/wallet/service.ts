@@ -1,0 +1,305 @@
+// What the wallet page can ask of the wallet process, one method per API call. The
+// process holds the key and talks to the servers through src/client (majority, pay);
+// the page sees addresses, amounts and words, never the seed. Bad input is a ScrypError
+// with a code; the HTTP edge (server.ts) turns it into a 4xx answer.
+
+import { randomBytes } from 'node:crypto';
+import { renderSVG } from 'uqr';
+import { encodeAddress } from '../address.ts';
+import { toHex } from '../bytes.ts';
+import { type BalanceBody, Kind, Status, statusName } from '../client/codec.ts';
+import { askAll, majorityOf } from '../client/majority.ts';
+import type { UdpClient } from '../client/udp-client.ts';
+import { pay, type PaymentEnd } from '../client/wallet.ts';
+import { wallet_balance_cache_ms, wallet_payments_remembered_max, wallet_progress_steps_max } from '../constants.ts';
+import { fail } from '../errors.ts';
+import { formatAddress } from '../ip.ts';
+import type { Logger } from '../log.ts';
+import type { Network } from '../network.ts';
+import { formatPaymentRequest } from '../payment-request.ts';
+import { alphaOf, periodOf, type Timing } from '../schedule.ts';
+import type { Signer } from '../signature.ts';
+import type { BalanceView, Confirmation, ContactsView, Overview, PaymentView, RecipientView, RequestView, ServerSaid } from './api-types.ts';
+import { parseAmount, parseRecipient, parseRequestBuilder, type JsonObject, textField } from './api-request.ts';
+import { addContact, type Contact, loadContacts, removeContact, saveContacts } from './contacts.ts';
+import { final_stages, progressOfEnd, type Progress, stageAfter, stageInWords } from './payment-life.ts';
+
+interface PaymentRecord {
+  readonly id: string;
+  readonly to: string;
+  readonly amount: number;
+  progress: Progress;
+  refusal: string | null;
+  readonly steps: string[];
+}
+
+interface Ticket {
+  readonly to: Uint8Array;
+  readonly amount: number;
+}
+
+export interface WalletServiceOptions {
+  readonly network: Network;
+  readonly signer: Signer;
+  readonly dir: string;
+  readonly client: UdpClient;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+/** "server 0", "servers 0 and 2", "servers 0, 1 and 2". */
+export function listOf(servers: readonly number[]): string {
+  if (servers.length === 1) return `server ${servers[0]}`;
+  return `servers ${servers.slice(0, -1).join(', ')} and ${servers[servers.length - 1]}`;
+}
+
+export class WalletService {
+  private readonly network: Network;
+  private readonly signer: Signer;
+  private readonly dir: string;
+  private readonly client: UdpClient;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  readonly address: string;
+  private readonly payments = new Map<string, PaymentRecord>();
+  private readonly tickets = new Map<string, Ticket>();
+  private balanceAsked: { at: number; view: Promise<BalanceView> } | null = null;
+
+  constructor(options: WalletServiceOptions) {
+    this.network = options.network;
+    this.signer = options.signer;
+    this.dir = options.dir;
+    this.client = options.client;
+    this.log = options.log;
+    this.now = options.now ?? Date.now;
+    this.address = encodeAddress(this.signer.publicKey);
+  }
+
+  private get timing(): Timing {
+    const network = this.network;
+    return { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
+  }
+
+  private serverAddress(index: number): string {
+    return formatAddress(this.network.servers[index]!.address);
+  }
+
+  // ---- overview ---------------------------------------------------------------------------
+
+  async overview(): Promise<Overview> {
+    return {
+      network: {
+        name: this.network.name,
+        id: toHex(this.network.id),
+        periodMs: this.network.periodMs,
+        servers: this.network.servers.map((server) => formatAddress(server.address)),
+      },
+      account: { address: this.address, key: toHex(this.signer.publicKey) },
+      balance: await this.balance(),
+    };
+  }
+
+  /** The balance a majority of servers agrees on; asked at most once per `wallet_balance_cache_ms`. */
+  balance(): Promise<BalanceView> {
+    const now = this.now();
+    if (this.balanceAsked !== null && now - this.balanceAsked.at < wallet_balance_cache_ms) return this.balanceAsked.view;
+    const view = this.askBalance();
+    this.balanceAsked = { at: now, view };
+    return view;
+  }
+
+  private async askBalance(): Promise<BalanceView> {
+    type Said = { status: string; balance: number; period: number | null };
+    const account = this.signer.publicKey;
+    let agreement = null;
+    // Servers commit a few milliseconds apart: ask once more when no majority agrees yet.
+    for (let round = 0; round < 2; round++) {
+      // Short waits: a silent server must not hold the page up (2 tries: 450 ms at most).
+      const answers = await askAll(this.client, this.network, { kind: Kind.BALANCE, account }, { attempts: 2, timeoutMs: 150 });
+      agreement = majorityOf(
+        this.network,
+        answers,
+        (reply): Said => {
+          if (reply.status === Status.OK && reply.body !== null && 'balance' in reply.body) {
+            const body = reply.body as BalanceBody;
+            return { status: 'OK', balance: body.balance, period: body.committedPeriod };
+          }
+          return { status: statusName[reply.status] ?? String(reply.status), balance: 0, period: null };
+        },
+        (said) => `${said.status === 'NOT_FOUND' ? 'OK' : said.status}:${said.balance}:${said.period}`,
+      );
+      if (agreement.value !== null) break;
+      await Bun.sleep(100);
+    }
+    const value = agreement!.value;
+    const known = value !== null && (value.status === 'OK' || value.status === 'NOT_FOUND');
+    const others: ServerSaid[] = agreement!.others.map((other) => ({
+      server: other.server,
+      address: this.serverAddress(other.server),
+      said:
+        other.value === null
+          ? 'no answer'
+          : other.value.status === 'OK'
+            ? `${other.value.balance} scryp at committed period ${other.value.period}`
+            : other.value.status === 'NOT_FOUND'
+              ? 'no such account (0 scryp)'
+              : `answers ${other.value.status}`,
+    }));
+    const agreeing = agreement!.agreeing;
+    const total = this.network.servers.length;
+    const summary = !known
+      ? value === null
+        ? `No majority of the ${total} servers agrees yet: the balance is unknown.`
+        : `A majority of the servers answers ${value.status}.`
+      : `${agreeing.length} of ${total} servers agree (${listOf(agreeing)}) at committed period ${value.period ?? '—'}.`;
+    return {
+      balance: known ? value.balance : null,
+      committedPeriod: known ? value.period : null,
+      agreeing,
+      others,
+      summary,
+    };
+  }
+
+  // ---- send -------------------------------------------------------------------------------
+
+  recipient(body: JsonObject): RecipientView {
+    const recipient = parseRecipient(textField(body, 'recipient'), this.signer.publicKey, this.contacts().contacts);
+    return { address: recipient.address, contact: recipient.contact, request: recipient.request };
+  }
+
+  /** Checks a payment and returns exactly what will be signed, with a single-use ticket. */
+  async check(body: JsonObject): Promise<Confirmation> {
+    const recipient = parseRecipient(textField(body, 'recipient'), this.signer.publicKey, this.contacts().contacts);
+    const amount = parseAmount(textField(body, 'amount', { maxChars: 40 }));
+    const balance = await this.balance();
+    if (balance.balance !== null && amount > balance.balance) {
+      fail('WALLET_OVERDRAFT', `Amount: ${amount} scryp is more than this wallet’s balance, ${balance.balance} scryp; nothing was signed`);
+    }
+    const ticket = randomBytes(16).toString('hex');
+    if (this.tickets.size >= wallet_payments_remembered_max) this.tickets.delete(this.tickets.keys().next().value!);
+    this.tickets.set(ticket, { to: recipient.key, amount });
+    return {
+      ticket,
+      from: this.address,
+      to: recipient.address,
+      contact: recipient.contact,
+      amount,
+      network: this.network.name,
+      networkId: toHex(this.network.id),
+      label: recipient.request?.label ?? '',
+      message: recipient.request?.message ?? '',
+    };
+  }
+
+  /** Signs and sends the payment a ticket stands for (once), and follows it in the background. */
+  send(body: JsonObject): PaymentView {
+    const ticketId = textField(body, 'ticket', { maxChars: 64 });
+    const ticket = this.tickets.get(ticketId);
+    if (ticket === undefined) fail('WALLET_REQUEST', 'ticket: unknown or already used; check the payment again');
+    this.tickets.delete(ticketId);
+    const id = randomBytes(16).toString('hex');
+    const record: PaymentRecord = {
+      id,
+      to: encodeAddress(ticket.to),
+      amount: ticket.amount,
+      progress: { stage: 'signing', txid: null, period: null },
+      refusal: null,
+      steps: [],
+    };
+    this.remember(record);
+    const step = (line: string) => {
+      if (record.steps.length < wallet_progress_steps_max) record.steps.push(line);
+      record.progress = stageAfter(record.progress, line);
+    };
+    // The current alpha first: it answers INSUFFICIENT_FUNDS at once, where a forwarder cannot.
+    const server = alphaOf(this.timing, periodOf(this.timing, this.now()));
+    this.log.info(`paying ${ticket.amount} scryp to ${record.to}`);
+    pay(this.client, this.network, this.signer, { to: ticket.to, amount: ticket.amount, server, onProgress: step, now: this.now }).then(
+      (end: PaymentEnd) => {
+        record.progress = progressOfEnd(end);
+        if (end.outcome === 'refused') record.refusal = end.status;
+        step(`${end.outcome}${end.txid === null ? '' : ` (txid ${toHex(end.txid)})`}`);
+        this.balanceAsked = null; // the balance changed, or may have
+        this.log.info(`payment ${record.progress.txid ?? ''}: ${end.outcome}`);
+      },
+      (error: Error) => {
+        record.progress = { ...record.progress, stage: 'timeout' };
+        step(`stopped: ${error.message}`);
+        this.log.error(`payment stopped: ${error.stack ?? error.message}`);
+      },
+    );
+    return this.paymentView(record);
+  }
+
+  private remember(record: PaymentRecord): void {
+    if (this.payments.size >= wallet_payments_remembered_max) {
+      for (const [id, old] of this.payments) {
+        if (final_stages.includes(old.progress.stage)) {
+          this.payments.delete(id);
+          break;
+        }
+      }
+    }
+    this.payments.set(record.id, record);
+  }
+
+  payment(id: string): PaymentView {
+    const record = this.payments.get(id);
+    if (record === undefined) fail('WALLET_REQUEST', `payment ${id.slice(0, 40)}: not a payment of this session`);
+    return this.paymentView(record);
+  }
+
+  private paymentView(record: PaymentRecord): PaymentView {
+    return {
+      id: record.id,
+      to: record.to,
+      amount: record.amount,
+      stage: record.progress.stage,
+      final: final_stages.includes(record.progress.stage),
+      words: stageInWords(record.progress, record.refusal),
+      txid: record.progress.txid,
+      period: record.progress.period,
+      steps: [...record.steps],
+    };
+  }
+
+  // ---- receive ----------------------------------------------------------------------------
+
+  request(body: JsonObject): RequestView {
+    const { amount, label, message } = parseRequestBuilder(body);
+    const uri = formatPaymentRequest({ account: this.signer.publicKey, ...(amount === undefined ? {} : { amount }), label, message });
+    // ecc M: a phone camera reads it off a screen or a worn print; border 4 is the quiet zone the standard asks.
+    const svg = renderSVG(uri, { ecc: 'M', border: 4, pixelSize: 8 });
+    return { uri, qr: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
+  }
+
+  // ---- contacts ---------------------------------------------------------------------------
+
+  contacts(): { contacts: Contact[]; problem: string | null } {
+    const { contacts, problem } = loadContacts(this.dir);
+    return { contacts, problem: problem === null ? null : problem.message };
+  }
+
+  contactsView(): ContactsView {
+    return this.contacts();
+  }
+
+  private changeContacts(change: (contacts: Contact[]) => Contact[]): ContactsView {
+    const { contacts, problem } = loadContacts(this.dir);
+    if (problem !== null) throw problem; // never overwrite a file a person may want back
+    saveContacts(this.dir, change(contacts));
+    return this.contacts();
+  }
+
+  addContact(body: JsonObject): ContactsView {
+    const name = textField(body, 'name', { maxChars: 200 });
+    const address = textField(body, 'address', { maxChars: 200 });
+    return this.changeContacts((contacts) => addContact(contacts, name, address));
+  }
+
+  removeContact(body: JsonObject): ContactsView {
+    const name = textField(body, 'name', { maxChars: 200 });
+    return this.changeContacts((contacts) => removeContact(contacts, name));
+  }
+}
