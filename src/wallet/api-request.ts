@@ -8,7 +8,7 @@ import { balance_max, wallet_api_body_bytes_max } from '../constants.ts';
 import { describe, equal } from '../bytes.ts';
 import { fail } from '../errors.ts';
 import { isPaymentRequest, parsePaymentRequest, payment_request_text_chars_max } from '../payment-request.ts';
-import { describeKeyProblem, keyProblem } from '../signature.ts';
+import { assertPayable } from '../client/wallet.ts';
 import { type Contact, contactOf } from './contacts.ts';
 
 export type JsonObject = Readonly<Record<string, unknown>>;
@@ -76,8 +76,7 @@ export function parseRecipient(text: string, ownKey: Uint8Array, contacts: reado
   } else {
     key = parseAccount(trimmed, 'Recipient');
   }
-  const problem = keyProblem(key);
-  if (problem !== null) fail('UNSPENDABLE_KEY', `Recipient: no one can spend from this key (${describeKeyProblem(problem)}); money sent there would be lost`);
+  assertPayable(key, 'Recipient'); // UNSPENDABLE_KEY: money sent there could never move again
   if (equal(key, ownKey)) fail('WALLET_SELF_PAYMENT', 'Recipient: this is this wallet’s own address; a wallet cannot pay itself');
   const address = encodeAddress(key);
   return { key, address, contact: contactOf(contacts, address)?.name ?? null, request };

@@ -63,6 +63,8 @@ export function refusalInWords(status: string): string {
       return 'Not enough money: the servers say this wallet’s balance does not cover the amount (after its other payments in this period). Nothing was paid.';
     case 'BAD_AMOUNT':
       return 'The amount must be at least 1 scryp, and a wallet cannot pay itself. Nothing was paid.';
+    case 'BAD_PAYEE':
+      return 'The servers refuse this recipient: no one can sign for that key, so money sent there could never move again. Check the address with the payee. Nothing was paid.';
     case 'BAD_SIGNATURE':
       return 'The servers could not verify this wallet’s signature (is the wallet on the right network?). Nothing was paid.';
     case 'BAD_REQUEST':
