@@ -40,8 +40,10 @@ export const client_sources_tracked_max = 65_536; // rate-limit table entries (L
 export const rate_limited_notice_ms = 1_000; // at most one RATE_LIMITED reply per source per second
 export const udp_send_failures_logged_max = 10; // then only counted
 export const confirm_poll_first_ms = 5; // a wallet asks STATUS this soon after its period ends (a commit takes a few ms) ...
+export const confirm_poll_fast_ms = 150; // ... and again every confirm_poll_first_ms for this long after the period's end (3 datagrams a time) ...
 export const confirm_poll_max_ms = 250; // ... then twice as long each time, up to a quarter period and at most this
 export const history_entries_max = 7; // payments in one HISTORY reply: 154 + 7 × 153 = 1225 bytes, the most a 1232-byte datagram holds
+export const history_client_entries_max = 10_000; // entries one history query gathers: ≤ 1,429 pages per server, a few seconds on a LAN
 
 // ---- Peer protocol (TCP) ----------------------------------------------------------
 

@@ -12,14 +12,17 @@ import {
   address_bytes,
   datagram_bytes_max,
   hash_bytes,
+  history_entries_max,
   key_bytes,
   reply_header_bytes,
   reply_trailer_bytes,
   request_bytes_min,
   request_header_bytes,
   servers_max,
+  period_transactions_max,
   signature_bytes,
   transaction_bytes,
+  u64_safe_max,
 } from '../constants.ts';
 import { abytes, aint, concat, Reader, view, Writer } from '../bytes.ts';
 import { fail } from '../errors.ts';
@@ -30,9 +33,9 @@ import { verify } from '../signature.ts';
 export const magic = [0x53, 0x43] as const; // "SC"
 export const protocol_version = 1;
 
-export const Kind = { PAY: 0x01, BALANCE: 0x02, STATUS: 0x03, INFO: 0x04, WHOAMI: 0x05 } as const;
+export const Kind = { PAY: 0x01, BALANCE: 0x02, STATUS: 0x03, INFO: 0x04, WHOAMI: 0x05, HISTORY: 0x06 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
-export const kindName: Record<number, string> = { 1: 'PAY', 2: 'BALANCE', 3: 'STATUS', 4: 'INFO', 5: 'WHOAMI' };
+export const kindName: Record<number, string> = { 1: 'PAY', 2: 'BALANCE', 3: 'STATUS', 4: 'INFO', 5: 'WHOAMI', 6: 'HISTORY' };
 
 export const Status = {
   OK: 0x00,
@@ -64,7 +67,8 @@ export type Request =
   | { kind: typeof Kind.BALANCE; requestId: number; account: Uint8Array; length: number }
   | { kind: typeof Kind.STATUS; requestId: number; txid: Uint8Array; length: number }
   | { kind: typeof Kind.INFO; requestId: number; length: number }
-  | { kind: typeof Kind.WHOAMI; requestId: number; length: number };
+  | { kind: typeof Kind.WHOAMI; requestId: number; length: number }
+  | { kind: typeof Kind.HISTORY; requestId: number; account: Uint8Array; beforePeriod: number; beforeIndex: number; length: number };
 
 const requestBodyBytes: Record<number, number> = {
   [Kind.PAY]: transaction_bytes,
@@ -72,7 +76,30 @@ const requestBodyBytes: Record<number, number> = {
   [Kind.STATUS]: hash_bytes,
   [Kind.INFO]: 0,
   [Kind.WHOAMI]: 0,
+  [Kind.HISTORY]: key_bytes + 8 + 4, // account || before_period u64 || before_index u32
 };
+
+// ---- HISTORY (docs/PROTOCOL.md §6.8) --------------------------------------------------
+
+/** One listed payment: period u64 || index u32 || outcome u8 || payment (140). */
+export const history_entry_bytes = 8 + 4 + 1 + transaction_bytes;
+/** account || committed period u64 || archive_from u64 || count u8, before the entries. */
+export const history_body_fixed_bytes = key_bytes + 8 + 8 + 1;
+
+/** The HISTORY reply body with `entries` payments listed. */
+export function historyBodyBytes(entries: number): number {
+  return history_body_fixed_bytes + history_entry_bytes * entries;
+}
+
+/**
+ * How many payments a HISTORY reply to a request of `requestLength` bytes may list: as many
+ * as fit (a reply is never longer than its request), at most history_entries_max. 0 when
+ * not even one fits: the server then answers TOO_SHORT (unless it has nothing to list).
+ */
+export function historyEntriesThatFit(requestLength: number): number {
+  const room = requestLength - replyBytes(history_body_fixed_bytes);
+  return Math.max(0, Math.min(history_entries_max, Math.floor(room / history_entry_bytes)));
+}
 
 /** Reply body sizes on success; INFO grows with the number of servers. */
 export function successBodyBytes(kind: Kind, serverCount: number): number {
@@ -87,6 +114,8 @@ export function successBodyBytes(kind: Kind, serverCount: number): number {
       return hash_bytes + 2 + 2 + 8 + 8 + 2 + 8 + hash_bytes + 8 * serverCount;
     case Kind.WHOAMI:
       return address_bytes;
+    case Kind.HISTORY:
+      return historyBodyBytes(history_entries_max); // a full page; a reply lists fewer when fewer fit or exist
   }
 }
 
@@ -113,6 +142,11 @@ export function encodeRequest(request: Request): Uint8Array {
   if (request.kind === Kind.PAY) writer.put(abytes(request.transaction, transaction_bytes, 'transaction'));
   else if (request.kind === Kind.BALANCE) writer.put(abytes(request.account, key_bytes, 'account'));
   else if (request.kind === Kind.STATUS) writer.put(abytes(request.txid, hash_bytes, 'txid'));
+  else if (request.kind === Kind.HISTORY) {
+    const beforePeriod = aint(request.beforePeriod, 0, u64_safe_max, 'beforePeriod');
+    const beforeIndex = aint(request.beforeIndex, 0, beforePeriod === 0 ? 0 : 0xffff_ffff, 'beforeIndex');
+    writer.put(abytes(request.account, key_bytes, 'account')).u64(beforePeriod).u32(beforeIndex);
+  }
   writer.offset = length; // the rest stays zero: the padding
   return writer.done();
 }
@@ -153,6 +187,15 @@ export function decodeRequest(bytes: Uint8Array): Request {
       return { kind, requestId, txid: body, length };
     case Kind.INFO:
       return { kind, requestId, length };
+    case Kind.HISTORY: {
+      const reader = new Reader(body, 'HISTORY request');
+      const account = reader.bytesView(key_bytes, 'account');
+      const beforePeriod = reader.u64('before_period');
+      const beforeIndex = reader.u32('before_index');
+      // "From the newest" has one encoding: a cursor index without a cursor period is refused.
+      if (beforePeriod === 0 && beforeIndex !== 0) fail('OUT_OF_RANGE', `request: HISTORY before_index ${beforeIndex} with before_period 0 (from the newest): it must be 0`);
+      return { kind, requestId, account, beforePeriod, beforeIndex, length };
+    }
     default:
       return { kind: Kind.WHOAMI, requestId, length };
   }
@@ -192,8 +235,25 @@ export interface WhoamiBody {
 export interface TooShortBody {
   needed: number;
 }
+/** A payment as a HISTORY reply lists it: where it is in the archive, and whether it applied. */
+export interface ListedPayment {
+  period: number;
+  /** Its position in its period's batch. */
+  index: number;
+  /** Outcome 1: applied; 0: skipped at re-validation (void). */
+  applied: boolean;
+  transaction: Uint8Array;
+}
+export interface HistoryBody {
+  account: Uint8Array;
+  committedPeriod: number;
+  /** The server holds every committed period after this one (0: since genesis). */
+  archiveFrom: number;
+  /** Newest first, strictly decreasing in (period, index). */
+  entries: ListedPayment[];
+}
 
-export type ReplyBody = PayBody | BalanceBody | StatusBody | InfoBody | WhoamiBody | TooShortBody | null;
+export type ReplyBody = PayBody | BalanceBody | StatusBody | InfoBody | WhoamiBody | TooShortBody | HistoryBody | null;
 
 export interface Reply {
   kind: Kind;
@@ -247,6 +307,19 @@ export function encodeReplyBody(kind: Kind, status: Status, body: ReplyBody): Ui
     }
     case Kind.WHOAMI:
       return abytes((body as WhoamiBody).address, address_bytes, 'address').slice();
+    case Kind.HISTORY: {
+      const b = body as HistoryBody;
+      aint(b.entries.length, 0, history_entries_max, 'entries.length');
+      const writer = new Writer(historyBodyBytes(b.entries.length))
+        .put(abytes(b.account, key_bytes, 'account'))
+        .u64(b.committedPeriod)
+        .u64(b.archiveFrom)
+        .u8(b.entries.length);
+      for (const entry of b.entries) {
+        writer.u64(entry.period).u32(entry.index).u8(entry.applied ? 1 : 0).put(abytes(entry.transaction, transaction_bytes, 'transaction'));
+      }
+      return writer.done();
+    }
   }
 }
 
@@ -341,6 +414,9 @@ export function decodeReply(bytes: Uint8Array): Reply {
       case Kind.WHOAMI:
         body = { address: bodyReader.take(address_bytes, 'address') };
         break;
+      case Kind.HISTORY:
+        body = readHistoryBody(bodyReader);
+        break;
     }
   }
   bodyReader.end();
@@ -348,6 +424,41 @@ export function decodeReply(bytes: Uint8Array): Reply {
   const signature = reader.take(signature_bytes, 'signature');
   reader.end();
   return { kind, requestId, status, body, serverKey, signature, signed: bytes.subarray(0, bytes.length - reply_trailer_bytes) };
+}
+
+/**
+ * A HISTORY body, strictly: at most history_entries_max entries filling the body exactly,
+ * outcomes 0 or 1, indexes within a batch, newest first with no repeat, and every entry a
+ * committed period this server holds (archive_from < period ≤ committed period).
+ */
+function readHistoryBody(reader: Reader): HistoryBody {
+  const account = reader.take(key_bytes, 'account');
+  const committedPeriod = reader.u64('committedPeriod');
+  const archiveFrom = reader.u64('archiveFrom');
+  if (archiveFrom > committedPeriod) fail('BAD_REPLY', `reply: HISTORY archive_from ${archiveFrom} is after the committed period ${committedPeriod}`);
+  const count = reader.u8('count');
+  if (count > history_entries_max) fail('BAD_REPLY', `reply: HISTORY lists ${count} payments, at most ${history_entries_max}`);
+  if (reader.remaining !== history_entry_bytes * count) {
+    fail('BAD_REPLY', `reply: HISTORY count ${count} needs ${history_entry_bytes * count} bytes of entries, the body has ${reader.remaining}`);
+  }
+  const entries: ListedPayment[] = [];
+  for (let i = 0; i < count; i++) {
+    const period = reader.u64(`entries[${i}].period`);
+    const index = reader.u32(`entries[${i}].index`);
+    const outcome = reader.u8(`entries[${i}].outcome`);
+    const transaction = reader.take(transaction_bytes, `entries[${i}].payment`);
+    if (outcome > 1) fail('BAD_REPLY', `reply: HISTORY entry ${i} has outcome ${outcome}, not 0 or 1`);
+    if (index >= period_transactions_max) fail('BAD_REPLY', `reply: HISTORY entry ${i} has index ${index}, a batch holds at most ${period_transactions_max}`);
+    if (period <= archiveFrom || period > committedPeriod) {
+      fail('BAD_REPLY', `reply: HISTORY entry ${i} is in period ${period}, outside what the server holds (${archiveFrom}, ${committedPeriod}]`);
+    }
+    const previous = entries[i - 1];
+    if (previous !== undefined && (period > previous.period || (period === previous.period && index >= previous.index))) {
+      fail('BAD_REPLY', `reply: HISTORY entry ${i} (${period}, ${index}) is not older than the one before (${previous.period}, ${previous.index})`);
+    }
+    entries.push({ period, index, applied: outcome === 1, transaction });
+  }
+  return { account, committedPeriod, archiveFrom, entries };
 }
 
 export function verifyReply(reply: Reply, networkId: Uint8Array): boolean {
