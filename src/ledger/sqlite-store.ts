@@ -7,29 +7,63 @@
 //   accounts  (account PK, balance)           the committed state; balances ≥ 1
 //   periods   (period PK, certificate, transactions, applied)   the archive of committed batches
 //   payments  (txid PK, period, applied)      for STATUS
+//   batch_payments   (period, idx PK, payment)          each payment of each committed batch, for HISTORY
+//   account_payments (account, period, idx PK, applied) an account's payments (payer and payee), for HISTORY
+//
+// Schema 2 added the last two, written in the commit's own transaction; a schema-1 file is
+// upgraded when it is opened (one transaction fills them from the archived batches).
 
 import { Database, type Statement } from 'bun:sqlite';
 import { join } from 'node:path';
-import { key_bytes, sync_replay_periods_max, transaction_bytes, votes_remembered_per_server } from '../constants.ts';
+import { key_bytes, sync_replay_periods_max, transaction_bytes, u64_safe_max, votes_remembered_per_server } from '../constants.ts';
 import { concat, equal, Reader, toHex, view, Writer } from '../bytes.ts';
 import { fail } from '../errors.ts';
 import { type Certificate, encodeCertificate, encodeVote, readCertificate, readVote, type Vote, vote_bytes } from '../consensus/vote.ts';
 import { decodeMessage, encodeMessage, MessageKind, type PeriodRecord } from '../peer/messages.ts';
-import { txidOf } from '../transaction.ts';
+import { payeeOf, payerOf, txidOf } from '../transaction.ts';
 import { entry_bytes } from './state.ts';
-import { type CommitInput, type PaymentOutcome, recordBytes, type Store, type StoredState, type VotedProposal } from './store.ts';
+import {
+  type AccountPayment,
+  type CommitInput,
+  type HistoryCursor,
+  type PaymentOutcome,
+  recordBytes,
+  type Store,
+  type StoredState,
+  type VotedProposal,
+} from './store.ts';
 
 export const ledger_file_name = 'ledger.sqlite';
 /** Rows between full garbage collections when loading or installing a whole ledger. */
 const collect_every_rows = 131_072;
-const schema_version = 1;
+const schema_version = 2;
 
+/** The tables of schema 1; schema 2's are created with the file, or by the upgrade. */
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS accounts (account BLOB PRIMARY KEY, balance INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS periods (period INTEGER PRIMARY KEY, certificate BLOB NOT NULL, transactions BLOB NOT NULL, applied BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS payments (txid BLOB PRIMARY KEY, period INTEGER NOT NULL, applied INTEGER NOT NULL) WITHOUT ROWID;
 `;
+
+/**
+ * HISTORY's index. A page is one range of account_payments' primary key (never a scan of
+ * the periods), then one primary-key lookup per entry in batch_payments: reading a payment
+ * out of its period's batch blob would read the whole blob (up to 9 MB) for 140 bytes.
+ * batch_payments grows in key order (period, idx), so its rows cost little to append.
+ */
+const history_schema = `
+CREATE TABLE batch_payments (period INTEGER NOT NULL, idx INTEGER NOT NULL, payment BLOB NOT NULL, PRIMARY KEY (period, idx)) WITHOUT ROWID;
+CREATE TABLE account_payments (account BLOB NOT NULL, period INTEGER NOT NULL, idx INTEGER NOT NULL, applied INTEGER NOT NULL, PRIMARY KEY (account, period, idx)) WITHOUT ROWID;
+`;
+
+/** The page query: newest first, strictly older than the cursor, after archive_from. */
+export const history_page_sql = `
+SELECT a.period AS period, a.idx AS idx, a.applied AS applied, b.payment AS payment
+FROM account_payments AS a JOIN batch_payments AS b ON b.period = a.period AND b.idx = a.idx
+WHERE a.account = ? AND a.period > ? AND (a.period, a.idx) < (?, ?)
+ORDER BY a.period DESC, a.idx DESC
+LIMIT ?`;
 
 function u64(value: number): Uint8Array {
   return new Writer(8).u64(value).done();
@@ -45,6 +79,11 @@ export class SqliteStore implements Store {
   private readonly insertPeriod: Statement<unknown, [number, Uint8Array, Uint8Array, Uint8Array]>;
   private readonly insertPayment: Statement<unknown, [Uint8Array, number, number]>;
   private readonly getPayment: Statement<{ period: number; applied: number }, [Uint8Array]>;
+  private insertBatchPayment!: Statement<unknown, [number, number, Uint8Array]>;
+  private insertAccountPayment!: Statement<unknown, [Uint8Array, number, number, number]>;
+  private historyPage!: Statement<{ period: number; idx: number; applied: number; payment: Uint8Array }, [Uint8Array, number, number, number, number]>;
+  /** meta archive_from, kept here: every HISTORY page filters by it. */
+  private archiveFrom = 0;
   private readonly commitTransaction: (input: CommitInput) => void;
   private readonly recordVoteTransaction: (vote: Vote, proposal: VotedProposal | null) => void;
   private recentVoteBytes: Uint8Array;
@@ -80,19 +119,23 @@ export class SqliteStore implements Store {
     const storedNetwork = this.getMeta.get('network_id')?.value;
     if (storedNetwork === undefined) {
       this.db.transaction(() => {
+        this.db.exec(history_schema);
         this.putMeta.run('schema', u64(schema_version));
         this.putMeta.run('network_id', networkId);
         this.putMeta.run('committed', encodeCertificate(genesis));
         this.putMeta.run('archive_from', u64(0));
         for (const entry of genesisEntries()) this.upsertAccount.run(entry.slice(0, key_bytes), view(entry).getUint32(key_bytes));
       })();
+      this.prepareHistory();
     } else {
       try {
         if (!equal(storedNetwork, networkId)) {
           fail('STORE_MISMATCH', `${this.path} belongs to network ${toHex(storedNetwork).slice(0, 16)}…, not ${toHex(networkId).slice(0, 16)}…`);
         }
         const version = this.metaU64('schema');
-        if (version !== schema_version) fail('STORE_MISMATCH', `${this.path}: schema ${version}, this build reads ${schema_version}`);
+        if (version !== schema_version && version !== 1) fail('STORE_MISMATCH', `${this.path}: schema ${version}, this build reads ${schema_version} (and upgrades 1)`);
+        if (version === 1) this.upgradeFromSchema1();
+        else this.prepareHistory();
       } catch (error) {
         // A refused file is let go at once: no connection (and no -wal/-shm beside it) outlives the refusal.
         this.db.close();
@@ -100,6 +143,48 @@ export class SqliteStore implements Store {
       }
       this.rebuildIndex();
     }
+    this.archiveFrom = this.metaU64('archive_from');
+  }
+
+  private prepareHistory(): void {
+    this.insertBatchPayment = this.db.query('INSERT INTO batch_payments (period, idx, payment) VALUES (?, ?, ?)');
+    this.insertAccountPayment = this.db.query('INSERT OR IGNORE INTO account_payments (account, period, idx, applied) VALUES (?, ?, ?, ?)');
+    this.historyPage = this.db.query(history_page_sql);
+  }
+
+  /**
+   * Schema 1 had no account index: create it and fill it from every archived batch, and
+   * say schema 2, in one transaction (a crash during it leaves the file as it was).
+   */
+  private upgradeFromSchema1(): void {
+    this.db.transaction(() => {
+      this.db.exec(history_schema);
+      this.prepareHistory();
+      for (const row of this.db.query('SELECT period, transactions, applied FROM periods ORDER BY period').iterate() as IterableIterator<{
+        period: number;
+        transactions: Uint8Array;
+        applied: Uint8Array;
+      }>) {
+        if (row.transactions.length % transaction_bytes !== 0 || row.applied.length * transaction_bytes !== row.transactions.length) {
+          fail('STORE_CORRUPT', `${this.path}: period ${row.period}'s batch is ${row.transactions.length} bytes with ${row.applied.length} outcomes`);
+        }
+        this.writeHistory(row.period, row.transactions, row.applied);
+      }
+      this.putMeta.run('schema', u64(schema_version));
+    })();
+  }
+
+  /** HISTORY's rows for one committed batch: inside the caller's transaction. */
+  private writeHistory(period: number, transactions: Uint8Array, applied: Uint8Array): void {
+    const rows: { account: Uint8Array; index: number }[] = [];
+    for (let i = 0; i * transaction_bytes < transactions.length; i++) {
+      const tx = transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes);
+      this.insertBatchPayment.run(period, i, tx);
+      rows.push({ account: payerOf(tx), index: i }, { account: payeeOf(tx), index: i });
+    }
+    // In key order, so that each account's new rows go next to one another in the B-tree.
+    rows.sort((a, b) => Buffer.compare(a.account, b.account) || a.index - b.index);
+    for (const row of rows) this.insertAccountPayment.run(row.account, period, row.index, applied[row.index]!);
   }
 
   private metaU64(key: string): number {
@@ -171,6 +256,7 @@ export class SqliteStore implements Store {
       else this.upsertAccount.run(change.account, change.balance);
     }
     this.insertPeriod.run(certificate.period, encodeCertificate(certificate), transactions, input.applied);
+    this.writeHistory(certificate.period, transactions, input.applied);
     this.putMeta.run('committed', encodeCertificate(certificate));
   }
 
@@ -246,6 +332,7 @@ export class SqliteStore implements Store {
       this.putMeta.run('committed', encodeCertificate(certificate));
       this.putMeta.run('archive_from', u64(certificate.period));
     })();
+    this.archiveFrom = certificate.period;
   }
 
   records(after: number, maxCount: number, maxBytes: number): PeriodRecord[] | 'snapshot_needed' {
@@ -275,6 +362,17 @@ export class SqliteStore implements Store {
     if (row !== null) return { period: row.period, applied: row.applied === 1 };
     const pending = this.pendingIndex.get(toHex(txid));
     return pending === undefined ? null : { period: pending.period, applied: pending.applied };
+  }
+
+  history(account: Uint8Array, before: HistoryCursor | null, limit: number): AccountPayment[] {
+    if (limit <= 0) return [];
+    const cursor = before ?? { period: u64_safe_max, index: 0 };
+    const out: AccountPayment[] = [];
+    for (const row of this.historyPage.iterate(account, this.archiveFrom, cursor.period, cursor.index, limit)) {
+      if (row.payment.length !== transaction_bytes) fail('STORE_CORRUPT', `${this.path}: payment (${row.period}, ${row.idx}) is ${row.payment.length} bytes`);
+      out.push({ period: row.period, index: row.idx, applied: row.applied === 1, transaction: row.payment });
+    }
+    return out;
   }
 
   close(): void {

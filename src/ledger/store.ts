@@ -10,7 +10,7 @@ import type { Certificate, Vote } from '../consensus/vote.ts';
 import type { PeerMessage, PeriodRecord } from '../peer/messages.ts';
 
 export type VotedProposal = Extract<PeerMessage, { type: 'proposal' }>;
-import { txidOf } from '../transaction.ts';
+import { payeeOf, payerOf, txidOf } from '../transaction.ts';
 import { type AccountChange, entry_bytes } from './state.ts';
 
 export interface StoredState {
@@ -48,6 +48,28 @@ export interface PaymentOutcome {
   readonly applied: boolean;
 }
 
+/** Where a page of an account's history starts: strictly older than (period, index). */
+export interface HistoryCursor {
+  readonly period: number;
+  readonly index: number;
+}
+
+/** A payment of a committed batch in which an account is payer or payee. */
+export interface AccountPayment {
+  readonly period: number;
+  /** Its position in the period's batch. */
+  readonly index: number;
+  /** Applied, or skipped at re-validation (void). */
+  readonly applied: boolean;
+  /** The 140 bytes as proposed and committed. */
+  readonly transaction: Uint8Array;
+}
+
+/** Orders history entries: (period, index) of a before b in time is negative. */
+export function compareCursor(a: HistoryCursor, b: HistoryCursor): number {
+  return a.period !== b.period ? a.period - b.period : a.index - b.index;
+}
+
 export interface Store {
   load(): StoredState;
   /** The period, its batch and outcome, and the new balances, in one transaction. */
@@ -59,6 +81,12 @@ export interface Store {
   /** Committed periods after `after`, in order, within the limits; or 'snapshot_needed'. */
   records(after: number, maxCount: number, maxBytes: number): PeriodRecord[] | 'snapshot_needed';
   paymentOutcome(txid: Uint8Array): PaymentOutcome | null;
+  /**
+   * The committed payments in which `account` is payer or payee, newest first, strictly
+   * older than `before` (null: from the newest), at most `limit`; only periods after
+   * archiveFrom (a store restored from a snapshot knows nothing older).
+   */
+  history(account: Uint8Array, before: HistoryCursor | null, limit: number): AccountPayment[];
   close(): void;
 }
 
@@ -76,6 +104,8 @@ export class MemoryStore implements Store {
   private archiveFrom = 0;
   private readonly periods: PeriodRecord[] = [];
   private readonly payments = new Map<string, PaymentOutcome>();
+  /** Account (hex) → its payments, oldest first (commits come in period order). */
+  private accountPayments = new Map<string, AccountPayment[]>();
   private fresh = true;
   /** The accounts hold a whole state: the genesis accounts were given, or a snapshot was installed. */
   private seeded = false;
@@ -121,10 +151,23 @@ export class MemoryStore implements Store {
       const tx = transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes);
       const key = toHex(txidOf(tx));
       if (!this.payments.has(key)) this.payments.set(key, { period: certificate.period, applied: input.applied[i] === 1 });
+      const payment: AccountPayment = { period: certificate.period, index: i, applied: input.applied[i] === 1, transaction: tx };
+      const payer = toHex(payerOf(tx));
+      const payee = toHex(payeeOf(tx));
+      this.indexPayment(payer, payment);
+      if (payee !== payer) this.indexPayment(payee, payment);
     }
     this.periods.push(input.record);
     this.committed = certificate;
     this.writes++;
+  }
+
+  private indexPayment(account: string, payment: AccountPayment): void {
+    let list = this.accountPayments.get(account);
+    if (list === undefined) this.accountPayments.set(account, (list = []));
+    const last = list[list.length - 1];
+    assert(last === undefined || compareCursor(last, payment) < 0, 'an account\'s payments are indexed in (period, index) order');
+    list.push(payment);
   }
 
   recordVote(vote: Vote, proposal: VotedProposal | null): void {
@@ -145,6 +188,7 @@ export class MemoryStore implements Store {
     this.committed = certificate;
     this.archiveFrom = certificate.period;
     this.periods.length = 0;
+    this.accountPayments = new Map(); // the batches before the snapshot are not ours to list
     this.writes++;
   }
 
@@ -166,6 +210,26 @@ export class MemoryStore implements Store {
 
   paymentOutcome(txid: Uint8Array): PaymentOutcome | null {
     return this.payments.get(toHex(txid)) ?? null;
+  }
+
+  history(account: Uint8Array, before: HistoryCursor | null, limit: number): AccountPayment[] {
+    const list = this.accountPayments.get(toHex(account));
+    if (list === undefined || limit <= 0) return [];
+    // The first entry not older than the cursor (binary search), then back from just before it.
+    let low = 0;
+    let high = list.length;
+    if (before !== null) {
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (compareCursor(list[middle]!, before) < 0) low = middle + 1;
+        else high = middle;
+      }
+    } else {
+      low = list.length;
+    }
+    const out: AccountPayment[] = [];
+    for (let i = low - 1; i >= 0 && out.length < limit; i--) out.push(list[i]!);
+    return out;
   }
 
   close(): void {}

@@ -3,6 +3,7 @@
 // call the core at period boundaries; its outbox is packed into signed batches.
 
 import type { udp } from 'bun';
+import { join } from 'node:path';
 import {
   collect_after_frame_bytes,
   client_burst_requests,
@@ -30,6 +31,7 @@ import { PeerTransport } from '../peer/transport.ts';
 import {
   decodeRequest,
   encodeReplyUnsigned,
+  historyEntriesThatFit,
   Kind,
   kindName,
   peekRequest,
@@ -45,6 +47,8 @@ import { SqliteStore } from '../ledger/sqlite-store.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { ServerCore } from './core.ts';
 import { Verifier } from './verifier.ts';
+import { healthOf, type Health, type MetricsAddress, NodeMetrics, serveMetrics } from './metrics.ts';
+import { ledger_file_name } from '../ledger/sqlite-store.ts';
 
 export interface NodeOptions {
   readonly network: Network;
@@ -66,6 +70,8 @@ export interface NodeOptions {
   readonly peerIdleMs?: number;
   /** A batch must arrive whole within this long of its first byte (default frame_deadline_ms). */
   readonly frameDeadlineMs?: number;
+  /** Serve /metrics and /healthz here (off when absent). */
+  readonly metrics?: MetricsAddress;
 }
 
 export class ScrypNode {
@@ -93,6 +99,9 @@ export class ScrypNode {
   private stopped = false;
   /** Ends the wait between two rounds of the WHOAMI check at start (set while it waits). */
   private wakeWhoami: (() => void) | null = null;
+  /** With --metrics: what is watched as it happens, and the HTTP server that shows it. */
+  private metrics: NodeMetrics | null = null;
+  private metricsServer: ReturnType<typeof serveMetrics> | null = null;
 
   private constructor(
     options: NodeOptions,
@@ -193,6 +202,14 @@ export class ScrypNode {
     log.info(
       `server ${self} (${toHex(signer.publicKey).slice(0, 16)}…) of network ${network.name} listening on ${hostname}:${port} (UDP clients, TCP servers), period ${network.periodMs} ms, ${verifier.workers} signature thread(s)`,
     );
+    if (options.metrics !== undefined) {
+      try {
+        node.startMetrics(options.metrics, options.dir);
+      } catch (error) {
+        node.stop();
+        throw error;
+      }
+    }
     core.announce();
     node.afterCore();
     node.statsTimer = setInterval(() => node?.logStats(), options.statsIntervalMs ?? stats_interval_ms);
@@ -216,6 +233,7 @@ export class ScrypNode {
 
   private afterCore(): void {
     if (this.stopped) return;
+    this.metrics?.afterCore(this.now());
     const outbox = this.core.outbox.splice(0);
     if (outbox.length > 0) {
       const perServer = new Map<number, RawMessage[]>();
@@ -295,6 +313,7 @@ export class ScrypNode {
   private onFrame(frame: Frame): void {
     // Decode every message first: one malformed message refuses the whole batch.
     const messages = frame.messages.map((raw) => decodeMessage(raw));
+    this.metrics?.onPeerMessages(messages);
     this.frameBytesSinceCollect += frame.bytes;
     const now = this.now();
     this.guard(() => {
@@ -410,6 +429,14 @@ export class ScrypNode {
         const result = this.core.paymentStatus(request.txid, now);
         return reply(result.status, { txid: request.txid, state: result.state, period: result.period });
       }
+      case Kind.HISTORY: {
+        // As many entries as fit the request; asked for one even when none fits, so that
+        // the reply says TOO_SHORT with the length one entry needs (307), or, for an account
+        // with nothing to list, fits in 154 bytes.
+        const fit = Math.max(1, historyEntriesThatFit(data.length));
+        const result = this.core.history(request.account, request.beforePeriod, request.beforeIndex, fit, now);
+        return reply(result.status, result.body);
+      }
       case Kind.INFO:
         return reply(Status.OK, this.core.info(now));
       case Kind.WHOAMI:
@@ -456,6 +483,30 @@ export class ScrypNode {
   }
 
   // ---- operations -------------------------------------------------------------------------
+
+  /** Where the node stands for clients, and why it is unavailable when it is. */
+  health(): Health {
+    return healthOf(this.core, this.network, this.now());
+  }
+
+  private startMetrics(address: MetricsAddress, dir: string): void {
+    if (!address.loopback) {
+      this.log.warn(`metrics on ${address.host}:${address.port} can be read by anyone who reaches that address: they name this server's peers and how it fares; allow only your Prometheus in a firewall`);
+    }
+    const metrics = new NodeMetrics({
+      network: this.network,
+      self: this.self,
+      core: this.core,
+      now: () => this.now(),
+      verifyQueue: () => this.verifier.pendingPayments,
+      ledgerPath: join(dir, ledger_file_name),
+    });
+    this.metricsServer = serveMetrics(address, metrics, () => this.health());
+    this.metrics = metrics;
+    metrics.probe.start();
+    this.log.info(`metrics on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${this.metricsServer.port}/metrics, health on /healthz`);
+  }
+
 
   /** Asks peers over UDP which address they see us at, and warns when it is not ours. */
   private async checkExternalAddress(): Promise<void> {
@@ -516,6 +567,8 @@ export class ScrypNode {
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
     this.wakeWhoami?.();
+    this.metrics?.probe.stop();
+    void this.metricsServer?.stop(true);
     this.transport.stop();
     this.verifier.close();
     this.udpSocket.close();
