@@ -283,21 +283,6 @@ export class ServerCore {
     return this.lastVote?.period ?? null;
   }
 
-  /**
-   * Where catch-up stands, for operators (/healthz and metrics): what isAvailable weighs
-   * besides hearing a majority, the accounts of a snapshot still to come, and the period
-   * after which the archive is whole (it moves when a snapshot is installed).
-   */
-  get catchUp(): { readonly outOfSync: boolean; readonly behind: boolean; readonly snapshotAccountsLeft: number; readonly archiveFrom: number } {
-    const receiving = this.sync?.mode === 'snapshot' ? this.sync.receiving : null;
-    return {
-      outOfSync: this.outOfSync,
-      behind: this.sync !== null || this.highestCertified() > this.committed.period,
-      snapshotAccountsLeft: receiving === null ? 0 : receiving.accounts - receiving.received,
-      archiveFrom: this.archiveFrom,
-    };
-  }
-
   /** In consensus: in sync with the majority and hearing from it. Otherwise: UNAVAILABLE. */
   isAvailable(now: number): boolean {
     if (this.outOfSync || this.sync !== null) return false;
@@ -440,8 +425,6 @@ export class ServerCore {
       // An alpha we have not heard from for a period is probably down: forwarding to it would
       // only make the payment void. Say so, and the wallet tries again (or waits a period).
       if (this.lastHeard[alpha]! < period - 1) return decided(Status.UNAVAILABLE);
-      // The alpha checks the payee too (batch rule 5), but the payer hears it here, at once.
-      if (!checkPayee(tx)) return decided(Status.BAD_PAYEE);
       return decided(null);
     }
     const batch = this.batchFor(period);
@@ -450,7 +433,6 @@ export class ServerCore {
     const verdict = batch.applier.check(tx, txid);
     if (verdict === 'duplicate') return decided(Status.DUPLICATE);
     if (verdict === 'insufficient_funds') return decided(Status.INSUFFICIENT_FUNDS);
-    if (verdict === 'bad_payee') return decided(Status.BAD_PAYEE);
     assert(verdict === 'ok', 'rules 1 and 2 were checked above');
     return decided(null, batch);
   }
@@ -458,6 +440,8 @@ export class ServerCore {
   private queueForward(alpha: number, period: number, tx: Uint8Array, now: number): void {
     if (this.forwardQueue !== null && (this.forwardQueue.alpha !== alpha || this.forwardQueue.period !== period)) this.flushForwards();
     if (this.forwardQueue === null) this.forwardQueue = { alpha, period, transactions: [], since: now };
+      // The alpha checks the payee too (batch rule 5), but the payer hears it here, at once.
+      if (!checkPayee(tx)) return decided(Status.BAD_PAYEE);
     this.forwardQueue.transactions.push(tx);
     if (this.forwardQueue.transactions.length >= forward_transactions_max) this.flushForwards();
   }
@@ -466,6 +450,7 @@ export class ServerCore {
     const queue = this.forwardQueue;
     this.forwardQueue = null;
     if (queue === null || queue.transactions.length === 0) return;
+    if (verdict === 'bad_payee') return decided(Status.BAD_PAYEE);
     this.count('forwarded', queue.transactions.length);
     this.send(queue.alpha, { type: 'forward', transactions: concat(...queue.transactions) });
   }
@@ -1184,8 +1169,6 @@ function statusName(status: Status): string {
       return 'insufficient_funds';
     case Status.RATE_LIMITED:
       return 'rate_limited';
-    case Status.BAD_PAYEE:
-      return 'bad_payee';
     default:
       return `status_${status}`;
   }
@@ -1199,3 +1182,5 @@ function compareAccountsAt(entries: Uint8Array, a: number, b: number): number {
   }
   return 0;
 }
+    case Status.BAD_PAYEE:
+      return 'bad_payee';
