@@ -47,7 +47,9 @@ export async function openWallet(options: { dir: string; network: Network; liste
     };
   } catch (error) {
     client.close();
-    if ((error as { code?: string }).code === 'EADDRINUSE') fail('BAD_ADDRESS', `--listen ${formatAddress(options.listen)}: the port is taken; pick another or leave --listen out`);
+    const code = (error as { code?: string }).code ?? '';
+    if (code === 'EADDRINUSE') fail('BAD_ADDRESS', `--listen ${formatAddress(options.listen)}: the port is taken; pick another or leave --listen out`);
+    if (code.startsWith('E')) fail('BAD_ADDRESS', `--listen ${formatAddress(options.listen)}: cannot listen there (${code}: is it an address of this machine?)`);
     throw error;
   }
 }

@@ -106,6 +106,9 @@ export function startWalletServer(options: WalletServerOptions): Server<undefine
     hostname: listen.host,
     port: listen.port,
     development: false,
+    // Said explicitly: with development: false, Bun 1.4 binds with SO_REUSEPORT, and a second
+    // wallet on the same port would share it (and half the requests) instead of failing.
+    reusePort: false,
     fetch: handle,
     error(error) {
       log.error(`wallet page: ${error.stack ?? error.message}`);

@@ -6,8 +6,9 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Subprocess } from 'bun';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { root } from './processes.ts';
+import { binary, root } from './processes.ts';
 
 export const chromium_path = '/usr/bin/chromium';
 
@@ -71,4 +72,57 @@ export function artifactPath(name: string): string {
   const dir = join(root, 'test', 'artifacts');
   mkdirSync(dir, { recursive: true });
   return join(dir, name);
+}
+
+// ---- the wallet process ---------------------------------------------------------------
+
+export interface WalletProcess {
+  /** The one line `scryp wallet` printed: the URL with its token. */
+  readonly url: string;
+  /** The URL without the fragment, ending in "/". */
+  readonly base: string;
+  readonly token: string;
+  readonly child: Subprocess<'ignore', 'pipe', 'pipe'>;
+  /** Everything on stdout so far (it must stay that one line). */
+  stdout(): string;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `dist/scryp wallet ARGS` and waits (bounded) for the URL on stdout. */
+export async function startWallet(args: string[], timeoutMs = 10_000): Promise<WalletProcess> {
+  const child = Bun.spawn([binary, 'wallet', ...args], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  let out = '';
+  let err = '';
+  void collectText(child.stdout, (text) => (out += text));
+  void collectText(child.stderr, (text) => (err += text));
+  const deadline = Date.now() + timeoutMs;
+  while (!out.includes('\n') && child.exitCode === null && Date.now() < deadline) await Bun.sleep(10);
+  if (!out.includes('\n')) {
+    child.kill('SIGKILL');
+    await child.exited;
+    throw new Error(`scryp wallet printed no URL (exit ${child.exitCode}):\n${err}`);
+  }
+  const url = out.split('\n')[0]!;
+  const match = /^(http:\/\/[^/]+\/)#token=([A-Za-z0-9_-]+)$/.exec(url);
+  if (match === null) throw new Error(`scryp wallet printed an unexpected line: ${url}`);
+  return {
+    url,
+    base: match[1]!,
+    token: match[2]!,
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await child.exited;
+      }
+    },
+  };
+}
+
+async function collectText(stream: ReadableStream<Uint8Array>, sink: (text: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) sink(decoder.decode(chunk, { stream: true }));
 }
