@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { catchUpBench } from './catch-up.ts';
+import { confirmationBench } from './confirmation.ts';
 import { finalityBench } from './finality.ts';
 import { framingBench } from './framing.ts';
 import { ingestBench } from './ingest.ts';
@@ -40,6 +41,7 @@ if (wanted('state hash')) say(stateHashBench(quick));
 if (wanted('catch-up') || wanted('memory')) for (const row of await catchUpBench(quick)) if (wanted(row.row)) say(row);
 if (wanted('scale')) say(await scaleBench(quick));
 if (wanted('start')) say(await startBench(quick));
+if (wanted('confirmation')) for (const row of await confirmationBench(quick)) say(row);
 
 const seconds = (performance.now() - t0) / 1000;
 console.log(table(rows));

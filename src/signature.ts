@@ -203,11 +203,24 @@ export interface Signer {
   sign(message: Uint8Array): Uint8Array;
 }
 
-/** A signing key from a 32-byte seed: public key from noble, signing on the native path. */
+/**
+ * The public key of a private key, on the native path: the last 32 bytes of its SPKI form.
+ * (noble's getPublicKey builds its base-point tables on first use: about 150 ms that every
+ * `scryp pay` would wait for; tests check the two agree.)
+ */
+function nativePublicKeyOf(privateKey: KeyObject): Uint8Array {
+  const spki = crypto.createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  return new Uint8Array(spki.subarray(spki.length - key_bytes));
+}
+
+function nativePrivateKey(seed: Uint8Array): KeyObject {
+  return crypto.createPrivateKey({ key: Buffer.from(concat(pkcs8Prefix, abytes(seed, seed_bytes, 'seed'))), format: 'der', type: 'pkcs8' });
+}
+
+/** A signing key from a 32-byte seed, on the native path. */
 export function signerFromSeed(seed: Uint8Array): Signer {
-  abytes(seed, seed_bytes, 'seed');
-  const publicKey = ed25519.getPublicKey(seed);
-  const privateKey = crypto.createPrivateKey({ key: Buffer.from(concat(pkcs8Prefix, seed)), format: 'der', type: 'pkcs8' });
+  const privateKey = nativePrivateKey(seed);
+  const publicKey = nativePublicKeyOf(privateKey);
   return {
     publicKey,
     sign(message: Uint8Array): Uint8Array {
@@ -218,5 +231,5 @@ export function signerFromSeed(seed: Uint8Array): Signer {
 }
 
 export function publicKeyFromSeed(seed: Uint8Array): Uint8Array {
-  return ed25519.getPublicKey(abytes(seed, seed_bytes, 'seed'));
+  return nativePublicKeyOf(nativePrivateKey(seed));
 }

@@ -47,6 +47,8 @@ interface Pending {
   readonly options: AskOptions;
   readonly resolve: (reply: Reply) => void;
   readonly reject: (error: Error) => void;
+  /** Clears the resend timer: a closed client must not keep the process alive until it fires. */
+  readonly stop: () => void;
 }
 
 export class UdpClient {
@@ -134,6 +136,7 @@ export class UdpClient {
           resolve(reply);
         },
         reject,
+        stop: finish,
       });
       const fire = () => {
         if (!this.pending.has(requestId)) return;
@@ -157,7 +160,10 @@ export class UdpClient {
   }
 
   close(): void {
-    for (const pending of this.pending.values()) pending.reject(new Error('client closed'));
+    for (const pending of [...this.pending.values()]) {
+      pending.stop();
+      pending.reject(new Error('client closed'));
+    }
     this.pending.clear();
     this.socket.close();
   }

@@ -17,7 +17,7 @@
 // refused with UNSPENDABLE_KEY: the servers would refuse it too (BAD_PAYEE), and a wallet
 // says why before it asks anyone.
 
-import { balance_max } from '../constants.ts';
+import { balance_max, confirm_poll_fast_ms, confirm_poll_first_ms, confirm_poll_max_ms } from '../constants.ts';
 import { toHex } from '../bytes.ts';
 import type { Network } from '../network.ts';
 import { acceptingUntil, periodOf, startOf, endOf, type Timing } from '../schedule.ts';
@@ -147,9 +147,11 @@ export async function waitForOutcome(
   now: () => number = Date.now,
 ): Promise<PaymentEnd> {
   const timing = timingOf(network);
-  // Period k is proposed at the start of k + 1 and normally commits within milliseconds.
-  await sleep(startOf(timing, period + 1) + Math.min(100, network.periodMs / 5) - now());
+  // Period k is proposed at the start of k + 1 and commits a few milliseconds later (votes,
+  // two disk syncs). Ask from then on, soon and then less often: the person waits for this.
+  await sleep(startOf(timing, period + 1) + confirm_poll_first_ms - now());
   const deadline = endOf(timing, period + patiencePeriods);
+  let gap = confirm_poll_first_ms;
   while (now() < deadline) {
     const agreement = await askMajority(
       client,
@@ -165,7 +167,10 @@ export async function waitForOutcome(
       if (body.state === PaymentState.UNKNOWN && body.period >= period) return { outcome: 'void', txid, period };
     }
     progress(`waiting: ${body === null ? 'no majority yet' : body.state === PaymentState.PENDING ? `pending in period ${body.period}` : `servers committed up to ${body.period}`}`);
-    await sleep(Math.min(network.periodMs / 2, 500));
+    await sleep(gap);
+    // Every few ms while a commit is due (it lands within tens of ms of the period's end),
+    // then twice as long each time: a stalled network is not asked hundreds of times.
+    if (now() > startOf(timing, period + 1) + confirm_poll_fast_ms) gap = Math.min(2 * gap, Math.max(confirm_poll_first_ms, Math.floor(network.periodMs / 4)), confirm_poll_max_ms);
   }
   return { outcome: 'timeout', txid, period };
 }
