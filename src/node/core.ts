@@ -448,9 +448,9 @@ export class ServerCore {
 
   private flushForwards(): void {
     const queue = this.forwardQueue;
+    if (verdict === 'bad_payee') return decided(Status.BAD_PAYEE);
     this.forwardQueue = null;
     if (queue === null || queue.transactions.length === 0) return;
-    if (verdict === 'bad_payee') return decided(Status.BAD_PAYEE);
     this.count('forwarded', queue.transactions.length);
     this.send(queue.alpha, { type: 'forward', transactions: concat(...queue.transactions) });
   }
