@@ -26,9 +26,14 @@
 //                   is in its batch); STATUS answers agree with that
 //   liveness        after liveness_tail_periods of calm, every server has committed a
 //                   period of the calm, and all servers agree on the latest committed period
+//   history         what each available server's HISTORY lists, for a few accounts, up to
+//                   the period every one of them committed, is exactly the chain's record
+//                   (the same bytes, positions and outcomes, none missing, none extra, from
+//                   its archive_from on): so every two servers list the same bytes for the
+//                   periods both committed
 
 import { transaction_bytes, votes_remembered_per_server } from '../constants.ts';
-import { toHex } from '../bytes.ts';
+import { equal, toHex } from '../bytes.ts';
 import { PaymentState, Status, statusName } from '../client/codec.ts';
 import type { Certificate, Vote } from '../consensus/vote.ts';
 import type { CommitInput } from '../ledger/store.ts';
@@ -36,7 +41,7 @@ import { entry_bytes } from '../ledger/state.ts';
 import type { Network } from '../network.ts';
 import type { PayResult, ServerCore } from '../node/core.ts';
 import { alphaOf, periodOf, type Timing } from '../schedule.ts';
-import { amountOf, timestampOf, txidOf } from '../transaction.ts';
+import { amountOf, payeeOf, payerOf, timestampOf, txidOf } from '../transaction.ts';
 import { type AcceptedPayment, invalid_kinds, type PayRequest } from './clients.ts';
 
 export type InvariantName =
@@ -50,6 +55,7 @@ export type InvariantName =
   | 'answers'
   | 'payments'
   | 'liveness'
+  | 'history'
   | 'codec'
   | 'core-assertion';
 
@@ -90,6 +96,8 @@ interface ChainLink {
   readonly hashHex: string;
   readonly parentHashHex: string;
   readonly transactions: Uint8Array;
+  /** One byte per payment: 1 applied, 0 skipped at re-validation. */
+  readonly applied: Uint8Array;
   /** The txid of each payment of the batch, in order. */
   readonly txids: readonly string[];
   /** txid → applied, for every payment of the batch. */
@@ -97,6 +105,11 @@ interface ChainLink {
   /** The server that committed it first (for reports). */
   readonly firstServer: number;
 }
+
+/** Accounts whose HISTORY every available server is asked, each period. */
+export const history_accounts_checked = 3;
+/** Entries asked of each: a page of 7 and then some (the core serves any count). */
+export const history_entries_checked = 16;
 
 export type PaymentOutcomeName = 'committed' | 'void_skipped' | 'void_revalidation';
 
@@ -221,7 +234,7 @@ export class Invariants {
         if (known.batch.get(txidHex) !== isApplied) violation('one-hash', [known.firstServer, server], `period ${period}: servers disagree whether ${txidHex.slice(0, 16)} applied`);
       }
     } else {
-      this.insert(server, { period, parent: certificate.parent, hashHex, parentHashHex, transactions, txids, batch, firstServer: server });
+      this.insert(server, { period, parent: certificate.parent, hashHex, parentHashHex, transactions, applied: input.applied, txids, batch, firstServer: server });
       for (const [txidHex, isApplied] of batch) if (isApplied) this.appliedAt.set(txidHex, period);
     }
     this.committedByServer[server] = period;
@@ -434,6 +447,70 @@ export class Invariants {
         violation('payments', [server], `server ${server} answers UNKNOWN up to period ${answer.period} for payment ${txidHex.slice(0, 16)}, committed in period ${payment.period}: a wallet would read it as void`);
       }
     }
+  }
+
+  // ---- history --------------------------------------------------------------------------
+
+  /**
+   * HISTORY on every available server, for history_accounts_checked accounts (a different
+   * few each period, chosen by the period number: no randomness is drawn), through the
+   * cores' own history(): up to the period they all committed, each lists exactly the
+   * chain's payments of that account after its archive_from, newest first. Reads only:
+   * it changes nothing in any core or store. Returns the number of entries compared.
+   */
+  checkHistory(servers: readonly { index: number; core: ServerCore | null; now: number }[], period: number): number {
+    const available = servers.filter((server) => server.core !== null && server.core.isAvailable(server.now));
+    if (available.length === 0 || this.accounts.length === 0) return 0;
+    const through = Math.min(...available.map((server) => server.core!.committed.period));
+    let compared = 0;
+    for (let k = 0; k < Math.min(history_accounts_checked, this.accounts.length); k++) {
+      const account = this.accounts[(period + k) % this.accounts.length]!;
+      const truth = this.historyOf(account, through, history_entries_checked);
+      for (const server of available) {
+        const answer = server.core!.history(account, through + 1, 0, history_entries_checked, server.now);
+        if (answer.status !== Status.OK || answer.body === null) violation('history', [server.index], `server ${server.index} is available but answered HISTORY with ${statusName[answer.status]}`);
+        const body = answer.body;
+        // The chain's newest entries after this server's archive: the chain's list is cut by
+        // the limit only, so those are what the server must list, in this order.
+        const expected = truth.filter((entry) => entry.period > body.archiveFrom);
+        const listed = body.entries;
+        let differs = listed.length !== expected.length ? Math.min(listed.length, expected.length) : -1;
+        for (let i = 0; i < Math.min(listed.length, expected.length); i++) {
+          const got = listed[i]!;
+          const want = expected[i]!;
+          if (got.period !== want.period || got.index !== want.index || got.applied !== want.applied || !equal(got.transaction, want.transaction)) {
+            differs = i;
+            break;
+          }
+        }
+        if (differs >= 0) {
+          const show = (entry: { period: number; index: number; applied: boolean; transaction: Uint8Array } | undefined) =>
+            entry === undefined ? 'nothing' : `(${entry.period}, ${entry.index}, ${entry.applied ? 'applied' : 'skipped'}, txid ${toHex(txidOf(entry.transaction)).slice(0, 16)})`;
+          violation(
+            'history',
+            [server.index],
+            `server ${server.index} lists ${listed.length} payments of account ${toHex(account).slice(0, 16)} up to period ${through} (archive from ${body.archiveFrom}); the chain has ${expected.length}; first difference at entry ${differs}: listed ${show(listed[differs])}, chain ${show(expected[differs])}`,
+          );
+        }
+        compared += listed.length;
+      }
+    }
+    return compared;
+  }
+
+  /** The chain's payments of `account` in periods ≤ `through`, newest first, at most `limit`. */
+  private historyOf(account: Uint8Array, through: number, limit: number): { period: number; index: number; applied: boolean; transaction: Uint8Array }[] {
+    const out: { period: number; index: number; applied: boolean; transaction: Uint8Array }[] = [];
+    for (let p = this.periods.length - 1; p >= 0 && out.length < limit; p--) {
+      const link = this.chain.get(this.periods[p]!)!;
+      if (link.period > through) continue;
+      for (let i = link.transactions.length / transaction_bytes - 1; i >= 0 && out.length < limit; i--) {
+        const tx = link.transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes);
+        if (!equal(payerOf(tx), account) && !equal(payeeOf(tx), account)) continue;
+        out.push({ period: link.period, index: i, applied: link.applied[i] === 1, transaction: tx });
+      }
+    }
+    return out;
   }
 
   // ---- liveness -------------------------------------------------------------------------

@@ -84,6 +84,8 @@ export interface SimStats {
   crashes: number;
   partitions: number;
   livenessChecks: number;
+  /** HISTORY entries compared with the chain's record (invariant history). */
+  historyEntriesChecked: number;
   coreEvents: number;
 }
 
@@ -254,6 +256,7 @@ export class Simulator {
       crashes: 0,
       partitions: 0,
       livenessChecks: 0,
+      historyEntriesChecked: 0,
       coreEvents: 0,
     };
   }
@@ -672,6 +675,10 @@ export class Simulator {
         invariants.checkCrashedServer(server.index, server.store);
       }
     }
+    this.stats.historyEntriesChecked += invariants.checkHistory(
+      this.servers.map((server) => ({ index: server.index, core: server.core, now: this.local(server) })),
+      period,
+    );
     for (const txid of invariants.resolvePayments()) this.settledSinceStatusCheck.push(txid);
     const calm = index - this.quietSince;
     if (!this.faulty && calm >= this.tailPeriods) {
