@@ -12,9 +12,11 @@ import { type Subprocess } from 'bun';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeAddress } from '../src/address.ts';
 import { toHex } from '../src/bytes.ts';
 import { alphaOf } from '../src/schedule.ts';
 import { parseSeed } from '../src/seed.ts';
+import { seedToPhrase } from '../src/recovery-phrase.ts';
 import { signerFromSeed } from '../src/signature.ts';
 import { testSeed } from './helpers/keys.ts';
 import { binary, ensureBinary, freePorts, ProcessCluster, root } from './helpers/processes.ts';
@@ -56,12 +58,12 @@ interface Run {
 }
 
 /** Runs the executable (or another program) to its end; killed after `timeoutMs`. */
-async function run(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number; program?: string } = {}): Promise<Run> {
+async function run(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number; program?: string; stdin?: string } = {}): Promise<Run> {
   const started = Date.now();
   const child = Bun.spawn([options.program ?? binary, ...args], {
     cwd: options.cwd ?? tmpdir(),
     env: options.env ?? process.env,
-    stdin: 'ignore',
+    stdin: options.stdin === undefined ? 'ignore' : new Blob([options.stdin]),
     stdout: 'pipe',
     stderr: 'pipe',
   });
@@ -106,12 +108,15 @@ async function allCommitted(c: ProcessCluster, servers: number[], after: number)
 
 const logFlags = ['--log-level', '--json'];
 const helpOf: Record<string, string[]> = {
-  keygen: ['--dir', ...logFlags],
-  node: ['--network', '--dir', '--port', '--listen', '--verify-workers', '--client-rate', '--peer-idle-ms', '--frame-deadline-ms', ...logFlags],
+  keygen: ['--dir', '--words', '--encrypt', '--passphrase-file', ...logFlags],
+  restore: ['--dir', '--encrypt', '--passphrase-file', ...logFlags],
+  encrypt: ['--dir', '--passphrase-file', ...logFlags],
+  decrypt: ['--dir', '--passphrase-file', ...logFlags],
+  node: ['--network', '--dir', '--port', '--listen', '--verify-workers', '--client-rate', '--peer-idle-ms', '--frame-deadline-ms', '--passphrase-file', ...logFlags],
   devnet: ['--reset', ...logFlags],
   info: ['HOST:PORT', '--network', ...logFlags],
-  pay: ['--dir', '--to', '--amount', '--server', '--network', ...logFlags],
-  balance: ['KEY', '--network', ...logFlags],
+  pay: ['--dir', '--to', '--amount', '--server', '--passphrase-file', '--network', ...logFlags],
+  balance: ['ACCOUNT', '--network', ...logFlags],
   status: ['TXID', '--network', ...logFlags],
 };
 
@@ -152,7 +157,10 @@ describe('--help and usage errors', () => {
       [[], 'no command given'],
       [['keygen'], 'Missing required argument: --dir'],
       [['info'], 'Missing required positional argument: SERVER'],
-      [['balance'], 'Missing required positional argument: KEY'],
+      [['balance'], 'Missing required positional argument: ACCOUNT'],
+      [['restore'], 'Missing required argument: --dir'],
+      [['encrypt'], 'Missing required argument: --dir'],
+      [['decrypt'], 'Missing required argument: --dir'],
       [['status'], 'Missing required positional argument: TXID'],
       [['pay', '--dir', '/nonexistent', '--amount', '1'], 'Missing required argument: --to'],
     ];
@@ -173,7 +181,7 @@ describe('--help and usage errors', () => {
       [['keygen', '--dir', join(base, 'k'), '--log-level', 'loud'], /--log-level: expected one of/],
       [['info', 'nonsense'], /HOST:PORT/],
       [['info', '127.0.0.1:99999'], /port/],
-      [['balance', 'abc'], /KEY/],
+      [['balance', 'abc'], /ACCOUNT/],
       [['status', 'zz'.repeat(32)], /TXID/],
       [['pay', '--dir', join(base, 'nowallet'), '--to', someKey, '--amount', '1'], /no wallet in .*scryp keygen --dir/],
       [['pay', '--dir', wallet, '--to', someKey, '--amount', '0'], /--amount: expected 1\.\.4294967295, got 0/],
@@ -222,12 +230,12 @@ describe('--help and usage errors', () => {
 // ---- 2. keygen -------------------------------------------------------------------------
 
 describe('keygen', () => {
-  test('creates DIR/.seed (0600) and prints its public key alone on stdout; a second run prints the same and changes nothing', async () => {
+  test('creates DIR/.seed (0600) and prints its address and public key (one line each) on stdout; a second run prints the same and changes nothing', async () => {
     ensureBinary();
     const dir = join(tempDir('keygen'), 'nested', 'wallet');
     const first = await run(['keygen', '--dir', dir]);
     expect(first.exitCode, show(first)).toBe(exit.ok);
-    expect(first.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(first.stdout).toMatch(/^scryp1[02-9ac-hj-np-z]{58}\n[0-9a-f]{64}\n$/);
     expect(first.stderr).toContain('created'); // the log line, on stderr
 
     const path = join(dir, '.seed');
@@ -235,8 +243,9 @@ describe('keygen', () => {
     expect(statSync(dir).mode & 0o077, 'the wallet directory is not open to others').toBe(0);
     const bytes = readFileSync(path);
     const seed = parseSeed(bytes.toString('latin1'), path);
-    // It prints the public key of the seed, never the seed.
-    expect(first.stdout).toBe(`${toHex(signerFromSeed(seed).publicKey)}\n`);
+    // It prints the address and public key of the seed, never the seed.
+    const publicKey = signerFromSeed(seed).publicKey;
+    expect(first.stdout).toBe(`${encodeAddress(publicKey)}\n${toHex(publicKey)}\n`);
     expect(first.stdout).not.toContain(toHex(seed));
 
     const second = await run(['keygen', '--dir', dir]);
@@ -247,7 +256,7 @@ describe('keygen', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
 
     // Logs never reach stdout, whatever the log flags.
-    for (const flags of [['--log-level', 'silent'], ['--json'], ['--log-level', 'debug']]) {
+    for (const flags of [['--log-level', 'silent'], ['--log-level', 'warn'], ['--log-level', 'debug']]) {
       const r = await run(['keygen', '--dir', dir, ...flags]);
       expect(r.exitCode, show(r)).toBe(exit.ok);
       expect(r.stdout, flags.join(' ')).toBe(first.stdout);
@@ -257,7 +266,7 @@ describe('keygen', () => {
     // Another directory: another key.
     const other = await run(['keygen', '--dir', join(dir, '..', 'other')]);
     expect(other.exitCode, show(other)).toBe(exit.ok);
-    expect(other.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(other.stdout).toMatch(/^scryp1[02-9ac-hj-np-z]{58}\n[0-9a-f]{64}\n$/);
     expect(other.stdout).not.toBe(first.stdout);
   });
 
@@ -284,6 +293,87 @@ describe('keygen', () => {
       expect(r.stdout).toBe('');
       expect(readFileSync(path, 'latin1')).toBe(content);
       expect(statSync(path).mtimeMs).toBe(before.mtimeMs);
+    }
+  });
+});
+
+// ---- 2b. accounts as people type them, and payment requests ---------------------------
+
+describe('accounts and payment requests on the command line (no server needed: refused before anything is sent)', () => {
+  test('a bad checksum, another prefix, mixed case, a wrong length, a key no one can sign for: exit 2, one line naming it, for pay --to and balance', async () => {
+    ensureBinary();
+    const base = tempDir('accounts');
+    const wallet = walletDir(base, testSeed('wallet accounts'));
+    const key = signerFromSeed(testSeed('payee accounts')).publicKey;
+    const address = encodeAddress(key);
+    const last = address.at(-1)!;
+    const cases: [string, string][] = [
+      [`${address.slice(0, -1)}${last === 'q' ? 'p' : 'q'}`, 'ADDRESS_CHECKSUM'],
+      [`${address.slice(0, 20)}${address[21]}${address[20]}${address.slice(22)}`, 'ADDRESS_CHECKSUM'], // two neighbours swapped
+      [address.replace('scryp1', 'scryx1'), 'ADDRESS_PREFIX'],
+      ['bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq', 'ADDRESS_PREFIX'],
+      [`${address.slice(0, 10)}${address.slice(10, 11).toUpperCase()}${address.slice(11)}`, 'ADDRESS_MIXED_CASE'],
+      [address.slice(0, -1), 'ADDRESS_LENGTH'],
+      [`${address}q`, 'ADDRESS_LENGTH'],
+      [address.replace(/[02-9ac-hj-np-z](?=[^1]*$)/, 'b'), 'ADDRESS_CHARACTER'],
+      [toHex(key).slice(1), 'BAD_ACCOUNT'],
+      ['hello', 'BAD_ACCOUNT'],
+      [encodeAddress(new Uint8Array(32)), 'UNSPENDABLE_KEY'], // a point of small order
+    ];
+    for (const [account, code] of cases) {
+      for (const args of [['pay', '--dir', wallet, '--to', account, '--amount', '1'], ['balance', account]]) {
+        if (args[0] === 'balance' && code === 'UNSPENDABLE_KEY') continue; // a balance of any key may be asked
+        const r = await run(args, { timeoutMs: 5_000 });
+        expect(r.exitCode, `${args.join(' ')}\n${show(r)}`).toBe(exit.usage);
+        expect(r.stdout, args.join(' ')).toBe('');
+        expect(r.stderr, args.join(' ')).toMatch(new RegExp(`^scryp: ${code}: .*\\(see --help\\)\\n$`));
+      }
+    }
+  });
+
+  test('pay --to a scryp: payment request: the amount comes from it; a conflicting --amount, a missing amount, a req- parameter: exit 2', async () => {
+    ensureBinary();
+    const base = tempDir('requests');
+    const wallet = walletDir(base, testSeed('wallet requests'));
+    const address = encodeAddress(signerFromSeed(testSeed('payee requests')).publicKey);
+    const cases: [string[], RegExp][] = [
+      [['--to', `scryp:${address}?amount=5`, '--amount', '6'], /--amount 6 conflicts with the payment request's amount 5/],
+      [['--to', `scryp:${address}`], /the payment request names no amount: give --amount/],
+      [['--to', `scryp:${address}?amount=5&req-delivery=1`], /PAYMENT_REQUEST_UNSUPPORTED: .*req-delivery/],
+      [['--to', `scryp:${address}?amount=1.5`], /BAD_PAYMENT_REQUEST: .*amount "1\.5" is not a whole number/],
+      [['--to', `scryp:${address.slice(0, -1)}?amount=5`], /ADDRESS_LENGTH/],
+      [['--to', address], /--amount is required/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(['pay', '--dir', wallet, ...args], { timeoutMs: 5_000 });
+      expect(r.exitCode, `${args.join(' ')}\n${show(r)}`).toBe(exit.usage);
+      expect(r.stdout).toBe('');
+      expect(r.stderr, args.join(' ')).toMatch(/^scryp: .*\(see --help\)\n$/);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+  });
+
+  test('pay from an encrypted wallet without its passphrase, or with a wrong one: exit 1 (NEEDS_PASSPHRASE, BAD_PASSPHRASE), nothing sent', async () => {
+    ensureBinary();
+    const base = tempDir('pay-locked');
+    const dir = join(base, 'wallet');
+    const good = join(base, 'good');
+    const bad = join(base, 'bad');
+    writeFileSync(good, 'pay-locked passphrase\n');
+    writeFileSync(bad, 'not the passphrase\n');
+    const made = await run(['keygen', '--dir', dir, '--encrypt', '--passphrase-file', good, '--log-level', 'silent']);
+    expect(made.exitCode, show(made)).toBe(exit.ok);
+    const [port] = await freePorts(1);
+    const to = encodeAddress(signerFromSeed(testSeed('payee locked')).publicKey);
+    // --server on a port where nothing listens, of a network file naming it: the passphrase is checked before anything is sent.
+    const network = join(base, 'network.json');
+    writeFileSync(network, JSON.stringify({ name: 'locked', period_ms: 1000, blackout_ms: 100, skew_ms: 500, servers: [{ key: made.stdout.split('\n')[1], ip: `127.0.0.1:${port}` }], genesis: [] }));
+    for (const [extra, code] of [[[], 'NEEDS_PASSPHRASE'], [['--passphrase-file', bad], 'BAD_PASSPHRASE']] as const) {
+      const r = await run(['pay', '--network', network, '--dir', dir, '--to', to, '--amount', '1', ...extra], { timeoutMs: 10_000 });
+      expect(r.exitCode, show(r)).toBe(exit.error);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(new RegExp(`^scryp: ${code}: `));
+      expect(r.ms, 'refused at once, not after waiting for a server').toBeLessThan(5_000);
     }
   });
 });
@@ -351,7 +441,7 @@ describe('info', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     const info = JSON.parse(r.stdout) as {
       networkId: string; serverIndex: number; serverCount: number; now: number; currentPeriod: number; alphaIndex: number;
-      committedPeriod: number; stateHash: string; lastHeard: number[]; serverKey: string; network: string | null; knownKey: boolean;
+      committedPeriod: number; stateHash: string; lastHeard: number[]; serverKey: string; serverAddress: string; network: string | null; knownKey: boolean;
     };
     expect(info.serverIndex).toBe(1);
     expect(info.serverCount).toBe(3);
@@ -359,6 +449,7 @@ describe('info', () => {
     expect(info.knownKey).toBe(true);
     expect(info.networkId).toBe(toHex(c.network.id));
     expect(info.serverKey).toBe(toHex(c.network.servers[1]!.key));
+    expect(info.serverAddress).toBe(encodeAddress(c.network.servers[1]!.key));
     expect(info.currentPeriod).toBeGreaterThanOrEqual(before - 1);
     expect(info.currentPeriod).toBeLessThanOrEqual(after + 1);
     expect(Math.abs(info.now - Date.now())).toBeLessThan(5_000);
@@ -372,7 +463,7 @@ describe('info', () => {
 
     const text = await run(['info', address, '--network', c.networkFile]);
     expect(text.exitCode, show(text)).toBe(exit.ok);
-    expect(text.stdout).toContain(`server 1 of 3, key ${toHex(c.network.servers[1]!.key)}`);
+    expect(text.stdout).toContain(`server 1 of 3, key ${toHex(c.network.servers[1]!.key)} (address ${encodeAddress(c.network.servers[1]!.key)})`);
     expect(text.stdout).toContain(`network ${toHex(c.network.id)}`);
     expect(text.stdout).toMatch(/period \d+, alpha server [0-2]\n/);
     expect(text.stdout).toMatch(/committed period \d+, state hash [0-9a-f]{64}\n/);
@@ -425,9 +516,9 @@ describe('pay, status and balance through three servers', () => {
     // A payment that commits, sent to server 2; upper-case hex is accepted for --to.
     const paid = await run(['pay', ...net, '--dir', wallet, '--to', payee.toUpperCase(), '--amount', '25', '--server', `127.0.0.1:${c.servers[2]!.port}`], { timeoutMs: 15_000 });
     expect(paid.exitCode, show(paid) + c.logs()).toBe(exit.ok);
-    const committed = /^committed: 25 scryp to ([0-9a-f]{64}) in period (\d+) \(txid ([0-9a-f]{64})\)\n$/.exec(paid.stdout);
+    const committed = /^committed: 25 scryp to (scryp1[a-z0-9]{58}) in period (\d+) \(txid ([0-9a-f]{64})\)\n$/.exec(paid.stdout);
     expect(committed, show(paid)).not.toBeNull();
-    expect(committed![1]).toBe(payee);
+    expect(committed![1]).toBe(encodeAddress(Buffer.from(payee, 'hex')));
     const period = Number(committed![2]);
     const txid = committed![3]!;
 
@@ -440,7 +531,7 @@ describe('pay, status and balance through three servers', () => {
 
     // balance --json: the majority's view, and (once every server has committed the same
     // period; servers commit a few ms apart) all three agreeing. Bounded retries.
-    type BalanceJson = { account: string; majority: { status: string; balance: number; committedPeriod: number | null; stateHash: string | null } | null; agreeing: number[]; others: { server: number }[] };
+    type BalanceJson = { account: string; address: string; majority: { status: string; balance: number; committedPeriod: number | null; stateHash: string | null } | null; agreeing: number[]; others: { server: number }[] };
     for (const [account, expected] of [[payee, 25], [me, 975]] as const) {
       let last: { r: Run; json: BalanceJson } | null = null;
       for (let attempt = 0; attempt < 8; attempt++) {
@@ -452,6 +543,7 @@ describe('pay, status and balance through three servers', () => {
       }
       const json = last!.json;
       expect(json.account).toBe(account);
+      expect(json.address).toBe(encodeAddress(Buffer.from(account, 'hex')));
       expect(json.majority?.status, show(last!.r)).toBe('OK');
       expect(json.majority?.balance, show(last!.r)).toBe(expected);
       expect(json.majority!.committedPeriod!).toBeGreaterThanOrEqual(period);
@@ -463,12 +555,81 @@ describe('pay, status and balance through three servers', () => {
     // The text form of balance.
     const text = await run(['balance', payee, ...net]);
     expect(text.exitCode, show(text)).toBe(exit.ok);
-    expect(text.stdout).toMatch(/^25 scryp at committed period \d+ \(servers [0-2](, [0-2]){1,2} agree\)\n/);
+    expect(text.stdout).toMatch(/^scryp1[a-z0-9]{58}: 25 scryp at committed period \d+ \(servers [0-2](, [0-2]){1,2} agree\)\n/);
+    expect(text.stdout).toStartWith(`${encodeAddress(Buffer.from(payee, 'hex'))}: `);
 
     // An account nobody has paid: 0, "no such account yet", exit 0.
     const nobody = await run(['balance', toHex(signerFromSeed(testSeed('nobody')).publicKey), ...net]);
     expect(nobody.exitCode, show(nobody)).toBe(exit.ok);
-    expect(nobody.stdout).toMatch(/^0 scryp .*no such account yet\n/);
+    expect(nobody.stdout).toMatch(/^scryp1[a-z0-9]{58}: 0 scryp .*no such account yet\n/);
+  });
+});
+
+describe('addresses, payment requests and encrypted seeds through three servers', () => {
+  test('an encrypted wallet pays an address and a payment request; balance by address and by hex agree; --json has both forms', async () => {
+    const c = await readyCluster({ wallets: [{ label: 'cli keys', balance: 1_000 }] });
+    const base = join(c.base, 'keys');
+    mkdirSync(base);
+    const file = join(base, 'passphrase');
+    writeFileSync(file, 'a wallet passphrase\n');
+    // The genesis wallet's seed, restored from its phrase into an encrypted file.
+    const phrase = seedToPhrase(testSeed('wallet cli keys')).join(' ');
+    const dir = join(base, 'wallet');
+    const restored = await run(['restore', '--dir', dir, '--encrypt', '--passphrase-file', file], { stdin: phrase });
+    expect(restored.exitCode, show(restored)).toBe(exit.ok);
+    expect(restored.stdout.split('\n')[1]).toBe(toHex(c.wallets[0]!.publicKey));
+    const payee = signerFromSeed(testSeed('payee cli keys')).publicKey;
+    const net = ['--network', c.networkFile, '--passphrase-file', file];
+    expect(await c.until(() => allCommitted(c, [0, 1, 2], 0), 8_000), c.logs()).toBe(true);
+
+    const byAddress = await run(['pay', ...net, '--dir', dir, '--to', encodeAddress(payee), '--amount', '10', '--json'], { timeoutMs: 15_000 });
+    expect(byAddress.exitCode, show(byAddress) + c.logs()).toBe(exit.ok);
+    const json = JSON.parse(byAddress.stdout) as { outcome: string; amount: number; to: string; toAddress: string; from: string; fromAddress: string };
+    expect(json).toMatchObject({ outcome: 'committed', amount: 10, to: toHex(payee), toAddress: encodeAddress(payee), from: toHex(c.wallets[0]!.publicKey) });
+    expect(json.fromAddress).toBe(encodeAddress(c.wallets[0]!.publicKey));
+
+    const request = `scryp:${encodeAddress(payee)}?amount=15&label=Market%20stall&message=apples%1B%5B31m`;
+    const byRequest = await run(['pay', ...net, '--dir', dir, '--to', request], { timeoutMs: 15_000 });
+    expect(byRequest.exitCode, show(byRequest) + c.logs()).toBe(exit.ok);
+    expect(byRequest.stdout).toStartWith(`committed: 15 scryp to ${encodeAddress(payee)} in period `);
+    // The payee's words are shown, and a terminal escape in them is shown as text, never obeyed.
+    expect(byRequest.stderr).toContain('payment request from "Market stall": "apples<U+001B>[31m"');
+    expect(byRequest.stderr).not.toContain('\u001b[31m');
+
+    for (const account of [encodeAddress(payee), toHex(payee), toHex(payee).toUpperCase()]) {
+      let text = '';
+      for (let attempt = 0; attempt < 8 && !text.includes(': 25 scryp'); attempt++) {
+        const r = await run(['balance', account, '--network', c.networkFile]);
+        expect(r.exitCode, show(r)).toBe(exit.ok);
+        text = r.stdout;
+        if (!text.includes(': 25 scryp')) await Bun.sleep(120);
+      }
+      expect(text, account).toStartWith(`${encodeAddress(payee)}: 25 scryp at committed period `);
+    }
+  });
+
+  test('a server whose .seed is encrypted starts with --passphrase-file; without it or with a wrong one it exits 1 and says why', async () => {
+    const c = await readyCluster({ start: [0, 1] });
+    const server = c.servers[2]!;
+    const good = join(c.base, 'server2-passphrase');
+    const bad = join(c.base, 'wrong-passphrase');
+    writeFileSync(good, 'server two passphrase\n');
+    writeFileSync(bad, 'server 2 passphrase\n');
+    const enc = await run(['encrypt', '--dir', server.dir, '--passphrase-file', good]);
+    expect(enc.exitCode, show(enc)).toBe(exit.ok);
+    const before = readFileSync(join(server.dir, '.seed'));
+
+    for (const [extra, code] of [[[], 'NEEDS_PASSPHRASE'], [['--passphrase-file', bad], 'BAD_PASSPHRASE'], [['--passphrase-file', join(c.base, 'nothing')], 'PASSPHRASE_FILE_MISSING']] as const) {
+      const r = await run(['node', '--network', c.networkFile, '--dir', server.dir, ...extra], { timeoutMs: 10_000 });
+      expect(r.exitCode, show(r)).toBe(exit.error);
+      expect(r.stderr).toContain(`${code}: `);
+      expect(r.stdout).toBe('');
+    }
+    expect(Buffer.compare(readFileSync(join(server.dir, '.seed')), before)).toBe(0);
+
+    c.start(2, ['--passphrase-file', good]);
+    expect(await c.until(() => allCommitted(c, [2], 0), 10_000), c.logs()).toBe(true);
+    expect(Buffer.compare(readFileSync(join(server.dir, '.seed')), before)).toBe(0);
   });
 });
 
@@ -501,12 +662,17 @@ function parseLogLines(stderr: string): LogLine[] {
 }
 
 describe('--json logs', () => {
-  test('keygen --json: its log is a JSON line on stderr; stdout keeps the key alone', async () => {
+  test('keygen --json: its log is a JSON line on stderr; stdout is one JSON answer (address and key as hex)', async () => {
     ensureBinary();
     const dir = join(tempDir('jsonlog'), 'w');
     const r = await run(['keygen', '--dir', dir, '--json', '--log-level', 'info']);
     expect(r.exitCode, show(r)).toBe(exit.ok);
-    expect(r.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    const answer = JSON.parse(r.stdout) as { address: string; key: string; created: boolean; encrypted: boolean };
+    expect(answer.key).toMatch(/^[0-9a-f]{64}$/);
+    expect(answer.address).toBe(encodeAddress(Uint8Array.from(Buffer.from(answer.key, 'hex'))));
+    expect(answer.created).toBe(true);
+    expect(answer.encrypted).toBe(false);
     const lines = parseLogLines(r.stderr);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 'info', tag: 'keygen' });

@@ -1,11 +1,11 @@
 import { defineCommand } from 'citty';
+import { encodeAddress } from '../address.ts';
 import { toHex } from '../bytes.ts';
 import { type BalanceBody, Kind, Status, statusName } from '../client/codec.ts';
 import { askAll, type Agreement, majorityOf } from '../client/majority.ts';
 import { UdpClient } from '../client/udp-client.ts';
 import type { Network } from '../network.ts';
-import { action, chooseNetwork, exit_code, logArgs, networkArg, print, setupLogs } from './common.ts';
-import { keyArg } from './pay.ts';
+import { accountArg, action, chooseNetwork, exit_code, logArgs, networkArg, print, setupLogs } from './common.ts';
 
 interface BalanceView {
   status: string;
@@ -38,9 +38,9 @@ export async function askBalance(client: UdpClient, network: Network, account: U
 }
 
 export const balanceCommand = defineCommand({
-  meta: { name: 'balance', description: 'Ask every server for the balance of KEY; show what the majority says, and who disagrees' },
+  meta: { name: 'balance', description: 'Ask every server for the balance of ACCOUNT (an address or 64 hex characters); show what the majority says, and who disagrees' },
   args: {
-    key: { type: 'positional', description: 'the account, 64 hex characters', required: true, valueHint: 'KEY' },
+    account: { type: 'positional', description: 'the account: an address (scryp1…) or 64 hex characters', required: true, valueHint: 'ACCOUNT' },
     ...networkArg,
     ...logArgs,
   },
@@ -48,20 +48,21 @@ export const balanceCommand = defineCommand({
     action(async () => {
       setupLogs(args);
       const network = chooseNetwork(args.network);
-      const account = keyArg(args.key, 'KEY');
+      const account = accountArg(args.account, 'ACCOUNT');
+      const address = encodeAddress(account);
       const client = await UdpClient.open();
       try {
         const agreement = await askBalance(client, network, account);
         const majority = agreement.value;
         if (args.json) {
-          print(JSON.stringify({ account: toHex(account), majority, agreeing: agreement.agreeing, others: agreement.others }));
+          print(JSON.stringify({ account: toHex(account), address, majority, agreeing: agreement.agreeing, others: agreement.others }));
         } else if (majority === null) {
-          print(`no majority of the ${network.servers.length} servers agrees:`);
+          print(`${address}: no majority of the ${network.servers.length} servers agrees:`);
         } else if (majority.status === 'OK' || majority.status === 'NOT_FOUND') {
           const where = majority.committedPeriod === null ? '' : ` at committed period ${majority.committedPeriod}`;
-          print(`${majority.balance} scryp${where} (servers ${agreement.agreeing.join(', ')} agree)${majority.status === 'NOT_FOUND' ? ' — no such account yet' : ''}`);
+          print(`${address}: ${majority.balance} scryp${where} (servers ${agreement.agreeing.join(', ')} agree)${majority.status === 'NOT_FOUND' ? ' — no such account yet' : ''}`);
         } else {
-          print(`the majority answers ${majority.status}`);
+          print(`${address}: the majority answers ${majority.status}`);
         }
         if (!args.json) {
           for (const other of agreement.others) {

@@ -1,6 +1,7 @@
 // What every command shares: log flags, choosing the network, and the one place where
 // errors are printed and the process exits.
 
+import { parseAccount } from '../address.ts';
 import { fromHex } from '../bytes.ts';
 import { isScrypError } from '../errors.ts';
 import { configureLogs, parseLogLevel } from '../log.ts';
@@ -22,6 +23,14 @@ export const networkArg = {
 export const exit_code = { ok: 0, error: 1, usage: 2, refused: 3, timeout: 4 } as const;
 
 export class UsageError extends Error {}
+
+/** A person cancelled at a prompt (Ctrl-D): nothing was done. */
+export class PromptCancelled extends Error {
+  constructor(reason = 'cancelled at the prompt (Ctrl-D); nothing was done') {
+    super(reason);
+    this.name = 'PromptCancelled';
+  }
+}
 
 export function setupLogs(args: { 'log-level'?: string; json?: boolean }): void {
   let level;
@@ -56,6 +65,26 @@ export function hexArg(text: string | undefined, bytes: number, field: string): 
   }
 }
 
+/**
+ * An account as a person gives it: an address (scryp1…) or 64 hex characters. A wrong
+ * checksum, prefix, case or length is a usage error: one line naming what is wrong, with
+ * its code (ADDRESS_CHECKSUM, …), exit 2.
+ */
+export function accountArg(text: string | undefined, field: string): Uint8Array {
+  if (text === undefined) throw new UsageError(`${field} is required (an address scryp1…, or 64 hex characters)`);
+  try {
+    return parseAccount(text, field);
+  } catch (error) {
+    if (isScrypError(error)) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** Text from someone else (a payment request's label), safe to print: control characters shown as code points. */
+export function printable(text: string): string {
+  return text.replace(/\p{C}/gu, (character) => `<U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`);
+}
+
 export function integerArg(text: string | undefined, field: string, min: number, max: number): number {
   if (text === undefined || !/^-?[0-9]+$/.test(text)) throw new UsageError(`${field}: expected an integer, got ${text ?? 'nothing'}`);
   const value = Number(text);
@@ -85,6 +114,9 @@ export async function action(body: () => Promise<number | void> | number | void)
     if (error instanceof UsageError) {
       process.stderr.write(`scryp: ${error.message} (see --help)\n`);
       code = exit_code.usage;
+    } else if (error instanceof PromptCancelled) {
+      process.stderr.write(`scryp: ${error.message}\n`);
+      code = exit_code.error;
     } else if (error instanceof ReplyTimeout) {
       process.stderr.write(`scryp: ${error.message}\n`);
       code = exit_code.timeout;

@@ -1,4 +1,5 @@
 import { defineCommand } from 'citty';
+import { encodeAddress } from '../address.ts';
 import { equal, toHex } from '../bytes.ts';
 import { type InfoBody, Kind, Status, statusName } from '../client/codec.ts';
 import { UdpClient } from '../client/udp-client.ts';
@@ -29,7 +30,7 @@ export const infoCommand = defineCommand({
         const sameNetwork = equal(info.networkId, network.id);
         const knownKey = sameNetwork && serverIndexOf(network, reply.serverKey) === info.serverIndex;
         if (args.json) {
-          print(JSON.stringify({ ...infoJson(info), serverKey: toHex(reply.serverKey), network: sameNetwork ? network.name : null, knownKey }));
+          print(JSON.stringify({ ...infoJson(info), serverKey: toHex(reply.serverKey), serverAddress: encodeAddress(reply.serverKey), network: sameNetwork ? network.name : null, knownKey }));
         } else {
           for (const line of formatInfo(info, reply.serverKey)) print(line);
           if (!sameNetwork) print(`warning: this server is not on network ${network.name} (${toHex(network.id).slice(0, 16)}…)`);
@@ -64,7 +65,7 @@ export function formatInfo(info: InfoBody, serverKey: Uint8Array): string[] {
     return `server ${i}: period ${period}${ago === 0 ? ' (this period)' : ` (${ago} ago)`}`;
   });
   return [
-    `server ${info.serverIndex} of ${info.serverCount}, key ${toHex(serverKey)}`,
+    `server ${info.serverIndex} of ${info.serverCount}, key ${toHex(serverKey)} (address ${encodeAddress(serverKey)})`,
     `network ${toHex(info.networkId)}`,
     `time ${new Date(info.now).toISOString()}, period ${info.currentPeriod}, alpha server ${info.alphaIndex}`,
     `committed period ${info.committedPeriod}, state hash ${toHex(info.stateHash)}`,

@@ -3,6 +3,9 @@ import { exit_code } from './common.ts';
 import { devnetCommand } from './devnet.ts';
 import { infoCommand } from './info.ts';
 import { keygenCommand } from './keygen.ts';
+import { restoreCommand } from './restore.ts';
+import { encryptCommand } from './encrypt.ts';
+import { decryptCommand } from './decrypt.ts';
 import { nodeCommand } from './node.ts';
 import { payCommand } from './pay.ts';
 import { balanceCommand } from './balance.ts';
@@ -20,6 +23,9 @@ export const mainCommand = defineCommand({
     devnet: devnetCommand,
     node: nodeCommand,
     keygen: keygenCommand,
+    restore: restoreCommand,
+    encrypt: encryptCommand,
+    decrypt: decryptCommand,
     info: infoCommand,
     pay: payCommand,
     balance: balanceCommand,

@@ -6,6 +6,7 @@ import { logger } from '../log.ts';
 import { loadOrCreateSeed } from '../seed.ts';
 import { ScrypNode } from '../node/server.ts';
 import { action, chooseNetwork, integerArg, logArgs, networkArg, setupLogs, UsageError } from './common.ts';
+import { passphraseArg, serverPassphrase } from './passphrase.ts';
 
 export const nodeCommand = defineCommand({
   meta: {
@@ -23,6 +24,7 @@ export const nodeCommand = defineCommand({
     'peer-idle-ms': { type: 'string', description: 'close an inbound peer connection silent this long (default 60000)', valueHint: 'MS' },
     'frame-deadline-ms': { type: 'string', description: 'a peer batch must arrive whole within this long (default 30000)', valueHint: 'MS' },
     'clock-offset-ms': { type: 'string', description: 'shift this server\'s clock (fault testing only)', valueHint: 'MS' },
+    ...passphraseArg,
     ...logArgs,
   },
   run: ({ args }) =>
@@ -41,6 +43,7 @@ export const nodeCommand = defineCommand({
         const { seed } = loadOrCreateSeed(dir, devnetServerSeed(number));
         if (!equal(seed, devnetServerSeed(number))) throw new ScrypError('BAD_SEED_FILE', `${dir}/.seed is not devnet server${number}'s key`);
       }
+      const passphrase = await serverPassphrase(dir, args['passphrase-file']); // an encrypted .seed: from the file or the terminal
       const clockOffsetMs = args['clock-offset-ms'] === undefined ? 0 : integerArg(args['clock-offset-ms'], '--clock-offset-ms', -86_400_000, 86_400_000);
       const node = await ScrypNode.start({
         network,
@@ -48,6 +51,7 @@ export const nodeCommand = defineCommand({
         ...(port === undefined ? {} : { port }),
         ...(args.listen === undefined ? {} : { hostname: args.listen }),
         clockOffsetMs,
+        ...(passphrase === undefined ? {} : { passphrase }),
         ...(args['peer-idle-ms'] === undefined ? {} : { peerIdleMs: integerArg(args['peer-idle-ms'], '--peer-idle-ms', 50, 3_600_000) }),
         ...(args['frame-deadline-ms'] === undefined ? {} : { frameDeadlineMs: integerArg(args['frame-deadline-ms'], '--frame-deadline-ms', 50, 3_600_000) }),
         ...(args['verify-workers'] === undefined ? {} : { verifyWorkers: integerArg(args['verify-workers'], '--verify-workers', 0, 64) }),

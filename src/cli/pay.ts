@@ -1,16 +1,50 @@
 import { defineCommand } from 'citty';
-import { existsSync } from 'node:fs';
+import { encodeAddress } from '../address.ts';
 import { toHex } from '../bytes.ts';
-import { key_bytes } from '../constants.ts';
-import { pay } from '../client/wallet.ts';
+import { assertPayable, pay } from '../client/wallet.ts';
 import { UdpClient } from '../client/udp-client.ts';
+import { isScrypError } from '../errors.ts';
 import { logger } from '../log.ts';
 import { formatAddress } from '../ip.ts';
-import { readSeed, seedPath } from '../seed.ts';
+import { isPaymentRequest, parsePaymentRequest } from '../payment-request.ts';
+import { seedFileState } from '../seed.ts';
 import { signerFromSeed } from '../signature.ts';
-import { action, addressArg, chooseNetwork, exit_code, hexArg, integerArg, logArgs, networkArg, print, setupLogs, UsageError } from './common.ts';
+import { accountArg, action, addressArg, chooseNetwork, exit_code, integerArg, logArgs, networkArg, print, printable, setupLogs, UsageError } from './common.ts';
+import { openSeed, passphraseArg } from './passphrase.ts';
 
-export const keyArg = (text: string | undefined, field: string): Uint8Array => hexArg(text, key_bytes, field);
+/** The payee and amount of a payment: --to as an address, hex or a scryp: payment request, and --amount. */
+export function payeeArgs(to: string | undefined, amountText: string | undefined): { to: Uint8Array; amount: number; label?: string; message?: string } {
+  if (to === undefined) throw new UsageError('--to is required (an address scryp1…, 64 hex characters, or a scryp: payment request)');
+  const amountArg = amountText === undefined ? undefined : integerArg(amountText, '--amount', 1, 0xffff_ffff);
+  if (!isPaymentRequest(to)) {
+    if (amountArg === undefined) throw new UsageError('--amount is required (1..4294967295)');
+    return { to: payable(accountArg(to, '--to')), amount: amountArg };
+  }
+  let request;
+  try {
+    request = parsePaymentRequest(to);
+  } catch (error) {
+    if (isScrypError(error)) throw new UsageError(`--to: ${error.message}`);
+    throw error;
+  }
+  const amount = request.amount ?? amountArg;
+  if (amount === undefined) throw new UsageError('--to: the payment request names no amount: give --amount');
+  if (request.amount !== undefined && amountArg !== undefined && amountArg !== request.amount) {
+    throw new UsageError(`--amount ${amountArg} conflicts with the payment request's amount ${request.amount}: leave --amount out, or ask for another request`);
+  }
+  return { to: payable(request.account), amount, ...(request.label === undefined ? {} : { label: request.label }), ...(request.message === undefined ? {} : { message: request.message }) };
+}
+
+/** A payee no one can sign for is refused before anything is signed (UNSPENDABLE_KEY), as a usage error. */
+function payable(key: Uint8Array): Uint8Array {
+  try {
+    assertPayable(key, '--to');
+  } catch (error) {
+    if (isScrypError(error)) throw new UsageError(error.message);
+    throw error;
+  }
+  return key;
+}
 
 export const payCommand = defineCommand({
   meta: {
@@ -19,10 +53,11 @@ export const payCommand = defineCommand({
       'Sign a payment with DIR/.seed, send it (resending on loss), and wait until it is committed, void or refused. Exit code 0 only when committed.',
   },
   args: {
-    dir: { type: 'string', description: 'the paying wallet\'s directory (its .seed)', required: true, valueHint: 'DIR' },
-    to: { type: 'string', description: 'the payee\'s key, 64 hex characters', required: true, valueHint: 'KEY' },
-    amount: { type: 'string', description: 'scryp to pay, 1..4294967295', required: true, valueHint: 'N' },
+    dir: { type: 'string', description: 'the paying wallet\'s directory (its .seed, plain or encrypted)', required: true, valueHint: 'DIR' },
+    to: { type: 'string', description: 'the payee: an address (scryp1…), 64 hex characters, or a scryp: payment request', required: true, valueHint: 'ACCOUNT' },
+    amount: { type: 'string', description: 'scryp to pay, 1..4294967295 (a payment request may give it)', valueHint: 'N' },
     server: { type: 'string', description: 'the server to send to (default: the first server of the network)', valueHint: 'HOST:PORT' },
+    ...passphraseArg,
     ...networkArg,
     ...logArgs,
   },
@@ -31,10 +66,8 @@ export const payCommand = defineCommand({
       setupLogs(args);
       const network = chooseNetwork(args.network);
       if (!args.dir) throw new UsageError('--dir is required');
-      if (!existsSync(seedPath(args.dir))) throw new UsageError(`no wallet in ${args.dir}: create one with scryp keygen --dir ${args.dir}`);
-      const signer = signerFromSeed(readSeed(args.dir));
-      const to = keyArg(args.to, '--to');
-      const amount = integerArg(args.amount, '--amount', 1, 0xffff_ffff);
+      if (seedFileState(args.dir) === 'missing') throw new UsageError(`no wallet in ${args.dir}: create one with scryp keygen --dir ${args.dir}`);
+      const { to, amount, label, message } = payeeArgs(args.to, args.amount);
       let server = 0;
       if (args.server !== undefined) {
         const address = formatAddress(addressArg(args.server, '--server'));
@@ -42,14 +75,21 @@ export const payCommand = defineCommand({
         if (server < 0) throw new UsageError(`--server ${address} is not a server of network ${network.name}`);
       }
       const log = logger('pay');
+      if (label !== undefined || message !== undefined) {
+        log.info(`payment request${label === undefined ? '' : ` from "${printable(label)}"`}${message === undefined ? '' : `: "${printable(message)}"`}`);
+      }
+      // The seed last: a passphrase is asked only once everything else is known to be right.
+      const signer = signerFromSeed(await openSeed(args.dir, args['passphrase-file']));
       const client = await UdpClient.open();
       try {
         const end = await pay(client, network, signer, { to, amount, server, onProgress: (message) => log.info(message) });
         const txid = end.txid === null ? null : toHex(end.txid);
-        if (args.json) print(JSON.stringify({ ...end, txid, from: toHex(signer.publicKey), to: toHex(to), amount }));
+        if (args.json) {
+          print(JSON.stringify({ ...end, txid, from: toHex(signer.publicKey), fromAddress: encodeAddress(signer.publicKey), to: toHex(to), toAddress: encodeAddress(to), amount }));
+        }
         switch (end.outcome) {
           case 'committed':
-            if (!args.json) print(`committed: ${amount} scryp to ${toHex(to)} in period ${end.period} (txid ${txid})`);
+            if (!args.json) print(`committed: ${amount} scryp to ${encodeAddress(to)} in period ${end.period} (txid ${txid})`);
             return exit_code.ok;
           case 'void':
             if (!args.json) print(`void: period ${end.period} was decided without this payment; nothing was paid (txid ${txid}). Send it again.`);

@@ -67,6 +67,8 @@ export interface NodeOptions {
   readonly peerIdleMs?: number;
   /** A batch must arrive whole within this long of its first byte (default frame_deadline_ms). */
   readonly frameDeadlineMs?: number;
+  /** Opens an encrypted .seed (and encrypts one created at start); a plain one ignores it. */
+  readonly passphrase?: string;
 }
 
 export class ScrypNode {
@@ -119,7 +121,7 @@ export class ScrypNode {
   static async start(options: NodeOptions): Promise<ScrypNode> {
     const network = options.network;
     const log = logger('node');
-    const { seed, created } = loadOrCreateSeed(options.dir);
+    const { seed, created } = loadOrCreateSeed(options.dir, undefined, options.passphrase);
     const signer = signerFromSeed(seed);
     if (created) log.info(`created ${options.dir}/.seed for key ${toHex(signer.publicKey)}`);
     const self = serverIndexOf(network, signer.publicKey);
