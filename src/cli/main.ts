@@ -10,6 +10,7 @@ import { nodeCommand } from './node.ts';
 import { payCommand } from './pay.ts';
 import { balanceCommand } from './balance.ts';
 import { statusCommand } from './status.ts';
+import { historyCommand } from './history.ts';
 import { walletCommand } from './wallet.ts';
 import packageJson from '../../package.json';
 
@@ -30,6 +31,7 @@ export const mainCommand = defineCommand({
     pay: payCommand,
     balance: balanceCommand,
     status: statusCommand,
+    history: historyCommand,
     wallet: walletCommand,
   },
 });
