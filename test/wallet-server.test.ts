@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { encodeAddress } from '../src/address.ts';
 import { formatSeed } from '../src/seed.ts';
 import { content_security_policy } from '../src/wallet/security.ts';
-import type { Confirmation, Overview, PaymentView } from '../src/wallet/api-types.ts';
+import type { Confirmation, HistoryView, Overview, PaymentView } from '../src/wallet/api-types.ts';
+import { history_csv_header } from '../src/client/history.ts';
 import { startWallet, type WalletProcess } from './helpers/browser.ts';
 import { testSeed, testSigner } from './helpers/keys.ts';
 import { binary, freePorts, ProcessCluster } from './helpers/processes.ts';
@@ -206,6 +207,21 @@ describe('bad input and files', () => {
     }
     expect(overview!.balance.balance).toBe(993);
     expect(overview!.balance.agreeing).toEqual([0, 1, 2]);
+
+    const history = (await (await call('GET', '/api/history')).json()) as HistoryView;
+    expect(history.rows.map(({ direction, counterparty, contact, amount, txid, status }) => ({ direction, counterparty, contact, amount, txid, status }))).toEqual([
+      { direction: 'out', counterparty: bob, contact: 'Bob', amount: 7, txid: view.txid!, status: 'Committed' },
+    ]);
+    expect(history.next).toBeNull();
+    expect(history.note).toMatch(/^Committed up to period \d+; 3 of 3 servers answered\.$/);
+    const csv = await call('GET', '/api/history.csv');
+    expect(csv.headers.get('content-type')).toStartWith('text/csv');
+    expect(csv.headers.get('content-disposition')).toBe('attachment; filename="scryp-history.csv"');
+    const lines = (await csv.text()).split('\r\n');
+    expect(lines[0]).toBe(history_csv_header);
+    expect(lines[1]!.split(',').slice(2, 7)).toEqual(['out', bob, '-7', view.txid!, 'committed']);
+    expect(lines.slice(2)).toEqual(['']);
+    expect(await refusalCode(await call('GET', '/api/history?before=yesterday'))).toEqual([400, 'WALLET_REQUEST']);
   });
 });
 

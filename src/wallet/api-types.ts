@@ -85,6 +85,7 @@ export interface RequestView {
 export interface HistoryRow {
   readonly period: number;
   readonly index: number;
+  /** The payment's timestamp, ISO 8601 UTC. */
   readonly time: string;
   readonly direction: 'in' | 'out';
   readonly counterparty: string;
@@ -96,7 +97,6 @@ export interface HistoryRow {
 }
 
 export interface HistoryView {
-  readonly available: boolean;
   readonly rows: readonly HistoryRow[];
   readonly next: string | null;
   readonly committedPeriod: number | null;

@@ -29,7 +29,7 @@ export function contactsPath(dir: string): string {
 const unprintable = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
 /** A contact's name as a person typed it: trimmed, 1 to 64 characters, nothing unprintable. */
-export function parseContactName(value: unknown, field = 'name'): string {
+export function parseContactName(value: unknown, field = 'Name'): string {
   if (typeof value !== 'string') fail('BAD_CONTACT', `${field}: expected text, got ${describe(value)}`);
   const name = value.trim();
   if (name.length === 0) fail('BAD_CONTACT', `${field}: a contact needs a name`);
@@ -41,19 +41,19 @@ export function parseContactName(value: unknown, field = 'name'): string {
 /** A list with a new contact; refuses a name or an address already in it. */
 export function addContact(contacts: readonly Contact[], name: unknown, account: unknown): Contact[] {
   const cleanName = parseContactName(name);
-  if (typeof account !== 'string') fail('BAD_CONTACT', `address: expected text, got ${describe(account)}`);
-  const address = encodeAddress(parseAccount(account, 'address'));
+  if (typeof account !== 'string') fail('BAD_CONTACT', `Address: expected text, got ${describe(account)}`);
+  const address = encodeAddress(parseAccount(account, 'Address'));
   const sameName = contacts.find((contact) => contact.name.toLowerCase() === cleanName.toLowerCase());
-  if (sameName !== undefined) fail('BAD_CONTACT', `name: "${sameName.name}" is already a contact; pick another name or remove it first`);
+  if (sameName !== undefined) fail('BAD_CONTACT', `Name: "${sameName.name}" is already a contact; pick another name or remove it first`);
   const sameAddress = contacts.find((contact) => contact.address === address);
-  if (sameAddress !== undefined) fail('BAD_CONTACT', `address: already saved as "${sameAddress.name}"`);
+  if (sameAddress !== undefined) fail('BAD_CONTACT', `Address: already saved as "${sameAddress.name}"`);
   if (contacts.length >= wallet_contacts_max) fail('BAD_CONTACT', `the list holds ${wallet_contacts_max} contacts, the most it keeps; remove one first`);
   return [...contacts, { name: cleanName, address }].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export function removeContact(contacts: readonly Contact[], name: string): Contact[] {
   const kept = contacts.filter((contact) => contact.name !== name);
-  if (kept.length === contacts.length) fail('BAD_CONTACT', `name: no contact is called "${name}"`);
+  if (kept.length === contacts.length) fail('BAD_CONTACT', `Name: no contact is called "${name}"`);
   return kept;
 }
 

@@ -20,11 +20,6 @@ export interface WalletServerOptions {
   readonly assets: Assets;
   readonly service: WalletService;
   readonly log: Logger;
-  /** The history API, once there is one: GET /api/history and /api/history.csv. */
-  readonly history?: {
-    page(before: { period: number; index: number } | undefined): Promise<unknown>;
-    csv(): Promise<string>;
-  };
 }
 
 const httpStatusOf: Partial<Record<ErrorCode, number>> = {
@@ -62,12 +57,9 @@ export function startWalletServer(options: WalletServerOptions): Server<undefine
     if (method === 'GET' && path === '/api/contacts') return json(service.contactsView());
     if (method === 'POST' && path === '/api/contacts') return json(service.addContact(await body()));
     if (method === 'POST' && path === '/api/contacts/remove') return json(service.removeContact(await body()));
-    if (method === 'GET' && path === '/api/history') {
-      if (options.history === undefined) return json({ available: false, rows: [], next: null, committedPeriod: null, note: 'History is not available in this build.' });
-      return json(await options.history.page(parseCursor(url.searchParams.get('before'))));
-    }
-    if (method === 'GET' && path === '/api/history.csv' && options.history !== undefined) {
-      return new Response(await options.history.csv(), {
+    if (method === 'GET' && path === '/api/history') return json(await service.history(parseCursor(url.searchParams.get('before'))));
+    if (method === 'GET' && path === '/api/history.csv') {
+      return new Response(await service.historyCsv(), {
         headers: { ...security_headers, 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="scryp-history.csv"' },
       });
     }

@@ -8,10 +8,11 @@ import { renderSVG } from 'uqr';
 import { encodeAddress } from '../address.ts';
 import { toHex } from '../bytes.ts';
 import { type BalanceBody, Kind, Status, statusName } from '../client/codec.ts';
+import { accountHistory, type HistoryCursor, type HistoryEntry, historyCsv, history_limit_default, isoTime, outcomeOf } from '../client/history.ts';
 import { askAll, majorityOf } from '../client/majority.ts';
 import type { UdpClient } from '../client/udp-client.ts';
 import { pay, type PaymentEnd } from '../client/wallet.ts';
-import { wallet_balance_cache_ms, wallet_payments_remembered_max, wallet_progress_steps_max } from '../constants.ts';
+import { history_client_entries_max, wallet_balance_cache_ms, wallet_payments_remembered_max, wallet_progress_steps_max } from '../constants.ts';
 import { fail } from '../errors.ts';
 import { formatAddress } from '../ip.ts';
 import type { Logger } from '../log.ts';
@@ -19,7 +20,7 @@ import type { Network } from '../network.ts';
 import { formatPaymentRequest } from '../payment-request.ts';
 import { alphaOf, periodOf, type Timing } from '../schedule.ts';
 import type { Signer } from '../signature.ts';
-import type { BalanceView, Confirmation, ContactsView, Overview, PaymentView, RecipientView, RequestView, ServerSaid } from './api-types.ts';
+import type { BalanceView, Confirmation, ContactsView, HistoryRow, HistoryView, Overview, PaymentView, RecipientView, RequestView, ServerSaid } from './api-types.ts';
 import { parseAmount, parseRecipient, parseRequestBuilder, type JsonObject, textField } from './api-request.ts';
 import { addContact, type Contact, loadContacts, removeContact, saveContacts } from './contacts.ts';
 import { final_stages, progressOfEnd, type Progress, stageAfter, stageInWords } from './payment-life.ts';
@@ -272,6 +273,57 @@ export class WalletService {
     // ecc M: a phone camera reads it off a screen or a worn print; border 4 is the quiet zone the standard asks.
     const svg = renderSVG(uri, { ecc: 'M', border: 4, pixelSize: 8 });
     return { uri, qr: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
+  }
+
+  // ---- history ----------------------------------------------------------------------------
+
+  /** One page of this wallet's payments, newest first, older than `before`. */
+  async history(before: HistoryCursor | undefined): Promise<HistoryView> {
+    const page = await accountHistory(this.client, this.network, this.signer.publicKey, { limit: history_limit_default, ...(before === undefined ? {} : { before }) });
+    const contacts = this.contacts().contacts;
+    const rows = page.entries.map((entry) => this.historyRow(entry, contacts));
+    const total = this.network.servers.length;
+    const archive = page.archiveFrom > 0 ? ` The servers hold payments from period ${page.archiveFrom + 1} on; older ones are not listed.` : '';
+    const note =
+      page.answered.length === 0
+        ? 'No server answered: the history is unknown for now.'
+        : `Committed up to period ${page.committedPeriod}; ${page.answered.length} of ${total} servers answered.${archive}`;
+    return {
+      rows,
+      next: page.next === null ? null : `${page.next.period}:${page.next.index}`,
+      committedPeriod: page.answered.length === 0 ? null : page.committedPeriod,
+      note,
+    };
+  }
+
+  private historyRow(entry: HistoryEntry, contacts: readonly Contact[]): HistoryRow {
+    const counterparty = encodeAddress(entry.counterparty);
+    const outcome = outcomeOf(entry);
+    const status =
+      outcome === 'committed'
+        ? 'Committed'
+        : outcome === 'void'
+          ? 'Void: skipped, nothing moved'
+          : !entry.signatureValid
+            ? 'Disputed: its signature does not verify'
+            : `Disputed: only ${listOf(entry.servers)} list it`;
+    return {
+      period: entry.period,
+      index: entry.index,
+      time: isoTime(entry.timestamp),
+      direction: entry.direction,
+      counterparty,
+      contact: contacts.find((contact) => contact.address === counterparty)?.name ?? null,
+      amount: entry.amount,
+      txid: toHex(entry.txid),
+      status,
+    };
+  }
+
+  /** Every payment the servers list (up to history_client_entries_max), as CSV for a bookkeeper. */
+  async historyCsv(): Promise<string> {
+    const page = await accountHistory(this.client, this.network, this.signer.publicKey, { limit: history_client_entries_max });
+    return historyCsv(this.signer.publicKey, page.entries, this.network.periodMs);
   }
 
   // ---- contacts ---------------------------------------------------------------------------

@@ -46,6 +46,7 @@ async function change(path: string, body: unknown, done: string): Promise<boolea
     setText(byId('contacts-status'), done);
     return true;
   } catch (failure) {
+    setText(byId('contacts-status'), '');
     setText(error, failureText(failure));
     show(error, true);
     return false;

@@ -11,6 +11,12 @@ let cursor: string | null = null;
 let next: string | null = null;
 let loading = false;
 
+/** The time in the person's own zone and language; the ISO form stays in the title. */
+function localTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
 function row(entry: HistoryRow): HTMLTableRowElement {
   const tr = make('tr');
   const cell = (label: string, text: string, attributes: Record<string, string> = {}) => {
@@ -18,7 +24,7 @@ function row(entry: HistoryRow): HTMLTableRowElement {
     tr.append(td);
     return td;
   };
-  cell('Time', entry.time);
+  cell('Time', localTime(entry.time)).setAttribute('title', entry.time);
   cell('Direction', entry.direction === 'in' ? 'Received' : 'Sent');
   const name = contactName(entry.counterparty) ?? entry.contact;
   const who = cell('Counterparty', name ?? shorten(entry.counterparty, 14, 8), { title: entry.counterparty });
@@ -42,7 +48,6 @@ async function load(before: string | null): Promise<void> {
     setText(byId('history-note'), view.note);
     byId<HTMLButtonElement>('history-older').disabled = next === null;
     byId<HTMLButtonElement>('history-newest').disabled = before === null;
-    byId<HTMLButtonElement>('history-csv').disabled = !view.available;
   } catch (error) {
     setText(byId('history-note'), failureText(error));
   } finally {

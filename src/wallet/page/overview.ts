@@ -13,7 +13,7 @@ export function initOverview(): void {
 export function renderOverview(overview: Overview): void {
   address = overview.account.address;
   const servers = overview.network.servers.length;
-  setText(byId('network-line'), `Network ${overview.network.name} · ${servers} server${servers === 1 ? '' : 's'} · period ${overview.network.periodMs} ms`);
+  setText(byId('network-line'), `Network ${overview.network.name} · ${servers}\u00a0server${servers === 1 ? '' : 's'} · period ${overview.network.periodMs}\u00a0ms`);
   setText(byId('overview-address'), overview.account.address);
   const balance = overview.balance;
   setText(byId('balance'), balance.balance === null ? 'unknown' : balance.balance.toLocaleString('en-US'));

@@ -210,8 +210,15 @@ export function setContacts(contacts: readonly { name: string; address: string }
 }
 
 export function initSend(): void {
-  recipientInput().addEventListener('input', () => void checkRecipient());
-  amountInput().addEventListener('input', checkAmount);
+  // A refusal of the last Send is about what was there then: an edit clears it.
+  recipientInput().addEventListener('input', () => {
+    showError(null);
+    void checkRecipient();
+  });
+  amountInput().addEventListener('input', () => {
+    showError(null);
+    checkAmount();
+  });
   byId<HTMLSelectElement>('send-contact').addEventListener('change', (event) => {
     const address = (event.target as HTMLSelectElement).value;
     if (address !== '') fillRecipient(address);
