@@ -13,6 +13,7 @@ import { scaleBench } from './scale.ts';
 import { startBench } from './start.ts';
 import { stateHashBench } from './state-hash.ts';
 import { verifyBench } from './verify.ts';
+import { walletPageBench } from './wallet-page.ts';
 import { ensureBinary } from '../test/helpers/processes.ts';
 
 const argv = process.argv.slice(2);
@@ -42,6 +43,7 @@ if (wanted('catch-up') || wanted('memory')) for (const row of await catchUpBench
 if (wanted('scale')) say(await scaleBench(quick));
 if (wanted('start')) say(await startBench(quick));
 if (wanted('confirmation')) for (const row of await confirmationBench(quick)) say(row);
+if (wanted('wallet page')) say(await walletPageBench(quick));
 
 const seconds = (performance.now() - t0) / 1000;
 console.log(table(rows));
