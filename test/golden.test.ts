@@ -137,7 +137,7 @@ describe('golden.json', () => {
     const messageKinds = new Set(ofType('message').map((vector) => vector.kind));
     for (let kind = 1; kind <= 10; kind++) expect(messageKinds.has(kind)).toBe(true);
     const requestKinds = new Set(ofType('request').map((vector) => vector.fields.kind));
-    for (let kind = 1; kind <= 5; kind++) expect(requestKinds.has(kind)).toBe(true);
+    for (let kind = 1; kind <= 6; kind++) expect(requestKinds.has(kind)).toBe(true);
   });
 
   test('all hex is lowercase and every key derives from its label', () => {

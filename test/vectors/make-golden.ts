@@ -235,6 +235,15 @@ addRequest('request STATUS', { kind: Kind.STATUS, requestId: 3, txid: txid1, len
 addRequest('request INFO (network of 3 servers)', { kind: Kind.INFO, requestId: 4, length: requestBytesFor(Kind.INFO, serverCount) });
 addRequest('request WHOAMI', { kind: Kind.WHOAMI, requestId: 5, length: requestBytesFor(Kind.WHOAMI, serverCount) });
 addRequest('request BALANCE padded only to the 128-byte minimum (answered TOO_SHORT)', { kind: Kind.BALANCE, requestId: 6, account: bob.publicKey, length: 128 });
+// HISTORY (§6.8): alice's payments from the newest, then older than the oldest of them.
+addRequest('request HISTORY (from the newest)', { kind: Kind.HISTORY, requestId: 9, account: alice.publicKey, beforePeriod: 0, beforeIndex: 0, length: requestBytesFor(Kind.HISTORY, serverCount) });
+addRequest('request HISTORY (older than the period\'s payment 0)', { kind: Kind.HISTORY, requestId: 10, account: alice.publicKey, beforePeriod: period, beforeIndex: 0, length: requestBytesFor(Kind.HISTORY, serverCount) });
+addRequest('request HISTORY padded only to the 128-byte minimum (answered TOO_SHORT)', { kind: Kind.HISTORY, requestId: 11, account: alice.publicKey, beforePeriod: 0, beforeIndex: 0, length: 128 });
+{
+  const hand = new Writer(requestBytesFor(Kind.HISTORY, serverCount)).u8(0x53).u8(0x43).u8(1).u8(6).u32(10).put(alice.publicKey).u64(period).u32(0);
+  hand.offset = hand.bytes.length;
+  check(equal(hand.done(), encodeRequest({ kind: Kind.HISTORY, requestId: 10, account: alice.publicKey, beforePeriod: period, beforeIndex: 0, length: requestBytesFor(Kind.HISTORY, serverCount) })), 'request HISTORY layout');
+}
 
 // ---- client replies ------------------------------------------------------------------
 
@@ -275,6 +284,31 @@ addReply('reply WHOAMI OK', Kind.WHOAMI, 5, Status.OK, { address: whoamiAddress 
 addReply('reply TOO_SHORT (BALANCE asked in 128 bytes; the reply needs 181)', Kind.BALANCE, 6, Status.TOO_SHORT, { needed: 181 });
 addReply('reply BAD_REQUEST (to a STATUS request)', Kind.STATUS, 7, Status.BAD_REQUEST, null);
 addReply('reply UNAVAILABLE (to a PAY request)', Kind.PAY, 8, Status.UNAVAILABLE, null);
+// HISTORY: both payments of the period, newest first (payment 1 then payment 0), then nothing older.
+const historyBody = {
+  account: alice.publicKey,
+  committedPeriod: period,
+  archiveFrom: 0,
+  entries: [
+    { period, index: 1, applied: true, transaction: payment2 },
+    { period, index: 0, applied: true, transaction: payment1 },
+  ],
+};
+{
+  const hand = concat(
+    alice.publicKey,
+    new Writer(17).u64(period).u64(0).u8(2).done(),
+    new Writer(13).u64(period).u32(1).u8(1).done(),
+    payment2,
+    new Writer(13).u64(period).u32(0).u8(1).done(),
+    payment1,
+  );
+  const unsigned = encodeReplyUnsigned(Kind.HISTORY, 9, Status.OK, historyBody);
+  check(equal(unsigned.subarray(9), hand), 'reply HISTORY body layout');
+}
+addReply('reply HISTORY OK (2 payments, newest first)', Kind.HISTORY, 9, Status.OK, historyBody);
+addReply('reply HISTORY OK (nothing older)', Kind.HISTORY, 10, Status.OK, { account: alice.publicKey, committedPeriod: period, archiveFrom: 0, entries: [] });
+addReply('reply TOO_SHORT (HISTORY asked in 128 bytes; one entry needs 307)', Kind.HISTORY, 11, Status.TOO_SHORT, { needed: 307 });
 
 // ---- votes and certificates ----------------------------------------------------------
 
