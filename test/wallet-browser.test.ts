@@ -120,6 +120,7 @@ describe.skipIf(skipReason !== null)('the wallet page in Chromium', () => {
     await alicePage.getByRole('button', { name: 'Copy address' }).click();
     await alicePage.getByText(/Copied\.|Selected: press Ctrl\+C/).waitFor();
     await balanceShown(bobPage, '0');
+    expect(await bobPage.locator('#agreement').textContent()).toBe('3 of 3 servers agree (servers 0, 1 and 2): nothing has been paid to this address yet.');
     await shoot(alicePage, 'overview');
   });
 

@@ -152,7 +152,9 @@ export class WalletService {
       ? value === null
         ? `No majority of the ${total} servers agrees yet: the balance is unknown.`
         : `A majority of the servers answers ${value.status}.`
-      : `${agreeing.length} of ${total} servers agree (${listOf(agreeing)}) at committed period ${value.period ?? '—'}.`;
+      : value.status === 'NOT_FOUND'
+        ? `${agreeing.length} of ${total} servers agree (${listOf(agreeing)}): nothing has been paid to this address yet.`
+        : `${agreeing.length} of ${total} servers agree (${listOf(agreeing)}) at committed period ${value.period}.`;
     return {
       balance: known ? value.balance : null,
       committedPeriod: known ? value.period : null,
