@@ -16,7 +16,73 @@ import { binary, ensureBinary, freePorts } from '../test/helpers/processes.ts';
 import { cpus } from 'node:os';
 import { formatRate, type Row, threadCpuMsOf } from './report.ts';
 
+interface IngestRun {
+  readonly result: { payments: number; sends: number; accepted: number; lost: number; seconds: number; cpuMs: number; statuses: Record<string, number> };
+  readonly output: string;
+  readonly nativeRate: number;
+  readonly payerCount: number;
+  readonly window: number;
+  readonly used: (readonly [string, number])[];
+  /** Scrapes of /metrics made during the load (with --metrics only). */
+  readonly scrapes: number;
+}
+
 export async function ingestBench(quick: boolean, measureNative: (ms: number) => number): Promise<Row> {
+  const run = await ingestRun(quick, measureNative, false);
+  const { result, output, nativeRate, payerCount, window, used } = run;
+  const ingestRate = result.accepted / result.seconds;
+  const lossRate = (result.payments - result.accepted) / result.payments;
+  // DUPLICATE is the answer to a resend whose first reply was lost; more of them than
+  // resends would mean the generated payments repeat.
+  if ((result.statuses[String(0x13)] ?? 0) > result.sends - result.payments) throw new Error(`bench: the generated payments repeat (DUPLICATE answers): ${output}`);
+  const ratio = ingestRate / nativeRate;
+  // Where the CPU went, per payment accepted: the node's threads and the load generator.
+  const perPayment = (ms: number) => `${((ms * 1000) / result.accepted).toFixed(0)} µs`;
+  const nodeMs = used.reduce((sum, [, ms]) => sum + ms, 0);
+  const cpu = `CPU per payment: node ${perPayment(nodeMs)} (${used.map(([name, ms]) => `${name} ${perPayment(ms)}`).join(', ')}), load generator ${perPayment(result.cpuMs)}; ${(((nodeMs + result.cpuMs) / 1000 / result.seconds) * 100).toFixed(0)}% of one core busy on average over ${cpus().length} cores`;
+  return {
+    row: 'ingest',
+    measured: `${formatRate(ingestRate, 'payments/s')}; ${(lossRate * 100).toFixed(3)}% not accepted after resends`,
+    reference: `native verify ${formatRate(nativeRate, '/s')} (1 core)`,
+    ratio: ratio.toFixed(2),
+    target: '≥ 0.7, < 0.1% lost',
+    met: ratio >= 0.7 && lossRate < 0.001,
+    notes: `${result.payments} payments from ${payerCount} payers, ${window} in flight, ${result.sends - result.payments} resends; statuses ${JSON.stringify(result.statuses)}. ${cpu}`,
+  };
+}
+
+/**
+ * Row "ingest metrics": the same load with `--metrics` on and /metrics scraped every
+ * second (15 times Prometheus's usual 15 s), beside the same load without, in turns
+ * (off, on, off, on) so that the machine's drift falls on both alike. The metrics must
+ * cost nothing measurable on the hot path: the node counts as it always did and every
+ * gauge is read at scrape time.
+ */
+export async function ingestMetricsBench(quick: boolean, measureNative: (ms: number) => number): Promise<Row> {
+  const rates = { off: [] as number[], on: [] as number[] };
+  let scrapes = 0;
+  for (const metrics of [false, true, false, true]) {
+    const run = await ingestRun(quick, measureNative, metrics);
+    (metrics ? rates.on : rates.off).push(run.result.accepted / run.result.seconds);
+    scrapes += run.scrapes;
+  }
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const on = mean(rates.on);
+  const off = mean(rates.off);
+  const ratio = on / off;
+  const list = (values: number[]) => values.map((rate) => formatRate(rate, '/s')).join(', ');
+  return {
+    row: 'ingest metrics',
+    measured: `${formatRate(on, 'payments/s')} with --metrics (runs: ${list(rates.on)})`,
+    reference: `${formatRate(off, 'payments/s')} without (runs: ${list(rates.off)})`,
+    ratio: ratio.toFixed(2),
+    target: '≥ 0.95 (no measurable cost)',
+    met: ratio >= 0.95,
+    notes: `two runs each, alternating; ${scrapes} scrapes of /metrics during the loads with it on`,
+  };
+}
+
+async function ingestRun(quick: boolean, measureNative: (ms: number) => number, metrics: boolean): Promise<IngestRun> {
   ensureBinary();
   const payments = quick ? 5_000 : 50_000;
   const payerCount = quick ? 100 : 1_000;
@@ -24,7 +90,7 @@ export async function ingestBench(quick: boolean, measureNative: (ms: number) =>
   const window = Number(process.env.SCRYP_BENCH_WINDOW ?? 512);
   const base = mkdtempSync(join(tmpdir(), 'scryp-bench-ingest-'));
   try {
-    const [port] = await freePorts(1);
+    const [port, metricsPort] = await freePorts(2);
     const serverSeed = sha256(utf8('bench ingest server'));
     const server = signerFromSeed(serverSeed);
     const payers = Array.from({ length: payerCount }, (_, i) => signerFromSeed(sha256(utf8(`bench ingest payer ${i}`))));
@@ -47,7 +113,7 @@ export async function ingestBench(quick: boolean, measureNative: (ms: number) =>
     // a period it joined half way (it could have lost an earlier batch of that period).
     const command = process.env.SCRYP_BENCH_NODE_COMMAND?.split(' ') ?? [binary];
     const child = Bun.spawn(
-      [...command, 'node', '--network', join(base, 'network.json'), '--dir', dir, '--log-level', 'warn', '--client-rate', '1000000'],
+      [...command, 'node', '--network', join(base, 'network.json'), '--dir', dir, '--log-level', 'warn', '--client-rate', '1000000', ...(metrics ? ['--metrics', `127.0.0.1:${metricsPort}`] : [])],
       { stdout: 'ignore', stderr: 'inherit' },
     );
     const timestamp = Math.floor(Date.now() / periodMs + 1) * periodMs + 50;
@@ -68,33 +134,28 @@ export async function ingestBench(quick: boolean, measureNative: (ms: number) =>
     const threadsBefore = threadCpuMsOf(child.pid);
     // Async, not spawnSync: spawnSync keeps this process busy, stealing a core from the run.
     const load = Bun.spawn(['bun', join(import.meta.dir, 'loadgen.ts'), '127.0.0.1', String(port), toHex(network.id), file, String(window)], { stdout: 'pipe', stderr: 'inherit' });
+    let scrapes = 0;
+    let loading = true;
+    // With --metrics, scrape as an impatient Prometheus would while the load runs.
+    const scraper = (async () => {
+      while (metrics && loading) {
+        const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((response) => response.text(), () => '');
+        if (text.includes('scryp_payments_total')) scrapes++;
+        await Bun.sleep(1_000);
+      }
+    })();
     const output = await new Response(load.stdout).text();
     await load.exited;
+    loading = false;
+    await scraper;
     const threadsAfter = threadCpuMsOf(child.pid);
     child.kill('SIGTERM');
     await child.exited;
     const nativeRate = (nativeBefore + measureNative(quick ? 200 : 1_000)) / 2;
-    const result = JSON.parse(output) as { payments: number; sends: number; accepted: number; lost: number; seconds: number; cpuMs: number; statuses: Record<string, number> };
-    const ingestRate = result.accepted / result.seconds;
-    const lossRate = (result.payments - result.accepted) / result.payments;
-    // DUPLICATE is the answer to a resend whose first reply was lost; more of them than
-    // resends would mean the generated payments repeat.
-    if ((result.statuses[String(0x13)] ?? 0) > result.sends - result.payments) throw new Error(`bench: the generated payments repeat (DUPLICATE answers): ${output}`);
-    const ratio = ingestRate / nativeRate;
-    // Where the CPU went, per payment accepted: the node's threads and the load generator.
-    const perPayment = (ms: number) => `${((ms * 1000) / result.accepted).toFixed(0)} µs`;
+    const result = JSON.parse(output) as IngestRun['result'];
     const used = [...threadsAfter].map(([name, ms]) => [name, ms - (threadsBefore.get(name) ?? 0)] as const).filter(([, ms]) => ms >= 50);
-    const nodeMs = used.reduce((sum, [, ms]) => sum + ms, 0);
-    const cpu = `CPU per payment: node ${perPayment(nodeMs)} (${used.map(([name, ms]) => `${name} ${perPayment(ms)}`).join(', ')}), load generator ${perPayment(result.cpuMs)}; ${(((nodeMs + result.cpuMs) / 1000 / result.seconds) * 100).toFixed(0)}% of one core busy on average over ${cpus().length} cores`;
-    return {
-      row: 'ingest',
-      measured: `${formatRate(ingestRate, 'payments/s')}; ${(lossRate * 100).toFixed(3)}% not accepted after resends`,
-      reference: `native verify ${formatRate(nativeRate, '/s')} (1 core)`,
-      ratio: ratio.toFixed(2),
-      target: '≥ 0.7, < 0.1% lost',
-      met: ratio >= 0.7 && lossRate < 0.001,
-      notes: `${result.payments} payments from ${payerCount} payers, ${window} in flight, ${result.sends - result.payments} resends; statuses ${JSON.stringify(result.statuses)}. ${cpu}`,
-    };
+    if (metrics && scrapes === 0) throw new Error('bench: /metrics was never scraped during the load');
+    return { result, output, nativeRate, payerCount, window, used, scrapes };
   } finally {
     rmSync(base, { recursive: true, force: true });
   }

@@ -1,13 +1,16 @@
 // `bun run bench [--quick] [--out FILE] [--only ROW,ROW]`: the benchmark table. Every
 // figure beside a reference measured in the same run; written to docs/BENCHMARKS.md.
+// A --quick run is a smoke test, not figures to keep: it goes to the system's temporary
+// directory (never into the work tree) unless --out says where.
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { catchUpBench } from './catch-up.ts';
 import { confirmationBench } from './confirmation.ts';
 import { finalityBench } from './finality.ts';
 import { framingBench } from './framing.ts';
-import { ingestBench } from './ingest.ts';
+import { ingestBench, ingestMetricsBench } from './ingest.ts';
 import { markdown, type Row, table } from './report.ts';
 import { scaleBench } from './scale.ts';
 import { startBench } from './start.ts';
@@ -19,7 +22,7 @@ import { ensureBinary } from '../test/helpers/processes.ts';
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const outIndex = argv.indexOf('--out');
-const out = outIndex >= 0 ? argv[outIndex + 1]! : join(import.meta.dir, '..', 'docs', quick ? 'BENCHMARKS.quick.md' : 'BENCHMARKS.md');
+const out = outIndex >= 0 ? argv[outIndex + 1]! : quick ? join(tmpdir(), 'scryp-BENCHMARKS.quick.md') : join(import.meta.dir, '..', 'docs', 'BENCHMARKS.md');
 const onlyIndex = argv.indexOf('--only');
 const only = onlyIndex >= 0 ? new Set(argv[onlyIndex + 1]!.split(',')) : null;
 const wanted = (row: string) => only === null || only.has(row);
@@ -36,6 +39,7 @@ const say = (row: Row) => {
 const verify = verifyBench(quick);
 if (wanted('verify')) say(verify.row);
 if (wanted('ingest')) say(await ingestBench(quick, verify.measureNative));
+if (wanted('ingest metrics')) say(await ingestMetricsBench(quick, verify.measureNative));
 if (wanted('framing')) say(await framingBench(quick));
 if (wanted('finality')) say(await finalityBench(quick));
 if (wanted('state hash')) say(stateHashBench(quick));

@@ -5,6 +5,7 @@ import { ScrypError } from '../errors.ts';
 import { logger } from '../log.ts';
 import { loadOrCreateSeed } from '../seed.ts';
 import { ScrypNode } from '../node/server.ts';
+import { type MetricsAddress, parseMetricsAddress } from '../node/metrics.ts';
 import { action, chooseNetwork, integerArg, logArgs, networkArg, setupLogs, UsageError } from './common.ts';
 import { passphraseArg, serverPassphrase } from './passphrase.ts';
 
@@ -23,6 +24,7 @@ export const nodeCommand = defineCommand({
     'client-rate': { type: 'string', description: 'requests per second allowed from one client address (default 200)', valueHint: 'N' },
     'peer-idle-ms': { type: 'string', description: 'close an inbound peer connection silent this long (default 60000)', valueHint: 'MS' },
     'frame-deadline-ms': { type: 'string', description: 'a peer batch must arrive whole within this long (default 30000)', valueHint: 'MS' },
+    metrics: { type: 'string', description: 'serve Prometheus /metrics and /healthz on PORT or HOST:PORT (a port alone: 127.0.0.1; off unless given)', valueHint: 'ADDRESS' },
     'clock-offset-ms': { type: 'string', description: 'shift this server\'s clock (fault testing only)', valueHint: 'MS' },
     ...passphraseArg,
     ...logArgs,
@@ -56,6 +58,7 @@ export const nodeCommand = defineCommand({
         ...(args['frame-deadline-ms'] === undefined ? {} : { frameDeadlineMs: integerArg(args['frame-deadline-ms'], '--frame-deadline-ms', 50, 3_600_000) }),
         ...(args['verify-workers'] === undefined ? {} : { verifyWorkers: integerArg(args['verify-workers'], '--verify-workers', 0, 64) }),
         ...(args['client-rate'] === undefined ? {} : { clientRequestsPerSecond: integerArg(args['client-rate'], '--client-rate', 1, 10_000_000) }),
+        ...(args.metrics === undefined ? {} : { metrics: metricsArg(args.metrics) }),
       });
       if (network === devnetNetwork) logger('node').info(`devnet: test keys only, network id ${toHex(network.id).slice(0, 16)}…`);
       await new Promise<void>((resolve) => {
@@ -72,3 +75,12 @@ export const nodeCommand = defineCommand({
       });
     }),
 });
+
+/** A malformed --metrics is a usage error, like any malformed option; an address that cannot be served is BAD_ADDRESS at start. */
+function metricsArg(text: string): MetricsAddress {
+  try {
+    return parseMetricsAddress(text);
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^BAD_ADDRESS: /, ''));
+  }
+}

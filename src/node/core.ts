@@ -1184,3 +1184,18 @@ function compareAccountsAt(entries: Uint8Array, a: number, b: number): number {
 }
     case Status.BAD_PAYEE:
       return 'bad_payee';
+  /**
+   * Where catch-up stands, for operators (/healthz and metrics): what isAvailable weighs
+   * besides hearing a majority, the accounts of a snapshot still to come, and the period
+   * after which the archive is whole (it moves when a snapshot is installed).
+   */
+  get catchUp(): { readonly outOfSync: boolean; readonly behind: boolean; readonly snapshotAccountsLeft: number; readonly archiveFrom: number } {
+    const receiving = this.sync?.mode === 'snapshot' ? this.sync.receiving : null;
+    return {
+      outOfSync: this.outOfSync,
+      behind: this.sync !== null || this.highestCertified() > this.committed.period,
+      snapshotAccountsLeft: receiving === null ? 0 : receiving.accounts - receiving.received,
+      archiveFrom: this.archiveFrom,
+    };
+  }
+

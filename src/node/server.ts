@@ -3,6 +3,7 @@
 // call the core at period boundaries; its outbox is packed into signed batches.
 
 import type { udp } from 'bun';
+import { join } from 'node:path';
 import {
   collect_after_frame_bytes,
   client_burst_requests,
@@ -46,6 +47,8 @@ import { SqliteStore } from '../ledger/sqlite-store.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { ServerCore } from './core.ts';
 import { Verifier } from './verifier.ts';
+import { healthOf, type Health, type MetricsAddress, NodeMetrics, serveMetrics } from './metrics.ts';
+import { ledger_file_name } from '../ledger/sqlite-store.ts';
 
 export interface NodeOptions {
   readonly network: Network;
@@ -69,6 +72,8 @@ export interface NodeOptions {
   readonly frameDeadlineMs?: number;
   /** Opens an encrypted .seed (and encrypts one created at start); a plain one ignores it. */
   readonly passphrase?: string;
+  /** Serve /metrics and /healthz here (off when absent). */
+  readonly metrics?: MetricsAddress;
 }
 
 export class ScrypNode {
@@ -96,6 +101,9 @@ export class ScrypNode {
   private stopped = false;
   /** Ends the wait between two rounds of the WHOAMI check at start (set while it waits). */
   private wakeWhoami: (() => void) | null = null;
+  /** With --metrics: what is watched as it happens, and the HTTP server that shows it. */
+  private metrics: NodeMetrics | null = null;
+  private metricsServer: ReturnType<typeof serveMetrics> | null = null;
 
   private constructor(
     options: NodeOptions,
@@ -196,6 +204,14 @@ export class ScrypNode {
     log.info(
       `server ${self} (${toHex(signer.publicKey).slice(0, 16)}…) of network ${network.name} listening on ${hostname}:${port} (UDP clients, TCP servers), period ${network.periodMs} ms, ${verifier.workers} signature thread(s)`,
     );
+    if (options.metrics !== undefined) {
+      try {
+        node.startMetrics(options.metrics, options.dir);
+      } catch (error) {
+        node.stop();
+        throw error;
+      }
+    }
     core.announce();
     node.afterCore();
     node.statsTimer = setInterval(() => node?.logStats(), options.statsIntervalMs ?? stats_interval_ms);
@@ -219,6 +235,7 @@ export class ScrypNode {
 
   private afterCore(): void {
     if (this.stopped) return;
+    this.metrics?.afterCore(this.now());
     const outbox = this.core.outbox.splice(0);
     if (outbox.length > 0) {
       const perServer = new Map<number, RawMessage[]>();
@@ -298,6 +315,7 @@ export class ScrypNode {
   private onFrame(frame: Frame): void {
     // Decode every message first: one malformed message refuses the whole batch.
     const messages = frame.messages.map((raw) => decodeMessage(raw));
+    this.metrics?.onPeerMessages(messages);
     this.frameBytesSinceCollect += frame.bytes;
     const now = this.now();
     this.guard(() => {
@@ -468,6 +486,30 @@ export class ScrypNode {
 
   // ---- operations -------------------------------------------------------------------------
 
+  /** Where the node stands for clients, and why it is unavailable when it is. */
+  health(): Health {
+    return healthOf(this.core, this.network, this.now());
+  }
+
+  private startMetrics(address: MetricsAddress, dir: string): void {
+    if (!address.loopback) {
+      this.log.warn(`metrics on ${address.host}:${address.port} can be read by anyone who reaches that address: they name this server's peers and how it fares; allow only your Prometheus in a firewall`);
+    }
+    const metrics = new NodeMetrics({
+      network: this.network,
+      self: this.self,
+      core: this.core,
+      now: () => this.now(),
+      verifyQueue: () => this.verifier.pendingPayments,
+      ledgerPath: join(dir, ledger_file_name),
+    });
+    this.metricsServer = serveMetrics(address, metrics, () => this.health());
+    this.metrics = metrics;
+    metrics.probe.start();
+    this.log.info(`metrics on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${this.metricsServer.port}/metrics, health on /healthz`);
+  }
+
+
   /** Asks peers over UDP which address they see us at, and warns when it is not ours. */
   private async checkExternalAddress(): Promise<void> {
     const own = this.network.servers[this.self]!.address;
@@ -527,6 +569,8 @@ export class ScrypNode {
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
     this.wakeWhoami?.();
+    this.metrics?.probe.stop();
+    void this.metricsServer?.stop(true);
     this.transport.stop();
     this.verifier.close();
     this.udpSocket.close();

@@ -127,6 +127,7 @@ class OutboundLink {
       // array's, and throws once a batch was partly written (found by test/transport.test.ts).
       const written = this.socket.write(head, this.headOffset, head.length - this.headOffset);
       if (written < 0) return; // closing; the close handler re-dials
+      this.transport.count('tcp_out_bytes', written);
       this.headOffset += written;
       if (this.headOffset < head.length) return; // the kernel buffer is full: wait for drain
       this.queue.shift();
@@ -365,6 +366,7 @@ export class PeerTransport {
     if (state === undefined || state.closed) return;
     const now = Date.now();
     state.lastDataAt = now;
+    this.count('tcp_in_bytes', chunk.length);
     const frames = state.decoder.push(chunk);
     for (const frame of frames) {
       this.count('tcp_in_batches');
