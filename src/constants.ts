@@ -127,6 +127,7 @@ export const wallet_contacts_file_bytes_max = 1 * MiB; // refuse to parse anythi
 export const wallet_payments_remembered_max = 256; // payments of this session whose progress the page can ask about
 export const wallet_progress_steps_max = 64; // progress lines kept per payment (a payment resent many times)
 export const wallet_balance_cache_ms = 250; // the overview asked twice within this is answered once (several tabs open)
+export const wallet_confirm_words = 3; // words of a new recovery phrase typed back before the seed is written: proof it was written down
 
 // ---- Keys people keep: seed files, passphrases, recovery phrases -----------------
 

@@ -49,6 +49,8 @@ export const errorCodes = [
   'WALLET_SELF_PAYMENT',
   'BAD_CONTACT',
   'BAD_CONTACTS_FILE',
+  'WALLET_LOCKED',
+  'WALLET_WORDS',
   // client protocol
   'REQUEST_TOO_SHORT',
   'REQUEST_TOO_LONG',
