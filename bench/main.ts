@@ -10,6 +10,7 @@ import { catchUpBench } from './catch-up.ts';
 import { confirmationBench } from './confirmation.ts';
 import { finalityBench } from './finality.ts';
 import { framingBench } from './framing.ts';
+import { historyBench } from './history.ts';
 import { ingestBench, ingestMetricsBench } from './ingest.ts';
 import { markdown, type Row, table } from './report.ts';
 import { scaleBench } from './scale.ts';
@@ -43,6 +44,7 @@ if (wanted('ingest metrics')) say(await ingestMetricsBench(quick, verify.measure
 if (wanted('framing')) say(await framingBench(quick));
 if (wanted('finality')) say(await finalityBench(quick));
 if (wanted('state hash')) say(stateHashBench(quick));
+if (wanted('history')) say(historyBench(quick));
 if (wanted('catch-up') || wanted('memory')) for (const row of await catchUpBench(quick)) if (wanted(row.row)) say(row);
 if (wanted('scale')) say(await scaleBench(quick));
 if (wanted('start')) say(await startBench(quick));
