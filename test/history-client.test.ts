@@ -316,6 +316,27 @@ describe('accountHistory over UDP (scripted servers)', () => {
     }
   });
 
+  test('a payment whose payer signature does not verify, listed by every server: committed by count, flagged signatureValid false', async () => {
+    const forged = truth.map((entry, i) => {
+      if (i !== 0) return entry;
+      const transaction = entry.transaction.slice();
+      transaction[139]! ^= 0x40; // the last byte of the signature
+      return listed(entry.period, entry.index, transaction, entry.applied);
+    });
+    const scripted = await scriptedNetwork([honest(forged), honest(forged), honest(forged)]);
+    try {
+      const page = await accountHistory(await client(), scripted.network, alice.publicKey, { limit: 3 });
+      expect(page.entries.map((entry) => [entry.agreement, entry.signatureValid])).toEqual([
+        ['committed', false],
+        ['committed', true],
+        ['committed', true],
+      ]);
+      expect(historyCsv(alice.publicKey, page.entries, network.periodMs).split('\r\n')[1]!.split(',')[6]).toBe('disputed');
+    } finally {
+      scripted.close();
+    }
+  });
+
   test('a limit outside 1..10000 is refused before anything is sent', async () => {
     const udp = await client();
     for (const limit of [0, -1, 1.5, 10_001]) {
