@@ -79,6 +79,10 @@ export const errorCodes = [
   'STORE_MISMATCH',
   'STORE_CORRUPT',
   'STORE_UNAVAILABLE',
+  // operator tools: files they write, backups
+  'OUT_EXISTS',
+  'OUT_UNWRITABLE',
+  'BACKUP_CHECK_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

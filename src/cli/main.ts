@@ -12,6 +12,7 @@ import { balanceCommand } from './balance.ts';
 import { statusCommand } from './status.ts';
 import { historyCommand } from './history.ts';
 import { walletCommand } from './wallet.ts';
+import { networkCommand } from './network.ts';
 import packageJson from '../../package.json';
 
 export const mainCommand = defineCommand({
@@ -33,13 +34,22 @@ export const mainCommand = defineCommand({
     status: statusCommand,
     history: historyCommand,
     wallet: walletCommand,
+    network: networkCommand,
   },
 });
 
 /** A flag the command does not define, as written (`--prot`), or null when all are known. */
 export function unknownFlag(rawArgs: readonly string[]): string | null {
-  const name = rawArgs.find((arg) => !arg.startsWith('-'));
-  const command = name === undefined ? undefined : (mainCommand.subCommands as Record<string, { args?: Record<string, { type?: string; alias?: string | string[] }> }>)[name];
+  type Definition = { args?: Record<string, { type?: string; alias?: string | string[] }>; subCommands?: Record<string, Definition> };
+  // The command the leading words name, down through nested ones (`network new`).
+  let command: Definition | undefined;
+  let table = mainCommand.subCommands as Record<string, Definition> | undefined;
+  for (const word of rawArgs.filter((arg) => !arg.startsWith('-'))) {
+    const next = table?.[word];
+    if (next === undefined) break;
+    command = next;
+    table = next.subCommands;
+  }
   if (command === undefined) return null; // citty names an unknown command itself
   const known = new Set<string>();
   for (const [flag, definition] of Object.entries(command.args ?? {})) {
