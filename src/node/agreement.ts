@@ -1,0 +1,480 @@
+// How the servers agree on each period (docs/PROTOCOL.md §8): the beta's PROPOSAL, the
+// votes (with the lock and the dead-period rule of consensus/rules.ts), the tallies that
+// make a certificate, the commit of a certified period and the void periods a later
+// certificate skipped; and STATUS, the heartbeat that carries each server's committed
+// certificate and last vote, with the skip proofs that free a peer locked on a dead period.
+
+import {
+  hash_bytes,
+  pending_proposals_max,
+  transaction_bytes,
+  verified_certificates_cached_max,
+  verified_votes_cached_max,
+  vote_links_remembered_per_server,
+  votes_remembered_per_server,
+  void_payments_remembered_max,
+} from '../constants.ts';
+import { equal, toHex } from '../bytes.ts';
+import { assert } from '../errors.ts';
+import type { PeerMessage } from '../peer/messages.ts';
+import { alphaOf, endOf, periodOf } from '../schedule.ts';
+import { txidOf } from '../transaction.ts';
+import { replayBatch } from '../ledger/batch.ts';
+import { LedgerState, type PreparedState } from '../ledger/state.ts';
+import type { StoredState } from '../ledger/store.ts';
+import { decideVote, isSkippedBy, placeCertificate, VoteEvidence } from '../consensus/rules.ts';
+import {
+  type Certificate,
+  certificateFrom,
+  type Decision,
+  decisionKey,
+  sameDecision,
+  signVote,
+  verifyCertificate,
+  verifyVote,
+  type Vote,
+  type VoteChecker,
+} from '../consensus/vote.ts';
+import type { Alpha } from './alpha.ts';
+import type { NodeContext } from './context.ts';
+
+export interface Outcome {
+  readonly prepared: PreparedState;
+  readonly applied: Uint8Array;
+  readonly appliedCount: number;
+  /** The committed period this outcome was computed on. */
+  readonly base: number;
+}
+
+export interface Proposal {
+  readonly period: number;
+  readonly hash: Uint8Array;
+  readonly transactions: Uint8Array;
+  readonly parent: Certificate;
+  outcome: Outcome | null;
+  txids: Set<string> | null;
+}
+
+interface Tally {
+  readonly decision: Decision;
+  readonly votes: Map<number, Vote>;
+}
+
+export class Agreement {
+  private readonly checker: VoteChecker;
+  /** This server votes only for periods after this one (see the constructor). */
+  private readonly voteFloor: number;
+
+  private readonly proposals = new Map<number, Proposal>();
+  private readonly tallies = new Map<number, Map<string, Tally>>();
+  private readonly evidence: VoteEvidence;
+  private readonly verifiedVotes = new Set<string>();
+  private readonly verifiedCertificates = new Set<string>();
+  private readonly statusAnsweredAt: number[];
+  /** Recent signed votes of every server, ours too (oldest first): the proofs that free a locked peer. */
+  private readonly recentVotes: Vote[][];
+  private readonly skipProofSentAt: number[];
+  private readonly voidPayments = new Map<string, number>();
+  /** Our PROPOSAL, sent; we vote on it at the next tick (see propose). */
+  private ownProposal: Extract<PeerMessage, { type: 'proposal' }> | null = null;
+
+  /** `stored` is what the store loaded at start: our last votes and the batch voted for. */
+  constructor(
+    private readonly context: NodeContext,
+    private readonly alpha: Alpha,
+    stored: StoredState,
+  ) {
+    const network = context.network;
+    // A store with no vote may be a lost one (a deleted directory): this server may have voted
+    // before, up to the present period. It votes only for later periods, so it can never vote
+    // twice for one. A store that kept its votes needs no floor: votes are monotonic.
+    this.voteFloor = stored.lastVote === null ? periodOf(context.timing, context.startedAt) : 0;
+    // The batch we last voted for comes back with the vote: if its period is certified while
+    // every voter was down, someone must still hold it.
+    const voted = stored.votedProposal;
+    if (voted !== null && voted.period > stored.committed.period) {
+      this.proposals.set(voted.period, { period: voted.period, hash: voted.hash, transactions: voted.transactions, parent: voted.parent, outcome: null, txids: null });
+    }
+    const genesisHash = stored.committed.period === 0 ? stored.committed.hash : LedgerState.fromAccounts(network.genesis).hash;
+    this.checker = {
+      networkId: network.id,
+      serverKeys: network.servers.map((server) => server.key),
+      majority: network.majority,
+      genesisHash,
+      verify: context.verifySignature,
+    };
+    this.evidence = new VoteEvidence(network.servers.length, vote_links_remembered_per_server);
+    if (context.lastVote !== null) this.evidence.record(context.self, context.lastVote.period, context.lastVote.prev);
+    this.statusAnsweredAt = network.servers.map(() => -1);
+    this.skipProofSentAt = network.servers.map(() => -1);
+    this.recentVotes = network.servers.map(() => []);
+    // Our own recent votes come back from storage: they may be the proof a locked peer needs.
+    this.recentVotes[context.self]!.push(...stored.recentVotes);
+  }
+
+  // ---- STATUS heartbeats and skip proofs -----------------------------------------------
+
+  handleStatus(from: number, committed: Certificate, vote: Vote | null, now: number): void {
+    const context = this.context;
+    if (vote !== null) {
+      if (vote.voter !== from) return context.reject('status_vote_not_from_voter', `STATUS from server ${from} carries another server's vote`);
+      this.handleVote(vote, now);
+    }
+    if (committed.period > context.peerCommitted[from]!) context.peerCommitted[from] = committed.period;
+    // A peer behind us (just restarted, or cut off) learns where we stand now, not a period later.
+    const current = periodOf(context.timing, now);
+    if (committed.period < context.committed.period && this.statusAnsweredAt[from] !== current) {
+      this.statusAnsweredAt[from] = current;
+      context.send(from, { type: 'status', committed: context.committed, vote: context.lastVote });
+    }
+    if (vote !== null && vote.period > committed.period) this.sendSkipProof(from, vote.period, current);
+    if (committed.period > context.committed.period && !context.certified.has(committed.period)) {
+      if (!this.checkCertificate(committed)) return context.reject('bad_certificate', `STATUS from server ${from}: certificate of period ${committed.period} does not verify`);
+      this.onCertificate(committed, now);
+    }
+  }
+
+  /**
+   * A peer whose last vote is past its committed period may be locked on that period. The
+   * proof that frees it is a vote (j, prev) with prev < period < j from enough servers; but
+   * STATUS repeats only each server's last vote, and the vote that skipped may be an older
+   * one that the peer missed (it was down or cut off) and that its voter no longer holds
+   * (only the last vote survives a restart). So every server passes on the signed votes it
+   * remembers that skipped the peer's period, at most once a period. Found by the
+   * simulator: servers locked forever on dead periods whose proofs they never received.
+   */
+  private sendSkipProof(to: number, period: number, current: number): void {
+    if (this.skipProofSentAt[to] === current) return;
+    const proofs: Vote[] = [];
+    for (let voter = 0; voter < this.recentVotes.length; voter++) {
+      if (voter === to) continue;
+      const proof = this.recentVotes[voter]!.find((vote) => vote.prev < period && period < vote.period);
+      if (proof !== undefined) proofs.push(proof);
+    }
+    if (proofs.length === 0) return;
+    this.skipProofSentAt[to] = current;
+    this.context.count('skip_proofs_sent', proofs.length);
+    for (const vote of proofs) this.context.send(to, { type: 'vote', vote });
+  }
+
+  // ---- proposals and votes -------------------------------------------------------------
+
+  outcomeOf(proposal: Proposal): Outcome {
+    const context = this.context;
+    if (proposal.outcome !== null && proposal.outcome.base === context.committed.period && proposal.outcome.prepared.base === context.state) {
+      return proposal.outcome;
+    }
+    assert(proposal.parent.period === context.committed.period, 'outcomes are computed on the committed state');
+    const replay = replayBatch(context.state, proposal.period, context.timing, proposal.transactions);
+    const prepared = context.state.prepare(replay.changes);
+    proposal.outcome = { prepared, applied: replay.applied, appliedCount: replay.appliedCount, base: context.committed.period };
+    return proposal.outcome;
+  }
+
+  /** The beta's duty at the start of its period: the batch of the period that just ended. */
+  propose(period: number, now: number): void {
+    const context = this.context;
+    const transactions = this.alpha.transactionsOf(period);
+    const proposal: Proposal = { period, hash: new Uint8Array(hash_bytes), transactions, parent: context.committed, outcome: null, txids: null };
+    const outcome = this.outcomeOf(proposal);
+    const message = { type: 'proposal', period, hash: outcome.prepared.hash, transactions, parent: context.committed } as const;
+    context.send('others', message);
+    context.count('proposed');
+    context.log.info(`beta: PROPOSAL for period ${period}: ${transactions.length / transaction_bytes} payments on period ${context.committed.period}`);
+    // Our own vote waits for the next turn (nextWakeAt says: at once), so the PROPOSAL
+    // leaves first: persisting the vote (and the batch with it) takes a disk sync, which
+    // the others should not wait for before they start re-validating.
+    this.ownProposal = message;
+    void now;
+  }
+
+  /** Whether our own PROPOSAL was sent and waits for our vote (the node wakes at once). */
+  ownProposalWaiting(): boolean {
+    return this.ownProposal !== null;
+  }
+
+  /** The next turn after propose: we take our own PROPOSAL as the others do. */
+  voteOwnProposal(now: number): void {
+    if (this.ownProposal !== null) {
+      const proposal = this.ownProposal;
+      this.ownProposal = null;
+      this.handleProposal(this.context.self, proposal, now);
+    }
+  }
+
+  handleProposal(from: number, message: Extract<PeerMessage, { type: 'proposal' }>, now: number): void {
+    const context = this.context;
+    const { period, parent } = message;
+    if (alphaOf(context.timing, period) !== from) {
+      return context.reject('proposal_wrong_sender', `PROPOSAL for period ${period} from server ${from}, but its beta is server ${alphaOf(context.timing, period)}`);
+    }
+    if (period <= context.committed.period) return context.count('proposal_stale');
+    const known = this.proposals.get(period);
+    if (known !== undefined) {
+      if (!equal(known.transactions, message.transactions) || !sameDecision(known.parent, parent)) {
+        context.reject('proposal_equivocation', `server ${from} sent two different PROPOSALs for period ${period}`);
+      }
+      return;
+    }
+    if (!sameDecision(parent, context.committed)) {
+      if (parent.period < context.committed.period) return context.count('proposal_old_parent');
+      if (!this.checkCertificate(parent)) return context.reject('bad_certificate', `PROPOSAL ${period}: parent certificate does not verify`);
+    }
+    this.proposals.set(period, { period, hash: message.hash, transactions: message.transactions, parent, outcome: null, txids: null });
+    // The beta's message of its period, as an operator sees it arrive (INFO's last-heard counts any batch).
+    if (from !== context.self) context.log.info(`beta message from server ${from}: PROPOSAL for period ${period}, ${message.transactions.length / transaction_bytes} payments`);
+    while (this.proposals.size > pending_proposals_max) this.proposals.delete(this.oldestDroppableProposal());
+    if (!sameDecision(parent, context.committed)) this.onCertificate(parent, now);
+    this.tryVote(now);
+    // Votes may have arrived before the proposal: a certificate may be waiting for it.
+    const waiting = context.certified.get(period);
+    if (waiting !== undefined) this.onCertificate(waiting, now);
+  }
+
+  /**
+   * The proposal to forget when too many are pending: the oldest, but never the one we last
+   * voted for while it is undecided. If that period is certified, its voters are the only
+   * servers that hold its batch; dropping it (a stalled network brings a new proposal every
+   * period) left a certified period that nobody could commit, and every voter locked on it
+   * (found by the simulator).
+   */
+  private oldestDroppableProposal(): number {
+    const lastVote = this.context.lastVote;
+    const keep = lastVote !== null && lastVote.period > this.context.committed.period ? lastVote.period : -1;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const period of this.proposals.keys()) if (period !== keep && period < oldest) oldest = period;
+    return oldest;
+  }
+
+  /** A PROPOSAL for `period` may be voted for once that period has ended here, give or take skew_ms. */
+  private votableAt(period: number): number {
+    return endOf(this.context.timing, period) - this.context.timing.skewMs;
+  }
+
+  /** The earliest time after `now` at which a pending proposal becomes votable (Infinity: none). */
+  nextVotableAt(now: number): number {
+    const lastVote = this.context.lastVote;
+    let at = Number.POSITIVE_INFINITY;
+    for (const proposal of this.proposals.values()) {
+      const votable = this.votableAt(proposal.period);
+      if (votable > now && (lastVote === null || proposal.period > lastVote.period)) at = Math.min(at, votable);
+    }
+    return at;
+  }
+
+  private lockIsDead(): boolean {
+    const context = this.context;
+    if (context.lastVote === null || context.lastVote.period <= context.committed.period) return true;
+    // A period is dead once so many servers skipped it that the others cannot make a
+    // majority: n − majority + 1 skippers. That many intersect every majority, which is
+    // all the safety argument needs. For odd n it equals the majority; for even n it is
+    // one less, and requiring a full majority there deadlocks (found by the simulator:
+    // two servers each locked on a period the other skipped, forever).
+    const servers = context.network.servers.length;
+    return this.evidence.isDead(context.lastVote.period, servers - context.network.majority + 1);
+  }
+
+  /** Votes for the newest proposal this server may vote for, if any. */
+  tryVote(now: number): void {
+    const context = this.context;
+    if (this.proposals.size === 0) return;
+    const candidates = [...this.proposals.values()].sort((a, b) => b.period - a.period);
+    for (const proposal of candidates) {
+      const decision = decideVote({
+        period: proposal.period,
+        parent: proposal.parent.period,
+        parentHashMatches: equal(proposal.parent.hash, context.committed.hash),
+        committed: context.committed.period,
+        lastVote: context.lastVote?.period ?? null,
+        lockIsDead: this.lockIsDead(),
+      });
+      if (decision === 'locked') {
+        context.count('vote_locked');
+        return;
+      }
+      if (decision !== 'vote') continue;
+      if (proposal.period <= this.voteFloor) {
+        context.count('vote_below_floor');
+        continue;
+      }
+      if (now < this.votableAt(proposal.period)) {
+        // A PROPOSAL for a period that has not ended here yet: its beta's clock runs ahead.
+        // Voting for it would let one fast clock skip, and void, everyone else's periods
+        // (found by the fault suite). It waits; nextWakeAt brings us back in time.
+        context.count('vote_early');
+        continue;
+      }
+      const outcome = this.outcomeOf(proposal);
+      if (!equal(outcome.prepared.hash, proposal.hash)) {
+        context.reject('proposal_hash_differs', `PROPOSAL ${proposal.period}: the beta's state hash differs from ours; we vote ours`);
+      }
+      const decisionToSign: Decision = { period: proposal.period, parent: context.committed.period, parentHash: context.committed.hash, hash: outcome.prepared.hash };
+      const vote = signVote(context.signer, context.network.id, decisionToSign, context.lastVote?.period ?? 0, context.self);
+      // Durable before it leaves (never two votes for one period), with the batch voted for
+      // (a certified period must never be left without anyone holding its batch).
+      context.store.recordVote(vote, { type: 'proposal', period: proposal.period, hash: proposal.hash, transactions: proposal.transactions, parent: proposal.parent });
+      context.lastVote = vote;
+      context.count('voted');
+      context.send('others', { type: 'vote', vote });
+      this.verifiedVotes.add(`${vote.voter}:${decisionKey(vote)}:${vote.prev}`);
+      this.handleVote(vote, now);
+      return;
+    }
+  }
+
+  handleVote(vote: Vote, now: number): void {
+    const context = this.context;
+    const key = `${vote.voter}:${decisionKey(vote)}:${vote.prev}`;
+    if (!this.verifiedVotes.has(key)) {
+      if (!verifyVote(this.checker, vote)) return context.reject('bad_vote', `VOTE of server ${vote.voter} for period ${vote.period} does not verify`);
+      if (this.verifiedVotes.size > verified_votes_cached_max) this.verifiedVotes.clear();
+      this.verifiedVotes.add(key);
+    }
+    this.evidence.record(vote.voter, vote.period, vote.prev);
+    this.rememberVote(vote);
+    if (vote.period > context.committed.period) {
+      let byDecision = this.tallies.get(vote.period);
+      if (byDecision === undefined) this.tallies.set(vote.period, (byDecision = new Map()));
+      const decision = decisionKey(vote);
+      let tally = byDecision.get(decision);
+      if (tally === undefined) byDecision.set(decision, (tally = { decision: vote, votes: new Map() }));
+      if (!tally.votes.has(vote.voter)) {
+        tally.votes.set(vote.voter, vote);
+        if (tally.votes.size >= context.network.majority && tally.votes.size - 1 < context.network.majority) {
+          this.onCertificate(certificateFrom(tally.decision, tally.votes.values()), now);
+        }
+      }
+      // Bound the tallies to the periods that can still matter.
+      while (this.tallies.size > 2 * pending_proposals_max) this.tallies.delete(Math.min(...this.tallies.keys()));
+    }
+    if (context.lastVote !== null && context.lastVote.period > context.committed.period && this.proposals.size > 0) this.tryVote(now);
+  }
+
+  /** Keeps the newest votes of each server, signed, to pass on as lock proofs. */
+  private rememberVote(vote: Vote): void {
+    const list = this.recentVotes[vote.voter];
+    if (list === undefined || list.some((known) => known.period === vote.period)) return;
+    let at = list.length;
+    while (at > 0 && list[at - 1]!.period > vote.period) at--;
+    list.splice(at, 0, vote);
+    if (list.length > votes_remembered_per_server) list.shift();
+  }
+
+  // ---- certificates and commits --------------------------------------------------------
+
+  /** Checks a certificate against the network's keys (the ones already checked are remembered). */
+  checkCertificate(certificate: Certificate): boolean {
+    const key = `${decisionKey(certificate)}:${certificate.votes.map((vote) => vote.voter).join(',')}`;
+    if (this.verifiedCertificates.has(key)) return true;
+    if (!verifyCertificate(this.checker, certificate)) return false;
+    if (this.verifiedCertificates.size > verified_certificates_cached_max) this.verifiedCertificates.clear();
+    this.verifiedCertificates.add(key);
+    return true;
+  }
+
+  /** A verified certificate: commit it, remember it, or catch up to it. */
+  private onCertificate(certificate: Certificate, now: number): void {
+    const context = this.context;
+    const place = placeCertificate(
+      { period: certificate.period, parent: certificate.parent, parentHashMatchesCommitted: equal(certificate.parentHash, context.committed.hash) },
+      context.committed.period,
+      sameDecision(certificate, context.committed),
+    );
+    if (place === 'old') return;
+    if (place === 'conflict') {
+      context.count('certificate_conflict');
+      context.log.error(
+        `certificate for period ${certificate.period} (parent ${certificate.parent}) conflicts with our committed period ${context.committed.period}: we are out of sync`,
+      );
+      context.markOutOfSync(now);
+      return;
+    }
+    context.certified.set(certificate.period, certificate);
+    while (context.certified.size > pending_proposals_max) context.certified.delete(Math.min(...context.certified.keys()));
+    if (place === 'next') {
+      const proposal = this.proposals.get(certificate.period);
+      if (proposal !== undefined && sameDecision(proposal.parent, context.committed)) {
+        const outcome = this.outcomeOf(proposal);
+        if (equal(outcome.prepared.hash, certificate.hash)) {
+          this.commit(certificate, proposal.transactions, outcome, now);
+          return;
+        }
+        context.count('state_differs');
+        context.log.error(`period ${certificate.period}: our state hash differs from the majority's: we are out of sync`);
+        context.markOutOfSync(now);
+        return;
+      }
+    }
+    if (context.behindSince === null) context.behindSince = now;
+  }
+
+  commit(certificate: Certificate, transactions: Uint8Array, outcome: Outcome, now: number): void {
+    const context = this.context;
+    assert(certificate.parent === context.committed.period, 'a commit extends the committed period');
+    context.store.commit({ record: { certificate, transactions }, applied: outcome.applied, changes: outcome.prepared.changes });
+    context.state.commit(outcome.prepared);
+    assert(equal(context.state.hash, certificate.hash), 'the committed state has the certified hash');
+    const previous = context.committed.period;
+    context.committed = certificate;
+    // Our own state gave the certified hash: whatever sent us looking for a snapshot, we hold
+    // the majority's state now (a snapshot still on its way is dropped if it is not newer).
+    context.outOfSync = false;
+    context.count('committed');
+    const count = transactions.length / transaction_bytes;
+    context.log.info(
+      `committed period ${certificate.period}: ${outcome.appliedCount} of ${count} payments applied, ${context.state.describe()}` +
+        (certificate.parent !== previous || certificate.parent + 1 !== certificate.period ? `, parent ${certificate.parent}` : ''),
+    );
+    this.afterCommittedMoved(now);
+  }
+
+  /** Our committed state changed (a commit or a snapshot): settle everything that hung on it. */
+  afterCommittedMoved(now: number): void {
+    const context = this.context;
+    const committed = context.committed;
+    for (const [period, proposal] of this.proposals) {
+      if (period > committed.period) continue;
+      if (period < committed.period && isSkippedBy(period, committed)) this.markVoid(proposal);
+      this.proposals.delete(period);
+    }
+    for (const period of this.tallies.keys()) if (period <= committed.period) this.tallies.delete(period);
+    for (const period of context.certified.keys()) if (period <= committed.period) context.certified.delete(period);
+    this.alpha.rebase(context.state);
+    if (context.highestCertified() <= committed.period) context.behindSince = null;
+    this.tryVote(now);
+    const next = [...context.certified.values()].find((certificate) => certificate.parent === committed.period);
+    if (next !== undefined) this.onCertificate(next, now);
+  }
+
+  private markVoid(proposal: Proposal): void {
+    this.context.count('period_void');
+    this.context.log.info(`period ${proposal.period} is void: a later period was certified without it`);
+    for (let offset = 0; offset < proposal.transactions.length; offset += transaction_bytes) {
+      this.voidPayments.set(toHex(txidOf(proposal.transactions.subarray(offset, offset + transaction_bytes))), proposal.period);
+    }
+    while (this.voidPayments.size > void_payments_remembered_max) {
+      this.voidPayments.delete(this.voidPayments.keys().next().value!);
+    }
+  }
+
+  // ---- what STATUS of a payment asks (queries.ts) --------------------------------------
+
+  /** The period of a pending proposal that holds this payment, or null. */
+  proposedPeriodOf(txidHex: string): number | null {
+    for (const proposal of this.proposals.values()) {
+      if (proposal.txids === null) {
+        proposal.txids = new Set();
+        for (let offset = 0; offset < proposal.transactions.length; offset += transaction_bytes) {
+          proposal.txids.add(toHex(txidOf(proposal.transactions.subarray(offset, offset + transaction_bytes))));
+        }
+      }
+      if (proposal.txids.has(txidHex)) return proposal.period;
+    }
+    return null;
+  }
+
+  /** The void period that held this payment, if we remember it (void_payments_remembered_max). */
+  voidPeriodOf(txidHex: string): number | null {
+    return this.voidPayments.get(txidHex) ?? null;
+  }
+}
