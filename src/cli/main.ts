@@ -13,6 +13,7 @@ import { statusCommand } from './status.ts';
 import { historyCommand } from './history.ts';
 import { walletCommand } from './wallet.ts';
 import { networkCommand } from './network.ts';
+import { backupCommand } from './backup.ts';
 import packageJson from '../../package.json';
 
 export const mainCommand = defineCommand({
@@ -35,6 +36,7 @@ export const mainCommand = defineCommand({
     history: historyCommand,
     wallet: walletCommand,
     network: networkCommand,
+    backup: backupCommand,
   },
 });
 
