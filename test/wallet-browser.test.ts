@@ -130,7 +130,11 @@ describe.skipIf(skipReason !== null)('the wallet page in Chromium', () => {
     expect(await alicePage.getByRole('tab', { name: 'Send' }).getAttribute('aria-selected')).toBe('true');
     expect(await alicePage.locator('#panel-send').isVisible()).toBe(true);
     await alicePage.keyboard.press('End');
-    expect(await alicePage.getByRole('tab', { name: 'Contacts' }).getAttribute('aria-selected')).toBe('true');
+    expect(await alicePage.getByRole('tab', { name: 'Settings' }).getAttribute('aria-selected')).toBe('true');
+    await alicePage.keyboard.press('ArrowRight'); // round to the first
+    expect(await alicePage.getByRole('tab', { name: 'Overview' }).getAttribute('aria-selected')).toBe('true');
+    await alicePage.keyboard.press('ArrowLeft');
+    expect(await alicePage.getByRole('tab', { name: 'Settings' }).getAttribute('aria-selected')).toBe('true');
     await alicePage.keyboard.press('Home');
     expect(await alicePage.locator('#panel-overview').isVisible()).toBe(true);
   });

@@ -234,15 +234,55 @@ describe('the command line', () => {
     return { code, stdout, stderr };
   }
 
-  test('no wallet in DIR, a bad --listen, an unknown option: exit 2 with one line saying what to do', async () => {
-    const empty = join(base, 'empty');
-    for (const args of [['--dir', empty], ['--dir', dir, '--listen', 'nonsense'], ['--dir', dir, '--lisen', '127.0.0.1:1'], []]) {
+  test('a bad --listen, an unknown option, no --dir: exit 2 with one line saying what to do', async () => {
+    for (const args of [['--dir', dir, '--listen', 'nonsense'], ['--dir', dir, '--lisen', '127.0.0.1:1'], []]) {
       const result = await run(args);
       expect([args.join(' '), result.code]).toEqual([args.join(' '), 2]);
       expect(result.stdout).toBe('');
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
     }
-    expect((await run(['--dir', empty])).stderr).toContain('scryp keygen --dir');
+  });
+
+  test('a directory without a key starts on the first screen: only the key calls answer, the rest is WALLET_LOCKED', async () => {
+    const empty = join(base, 'empty');
+    const fresh = await startWallet(['--dir', empty, '--network', cluster.networkFile]);
+    try {
+      const ask = (method: string, path: string, body?: unknown) =>
+        fetch(new URL(path, fresh.base), { method, headers: { authorization: `Bearer ${fresh.token}`, origin: new URL(fresh.base).origin }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      expect(await (await ask('GET', '/api/key')).json()).toEqual({ state: 'new', address: null, encrypted: false, file: join(empty, '.seed') });
+      for (const [method, path] of [['GET', '/api/overview'], ['GET', '/api/history'], ['POST', '/api/payments/check']] as const) {
+        expect(await refusalCode(await ask(method, path, method === 'POST' ? { recipient: bob, amount: '1' } : undefined))).toEqual([409, 'WALLET_LOCKED']);
+      }
+      expect(fresh.stderr()).toContain('no key in');
+      expect(existsSync(join(empty, '.seed'))).toBe(false); // nothing is written before the person chooses
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  test('--passphrase-file: a missing file or a wrong passphrase is exit 1 with its code, and the seed file is untouched', async () => {
+    const locked = join(base, 'locked');
+    mkdirSync(locked);
+    // An encrypted seed written by the keys engineer's command, as a person would.
+    writeFileSync(join(base, 'pass'), 'right passphrase\n');
+    writeFileSync(join(base, 'wrong'), 'wrong passphrase\n');
+    const made = Bun.spawnSync([binary, 'keygen', '--dir', locked, '--encrypt', '--passphrase-file', join(base, 'pass')], { stdout: 'pipe', stderr: 'pipe' });
+    expect(made.exitCode).toBe(0);
+    const bytes = readFileSync(join(locked, '.seed'));
+    const missing = await run(['--dir', locked, '--network', cluster.networkFile, '--passphrase-file', join(base, 'nothing-here')]);
+    expect([missing.code, missing.stdout]).toEqual([1, '']);
+    expect(missing.stderr).toContain('PASSPHRASE_FILE_MISSING');
+    const wrong = await run(['--dir', locked, '--network', cluster.networkFile, '--passphrase-file', join(base, 'wrong')]);
+    expect([wrong.code, wrong.stdout]).toEqual([1, '']);
+    expect(wrong.stderr).toContain('BAD_PASSPHRASE');
+    expect(readFileSync(join(locked, '.seed'))).toEqual(bytes);
+    const right = await startWallet(['--dir', locked, '--network', cluster.networkFile, '--passphrase-file', join(base, 'pass')]);
+    try {
+      const key = (await (await fetch(new URL('/api/key', right.base), { headers: { authorization: `Bearer ${right.token}` } })).json()) as { state: string; encrypted: boolean };
+      expect(key).toMatchObject({ state: 'open', encrypted: true });
+    } finally {
+      await right.stop();
+    }
   });
 
   test('--listen on a taken port is BAD_ADDRESS; on an address not of this machine, a warning and then BAD_ADDRESS', async () => {

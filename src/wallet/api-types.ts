@@ -13,7 +13,15 @@
 //   POST /api/contacts {name, address} ContactsView
 //   POST /api/contacts/remove {name}   ContactsView
 //
-// A refusal is HTTP 4xx with ApiError.
+// The key (keys.ts), the only calls allowed before the wallet is open:
+//   GET  /api/key                      KeyView              (new, locked or open)
+//   POST /api/key/unlock {passphrase}  KeyView
+//   POST /api/key/new                  NewWalletView        (24 words, which to type back)
+//   POST /api/key/create {wordN…, passphrase, repeat}     KeyView
+//   POST /api/key/restore {phrase, passphrase, repeat}    KeyView
+//   POST /api/key/phrase {passphrase}  PhraseView           (Settings)
+//
+// A refusal is HTTP 4xx with ApiError; before the wallet is open, other calls are 409 WALLET_LOCKED.
 
 export interface ApiError {
   readonly error: { readonly code: string; readonly message: string };
@@ -107,4 +115,23 @@ export interface ContactsView {
   readonly contacts: readonly { readonly name: string; readonly address: string }[];
   /** Why the file could not be read (it is left as it is), or null. */
   readonly problem: string | null;
+}
+
+export interface KeyView {
+  /** new: no seed yet (the first screen); locked: an encrypted seed waits for its passphrase; open. */
+  readonly state: 'new' | 'locked' | 'open';
+  readonly address: string | null;
+  readonly encrypted: boolean;
+  /** The seed file's path, so a person knows what to back up. */
+  readonly file: string;
+}
+
+export interface NewWalletView {
+  readonly words: readonly string[];
+  /** The 1-based positions of the words to type back. */
+  readonly ask: readonly number[];
+}
+
+export interface PhraseView {
+  readonly words: readonly string[];
 }

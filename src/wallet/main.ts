@@ -1,5 +1,5 @@
-// `scryp wallet`: the key of DIR, a client of the network, and the page's server, put
-// together. The one line a person needs, the URL with the token in its fragment, is
+// `scryp wallet`: the key of DIR (keys.ts), a client of the network, and the page's
+// server, put together. The one line a person needs, the URL with the token in its fragment, is
 // returned for the CLI to print on stdout.
 
 import { UdpClient } from '../client/udp-client.ts';
@@ -7,9 +7,9 @@ import { fail } from '../errors.ts';
 import { type Address, formatAddress } from '../ip.ts';
 import type { Logger } from '../log.ts';
 import type { Network } from '../network.ts';
-import { readSeed } from '../seed.ts';
 import { signerFromSeed } from '../signature.ts';
 import { loadAssets } from './assets.ts';
+import { WalletKeys } from './keys.ts';
 import { newToken } from './security.ts';
 import { startWalletServer } from './server.ts';
 import { WalletService } from './service.ts';
@@ -17,29 +17,43 @@ import { WalletService } from './service.ts';
 export interface OpenedWallet {
   readonly url: string;
   readonly listen: Address;
-  readonly service: WalletService;
+  readonly keys: WalletKeys;
+  /** The open wallet, once its key is (at start, or after the first or the unlock screen). */
+  service(): WalletService | null;
   stop(): void;
 }
 
-export async function openWallet(options: { dir: string; network: Network; listen: Address; log: Logger }): Promise<OpenedWallet> {
+/**
+ * Serves the wallet of DIR. A plain seed opens at once; an encrypted one opens with
+ * `passphrase` (BAD_PASSPHRASE: nothing starts) or later on the page's unlock screen; a
+ * DIR without a seed gets the page's first screen (create or restore).
+ */
+export async function openWallet(options: { dir: string; network: Network; listen: Address; log: Logger; passphrase?: string }): Promise<OpenedWallet> {
   const { dir, network, log } = options;
-  const signer = signerFromSeed(readSeed(dir));
   const [assets, client] = await Promise.all([loadAssets(), UdpClient.open()]);
-  const service = new WalletService({ network, signer, dir, client, log });
-  const token = newToken();
+  let service: WalletService | null = null;
+  const keys = new WalletKeys(dir, (seed) => {
+    service = new WalletService({ network, signer: signerFromSeed(seed), dir, client, log });
+    log.info(`wallet of ${service.address} open on network ${network.name}`);
+  });
   let server;
   try {
+    keys.openAtStart(options.passphrase); // a damaged seed file: BAD_SEED_FILE, and it is left as it is
+    const token = newToken();
     // The Host check needs the real port: with port 0 the kernel picks it, so it is learnt after binding.
     const listen = { ...options.listen };
-    server = startWalletServer({ listen, token, assets, service, log });
+    server = startWalletServer({ listen, token, assets, keys, service: () => service, log });
     listen.port = server.port!;
     const url = `http://${formatAddress(listen)}/#token=${token}`;
-    log.info(`wallet of ${service.address} on network ${network.name}, serving at http://${formatAddress(listen)}/ (open the URL printed on stdout)`);
+    const state = keys.view().state;
+    const waiting = state === 'new' ? ` (no key in ${dir} yet: the page creates or restores one)` : state === 'locked' ? ' (encrypted: the page asks for its passphrase)' : '';
+    log.info(`serving the wallet page at http://${formatAddress(listen)}/${waiting}; open the URL printed on stdout`);
     const running = server;
     return {
       url,
       listen,
-      service,
+      keys,
+      service: () => service,
       stop() {
         running.stop(true);
         client.close();
@@ -49,7 +63,7 @@ export async function openWallet(options: { dir: string; network: Network; liste
     client.close();
     const code = (error as { code?: string }).code ?? '';
     if (code === 'EADDRINUSE') fail('BAD_ADDRESS', `--listen ${formatAddress(options.listen)}: the port is taken; pick another or leave --listen out`);
-    if (code.startsWith('E')) fail('BAD_ADDRESS', `--listen ${formatAddress(options.listen)}: cannot listen there (${code}: is it an address of this machine?)`);
+    if (/^E[A-Z]+$/.test(code)) fail('BAD_ADDRESS', `--listen ${formatAddress(options.listen)}: cannot listen there (${code}: is it an address of this machine?)`);
     throw error;
   }
 }

@@ -12,13 +12,16 @@ import type { ApiError } from './api-types.ts';
 import { parseBody, parseCursor } from './api-request.ts';
 import type { Assets } from './assets.ts';
 import { changesState, hostAllowed, originAllowed, security_headers, tokenMatches } from './security.ts';
+import type { WalletKeys } from './keys.ts';
 import type { WalletService } from './service.ts';
 
 export interface WalletServerOptions {
   readonly listen: Address;
   readonly token: string;
   readonly assets: Assets;
-  readonly service: WalletService;
+  readonly keys: WalletKeys;
+  /** The open wallet, or null until the first screen or the unlock screen is done. */
+  readonly service: () => WalletService | null;
   readonly log: Logger;
 }
 
@@ -26,6 +29,7 @@ const httpStatusOf: Partial<Record<ErrorCode, number>> = {
   WALLET_TOKEN: 401,
   WALLET_HOST: 403,
   WALLET_ORIGIN: 403,
+  WALLET_LOCKED: 409,
 };
 
 function json(value: unknown, status = 200): Response {
@@ -43,11 +47,19 @@ function messageOf(error: { code: string; message: string }): string {
 }
 
 export function startWalletServer(options: WalletServerOptions): Server<undefined> {
-  const { listen, token, assets, service, log } = options;
+  const { listen, token, assets, keys, log } = options;
 
   async function api(request: Request, path: string, url: URL): Promise<Response> {
     const method = request.method;
     const body = async () => parseBody(await request.text());
+    if (method === 'GET' && path === '/api/key') return json(keys.view());
+    if (method === 'POST' && path === '/api/key/unlock') return json(keys.unlock(await body()));
+    if (method === 'POST' && path === '/api/key/new') return json(keys.begin());
+    if (method === 'POST' && path === '/api/key/create') return json(keys.create(await body()));
+    if (method === 'POST' && path === '/api/key/restore') return json(keys.restore(await body()));
+    if (method === 'POST' && path === '/api/key/phrase') return json({ words: keys.phrase(await body()) });
+    const service = options.service();
+    if (service === null) return refusal('WALLET_LOCKED', keys.view().state === 'new' ? 'this wallet has no key yet: create or restore one first' : 'this wallet is locked: type its passphrase first');
     if (method === 'GET' && path === '/api/overview') return json(await service.overview());
     if (method === 'POST' && path === '/api/recipient') return json(service.recipient(await body()));
     if (method === 'POST' && path === '/api/payments/check') return json(await service.check(await body()));

@@ -1,8 +1,10 @@
 // The wallet page: a thin view of the wallet process's local API (api-types.ts). It reads
-// its token from the URL's fragment, draws the overview, and asks again every period (at
-// most once a second); when the committed period moves, History refreshes itself.
+// its token from the URL's fragment and asks which screen comes first: the first screen
+// (no key yet), the unlock screen (an encrypted key), or the wallet. Once the wallet is
+// open it draws the overview and asks again every period (at most once a second); when
+// the committed period moves, History refreshes itself.
 
-import type { Overview } from '../api-types.ts';
+import type { KeyView, Overview } from '../api-types.ts';
 import { failureText, get, tokenFromLocation, useToken } from './api.ts';
 import { initContacts, refreshContacts } from './contacts.ts';
 import { byId, setText, show } from './dom.ts';
@@ -10,6 +12,8 @@ import { initHistory, refreshHistory } from './history.ts';
 import { initOverview, renderOverview } from './overview.ts';
 import { initReceive, renderReceive } from './receive.ts';
 import { initSend } from './send.ts';
+import { initSettings, renderSettings } from './settings.ts';
+import { hideKeyScreens, initKeyScreens, showKeyScreen } from './setup.ts';
 import { initTabs, onTabSelected } from './tabs.ts';
 
 let committedPeriod: number | null = null;
@@ -39,33 +43,59 @@ async function refresh(): Promise<number> {
 }
 
 async function loop(): Promise<void> {
-  // Bounded by the page's life; each round waits at least 250 ms.
+  // For the page's life; each round waits at least 250 ms.
   for (;;) {
     const wait = await refresh();
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }
 
-function start(): void {
+function openWallet(key: KeyView): void {
+  hideKeyScreens();
+  show(byId('screen-wallet'), true);
+  renderSettings(key);
+  setText(byId('network-line'), 'Asking the servers…');
+  void refreshContacts();
+  void loop();
+}
+
+async function start(): Promise<void> {
   const token = tokenFromLocation();
-  initTabs();
   if (token === null) {
     fatal('This page needs its token: open the whole address that scryp wallet printed, including the part after #.');
     setText(byId('network-line'), 'Not connected');
     return;
   }
   useToken(token);
+  initTabs();
+  initKeyScreens();
   initOverview();
   initSend();
   initReceive();
   initHistory();
   initContacts();
+  initSettings();
   onTabSelected((name) => {
     if (name === 'contacts') void refreshContacts();
     if (name === 'history') void refreshHistory();
+    if (name !== 'settings') {
+      // The words never stay on the page behind another tab.
+      byId('settings-word-list').replaceChildren();
+      show(byId('settings-words'), false);
+    }
   });
-  void refreshContacts();
-  void loop();
+  let key: KeyView;
+  try {
+    key = await get<KeyView>('/api/key');
+  } catch (error) {
+    fatal(failureText(error));
+    return;
+  }
+  if (key.state === 'open') openWallet(key);
+  else {
+    setText(byId('network-line'), key.state === 'new' ? 'New wallet' : 'Locked');
+    showKeyScreen(key, openWallet);
+  }
 }
 
-start();
+void start();

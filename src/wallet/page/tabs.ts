@@ -1,7 +1,7 @@
 // The tabs a person expects (Electrum's): the WAI-ARIA tab pattern, so a keyboard moves
 // between them with the arrow keys, Home and End, and Tab goes into the open panel.
 
-export const tab_names = ['overview', 'send', 'receive', 'history', 'contacts'] as const;
+export const tab_names = ['overview', 'send', 'receive', 'history', 'contacts', 'settings'] as const;
 export type TabName = (typeof tab_names)[number];
 
 const listeners: ((name: TabName) => void)[] = [];
