@@ -5,6 +5,8 @@
 
 import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { changesState, content_security_policy, hostAllowed, newToken, originAllowed, security_headers, tokenMatches } from '../src/wallet/security.ts';
 import { wallet_token_bytes } from '../src/constants.ts';
 
@@ -102,5 +104,17 @@ describe('headers', () => {
     expect(security_headers['content-security-policy']).toBe(content_security_policy);
     expect(security_headers['x-content-type-options']).toBe('nosniff');
     expect(security_headers['referrer-policy']).toBe('no-referrer');
+  });
+});
+
+describe('the page writes text, never markup', () => {
+  test('no page script parses HTML: no innerHTML, outerHTML, insertAdjacentHTML, document.write or eval', () => {
+    const dir = join(import.meta.dir, '..', 'src', 'wallet', 'page');
+    const scripts = readdirSync(dir).filter((name) => name.endsWith('.ts'));
+    expect(scripts.length).toBeGreaterThan(5);
+    for (const name of scripts) {
+      const source = readFileSync(join(dir, name), 'utf8');
+      expect([name, source.match(/\.(innerHTML|outerHTML|insertAdjacentHTML)\b|document\.write|\beval\(|new Function\(/)?.[0] ?? null]).toEqual([name, null]);
+    }
   });
 });
