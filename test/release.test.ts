@@ -2,7 +2,8 @@
 // each of the right kind (ELF x86-64, ELF aarch64, Mach-O arm64, PE x86-64), listed in
 // SHA256SUMS with their true digests; and the linux-arm64 one run under qemu-user
 // (Debian's qemu-user-static, with libc6-arm64-cross for its loader; .ci/run installs
-// them) for --help and keygen, whose key must be the one this machine derives.
+// them) for --help and keygen, whose key must be the one this machine derives. And
+// docs/scryp.service, the systemd unit, as systemd-analyze reads it.
 
 import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { createHash } from 'node:crypto';
@@ -11,13 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeAddress } from '../src/address.ts';
 import { toHex } from '../src/bytes.ts';
+import { unknownFlag } from '../src/cli/main.ts';
 import { buildFlags, fileNameOf, release_targets } from '../src/release.ts';
 import { formatSeed } from '../src/seed.ts';
 import { signerFromSeed } from '../src/signature.ts';
 import packageJson from '../package.json';
 import { runProgram, show } from './helpers/cli-run.ts';
 import { testSeed } from './helpers/keys.ts';
-import { root } from './helpers/processes.ts';
+import { ensureBinary, root } from './helpers/processes.ts';
 
 setDefaultTimeout(180_000);
 
@@ -110,4 +112,45 @@ describe('bun run release', () => {
       expect(qemu()).toBeNull();
     });
   }
+});
+
+describe('docs/scryp.service', () => {
+  const unit = readFileSync(join(root, 'docs', 'scryp.service'), 'utf8');
+  const settings = (key: string) => unit.split('\n').filter((line) => line.startsWith(`${key}=`)).map((line) => line.slice(key.length + 1));
+  const systemdAnalyze = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((path) => existsSync(path));
+
+  test('its own user and state directory, restarted on failure, hardened, the passphrase from a systemd credential', () => {
+    expect(settings('User')).toEqual(['scryp']);
+    expect(settings('StateDirectory')).toEqual(['scryp']);
+    expect(settings('Restart')).toEqual(['on-failure']);
+    for (const [key, value] of [['NoNewPrivileges', 'yes'], ['ProtectSystem', 'strict'], ['ProtectHome', 'yes'], ['PrivateTmp', 'yes'], ['PrivateDevices', 'yes'], ['CapabilityBoundingSet', '']]) {
+      expect(settings(key!), key).toEqual([value!]);
+    }
+    expect(settings('MemoryDenyWriteExecute')).toEqual([]); // the JIT needs it off (the unit says why)
+    expect(settings('LoadCredential')).toEqual(['passphrase:/etc/scryp/passphrase']);
+    const exec = settings('ExecStart')[0]!.split(' ');
+    expect(exec[0]).toBe('/usr/local/bin/scryp');
+    // Every flag it gives is one `scryp node` knows (the same check the CLI makes).
+    expect(unknownFlag(exec.slice(1))).toBeNull();
+    expect(exec.slice(1).join(' ')).toContain('--passphrase-file ${CREDENTIALS_DIRECTORY}/passphrase');
+    expect(exec.slice(1).join(' ')).toContain('--dir /var/lib/scryp');
+    expect(exec.slice(1).join(' ')).toContain('--metrics 127.0.0.1:9464');
+  });
+
+  test.skipIf(systemdAnalyze === undefined)('systemd-analyze verify reads it without a complaint, and rates its exposure low', async () => {
+    // verify wants ExecStart's program to exist: the compiled executable stands in for /usr/local/bin/scryp.
+    const dir = mkdtempSync(join(tmpdir(), 'scryp-unit-'));
+    try {
+      writeFileSync(join(dir, 'scryp.service'), unit.replace('ExecStart=/usr/local/bin/scryp ', `ExecStart=${ensureBinary()} `));
+      const verify = await runProgram(['verify', join(dir, 'scryp.service')], { program: [systemdAnalyze!], cwd: dir });
+      expect(verify.exitCode, show(verify)).toBe(0);
+      // systemd-analyze exits 0 even for unknown keys and bad values: it complains on stderr.
+      expect(verify.stderr, show(verify)).toBe('');
+      const security = await runProgram(['security', '--offline=true', join(dir, 'scryp.service')], { program: [systemdAnalyze!], cwd: dir });
+      const exposure = /Overall exposure level for scryp\.service: ([0-9.]+)/.exec(security.stdout + security.stderr);
+      if (exposure !== null) expect(Number(exposure[1])).toBeLessThanOrEqual(2.5); // older systemd has no --offline: nothing to rate
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
