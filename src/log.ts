@@ -57,6 +57,17 @@ export function configureLogs(level: LogLevelName, json: boolean): void {
   tagged.clear();
 }
 
+/**
+ * Colour codes only for a person at a terminal: not when stdout is a pipe or a file, and
+ * not when NO_COLOR is set to anything (no-color.org). citty decides once, when it loads,
+ * and only knows NO_COLOR=1: this runs before it loads and says it in citty's words.
+ */
+export function chooseColour(stdoutIsTerminal: boolean, env: Record<string, string | undefined>): boolean {
+  const wanted = stdoutIsTerminal && (env.NO_COLOR ?? '') === '';
+  if (!wanted) env.NO_COLOR = '1';
+  return wanted;
+}
+
 export function parseLogLevel(value: unknown): LogLevelName {
   if (typeof value === 'string' && (log_levels as readonly string[]).includes(value)) return value as LogLevelName;
   throw new Error(`--log-level: expected one of ${log_levels.join(', ')}, got ${String(value)}`);

@@ -8,6 +8,7 @@
 if (!Bun.isMainThread) {
   await import('./node/verify-worker.ts');
 } else {
+  (await import('./log.ts')).chooseColour(process.stdout.isTTY === true, process.env); // before citty loads
   const { runCli } = await import('./cli/main.ts');
   await runCli(process.argv.slice(2));
 }
