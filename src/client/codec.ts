@@ -51,10 +51,10 @@ export const Status = {
   RATE_LIMITED: 0x17,
   UNAVAILABLE: 0x18,
   TOO_SHORT: 0x19,
+  BAD_PAYEE: 0x1a,
 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
 export const statusName: Record<number, string> = Object.fromEntries(Object.entries(Status).map(([name, code]) => [code, name]));
-  BAD_PAYEE: 0x1a,
 
 /** STATUS reply states of a payment. */
 export const PaymentState = { UNKNOWN: 0, PENDING: 1, COMMITTED: 2, VOID: 3 } as const;
