@@ -193,6 +193,9 @@ describe('the exposition text', () => {
     scryp_server_info: { type: 'gauge', labels: ['network', 'network_id', 'server'] },
     scryp_servers: { type: 'gauge' },
     scryp_majority: { type: 'gauge' },
+    scryp_period_seconds: { type: 'gauge' },
+    scryp_blackout_seconds: { type: 'gauge' },
+    scryp_skew_seconds: { type: 'gauge' },
     scryp_current_period: { type: 'gauge' },
     scryp_committed_period: { type: 'gauge' },
     scryp_periods_committed_total: { type: 'counter' },
@@ -244,6 +247,9 @@ describe('the exposition text', () => {
     expect(valueOf(families, 'scryp_available')).toBe(1);
     expect(valueOf(families, 'scryp_servers')).toBe(3);
     expect(valueOf(families, 'scryp_majority')).toBe(2);
+    expect(valueOf(families, 'scryp_period_seconds')).toBe(net.network.periodMs / 1000);
+    expect(valueOf(families, 'scryp_skew_seconds')).toBe(net.network.skewMs / 1000);
+    expect(valueOf(families, 'scryp_blackout_seconds')).toBe(net.network.blackoutMs / 1000);
     expect(valueOf(families, 'scryp_accounts')).toBe(core.ledger.accountCount);
     expect(valueOf(families, 'scryp_peers_connected')).toBe(2);
     expect(valueOf(families, 'scryp_peer_last_heard_periods', { server: '1' })).toBe(0);

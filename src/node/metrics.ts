@@ -478,3 +478,6 @@ export function serveMetrics(address: MetricsAddress, metrics: NodeMetrics, heal
     throw new ScrypError('BAD_ADDRESS', `cannot serve metrics on ${address.host}:${address.port}: ${(error as Error).message}`);
   }
 }
+    gauge('scryp_period_seconds', 'The network file\'s period_ms, in seconds (for alert rules relative to it)', () => network.periodMs / 1000);
+    gauge('scryp_blackout_seconds', 'The network file\'s blackout_ms, in seconds', () => network.blackoutMs / 1000);
+    gauge('scryp_skew_seconds', 'The network file\'s skew_ms, in seconds: clocks that disagree by more refuse each other\'s payments and proposals', () => network.skewMs / 1000);
