@@ -322,6 +322,9 @@ export class NodeMetrics {
     }).set({ network: network.name, network_id: toHex(network.id), server: String(self) }, 1);
     gauge('scryp_servers', 'Servers in the network file', () => network.servers.length);
     gauge('scryp_majority', 'Servers whose votes make a certificate (more than half)', () => network.majority);
+    gauge('scryp_period_seconds', 'The network file\'s period_ms, in seconds (for alert rules relative to it)', () => network.periodMs / 1000);
+    gauge('scryp_blackout_seconds', 'The network file\'s blackout_ms, in seconds', () => network.blackoutMs / 1000);
+    gauge('scryp_skew_seconds', 'The network file\'s skew_ms, in seconds: clocks that disagree by more refuse each other\'s payments and proposals', () => network.skewMs / 1000);
     gauge('scryp_current_period', 'The period this server\'s clock is in', () => core.info(source.now()).currentPeriod);
     gauge('scryp_committed_period', 'The last period this server committed', () => core.committed.period);
     counter('scryp_periods_committed_total', 'Periods this server committed since it started (live or replayed)', () => counters.get('committed') ?? 0);
@@ -478,6 +481,3 @@ export function serveMetrics(address: MetricsAddress, metrics: NodeMetrics, heal
     throw new ScrypError('BAD_ADDRESS', `cannot serve metrics on ${address.host}:${address.port}: ${(error as Error).message}`);
   }
 }
-    gauge('scryp_period_seconds', 'The network file\'s period_ms, in seconds (for alert rules relative to it)', () => network.periodMs / 1000);
-    gauge('scryp_blackout_seconds', 'The network file\'s blackout_ms, in seconds', () => network.blackoutMs / 1000);
-    gauge('scryp_skew_seconds', 'The network file\'s skew_ms, in seconds: clocks that disagree by more refuse each other\'s payments and proposals', () => network.skewMs / 1000);
