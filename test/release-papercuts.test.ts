@@ -1,12 +1,14 @@
 // Papercuts a newcomer met (issue 12 §5), kept fixed: `scryp --help | cat` printed colour
 // codes (now only a terminal gets colour, and NO_COLOR set to anything turns it off), and
 // `bun run bench --quick` left docs/BENCHMARKS.quick.md in the work tree (now it writes
-// to the temporary directory).
+// to the temporary directory). And one a newcomer would meet next: a command in the
+// operators' page with a flag the executable does not know.
 
 import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mainCommand, unknownFlag } from '../src/cli/main.ts';
 import { chooseColour } from '../src/log.ts';
 import { killAll, runProgram, show } from './helpers/cli-run.ts';
 import { binary, ensureBinary, root } from './helpers/processes.ts';
@@ -83,5 +85,24 @@ describe('bun run bench --quick', () => {
     expect(readFileSync(scratch, 'utf8')).toContain('verify');
     expect(existsSync(join(root, 'docs', 'BENCHMARKS.quick.md'))).toBe(before); // not made by this run
     rmSync(scratch, { force: true });
+  });
+});
+
+describe('docs/OPERATIONS.md and README.md', () => {
+  test('every scryp command they show names a real command and only flags it knows', () => {
+    const commands = mainCommand.subCommands as Record<string, unknown>;
+    let checked = 0;
+    for (const doc of ['docs/OPERATIONS.md', 'README.md']) {
+      const text = readFileSync(join(root, doc), 'utf8').replace(/\\\n\s*/g, ' ');
+      for (const match of text.matchAll(/(?:^|[\s`'(/])scryp ([a-z][a-z-]*)([^`'\n|)$]*)/g)) {
+        const command = match[1]!;
+        if (!(command in commands)) continue; // prose: "scryp servers", "scryp on"
+        // --help is answered before flags are checked (src/cli/main.ts runCli).
+        const words = match[2]!.trim().split(/\s+/).filter((word) => word !== '' && word !== '--help');
+        expect(unknownFlag([command, ...words]), `${doc}: scryp ${command}${match[2]}`).toBeNull();
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(10);
   });
 });
