@@ -393,7 +393,8 @@ describe('the executable ignores bunfig.toml and .env in its working directory',
     const env: Record<string, string | undefined> = { ...process.env, TERM: 'xterm' };
     for (const name of ['NO_COLOR', 'FORCE_COLOR', 'TEST', 'CI']) delete env[name];
 
-    const r = await run(['--help'], { cwd: dir, env });
+    // On a pseudo-terminal (util-linux script): colour is only ever for a terminal.
+    const r = await run(['-qec', `${binary} --help`, '/dev/null'], { cwd: dir, env, program: '/usr/bin/script' });
     expect(r.exitCode, show(r)).toBe(exit.ok);
     expect(plain(r.stdout)).toContain('USAGE');
     expect(existsSync(marker), 'the executable ran the preload of ./bunfig.toml').toBe(false);

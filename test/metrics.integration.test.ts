@@ -55,7 +55,9 @@ async function metricsCluster(): Promise<{ c: ProcessCluster; ports: number[] }>
 describe('scryp node --metrics', () => {
   test('the text parses, every family has HELP and TYPE, and values move when a payment commits', async () => {
     const { c, ports } = await metricsCluster();
-    const before = await scrape(ports[0]!);
+    // Available needs a majority; wait for the third server too.
+    let before = await scrape(ports[0]!);
+    expect(await c.until(async () => valueOf((before = await scrape(ports[0]!)), 'scryp_peers_connected') === 2, 10_000)).toBe(true);
     for (const name of ['scryp_build_info', 'scryp_current_period', 'scryp_committed_period', 'scryp_periods_committed_total', 'scryp_periods_void_total', 'scryp_available', 'scryp_peer_last_heard_periods', 'scryp_peers_connected', 'scryp_votes_missing_total', 'scryp_payments_total', 'scryp_verify_queue', 'scryp_accounts', 'scryp_commit_duration_seconds', 'scryp_catch_up_remaining_accounts', 'scryp_udp_datagrams_total', 'scryp_tcp_bytes_total', 'scryp_clock_offset_seconds']) {
       expect(before.get(name)?.type, name).toBeDefined();
     }
