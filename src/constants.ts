@@ -90,6 +90,7 @@ export const void_payments_remembered_max = 1_000_000; // txids of void periods 
 export const sync_timeout_ms_min = 1_000; // a catch-up request unanswered max(this, 2 periods) is asked of another peer
 export const verified_certificates_cached_max = 1_024; // certificates whose votes were checked, remembered
 export const verified_votes_cached_max = 4_096; // signed votes already checked, remembered
+export const evidence_kept_max = 4_096; // proofs of equivocation one server keeps (each a few hundred bytes; honest servers make none)
 export const public_keys_cached_max = 4_096; // payer keys decoded for the native verify (and their strict check), remembered
 export const payable_keys_cached_max = 65_536; // payee verdicts (a point decode, ≈20 µs each) remembered: a full period's distinct payees
 

@@ -2,10 +2,13 @@
 //
 //   { "name", "period_ms", "blackout_ms", "skew_ms",
 //     "servers": [ { "key": "<64 hex>", "ip": "a.b.c.d:port" } ],
-//     "genesis": [ { "account": "<64 hex>", "balance": n } ] }
+//     "genesis": [ { "account": "<64 hex>", "balance": n } ],
+//     "quorum": "majority" | "two-thirds" }            (optional: majority)
 //
 // Loading validates every field and names the one it refuses. The network id commits to
-// everything except addresses, so a server may move without changing the network.
+// everything except addresses, so a server may move without changing the network. A
+// `majority` network's id is the same with the field or without it (as before the field
+// existed); a `two-thirds` network's id commits to its quorum.
 
 import { readFileSync, statSync } from 'node:fs';
 import {
@@ -36,6 +39,18 @@ export interface GenesisEntry {
   readonly balance: number;
 }
 
+/**
+ * How many servers' votes make a certificate (PROTOCOL §8.7, §8.11): `majority`, ⌊n/2⌋ + 1,
+ * tolerates n − q servers down, none that lies; `two-thirds`, ⌊2n/3⌋ + 1, also tolerates
+ * f = n − q servers that behave arbitrarily.
+ */
+export type QuorumMode = 'majority' | 'two-thirds';
+export const quorumModes: readonly QuorumMode[] = ['majority', 'two-thirds'];
+
+export function quorumOf(servers: number, mode: QuorumMode): number {
+  return mode === 'majority' ? Math.floor(servers / 2) + 1 : Math.floor((2 * servers) / 3) + 1;
+}
+
 export interface Network {
   readonly name: string;
   readonly periodMs: number;
@@ -46,11 +61,17 @@ export interface Network {
   readonly genesis: readonly GenesisEntry[];
   readonly supply: number;
   readonly id: Uint8Array;
-  /** More than half of the servers: the size of a certificate. */
+  /** More than half of the servers: how many matching answers a client believes. */
   readonly majority: number;
+  readonly quorumMode: QuorumMode;
+  /** The votes that make a certificate: the majority, or more than two thirds (quorumOf). */
+  readonly quorum: number;
+  /** Servers that may behave arbitrarily without splitting the ledger: n − quorum in two-thirds mode, 0 in majority mode. */
+  readonly faulty: number;
 }
 
 const topFields = ['name', 'period_ms', 'blackout_ms', 'skew_ms', 'servers', 'genesis'];
+const optionalFields = ['quorum'];
 
 function refuse(field: string, message: string): never {
   fail('BAD_NETWORK_FILE', `${field}: ${message}`);
@@ -95,7 +116,7 @@ function signableKey(value: Uint8Array, field: string): void {
 
 /** Validates a parsed JSON value as a network file. */
 export function parseNetwork(json: unknown): Network {
-  const top = object(json, '', topFields);
+  const top = object(json, '', [...topFields, ...optionalFields]);
   for (const field of topFields) if (!(field in top)) refuse(field, 'missing');
 
   if (typeof top.name !== 'string') refuse('name', `expected a string, got ${describe(top.name)}`);
@@ -156,11 +177,24 @@ export function parseNetwork(json: unknown): Network {
   });
   genesis.sort((a, b) => compare(a.account, b.account));
 
-  const id = networkId(name, periodMs, blackoutMs, skewMs, servers, genesis);
-  return { name, periodMs, blackoutMs, skewMs, servers, genesis, supply, id, majority: Math.floor(servers.length / 2) + 1 };
+  let quorumMode: QuorumMode = 'majority';
+  if ('quorum' in top) {
+    if (typeof top.quorum !== 'string' || !(quorumModes as readonly string[]).includes(top.quorum)) {
+      refuse('quorum', `expected "majority" or "two-thirds", got ${typeof top.quorum === 'string' ? `"${top.quorum}"` : describe(top.quorum)}`);
+    }
+    quorumMode = top.quorum as QuorumMode;
+  }
+
+  const id = networkId(name, periodMs, blackoutMs, skewMs, servers, genesis, quorumMode);
+  const n = servers.length;
+  const quorum = quorumOf(n, quorumMode);
+  return { name, periodMs, blackoutMs, skewMs, servers, genesis, supply, id, majority: quorumOf(n, 'majority'), quorumMode, quorum, faulty: quorumMode === 'two-thirds' ? n - quorum : 0 };
 }
 
-/** sha256("scryp/network/v1" || name_len u8 || name || period_ms u32 || blackout_ms u32 || skew_ms u32 || n u16 || keys || m u32 || (account || balance u32) × m) */
+/**
+ * sha256("scryp/network/v1" || name_len u8 || name || period_ms u32 || blackout_ms u32 || skew_ms u32 || n u16 || keys ||
+ * m u32 || (account || balance u32) × m [|| quorum u8 = 2 for two-thirds]): a majority network's id is unchanged.
+ */
 export function networkId(
   name: string,
   periodMs: number,
@@ -168,15 +202,21 @@ export function networkId(
   skewMs: number,
   servers: readonly { key: Uint8Array }[],
   sortedGenesis: readonly GenesisEntry[],
+  quorumMode: QuorumMode = 'majority',
 ): Uint8Array {
   const nameBytes = utf8(name);
-  const size = 1 + nameBytes.length + 12 + 2 + key_bytes * servers.length + 4 + (key_bytes + 4) * sortedGenesis.length;
+  const trailer = quorumMode === 'majority' ? 0 : 1;
+  const size = 1 + nameBytes.length + 12 + 2 + key_bytes * servers.length + 4 + (key_bytes + 4) * sortedGenesis.length + trailer;
   const writer = new Writer(size).u8(nameBytes.length).put(nameBytes).u32(periodMs).u32(blackoutMs).u32(skewMs).u16(servers.length);
   for (const server of servers) writer.put(server.key);
   writer.u32(sortedGenesis.length);
   for (const entry of sortedGenesis) writer.put(entry.account).u32(entry.balance);
+  if (quorumMode === 'two-thirds') writer.u8(quorum_two_thirds_code);
   return sha256(domain.network, writer.done());
 }
+
+/** The byte that follows the genesis list in a two-thirds network's id (1 would be majority, which is left out). */
+export const quorum_two_thirds_code = 2;
 
 export function loadNetworkFile(path: string): Network {
   let size: number;
@@ -216,6 +256,7 @@ export function networkToJson(network: Network): object {
     skew_ms: network.skewMs,
     servers: network.servers.map((server) => ({ key: server.keyHex, ip: formatAddress(server.address) })),
     genesis: network.genesis.map((entry) => ({ account: toHex(entry.account), balance: entry.balance })),
+    ...(network.quorumMode === 'majority' ? {} : { quorum: network.quorumMode }),
   };
 }
 

@@ -413,7 +413,7 @@ describe('§8.8/§8.9 out of sync: a server whose state differs from the certifi
       if (to !== 2 || message.type !== 'proposal' || message.period !== P + 3) return message;
       expect(message.transactions.length).toBe(140);
       rewritten++;
-      return { ...message, transactions: new Uint8Array(0) };
+      return net.resignProposal({ ...message, transactions: new Uint8Array(0) });
     });
     const server2 = net.core(2);
     const before = fingerprint(net, 2);
@@ -494,7 +494,7 @@ describe('§8.8/§8.9 out of sync: a server whose state differs from the certifi
     expect(net.core(2).balance(net.wallets[0]!.publicKey, net.now)).toEqual({ status: Status.OK, balance: net.core(0).ledger.balanceOf(net.wallets[0]!.publicKey) });
   });
 
-  test('a holding certificate that skips its committed period (conflict): unavailable, then back in sync', () => {
+  test('a holding certificate that skips its committed period: a fork, kept as evidence; the server stops, unavailable for good (§8.12)', () => {
     const net = new CoreNet();
     net.startAll();
     payEachPeriod(net, P, P + 4);
@@ -517,12 +517,23 @@ describe('§8.8/§8.9 out of sync: a server whose state differs from the certifi
     expect(counter(server2, 'certificate_conflict')).toBe(1);
     expect(fingerprint(net, 2)).toEqual(before);
     expectUnavailable(net, 2);
+    // Both certificates hold: the proof is kept (on disk too), said once at error, and the server stops.
+    expect(server2.halted).toContain('two certificates conflict');
+    expect(server2.evidence.map((evidence) => evidence.kind)).toEqual(['fork']);
+    expect(net.servers[2]!.store.load().evidence.length).toBe(1);
+    expect(net.logOf(2)).toContain('EVIDENCE: two certificates conflict');
     net.advanceToPeriod(P + 4, 900);
     expectUnavailable(net, 2);
     hold.on = false;
     net.advanceToPeriod(P + 7, 500);
-    expectSameAsMajority(net, 2);
-    expect(net.core(2).isAvailable(net.now)).toBe(true);
+    // It never goes on silently: still stopped, committing nothing, however long it runs.
+    expectUnavailable(net, 2);
+    expect(fingerprint(net, 2)).toEqual(before);
+    // The others heard of it: the evidence reached them and stopped them too.
+    for (const other of [0, 1]) expect(net.core(other).evidence.some((evidence) => evidence.kind === 'fork')).toBe(true);
+    // A restart keeps it stopped: the proof comes back from the store.
+    net.crash(2);
+    expect(net.start(2).halted).toContain('two certificates conflict');
   });
 });
 

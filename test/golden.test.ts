@@ -41,9 +41,13 @@ import {
   verifyVote,
   type Vote,
   type VoteChecker,
+  checkerFor,
   voteSigningMessage,
 } from '../src/consensus/vote.ts';
-import { decodeMessage, encodeMessage, type PeerMessage } from '../src/peer/messages.ts';
+import { decodeMessage, encodeMessage, headerOfProposal, type PeerMessage } from '../src/peer/messages.ts';
+import { type Ballot, ballotSigningMessage, encodeBallot, readBallot, signBallot, verifyBallot } from '../src/consensus/ballot.ts';
+import { checkEvidence, decodeEvidence, encodeEvidence, type Evidence } from '../src/consensus/evidence.ts';
+import { encodeProposalHeader, type ProposalHeader, proposalSigningMessage, readProposalHeader } from '../src/consensus/proposal.ts';
 import { encodeFrame, type Frame, FrameDecoder, type RawMessage } from '../src/peer/framing.ts';
 import { isKnownKind } from '../src/peer/messages.ts';
 import { emptyLeafDigest, emptyMidDigest, leafDigest, LedgerState, midDigestOfEntries, rootDigest } from '../src/ledger/state.ts';
@@ -102,9 +106,9 @@ function toJson(value: unknown): unknown {
   return value;
 }
 
-/** The file's form back to values: every string is hex, except a message's `type`. */
+/** The file's form back to values: every string is hex, except a message's `type`, a ballot's `step` and an evidence's `kind`. */
 function fromJson(value: unknown, key = ''): unknown {
-  if (typeof value === 'string') return key === 'type' ? value : fromHex(value, undefined, key);
+  if (typeof value === 'string') return key === 'type' || key === 'step' || key === 'kind' ? value : fromHex(value, undefined, key);
   if (Array.isArray(value)) return value.map((item) => fromJson(item, key));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([name, field]) => [name, fromJson(field, name)]));
@@ -118,13 +122,13 @@ if (goldenNetworkVector === undefined) throw new Error('golden.json has no golde
 const goldenNetwork = parseNetwork(goldenNetworkVector.fields.json);
 const networkId = goldenNetwork.id;
 const genesisState = LedgerState.fromAccounts(goldenNetwork.genesis);
-const checker: VoteChecker = {
-  networkId,
-  serverKeys: goldenNetwork.servers.map((server) => server.key),
-  majority: goldenNetwork.majority,
-  genesisHash: genesisState.hash,
-  verify,
-};
+const checker: VoteChecker = checkerFor(goldenNetwork, genesisState.hash, verify);
+// The same servers as a two-thirds network: the ballots, the precommit certificate and the evidence.
+const twoThirdsVector = vectors.find((vector) => vector.type === 'network' && (vector.fields.json as { quorum?: string }).quorum === 'two-thirds');
+if (twoThirdsVector === undefined) throw new Error('golden.json has no two-thirds network');
+const twoThirdsNetwork = parseNetwork(twoThirdsVector.fields.json);
+const twoThirdsChecker: VoteChecker = checkerFor(twoThirdsNetwork, genesisState.hash, verify);
+const checkerOf = (vector: object): VoteChecker => ((vector as { quorum?: unknown }).quorum === 'two-thirds' ? twoThirdsChecker : checker);
 
 // ---- tests ---------------------------------------------------------------------------
 
@@ -135,7 +139,8 @@ describe('golden.json', () => {
       expect(types.has(type)).toBe(true);
     }
     const messageKinds = new Set(ofType('message').map((vector) => vector.kind));
-    for (let kind = 1; kind <= 10; kind++) expect(messageKinds.has(kind)).toBe(true);
+    for (let kind = 1; kind <= 13; kind++) expect(messageKinds.has(kind)).toBe(true);
+    for (const type of ['ballot', 'proposal header', 'evidence']) expect(types.has(type)).toBe(true);
     const requestKinds = new Set(ofType('request').map((vector) => vector.fields.kind));
     for (let kind = 1; kind <= 6; kind++) expect(requestKinds.has(kind)).toBe(true);
   });
@@ -308,7 +313,44 @@ describe('votes and certificates', () => {
       const decoded = readCertificate(reader);
       reader.end();
       expect(toJson(decoded)).toEqual(vector.fields);
-      expect(verifyCertificate(checker, decoded)).toBe(true);
+      expect(verifyCertificate(checkerOf(vector), decoded)).toBe(true);
+      // A certificate of the other kind never holds in a network of the other mode.
+      if (decoded.period !== 0) expect(verifyCertificate(checkerOf(vector) === checker ? twoThirdsChecker : checker, decoded)).toBe(false);
+    });
+  }
+
+  for (const vector of ofType('ballot')) {
+    test(vector.name, () => {
+      const ballot = fromJson(vector.fields) as Ballot;
+      expect(toHex(encodeBallot(ballot))).toBe(hexOf(vector, 'hex'));
+      const reader = new Reader(bytesOf(vector), 'ballot');
+      const decoded = readBallot(reader, ballot.step);
+      reader.end();
+      expect(toJson(decoded)).toEqual(vector.fields);
+      expect(toHex(ballotSigningMessage(twoThirdsNetwork.id, ballot.step, ballot.slot, ballot, ballot.voter))).toBe(hexOf(vector, 'signingMessage'));
+      expect(verifyBallot(twoThirdsChecker, decoded)).toBe(true);
+      expect(toHex(signBallot(signerOf(vector), twoThirdsNetwork.id, ballot.step, ballot.slot, ballot, ballot.voter).signature)).toBe(toHex(ballot.signature));
+    });
+  }
+
+  for (const vector of ofType('proposal header')) {
+    test(vector.name, () => {
+      const header = fromJson(vector.fields) as ProposalHeader;
+      expect(toHex(encodeProposalHeader(header))).toBe(hexOf(vector, 'hex'));
+      const reader = new Reader(bytesOf(vector), 'proposal header');
+      expect(toJson(readProposalHeader(reader))).toEqual(vector.fields);
+      reader.end();
+      expect(toHex(proposalSigningMessage(networkId, header))).toBe(hexOf(vector, 'signingMessage'));
+      expect(verify(header.signature, proposalSigningMessage(networkId, header), signerOf(vector).publicKey)).toBe(true);
+    });
+  }
+
+  for (const vector of ofType('evidence')) {
+    test(vector.name, () => {
+      const evidence = fromJson(vector.fields) as Evidence;
+      expect(toHex(encodeEvidence(evidence))).toBe(hexOf(vector, 'hex'));
+      expect(toJson(decodeEvidence(bytesOf(vector)))).toEqual(vector.fields);
+      expect(checkEvidence(checkerOf(vector), evidence)).toBe(true);
     });
   }
 });
@@ -330,6 +372,7 @@ describe('peer messages', () => {
         expect(verifyVote(checker, decoded.vote)).toBe(true);
       } else if (decoded.type === 'proposal') {
         expect(verifyCertificate(checker, decoded.parent)).toBe(true);
+        expect(verify(decoded.signature, proposalSigningMessage(networkId, headerOfProposal(decoded)), goldenNetwork.servers[decoded.proposer]!.key)).toBe(true);
         const timing = { periodMs: goldenNetwork.periodMs, blackoutMs: goldenNetwork.blackoutMs, skewMs: goldenNetwork.skewMs, serverCount: goldenNetwork.servers.length };
         const outcome = replayBatch(genesisState, decoded.period, timing, decoded.transactions);
         expect(toHex(genesisState.prepare(outcome.changes).hash)).toBe(toHex(decoded.hash));

@@ -19,11 +19,14 @@ import {
   type Vote,
   type VoteChecker,
   voteSigningMessage,
+  checkerFor,
 } from '../src/consensus/vote.ts';
 import { type ErrorCode, isScrypError } from '../src/errors.ts';
 import type { RawMessage } from '../src/peer/framing.ts';
 import { decodeMessage, encodeMessage, isKnownKind, MessageKind, type PeerMessage } from '../src/peer/messages.ts';
 import { verify } from '../src/signature.ts';
+import type { Ballot, BallotStep } from '../src/consensus/ballot.ts';
+import type { Evidence } from '../src/consensus/evidence.ts';
 import { mutate, Prng, seedLabel, testSeeds } from './helpers/prng.ts';
 import { testNetwork, testSigner } from './helpers/keys.ts';
 import { codeOf } from './helpers/errors.ts';
@@ -42,6 +45,23 @@ function certificateWithPeriod(period: number): fc.Arbitrary<Certificate> {
   if (period === 0) {
     return fc.record({ parentHash: bytes(32), hash: bytes(32) }).map(({ parentHash, hash }) => ({ period: 0, parent: 0, parentHash, hash, votes: [] }));
   }
+  return fc.oneof(voteCertificateWithPeriod(period), precommitCertificateWithPeriod(period));
+}
+
+/** A two-thirds network's certificate: precommits of one slot (≥ the period), each entry's prev 0. */
+function precommitCertificateWithPeriod(period: number): fc.Arbitrary<Certificate> {
+  return fc.record({
+    parent: fc.integer({ min: 0, max: period - 1 }),
+    parentHash: bytes(32),
+    hash: bytes(32),
+    slot: fc.integer({ min: period, max: MAX }),
+    votes: fc
+      .uniqueArray(fc.integer({ min: 0, max: 0xffff }), { maxLength: 6 })
+      .chain((voters) => fc.tuple(...voters.sort((a, b) => a - b).map((voter) => fc.record({ voter: fc.constant(voter), prev: fc.constant(0), signature: bytes(64) })))),
+  }).map((fields) => ({ period, ...fields }));
+}
+
+function voteCertificateWithPeriod(period: number): fc.Arbitrary<Certificate> {
   return fc.record({
     parent: fc.integer({ min: 0, max: period - 1 }),
     parentHash: bytes(32),
@@ -68,17 +88,50 @@ const voteArbitrary: fc.Arbitrary<Vote> = periodArbitrary.chain((period) =>
   }),
 );
 
+function ballotArbitrary(step: BallotStep): fc.Arbitrary<Ballot> {
+  return fc.integer({ min: 1, max: MAX }).chain((period) =>
+    fc.record({
+      step: fc.constant(step),
+      slot: fc.integer({ min: period, max: MAX }),
+      period: fc.constant(period),
+      parent: fc.integer({ min: 0, max: period - 1 }),
+      parentHash: bytes(32),
+      hash: bytes(32),
+      voter: fc.integer({ min: 0, max: 0xffff }),
+      signature: bytes(64),
+    }),
+  );
+}
+
 const arbitraries: Record<PeerMessage['type'], fc.Arbitrary<PeerMessage>> = {
   status: fc.record({ type: fc.constant('status' as const), committed: certificateArbitrary, vote: fc.option(voteArbitrary, { nil: null }) }),
-  proposal: periodArbitrary.chain((period) =>
-    fc.record({
-      type: fc.constant('proposal' as const),
-      period: fc.constant(period),
-      hash: bytes(32),
-      transactions: transactions(0, 3),
-      parent: fc.integer({ min: 0, max: period - 1 }).chain(certificateWithPeriod),
-    }),
+  proposal: fc.integer({ min: 2, max: MAX }).chain((period) =>
+    fc.integer({ min: 1, max: period }).chain((decided) =>
+      fc
+        .record({
+          period: fc.constant(period),
+          decided: fc.constant(decided),
+          hash: bytes(32),
+          transactions: transactions(0, 3),
+          parent: fc.integer({ min: 0, max: decided - 1 }).chain(certificateWithPeriod),
+          validSlot: decided < period ? fc.integer({ min: decided, max: period - 1 }) : fc.constant(0),
+          polCount: decided < period ? fc.integer({ min: 1, max: 3 }) : fc.constant(0),
+          proposer: fc.integer({ min: 0, max: 0xffff }),
+          signature: bytes(64),
+        })
+        .chain(({ polCount, ...fields }) =>
+          fc.array(ballotArbitrary('prevote'), { minLength: polCount, maxLength: polCount }).map((pol) => ({ type: 'proposal' as const, ...fields, pol })),
+        ),
+    ),
   ),
+  prevote: fc.record({ type: fc.constant('prevote' as const), ballot: ballotArbitrary('prevote') }),
+  precommit: fc.record({ type: fc.constant('precommit' as const), ballot: ballotArbitrary('precommit') }),
+  evidence: fc.oneof(
+    fc.record({ kind: fc.constant('vote' as const), a: voteArbitrary, b: voteArbitrary }),
+    fc.record({ kind: fc.constant('prevote' as const), a: ballotArbitrary('prevote'), b: ballotArbitrary('prevote') }),
+    fc.record({ kind: fc.constant('precommit' as const), a: ballotArbitrary('precommit'), b: ballotArbitrary('precommit') }),
+    fc.record({ kind: fc.constant('fork' as const), a: certificateArbitrary, b: certificateArbitrary }),
+  ).map((evidence) => ({ type: 'evidence' as const, evidence: evidence as Evidence })),
   vote: fc.record({ type: fc.constant('vote' as const), vote: voteArbitrary }),
   forward: fc.record({ type: fc.constant('forward' as const), transactions: transactions(1, 3) }),
   sync_request: fc.record({ type: fc.constant('sync_request' as const), after: fc.oneof(fc.integer({ min: 0, max: MAX }), fc.constantFrom(0, MAX)) }),
@@ -121,6 +174,9 @@ const kindOfType: Record<PeerMessage['type'], number> = {
   snapshot_header: 0x08,
   snapshot_page_request: 0x09,
   snapshot_page: 0x0a,
+  prevote: 0x0b,
+  precommit: 0x0c,
+  evidence: 0x0d,
 };
 
 // ---- hand layouts -----------------------------------------------------------------------
@@ -143,14 +199,17 @@ function handVoteBody(vote: Omit<Vote, 'signature'>): Buffer {
 
 /** period u64 || parent u64 || parent hash || state hash || m u8 || (voter u16 || prev u64 || signature) × m. */
 function handCertificate(certificate: Certificate): Buffer {
-  return Buffer.concat([
-    u64be(certificate.period),
-    u64be(certificate.parent),
-    certificate.parentHash,
-    certificate.hash,
-    Buffer.from([certificate.votes.length]),
-    ...certificate.votes.flatMap((vote) => [u16be(vote.voter), u64be(vote.prev), vote.signature]),
-  ]);
+  const head = [u64be(certificate.period), u64be(certificate.parent), certificate.parentHash, certificate.hash];
+  if (certificate.slot !== undefined) {
+    // Precommits of one slot: the count byte's high bit, the slot once, then (voter, signature).
+    return Buffer.concat([...head, Buffer.from([certificate.votes.length | 0x80]), u64be(certificate.slot), ...certificate.votes.flatMap((vote) => [u16be(vote.voter), vote.signature])]);
+  }
+  return Buffer.concat([...head, Buffer.from([certificate.votes.length]), ...certificate.votes.flatMap((vote) => [u16be(vote.voter), u64be(vote.prev), vote.signature])]);
+}
+
+/** The PROPOSAL after its batch and parent: decided, valid slot, the proof's prevotes, proposer, signature. */
+function handProposalTail(decided: number, validSlot = 0, proposer = 0): Buffer {
+  return Buffer.concat([u64be(decided), u64be(validSlot), u16be(0), u16be(proposer), Buffer.alloc(64)]);
 }
 
 const raw = (kind: number, payload: Uint8Array): RawMessage => ({ kind, payload });
@@ -182,7 +241,7 @@ describe('every message type round-trips', () => {
         expect(voteBytes).toEqual(new Uint8Array(Buffer.concat([handVoteBody(vote), vote.signature])));
         expect(encodeMessage({ type: 'vote', vote }).payload).toEqual(voteBytes);
         const certificateBytes = encodeCertificate(certificate);
-        expect(certificateBytes.length).toBe(81 + 74 * certificate.votes.length);
+        expect(certificateBytes.length).toBe(certificate.slot === undefined ? 81 + 74 * certificate.votes.length : 81 + 8 + 66 * certificate.votes.length);
         expect(certificateBytes).toEqual(new Uint8Array(handCertificate(certificate)));
       }),
       { numRuns: 100 },
@@ -239,7 +298,7 @@ describe('decode refuses out-of-range and inconsistent fields', () => {
   };
   const cases: [string, number, Uint8Array, ErrorCode][] = [
     ['unknown kind 0x00', 0x00, new Uint8Array(0), 'FRAME_MESSAGE_KIND'],
-    ['unknown kind 0x0b', 0x0b, new Uint8Array(0), 'FRAME_MESSAGE_KIND'],
+    ['unknown kind 0x0e', 0x0e, new Uint8Array(0), 'FRAME_MESSAGE_KIND'],
     ['unknown kind 0xff', 0xff, new Uint8Array(0), 'FRAME_MESSAGE_KIND'],
     ['STATUS has_vote 2', MessageKind.STATUS, Buffer.concat([handCertificate(certificate(3, 2)), Buffer.from([2])]), 'BAD_MESSAGE'],
     ['STATUS certificate of genesis with a parent', MessageKind.STATUS, Buffer.concat([handCertificate(certificate(0, 1)), Buffer.from([0])]), 'BAD_MESSAGE'],
@@ -264,8 +323,15 @@ describe('decode refuses out-of-range and inconsistent fields', () => {
     ],
     ['STATUS certificate vote with prev = period', MessageKind.STATUS, Buffer.concat([handCertificate({ ...certificate(3, 2), votes: [{ voter: 0, prev: 3, signature: new Uint8Array(64) }] }), Buffer.from([0])]), 'BAD_CERTIFICATE'],
     ['STATUS with a vote whose prev is not before its period', MessageKind.STATUS, Buffer.concat([handCertificate(certificate(3, 2)), Buffer.from([1]), handVoteBody({ ...vote, prev: 5 }), new Uint8Array(64)]), 'BAD_MESSAGE'],
-    ['PROPOSAL for period 0', MessageKind.PROPOSAL, Buffer.concat([u64be(0), new Uint8Array(32), u32be(0), handCertificate(certificate(0, 0))]), 'BAD_MESSAGE'],
-    ['PROPOSAL whose parent is not before it', MessageKind.PROPOSAL, Buffer.concat([u64be(4), new Uint8Array(32), u32be(0), handCertificate(certificate(4, 3))]), 'BAD_MESSAGE'],
+    ['PROPOSAL for period 0', MessageKind.PROPOSAL, Buffer.concat([u64be(0), new Uint8Array(32), u32be(0), handCertificate(certificate(0, 0)), handProposalTail(0)]), 'BAD_MESSAGE'],
+    ['PROPOSAL whose parent is not before it', MessageKind.PROPOSAL, Buffer.concat([u64be(4), new Uint8Array(32), u32be(0), handCertificate(certificate(4, 3)), handProposalTail(4)]), 'BAD_MESSAGE'],
+    ['PROPOSAL deciding a period after its slot', MessageKind.PROPOSAL, Buffer.concat([u64be(4), new Uint8Array(32), u32be(0), handCertificate(certificate(2, 1)), handProposalTail(5)]), 'BAD_MESSAGE'],
+    ['PROPOSAL deciding its parent', MessageKind.PROPOSAL, Buffer.concat([u64be(4), new Uint8Array(32), u32be(0), handCertificate(certificate(2, 1)), handProposalTail(2)]), 'BAD_MESSAGE'],
+    ['PROPOSAL with a valid slot but no prevotes', MessageKind.PROPOSAL, Buffer.concat([u64be(4), new Uint8Array(32), u32be(0), handCertificate(certificate(2, 1)), handProposalTail(3, 3)]), 'BAD_MESSAGE'],
+    ['PROPOSAL unsigned (the layout before signed proposals)', MessageKind.PROPOSAL, Buffer.concat([u64be(4), new Uint8Array(32), u32be(0), handCertificate(certificate(2, 1))]), 'BAD_LENGTH'],
+    ['PREVOTE of 153 bytes', MessageKind.PREVOTE, new Uint8Array(153), 'BAD_LENGTH'],
+    ['PRECOMMIT whose slot is before its period', MessageKind.PRECOMMIT, Buffer.concat([u64be(3), handVoteBody({ ...vote, period: 4, parent: 3 }).subarray(0, 80), u16be(0), new Uint8Array(64)]), 'BAD_MESSAGE'],
+    ['EVIDENCE of an unknown kind', MessageKind.EVIDENCE, Buffer.from([9]), 'BAD_MESSAGE'],
     ['PROPOSAL with 65537 payments declared', MessageKind.PROPOSAL, Buffer.concat([u64be(4), new Uint8Array(32), u32be(65_537)]), 'BAD_MESSAGE'],
     ['PROPOSAL with 2^32 - 1 payments declared', MessageKind.PROPOSAL, Buffer.concat([u64be(4), new Uint8Array(32), u32be(0xffff_ffff)]), 'BAD_MESSAGE'],
     ['VOTE for period 0', MessageKind.VOTE, Buffer.concat([handVoteBody({ ...vote, period: 0, parent: 0, prev: 0 }), new Uint8Array(64)]), 'BAD_MESSAGE'],
@@ -299,8 +365,8 @@ describe('decode refuses out-of-range and inconsistent fields', () => {
     expect(codeOf(() => decodeMessage(raw(MessageKind.SYNC_RECORDS, new Uint8Array(payload))))).toBe('no error');
   });
 
-  test('isKnownKind is exactly 0x01..0x0a', () => {
-    for (let kind = 0; kind < 256; kind++) expect([kind, isKnownKind(kind)]).toEqual([kind, kind >= 1 && kind <= 10]);
+  test('isKnownKind is exactly 0x01..0x0d', () => {
+    for (let kind = 0; kind < 256; kind++) expect([kind, isKnownKind(kind)]).toEqual([kind, kind >= 1 && kind <= 13]);
   });
 });
 
@@ -309,7 +375,7 @@ describe('decode refuses out-of-range and inconsistent fields', () => {
 describe('votes and certificates', () => {
   const { network, servers } = testNetwork({ servers: 5 });
   const genesisHash = new Uint8Array(32).fill(0x6e);
-  const checker: VoteChecker = { networkId: network.id, serverKeys: network.servers.map((s) => s.key), majority: network.majority, genesisHash, verify };
+  const checker: VoteChecker = checkerFor(network, genesisHash, verify);
   const decision = { period: 10, parent: 9, parentHash: new Uint8Array(32).fill(9), hash: new Uint8Array(32).fill(10) };
   const votes = servers.map((signer, voter) => signVote(signer, network.id, decision, 8, voter));
   const certificate = (list: readonly Vote[]): Certificate => ({ ...decision, votes: list.map((v) => ({ voter: v.voter, prev: v.prev, signature: v.signature })) });

@@ -49,7 +49,14 @@ function baseJson(): NetworkJson & { servers: { key: unknown; ip: unknown; [extr
  * sha256("scryp/network/v1" || name_len u8 || name || period_ms u32 || blackout_ms u32 || skew_ms u32 ||
  *        n u16 || key_1 .. key_n || m u32 || (account || balance u32) × m), genesis sorted by account bytes.
  */
-function expectedId(json: { name: string; period_ms: number; blackout_ms: number; skew_ms: number; servers: { key: string }[]; genesis: { account: string; balance: number }[] }): string {
+type IdJson = { name: string; period_ms: number; blackout_ms: number; skew_ms: number; servers: { key: string }[]; genesis: { account: string; balance: number }[] };
+
+function expectedId(json: IdJson): string {
+  return createHash('sha256').update(Buffer.from(expectedPreimageHex(json), 'hex')).digest('hex');
+}
+
+/** The bytes the id hashes, laid out by hand. */
+function expectedPreimageHex(json: IdJson): string {
   const u32 = (value: number) => {
     const b = Buffer.alloc(4);
     b.writeUInt32BE(value);
@@ -64,7 +71,7 @@ function expectedId(json: { name: string; period_ms: number; blackout_ms: number
   parts.push(u32(json.genesis.length));
   const sorted = [...json.genesis].sort((a, b) => Buffer.compare(Buffer.from(a.account, 'hex'), Buffer.from(b.account, 'hex')));
   for (const entry of sorted) parts.push(Buffer.from(entry.account, 'hex'), u32(entry.balance));
-  return createHash('sha256').update(Buffer.concat(parts)).digest('hex');
+  return Buffer.concat(parts).toString('hex');
 }
 
 const idHex = (network: Network) => Buffer.from(network.id).toString('hex');
@@ -171,6 +178,53 @@ describe('the network id', () => {
       expect([name, id]).toEqual([name, expectedId(json as Parameters<typeof expectedId>[0])]);
     }
   });
+});
+
+describe('the quorum (PROTOCOL §8.7, §8.11)', () => {
+  test('absent or "majority": the same id as before the field existed, a majority quorum, no faulty server tolerated', () => {
+    const base = parseNetwork(baseJson());
+    const explicit = parseNetwork({ ...baseJson(), quorum: 'majority' });
+    expect(Buffer.from(explicit.id).toString('hex')).toBe(Buffer.from(base.id).toString('hex'));
+    expect(Buffer.from(base.id).toString('hex')).toBe(expectedId(baseJson() as never));
+    expect([base.quorumMode, base.quorum, base.majority, base.faulty]).toEqual(['majority', 2, 2, 0]);
+    expect(networkToJson(base)).not.toHaveProperty('quorum');
+  });
+
+  test('"two-thirds": the id commits to it (a trailing byte 2), q = ⌊2n/3⌋ + 1 and f = n − q', () => {
+    const json = { ...baseJson(), quorum: 'two-thirds' };
+    const network = parseNetwork(json);
+    const preimage = Buffer.concat([Buffer.from(expectedPreimageHex(baseJson() as never), 'hex'), Buffer.from([2])]);
+    expect(Buffer.from(network.id).toString('hex')).toBe(createHash('sha256').update(preimage).digest('hex'));
+    expect(Buffer.from(network.id).toString('hex')).not.toBe(Buffer.from(parseNetwork(baseJson()).id).toString('hex'));
+    expect(networkToJson(network)).toHaveProperty('quorum', 'two-thirds');
+    expect(Buffer.from(parseNetwork(networkToJson(network)).id).toString('hex')).toBe(Buffer.from(network.id).toString('hex'));
+    const sizes: [number, number, number, number][] = [];
+    for (let n = 1; n <= 10; n++) {
+      const servers = Array.from({ length: n }, (_, i) => ({ key: keyHex('q', i), ip: `10.9.0.${i + 1}:4001` }));
+      const two = parseNetwork({ ...baseJson(), servers, quorum: 'two-thirds' });
+      const one = parseNetwork({ ...baseJson(), servers });
+      sizes.push([n, one.quorum, two.quorum, two.faulty]);
+      // Any two quorums share more than the faulty servers: 2q − n ≥ f + 1 (and 2q > n in both modes).
+      expect(2 * two.quorum - n).toBeGreaterThanOrEqual(two.faulty + 1);
+      expect(2 * one.quorum).toBeGreaterThan(n);
+    }
+    expect(sizes).toEqual([
+      [1, 1, 1, 0], [2, 2, 2, 0], [3, 2, 3, 0], [4, 3, 3, 1], [5, 3, 4, 1],
+      [6, 4, 5, 1], [7, 4, 5, 2], [8, 5, 6, 2], [9, 5, 7, 2], [10, 6, 7, 3],
+    ]);
+  });
+
+  for (const bad of ['Majority', 'two_thirds', '', 2, null, ['majority']]) {
+    test(`quorum ${JSON.stringify(bad)} is BAD_NETWORK_FILE naming the field`, () => {
+      try {
+        parseNetwork({ ...baseJson(), quorum: bad });
+        throw new Error('accepted');
+      } catch (error) {
+        expect(isScrypError(error, 'BAD_NETWORK_FILE')).toBe(true);
+        expect((error as Error).message).toContain('quorum');
+      }
+    });
+  }
 });
 
 describe('the limits that are accepted', () => {

@@ -211,7 +211,18 @@ for (const harness of [memoryHarness, sqliteHarness]) {
       let store = harness.open();
       const decision: Decision = { period: 7, parent: 0, parentHash: genesis.hash, hash: new Uint8Array(32).fill(7) };
       const vote = signVote(servers[0]!, network.id, decision, 0, 0);
-      const proposal = { type: 'proposal' as const, period: 7, hash: decision.hash, transactions: new Uint8Array(280).fill(9), parent: genesis };
+      const proposal = {
+        type: 'proposal' as const,
+        period: 7,
+        decided: 7,
+        hash: decision.hash,
+        transactions: new Uint8Array(280).fill(9),
+        parent: genesis,
+        validSlot: 0,
+        pol: [],
+        proposer: 1,
+        signature: new Uint8Array(64).fill(3),
+      };
       store.recordVote(vote, proposal);
       store = harness.reopen(store);
       expect(store.load().votedProposal).toEqual(proposal);

@@ -22,7 +22,7 @@ import { Database } from 'bun:sqlite';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { equal, toHex } from '../bytes.ts';
-import { genesisCertificate, verifyCertificate } from '../consensus/vote.ts';
+import { checkerFor, genesisCertificate, verifyCertificate } from '../consensus/vote.ts';
 import { fail, isScrypError, ScrypError } from '../errors.ts';
 import type { Network } from '../network.ts';
 import { verify } from '../signature.ts';
@@ -108,7 +108,7 @@ export function neuterAndCheck(dir: string, network: Network): Omit<BackupReport
     if (!equal(state.hash, certificate.hash)) {
       fail('BACKUP_CHECK_FAILED', `the accounts hash to ${toHex(state.hash).slice(0, 16)}…, but the certificate of period ${certificate.period} says ${toHex(certificate.hash).slice(0, 16)}…`);
     }
-    const checker = { networkId: network.id, serverKeys: network.servers.map((server) => server.key), majority: network.majority, genesisHash, verify };
+    const checker = checkerFor(network, genesisHash, verify);
     if (!verifyCertificate(checker, certificate)) fail('BACKUP_CHECK_FAILED', `the certificate of period ${certificate.period} is not signed by a majority of the network's servers`);
     if (state.supply() !== network.supply) fail('BACKUP_CHECK_FAILED', `the accounts hold ${state.supply()} scryp, the genesis supply is ${network.supply}`);
     report = { committedPeriod: certificate.period, accounts: state.accountCount, stateHash: toHex(state.hash), archiveFrom: stored.archiveFrom };

@@ -10,6 +10,11 @@
 //   batch_payments   (period, idx PK, payment)             each payment of each committed batch, for HISTORY
 //   account_ids      (id PK, account UNIQUE)              a short number for every account that ever paid or was paid
 //   account_payments (account_id, period, idx PK, applied) an account's payments (payer and payee), for HISTORY
+//   evidence  (key PK, bytes, seq)             proofs of equivocation this server holds (consensus/evidence.ts)
+//
+// A two-thirds network keeps its last ballots and its lock in meta (prevote, precommit,
+// lock): written in one transaction before a ballot leaves. The evidence table and these
+// keys are created or read when present, in any schema-2 file.
 //
 // Schema 2 added the last three, written in the commit's own transaction; a schema-1 file
 // is upgraded when it is opened (one transaction fills them from the archived batches).
@@ -20,12 +25,14 @@ import { key_bytes, sync_replay_periods_max, transaction_bytes, u64_safe_max, vo
 import { concat, equal, Reader, toHex, view, Writer } from '../bytes.ts';
 import { fail } from '../errors.ts';
 import { type Certificate, encodeCertificate, encodeVote, readCertificate, readVote, type Vote, vote_bytes } from '../consensus/vote.ts';
-import { decodeMessage, encodeMessage, MessageKind, type PeriodRecord } from '../peer/messages.ts';
+import { decodeMessage, decodeUnsignedProposal, encodeMessage, MessageKind, type PeriodRecord } from '../peer/messages.ts';
+import { ballot_bytes, encodeBallot, readBallot } from '../consensus/ballot.ts';
 import { payeeOf, payerOf, txidOf } from '../transaction.ts';
 import { KeyMap } from './key-map.ts';
 import { entry_bytes } from './state.ts';
 import {
   type AccountPayment,
+  type BallotState,
   type CommitInput,
   type HistoryCursor,
   type PaymentOutcome,
@@ -62,6 +69,9 @@ CREATE TABLE IF NOT EXISTS payments (txid BLOB PRIMARY KEY, period INTEGER NOT N
  * for these rows alone, at 1,000,000 payments among 100,000 accounts: 187 ms instead of
  * 546 ms per period, on a busy 2-core machine).
  */
+/** Evidence of equivocation (consensus/evidence.ts): created with a new file, or when a file of this network and a known schema is opened. */
+const evidence_schema = 'CREATE TABLE IF NOT EXISTS evidence (key TEXT PRIMARY KEY, bytes BLOB NOT NULL, seq INTEGER NOT NULL);';
+
 const history_schema = `
 CREATE TABLE batch_payments (period INTEGER NOT NULL, idx INTEGER NOT NULL, payment BLOB NOT NULL, PRIMARY KEY (period, idx)) WITHOUT ROWID;
 CREATE TABLE account_ids (id INTEGER PRIMARY KEY, account BLOB NOT NULL UNIQUE);
@@ -99,6 +109,7 @@ export class SqliteStore implements Store {
   private archiveFrom = 0;
   private readonly commitTransaction: (input: CommitInput) => void;
   private readonly recordVoteTransaction: (vote: Vote, proposal: VotedProposal | null) => void;
+  private readonly recordBallotsTransaction: (state: BallotState) => void;
   private recentVoteBytes: Uint8Array;
   private readonly pendingIndex = new Map<string, { txid: Uint8Array; period: number; applied: boolean }>();
   private pendingThrough = 0;
@@ -127,12 +138,14 @@ export class SqliteStore implements Store {
     this.getPayment = this.db.query('SELECT period, applied FROM payments WHERE txid = ?');
     this.commitTransaction = this.db.transaction((input: CommitInput) => this.writeCommit(input));
     this.recordVoteTransaction = this.db.transaction((vote: Vote, proposal: VotedProposal | null) => this.writeVote(vote, proposal));
+    this.recordBallotsTransaction = this.db.transaction((state: BallotState) => this.writeBallots(state));
     this.recentVoteBytes = this.getMeta.get('recent_votes')?.value ?? this.getMeta.get('last_vote')?.value ?? new Uint8Array(0);
 
     const storedNetwork = this.getMeta.get('network_id')?.value;
     if (storedNetwork === undefined) {
       this.db.transaction(() => {
         this.db.exec(history_schema);
+        this.db.exec(evidence_schema);
         this.putMeta.run('schema', u64(schema_version));
         this.putMeta.run('network_id', networkId);
         this.putMeta.run('committed', encodeCertificate(genesis));
@@ -149,6 +162,7 @@ export class SqliteStore implements Store {
         if (version !== schema_version && version !== 1) fail('STORE_MISMATCH', `${this.path}: schema ${version}, this build reads ${schema_version} (and upgrades 1)`);
         if (version === 1) this.upgradeFromSchema1();
         else this.prepareHistory();
+        this.db.exec(evidence_schema);
       } catch (error) {
         // A refused file is let go at once: no connection (and no -wal/-shm beside it) outlives the refusal.
         this.db.close();
@@ -174,6 +188,7 @@ export class SqliteStore implements Store {
   private upgradeFromSchema1(): void {
     this.db.transaction(() => {
       this.db.exec(history_schema);
+      this.db.exec(evidence_schema);
       this.prepareHistory();
       for (const row of this.db.query('SELECT period, transactions, applied FROM periods ORDER BY period').iterate() as IterableIterator<{
         period: number;
@@ -260,14 +275,49 @@ export class SqliteStore implements Store {
       if (offset % (collect_every_rows * entry_bytes) === 0) Bun.gc(true);
     }
     if (offset !== entries.length) fail('STORE_CORRUPT', `${this.path}: account count changed while loading`);
-    const proposalBytes = this.getMeta.get('voted_proposal')?.value;
-    let votedProposal: VotedProposal | null = null;
-    if (proposalBytes !== undefined && proposalBytes.length > 0) {
-      const message = decodeMessage({ kind: MessageKind.PROPOSAL, payload: proposalBytes });
-      if (message.type !== 'proposal') fail('STORE_CORRUPT', `${this.path}: meta voted_proposal is not a proposal`);
-      votedProposal = message;
+    const votedProposal = this.proposalAt('voted_proposal', 0);
+    const prevote = this.ballotAt('prevote');
+    const precommit = this.ballotAt('precommit');
+    const lockProposal = this.proposalAt('lock_proposal', 0);
+    const lockBytes = this.getMeta.get('lock')?.value;
+    let lock: BallotState['lock'] = null;
+    if (lockBytes !== undefined && lockBytes.length > 0) {
+      if (lockProposal === null) fail('STORE_CORRUPT', `${this.path}: meta lock without its proposal`);
+      const lockBallot = readBallot(new Reader(lockBytes, 'meta.lock'), 'precommit');
+      lock = { slot: lockBallot.slot, decision: lockBallot, proposal: lockProposal };
     }
-    return { committed, entries, lastVote, recentVotes, votedProposal, archiveFrom: this.metaU64('archive_from') };
+    const evidence = (this.db.query('SELECT bytes FROM evidence ORDER BY seq').all() as { bytes: Uint8Array }[]).map((row) => row.bytes);
+    return { committed, entries, lastVote, recentVotes, votedProposal, archiveFrom: this.metaU64('archive_from'), ballots: { prevote, precommit, lock }, evidence };
+  }
+
+  /**
+   * A proposal kept in meta: signed, or unsigned as a ledger of the version before signed
+   * proposals wrote it (its proposer is then unknown here, and unused: it is never sent).
+   */
+  private proposalAt(key: string, proposer: number): VotedProposal | null {
+    const bytes = this.getMeta.get(key)?.value;
+    if (bytes === undefined || bytes.length === 0) return null;
+    try {
+      const message = decodeMessage({ kind: MessageKind.PROPOSAL, payload: bytes });
+      if (message.type === 'proposal') return message;
+    } catch {
+      // the layout before proposals were signed: read below
+    }
+    try {
+      return decodeUnsignedProposal(bytes, proposer);
+    } catch (error) {
+      fail('STORE_CORRUPT', `${this.path}: meta ${key} is not a proposal (${(error as Error).message})`);
+    }
+  }
+
+  private ballotAt(key: 'prevote' | 'precommit'): BallotState['prevote'] {
+    const bytes = this.getMeta.get(key)?.value;
+    if (bytes === undefined || bytes.length === 0) return null;
+    if (bytes.length !== ballot_bytes) fail('STORE_CORRUPT', `${this.path}: meta ${key} is ${bytes.length} bytes`);
+    const reader = new Reader(bytes, `meta.${key}`);
+    const ballot = readBallot(reader, key);
+    reader.end();
+    return ballot;
   }
 
   commit(input: CommitInput): void {
@@ -345,6 +395,29 @@ export class SqliteStore implements Store {
     this.recentVoteBytes = concat(recent, encodeVote(vote));
     this.putMeta.run('last_vote', encodeVote(vote));
     this.putMeta.run('recent_votes', this.recentVoteBytes);
+  }
+
+  recordBallots(state: BallotState): void {
+    this.recordBallotsTransaction(state);
+  }
+
+  /** The last ballots and the lock, in one transaction (durable before the ballot is sent). */
+  private writeBallots(state: BallotState): void {
+    this.putMeta.run('prevote', state.prevote === null ? new Uint8Array(0) : encodeBallot(state.prevote));
+    this.putMeta.run('precommit', state.precommit === null ? new Uint8Array(0) : encodeBallot(state.precommit));
+    const lock = state.lock;
+    // The lock's decision is kept in a ballot's layout (slot and decision; voter and signature unused).
+    this.putMeta.run(
+      'lock',
+      lock === null ? new Uint8Array(0) : encodeBallot({ step: 'precommit', slot: lock.slot, ...lock.decision, voter: 0, signature: new Uint8Array(64) }),
+    );
+    this.putMeta.run('lock_proposal', lock === null ? new Uint8Array(0) : encodeMessage(lock.proposal).payload);
+  }
+
+  recordEvidence(key: string, bytes: Uint8Array): boolean {
+    const seq = (this.db.query('SELECT coalesce(max(seq), 0) + 1 AS next FROM evidence').get() as { next: number }).next;
+    const result = this.db.query('INSERT OR IGNORE INTO evidence (key, bytes, seq) VALUES (?, ?, ?)').run(key, bytes, seq);
+    return result.changes > 0;
   }
 
   installSnapshot(certificate: Certificate, entries: Uint8Array): void {

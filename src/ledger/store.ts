@@ -6,10 +6,24 @@
 import { sync_replay_periods_max, transaction_bytes, votes_remembered_per_server } from '../constants.ts';
 import { toHex } from '../bytes.ts';
 import { assert } from '../errors.ts';
-import type { Certificate, Vote } from '../consensus/vote.ts';
-import type { PeerMessage, PeriodRecord } from '../peer/messages.ts';
+import type { Ballot } from '../consensus/ballot.ts';
+import { type Certificate, certificateBytes, type Decision, type Vote } from '../consensus/vote.ts';
+import type { ProposalMessage, PeriodRecord } from '../peer/messages.ts';
 
-export type VotedProposal = Extract<PeerMessage, { type: 'proposal' }>;
+export type VotedProposal = ProposalMessage;
+
+/**
+ * What a server of a two-thirds network keeps before a ballot leaves (consensus/ballot.ts):
+ * its last PREVOTE and PRECOMMIT (it never casts in a slot at or before them again) and its
+ * lock (the decision it precommitted, with the batch, which it must keep backing).
+ */
+export interface BallotState {
+  readonly prevote: Ballot | null;
+  readonly precommit: Ballot | null;
+  readonly lock: { readonly slot: number; readonly decision: Decision; readonly proposal: VotedProposal } | null;
+}
+
+export const noBallots: BallotState = { prevote: null, precommit: null, lock: null };
 import { payeeOf, payerOf, txidOf } from '../transaction.ts';
 import { type AccountChange, entry_bytes } from './state.ts';
 
@@ -34,6 +48,10 @@ export interface StoredState {
   readonly votedProposal: VotedProposal | null;
   /** Records are kept for every committed period after this one (0: since genesis). */
   readonly archiveFrom: number;
+  /** Two-thirds networks: the last ballots and the lock. */
+  readonly ballots: BallotState;
+  /** Evidence of equivocation this server holds (consensus/evidence.ts encodings), oldest first. */
+  readonly evidence: readonly Uint8Array[];
 }
 
 export interface CommitInput {
@@ -76,6 +94,10 @@ export interface Store {
   commit(input: CommitInput): void;
   /** Durable, with the proposal voted for, before the vote leaves the server. */
   recordVote(vote: Vote, proposal: VotedProposal | null): void;
+  /** Two-thirds networks: durable before a ballot leaves the server. */
+  recordBallots(state: BallotState): void;
+  /** Keeps evidence once per key (consensus/evidence.ts evidenceKey); false when it was already kept. */
+  recordEvidence(key: string, bytes: Uint8Array): boolean;
   /** Replaces the whole state with a verified snapshot, in one transaction. */
   installSnapshot(certificate: Certificate, entries: Uint8Array): void;
   /** Committed periods after `after`, in order, within the limits; or 'snapshot_needed'. */
@@ -91,7 +113,7 @@ export interface Store {
 }
 
 export function recordBytes(record: PeriodRecord): number {
-  return 81 + 74 * record.certificate.votes.length + 4 + record.transactions.length;
+  return certificateBytes(record.certificate) + 4 + record.transactions.length;
 }
 
 /** The store of the simulator: the same contract, in memory. */
@@ -101,6 +123,8 @@ export class MemoryStore implements Store {
   private lastVote: Vote | null = null;
   private recentVotes: Vote[] = [];
   private votedProposal: VotedProposal | null = null;
+  private ballots: BallotState = noBallots;
+  private readonly evidence = new Map<string, Uint8Array>();
   private archiveFrom = 0;
   private readonly periods: PeriodRecord[] = [];
   private readonly payments = new Map<string, PaymentOutcome>();
@@ -117,11 +141,12 @@ export class MemoryStore implements Store {
   }
 
   load(): StoredState {
-    if (this.fresh) return { committed: this.committed, entries: null, lastVote: this.lastVote, recentVotes: this.recentVotes.slice(), votedProposal: this.votedProposal, archiveFrom: this.archiveFrom };
+    const kept = { lastVote: this.lastVote, recentVotes: this.recentVotes.slice(), votedProposal: this.votedProposal, archiveFrom: this.archiveFrom, ballots: this.ballots, evidence: [...this.evidence.values()] };
+    if (this.fresh) return { committed: this.committed, entries: null, ...kept };
     const sorted = [...this.accounts.keys()].sort();
     const entries = new Uint8Array(sorted.length * entry_bytes);
     sorted.forEach((key, i) => entries.set(this.accounts.get(key)!, i * entry_bytes));
-    return { committed: this.committed, entries, lastVote: this.lastVote, recentVotes: this.recentVotes.slice(), votedProposal: this.votedProposal, archiveFrom: this.archiveFrom };
+    return { committed: this.committed, entries, ...kept };
   }
 
   /** The genesis accounts (36-byte entries), which SqliteStore takes in its constructor: before the first commit. */
@@ -176,6 +201,18 @@ export class MemoryStore implements Store {
     this.recentVotes.push(vote);
     if (this.recentVotes.length > votes_remembered_per_server) this.recentVotes.shift();
     this.writes++;
+  }
+
+  recordBallots(state: BallotState): void {
+    this.ballots = state;
+    this.writes++;
+  }
+
+  recordEvidence(key: string, bytes: Uint8Array): boolean {
+    if (this.evidence.has(key)) return false;
+    this.evidence.set(key, bytes.slice());
+    this.writes++;
+    return true;
   }
 
   installSnapshot(certificate: Certificate, entries: Uint8Array): void {

@@ -5,8 +5,10 @@
 // certificate and last vote, with the skip proofs that free a peer locked on a dead period.
 
 import {
+  evidence_kept_max,
   hash_bytes,
   pending_proposals_max,
+  signature_bytes,
   transaction_bytes,
   verified_certificates_cached_max,
   verified_votes_cached_max,
@@ -16,7 +18,6 @@ import {
 } from '../constants.ts';
 import { equal, toHex } from '../bytes.ts';
 import { assert } from '../errors.ts';
-import type { PeerMessage } from '../peer/messages.ts';
 import { alphaOf, endOf, periodOf } from '../schedule.ts';
 import { txidOf } from '../transaction.ts';
 import { replayBatch } from '../ledger/batch.ts';
@@ -26,6 +27,7 @@ import { decideVote, isSkippedBy, placeCertificate, VoteEvidence } from '../cons
 import {
   type Certificate,
   certificateFrom,
+  checkerFor,
   type Decision,
   decisionKey,
   sameDecision,
@@ -35,6 +37,9 @@ import {
   type Vote,
   type VoteChecker,
 } from '../consensus/vote.ts';
+import { checkEvidence, describeEvidence, encodeEvidence, decodeEvidence, type Evidence, evidenceKey, offenderOf, votesConflict } from '../consensus/evidence.ts';
+import { headersDiffer, type ProposalHeader, proposalSigningMessage } from '../consensus/proposal.ts';
+import { headerOfProposal, type ProposalMessage } from '../peer/messages.ts';
 import type { Alpha } from './alpha.ts';
 import type { NodeContext } from './context.ts';
 
@@ -47,12 +52,17 @@ export interface Outcome {
 }
 
 export interface Proposal {
+  /** The slot: the period whose beta proposed it (in a majority network, the period it decides). */
   readonly period: number;
+  /** The period whose batch it carries, whose timestamps re-validation checks. */
+  readonly decided: number;
   readonly hash: Uint8Array;
   readonly transactions: Uint8Array;
   readonly parent: Certificate;
   outcome: Outcome | null;
   txids: Set<string> | null;
+  /** The message as it came (kept with a vote, re-proposed in a two-thirds network); null for a replayed record. */
+  readonly message: ProposalMessage | null;
 }
 
 interface Tally {
@@ -60,12 +70,17 @@ interface Tally {
   readonly votes: Map<number, Vote>;
 }
 
+/** A pending proposal as the agreement keeps it, from the message. */
+export function proposalOf(message: ProposalMessage): Proposal {
+  return { period: message.period, decided: message.decided, hash: message.hash, transactions: message.transactions, parent: message.parent, outcome: null, txids: null, message };
+}
+
 export class Agreement {
-  private readonly checker: VoteChecker;
+  protected readonly checker: VoteChecker;
   /** This server votes only for periods after this one (see the constructor). */
   private readonly voteFloor: number;
 
-  private readonly proposals = new Map<number, Proposal>();
+  protected readonly proposals = new Map<number, Proposal>();
   private readonly tallies = new Map<number, Map<string, Tally>>();
   private readonly evidence: VoteEvidence;
   private readonly verifiedVotes = new Set<string>();
@@ -76,12 +91,15 @@ export class Agreement {
   private readonly skipProofSentAt: number[];
   private readonly voidPayments = new Map<string, number>();
   /** Our PROPOSAL, sent; we vote on it at the next tick (see propose). */
-  private ownProposal: Extract<PeerMessage, { type: 'proposal' }> | null = null;
+  protected ownProposal: ProposalMessage | null = null;
+  /** The signed header of each pending proposal, by slot: a second, different one is evidence. */
+  protected readonly proposalHeaders = new Map<number, ProposalHeader>();
+  private readonly evidenceKeys = new Set<string>();
 
   /** `stored` is what the store loaded at start: our last votes and the batch voted for. */
   constructor(
-    private readonly context: NodeContext,
-    private readonly alpha: Alpha,
+    protected readonly context: NodeContext,
+    protected readonly alpha: Alpha,
     stored: StoredState,
   ) {
     const network = context.network;
@@ -92,17 +110,9 @@ export class Agreement {
     // The batch we last voted for comes back with the vote: if its period is certified while
     // every voter was down, someone must still hold it.
     const voted = stored.votedProposal;
-    if (voted !== null && voted.period > stored.committed.period) {
-      this.proposals.set(voted.period, { period: voted.period, hash: voted.hash, transactions: voted.transactions, parent: voted.parent, outcome: null, txids: null });
-    }
+    if (voted !== null && voted.period > stored.committed.period) this.proposals.set(voted.period, proposalOf(voted));
     const genesisHash = stored.committed.period === 0 ? stored.committed.hash : LedgerState.fromAccounts(network.genesis).hash;
-    this.checker = {
-      networkId: network.id,
-      serverKeys: network.servers.map((server) => server.key),
-      majority: network.majority,
-      genesisHash,
-      verify: context.verifySignature,
-    };
+    this.checker = checkerFor(network, genesisHash, context.verifySignature);
     this.evidence = new VoteEvidence(network.servers.length, vote_links_remembered_per_server);
     if (context.lastVote !== null) this.evidence.record(context.self, context.lastVote.period, context.lastVote.prev);
     this.statusAnsweredAt = network.servers.map(() => -1);
@@ -110,6 +120,13 @@ export class Agreement {
     this.recentVotes = network.servers.map(() => []);
     // Our own recent votes come back from storage: they may be the proof a locked peer needs.
     this.recentVotes[context.self]!.push(...stored.recentVotes);
+    // Evidence comes back too; a fork among it stops us again (it is for an operator to clear).
+    for (const bytes of stored.evidence) {
+      const evidence = decodeEvidence(bytes);
+      this.evidenceKeys.add(evidenceKey(evidence));
+      context.evidence.push(evidence);
+      if (evidence.kind === 'fork') this.halt(evidence);
+    }
   }
 
   // ---- STATUS heartbeats and skip proofs -----------------------------------------------
@@ -165,7 +182,7 @@ export class Agreement {
       return proposal.outcome;
     }
     assert(proposal.parent.period === context.committed.period, 'outcomes are computed on the committed state');
-    const replay = replayBatch(context.state, proposal.period, context.timing, proposal.transactions);
+    const replay = replayBatch(context.state, proposal.decided, context.timing, proposal.transactions);
     const prepared = context.state.prepare(replay.changes);
     proposal.outcome = { prepared, applied: replay.applied, appliedCount: replay.appliedCount, base: context.committed.period };
     return proposal.outcome;
@@ -174,10 +191,11 @@ export class Agreement {
   /** The beta's duty at the start of its period: the batch of the period that just ended. */
   propose(period: number, now: number): void {
     const context = this.context;
+    if (context.halted !== null) return;
     const transactions = this.alpha.transactionsOf(period);
-    const proposal: Proposal = { period, hash: new Uint8Array(hash_bytes), transactions, parent: context.committed, outcome: null, txids: null };
+    const proposal: Proposal = { period, decided: period, hash: new Uint8Array(hash_bytes), transactions, parent: context.committed, outcome: null, txids: null, message: null };
     const outcome = this.outcomeOf(proposal);
-    const message = { type: 'proposal', period, hash: outcome.prepared.hash, transactions, parent: context.committed } as const;
+    const message = this.signedProposal({ period, decided: period, hash: outcome.prepared.hash, transactions, parent: context.committed, validSlot: 0, pol: [] });
     context.send('others', message);
     context.count('proposed');
     context.log.info(`beta: PROPOSAL for period ${period}: ${transactions.length / transaction_bytes} payments on period ${context.committed.period}`);
@@ -186,6 +204,44 @@ export class Agreement {
     // the others should not wait for before they start re-validating.
     this.ownProposal = message;
     void now;
+  }
+
+  /** A PROPOSAL signed by this server over its header (consensus/proposal.ts). */
+  protected signedProposal(fields: Omit<ProposalMessage, 'type' | 'proposer' | 'signature'>): ProposalMessage {
+    const context = this.context;
+    const unsigned: ProposalMessage = { ...fields, type: 'proposal', proposer: context.self, signature: new Uint8Array(signature_bytes) };
+    return { ...unsigned, signature: context.signer.sign(proposalSigningMessage(context.network.id, headerOfProposal(unsigned))) };
+  }
+
+  /**
+   * The checks every PROPOSAL passes, in both modes: its sender is the beta of its slot and
+   * signed it; a second, different signed PROPOSAL for the same slot is evidence. Returns
+   * false when the proposal is to be dropped.
+   */
+  protected acceptProposalHeader(from: number, message: ProposalMessage, now: number): boolean {
+    const context = this.context;
+    const { period } = message;
+    if (alphaOf(context.timing, period) !== from || message.proposer !== from) {
+      context.reject('proposal_wrong_sender', `PROPOSAL for period ${period} from server ${from}, but its beta is server ${alphaOf(context.timing, period)}`);
+      return false;
+    }
+    const header = headerOfProposal(message);
+    const key = context.network.servers[from]!.key;
+    if (!context.verifySignature(header.signature, proposalSigningMessage(context.network.id, header), key)) {
+      context.reject('proposal_bad_signature', `PROPOSAL for period ${period} from server ${from}: its signature does not verify`);
+      return false;
+    }
+    const known = this.proposalHeaders.get(period);
+    if (known !== undefined) {
+      if (headersDiffer(known, header)) {
+        context.reject('proposal_equivocation', `server ${from} sent two different PROPOSALs for period ${period}`);
+        this.noteEvidence({ kind: 'proposal', a: known, b: header }, now);
+      }
+      return false;
+    }
+    this.proposalHeaders.set(period, header);
+    while (this.proposalHeaders.size > 2 * pending_proposals_max) this.proposalHeaders.delete(Math.min(...this.proposalHeaders.keys()));
+    return true;
   }
 
   /** Whether our own PROPOSAL was sent and waits for our vote (the node wakes at once). */
@@ -202,32 +258,26 @@ export class Agreement {
     }
   }
 
-  handleProposal(from: number, message: Extract<PeerMessage, { type: 'proposal' }>, now: number): void {
+  handleProposal(from: number, message: ProposalMessage, now: number): void {
     const context = this.context;
     const { period, parent } = message;
-    if (alphaOf(context.timing, period) !== from) {
-      return context.reject('proposal_wrong_sender', `PROPOSAL for period ${period} from server ${from}, but its beta is server ${alphaOf(context.timing, period)}`);
+    if (message.decided !== period || message.validSlot !== 0) {
+      return context.reject('proposal_malformed', `PROPOSAL for period ${period} from server ${from} decides period ${message.decided}: a majority network proposes each period's own batch`);
     }
     if (period <= context.committed.period) return context.count('proposal_stale');
-    const known = this.proposals.get(period);
-    if (known !== undefined) {
-      if (!equal(known.transactions, message.transactions) || !sameDecision(known.parent, parent)) {
-        context.reject('proposal_equivocation', `server ${from} sent two different PROPOSALs for period ${period}`);
-      }
-      return;
-    }
+    if (!this.acceptProposalHeader(from, message, now)) return;
     if (!sameDecision(parent, context.committed)) {
       if (parent.period < context.committed.period) return context.count('proposal_old_parent');
       if (!this.checkCertificate(parent)) return context.reject('bad_certificate', `PROPOSAL ${period}: parent certificate does not verify`);
     }
-    this.proposals.set(period, { period, hash: message.hash, transactions: message.transactions, parent, outcome: null, txids: null });
+    this.proposals.set(period, proposalOf(message));
     // The beta's message of its period, as an operator sees it arrive (INFO's last-heard counts any batch).
     if (from !== context.self) context.log.info(`beta message from server ${from}: PROPOSAL for period ${period}, ${message.transactions.length / transaction_bytes} payments`);
     while (this.proposals.size > pending_proposals_max) this.proposals.delete(this.oldestDroppableProposal());
     if (!sameDecision(parent, context.committed)) this.onCertificate(parent, now);
     this.tryVote(now);
     // Votes may have arrived before the proposal: a certificate may be waiting for it.
-    const waiting = context.certified.get(period);
+    const waiting = context.certified.get(message.decided);
     if (waiting !== undefined) this.onCertificate(waiting, now);
   }
 
@@ -247,7 +297,7 @@ export class Agreement {
   }
 
   /** A PROPOSAL for `period` may be voted for once that period has ended here, give or take skew_ms. */
-  private votableAt(period: number): number {
+  protected votableAt(period: number): number {
     return endOf(this.context.timing, period) - this.context.timing.skewMs;
   }
 
@@ -271,13 +321,13 @@ export class Agreement {
     // one less, and requiring a full majority there deadlocks (found by the simulator:
     // two servers each locked on a period the other skipped, forever).
     const servers = context.network.servers.length;
-    return this.evidence.isDead(context.lastVote.period, servers - context.network.majority + 1);
+    return this.evidence.isDead(context.lastVote.period, servers - context.network.quorum + 1);
   }
 
   /** Votes for the newest proposal this server may vote for, if any. */
   tryVote(now: number): void {
     const context = this.context;
-    if (this.proposals.size === 0) return;
+    if (this.proposals.size === 0 || context.halted !== null) return;
     const candidates = [...this.proposals.values()].sort((a, b) => b.period - a.period);
     for (const proposal of candidates) {
       const decision = decideVote({
@@ -312,7 +362,8 @@ export class Agreement {
       const vote = signVote(context.signer, context.network.id, decisionToSign, context.lastVote?.period ?? 0, context.self);
       // Durable before it leaves (never two votes for one period), with the batch voted for
       // (a certified period must never be left without anyone holding its batch).
-      context.store.recordVote(vote, { type: 'proposal', period: proposal.period, hash: proposal.hash, transactions: proposal.transactions, parent: proposal.parent });
+      assert(proposal.message !== null, 'a proposal voted for came as a message');
+      context.store.recordVote(vote, proposal.message);
       context.lastVote = vote;
       context.count('voted');
       context.send('others', { type: 'vote', vote });
@@ -330,6 +381,8 @@ export class Agreement {
       if (this.verifiedVotes.size > verified_votes_cached_max) this.verifiedVotes.clear();
       this.verifiedVotes.add(key);
     }
+    const earlier = this.recentVotes[vote.voter]?.find((known) => known.period === vote.period);
+    if (earlier !== undefined && votesConflict(earlier, vote)) this.noteEvidence({ kind: 'vote', a: earlier, b: vote }, now);
     this.evidence.record(vote.voter, vote.period, vote.prev);
     this.rememberVote(vote);
     if (vote.period > context.committed.period) {
@@ -340,7 +393,7 @@ export class Agreement {
       if (tally === undefined) byDecision.set(decision, (tally = { decision: vote, votes: new Map() }));
       if (!tally.votes.has(vote.voter)) {
         tally.votes.set(vote.voter, vote);
-        if (tally.votes.size >= context.network.majority && tally.votes.size - 1 < context.network.majority) {
+        if (tally.votes.size >= context.network.quorum && tally.votes.size - 1 < context.network.quorum) {
           this.onCertificate(certificateFrom(tally.decision, tally.votes.values()), now);
         }
       }
@@ -373,7 +426,7 @@ export class Agreement {
   }
 
   /** A verified certificate: commit it, remember it, or catch up to it. */
-  private onCertificate(certificate: Certificate, now: number): void {
+  protected onCertificate(certificate: Certificate, now: number): void {
     const context = this.context;
     const place = placeCertificate(
       { period: certificate.period, parent: certificate.parent, parentHashMatchesCommitted: equal(certificate.parentHash, context.committed.hash) },
@@ -383,16 +436,25 @@ export class Agreement {
     if (place === 'old') return;
     if (place === 'conflict') {
       context.count('certificate_conflict');
-      context.log.error(
-        `certificate for period ${certificate.period} (parent ${certificate.parent}) conflicts with our committed period ${context.committed.period}: we are out of sync`,
-      );
-      context.markOutOfSync(now);
+      if (!this.checkCertificate(context.committed)) {
+        // Our own certificate does not hold: our ledger was damaged, not the network split.
+        context.log.error(
+          `certificate for period ${certificate.period} (parent ${certificate.parent}) conflicts with our committed period ${context.committed.period}, whose own certificate does not verify (a damaged ledger): we are out of sync`,
+        );
+        context.markOutOfSync(now);
+        return;
+      }
+      // Two valid certificates that cannot both hold: a fork, which a quorum never makes
+      // unless more servers misbehaved than the network tolerates (PROTOCOL §8.12). We keep
+      // the proof, say so, and stop: never go on silently on either side.
+      context.log.error(`certificate for period ${certificate.period} (parent ${certificate.parent}) conflicts with our committed period ${context.committed.period}, and both hold`);
+      this.noteEvidence({ kind: 'fork', a: context.committed, b: certificate }, now);
       return;
     }
     context.certified.set(certificate.period, certificate);
     while (context.certified.size > pending_proposals_max) context.certified.delete(Math.min(...context.certified.keys()));
     if (place === 'next') {
-      const proposal = this.proposals.get(certificate.period);
+      const proposal = this.proposalDeciding(certificate);
       if (proposal !== undefined && sameDecision(proposal.parent, context.committed)) {
         const outcome = this.outcomeOf(proposal);
         if (equal(outcome.prepared.hash, certificate.hash)) {
@@ -406,6 +468,11 @@ export class Agreement {
       }
     }
     if (context.behindSince === null) context.behindSince = now;
+  }
+
+  /** The pending proposal whose batch a certificate decides, if we hold it (by period: a majority network proposes each period once). */
+  protected proposalDeciding(certificate: Certificate): Proposal | undefined {
+    return this.proposals.get(certificate.period);
   }
 
   commit(certificate: Certificate, transactions: Uint8Array, outcome: Outcome, now: number): void {
@@ -434,7 +501,7 @@ export class Agreement {
     const committed = context.committed;
     for (const [period, proposal] of this.proposals) {
       if (period > committed.period) continue;
-      if (period < committed.period && isSkippedBy(period, committed)) this.markVoid(proposal);
+      if (proposal.decided < committed.period && isSkippedBy(proposal.decided, committed)) this.markVoid(proposal);
       this.proposals.delete(period);
     }
     for (const period of this.tallies.keys()) if (period <= committed.period) this.tallies.delete(period);
@@ -446,15 +513,53 @@ export class Agreement {
     if (next !== undefined) this.onCertificate(next, now);
   }
 
-  private markVoid(proposal: Proposal): void {
+  protected markVoid(proposal: Proposal): void {
     this.context.count('period_void');
-    this.context.log.info(`period ${proposal.period} is void: a later period was certified without it`);
+    this.context.log.info(`period ${proposal.decided} is void: a later period was certified without it`);
     for (let offset = 0; offset < proposal.transactions.length; offset += transaction_bytes) {
-      this.voidPayments.set(toHex(txidOf(proposal.transactions.subarray(offset, offset + transaction_bytes))), proposal.period);
+      this.voidPayments.set(toHex(txidOf(proposal.transactions.subarray(offset, offset + transaction_bytes))), proposal.decided);
     }
     while (this.voidPayments.size > void_payments_remembered_max) {
       this.voidPayments.delete(this.voidPayments.keys().next().value!);
     }
+  }
+
+  // ---- evidence ------------------------------------------------------------------------
+
+  /** A verified EVIDENCE message from a peer. */
+  handleEvidence(from: number, evidence: Evidence, now: number): void {
+    if (this.evidenceKeys.has(evidenceKey(evidence))) return;
+    if (!checkEvidence(this.checker, evidence)) return this.context.reject('bad_evidence', `EVIDENCE from server ${from} does not prove what it says: ${describeEvidence(evidence)}`);
+    this.noteEvidence(evidence, now);
+  }
+
+  /**
+   * Evidence this server found or was given: kept on disk once, logged once at error,
+   * counted, passed on to every other server; a fork stops this server.
+   */
+  protected noteEvidence(evidence: Evidence, now: number): void {
+    const context = this.context;
+    const key = evidenceKey(evidence);
+    if (this.evidenceKeys.has(key)) return;
+    if (this.evidenceKeys.size >= evidence_kept_max) return context.count('evidence_dropped');
+    this.evidenceKeys.add(key);
+    context.store.recordEvidence(key, encodeEvidence(evidence));
+    context.evidence.push(evidence);
+    const offender = offenderOf(evidence);
+    context.count('equivocations');
+    if (offender >= 0) context.count(`equivocations_server_${offender}`);
+    context.log.error(`EVIDENCE: ${describeEvidence(evidence)}; kept on disk and passed to the other servers (scryp evidence prints it)`);
+    context.send('others', { type: 'evidence', evidence });
+    if (evidence.kind === 'fork') this.halt(evidence);
+    void now;
+  }
+
+  private halt(evidence: Extract<Evidence, { kind: 'fork' }>): void {
+    const context = this.context;
+    if (context.halted !== null) return;
+    context.halted = `${describeEvidence(evidence)}; this server stopped taking part and answers UNAVAILABLE until an operator acts (docs/OPERATIONS.md)`;
+    context.count('halted');
+    context.log.error(`STOPPED: ${context.halted}`);
   }
 
   // ---- what STATUS of a payment asks (queries.ts) --------------------------------------
@@ -468,7 +573,7 @@ export class Agreement {
           proposal.txids.add(toHex(txidOf(proposal.transactions.subarray(offset, offset + transaction_bytes))));
         }
       }
-      if (proposal.txids.has(txidHex)) return proposal.period;
+      if (proposal.txids.has(txidHex)) return proposal.decided;
     }
     return null;
   }

@@ -116,7 +116,7 @@ export class CatchUp {
         context.reject('bad_certificate', `catch-up: server ${from} sent period ${certificate.period} with a certificate that does not verify`);
         break;
       }
-      const proposal: Proposal = { period: certificate.period, hash: certificate.hash, transactions: record.transactions, parent: context.committed, outcome: null, txids: null };
+      const proposal: Proposal = { period: certificate.period, decided: certificate.period, hash: certificate.hash, transactions: record.transactions, parent: context.committed, outcome: null, txids: null, message: null };
       const outcome = this.agreement.outcomeOf(proposal);
       if (!equal(outcome.prepared.hash, certificate.hash)) {
         context.count('state_differs');

@@ -16,6 +16,7 @@ import type { Signer } from '../signature.ts';
 import { LedgerState } from '../ledger/state.ts';
 import type { Store, StoredState } from '../ledger/store.ts';
 import type { Certificate, Vote } from '../consensus/vote.ts';
+import type { Evidence } from '../consensus/evidence.ts';
 import type { Sync } from './catch-up.ts';
 
 export type Verify = (signature: Uint8Array, message: Uint8Array, key: Uint8Array) => boolean;
@@ -75,6 +76,14 @@ export class NodeContext {
 
   /** The catch-up request in flight, if any (catch-up.ts; snapshots.ts fills in its pages). */
   sync: Sync | null = null;
+  /** Evidence of equivocation this server holds, oldest first (agreement.ts keeps it on disk). */
+  readonly evidence: Evidence[] = [];
+  /**
+   * Why this server stopped taking part, or null: it holds two certificates that conflict
+   * (a fork), which no quorum can produce unless more servers misbehaved than the network
+   * tolerates. It answers UNAVAILABLE and keeps the proof until an operator acts.
+   */
+  halted: string | null = null;
   behindSince: number | null = null;
   outOfSync = false;
 
@@ -122,7 +131,7 @@ export class NodeContext {
 
   /** In consensus: in sync with the majority and hearing from it. Otherwise: UNAVAILABLE. */
   isAvailable(now: number): boolean {
-    if (this.outOfSync || this.sync !== null) return false;
+    if (this.halted !== null || this.outOfSync || this.sync !== null) return false;
     if (this.highestCertified() > this.committed.period) return false;
     return this.heardMajority(now);
   }
@@ -131,7 +140,7 @@ export class NodeContext {
     const current = periodOf(this.timing, now);
     let heard = 1;
     for (let i = 0; i < this.lastHeard.length; i++) if (i !== this.self && this.lastHeard[i]! >= current - 1) heard++;
-    return heard >= this.network.majority;
+    return heard >= this.network.quorum;
   }
 
   highestCertified(): number {

@@ -23,7 +23,9 @@ import type { PeerMessage } from '../peer/messages.ts';
 import { alphaOf, periodOf, startOf, type Timing } from '../schedule.ts';
 import { LedgerState } from '../ledger/state.ts';
 import { type Certificate, genesisCertificate } from '../consensus/vote.ts';
+import type { Evidence } from '../consensus/evidence.ts';
 import { Agreement } from './agreement.ts';
+import { TwoThirdsAgreement } from './agreement-two-thirds.ts';
 import { Alpha, type PayResult } from './alpha.ts';
 import { CatchUp } from './catch-up.ts';
 import { type CoreOptions, NodeContext, type Outgoing } from './context.ts';
@@ -61,7 +63,7 @@ export class ServerCore {
     this.outbox = context.outbox;
     this.counters = context.counters;
     this.alpha = new Alpha(context);
-    this.agreement = new Agreement(context, this.alpha, stored);
+    this.agreement = network.quorumMode === 'two-thirds' ? new TwoThirdsAgreement(context, this.alpha, stored) : new Agreement(context, this.alpha, stored);
     this.catchingUp = new CatchUp(context, this.agreement);
     this.snapshots = new Snapshots(context, this.agreement, this.catchingUp);
     this.queries = new Queries(context, this.alpha, this.agreement);
@@ -73,6 +75,10 @@ export class ServerCore {
     // STATUS brings theirs back, and without ours a majority that includes us never forms
     // (found by the simulator: three of four votes for a period, each server seeing two).
     if (context.lastVote !== null && context.lastVote.period > this.committed.period) this.agreement.handleVote(context.lastVote, options.now);
+    // The same for our ballots in a two-thirds network.
+    if (this.agreement instanceof TwoThirdsAgreement) {
+      for (const ballot of [stored.ballots.prevote, stored.ballots.precommit]) if (ballot !== null && ballot.slot > this.committed.period) this.agreement.handleBallot(ballot, options.now);
+    }
   }
 
   // ---- what the outside may read -------------------------------------------------------
@@ -91,6 +97,16 @@ export class ServerCore {
 
   get lastVotePeriod(): number | null {
     return this.context.lastVote?.period ?? null;
+  }
+
+  /** Evidence of equivocation this server holds, oldest first (consensus/evidence.ts). */
+  get evidence(): readonly Evidence[] {
+    return this.context.evidence;
+  }
+
+  /** Why this server stopped taking part (it holds a fork), or null. */
+  get halted(): string | null {
+    return this.context.halted;
   }
 
   /**
@@ -222,6 +238,13 @@ export class ServerCore {
         return this.snapshots.handleSnapshotPageRequest(from, message.snapshotId, message.after, now);
       case 'snapshot_page':
         return this.snapshots.handleSnapshotPage(from, message.snapshotId, message.entries, message.last, now);
+      case 'prevote':
+      case 'precommit':
+        if (!(this.agreement instanceof TwoThirdsAgreement)) return this.context.reject('ballot_in_majority_network', `${message.type.toUpperCase()} from server ${from}: this network decides by VOTE`);
+        if (message.ballot.voter !== from) this.context.count('ballot_relayed');
+        return this.agreement.handleBallot(message.ballot, now);
+      case 'evidence':
+        return this.agreement.handleEvidence(from, message.evidence, now);
     }
   }
 

@@ -87,7 +87,7 @@ export function healthOf(core: CoreView, network: Network, now: number): Health 
   if (!core.heardMajority(now)) {
     const current = core.info(now).currentPeriod;
     const heard = core.info(now).lastHeard.filter((period) => period >= current - 1).length;
-    return { available: false, reason: `no majority heard: ${heard} of ${network.servers.length} servers (this one included) heard in the last period, ${network.majority} needed` };
+    return { available: false, reason: `no ${network.quorumMode === 'majority' ? 'majority' : 'quorum'} heard: ${heard} of ${network.servers.length} servers (this one included) heard in the last period, ${network.quorum} needed` };
   }
   return { available: true, reason: `available: committed period ${committed}` };
 }

@@ -4,8 +4,10 @@
 //   kind  name                   payload
 //   0x01  STATUS                 certificate of the sender's last committed period ||
 //                                has_vote u8 || [vote]            (the heartbeat, every period)
-//   0x02  PROPOSAL               period u64 || state hash (32) || n u32 || n × 140-byte payments ||
-//                                certificate of the parent
+//   0x02  PROPOSAL               slot u64 || state hash (32) || n u32 || n × 140-byte payments ||
+//                                certificate of the parent || decided u64 || valid slot u64 ||
+//                                p u16 || p × PREVOTE (the proof of a re-proposal) ||
+//                                proposer u16 || signature (64) over the header (consensus/proposal.ts)
 //   0x03  VOTE                   vote (154)
 //   0x04  FORWARD                n u16 || n × 140-byte payments   (to the current alpha)
 //   0x05  SYNC_REQUEST           after u64                        (committed periods after this one)
@@ -14,12 +16,17 @@
 //   0x08  SNAPSHOT_HEADER        snapshot id u32 || accounts u32 || 256 mid hashes || certificate
 //   0x09  SNAPSHOT_PAGE_REQUEST  snapshot id u32 || from_start u8 || after account (32)
 //   0x0a  SNAPSHOT_PAGE          snapshot id u32 || last u8 || n u32 || n × (account (32) || balance u32)
+//   0x0b  PREVOTE                ballot (154)                     (two-thirds networks: consensus/ballot.ts)
+//   0x0c  PRECOMMIT              ballot (154)
+//   0x0d  EVIDENCE               evidence (consensus/evidence.ts): two signed messages no honest server signs
 
 import {
   forward_transactions_max,
   hash_bytes,
   key_bytes,
   period_transactions_max,
+  servers_max,
+  signature_bytes,
   snapshot_page_accounts_max,
   state_mid_count,
   sync_records_per_reply_max,
@@ -37,6 +44,9 @@ import {
   type Vote,
   vote_bytes,
 } from '../consensus/vote.ts';
+import { ballot_bytes, type Ballot, encodeBallot, readBallot } from '../consensus/ballot.ts';
+import { encodeEvidence, type Evidence, readEvidence } from '../consensus/evidence.ts';
+import { type ProposalHeader, transactionsHashOf } from '../consensus/proposal.ts';
 import type { RawMessage } from './framing.ts';
 
 export const MessageKind = {
@@ -50,6 +60,9 @@ export const MessageKind = {
   SNAPSHOT_HEADER: 0x08,
   SNAPSHOT_PAGE_REQUEST: 0x09,
   SNAPSHOT_PAGE: 0x0a,
+  PREVOTE: 0x0b,
+  PRECOMMIT: 0x0c,
+  EVIDENCE: 0x0d,
 } as const;
 
 export const messageKindName: Record<number, string> = Object.fromEntries(Object.entries(MessageKind).map(([name, kind]) => [kind, name]));
@@ -70,7 +83,7 @@ export interface PeriodRecord {
 
 export type PeerMessage =
   | { type: 'status'; committed: Certificate; vote: Vote | null }
-  | { type: 'proposal'; period: number; hash: Uint8Array; transactions: Uint8Array; parent: Certificate }
+  | ProposalMessage
   | { type: 'vote'; vote: Vote }
   | { type: 'forward'; transactions: Uint8Array }
   | { type: 'sync_request'; after: number }
@@ -78,7 +91,44 @@ export type PeerMessage =
   | { type: 'snapshot_request' }
   | { type: 'snapshot_header'; snapshotId: number; accounts: number; mids: Uint8Array; certificate: Certificate }
   | { type: 'snapshot_page_request'; snapshotId: number; after: Uint8Array | null }
-  | { type: 'snapshot_page'; snapshotId: number; last: boolean; entries: Uint8Array };
+  | { type: 'snapshot_page'; snapshotId: number; last: boolean; entries: Uint8Array }
+  | { type: 'prevote'; ballot: Ballot }
+  | { type: 'precommit'; ballot: Ballot }
+  | { type: 'evidence'; evidence: Evidence };
+
+/**
+ * The beta's PROPOSAL for a slot: the batch of period `decided` (the slot itself, or in a
+ * two-thirds network a batch a quorum prevoted in `validSlot`, proved by `pol`), on `parent`,
+ * signed by `proposer` over its header (consensus/proposal.ts).
+ */
+export interface ProposalMessage {
+  readonly type: 'proposal';
+  /** The slot: the period whose beta sends this. */
+  readonly period: number;
+  readonly decided: number;
+  readonly hash: Uint8Array;
+  readonly transactions: Uint8Array;
+  readonly parent: Certificate;
+  /** 0, or the slot in which a quorum prevoted this batch (two-thirds networks). */
+  readonly validSlot: number;
+  readonly pol: readonly Ballot[];
+  readonly proposer: number;
+  readonly signature: Uint8Array;
+}
+
+/** The signed header of a proposal, as evidence carries it. */
+export function headerOfProposal(message: ProposalMessage): ProposalHeader {
+  return {
+    slot: message.period,
+    decided: message.decided,
+    proposer: message.proposer,
+    parent: { period: message.parent.period, parent: message.parent.parent, parentHash: message.parent.parentHash, hash: message.parent.hash },
+    hash: message.hash,
+    transactionsHash: transactionsHashOf(message.transactions),
+    validSlot: message.validSlot,
+    signature: message.signature,
+  };
+}
 
 function transactionsIn(reader: Reader, count: number, max: number, field: string): Uint8Array {
   if (count > max) fail('BAD_MESSAGE', `${reader.what}.${field}: ${count} payments, at most ${max}`);
@@ -98,8 +148,16 @@ export function encodeMessage(message: PeerMessage): RawMessage {
     }
     case 'proposal': {
       const head = new Writer(8 + hash_bytes + 4).u64(message.period).put(message.hash).u32(transactionCount(message.transactions)).done();
-      return { kind: MessageKind.PROPOSAL, payload: concat(head, message.transactions, encodeCertificate(message.parent)) };
+      const middle = new Writer(8 + 8 + 2).u64(message.decided).u64(message.validSlot).u16(message.pol.length).done();
+      const tail = new Writer(2 + signature_bytes).u16(message.proposer).put(message.signature).done();
+      return { kind: MessageKind.PROPOSAL, payload: concat(head, message.transactions, encodeCertificate(message.parent), middle, ...message.pol.map(encodeBallot), tail) };
     }
+    case 'prevote':
+      return { kind: MessageKind.PREVOTE, payload: encodeBallot(message.ballot) };
+    case 'precommit':
+      return { kind: MessageKind.PRECOMMIT, payload: encodeBallot(message.ballot) };
+    case 'evidence':
+      return { kind: MessageKind.EVIDENCE, payload: encodeEvidence(message.evidence) };
     case 'vote':
       return { kind: MessageKind.VOTE, payload: encodeVote(message.vote) };
     case 'forward':
@@ -134,6 +192,22 @@ export function encodeMessage(message: PeerMessage): RawMessage {
   }
 }
 
+/**
+ * A PROPOSAL in the layout before proposals were signed (slot || hash || n || payments ||
+ * parent), as a ledger file of that version keeps the batch it voted for: read once at
+ * start (sqlite-store.ts), never accepted from a peer.
+ */
+export function decodeUnsignedProposal(payload: Uint8Array, proposer: number): ProposalMessage {
+  const reader = new Reader(payload, 'PROPOSAL (unsigned)');
+  const period = reader.u64('period');
+  const hash = reader.take(hash_bytes, 'hash');
+  const transactions = transactionsIn(reader, reader.u32('count'), period_transactions_max, 'transactions');
+  const parent = readCertificate(reader);
+  reader.end();
+  if (period === 0 || parent.period >= period) fail('BAD_MESSAGE', `PROPOSAL: parent ${parent.period} is not before period ${period}`);
+  return { type: 'proposal', period, decided: period, hash, transactions, parent, validSlot: 0, pol: [], proposer, signature: new Uint8Array(signature_bytes) };
+}
+
 /** Strict decode of one message; throws ScrypError (BAD_MESSAGE, BAD_LENGTH, BAD_CERTIFICATE ...). */
 export function decodeMessage(raw: RawMessage): PeerMessage {
   if (typeof raw !== 'object' || raw === null) fail('BAD_TYPE', `message: expected { kind, payload }, got ${describe(raw)}`);
@@ -156,10 +230,33 @@ export function decodeMessage(raw: RawMessage): PeerMessage {
       const hash = reader.take(hash_bytes, 'hash');
       const transactions = transactionsIn(reader, reader.u32('count'), period_transactions_max, 'transactions');
       const parent = readCertificate(reader);
-      if (period === 0 || parent.period >= period) fail('BAD_MESSAGE', `PROPOSAL: parent ${parent.period} is not before period ${period}`);
-      message = { type: 'proposal', period, hash, transactions, parent };
+      const decided = reader.u64('decided');
+      const validSlot = reader.u64('validSlot');
+      const polCount = reader.u16('pol');
+      if (polCount > servers_max) fail('BAD_MESSAGE', `PROPOSAL: ${polCount} prevotes, at most ${servers_max}`);
+      const pol: Ballot[] = [];
+      for (let i = 0; i < polCount; i++) pol.push(readBallot(reader, 'prevote'));
+      const proposer = reader.u16('proposer');
+      const signature = reader.take(signature_bytes, 'signature');
+      if (period === 0 || decided === 0 || parent.period >= decided || decided > period) {
+        fail('BAD_MESSAGE', `PROPOSAL: slot ${period} decides period ${decided} on parent ${parent.period}: expected parent < decided ≤ slot`);
+      }
+      if (validSlot !== 0 && (validSlot >= period || validSlot < decided)) fail('BAD_MESSAGE', `PROPOSAL: valid slot ${validSlot} is not in [decided ${decided}, slot ${period})`);
+      if ((validSlot === 0) !== (polCount === 0)) fail('BAD_MESSAGE', 'PROPOSAL: a valid slot comes with its prevotes, and only then');
+      message = { type: 'proposal', period, decided, hash, transactions, parent, validSlot, pol, proposer, signature };
       break;
     }
+    case MessageKind.PREVOTE:
+      if (raw.payload.length !== ballot_bytes) fail('BAD_LENGTH', `PREVOTE: ${raw.payload.length} bytes, expected ${ballot_bytes}`);
+      message = { type: 'prevote', ballot: readBallot(reader, 'prevote') };
+      break;
+    case MessageKind.PRECOMMIT:
+      if (raw.payload.length !== ballot_bytes) fail('BAD_LENGTH', `PRECOMMIT: ${raw.payload.length} bytes, expected ${ballot_bytes}`);
+      message = { type: 'precommit', ballot: readBallot(reader, 'precommit') };
+      break;
+    case MessageKind.EVIDENCE:
+      message = { type: 'evidence', evidence: readEvidence(reader) };
+      break;
     case MessageKind.VOTE:
       if (raw.payload.length !== vote_bytes) fail('BAD_LENGTH', `VOTE: ${raw.payload.length} bytes, expected ${vote_bytes}`);
       message = { type: 'vote', vote: readVote(reader) };

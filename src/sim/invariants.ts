@@ -528,7 +528,7 @@ export class Invariants {
     for (const period of periods) {
       if (this.chain.has(period)) continue;
       const votes = this.voteHistory.map((links) => links.find((link) => link.period === period)).filter((link) => link !== undefined);
-      if (votes.length < this.network.majority) continue;
+      if (votes.length < this.network.quorum) continue;
       const lastVoteAt = Math.max(...votes.map((link) => link.at));
       if (lastVoteAt < oldestMemory) {
         return `period ${period} has ${votes.length} votes (a majority), but every server restarted after they were cast: no memory holds its batch`;
@@ -545,7 +545,7 @@ export class Invariants {
    */
   lockEvidenceLost(cores: readonly (ServerCore | null)[], startedAt: readonly number[]): string | null {
     const n = cores.length;
-    const needed = n - this.network.majority + 1;
+    const needed = n - this.network.quorum + 1;
     const oldestMemory = Math.min(...startedAt);
     for (let server = 0; server < n; server++) {
       const core = cores[server];

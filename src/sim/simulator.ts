@@ -16,7 +16,7 @@ import { toHex } from '../bytes.ts';
 import { statusName } from '../client/codec.ts';
 import { isScrypError } from '../errors.ts';
 import { LedgerState } from '../ledger/state.ts';
-import { type Network, parseNetwork } from '../network.ts';
+import { type Network, parseNetwork, type QuorumMode } from '../network.ts';
 import { type CoreLog, type PayResult, ServerCore } from '../node/core.ts';
 import type { RawMessage } from '../peer/framing.ts';
 import { decodeMessage, encodeMessage, messageKindName, type PeerMessage } from '../peer/messages.ts';
@@ -55,6 +55,8 @@ export interface SimOptions {
   /** Kinds of fault turned off (shrinking). */
   readonly disabled?: ReadonlySet<FaultKind>;
   readonly realCrypto?: boolean;
+  /** The network's quorum (default majority): two-thirds runs PREVOTE/PRECOMMIT agreement. */
+  readonly quorum?: QuorumMode;
   /** Every trace line as it happens (--trace). */
   readonly live?: (line: string) => void;
   readonly traceCapacity?: number;
@@ -190,6 +192,7 @@ export class Simulator {
       skew_ms: sim_skew_ms,
       servers: serverSigners.map((signer, i) => ({ key: toHex(signer.publicKey), ip: `10.0.${i >> 8}.${(i & 0xff) + 1}:4001` })),
       genesis: this.wallets.slice(0, funded_wallets).map((wallet, i) => ({ account: toHex(wallet.signer.publicKey), balance: (i + 1) * 1_000 })),
+      ...(options.quorum === 'two-thirds' ? { quorum: 'two-thirds' } : {}),
     });
     this.timing = { periodMs: sim_period_ms, blackoutMs: sim_blackout_ms, skewMs: sim_skew_ms, serverCount: options.servers };
     this.firstPeriod = sim_first_period + this.startRandom.int(1_000);
@@ -748,7 +751,7 @@ export function describeMessage(message: PeerMessage): string {
     case 'status':
       return `STATUS(committed ${message.committed.period}, vote ${message.vote === null ? '-' : `${message.vote.period}/prev ${message.vote.prev}`})`;
     case 'proposal':
-      return `PROPOSAL(${message.period} on ${message.parent.period}, ${message.transactions.length / 140} tx, ${short(message.hash)})`;
+      return `PROPOSAL(${message.period}${message.decided === message.period ? '' : ` re-proposing ${message.decided} (valid in ${message.validSlot})`} on ${message.parent.period}, ${message.transactions.length / 140} tx, ${short(message.hash)})`;
     case 'vote':
       return `VOTE(s${message.vote.voter}: ${message.vote.period} on ${message.vote.parent}, prev ${message.vote.prev}, ${short(message.vote.hash)})`;
     case 'forward':
@@ -765,5 +768,10 @@ export function describeMessage(message: PeerMessage): string {
       return `SNAPSHOT_PAGE_REQUEST(#${message.snapshotId})`;
     case 'snapshot_page':
       return `SNAPSHOT_PAGE(#${message.snapshotId}, ${message.entries.length / 36} accounts${message.last ? ', last' : ''})`;
+    case 'prevote':
+    case 'precommit':
+      return `${message.type.toUpperCase()}(s${message.ballot.voter}: slot ${message.ballot.slot}, ${message.ballot.period} on ${message.ballot.parent}, ${short(message.ballot.hash)})`;
+    case 'evidence':
+      return `EVIDENCE(${message.evidence.kind})`;
   }
 }

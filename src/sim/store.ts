@@ -4,7 +4,7 @@
 
 import { toHex } from '../bytes.ts';
 import type { Certificate, Vote } from '../consensus/vote.ts';
-import { type CommitInput, MemoryStore, type VotedProposal } from '../ledger/store.ts';
+import { type BallotState, type CommitInput, MemoryStore, type VotedProposal } from '../ledger/store.ts';
 import type { StoreView } from './invariants.ts';
 import { supplyOfEntries } from './invariants.ts';
 
@@ -67,6 +67,13 @@ export class RecordingStore extends MemoryStore implements StoreView {
     super.recordVote(vote, proposal);
     this.votes++;
     this.observer.onVote(this.server, vote);
+    this.tripwire('after');
+  }
+
+  override recordBallots(state: BallotState): void {
+    this.tripwire('before');
+    super.recordBallots(state);
+    this.votes++;
     this.tripwire('after');
   }
 

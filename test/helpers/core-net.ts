@@ -6,6 +6,8 @@
 // Cores are built as the simulator builds them: a MemoryStore seeded with the genesis
 // accounts, a signer per server, the simulator's fast deterministic signatures.
 
+import { proposalSigningMessage } from '../../src/consensus/proposal.ts';
+import { headerOfProposal, type ProposalMessage } from '../../src/peer/messages.ts';
 import { toHex } from '../../src/bytes.ts';
 import { LedgerState } from '../../src/ledger/state.ts';
 import { MemoryStore } from '../../src/ledger/store.ts';
@@ -121,6 +123,12 @@ export class CoreNet {
 
   startAll(): void {
     for (let i = 0; i < this.servers.length; i++) this.start(i);
+  }
+
+  /** A PROPOSAL changed in transit, signed again by its proposer: what a beta that equivocates sends. */
+  resignProposal(message: ProposalMessage): ProposalMessage {
+    const signer = this.servers[message.proposer]!.signer;
+    return { ...message, signature: signer.sign(proposalSigningMessage(this.network.id, headerOfProposal(message))) };
   }
 
   /** Drops server `index`'s core (kill -9): its store stays, messages to it are lost. */

@@ -36,8 +36,11 @@ import {
   Status,
   statusName,
 } from '../../src/client/codec.ts';
-import { type Certificate, certificateFrom, type Decision, encodeCertificate, encodeVote, genesisCertificate, signVote, type Vote, voteSigningMessage } from '../../src/consensus/vote.ts';
+import { type Certificate, certificateFrom, certificateFromPrecommits, type Decision, encodeCertificate, encodeVote, genesisCertificate, signVote, type Vote, voteSigningMessage } from '../../src/consensus/vote.ts';
 import { encodeMessage, messageKindName, type PeerMessage } from '../../src/peer/messages.ts';
+import { type Ballot, ballotSigningMessage, encodeBallot, signBallot } from '../../src/consensus/ballot.ts';
+import { encodeEvidence, type Evidence } from '../../src/consensus/evidence.ts';
+import { encodeProposalHeader, proposalSigningMessage, signProposalHeader, transactionsHashOf } from '../../src/consensus/proposal.ts';
 import { encodeFrame } from '../../src/peer/framing.ts';
 import { emptyLeafDigest, emptyMidDigest, LedgerState } from '../../src/ledger/state.ts';
 import { replayBatch } from '../../src/ledger/batch.ts';
@@ -120,6 +123,7 @@ function networkPreimage(network: Network): Uint8Array {
   parts.push(new Writer(4).u32(network.genesis.length).done());
   const sorted = [...network.genesis].sort((a, b) => Buffer.compare(a.account, b.account));
   for (const entry of sorted) parts.push(entry.account, new Writer(4).u32(entry.balance).done());
+  if (network.quorumMode === 'two-thirds') parts.push(Uint8Array.of(2)); // a majority network's id has no quorum byte
   return concat(...parts);
 }
 
@@ -159,6 +163,12 @@ const golden = parseNetwork(goldenJson);
 check(JSON.stringify(networkToJson(golden)) === JSON.stringify(goldenJson), 'the golden network file round-trips');
 addNetwork('network id of the 3-server network of the signed vectors', goldenJson, golden);
 const networkId = golden.id;
+
+// The same servers as a two-thirds network (PROTOCOL §8.11): the ballots and the precommit
+// certificate below belong to it. Three servers, so a quorum is all three (⌊2·3/3⌋ + 1).
+const goldenTwoThirdsJson = { ...goldenJson, quorum: 'two-thirds' };
+const goldenTwoThirds = parseNetwork(goldenTwoThirdsJson);
+addNetwork('network id of the same servers with quorum "two-thirds"', goldenTwoThirdsJson, goldenTwoThirds);
 
 // ---- time ----------------------------------------------------------------------------
 
@@ -339,7 +349,27 @@ function addMessage(name: string, message: PeerMessage): void {
   add({ name, type: 'message', kind: raw.kind, kindName: messageKindName[raw.kind], fields: toJson(message), hex: toHex(raw.payload) });
 }
 
-const proposal: PeerMessage = { type: 'proposal', period, hash: stateHash, transactions: batch, parent: genesis };
+// The beta of the period (its alpha, server 0) signs the proposal's header (consensus/proposal.ts).
+const proposalFields = { period, decided: period, hash: stateHash, transactions: batch, parent: genesis, validSlot: 0, pol: [], proposer: 0 };
+const proposalHeader = signProposalHeader(server0, networkId, {
+  slot: period,
+  decided: period,
+  proposer: 0,
+  parent: { period: genesis.period, parent: genesis.parent, parentHash: genesis.parentHash, hash: genesis.hash },
+  hash: stateHash,
+  transactionsHash: transactionsHashOf(batch),
+  validSlot: 0,
+});
+const proposal: PeerMessage = { type: 'proposal', ...proposalFields, signature: proposalHeader.signature };
+add({
+  name: 'proposal header of the PROPOSAL below, signed by server 0',
+  type: 'proposal header',
+  signer: 'server 0',
+  fields: toJson(proposalHeader),
+  networkId: toHex(networkId),
+  signingMessage: toHex(proposalSigningMessage(networkId, proposalHeader)),
+  hex: toHex(encodeProposalHeader(proposalHeader)),
+});
 addMessage('message STATUS (committed certificate and last vote)', { type: 'status', committed: certificate, vote: vote0 });
 addMessage('message PROPOSAL with 2 payments', proposal);
 addMessage('message VOTE', { type: 'vote', vote: vote0 });
@@ -351,6 +381,37 @@ addMessage('message SNAPSHOT_HEADER', { type: 'snapshot_header', snapshotId: 1, 
 addMessage('message SNAPSHOT_PAGE_REQUEST (from the start)', { type: 'snapshot_page_request', snapshotId: 1, after: null });
 addMessage('message SNAPSHOT_PAGE_REQUEST (after an account)', { type: 'snapshot_page_request', snapshotId: 1, after: bob.publicKey });
 addMessage('message SNAPSHOT_PAGE (the last, 3 accounts)', { type: 'snapshot_page', snapshotId: 1, last: true, entries: concat(...afterState.entries()) });
+
+// ---- two-thirds: ballots, a precommit certificate, evidence ---------------------------
+
+{
+  const twoThirdsId = goldenTwoThirds.id;
+  const slot = period;
+  const prevotes = [server0, server1, server2].map((signer, voter) => signBallot(signer, twoThirdsId, 'prevote', slot, decision, voter));
+  const precommits = [server0, server1, server2].map((signer, voter) => signBallot(signer, twoThirdsId, 'precommit', slot, decision, voter));
+  const addBallot = (name: string, signerLabel: string, ballot: Ballot) =>
+    add({
+      name,
+      type: 'ballot',
+      signer: signerLabel,
+      fields: toJson(ballot),
+      networkId: toHex(twoThirdsId),
+      signingMessage: toHex(ballotSigningMessage(twoThirdsId, ballot.step, ballot.slot, ballot, ballot.voter)),
+      hex: toHex(encodeBallot(ballot)),
+    });
+  addBallot('PREVOTE of server 1 in the slot of the period (two-thirds network)', 'server 1', prevotes[1]!);
+  addBallot('PRECOMMIT of server 2 in the slot of the period (two-thirds network)', 'server 2', precommits[2]!);
+  const precommitCertificate = certificateFromPrecommits(decision, slot, precommits);
+  add({ name: 'certificate of the period: precommits of servers 0, 1 and 2 (two-thirds network)', type: 'certificate', quorum: 'two-thirds', fields: toJson(precommitCertificate), networkId: toHex(twoThirdsId), hex: toHex(encodeCertificate(precommitCertificate)) });
+  addMessage('message PREVOTE (two-thirds network)', { type: 'prevote', ballot: prevotes[0]! });
+  addMessage('message PRECOMMIT (two-thirds network)', { type: 'precommit', ballot: precommits[0]! });
+  // Server 1 prevotes a second decision in the same slot: evidence anyone can check.
+  const other: Decision = { ...decision, hash: sha256(utf8('another state')) };
+  const second = signBallot(server1, twoThirdsId, 'prevote', slot, other, 1);
+  const evidence: Evidence = { kind: 'prevote', a: prevotes[1]!, b: second };
+  add({ name: 'evidence: two PREVOTEs of server 1 in one slot (two-thirds network)', type: 'evidence', quorum: 'two-thirds', fields: toJson(evidence), networkId: toHex(twoThirdsId), hex: toHex(encodeEvidence(evidence)) });
+  addMessage('message EVIDENCE (two PREVOTEs of server 1 in one slot)', { type: 'evidence', evidence });
+}
 
 // ---- one batch frame -----------------------------------------------------------------
 
