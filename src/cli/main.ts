@@ -14,6 +14,7 @@ import { historyCommand } from './history.ts';
 import { walletCommand } from './wallet.ts';
 import { networkCommand } from './network.ts';
 import { backupCommand } from './backup.ts';
+import { evidenceCommand } from './evidence.ts';
 import packageJson from '../../package.json';
 
 export const mainCommand = defineCommand({
@@ -37,6 +38,7 @@ export const mainCommand = defineCommand({
     wallet: walletCommand,
     network: networkCommand,
     backup: backupCommand,
+    evidence: evidenceCommand,
   },
 });
 
@@ -75,6 +77,12 @@ export function unknownFlag(rawArgs: readonly string[]): string | null {
  * must not quietly run on the defaults), is one line on stderr and exit code 2.
  */
 export async function runCli(rawArgs: readonly string[]): Promise<void> {
+  // A reader that stops early (`scryp keygen | head -n 1`) closes the pipe: that is not an
+  // error of ours. Stop quietly, as other command-line tools do, instead of printing a stack.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(exit_code.ok);
+    throw error;
+  });
   const usage = (message: string): never => {
     process.stderr.write(`scryp: ${message} (see --help)\n`);
     process.exit(exit_code.usage);
