@@ -37,7 +37,9 @@ export function decodeAddress(text: string, field = 'address'): Uint8Array {
     fail('ADDRESS_MIXED_CASE', `${field}: mixes upper and lower case; an address is all lower case (or all upper case, as in a QR code)`);
   }
   const lower = text.toLowerCase();
-  const separator = lower.lastIndexOf(address_separator);
+  // bech32 splits at the last "1"; but a scryp address has its one "1" after "scryp", and a
+  // "1" typed later is a mistyped character, not another prefix.
+  const separator = lower.startsWith(address_prefix + address_separator) ? address_prefix.length : lower.lastIndexOf(address_separator);
   const prefix = separator < 0 ? '' : lower.slice(0, separator);
   if (prefix !== address_prefix) {
     const seen = separator < 0 ? `"${lower.slice(0, 8)}…"` : `"${prefix}1"`;

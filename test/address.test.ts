@@ -40,6 +40,7 @@ describe('each refusal has its own code', () => {
     ['one character extra', devnetAddress + 'q', 'ADDRESS_LENGTH'],
     ['a character bech32 never uses', devnetAddress.slice(0, 30) + 'b' + devnetAddress.slice(31), 'ADDRESS_CHARACTER'],
     ['punctuation', devnetAddress.slice(0, 30) + '-' + devnetAddress.slice(31), 'ADDRESS_CHARACTER'],
+    ['a "1" typed after the prefix', devnetAddress.slice(0, 40) + '1' + devnetAddress.slice(41), 'ADDRESS_CHARACTER'],
     ['a wrong checksum', devnetAddress.slice(0, -1) + (devnetAddress.endsWith('0') ? 'q' : '0'), 'ADDRESS_CHECKSUM'],
     ['neither form', 'alice', 'BAD_ACCOUNT'],
     ['63 hex digits', devnetWallet.slice(1), 'BAD_ACCOUNT'],
