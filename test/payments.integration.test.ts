@@ -251,12 +251,12 @@ describe('payments through three servers', () => {
     // Malformed requests get BAD_REQUEST no longer than themselves, or nothing.
     const entry = c.network.servers[alpha]!;
     const unknownKind = new Uint8Array(128);
-    unknownKind.set([0x53, 0x43, 1, 0x07, 0, 0, 0, 42]);
+    unknownKind.set([0x53, 0x43, 1, 0x7f, 0, 0, 0, 42]); // 0x07 is EVIDENCE since issue 14
     const badKind = await exchangeRaw(entry.address, unknownKind);
     expect(badKind).not.toBeNull();
     expect(badKind!.length).toBeLessThanOrEqual(128);
     // "SC" 1 kind|0x80 id status || key || signature, the kind echoed even though unknown.
-    expect([...badKind!.subarray(0, 9)]).toEqual([0x53, 0x43, 1, 0x87, 0, 0, 0, 42, Status.BAD_REQUEST]);
+    expect([...badKind!.subarray(0, 9)]).toEqual([0x53, 0x43, 1, 0xff, 0, 0, 0, 42, Status.BAD_REQUEST]);
     expect(verify(badKind!.subarray(badKind!.length - 64), replySigningMessage(c.network.id, badKind!.subarray(0, 9)), entry.key)).toBe(true);
     expect(await exchangeRaw(entry.address, unknownKind.subarray(0, 127))).toBeNull(); // too short: no reply at all
   });

@@ -1,13 +1,15 @@
 import { defineCommand } from 'citty';
 import { encodeAddress } from '../address.ts';
 import { equal, toHex } from '../bytes.ts';
-import { type InfoBody, Kind, Status, statusName } from '../client/codec.ts';
+import { type EvidenceBody, type InfoBody, Kind, Status, statusName } from '../client/codec.ts';
+import { describeEvidence } from '../consensus/evidence.ts';
+import type { Address } from '../ip.ts';
 import { UdpClient } from '../client/udp-client.ts';
 import { serverIndexOf } from '../network.ts';
 import { action, addressArg, chooseNetwork, exit_code, logArgs, networkArg, print, setupLogs } from './common.ts';
 
 export const infoCommand = defineCommand({
-  meta: { name: 'info', description: 'Ask a server who it is and where it stands (signed INFO over UDP, with resends)' },
+  meta: { name: 'info', description: 'Ask a server who it is and where it stands (signed INFO over UDP, with resends), whether it holds proofs of equivocation, and whether it stopped' },
   args: {
     server: { type: 'positional', description: 'the server, HOST:PORT', required: true, valueHint: 'HOST:PORT' },
     ...networkArg,
@@ -29,10 +31,22 @@ export const infoCommand = defineCommand({
         const info = reply.body;
         const sameNetwork = equal(info.networkId, network.id);
         const knownKey = sameNetwork && serverIndexOf(network, reply.serverKey) === info.serverIndex;
+        const evidence = await askStanding(client, target, info.networkId, reply.serverKey);
         if (args.json) {
-          print(JSON.stringify({ ...infoJson(info), serverKey: toHex(reply.serverKey), serverAddress: encodeAddress(reply.serverKey), network: sameNetwork ? network.name : null, knownKey }));
+          print(
+            JSON.stringify({
+              ...infoJson(info),
+              serverKey: toHex(reply.serverKey),
+              serverAddress: encodeAddress(reply.serverKey),
+              network: sameNetwork ? network.name : null,
+              knownKey,
+              evidence: 'error' in evidence ? null : { count: evidence.count, stopped: evidence.stopped !== null, why: evidence.stopped },
+              ...('error' in evidence ? { evidenceError: evidence.error } : {}),
+            }),
+          );
         } else {
           for (const line of formatInfo(info, reply.serverKey)) print(line);
+          for (const line of formatStanding(evidence, args.server)) print(line);
           if (!sameNetwork) print(`warning: this server is not on network ${network.name} (${toHex(network.id).slice(0, 16)}…)`);
           else if (!knownKey) print(`warning: key ${toHex(reply.serverKey).slice(0, 16)}… is not server ${info.serverIndex} of ${network.name}`);
         }
@@ -42,6 +56,39 @@ export const infoCommand = defineCommand({
       }
     }),
 });
+
+/** Whether the server holds proofs of equivocation, and whether (and why) it stopped; or why that is not known. */
+export type Standing = { count: number; stopped: string | null } | { error: string };
+
+/** EVIDENCE 0 of the server just asked (signed by the key that signed its INFO), and the fork that stopped it, if any. */
+async function askStanding(client: UdpClient, target: Address, networkId: Uint8Array, serverKey: Uint8Array): Promise<Standing> {
+  const ask = async (index: number): Promise<EvidenceBody> => {
+    const reply = await client.ask(target, { kind: Kind.EVIDENCE, index }, { networkId, serverKey, attempts: 3, timeoutMs: 200 });
+    if (reply.status !== Status.OK || reply.body === null || !('stoppedBy' in reply.body)) throw new Error(`it answered ${statusName[reply.status]} (a version before EVIDENCE)`);
+    return reply.body;
+  };
+  try {
+    const first = await ask(0);
+    if (first.stoppedBy === 0) return { count: first.count, stopped: null };
+    const fork = first.stoppedBy === 1 ? first : await ask(first.stoppedBy - 1);
+    const why =
+      fork.evidence !== null
+        ? describeEvidence(fork.evidence)
+        : fork.summary !== null
+          ? `two certificates conflict (period ${fork.summary.a.period} on parent ${fork.summary.a.parent}, period ${fork.summary.b.period} on parent ${fork.summary.b.parent}): more servers misbehaved than the quorum tolerates`
+          : 'it holds a fork (the proof was not listed)';
+    return { count: first.count, stopped: why };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+export function formatStanding(standing: Standing, server: string): string[] {
+  if ('error' in standing) return [`evidence: not known: ${standing.error}`];
+  const held = standing.count === 0 ? 'evidence: none held' : `evidence: ${standing.count} proof${standing.count === 1 ? '' : 's'} of equivocation held (scryp evidence --server ${server} prints and checks them)`;
+  const stopped = standing.stopped === null ? 'taking part' : `STOPPED: ${standing.stopped}; it answers payments UNAVAILABLE until its operator acts (docs/OPERATIONS.md)`;
+  return [held, stopped];
+}
 
 export function infoJson(info: InfoBody): object {
   return {

@@ -7,6 +7,11 @@
 //
 // A server never sends a reply longer than the request that caused it: when the full
 // reply would be longer, it answers TOO_SHORT with the length needed (u16).
+//
+// EVIDENCE (0x07) lists the proofs of equivocation a server holds, one per request
+// (docs/PROTOCOL.md §6.9): request body index u16; reply body index u16 || count u16 ||
+// stopped_by u16 || form u8 || [the evidence whole (form 1), or a summary of a fork too
+// large for one datagram (form 2)].
 
 import {
   address_bytes,
@@ -19,23 +24,27 @@ import {
   request_bytes_min,
   request_header_bytes,
   servers_max,
+  evidence_kept_max,
   period_transactions_max,
   signature_bytes,
   transaction_bytes,
   u64_safe_max,
 } from '../constants.ts';
 import { abytes, aint, concat, Reader, view, Writer } from '../bytes.ts';
-import { fail } from '../errors.ts';
+import { fail, isScrypError } from '../errors.ts';
 import { domain } from '../hash.ts';
+import { encodeEvidence, type Evidence, readEvidence } from '../consensus/evidence.ts';
+import { proposal_header_bytes } from '../consensus/proposal.ts';
+import { certificate_fixed_bytes, certificate_vote_bytes, type Decision } from '../consensus/vote.ts';
 import type { Signer } from '../signature.ts';
 import { verify } from '../signature.ts';
 
 export const magic = [0x53, 0x43] as const; // "SC"
 export const protocol_version = 1;
 
-export const Kind = { PAY: 0x01, BALANCE: 0x02, STATUS: 0x03, INFO: 0x04, WHOAMI: 0x05, HISTORY: 0x06 } as const;
+export const Kind = { PAY: 0x01, BALANCE: 0x02, STATUS: 0x03, INFO: 0x04, WHOAMI: 0x05, HISTORY: 0x06, EVIDENCE: 0x07 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
-export const kindName: Record<number, string> = { 1: 'PAY', 2: 'BALANCE', 3: 'STATUS', 4: 'INFO', 5: 'WHOAMI', 6: 'HISTORY' };
+export const kindName: Record<number, string> = { 1: 'PAY', 2: 'BALANCE', 3: 'STATUS', 4: 'INFO', 5: 'WHOAMI', 6: 'HISTORY', 7: 'EVIDENCE' };
 
 export const Status = {
   OK: 0x00,
@@ -68,7 +77,8 @@ export type Request =
   | { kind: typeof Kind.STATUS; requestId: number; txid: Uint8Array; length: number }
   | { kind: typeof Kind.INFO; requestId: number; length: number }
   | { kind: typeof Kind.WHOAMI; requestId: number; length: number }
-  | { kind: typeof Kind.HISTORY; requestId: number; account: Uint8Array; beforePeriod: number; beforeIndex: number; length: number };
+  | { kind: typeof Kind.HISTORY; requestId: number; account: Uint8Array; beforePeriod: number; beforeIndex: number; length: number }
+  | { kind: typeof Kind.EVIDENCE; requestId: number; index: number; length: number };
 
 const requestBodyBytes: Record<number, number> = {
   [Kind.PAY]: transaction_bytes,
@@ -77,6 +87,7 @@ const requestBodyBytes: Record<number, number> = {
   [Kind.INFO]: 0,
   [Kind.WHOAMI]: 0,
   [Kind.HISTORY]: key_bytes + 8 + 4, // account || before_period u64 || before_index u32
+  [Kind.EVIDENCE]: 2, // index u16
 };
 
 // ---- HISTORY (docs/PROTOCOL.md §6.8) --------------------------------------------------
@@ -101,6 +112,50 @@ export function historyEntriesThatFit(requestLength: number): number {
   return Math.max(0, Math.min(history_entries_max, Math.floor(room / history_entry_bytes)));
 }
 
+// ---- EVIDENCE (docs/PROTOCOL.md §6.9) -------------------------------------------------
+
+/** index u16 || count u16 || stopped_by u16 || form u8, before the evidence or its summary. */
+export const evidence_reply_fixed_bytes = 2 + 2 + 2 + 1;
+/** The largest evidence that travels whole: the rest of a 1232-byte reply (1120). */
+export const evidence_whole_bytes_max = datagram_bytes_max - reply_header_bytes - evidence_reply_fixed_bytes - reply_trailer_bytes;
+/** The largest evidence there is: a fork of two certificates of 64 votes each (9635). */
+export const evidence_bytes_max = 1 + 2 * (certificate_fixed_bytes + certificate_vote_bytes * servers_max);
+/** The largest evidence of a fixed size: two signed PROPOSAL headers (469); only a fork can be larger. */
+export const evidence_fixed_bytes_max = 1 + 2 * proposal_header_bytes;
+/** A fork too large for one datagram, summed up: size u32 || sha256 (32) || two decisions (80 each). */
+export const fork_summary_bytes = 4 + hash_bytes + 2 * (8 + 8 + hash_bytes + hash_bytes);
+
+/** What follows the fixed part of an EVIDENCE reply. */
+export const EvidenceForm = { NONE: 0, WHOLE: 1, FORK_SUMMARY: 2 } as const;
+
+/**
+ * A fork whose two certificates do not fit in one datagram (a network of more than about
+ * ten servers): what they decide, and the size and SHA-256 of the whole evidence, which
+ * the server keeps in its ledger. It cannot be checked from here; it says what to look for.
+ */
+export interface ForkSummary {
+  /** Size of the whole evidence encoding (more than evidence_whole_bytes_max). */
+  readonly bytes: number;
+  /** sha256 of the whole evidence encoding. */
+  readonly digest: Uint8Array;
+  /** The decisions of the two certificates, in the evidence's order. */
+  readonly a: Decision;
+  readonly b: Decision;
+}
+
+export interface EvidenceBody {
+  /** The index asked (0: the oldest the server holds). */
+  index: number;
+  /** Pieces of evidence the server holds (at most evidence_kept_max). */
+  count: number;
+  /** 0: the server takes part; k ≥ 1: it stopped, because of evidence k − 1 (a fork). */
+  stoppedBy: number;
+  /** Evidence number `index`, whole; null when it is summed up or when index ≥ count. */
+  evidence: Evidence | null;
+  /** A fork too large for one datagram, summed up instead; null otherwise. */
+  summary: ForkSummary | null;
+}
+
 /** Reply body sizes on success; INFO grows with the number of servers. */
 export function successBodyBytes(kind: Kind, serverCount: number): number {
   switch (kind) {
@@ -116,6 +171,8 @@ export function successBodyBytes(kind: Kind, serverCount: number): number {
       return address_bytes;
     case Kind.HISTORY:
       return historyBodyBytes(history_entries_max); // a full page; a reply lists fewer when fewer fit or exist
+    case Kind.EVIDENCE:
+      return evidence_reply_fixed_bytes + evidence_fixed_bytes_max; // any evidence but a fork of a larger network; that one hears TOO_SHORT
   }
 }
 
@@ -146,7 +203,7 @@ export function encodeRequest(request: Request): Uint8Array {
     const beforePeriod = aint(request.beforePeriod, 0, u64_safe_max, 'beforePeriod');
     const beforeIndex = aint(request.beforeIndex, 0, beforePeriod === 0 ? 0 : 0xffff_ffff, 'beforeIndex');
     writer.put(abytes(request.account, key_bytes, 'account')).u64(beforePeriod).u32(beforeIndex);
-  }
+  } else if (request.kind === Kind.EVIDENCE) writer.u16(aint(request.index, 0, 0xffff, 'index'));
   writer.offset = length; // the rest stays zero: the padding
   return writer.done();
 }
@@ -196,6 +253,8 @@ export function decodeRequest(bytes: Uint8Array): Request {
       if (beforePeriod === 0 && beforeIndex !== 0) fail('OUT_OF_RANGE', `request: HISTORY before_index ${beforeIndex} with before_period 0 (from the newest): it must be 0`);
       return { kind, requestId, account, beforePeriod, beforeIndex, length };
     }
+    case Kind.EVIDENCE:
+      return { kind, requestId, index: view(body).getUint16(0), length };
     default:
       return { kind: Kind.WHOAMI, requestId, length };
   }
@@ -253,7 +312,7 @@ export interface HistoryBody {
   entries: ListedPayment[];
 }
 
-export type ReplyBody = PayBody | BalanceBody | StatusBody | InfoBody | WhoamiBody | TooShortBody | HistoryBody | null;
+export type ReplyBody = PayBody | BalanceBody | StatusBody | InfoBody | WhoamiBody | TooShortBody | HistoryBody | EvidenceBody | null;
 
 export interface Reply {
   kind: Kind;
@@ -320,7 +379,33 @@ export function encodeReplyBody(kind: Kind, status: Status, body: ReplyBody): Ui
       }
       return writer.done();
     }
+    case Kind.EVIDENCE:
+      return encodeEvidenceBody(body as EvidenceBody);
   }
+}
+
+function writeDecision(writer: Writer, decision: Decision): Writer {
+  return writer.u64(decision.period).u64(decision.parent).put(abytes(decision.parentHash, hash_bytes, 'parentHash')).put(abytes(decision.hash, hash_bytes, 'hash'));
+}
+
+function encodeEvidenceBody(b: EvidenceBody): Uint8Array {
+  const index = aint(b.index, 0, 0xffff, 'index');
+  const count = aint(b.count, 0, evidence_kept_max, 'count');
+  const stoppedBy = aint(b.stoppedBy, 0, count, 'stoppedBy');
+  const fixed = (form: number, extra: number) => new Writer(evidence_reply_fixed_bytes + extra).u16(index).u16(count).u16(stoppedBy).u8(form);
+  if (b.evidence !== null) {
+    const evidence = encodeEvidence(b.evidence);
+    if (index >= count || b.summary !== null || evidence.length > evidence_whole_bytes_max) throw new Error('assertion failed: whole evidence that fits, at an index the server holds');
+    return fixed(EvidenceForm.WHOLE, evidence.length).put(evidence).done();
+  }
+  if (b.summary !== null) {
+    const summary = b.summary;
+    if (index >= count || summary.bytes <= evidence_whole_bytes_max) throw new Error('assertion failed: a summary only for a fork too large for a datagram');
+    const writer = fixed(EvidenceForm.FORK_SUMMARY, fork_summary_bytes).u32(aint(summary.bytes, 0, evidence_bytes_max, 'summary.bytes')).put(abytes(summary.digest, hash_bytes, 'digest'));
+    return writeDecision(writeDecision(writer, summary.a), summary.b).done();
+  }
+  if (index < count) throw new Error('assertion failed: evidence at an index the server holds');
+  return fixed(EvidenceForm.NONE, 0).done();
 }
 
 /** Everything before the server key: what the signature covers, after the domain and network id. */
@@ -417,6 +502,9 @@ export function decodeReply(bytes: Uint8Array): Reply {
       case Kind.HISTORY:
         body = readHistoryBody(bodyReader);
         break;
+      case Kind.EVIDENCE:
+        body = readEvidenceBody(bodyReader);
+        break;
     }
   }
   bodyReader.end();
@@ -459,6 +547,51 @@ function readHistoryBody(reader: Reader): HistoryBody {
     entries.push({ period, index, applied: outcome === 1, transaction });
   }
   return { account, committedPeriod, archiveFrom, entries };
+}
+
+function readDecision(reader: Reader, what: string): Decision {
+  const period = reader.u64(`${what}.period`);
+  const parent = reader.u64(`${what}.parent`);
+  const parentHash = reader.take(hash_bytes, `${what}.parentHash`);
+  const hash = reader.take(hash_bytes, `${what}.hash`);
+  if (period === 0 ? parent !== 0 : parent >= period) fail('BAD_REPLY', `reply: EVIDENCE ${what}: parent ${parent} is not before period ${period}`);
+  return { period, parent, parentHash, hash };
+}
+
+/**
+ * An EVIDENCE body, strictly: at most evidence_kept_max held, stopped_by within them, the
+ * form that the index and the evidence's size call for (none past the end; whole when it
+ * fits a datagram; a summary only for a fork that does not), the evidence decoded strictly
+ * and filling the body, and the evidence that stopped the server a fork. Whether the
+ * evidence proves anything is for the client to check (consensus/evidence.ts checkEvidence).
+ */
+function readEvidenceBody(reader: Reader): EvidenceBody {
+  const index = reader.u16('index');
+  const count = reader.u16('count');
+  const stoppedBy = reader.u16('stoppedBy');
+  const form = reader.u8('form');
+  if (count > evidence_kept_max) fail('BAD_REPLY', `reply: EVIDENCE count ${count}, a server keeps at most ${evidence_kept_max}`);
+  if (stoppedBy > count) fail('BAD_REPLY', `reply: EVIDENCE stopped by evidence ${stoppedBy - 1}, but it holds ${count}`);
+  const expected = index >= count ? [EvidenceForm.NONE] : [EvidenceForm.WHOLE, EvidenceForm.FORK_SUMMARY];
+  if (!(expected as number[]).includes(form)) fail('BAD_REPLY', `reply: EVIDENCE form ${form} for index ${index} of ${count}`);
+  let evidence: Evidence | null = null;
+  let summary: ForkSummary | null = null;
+  if (form === EvidenceForm.WHOLE) {
+    try {
+      evidence = readEvidence(reader);
+    } catch (error) {
+      if (!isScrypError(error)) throw error;
+      fail('BAD_REPLY', `reply: EVIDENCE ${index}: ${error.message}`);
+    }
+    if (index === stoppedBy - 1 && evidence.kind !== 'fork') fail('BAD_REPLY', `reply: EVIDENCE ${index} stopped the server but is not a fork (${evidence.kind})`);
+  } else if (form === EvidenceForm.FORK_SUMMARY) {
+    const bytes = reader.u32('bytes');
+    if (bytes <= evidence_whole_bytes_max || bytes > evidence_bytes_max) {
+      fail('BAD_REPLY', `reply: EVIDENCE summary of ${bytes} bytes: only a fork of ${evidence_whole_bytes_max + 1}..${evidence_bytes_max} bytes is summed up`);
+    }
+    summary = { bytes, digest: reader.take(hash_bytes, 'digest'), a: readDecision(reader, 'a'), b: readDecision(reader, 'b') };
+  }
+  return { index, count, stoppedBy, evidence, summary };
 }
 
 export function verifyReply(reply: Reply, networkId: Uint8Array): boolean {

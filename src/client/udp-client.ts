@@ -16,7 +16,8 @@ export type RequestSpec =
   | { kind: 0x03; txid: Uint8Array }
   | { kind: 0x04 }
   | { kind: 0x05 }
-  | { kind: 0x06; account: Uint8Array; beforePeriod: number; beforeIndex: number };
+  | { kind: 0x06; account: Uint8Array; beforePeriod: number; beforeIndex: number }
+  | { kind: 0x07; index: number };
 
 export interface AskOptions {
   /**

@@ -19,6 +19,7 @@ import { clock_offset_fresh_ms, clock_probe_interval_ms, clock_probe_retry_ms, c
 import { toHex } from '../bytes.ts';
 import { ScrypError } from '../errors.ts';
 import { Kind, Status } from '../client/codec.ts';
+import { offenderOf } from '../consensus/evidence.ts';
 import { UdpClient } from '../client/udp-client.ts';
 import type { Network } from '../network.ts';
 import type { PeerMessage } from '../peer/messages.ts';
@@ -27,7 +28,7 @@ import type { ServerCore } from './core.ts';
 import packageJson from '../../package.json';
 
 /** What the metrics read of the core: only its getters, never its state. */
-export type CoreView = Pick<ServerCore, 'counters' | 'committed' | 'info' | 'isAvailable' | 'heardMajority' | 'catchUp' | 'ledger' | 'lastVotePeriod'>;
+export type CoreView = Pick<ServerCore, 'counters' | 'committed' | 'info' | 'isAvailable' | 'heardMajority' | 'catchUp' | 'ledger' | 'lastVotePeriod' | 'evidence' | 'halted'>;
 
 /** What the node shell gives the metrics. */
 export interface MetricsSource {
@@ -79,6 +80,7 @@ export interface Health {
 export function healthOf(core: CoreView, network: Network, now: number): Health {
   const catchUp = core.catchUp;
   const committed = core.committed.period;
+  if (core.halted !== null) return { available: false, reason: `stopped: ${core.halted}` };
   if (catchUp.outOfSync) return { available: false, reason: `out of sync: our state differs from the majority's; fetching a snapshot (committed period ${committed})` };
   if (catchUp.behind) {
     const left = catchUp.snapshotAccountsLeft > 0 ? `, ${catchUp.snapshotAccountsLeft} accounts of a snapshot still to come` : '';
@@ -370,6 +372,21 @@ export class NodeMetrics {
         for (const [name, value] of counters) if (name.startsWith('udp_reply_pay_')) this.inc({ result: name.slice('udp_reply_pay_'.length) }, value);
       },
     });
+    new Counter({
+      name: 'scryp_equivocations_total',
+      help: 'Proofs this server holds that a server signed two conflicting messages (two votes, ballots or proposals for one period), by that server; kept on disk, so they survive a restart. `scryp evidence` prints them',
+      labelNames: ['server'],
+      registers,
+      collect() {
+        this.reset();
+        for (const server of network.servers) this.inc({ server: String(server.index) }, 0);
+        for (const evidence of core.evidence) {
+          const offender = offenderOf(evidence);
+          if (offender >= 0) this.inc({ server: String(offender) }, 1);
+        }
+      },
+    });
+    gauge('scryp_stopped', '1 when this server stopped taking part because it holds two conflicting certificates (a fork); /healthz says why', () => (core.halted === null ? 0 : 1));
     gauge('scryp_verify_queue', 'Payments waiting for a signature check; when full, PAY is answered RATE_LIMITED', () => source.verifyQueue());
     gauge('scryp_accounts', 'Accounts with a positive balance in the committed state', () => core.ledger.accountCount);
     gauge('scryp_catch_up_remaining_accounts', 'Accounts of a snapshot still to be received (0 when none is on its way)', () => core.catchUp.snapshotAccountsLeft);

@@ -1,10 +1,15 @@
 // The answers to clients' queries (docs/PROTOCOL.md §6): BALANCE, STATUS of a payment,
-// HISTORY of an account and INFO. They only read: the committed state, the store, and the
-// batches and proposals still pending. Every answer but INFO is UNAVAILABLE while this
-// server is not in consensus.
+// HISTORY of an account, INFO and EVIDENCE. They only read: the committed state, the
+// store, the batches and proposals still pending, and the evidence held. Every answer but
+// INFO and EVIDENCE is UNAVAILABLE while this server is not in consensus (those two help
+// an operator see why).
 
 import { toHex } from '../bytes.ts';
-import { type HistoryBody, type InfoBody, PaymentState, Status } from '../client/codec.ts';
+import { assert } from '../errors.ts';
+import { sha256 } from '../hash.ts';
+import { type EvidenceBody, evidence_whole_bytes_max, type HistoryBody, type InfoBody, PaymentState, Status } from '../client/codec.ts';
+import { encodeEvidence, type Evidence } from '../consensus/evidence.ts';
+import type { Decision } from '../consensus/vote.ts';
 import { alphaOf, periodOf } from '../schedule.ts';
 import type { Agreement } from './agreement.ts';
 import type { Alpha } from './alpha.ts';
@@ -76,4 +81,23 @@ export class Queries {
       lastHeard: context.lastHeard.map((period, i) => (i === context.self ? current : period)),
     };
   }
+}
+
+/**
+ * EVIDENCE number `index` (0: the oldest) of what this server holds, with how many it holds
+ * and, if it stopped, which one stopped it (the first fork: the node stops at the first and
+ * keeps the order on disk). Evidence too large for one datagram (a fork in a network of
+ * more than about ten servers) is summed up instead (PROTOCOL §6.9).
+ */
+export function evidenceAnswer(held: readonly Evidence[], halted: boolean, index: number): EvidenceBody {
+  const stoppedBy = halted ? held.findIndex((evidence) => evidence.kind === 'fork') + 1 : 0;
+  assert(!halted || stoppedBy > 0, 'a stopped server holds the fork that stopped it');
+  const base = { index, count: held.length, stoppedBy, evidence: null, summary: null };
+  const evidence = held[index];
+  if (evidence === undefined) return base;
+  const bytes = encodeEvidence(evidence);
+  if (bytes.length <= evidence_whole_bytes_max) return { ...base, evidence };
+  if (evidence.kind !== 'fork') throw new Error('assertion failed: only a fork is larger than a datagram');
+  const decision = ({ period, parent, parentHash, hash }: Decision): Decision => ({ period, parent, parentHash, hash });
+  return { ...base, summary: { bytes: bytes.length, digest: sha256(bytes), a: decision(evidence.a), b: decision(evidence.b) } };
 }

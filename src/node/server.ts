@@ -46,6 +46,7 @@ import { timestampOf } from '../transaction.ts';
 import { SqliteStore } from '../ledger/sqlite-store.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { ServerCore } from './core.ts';
+import { evidenceAnswer } from './queries.ts';
 import { Verifier } from './verifier.ts';
 import { healthOf, type Health, type MetricsAddress, NodeMetrics, serveMetrics } from './metrics.ts';
 import { ledger_file_name } from '../ledger/sqlite-store.ts';
@@ -441,6 +442,9 @@ export class ScrypNode {
       }
       case Kind.INFO:
         return reply(Status.OK, this.core.info(now));
+      case Kind.EVIDENCE:
+        // Answered even while stopped or out of sync: it says why.
+        return reply(Status.OK, evidenceAnswer(this.core.evidence, this.core.halted !== null, request.index));
       case Kind.WHOAMI:
         return reply(Status.OK, { address: pack(address, port) });
     }

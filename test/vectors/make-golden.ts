@@ -413,6 +413,72 @@ addMessage('message SNAPSHOT_PAGE (the last, 3 accounts)', { type: 'snapshot_pag
   addMessage('message EVIDENCE (two PREVOTEs of server 1 in one slot)', { type: 'evidence', evidence });
 }
 
+// ---- EVIDENCE (§6.9): the proofs a server holds ------------------------------------------
+
+// Server 1 of the golden network signed a second VOTE for the period, for another state,
+// and servers 1 and 2 made a second certificate of it: server 0 holds two proofs, the two
+// VOTEs of server 1 and the fork (the certificate of servers 0 and 1 against the one of
+// servers 1 and 2), and the fork stopped it. It lists them one per request.
+{
+  const otherDecision: Decision = { ...decision, hash: sha256(utf8('another state')) };
+  const vote1Other = signVote(server1, networkId, otherDecision, 0, 1);
+  const vote2Other = signVote(server2, networkId, otherDecision, 0, 2);
+  const voteEvidence: Evidence = { kind: 'vote', a: vote1, b: vote1Other };
+  const forkEvidence: Evidence = { kind: 'fork', a: certificate, b: certificateFrom(otherDecision, [vote1Other, vote2Other]) };
+  {
+    // By hand: kind 5, then the two certificates (§7.5).
+    check(equal(encodeEvidence(forkEvidence), concat(Uint8Array.of(5), encodeCertificate(certificate), encodeCertificate(forkEvidence.b))), 'evidence: fork layout');
+    check(equal(encodeEvidence(voteEvidence), concat(Uint8Array.of(1), encodeVote(vote1), encodeVote(vote1Other))), 'evidence: vote layout');
+  }
+  add({ name: 'evidence: two VOTEs of server 1 for the period', type: 'evidence', fields: toJson(voteEvidence), networkId: toHex(networkId), hex: toHex(encodeEvidence(voteEvidence)) });
+  add({ name: 'evidence: a fork of the period (certificates of servers 0, 1 and of servers 1, 2)', type: 'evidence', fields: toJson(forkEvidence), networkId: toHex(networkId), hex: toHex(encodeEvidence(forkEvidence)) });
+  const held = { count: 2, stoppedBy: 2, summary: null };
+  for (const [requestId, index] of [[12, 0], [13, 1], [14, 2]] as const) {
+    addRequest(`request EVIDENCE (proof ${index})`, { kind: Kind.EVIDENCE, requestId, index, length: requestBytesFor(Kind.EVIDENCE, serverCount) });
+  }
+  {
+    const hand = new Writer(requestBytesFor(Kind.EVIDENCE, serverCount)).u8(0x53).u8(0x43).u8(1).u8(7).u32(13).u16(1);
+    hand.offset = hand.bytes.length;
+    check(equal(hand.done(), encodeRequest({ kind: Kind.EVIDENCE, requestId: 13, index: 1, length: requestBytesFor(Kind.EVIDENCE, serverCount) })), 'request EVIDENCE layout');
+    const body = encodeReplyUnsigned(Kind.EVIDENCE, 13, Status.OK, { index: 1, ...held, evidence: forkEvidence }).subarray(9);
+    check(equal(body, concat(new Writer(7).u16(1).u16(2).u16(2).u8(1).done(), encodeEvidence(forkEvidence))), 'reply EVIDENCE body layout');
+  }
+  addReply('reply EVIDENCE OK (proof 0 of 2: two VOTEs of server 1)', Kind.EVIDENCE, 12, Status.OK, { index: 0, ...held, evidence: voteEvidence });
+  addReply('reply EVIDENCE OK (proof 1 of 2: the fork, which stopped the server)', Kind.EVIDENCE, 13, Status.OK, { index: 1, ...held, evidence: forkEvidence });
+  addReply('reply EVIDENCE OK (nothing at index 2 of 2)', Kind.EVIDENCE, 14, Status.OK, { index: 2, ...held, evidence: null });
+}
+
+// A fork in a network of twelve servers (the golden three, then "server 3" to "server 11"):
+// two certificates of seven votes each make a proof of 1199 bytes, more than the 1120 a
+// reply can carry, so the server sums it up (§6.9). Checked by test/evidence-codec.test.ts.
+{
+  const twelve = [server0, server1, server2, ...Array.from({ length: 9 }, (_, i) => key(`server ${i + 3}`))];
+  const twelveJson = { ...goldenJson, name: 'golden twelve', servers: twelve.map((signer, i) => ({ key: toHex(signer.publicKey), ip: `127.0.0.1:${5001 + i}` })) };
+  const twelveNetwork = parseNetwork(twelveJson);
+  const left: Decision = { ...decision };
+  const right: Decision = { ...decision, hash: sha256(utf8('another state')) };
+  const votesFor = (chosen: Decision, voters: number[]) => voters.map((voter) => signVote(twelve[voter]!, twelveNetwork.id, chosen, 0, voter));
+  const fork: Evidence = { kind: 'fork', a: certificateFrom(left, votesFor(left, [0, 1, 2, 3, 4, 5, 6])), b: certificateFrom(right, votesFor(right, [5, 6, 7, 8, 9, 10, 11])) };
+  const whole = encodeEvidence(fork);
+  check(whole.length === 1199, 'the twelve-server fork is 1199 bytes');
+  const body = { index: 0, count: 1, stoppedBy: 1, evidence: null, summary: { bytes: whole.length, digest: sha256(whole), a: left, b: right } };
+  const bytes = encodeReply(Kind.EVIDENCE, 15, Status.OK, body, server0, twelveNetwork.id);
+  const unsigned = encodeReplyUnsigned(Kind.EVIDENCE, 15, Status.OK, body);
+  const decisionBytes = (chosen: Decision) => new Writer(80).u64(chosen.period).u64(chosen.parent).put(chosen.parentHash).put(chosen.hash).done();
+  check(equal(unsigned.subarray(9), concat(new Writer(7).u16(0).u16(1).u16(1).u8(2).done(), new Writer(4).u32(1199).done(), sha256(whole), decisionBytes(left), decisionBytes(right))), 'reply EVIDENCE summary layout');
+  addNetwork('network id of twelve servers (the golden three, then servers 3 to 11)', twelveJson, twelveNetwork);
+  add({
+    name: 'reply EVIDENCE OK (a fork too large for one datagram, summed up; network of twelve servers)',
+    type: 'evidence reply',
+    signer: 'server 0',
+    fields: { kind: Kind.EVIDENCE, requestId: 15, status: Status.OK, body: toJson(body), serverKey: toHex(server0.publicKey), signature: toHex(bytes.subarray(bytes.length - 64)) },
+    networkId: toHex(twelveNetwork.id),
+    evidence: toHex(whole),
+    signingMessage: toHex(replySigningMessage(twelveNetwork.id, unsigned)),
+    hex: toHex(bytes),
+  });
+}
+
 // ---- one batch frame -----------------------------------------------------------------
 
 {
