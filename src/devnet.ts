@@ -4,9 +4,9 @@
 // executable anywhere, with no files beside it.
 
 import devnetJson from '../seeds/devnet/network.json';
+import server0Seed from '../seeds/devnet/server0/.seed' with { type: 'text' };
 import server1Seed from '../seeds/devnet/server1/.seed' with { type: 'text' };
 import server2Seed from '../seeds/devnet/server2/.seed' with { type: 'text' };
-import server3Seed from '../seeds/devnet/server3/.seed' with { type: 'text' };
 import walletSeed from '../seeds/devnet/wallet/.seed' with { type: 'text' };
 import { join } from 'node:path';
 import { parseNetwork, type Network } from './network.ts';
@@ -14,27 +14,29 @@ import { parseSeed } from './seed.ts';
 
 export const devnetNetwork: Network = parseNetwork(devnetJson);
 
-const seeds = [server1Seed, server2Seed, server3Seed];
+// Servers are numbered from 0 everywhere a person reads them (logs, INFO, scryp info, the
+// wallet page, metrics), as in the protocol: the devnet's directories and tags too.
+const seeds = [server0Seed, server1Seed, server2Seed];
 
-/** Where devnet server i (1-based) keeps its state when no --dir is given: ./seeds/devnet/server<i>. */
-export function devnetServerDir(number: number, base = process.cwd()): string {
-  return join(base, 'seeds', 'devnet', `server${number}`);
+/** Where devnet server i keeps its state when no --dir is given: ./seeds/devnet/server<i>. */
+export function devnetServerDir(index: number, base = process.cwd()): string {
+  return join(base, 'seeds', 'devnet', `server${index}`);
 }
 
 export function devnetWalletDir(base = process.cwd()): string {
   return join(base, 'seeds', 'devnet', 'wallet');
 }
 
-export function devnetServerSeed(number: number): Uint8Array {
-  const text = seeds[number - 1];
-  if (text === undefined) throw new Error(`devnet has servers 1..${seeds.length}, not ${number}`);
-  return parseSeed(text, `devnet server${number} seed`);
+export function devnetServerSeed(index: number): Uint8Array {
+  const text = seeds[index];
+  if (text === undefined) throw new Error(`devnet has servers 0..${seeds.length - 1}, not ${index}`);
+  return parseSeed(text, `devnet server${index} seed`);
 }
 
 export const devnetWalletSeed: Uint8Array = parseSeed(walletSeed, 'devnet wallet seed');
 
-/** The devnet server (1-based) listening on `port`, or null. */
+/** The index of the devnet server listening on `port`, or null. */
 export function devnetServerForPort(port: number): number | null {
   const index = devnetNetwork.servers.findIndex((server) => server.address.port === port);
-  return index < 0 ? null : index + 1;
+  return index < 0 ? null : index;
 }

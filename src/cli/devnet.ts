@@ -19,7 +19,7 @@ export const devnetCommand = defineCommand({
   meta: {
     name: 'devnet',
     description:
-      'Start the three devnet servers (127.0.0.1:4001-4003) as child processes, each in ./seeds/devnet/serverN, and show their logs tagged by server. Ctrl-C stops all three.',
+      'Start the three devnet servers 0, 1 and 2 (127.0.0.1:4001-4003) as child processes, each in ./seeds/devnet/server<i>, and show their logs tagged by server. Ctrl-C stops all three.',
   },
   args: {
     reset: { type: 'boolean', description: 'delete the three ledgers first and start again from genesis', default: false },
@@ -32,16 +32,15 @@ export const devnetCommand = defineCommand({
       const wallet = loadOrCreateSeed(devnetWalletDir(), devnetWalletSeed);
       log.info(`devnet ${toHex(devnetNetwork.id).slice(0, 16)}…: test keys only. The genesis wallet is ${devnetWalletDir()} (${toHex(publicKeyFromSeed(wallet.seed))})`);
       const children = devnetNetwork.servers.map((server, index) => {
-        const number = index + 1;
-        if (args.reset) for (const suffix of ['', '-wal', '-shm']) rmSync(join(devnetServerDir(number), ledger_file_name + suffix), { force: true });
+        if (args.reset) for (const suffix of ['', '-wal', '-shm']) rmSync(join(devnetServerDir(index), ledger_file_name + suffix), { force: true });
         const child = Bun.spawn([...selfCommand(), 'node', '--port', String(server.address.port), '--log-level', args['log-level'] ?? 'info', ...(args.json ? ['--json'] : [])], {
           stdout: 'pipe',
           stderr: 'pipe',
           stdin: 'ignore',
         });
-        void relay(child.stdout, `server${number}`);
-        void relay(child.stderr, `server${number}`);
-        void child.exited.then((code) => log.info(`server${number} exited with code ${code}`));
+        void relay(child.stdout, `server${index}`);
+        void relay(child.stderr, `server${index}`);
+        void child.exited.then((code) => log.info(`server${index} exited with code ${code}`));
         return child;
       });
       log.info('three servers starting; Ctrl-C stops them');

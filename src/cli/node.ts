@@ -13,7 +13,7 @@ export const nodeCommand = defineCommand({
   meta: {
     name: 'node',
     description:
-      'Run a server. It finds itself in the network file by the key in DIR/.seed. Without --network and --dir, --port picks the devnet server on that port (4001, 4002 or 4003), keeping its state in ./seeds/devnet/serverN.',
+      'Run a server. It finds itself in the network file by the key in DIR/.seed. Without --network and --dir, --port picks the devnet server on that port (4001, 4002 or 4003), keeping its state in ./seeds/devnet/server<i> (server 0 on 4001, 1 on 4002, 2 on 4003).',
   },
   args: {
     ...networkArg,
@@ -38,12 +38,12 @@ export const nodeCommand = defineCommand({
       if (dir === undefined) {
         if (args.network !== undefined) throw new UsageError('--dir is required with --network');
         if (port === undefined) throw new UsageError('give --port 4001, 4002 or 4003 for a devnet server, or --dir DIR');
-        const number = devnetServerForPort(port);
-        if (number === null) throw new UsageError(`no devnet server listens on port ${port} (4001, 4002 or 4003)`);
-        dir = devnetServerDir(number);
+        const index = devnetServerForPort(port);
+        if (index === null) throw new UsageError(`no devnet server listens on port ${port} (4001, 4002 or 4003)`);
+        dir = devnetServerDir(index);
         // The devnet's directories are made from its embedded test keys, never from fresh ones.
-        const { seed } = loadOrCreateSeed(dir, devnetServerSeed(number));
-        if (!equal(seed, devnetServerSeed(number))) throw new ScrypError('BAD_SEED_FILE', `${dir}/.seed is not devnet server${number}'s key`);
+        const { seed } = loadOrCreateSeed(dir, devnetServerSeed(index));
+        if (!equal(seed, devnetServerSeed(index))) throw new ScrypError('BAD_SEED_FILE', `${dir}/.seed is not devnet server ${index}'s key`);
       }
       const passphrase = await serverPassphrase(dir, args['passphrase-file']); // an encrypted .seed: from the file or the terminal
       const clockOffsetMs = args['clock-offset-ms'] === undefined ? 0 : integerArg(args['clock-offset-ms'], '--clock-offset-ms', -86_400_000, 86_400_000);
