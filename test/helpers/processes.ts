@@ -10,7 +10,7 @@ import { toHex } from '../../src/bytes.ts';
 import { Kind, Status, type InfoBody } from '../../src/client/codec.ts';
 import { UdpClient } from '../../src/client/udp-client.ts';
 import { formatSeed } from '../../src/seed.ts';
-import { parseNetwork, type Network } from '../../src/network.ts';
+import { parseNetwork, type Network, type QuorumMode } from '../../src/network.ts';
 import { signerFromSeed, type Signer } from '../../src/signature.ts';
 import { testSeed } from './keys.ts';
 
@@ -86,6 +86,8 @@ export interface ClusterOptions {
   skewMs?: number;
   wallets?: { label: string; balance: number }[];
   name?: string;
+  /** The network file's quorum (PROTOCOL §8.10); left out, the file has no quorum field (majority). */
+  quorum?: QuorumMode;
 }
 
 export class ProcessCluster {
@@ -126,6 +128,7 @@ export class ProcessCluster {
       skew_ms: options.skewMs ?? Math.floor(periodMs / 2),
       servers: servers.map((server) => ({ key: toHex(signerFromSeed(testSeed(`server ${server.index}`)).publicKey), ip: `127.0.0.1:${server.port}` })),
       genesis: wallets.map((wallet, i) => ({ account: toHex(wallet.publicKey), balance: walletSpecs[i]!.balance })),
+      ...(options.quorum === undefined ? {} : { quorum: options.quorum }),
     };
     const networkFile = join(base, 'network.json');
     writeFileSync(networkFile, JSON.stringify(json, null, 2));
