@@ -504,7 +504,7 @@ describe('a two-thirds network of four with one lying server', () => {
     expect(all.stdout).toMatch(/proof 1 of \d+ \(held by servers 0, 1, 2\): against server 3/);
     expect(all.stdout).toContain('checked here with the network\'s keys: it PROVES this');
     expect(all.stdout).toContain(`verifies with server 3's key ${c.network.servers[3]!.keyHex}`);
-    expect(all.stderr).toContain(`server 3 at 127.0.0.1:${c.servers[3]!.port}: no valid reply`);
+    expect(all.stderr).toContain(`server 3 (127.0.0.1:${c.servers[3]!.port}): no valid reply`);
     // The metric and INFO say so too; nobody stopped (no fork: one liar is within f).
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     const counted = /^scryp_equivocations_total\{server="3"\} (\d+)$/m.exec(metrics);

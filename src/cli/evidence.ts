@@ -45,11 +45,14 @@ export const evidenceCommand = defineCommand({
               proofs: proofs.map((proof) => proofJson(network, proof)),
             }),
           );
-        } else {
+        } else if (answered.length > 0) {
           printText(network, answers, proofs);
         }
-        for (const answer of answers) if (!answer.answered) process.stderr.write(`scryp: server ${answer.server} at ${formatAddress(network.servers[answer.server]!.address)}: ${answer.error}\n`);
-        if (answered.length === 0) return exit_code.timeout;
+        for (const answer of answers) if (!answer.answered) process.stderr.write(`scryp: server ${answer.server} (${formatAddress(network.servers[answer.server]!.address)}): ${answer.error}\n`);
+        if (answered.length === 0) {
+          process.stderr.write(`scryp: no server of network ${network.name} answered: nothing is known about evidence\n`);
+          return exit_code.timeout;
+        }
         return proofs.length > 0 || stopped.length > 0 ? exit_code.refused : exit_code.ok;
       } finally {
         client.close();
