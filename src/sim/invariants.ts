@@ -31,10 +31,21 @@
 //                   (the same bytes, positions and outcomes, none missing, none extra, from
 //                   its archive_from on): so every two servers list the same bytes for the
 //                   periods both committed
+//   evidence        every piece of evidence an honest server holds names a lying server,
+//                   never an honest one; an honest server given two conflicting signed
+//                   messages of a liar holds evidence against it (sim/byzantine.ts)
+//   halted          an honest server stops (a fork) only where a fork can happen: in a
+//                   majority network with a lying server, or with more liars than f
+//   silent-fork     where a fork can happen and happened (two honest servers committed
+//                   what cannot both hold), every honest server stops within two calm
+//                   periods of the second commit: a fork never passes silently
+//
+// With lying servers (sim/byzantine.ts) every check is of the honest servers only.
 
 import { transaction_bytes, votes_remembered_per_server } from '../constants.ts';
 import { equal, toHex } from '../bytes.ts';
 import { PaymentState, Status, statusName } from '../client/codec.ts';
+import { describeEvidence, offenderOf } from '../consensus/evidence.ts';
 import type { Certificate, Vote } from '../consensus/vote.ts';
 import type { CommitInput } from '../ledger/store.ts';
 import { entry_bytes } from '../ledger/state.ts';
@@ -56,6 +67,9 @@ export type InvariantName =
   | 'payments'
   | 'liveness'
   | 'history'
+  | 'evidence'
+  | 'halted'
+  | 'silent-fork'
   | 'codec'
   | 'core-assertion';
 
@@ -84,7 +98,26 @@ export class Violation extends Error {
  * server restarted after the last of those votes, and a store keeps the vote without the
  * batch. Nobody can commit the period, and no later period can skip it (docs/RELIABILITY.md).
  */
-export type KnownIssue = 'lock-evidence-lost' | 'voted-batch-lost';
+/**
+ * lock-proof-lost (two-thirds networks): servers are locked on a decision (their lock is on
+ * disk) but the q prevotes that justify it are in no honest memory: every honest server
+ * restarted since, and a store keeps the lock without its proof. The locked servers back
+ * nothing else, no beta can prove their decision to the others, and if the locked and the
+ * unlocked cannot make a quorum apart, the network stops (PROTOCOL §8.11). Found by the
+ * simulator in honest heavy-fault runs too (seeds 5036 and 5050, 4 servers); the fix is to
+ * keep the prevotes with the lock (docs/RELIABILITY.md).
+ */
+export type KnownIssue = 'lock-evidence-lost' | 'voted-batch-lost' | 'lock-proof-lost';
+
+/** A server's lock as its store keeps it (two-thirds networks), for the known issue above. */
+export interface StoredLock {
+  readonly server: number;
+  readonly lockSlot: number;
+  readonly lockParent: number;
+  readonly committed: number;
+  /** Global time at which the server's running core started. */
+  readonly startedAt: number;
+}
 
 function violation(invariant: InvariantName, servers: readonly number[], detail: string): never {
   throw new Violation(invariant, servers, detail);
@@ -110,6 +143,15 @@ interface ChainLink {
 export const history_accounts_checked = 3;
 /** Entries asked of each: a page of 7 and then some (the core serves any count). */
 export const history_entries_checked = 16;
+
+/** Two honest servers committed what cannot both hold (recorded where forks may happen). */
+export interface Fork {
+  readonly invariant: InvariantName;
+  readonly servers: readonly number[];
+  readonly detail: string;
+  /** Global simulated time of the second, conflicting commit. */
+  readonly at: number;
+}
 
 export type PaymentOutcomeName = 'committed' | 'void_skipped' | 'void_revalidation';
 
@@ -145,12 +187,21 @@ export class Invariants {
   private pending: AcceptedPayment[] = [];
   private readonly outcomes = new Map<string, PaymentOutcomeName>();
   readonly payments: PaymentTally = { accepted: 0, committed: 0, voidSkipped: 0, voidRevalidation: 0 };
+  /** Conflicting commits among honest servers, where they are allowed (forkTolerant); the first one ends the chain checks. */
+  readonly forks: Fork[] = [];
 
   constructor(
     private readonly network: Network,
     genesisHash: Uint8Array,
     /** Every account that can ever hold a balance (the wallets): the supply is summed over them. */
     private readonly accounts: readonly Uint8Array[],
+    /**
+     * True in a majority network with a lying server, which the quorum does not tolerate: two
+     * honest servers may then commit what cannot both hold. That is recorded as a fork, not a
+     * violation, and from then on there is no one chain to check (only each server against
+     * itself); what must then hold is that every honest server stops (the simulator checks).
+     */
+    private readonly forkTolerant = false,
   ) {
     this.timing = { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
     this.genesisHashHex = toHex(genesisHash);
@@ -169,13 +220,24 @@ export class Invariants {
     return this.periods.length;
   }
 
+  get forked(): boolean {
+    return this.forks.length > 0;
+  }
+
+  /** Two servers committed what cannot both hold: a violation, or a fork where forks are allowed. */
+  private split(invariant: InvariantName, servers: readonly number[], detail: string, at: number): void {
+    if (!this.forkTolerant) violation(invariant, servers, detail);
+    this.forks.push({ invariant, servers, detail, at });
+  }
+
   hashOf(period: number): string | undefined {
     return period === 0 ? this.genesisHashHex : this.chain.get(period)?.hashHex;
   }
 
   // ---- storage events (from the recording stores) -------------------------------------
 
-  onCommit(server: number, input: CommitInput): void {
+  /** `at` is the global simulated time of the commit (for forks). */
+  onCommit(server: number, input: CommitInput, at = 0): void {
     const { certificate, transactions } = input.record;
     const period = certificate.period;
     const hashHex = toHex(certificate.hash);
@@ -185,13 +247,16 @@ export class Invariants {
       violation('chain', [server], `server ${server} committed period ${period} on parent ${certificate.parent}, but its committed period was ${previous}`);
     }
     if (period <= previous) violation('never-undone', [server], `server ${server} committed period ${period} after period ${previous}`);
+    if (this.forked) return this.commitAfterFork(server, input);
     const parentHash = this.hashOf(certificate.parent);
     if (parentHash !== parentHashHex) {
-      violation(
+      this.split(
         'one-hash',
         [server],
         `server ${server} committed period ${period} on parent ${certificate.parent} with hash ${parentHashHex.slice(0, 16)}, the chain holds ${parentHash?.slice(0, 16) ?? 'nothing'} for it`,
+        at,
       );
+      return this.commitAfterFork(server, input);
     }
 
     // The batch: applied flags, one txid applied at most once, only in its own period.
@@ -223,24 +288,44 @@ export class Invariants {
 
     if (known !== undefined) {
       if (known.hashHex !== hashHex || known.parent !== certificate.parent || known.parentHashHex !== parentHashHex) {
-        violation(
+        this.split(
           'one-hash',
           [known.firstServer, server],
           `period ${period} committed by server ${known.firstServer} as (parent ${known.parent}, hash ${known.hashHex.slice(0, 16)}) and by server ${server} as (parent ${certificate.parent}, hash ${hashHex.slice(0, 16)})`,
+          at,
         );
+        this.committedByServer[server] = period; // its payments are counted above
+        return;
       }
       if (!sameBytes(known.transactions, transactions)) violation('one-hash', [known.firstServer, server], `period ${period} committed with two different batches`);
       for (const [txidHex, isApplied] of batch) {
         if (known.batch.get(txidHex) !== isApplied) violation('one-hash', [known.firstServer, server], `period ${period}: servers disagree whether ${txidHex.slice(0, 16)} applied`);
       }
     } else {
-      this.insert(server, { period, parent: certificate.parent, hashHex, parentHashHex, transactions, applied: input.applied, txids, batch, firstServer: server });
+      if (!this.insert(server, { period, parent: certificate.parent, hashHex, parentHashHex, transactions, applied: input.applied, txids, batch, firstServer: server }, at)) {
+        this.committedByServer[server] = period; // a fork: its payments are counted above
+        return;
+      }
       for (const [txidHex, isApplied] of batch) if (isApplied) this.appliedAt.set(txidHex, period);
     }
     this.committedByServer[server] = period;
   }
 
-  private insert(server: number, link: ChainLink): void {
+  /** After a fork: each server is checked against itself only (its own chain of commits, no txid applied twice). */
+  private commitAfterFork(server: number, input: CommitInput): void {
+    const applied = this.appliedByServer[server]!;
+    const transactions = input.record.transactions;
+    for (let i = 0; i < transactions.length / transaction_bytes; i++) {
+      if (input.applied[i] !== 1) continue;
+      const txidHex = toHex(txidOf(transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes)));
+      if (applied.has(txidHex)) violation('applied-once', [server], `server ${server} applied txid ${txidHex.slice(0, 16)} again in period ${input.record.certificate.period}`);
+      applied.add(txidHex);
+    }
+    this.committedByServer[server] = input.record.certificate.period;
+  }
+
+  /** Puts a link into the chain; false when it cannot be (a fork, recorded where forks are allowed). */
+  private insert(server: number, link: ChainLink, at: number): boolean {
     const periods = this.periods;
     // Binary search for the insertion point (commits come almost always at the end).
     let low = 0;
@@ -253,26 +338,31 @@ export class Invariants {
     }
     const below = low > 0 ? periods[low - 1]! : 0;
     if (below > link.parent) {
-      violation('chain', [server, this.chain.get(below)!.firstServer], `period ${link.period} committed on parent ${link.parent}, skipping period ${below}, which was committed`);
+      this.split('chain', [server, this.chain.get(below)!.firstServer], `period ${link.period} committed on parent ${link.parent}, skipping period ${below}, which was committed`, at);
+      return false;
     }
     const above = low < periods.length ? this.chain.get(periods[low]!)! : null;
     if (above !== null && above.parent < link.period) {
-      violation(
+      this.split(
         'chain',
         [server, above.firstServer],
         `period ${link.period} committed by server ${server}, but period ${above.period} was committed on parent ${above.parent}: ${link.period} was void`,
+        at,
       );
+      return false;
     }
     periods.splice(low, 0, link.period);
     this.chain.set(link.period, link);
+    return true;
   }
 
   onSnapshot(server: number, certificate: Certificate, entries: Uint8Array): void {
     const period = certificate.period;
     const hashHex = toHex(certificate.hash);
     const known = this.hashOf(period);
-    if (known === undefined) violation('chain', [server], `server ${server} installed a snapshot of period ${period}, which no server committed`);
-    if (known !== hashHex) violation('one-hash', [server], `server ${server} installed a snapshot of period ${period} with hash ${hashHex.slice(0, 16)}, committed as ${known.slice(0, 16)}`);
+    // After a fork there is no one chain to hold it against: the server against itself only.
+    if (!this.forked && known === undefined) violation('chain', [server], `server ${server} installed a snapshot of period ${period}, which no server committed`);
+    if (!this.forked && known !== undefined && known !== hashHex) violation('one-hash', [server], `server ${server} installed a snapshot of period ${period} with hash ${hashHex.slice(0, 16)}, committed as ${known.slice(0, 16)}`);
     const previous = this.committedByServer[server]!;
     if (period < previous) violation('never-undone', [server], `server ${server} installed a snapshot of period ${period} over its committed period ${previous}`);
     const supply = supplyOfEntries(entries);
@@ -344,7 +434,7 @@ export class Invariants {
     const hashHex = toHex(core.stateHash);
     if (hashHex !== toHex(committed.hash)) violation('one-hash', [server], `server ${server}'s state hash is not the hash of its committed period ${committed.period}`);
     const chainHash = this.hashOf(committed.period);
-    if (chainHash !== hashHex) violation('one-hash', [server], `server ${server} holds hash ${hashHex.slice(0, 16)} for period ${committed.period}, the chain ${chainHash?.slice(0, 16)}`);
+    if (chainHash !== hashHex && !this.forked) violation('one-hash', [server], `server ${server} holds hash ${hashHex.slice(0, 16)} for period ${committed.period}, the chain ${chainHash?.slice(0, 16)}`);
     // The supply, summed over every account that can hold a balance; the account count
     // proves that no other account appeared.
     const ledger = core.ledger;
@@ -368,7 +458,7 @@ export class Invariants {
 
   checkCrashedServer(server: number, store: StoreView): void {
     if (store.committedPeriod < this.committedByServer[server]!) violation('never-undone', [server], `crashed server ${server}'s store went back to period ${store.committedPeriod}`);
-    if (this.hashOf(store.committedPeriod) !== store.committedHashHex) violation('one-hash', [server], `crashed server ${server}'s store holds another hash for period ${store.committedPeriod}`);
+    if (this.hashOf(store.committedPeriod) !== store.committedHashHex && !this.forked) violation('one-hash', [server], `crashed server ${server}'s store holds another hash for period ${store.committedPeriod}`);
     const supply = store.supply();
     if (supply !== this.network.supply) violation('supply', [server], `crashed server ${server}'s store sums to ${supply}, genesis supply ${this.network.supply}`);
   }
@@ -376,7 +466,7 @@ export class Invariants {
   /** Settles the accepted payments whose period the chain has decided; returns their txids. */
   resolvePayments(): string[] {
     const settled: string[] = [];
-    if (this.pending.length === 0) return settled;
+    if (this.pending.length === 0 || this.forked) return settled;
     const tip = this.committedTip;
     const still: AcceptedPayment[] = [];
     for (const payment of this.pending) {
@@ -460,7 +550,7 @@ export class Invariants {
    */
   checkHistory(servers: readonly { index: number; core: ServerCore | null; now: number }[], period: number): number {
     const available = servers.filter((server) => server.core !== null && server.core.isAvailable(server.now));
-    if (available.length === 0 || this.accounts.length === 0) return 0;
+    if (available.length === 0 || this.accounts.length === 0 || this.forked) return 0;
     const through = Math.min(...available.map((server) => server.core!.committed.period));
     let compared = 0;
     for (let k = 0; k < Math.min(history_accounts_checked, this.accounts.length); k++) {
@@ -571,18 +661,89 @@ export class Invariants {
     return null;
   }
 
+  /**
+   * Explains a two-thirds stall by a lock whose proof is lost, if that is what it is: a
+   * running honest server locked at its committed height, and every running honest core
+   * started after the lock's slot ended (so none of them can hold the polka behind it).
+   */
+  lockProofLost(locks: readonly StoredLock[]): string | null {
+    const oldestMemory = Math.min(...locks.map((lock) => lock.startedAt));
+    for (const lock of locks) {
+      if (lock.lockSlot === 0 || lock.lockParent !== lock.committed) continue;
+      if (oldestMemory >= (lock.lockSlot + 1) * this.network.periodMs) {
+        return `server ${lock.server} is locked on a decision of slot ${lock.lockSlot}, and every running server started after that slot: none holds the prevotes that prove it`;
+      }
+    }
+    return null;
+  }
+
   /** After a calm since `quietFrom` (a period), every server committed in it, and all agree. */
-  checkLiveness(cores: readonly (ServerCore | null)[], quietFrom: number, period: number): void {
-    const committed = cores.map((core) => core?.committed.period ?? -1);
-    const down = committed.flatMap((value, i) => (value < 0 ? [i] : []));
+  checkLiveness(cores: readonly (ServerCore | null)[], quietFrom: number, period: number, liars: ReadonlySet<number> = new Set()): void {
+    const committed = cores.map((core, i) => (liars.has(i) ? null : (core?.committed.period ?? -1)));
+    const down = committed.flatMap((value, i) => (value !== null && value < 0 ? [i] : []));
     if (down.length > 0) violation('liveness', down, `servers ${down.join(', ')} are down during the calm`);
-    const latest = Math.max(...committed);
-    const behind = committed.flatMap((value, i) => (value < quietFrom || value !== latest ? [i] : []));
+    const latest = Math.max(...committed.map((value) => value ?? -1));
+    const behind = committed.flatMap((value, i) => (value !== null && (value < quietFrom || value !== latest) ? [i] : []));
     if (behind.length > 0) {
       violation(
         'liveness',
         behind,
-        `period ${period}, calm since period ${quietFrom}: committed periods ${committed.map((value, i) => `s${i}=${value}`).join(' ')}`,
+        `period ${period}, calm since period ${quietFrom}: committed periods ${committed.map((value, i) => `s${i}=${value ?? 'liar'}`).join(' ')}`,
+      );
+    }
+  }
+
+  /**
+   * Liveness where some servers lie (≤ f of them, two-thirds): a liar can hold up the
+   * slots in which it is the beta and make honest servers hear a polka or a certificate a
+   * period late (PROTOCOL §8.11), so the honest servers need not agree at every instant.
+   * Every honest server is up, committed a period of the calm, and is at most `lagMax`
+   * periods behind `period`. Returns how far behind the last one is.
+   */
+  checkLivenessAmongLiars(cores: readonly (ServerCore | null)[], quietFrom: number, period: number, liars: ReadonlySet<number>, lagMax: number): number {
+    const committed = cores.map((core, i) => (liars.has(i) ? null : (core?.committed.period ?? -1)));
+    const down = committed.flatMap((value, i) => (value !== null && value < 0 ? [i] : []));
+    if (down.length > 0) violation('liveness', down, `servers ${down.join(', ')} are down during the calm`);
+    const behind = committed.flatMap((value, i) => (value !== null && (value < quietFrom || value < period - lagMax) ? [i] : []));
+    if (behind.length > 0) {
+      violation(
+        'liveness',
+        behind,
+        `period ${period}, calm since period ${quietFrom}, at most ${lagMax} periods behind: committed periods ${committed.map((value, i) => `s${i}=${value ?? 'liar'}`).join(' ')}`,
+      );
+    }
+    return period - Math.min(...committed.map((value) => value ?? Number.POSITIVE_INFINITY));
+  }
+
+  // ---- evidence and forks ---------------------------------------------------------------
+
+  /**
+   * An honest server's evidence names lying servers only (honest servers never sign two
+   * things for one period or slot, not even across crashes), and it holds a fork, and has
+   * stopped, only where a fork can happen (`forksPossible`).
+   */
+  checkEvidence(server: number, core: ServerCore, liars: ReadonlySet<number>, forksPossible: boolean): void {
+    for (const evidence of core.evidence) {
+      const offender = offenderOf(evidence);
+      if (offender >= 0 && !liars.has(offender)) violation('evidence', [server, offender], `server ${server} holds evidence against honest server ${offender}: ${describeEvidence(evidence)}`);
+      if (evidence.kind === 'fork' && !forksPossible) violation('evidence', [server], `server ${server} holds a fork, which this run cannot make: ${describeEvidence(evidence)}`);
+    }
+    if (core.halted !== null && !forksPossible) violation('halted', [server], `server ${server} stopped in a run that cannot fork: ${core.halted}`);
+  }
+
+  /**
+   * After a fork, every honest server stops once the calm has lasted two periods since the
+   * second commit (`calmMs`: calm time since then; a server cut off cannot learn of it).
+   */
+  checkForkStopped(servers: readonly { index: number; core: ServerCore | null }[], calmMs: number): void {
+    const fork = this.forks[0];
+    if (fork === undefined || calmMs < 2 * this.network.periodMs) return;
+    const going = servers.filter((server) => server.core !== null && server.core.halted === null).map((server) => server.index);
+    if (going.length > 0) {
+      violation(
+        'silent-fork',
+        going,
+        `a fork (${fork.detail}) passed silently: servers ${going.join(', ')} still take part ${calmMs} ms of calm after it`,
       );
     }
   }

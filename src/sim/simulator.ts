@@ -11,6 +11,11 @@
 //
 // A crash drops a server's ServerCore and keeps its RecordingStore; a restart builds a new
 // core from that store, as the node does after kill -9.
+//
+// With `byzantine: k`, k servers chosen from the seed are liars (byzantine.ts): their
+// cores are shadows whose messages the adversary rewrites per recipient, and every
+// invariant is checked on the honest servers only. A run without liars never builds the
+// adversary and draws nothing more from the seed: its events are what they always were.
 
 import { toHex } from '../bytes.ts';
 import { statusName } from '../client/codec.ts';
@@ -22,14 +27,16 @@ import type { RawMessage } from '../peer/framing.ts';
 import { decodeMessage, encodeMessage, messageKindName, type PeerMessage } from '../peer/messages.ts';
 import { periodOf, startOf, type Timing } from '../schedule.ts';
 import type { Signer } from '../signature.ts';
+import { Adversary, type ByzantineStats, EvidenceWatch } from './byzantine.ts';
 import { Clients, type PayRequest, simWallets, type Wallet } from './clients.ts';
 import { simCrypto, type SimCrypto } from './crypto.ts';
 import { EpisodePlan, type FaultKind, faultMix, type FaultMix, type FaultMode, liveness_tail_periods, quiet_links } from './faults.ts';
-import { Invariants, type InvariantName, type KnownIssue, Violation } from './invariants.ts';
+import { Invariants, type InvariantName, type KnownIssue, type StoredLock, Violation } from './invariants.ts';
 import { SimNetwork } from './network.ts';
 import { TimeQueue } from './queue.ts';
 import { Random } from './random.ts';
 import { CrashSignal, RecordingStore } from './store.ts';
+import { evidenceKey } from '../consensus/evidence.ts';
 import { Digest, TraceRing } from './trace.ts';
 
 // ---- the simulated network's fixed shape ----------------------------------------------
@@ -45,6 +52,8 @@ const client_clock_skew_max_ms = 50;
 const full_supply_check_every = 500; // periods between O(65,536 buckets) supply sums (the wallet sum runs every period)
 const status_check_every = 20; // periods (at least) between STATUS cross-checks of settled payments, done in calm
 export const trace_capacity_default = 2_000;
+/** With liars, in the calm, no honest server's last commit is more periods behind than this (see Invariants.checkLivenessAmongLiars). */
+const liar_lag_periods_max = 1000;
 
 export interface SimOptions {
   readonly seed: number;
@@ -57,6 +66,8 @@ export interface SimOptions {
   readonly realCrypto?: boolean;
   /** The network's quorum (default majority): two-thirds runs PREVOTE/PRECOMMIT agreement. */
   readonly quorum?: QuorumMode;
+  /** Servers that lie (byzantine.ts), chosen from the seed; 0 or absent: every server is honest. */
+  readonly byzantine?: number;
   /** Every trace line as it happens (--trace). */
   readonly live?: (line: string) => void;
   readonly traceCapacity?: number;
@@ -112,6 +123,8 @@ export interface SimReport {
   readonly trace: string[];
   readonly firstPeriod: number;
   readonly wallMs: number;
+  /** What the liars did and what the honest servers caught (runs with `byzantine` only). */
+  readonly byzantine: ByzantineStats | null;
 }
 
 type SimEvent =
@@ -160,6 +173,15 @@ export class Simulator {
   private readonly partitionRandom: Random;
   private readonly clientRandom: Random;
   private readonly startRandom: Random;
+  /** The liars and the evidence their lies must leave (null: an honest run). */
+  private readonly adversary: Adversary | null;
+  private readonly evidenceWatch: EvidenceWatch | null;
+  private readonly liars: ReadonlySet<number>;
+  /** A fork among honest servers can happen: a majority network with a liar, or more liars than f. */
+  private readonly forksPossible: boolean;
+  /** Calm time since the first fork, for the silent-fork check. */
+  private calmSinceForkMs = 0;
+  private lastForkCheckAt = 0;
 
   private now = 0;
   private faulty = false;
@@ -197,10 +219,24 @@ export class Simulator {
     this.timing = { periodMs: sim_period_ms, blackoutMs: sim_blackout_ms, skewMs: sim_skew_ms, serverCount: options.servers };
     this.firstPeriod = sim_first_period + this.startRandom.int(1_000);
     const genesis = ServerCore.genesisFor(this.network);
+    const liarCount = options.byzantine ?? 0;
+    if (liarCount > 0) {
+      const random = root.fork('byzantine');
+      const liars = Adversary.choose(options.servers, liarCount, random);
+      this.adversary = new Adversary(this.network, serverSigners, liars, random, (index) => this.servers[index]!.core);
+      this.liars = new Set(liars);
+      this.evidenceWatch = new EvidenceWatch(this.network, this.liars);
+    } else {
+      this.adversary = null;
+      this.liars = new Set();
+      this.evidenceWatch = null;
+    }
+    this.forksPossible = liarCount > this.network.faulty;
     this.invariants = new Invariants(
       this.network,
       genesis.hash,
       this.wallets.map((wallet) => wallet.signer.publicKey),
+      this.forksPossible && this.network.quorumMode === 'majority',
     );
     this.trace = new TraceRing(options.traceCapacity ?? trace_capacity_default, options.live ?? null, (at) => this.label(at));
     this.net = new SimNetwork(options.servers, root.fork('network'));
@@ -209,16 +245,16 @@ export class Simulator {
       onCommit: (server: number, input: Parameters<Invariants['onCommit']>[1]) => {
         const certificate = input.record.certificate;
         this.digest.event(Tag.commit, server, certificate.period, certificate.hash[0]! * 65536 + certificate.hash[1]! * 256 + certificate.hash[2]!);
-        this.invariants.onCommit(server, input);
+        if (!this.liars.has(server)) this.invariants.onCommit(server, input, this.now);
       },
       onSnapshot: (server: number, certificate: Parameters<Invariants['onSnapshot']>[1], entries: Uint8Array) => {
         this.digest.event(Tag.snapshot, server, certificate.period);
         this.trace.add(this.now, `s${server} SNAPSHOT installed, period ${certificate.period}`);
-        this.invariants.onSnapshot(server, certificate, entries);
+        if (!this.liars.has(server)) this.invariants.onSnapshot(server, certificate, entries);
       },
       onVote: (server: number, vote: Parameters<Invariants['onVote']>[1]) => {
         this.digest.event(Tag.vote, server, vote.period, vote.prev);
-        this.invariants.onVote(server, vote, this.now);
+        if (!this.liars.has(server)) this.invariants.onVote(server, vote, this.now);
       },
     };
     const genesisState = LedgerState.fromAccounts(this.network.genesis);
@@ -286,6 +322,7 @@ export class Simulator {
     }
     const wallMs = performance.now() - started;
     this.finishStats();
+    const byzantine = this.adversary === null ? null : this.finishByzantineStats(this.adversary);
     return {
       options: this.options,
       ok: violation === null,
@@ -296,6 +333,7 @@ export class Simulator {
       trace: this.trace.last(violation === null ? 20 : 120),
       firstPeriod: this.firstPeriod,
       wallMs,
+      byzantine,
     };
   }
 
@@ -317,6 +355,7 @@ export class Simulator {
     }
     this.events.push({ at: startOf(this.timing, first), type: 'period', period: first });
     this.trace.add(this.now, `simulation: seed ${this.options.seed}, ${this.options.servers} servers, ${this.options.periods} periods of '${this.mix.mode}' faults then ${this.tailPeriods} calm, first period ${first}, crypto ${this.crypto.mode}, skews ${this.servers.map((s) => s.skewMs).join('/')} ms`);
+    if (this.adversary !== null) this.trace.add(this.now, `liars: ${this.adversary.indexes.map((i) => `s${i}`).join(', ')} (${this.network.quorumMode}, tolerates ${this.network.faulty})`);
   }
 
   private get lastPeriod(): number {
@@ -398,6 +437,7 @@ export class Simulator {
 
   /** The outbox, as the node sends it: one batch per peer, the messages in order, as bytes. */
   private flush(server: SimServer, core: ServerCore): void {
+    if (this.adversary?.controls(server.index) === true) return this.flushLies(this.adversary, server, core);
     if (core.outbox.length > 0) {
       const outbox = core.outbox.splice(0);
       const perPeer = new Map<number, RawMessage[]>();
@@ -417,6 +457,18 @@ export class Simulator {
         this.digest.event(Tag.send, this.now, server.index * 64 + peer, fate.length);
         if (fate !== 'sent') this.trace.add(this.now, () => `s${server.index}->s${peer} ${kinds(messages)} ${fate.toUpperCase()}`);
       }
+    }
+    this.schedule(server, core);
+  }
+
+  /** A liar's turn: what its shadow sent, as the adversary rewrites it for each recipient. */
+  private flushLies(adversary: Adversary, server: SimServer, core: ServerCore): void {
+    const perPeer = adversary.rewrite(server.index, core, core.outbox.splice(0), this.local(server));
+    for (const [peer, messages] of perPeer) {
+      const raws = messages.map((message) => encodeMessage(message));
+      const fate = this.net.send(this.now, server.index, peer, raws);
+      this.digest.event(Tag.send, this.now, server.index * 64 + peer, fate.length);
+      if (fate !== 'sent') this.trace.add(this.now, () => `s${server.index}->s${peer} ${kinds(raws)} ${fate.toUpperCase()}`);
     }
     this.schedule(server, core);
   }
@@ -476,6 +528,7 @@ export class Simulator {
     this.digest.event(Tag.deliver, this.now, batch.from * 64 + batch.to, messages.length);
     this.stats.messagesDelivered += messages.length;
     this.trace.add(this.now, () => `s${batch.from}->s${batch.to}${batch.duplicate ? ' (dup)' : ''} ${messages.map(describeMessage).join(', ')}`);
+    if (this.adversary !== null) return this.deliverAmongLiars(this.adversary, batch.from, server, messages);
     this.guard(server, 'onMessage', (core) => {
       const now = this.local(server);
       for (const message of messages) {
@@ -492,10 +545,47 @@ export class Simulator {
     });
   }
 
+  /**
+   * A batch in a run with liars: a liar's shadow takes it (the adversary hears it too); an
+   * honest core takes it as always, and then must hold the evidence of every pair of
+   * conflicting signed messages of a liar it was given (EvidenceWatch).
+   */
+  private deliverAmongLiars(adversary: Adversary, from: number, server: SimServer, messages: readonly PeerMessage[]): void {
+    const liar = adversary.controls(server.index);
+    const watch = this.evidenceWatch!;
+    this.guard(server, 'onMessage', (core) => {
+      const now = this.local(server);
+      const expected: string[] = [];
+      for (const message of messages) {
+        if (liar) {
+          adversary.observe(from, message);
+          core.onMessage(from, message, now);
+          continue;
+        }
+        const key = watch.before(core, from, message, this.now);
+        if (key !== null) expected.push(key);
+        if (message.type === 'forward') {
+          const before = core.counters.get('forward_accepted') ?? 0;
+          core.onMessage(from, message, now);
+          this.invariants.onForwardDelivered(server.index, core.isAvailable(now), (core.counters.get('forward_accepted') ?? 0) - before);
+        } else {
+          core.onMessage(from, message, now);
+        }
+      }
+      adversary.stats.evidenceExpected += expected.length;
+      for (const key of expected) {
+        if (server.core !== core) break; // killed at a store write: what it would have kept is not the question
+        if (!core.evidence.some((evidence) => evidenceKey(evidence) === key)) {
+          throw new Violation('evidence', [server.index], `server ${server.index} was given two conflicting signed messages of a liar (${key}) and holds no evidence of it`);
+        }
+      }
+    });
+  }
+
   // ---- clients ---------------------------------------------------------------------------
 
   private clientAction(): void {
-    const source = this.servers.find((server) => server.core !== null)?.core ?? null;
+    const source = this.servers.find((server) => server.core !== null && !this.liars.has(server.index))?.core ?? null;
     const balanceOf = (account: Uint8Array): number => (source === null ? 0 : source.ledger.balanceOf(account));
     for (const request of this.clients.act(this.now, balanceOf)) this.events.push({ at: request.at, type: 'pay', request });
   }
@@ -545,7 +635,7 @@ export class Simulator {
     this.stats.answers[name] = (this.stats.answers[name] ?? 0) + 1;
     this.digest.event(Tag.pay, this.now, server.index, result.status);
     this.trace.add(this.now, () => `client -> s${server.index} PAY ${toHex(result.txid).slice(0, 8)} (${request.kind}) -> ${name}`);
-    this.invariants.onPayAnswer(server.index, request, result, available, now);
+    if (!this.liars.has(server.index)) this.invariants.onPayAnswer(server.index, request, result, available, now);
   }
 
   // ---- faults ----------------------------------------------------------------------------
@@ -666,12 +756,14 @@ export class Simulator {
     if (period < this.lastPeriod) this.events.push({ at: startOf(this.timing, period + 1), type: 'period', period: period + 1 });
   }
 
-  /** After every period: the invariants on every server, live or crashed. */
+  /** After every period: the invariants on every server, live or crashed (the honest ones, where some lie). */
   private check(period: number): void {
+    if (this.adversary !== null) return this.checkAmongLiars(period);
     const index = period - this.firstPeriod;
     const invariants = this.invariants;
     for (const server of this.servers) {
       if (server.core !== null) {
+        invariants.checkEvidence(server.index, server.core, this.liars, false);
         invariants.checkLiveServer(server.index, server.core, server.store);
         if (index % full_supply_check_every === 0) invariants.checkFullSupply(server.index, server.core);
       } else {
@@ -694,9 +786,10 @@ export class Simulator {
         const startedAt = this.servers.map((server) => server.startedAt);
         const batchLost = invariants.votedBatchLost(cores, startedAt);
         const evidenceLost = batchLost === null ? invariants.lockEvidenceLost(cores, startedAt) : null;
-        const issue: KnownIssue | null = batchLost !== null ? 'voted-batch-lost' : evidenceLost !== null ? 'lock-evidence-lost' : null;
+        const proofLost = batchLost === null && evidenceLost === null ? invariants.lockProofLost(this.storedLocks()) : null;
+        const issue: KnownIssue | null = batchLost !== null ? 'voted-batch-lost' : evidenceLost !== null ? 'lock-evidence-lost' : proofLost !== null ? 'lock-proof-lost' : null;
         if (issue === null) throw error;
-        throw new Violation(error.invariant, error.servers, `${error.detail}; KNOWN ISSUE ${issue}: ${batchLost ?? evidenceLost}`, issue);
+        throw new Violation(error.invariant, error.servers, `${error.detail}; KNOWN ISSUE ${issue}: ${batchLost ?? evidenceLost ?? proofLost}`, issue);
       }
       invariants.checkSettledBefore(cores[0]!.committed.period + 1);
       if (this.settledSinceStatusCheck.length > 0 && (index - this.lastStatusCheck >= status_check_every || period === this.lastPeriod)) {
@@ -708,6 +801,86 @@ export class Simulator {
     if (period === this.lastPeriod && (this.faulty || calm < this.tailPeriods)) {
       throw new Violation('liveness', [], `the run ended without a calm of ${this.tailPeriods} periods (internal error of the plan)`);
     }
+  }
+
+  /**
+   * check() in a run with liars, on the honest servers only. Where a fork can happen
+   * (a majority network with a liar, or more liars than f) liveness is not promised: what
+   * is checked instead is that a fork never passes silently.
+   */
+  private checkAmongLiars(period: number): void {
+    const index = period - this.firstPeriod;
+    const invariants = this.invariants;
+    const honest = this.servers.filter((server) => !this.liars.has(server.index));
+    for (const server of honest) {
+      if (server.core !== null) {
+        invariants.checkEvidence(server.index, server.core, this.liars, this.forksPossible);
+        invariants.checkLiveServer(server.index, server.core, server.store);
+        if (index % full_supply_check_every === 0) invariants.checkFullSupply(server.index, server.core);
+      } else {
+        invariants.checkCrashedServer(server.index, server.store);
+      }
+    }
+    this.stats.historyEntriesChecked += invariants.checkHistory(
+      honest.map((server) => ({ index: server.index, core: server.core, now: this.local(server) })),
+      period,
+    );
+    for (const txid of invariants.resolvePayments()) this.settledSinceStatusCheck.push(txid);
+    if (invariants.forked) {
+      const fork = invariants.forks[0]!;
+      if (!this.faulty) this.calmSinceForkMs += this.now - Math.max(this.lastForkCheckAt, fork.at);
+      this.lastForkCheckAt = this.now;
+      invariants.checkForkStopped(honest, this.calmSinceForkMs);
+    }
+    const calm = index - this.quietSince;
+    if (!this.faulty && calm >= this.tailPeriods && !this.forksPossible) {
+      this.stats.livenessChecks++;
+      let lag: number;
+      try {
+        lag = invariants.checkLivenessAmongLiars(this.servers.map((server) => server.core), this.firstPeriod + this.quietSince, period, this.liars, liar_lag_periods_max);
+      } catch (error) {
+        const proofLost = error instanceof Violation ? invariants.lockProofLost(this.storedLocks()) : null;
+        if (!(error instanceof Violation) || proofLost === null) throw error;
+        throw new Violation(error.invariant, error.servers, `${error.detail}; KNOWN ISSUE lock-proof-lost: ${proofLost}`, 'lock-proof-lost');
+      }
+      this.adversary!.stats.commitLagMax = Math.max(this.adversary!.stats.commitLagMax, lag);
+      invariants.checkSettledBefore(Math.min(...honest.map((server) => server.core!.committed.period)) + 1);
+      if (this.settledSinceStatusCheck.length > 0 && (index - this.lastStatusCheck >= status_check_every || period === this.lastPeriod)) {
+        for (const server of honest) invariants.checkStatusAnswers(server.index, server.core!, this.local(server), this.settledSinceStatusCheck);
+        this.settledSinceStatusCheck = [];
+        this.lastStatusCheck = index;
+      }
+    }
+    if (period === this.lastPeriod && (this.faulty || calm < this.tailPeriods)) {
+      throw new Violation('liveness', [], `the run ended without a calm of ${this.tailPeriods} periods (internal error of the plan)`);
+    }
+  }
+
+  /** The locks the running honest servers' stores keep (two-thirds networks), for the known issue lock-proof-lost. */
+  private storedLocks(): StoredLock[] {
+    if (this.network.quorumMode !== 'two-thirds') return [];
+    const locks: StoredLock[] = [];
+    for (const server of this.servers) {
+      if (server.core === null || this.liars.has(server.index)) continue;
+      const lock = server.store.load().ballots.lock;
+      locks.push({ server: server.index, lockSlot: lock?.slot ?? 0, lockParent: lock?.decision.parent ?? -1, committed: server.core.committed.period, startedAt: server.startedAt });
+    }
+    return locks;
+  }
+
+  private finishByzantineStats(adversary: Adversary): ByzantineStats {
+    const stats = adversary.stats;
+    stats.evidenceHeld = 0;
+    stats.forkEvidenceHeld = 0;
+    stats.haltedServers = 0;
+    for (const server of this.servers) {
+      if (this.liars.has(server.index) || server.core === null) continue;
+      stats.evidenceHeld += server.core.evidence.length;
+      stats.forkEvidenceHeld += server.core.evidence.filter((evidence) => evidence.kind === 'fork').length;
+      if (server.core.halted !== null) stats.haltedServers++;
+    }
+    stats.forksDetected = this.invariants.forks.length;
+    return stats;
   }
 
   private finishStats(): void {
