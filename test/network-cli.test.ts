@@ -79,6 +79,24 @@ describe('scryp network new', () => {
     expect(r.stderr).toBe('');
   });
 
+  test('--quorum two-thirds: the file says so, the id commits to it, 4 servers warn of nothing and 3 warn that none may lie; a bad mode is exit 2', async () => {
+    const dir = tempDir();
+    const four = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'].map((host, i) => ['--server', `${toHex(keys[i]!)}@${host}:4001`]).flat();
+    const r = await run(['network', 'new', '--name', 'bft', ...four, '--genesis', `${toHex(founder)}=5`, '--quorum', 'two-thirds', '--out', join(dir, 'four.json'), '--json']);
+    expect(r.exitCode, show(r)).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect([json.quorum, json.certificate_votes, json.faulty_tolerated, json.warnings]).toEqual(['two-thirds', 3, 1, []]);
+    const network = loadNetworkFile(join(dir, 'four.json'));
+    expect(network.quorumMode).toBe('two-thirds');
+    expect(JSON.parse(readFileSync(join(dir, 'four.json'), 'utf8')).quorum).toBe('two-thirds');
+    expect(json.id).toBe(toHex(network.id));
+    const three = await run(['network', 'new', '--name', 'bft', ...four.slice(0, 6), '--genesis', `${toHex(founder)}=5`, '--quorum', 'two-thirds', '--out', join(dir, 'three.json')]);
+    expect(three.exitCode, show(three)).toBe(0);
+    expect(three.stderr).toContain('no server may lie');
+    const bad = await run(['network', 'new', '--name', 'bft', ...four, '--genesis', `${toHex(founder)}=5`, '--quorum', 'byzantine', '--out', join(dir, 'bad.json')]);
+    expect([bad.exitCode, bad.stderr.includes('--quorum'), existsSync(join(dir, 'bad.json'))]).toEqual([2, true, false]);
+  });
+
   test('risky choices are warnings on stderr; the file is still written', async () => {
     const out = join(tempDir(), 'risky.json');
     const r = await run([
@@ -207,7 +225,7 @@ describe('scryp network check', () => {
     expect(lines[0]).toBe('network checked');
     expect(lines[1]).toBe(`id ${toHex(network.id)}`);
     expect(lines[2]).toBe('period 2000 ms, blackout 500 ms, skew 500 ms');
-    expect(lines[3]).toBe('3 servers (alpha in this order; a certificate needs 2):');
+    expect(lines[3]).toBe('3 servers (alpha in this order; quorum majority: a certificate needs 2):');
     expect(lines[4]).toBe(`   0  ${encodeAddress(keys[0]!)}  10.0.0.1:4001`);
     expect(r.stdout).toContain('genesis: 12 accounts, supply 12,066 scryp');
     expect(r.stdout).toContain('… and 2 more');

@@ -79,8 +79,11 @@ export function networkWarnings(network: Network): string[] {
   const warnings: string[] = [];
   const n = network.servers.length;
   if (n === 1) warnings.push('a single server: nothing is committed while it is down, and nothing can check it; fine for trying scryp, not for money');
-  else if (n % 2 === 0) {
+  else if (network.quorumMode === 'majority' && n % 2 === 0) {
     warnings.push(`${n} servers: a certificate needs ${network.majority}, so ${n - network.majority} may be down at once, no more than with ${n - 1}; an odd number (${n - 1} or ${n + 1}) is as safe for fewer machines, or safer`);
+  }
+  if (network.quorumMode === 'two-thirds' && network.faulty === 0) {
+    warnings.push(`quorum two-thirds with ${n} server${n === 1 ? '' : 's'}: a certificate needs all ${network.quorum}, so no server may lie or even be down; two-thirds protects from a lying server from 4 servers on (3 of 4)`);
   }
   if (network.blackoutMs < network.skewMs) {
     warnings.push(
@@ -115,7 +118,7 @@ export function describeNetwork(network: Network, genesisShown = 10): string[] {
     `network ${network.name}`,
     `id ${toHex(network.id)}`,
     `period ${network.periodMs} ms, blackout ${network.blackoutMs} ms, skew ${network.skewMs} ms`,
-    `${network.servers.length} server${network.servers.length === 1 ? '' : 's'} (alpha in this order; a certificate needs ${network.majority}):`,
+    `${network.servers.length} server${network.servers.length === 1 ? '' : 's'} (alpha in this order; quorum ${network.quorumMode}: a certificate needs ${network.quorum}${network.quorumMode === 'two-thirds' ? `, and ${network.faulty} may lie` : ''}):`,
     ...network.servers.map((server) => `  ${String(server.index).padStart(2)}  ${encodeAddress(server.key)}  ${formatAddress(server.address)}`),
     `genesis: ${network.genesis.length} account${network.genesis.length === 1 ? '' : 's'}, supply ${network.supply.toLocaleString('en-US')} scryp`,
     ...network.genesis.slice(0, genesisShown).map((entry) => `      ${encodeAddress(entry.account)}  ${entry.balance.toLocaleString('en-US')}`),
@@ -132,6 +135,9 @@ function summaryJson(network: Network, warnings: string[]): object {
     blackout_ms: network.blackoutMs,
     skew_ms: network.skewMs,
     majority: network.majority,
+    quorum: network.quorumMode,
+    certificate_votes: network.quorum,
+    faulty_tolerated: network.faulty,
     servers: network.servers.map((server) => ({ index: server.index, key: server.keyHex, address: encodeAddress(server.key), ip: formatAddress(server.address) })),
     genesis_accounts: network.genesis.length,
     supply: network.supply,
@@ -168,6 +174,11 @@ const newCommand = defineCommand({
       description: `how far a payment's time, or a peer's clock, may be from a server's clock (default ${network_skew_ms_default}: NTP keeps clocks within tens of ms, but a machine just booted or on a bad link can be off by more)`,
       valueHint: 'MS',
     },
+    quorum: {
+      type: 'string',
+      description: 'majority (default: more than half of the servers make a certificate; survives servers that stop, not one that lies) or two-thirds (more than two thirds; survives f = (n − 1) / 3 servers that lie, at the cost of one more message round per period): PROTOCOL §8.10',
+      valueHint: 'MODE',
+    },
     out: { type: 'string', description: 'the network file to write; never replaces an existing file', valueHint: 'FILE' },
     ...logArgs,
   },
@@ -182,10 +193,11 @@ const newCommand = defineCommand({
       const periodMs = args['period-ms'] === undefined ? network_period_ms_default : integerArg(args['period-ms'], '--period-ms', period_ms_min, period_ms_max);
       const blackoutMs = args['blackout-ms'] === undefined ? Math.min(network_blackout_ms_default, periodMs - 1) : integerArg(args['blackout-ms'], '--blackout-ms', 0, periodMs - 1);
       const skewMs = args['skew-ms'] === undefined ? Math.min(network_skew_ms_default, periodMs - 1) : integerArg(args['skew-ms'], '--skew-ms', 0, periodMs - 1);
+      if (args.quorum !== undefined && args.quorum !== 'majority' && args.quorum !== 'two-thirds') throw new UsageError(`--quorum: expected majority or two-thirds, got ${args.quorum}`);
       refuseExisting(args.out);
       let network: Network;
       try {
-        network = parseNetwork({ name: args.name, period_ms: periodMs, blackout_ms: blackoutMs, skew_ms: skewMs, servers, genesis });
+        network = parseNetwork({ name: args.name, period_ms: periodMs, blackout_ms: blackoutMs, skew_ms: skewMs, servers, genesis, ...(args.quorum === 'two-thirds' ? { quorum: 'two-thirds' } : {}) });
       } catch (error) {
         // The file's fields, named as the flags that gave them.
         if (!isScrypError(error, 'BAD_NETWORK_FILE')) throw error;

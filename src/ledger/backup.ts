@@ -4,10 +4,13 @@
 //   1. copy     VACUUM INTO from a read-only connection: one read transaction, so the copy
 //               is the ledger as of one commit (SQLite's WAL lets the node go on writing);
 //   2. neuter   the copy forgets this server's votes (meta last_vote, recent_votes,
-//               voted_proposal): a server restored from it starts as one whose store lost
-//               its votes, and votes only for periods after its restart (src/node/core.ts,
-//               voteFloor), so it can never sign two votes for one period; and any server
-//               of the network may restore from it;
+//               voted_proposal) and, in a two-thirds network, its ballots and lock
+//               (prevote, precommit, lock, lock_proposal): a server restored from it starts
+//               as one whose store lost them, and votes or casts ballots only for periods
+//               after its restart (the vote and ballot floors of src/node/agreement*.ts),
+//               so it can never sign twice for one period or slot; and any server of the
+//               network may restore from it. Evidence stays: a backup taken after a fork
+//               holds its proof and stops the server restored from it, as it should;
 //   3. check    opened as the node opens a ledger (SqliteStore: the network id, the schema),
 //               the accounts' state hash recomputed and compared with the committed
 //               certificate, whose signatures are verified against the network's keys;
@@ -29,8 +32,8 @@ import { verify } from '../signature.ts';
 import { LedgerState } from './state.ts';
 import { ledger_file_name, SqliteStore } from './sqlite-store.ts';
 
-/** The meta keys that hold this server's votes (src/ledger/sqlite-store.ts writeVote): a backup drops them. */
-export const vote_meta_keys = ['last_vote', 'recent_votes', 'voted_proposal'] as const;
+/** The meta keys that hold this server's votes and ballots (src/ledger/sqlite-store.ts writeVote, writeBallots): a backup drops them. */
+export const vote_meta_keys = ['last_vote', 'recent_votes', 'voted_proposal', 'prevote', 'precommit', 'lock', 'lock_proposal'] as const;
 
 export interface BackupReport {
   readonly file: string;
