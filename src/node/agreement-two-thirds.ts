@@ -116,6 +116,12 @@ export class TwoThirdsAgreement extends Agreement {
     const { period, parent } = message;
     if (period <= context.committed.period) return context.count('proposal_stale');
     if (!this.acceptProposalHeader(from, message, now)) return;
+    if (message.validSlot === 0 && message.decided !== period) {
+      // Only a quorum's prevotes make an earlier period's batch worth proposing again (§8.11);
+      // without them a lying beta could commit an honest alpha's period with some of its
+      // ACCEPTED payments left out (found by the simulator's liars).
+      return context.reject('proposal_unproven_batch', `PROPOSAL ${period} from server ${from}: the batch of period ${message.decided} again, without the prevotes that make it valid`);
+    }
     if (!sameDecision(parent, context.committed)) {
       if (parent.period < context.committed.period) return context.count('proposal_old_parent');
       if (!this.checkCertificate(parent)) return context.reject('bad_certificate', `PROPOSAL ${period}: parent certificate does not verify`);
@@ -228,7 +234,12 @@ export class TwoThirdsAgreement extends Agreement {
     const first = this.firstBallots.get(firstKey);
     if (first !== undefined && decisionKey(first) !== decisionKey(ballot)) {
       this.noteEvidence({ kind: ballot.step, a: first, b: ballot }, now);
-      return;
+      // It still counts toward a decision another server backs in this slot: a polka passed
+      // on may hold it. Dropped, a liar that shows each server another first ballot (or
+      // sends one for a future slot early) kept its polkas from all but some servers, which
+      // locked on decisions the others never learned of and refused the next betas' batches
+      // (found by the simulator's liars). Safe: two quorums of one slot share an honest server.
+      if (!this.ballotTallies.has(ballotKey(ballot))) return;
     }
     if (first === undefined) {
       this.firstBallots.set(firstKey, ballot);

@@ -19,7 +19,7 @@ import {
 import { equal, toHex } from '../bytes.ts';
 import { assert } from '../errors.ts';
 import { alphaOf, endOf, periodOf } from '../schedule.ts';
-import { txidOf } from '../transaction.ts';
+import { timestampOf, txidOf } from '../transaction.ts';
 import { replayBatch } from '../ledger/batch.ts';
 import { LedgerState, type PreparedState } from '../ledger/state.ts';
 import type { StoredState } from '../ledger/store.ts';
@@ -516,9 +516,7 @@ export class Agreement {
   protected markVoid(proposal: Proposal): void {
     this.context.count('period_void');
     this.context.log.info(`period ${proposal.decided} is void: a later period was certified without it`);
-    for (let offset = 0; offset < proposal.transactions.length; offset += transaction_bytes) {
-      this.voidPayments.set(toHex(txidOf(proposal.transactions.subarray(offset, offset + transaction_bytes))), proposal.decided);
-    }
+    for (const txidHex of this.decidedTxids(proposal)) this.voidPayments.set(txidHex, proposal.decided);
     while (this.voidPayments.size > void_payments_remembered_max) {
       this.voidPayments.delete(this.voidPayments.keys().next().value!);
     }
@@ -567,15 +565,25 @@ export class Agreement {
   /** The period of a pending proposal that holds this payment, or null. */
   proposedPeriodOf(txidHex: string): number | null {
     for (const proposal of this.proposals.values()) {
-      if (proposal.txids === null) {
-        proposal.txids = new Set();
-        for (let offset = 0; offset < proposal.transactions.length; offset += transaction_bytes) {
-          proposal.txids.add(toHex(txidOf(proposal.transactions.subarray(offset, offset + transaction_bytes))));
-        }
-      }
+      if (proposal.txids === null) proposal.txids = new Set(this.decidedTxids(proposal));
       if (proposal.txids.has(txidHex)) return proposal.decided;
     }
     return null;
+  }
+
+  /**
+   * The payments of a proposal stamped in the period it decides: the only ones its commit
+   * or its void decides (replayBatch skips any other). A lying beta may put in any payment;
+   * counted, an honest server said VOID, or PENDING, for a payment of another period
+   * (found by the simulator's liars).
+   */
+  private decidedTxids(proposal: Proposal): string[] {
+    const txids: string[] = [];
+    for (let offset = 0; offset < proposal.transactions.length; offset += transaction_bytes) {
+      const tx = proposal.transactions.subarray(offset, offset + transaction_bytes);
+      if (periodOf(this.context.timing, timestampOf(tx)) === proposal.decided) txids.push(toHex(txidOf(tx)));
+    }
+    return txids;
   }
 
   /** The void period that held this payment, if we remember it (void_payments_remembered_max). */
