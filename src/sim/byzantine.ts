@@ -146,6 +146,8 @@ export class Adversary {
   /** Proposals heard, by slot (for stale re-proposals), and prevotes heard, by (slot, decision). */
   private readonly proposalsHeard = new Map<number, ProposalMessage>();
   private readonly prevotesHeard = new Map<string, { slot: number; decision: Decision; ballots: Map<number, Ballot> }>();
+  /** Per "liar:honest": catch-up requests of the honest server to the liar in a row, none answered. */
+  private readonly unansweredAsks = new Map<string, number>();
 
   constructor(
     private readonly network: Network,
@@ -211,9 +213,15 @@ export class Adversary {
   // ---- what the adversary hears ------------------------------------------------------------
 
   /** A message delivered to adversary server `to` from `from`: remembered for relays and re-proposals. */
-  observe(from: number, message: PeerMessage): void {
+  observe(to: number, from: number, message: PeerMessage): void {
     if (this.controls(from)) return;
     switch (message.type) {
+      case 'sync_request':
+      case 'snapshot_request': {
+        const key = `${to}:${from}`;
+        this.unansweredAsks.set(key, (this.unansweredAsks.get(key) ?? 0) + 1);
+        return;
+      }
       case 'vote':
       case 'prevote':
       case 'precommit':
@@ -253,6 +261,7 @@ export class Adversary {
       if (list === undefined) out.set(to, (list = []));
       list.push(message);
       if (!this.controls(to)) this.remember(from, message);
+      if (message.type === 'sync_records' || message.type === 'snapshot_header') this.unansweredAsks.delete(`${from}:${to}`);
     };
     for (const { to, message } of this.pending.get(from)?.splice(0) ?? []) send(to, message);
     const everyone = this.network.servers.map((_, i) => i).filter((i) => i !== from);
@@ -263,6 +272,22 @@ export class Adversary {
     }
     this.extras(from, core, everyone, send, now);
     return out;
+  }
+
+  /**
+   * Honest servers that asked one liar for catch-up twice or more in a row without an answer:
+   * CatchUp says it asks another peer after a timeout, but its rotation over a list of
+   * candidates that changes between asks can land on the same one (KNOWN ISSUE
+   * sync-peer-repeated, src/node/catch-up.ts syncPeer).
+   */
+  askedAgainAfterSilence(): { liar: number; server: number }[] {
+    const found: { liar: number; server: number }[] = [];
+    for (const [key, count] of this.unansweredAsks) {
+      if (count < 2) continue;
+      const [liar, server] = key.split(':').map(Number) as [number, number];
+      found.push({ liar, server });
+    }
+    return found;
   }
 
   private remember(from: number, message: PeerMessage): void {

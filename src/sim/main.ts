@@ -1,12 +1,14 @@
 // The simulator's command line:
 //
 //   bun run sim --seed S --servers N --periods K [--faults none|light|heavy] [--real-crypto]
+//               [--quorum majority|two-thirds] [--byzantine L]
 //               [--trace] [--shrink] [--runs R] [--disable kind,kind] [--json]
 //
 // Exit code 0 when every run holds every invariant, 1 when one breaks (the seed, the
 // period, the invariant, the servers and the last events are printed), 2 on bad arguments.
 
 import { defineCommand, runMain } from 'citty';
+import { type QuorumMode, quorumModes } from '../network.ts';
 import { type FaultKind, fault_kinds, fault_modes, isFaultKind, isFaultMode } from './faults.ts';
 import { parseSeed } from './random.ts';
 import { commandFor, failureLines, summaryLine } from './report.ts';
@@ -32,6 +34,8 @@ const simCommand = defineCommand({
     servers: { type: 'string', description: 'servers in the network (1..64)', default: '5' },
     periods: { type: 'string', description: 'periods of faults; a calm tail of 10 periods follows', default: '200' },
     faults: { type: 'string', description: `fault mode: ${fault_modes.join(', ')}`, default: 'light' },
+    quorum: { type: 'string', description: `the network's quorum: ${quorumModes.join(', ')}`, default: 'majority' },
+    byzantine: { type: 'string', description: 'servers that lie (chosen from the seed; fewer than --servers)', default: '0' },
     disable: { type: 'string', description: `kinds of fault to turn off, comma-separated: ${fault_kinds.join(', ')}` },
     runs: { type: 'string', description: 'run this many seeds: S, S+1, ...', default: '1' },
     'real-crypto': { type: 'boolean', description: 'real Ed25519 instead of the fast stand-in', default: false },
@@ -44,6 +48,7 @@ const simCommand = defineCommand({
     let runs: number;
     try {
       if (!isFaultMode(args.faults)) throw new Error(`--faults: expected one of ${fault_modes.join(', ')}, got ${JSON.stringify(args.faults)}`);
+      if (!(quorumModes as readonly string[]).includes(args.quorum)) throw new Error(`--quorum: expected one of ${quorumModes.join(', ')}, got ${JSON.stringify(args.quorum)}`);
       const disabled = new Set<FaultKind>();
       for (const kind of (args.disable ?? '').split(',').filter((part) => part !== '')) {
         if (!isFaultKind(kind)) throw new Error(`--disable: unknown kind ${JSON.stringify(kind)} (expected ${fault_kinds.join(', ')})`);
@@ -56,8 +61,11 @@ const simCommand = defineCommand({
         faults: args.faults,
         disabled,
         realCrypto: args['real-crypto'],
+        quorum: args.quorum as QuorumMode,
+        byzantine: positiveInteger(args.byzantine, '--byzantine', 0),
       };
       if (base.servers > 64) throw new Error('--servers: at most 64');
+      if (base.byzantine! >= base.servers) throw new Error(`--byzantine: expected fewer liars than servers (${base.servers}), got ${base.byzantine}`);
       runs = positiveInteger(args.runs, '--runs', 1);
     } catch (error) {
       process.stderr.write(`sim: ${(error as Error).message}\n`);

@@ -8,6 +8,8 @@ export function commandFor(options: SimOptions): string {
   const parts = [`bun run sim --seed ${options.seed} --servers ${options.servers} --periods ${options.periods} --faults ${options.faults}`];
   if (options.disabled !== undefined && options.disabled.size > 0) parts.push(`--disable ${[...options.disabled].join(',')}`);
   if (options.realCrypto === true) parts.push('--real-crypto');
+  if (options.quorum !== undefined && options.quorum !== 'majority') parts.push(`--quorum ${options.quorum}`);
+  if (options.byzantine !== undefined && options.byzantine > 0) parts.push(`--byzantine ${options.byzantine}`);
   return parts.join(' ');
 }
 
@@ -19,7 +21,21 @@ export function summaryLine(report: SimReport): string {
     `seed ${options.seed} servers ${options.servers} faults ${options.faults} periods ${stats.periods}: ${verdict}; ` +
     `committed ${stats.committedPeriods} periods, payments ${stats.paymentsAccepted} accepted / ${stats.paymentsCommitted} committed / ` +
     `${stats.paymentsVoidSkipped + stats.paymentsVoidRevalidation} void, ${stats.crashes} crashes, ${stats.partitions} partitions, ` +
-    `${stats.snapshots} snapshots, digest ${report.digest}, ${Math.round(report.wallMs)} ms`
+    `${stats.snapshots} snapshots, digest ${report.digest}, ${Math.round(report.wallMs)} ms` +
+    liarsText(report)
+  );
+}
+
+/** What the liars did and what the honest servers caught, for a run with liars. */
+function liarsText(report: SimReport): string {
+  const liars = report.byzantine;
+  if (liars === null) return '';
+  const quorum = report.options.quorum ?? 'majority';
+  return (
+    `; liars ${liars.servers.map((server) => `s${server}`).join(',')} (${quorum}): ` +
+    `${liars.evidenceExpected} conflicting pairs given to honest servers, ${liars.evidenceHeld} pieces of evidence held, ` +
+    `${liars.forksDetected > 0 ? `FORK detected, ${liars.haltedServers} honest servers stopped` : 'no fork'}` +
+    (quorum === 'two-thirds' && liars.commitLagMax > 0 ? `, in the calm the last commit at most ${liars.commitLagMax} ${liars.commitLagMax === 1 ? 'period' : 'periods'} back` : '')
   );
 }
 

@@ -39,7 +39,7 @@ export function shrink(failing: SimReport, log: (line: string) => void, maxRuns 
   }
 
   // 2. Fewer servers.
-  for (let servers = 1; servers < best.options.servers && runs < maxRuns; servers++) {
+  for (let servers = (best.options.byzantine ?? 0) + 1; servers < best.options.servers && runs < maxRuns; servers++) {
     let found = false;
     for (let offset = 0; offset < 6 && !found; offset++) {
       const report = tryRun({ ...best.options, servers, seed: best.options.seed + offset });

@@ -52,8 +52,14 @@ const client_clock_skew_max_ms = 50;
 const full_supply_check_every = 500; // periods between O(65,536 buckets) supply sums (the wallet sum runs every period)
 const status_check_every = 20; // periods (at least) between STATUS cross-checks of settled payments, done in calm
 export const trace_capacity_default = 2_000;
-/** With liars, in the calm, no honest server's last commit is more periods behind than this (see Invariants.checkLivenessAmongLiars). */
-const liar_lag_periods_max = 1000;
+/**
+ * With f liars, in the calm, how many periods an honest server's last commit may be behind
+ * (Invariants.checkLivenessAmongLiars): 1 (a period is decided in the next) + 1 (the answer of
+ * an honest peer to a catch-up request) + per liar, its slot as beta (1) and a catch-up
+ * request it leaves unanswered until the timeout (2 periods: CatchUp then asks the next peer).
+ */
+const liar_lag_periods_base = 2;
+const liar_lag_periods_per_liar = 3;
 
 export interface SimOptions {
   readonly seed: number;
@@ -182,6 +188,8 @@ export class Simulator {
   /** Calm time since the first fork, for the silent-fork check. */
   private calmSinceForkMs = 0;
   private lastForkCheckAt = 0;
+  /** The newest valid slot of an honest beta's PROPOSAL delivered since the calm began (two-thirds; see Invariants.lockProofLost). */
+  private provenSlotInCalm = 0;
 
   private now = 0;
   private faulty = false;
@@ -236,7 +244,7 @@ export class Simulator {
       this.network,
       genesis.hash,
       this.wallets.map((wallet) => wallet.signer.publicKey),
-      this.forksPossible && this.network.quorumMode === 'majority',
+      { forkTolerant: this.forksPossible && this.network.quorumMode === 'majority', liars: liarCount > 0 },
     );
     this.trace = new TraceRing(options.traceCapacity ?? trace_capacity_default, options.live ?? null, (at) => this.label(at));
     this.net = new SimNetwork(options.servers, root.fork('network'));
@@ -526,6 +534,7 @@ export class Simulator {
       this.stats.messagesByKind[kind] = (this.stats.messagesByKind[kind] ?? 0) + 1;
     }
     this.digest.event(Tag.deliver, this.now, batch.from * 64 + batch.to, messages.length);
+    if (!this.liars.has(batch.from)) for (const message of messages) if (message.type === 'proposal' && message.validSlot > this.provenSlotInCalm) this.provenSlotInCalm = message.validSlot;
     this.stats.messagesDelivered += messages.length;
     this.trace.add(this.now, () => `s${batch.from}->s${batch.to}${batch.duplicate ? ' (dup)' : ''} ${messages.map(describeMessage).join(', ')}`);
     if (this.adversary !== null) return this.deliverAmongLiars(this.adversary, batch.from, server, messages);
@@ -558,7 +567,7 @@ export class Simulator {
       const expected: string[] = [];
       for (const message of messages) {
         if (liar) {
-          adversary.observe(from, message);
+          adversary.observe(server.index, from, message);
           core.onMessage(from, message, now);
           continue;
         }
@@ -731,6 +740,7 @@ export class Simulator {
       for (const server of this.servers) server.store.armed = null;
       for (const server of this.servers) if (server.core === null) this.events.push({ at: this.now + this.startRandom.int(50), type: 'restart', server: server.index });
       if (wasFaulty) this.trace.add(this.now, 'CALM: faults stop');
+      this.provenSlotInCalm = 0;
     }
     if (plan.faulty) {
       const random = this.crashRandom;
@@ -786,7 +796,7 @@ export class Simulator {
         const startedAt = this.servers.map((server) => server.startedAt);
         const batchLost = invariants.votedBatchLost(cores, startedAt);
         const evidenceLost = batchLost === null ? invariants.lockEvidenceLost(cores, startedAt) : null;
-        const proofLost = batchLost === null && evidenceLost === null ? invariants.lockProofLost(this.storedLocks()) : null;
+        const proofLost = batchLost === null && evidenceLost === null ? invariants.lockProofLost(this.storedLocks(), this.provenSlotInCalm) : null;
         const issue: KnownIssue | null = batchLost !== null ? 'voted-batch-lost' : evidenceLost !== null ? 'lock-evidence-lost' : proofLost !== null ? 'lock-proof-lost' : null;
         if (issue === null) throw error;
         throw new Violation(error.invariant, error.servers, `${error.detail}; KNOWN ISSUE ${issue}: ${batchLost ?? evidenceLost ?? proofLost}`, issue);
@@ -837,11 +847,17 @@ export class Simulator {
       this.stats.livenessChecks++;
       let lag: number;
       try {
-        lag = invariants.checkLivenessAmongLiars(this.servers.map((server) => server.core), this.firstPeriod + this.quietSince, period, this.liars, liar_lag_periods_max);
+        lag = invariants.checkLivenessAmongLiars(this.servers.map((server) => server.core), this.firstPeriod + this.quietSince, period, this.liars, liar_lag_periods_base + liar_lag_periods_per_liar * this.liars.size);
       } catch (error) {
-        const proofLost = error instanceof Violation ? invariants.lockProofLost(this.storedLocks()) : null;
-        if (!(error instanceof Violation) || proofLost === null) throw error;
-        throw new Violation(error.invariant, error.servers, `${error.detail}; KNOWN ISSUE lock-proof-lost: ${proofLost}`, 'lock-proof-lost');
+        if (!(error instanceof Violation)) throw error;
+        const proofLost = invariants.lockProofLost(this.storedLocks(), this.provenSlotInCalm);
+        if (proofLost !== null) throw new Violation(error.invariant, error.servers, `${error.detail}; KNOWN ISSUE lock-proof-lost: ${proofLost}`, 'lock-proof-lost');
+        const askedAgain = this.adversary!.askedAgainAfterSilence().filter((ask) => error.servers.includes(ask.server));
+        if (askedAgain.length > 0) {
+          const which = askedAgain.map((ask) => `server ${ask.server} asked liar ${ask.liar} again`).join(', ');
+          throw new Violation(error.invariant, error.servers, `${error.detail}; KNOWN ISSUE sync-peer-repeated: ${which} after it left a catch-up request unanswered`, 'sync-peer-repeated');
+        }
+        throw error;
       }
       this.adversary!.stats.commitLagMax = Math.max(this.adversary!.stats.commitLagMax, lag);
       invariants.checkSettledBefore(Math.min(...honest.map((server) => server.core!.committed.period)) + 1);
@@ -863,7 +879,7 @@ export class Simulator {
     for (const server of this.servers) {
       if (server.core === null || this.liars.has(server.index)) continue;
       const lock = server.store.load().ballots.lock;
-      locks.push({ server: server.index, lockSlot: lock?.slot ?? 0, lockParent: lock?.decision.parent ?? -1, committed: server.core.committed.period, startedAt: server.startedAt });
+      locks.push({ server: server.index, lockSlot: lock?.slot ?? 0, lockParent: lock?.decision.parent ?? -1, committed: server.core.committed.period });
     }
     return locks;
   }
