@@ -8,6 +8,7 @@ import { describe, expect, test } from 'bun:test';
 import { toHex } from '../src/bytes.ts';
 import { PaymentState, Status } from '../src/client/codec.ts';
 import { type Certificate, certificateFrom, signVote } from '../src/consensus/vote.ts';
+import { evidence_kept_max } from '../src/constants.ts';
 import { LedgerState } from '../src/ledger/state.ts';
 import type { ServerCore } from '../src/node/core.ts';
 import type { PeerMessage, PeriodRecord } from '../src/peer/messages.ts';
@@ -534,6 +535,37 @@ describe('§8.8/§8.9 out of sync: a server whose state differs from the certifi
     // A restart keeps it stopped: the proof comes back from the store.
     net.crash(2);
     expect(net.start(2).halted).toContain('two certificates conflict');
+  });
+});
+
+describe('§8.12 evidence: kept within a bound, and a fork stops a server however much evidence came first', () => {
+  test(`after ${evidence_kept_max} proofs against one liar, more are dropped (counted), but a fork is still kept and still stops the server`, () => {
+    const net = new CoreNet();
+    net.startAll();
+    payEachPeriod(net, P, P + 3);
+    net.advanceToPeriod(P + 3, 500);
+    const server2 = net.core(2);
+    const liar = net.servers[0]!.signer;
+    // Server 0 "signs" two different votes for each of many far-away periods: each pair is a proof.
+    const base = { parent: P, parentHash: new Uint8Array(32), hash: new Uint8Array(32) };
+    for (let i = 0; i < evidence_kept_max + 5; i++) {
+      const period = P + 1_000 + i;
+      const a = signVote(liar, net.network.id, { ...base, period }, P, 0);
+      const b = signVote(liar, net.network.id, { ...base, period, hash: new Uint8Array(32).fill(1) }, P, 0);
+      server2.onMessage(1, { type: 'evidence', evidence: { kind: 'vote', a, b } }, net.now);
+    }
+    expect(server2.evidence.length).toBe(evidence_kept_max);
+    expect(counter(server2, 'evidence_dropped')).toBe(5);
+    expect(server2.halted).toBeNull();
+    // Now a certificate that skips a committed period: a fork, kept beyond the bound.
+    const committedP1 = net.servers[0]!.store.records(P, 1, 1 << 20);
+    const parent = (committedP1 as PeriodRecord[])[0]!.certificate;
+    const decision = { period: P + 3, parent: parent.period, parentHash: parent.hash, hash: flipped(parent.hash) };
+    const votes = [0, 1].map((voter) => signVote(net.servers[voter]!.signer, net.network.id, decision, parent.period, voter));
+    server2.onMessage(0, { type: 'status', committed: certificateFrom(decision, votes), vote: null }, net.now);
+    expect(server2.halted).toContain('two certificates conflict');
+    expect(server2.evidence.at(-1)!.kind).toBe('fork');
+    expect(server2.isAvailable(net.now)).toBe(false);
   });
 });
 

@@ -539,7 +539,9 @@ export class Agreement {
     const context = this.context;
     const key = evidenceKey(evidence);
     if (this.evidenceKeys.has(key)) return;
-    if (this.evidenceKeys.size >= evidence_kept_max) return context.count('evidence_dropped');
+    // A fork is always kept and always stops us; only proofs against one server are capped
+    // (a liar could otherwise fill the store first and fork after, unnoticed).
+    if (evidence.kind !== 'fork' && this.evidenceKeys.size >= evidence_kept_max) return context.count('evidence_dropped');
     this.evidenceKeys.add(key);
     context.store.recordEvidence(key, encodeEvidence(evidence));
     context.evidence.push(evidence);
