@@ -689,15 +689,16 @@ export class Invariants {
 
   /**
    * Explains a two-thirds stall by a lock whose proof is lost, if that is what it is: a
-   * running honest server locked at its committed height, and no honest beta proposed with
-   * a proof from the lock's slot or later during the calm (`provenSlot`: the newest valid
-   * slot of an honest beta's PROPOSAL since the calm began, 0 for none). An honest beta that
-   * holds such a proof proposes with it, and the lock gives way to it: so no honest memory
-   * holds one.
+   * running honest server locked at its committed height, every server was beta since the
+   * lock's slot, and no honest beta proposed with a proof from that slot on during the calm
+   * (`provenSlot`: the newest valid slot of an honest beta's PROPOSAL since the calm began,
+   * 0 for none). An honest beta that holds such a proof proposes with it when its turn
+   * comes, and the lock gives way to it: so no honest memory holds one.
    */
-  lockProofLost(locks: readonly StoredLock[], provenSlot: number): string | null {
+  lockProofLost(locks: readonly StoredLock[], provenSlot: number, period: number): string | null {
     for (const lock of locks) {
       if (lock.lockSlot === 0 || lock.lockParent !== lock.committed || provenSlot >= lock.lockSlot) continue;
+      if (period - lock.lockSlot <= this.network.servers.length + 1) continue; // some beta has not had its turn since
       return `server ${lock.server} is locked on a decision of slot ${lock.lockSlot}, and no honest beta proposed with a proof from that slot on during the calm: no honest server holds the prevotes that prove it`;
     }
     return null;

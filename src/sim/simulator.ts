@@ -796,7 +796,7 @@ export class Simulator {
         const startedAt = this.servers.map((server) => server.startedAt);
         const batchLost = invariants.votedBatchLost(cores, startedAt);
         const evidenceLost = batchLost === null ? invariants.lockEvidenceLost(cores, startedAt) : null;
-        const proofLost = batchLost === null && evidenceLost === null ? invariants.lockProofLost(this.storedLocks(), this.provenSlotInCalm) : null;
+        const proofLost = batchLost === null && evidenceLost === null ? invariants.lockProofLost(this.storedLocks(), this.provenSlotInCalm, period) : null;
         const issue: KnownIssue | null = batchLost !== null ? 'voted-batch-lost' : evidenceLost !== null ? 'lock-evidence-lost' : proofLost !== null ? 'lock-proof-lost' : null;
         if (issue === null) throw error;
         throw new Violation(error.invariant, error.servers, `${error.detail}; KNOWN ISSUE ${issue}: ${batchLost ?? evidenceLost ?? proofLost}`, issue);
@@ -850,7 +850,7 @@ export class Simulator {
         lag = invariants.checkLivenessAmongLiars(this.servers.map((server) => server.core), this.firstPeriod + this.quietSince, period, this.liars, liar_lag_periods_base + liar_lag_periods_per_liar * this.liars.size);
       } catch (error) {
         if (!(error instanceof Violation)) throw error;
-        const proofLost = invariants.lockProofLost(this.storedLocks(), this.provenSlotInCalm);
+        const proofLost = invariants.lockProofLost(this.storedLocks(), this.provenSlotInCalm, period);
         if (proofLost !== null) throw new Violation(error.invariant, error.servers, `${error.detail}; KNOWN ISSUE lock-proof-lost: ${proofLost}`, 'lock-proof-lost');
         const askedAgain = this.adversary!.askedAgainAfterSilence().filter((ask) => error.servers.includes(ask.server));
         if (askedAgain.length > 0) {
