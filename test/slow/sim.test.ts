@@ -5,6 +5,15 @@
 //   SCRYP_SIM_BUDGET_S   wall-time budget in seconds (default 300)
 //   SCRYP_SIM_SEED       the first seed (default: random, printed)
 //   SCRYP_SIM_PERIODS    periods of faults per run (default 400)
+//
+// Then the same with liars (issue 14, src/sim/byzantine.ts): two-thirds networks with f of
+// them lying, and majority networks of three with one liar (a fork that every honest server
+// must stop at). A run that ends in a labelled known issue (docs/RELIABILITY.md: not fixed
+// yet, root cause named) is listed and counted; any other failure fails the suite.
+//
+//   SCRYP_SIM_BYZANTINE_BUDGET_S   wall-time budget in seconds (default 180)
+//   SCRYP_SIM_BYZANTINE_RUNS       at most this many runs (default 2000)
+//   SCRYP_SIM_BYZANTINE_PERIODS    periods of faults per run (default 150)
 
 import { expect, test } from 'bun:test';
 import { failureLines, summaryLine } from '../../src/sim/report.ts';
@@ -48,5 +57,52 @@ if (!slow) {
       expect(runs).toBeGreaterThan(0);
     },
     budgetMs + 600_000,
+  );
+
+  const liarBudgetMs = Number(process.env.SCRYP_SIM_BYZANTINE_BUDGET_S ?? '180') * 1000;
+  const liarRunsMax = Number(process.env.SCRYP_SIM_BYZANTINE_RUNS ?? '2000');
+  const liarPeriods = Number(process.env.SCRYP_SIM_BYZANTINE_PERIODS ?? '150');
+  // [servers, quorum, liars]: f liars where the quorum tolerates them, one where it does not.
+  const liarShapes: [number, 'majority' | 'two-thirds', number][] = [
+    [4, 'two-thirds', 1],
+    [5, 'two-thirds', 1],
+    [7, 'two-thirds', 2],
+    [4, 'two-thirds', 1],
+    [3, 'majority', 1],
+  ];
+  const liarModes: FaultMode[] = ['light', 'heavy', 'heavy', 'none'];
+
+  test(
+    `liars: random seeds from ${firstSeed} for ${liarBudgetMs / 1000} s`,
+    () => {
+      const started = performance.now();
+      let runs = 0;
+      let simulated = 0;
+      let forks = 0;
+      const known: string[] = [];
+      for (let seed = firstSeed; runs < liarRunsMax && performance.now() - started < liarBudgetMs; seed++) {
+        const [servers, quorum, byzantine] = liarShapes[seed % liarShapes.length]!;
+        const options: SimOptions = { seed, servers, periods: liarPeriods, faults: liarModes[Math.floor(seed / liarShapes.length) % liarModes.length]!, quorum, byzantine };
+        process.stdout.write(`sim: seed ${seed}, ${servers} servers, ${quorum}, ${byzantine} lying, ${options.faults}\n`);
+        const report = simulate(options);
+        runs++;
+        simulated += report.stats.periods;
+        forks += report.byzantine!.forksDetected;
+        process.stdout.write(`  ${summaryLine(report)}\n`);
+        if (report.ok) continue;
+        process.stdout.write(`${failureLines(report).join('\n')}\n`);
+        if (report.violation!.knownIssue !== null) {
+          known.push(`${seed}: ${report.violation!.knownIssue}`);
+          continue;
+        }
+        throw new Error(`seed ${seed} (${servers} servers, ${quorum}, ${byzantine} lying): ${report.violation!.invariant}: ${report.violation!.detail}`);
+      }
+      const seconds = (performance.now() - started) / 1000;
+      process.stdout.write(
+        `sim with liars: ${runs} seeds, ${simulated} periods in ${seconds.toFixed(0)} s, ${forks} majority forks (every honest server stopped at each), known issues ${known.length === 0 ? 'none' : known.join(', ')}\n`,
+      );
+      expect(runs).toBeGreaterThan(0);
+    },
+    liarBudgetMs + 600_000,
   );
 }
