@@ -538,6 +538,31 @@ describe('§8.8/§8.9 out of sync: a server whose state differs from the certifi
   });
 });
 
+describe('§8.12 evidence: a beta that shows each server another batch is caught by the headers passed on', () => {
+  test('server 2 gets a re-signed PROPOSAL with another batch; servers 1 and 2 each hold a proposal proof against its beta', () => {
+    const net = new CoreNet();
+    net.startAll();
+    payEachPeriod(net, P, P + 4);
+    let rewritten = 0;
+    let beta = -1;
+    net.intercept = (from, to, message) => {
+      if (to !== 2 || message.type !== 'proposal' || message.period !== P + 3) return message;
+      rewritten++;
+      beta = from;
+      return net.resignProposal({ ...message, transactions: new Uint8Array(0) });
+    };
+    net.advanceToPeriod(P + 5, 500);
+    expect(rewritten).toBe(1);
+    for (const index of [0, 1, 2].filter((i) => i !== beta)) {
+      const proofs = net.core(index).evidence.filter((evidence) => evidence.kind === 'proposal');
+      expect([index, proofs.length]).toEqual([index, 1]);
+      expect(proofs[0]!.kind === 'proposal' && proofs[0]!.a.proposer).toBe(beta);
+    }
+    // Evidence against one server stops no one in a majority network; only a fork would.
+    for (const index of [0, 1, 2]) expect(net.core(index).halted).toBeNull();
+  });
+});
+
 describe('§8.12 evidence: kept within a bound, and a fork stops a server however much evidence came first', () => {
   test(`after ${evidence_kept_max} proofs against one liar, more are dropped (counted), but a fork is still kept and still stops the server`, () => {
     const net = new CoreNet();

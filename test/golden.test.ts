@@ -139,7 +139,7 @@ describe('golden.json', () => {
       expect(types.has(type)).toBe(true);
     }
     const messageKinds = new Set(ofType('message').map((vector) => vector.kind));
-    for (let kind = 1; kind <= 13; kind++) expect(messageKinds.has(kind)).toBe(true);
+    for (let kind = 1; kind <= 14; kind++) expect(messageKinds.has(kind)).toBe(true);
     for (const type of ['ballot', 'proposal header', 'evidence']) expect(types.has(type)).toBe(true);
     const requestKinds = new Set(ofType('request').map((vector) => vector.fields.kind));
     for (let kind = 1; kind <= 6; kind++) expect(requestKinds.has(kind)).toBe(true);

@@ -125,6 +125,23 @@ const arbitraries: Record<PeerMessage['type'], fc.Arbitrary<PeerMessage>> = {
     ),
   ),
   prevote: fc.record({ type: fc.constant('prevote' as const), ballot: ballotArbitrary('prevote') }),
+  proposal_header: fc.integer({ min: 2, max: MAX }).chain((slot) =>
+    fc.integer({ min: 1, max: slot }).chain((decided) =>
+      fc.record({
+        type: fc.constant('proposal_header' as const),
+        header: fc.record({
+          slot: fc.constant(slot),
+          decided: fc.constant(decided),
+          proposer: fc.integer({ min: 0, max: 0xffff }),
+          parent: fc.record({ period: fc.integer({ min: 0, max: decided - 1 }), parent: fc.integer({ min: 0, max: MAX }), parentHash: bytes(32), hash: bytes(32) }),
+          hash: bytes(32),
+          transactionsHash: bytes(32),
+          validSlot: fc.integer({ min: 0, max: MAX }),
+          signature: bytes(64),
+        }),
+      }),
+    ),
+  ),
   precommit: fc.record({ type: fc.constant('precommit' as const), ballot: ballotArbitrary('precommit') }),
   evidence: fc.oneof(
     fc.record({ kind: fc.constant('vote' as const), a: voteArbitrary, b: voteArbitrary }),
@@ -177,6 +194,7 @@ const kindOfType: Record<PeerMessage['type'], number> = {
   prevote: 0x0b,
   precommit: 0x0c,
   evidence: 0x0d,
+  proposal_header: 0x0e,
 };
 
 // ---- hand layouts -----------------------------------------------------------------------
@@ -298,7 +316,7 @@ describe('decode refuses out-of-range and inconsistent fields', () => {
   };
   const cases: [string, number, Uint8Array, ErrorCode][] = [
     ['unknown kind 0x00', 0x00, new Uint8Array(0), 'FRAME_MESSAGE_KIND'],
-    ['unknown kind 0x0e', 0x0e, new Uint8Array(0), 'FRAME_MESSAGE_KIND'],
+    ['unknown kind 0x0f', 0x0f, new Uint8Array(0), 'FRAME_MESSAGE_KIND'],
     ['unknown kind 0xff', 0xff, new Uint8Array(0), 'FRAME_MESSAGE_KIND'],
     ['STATUS has_vote 2', MessageKind.STATUS, Buffer.concat([handCertificate(certificate(3, 2)), Buffer.from([2])]), 'BAD_MESSAGE'],
     ['STATUS certificate of genesis with a parent', MessageKind.STATUS, Buffer.concat([handCertificate(certificate(0, 1)), Buffer.from([0])]), 'BAD_MESSAGE'],
@@ -365,8 +383,8 @@ describe('decode refuses out-of-range and inconsistent fields', () => {
     expect(codeOf(() => decodeMessage(raw(MessageKind.SYNC_RECORDS, new Uint8Array(payload))))).toBe('no error');
   });
 
-  test('isKnownKind is exactly 0x01..0x0d', () => {
-    for (let kind = 0; kind < 256; kind++) expect([kind, isKnownKind(kind)]).toEqual([kind, kind >= 1 && kind <= 13]);
+  test('isKnownKind is exactly 0x01..0x0e', () => {
+    for (let kind = 0; kind < 256; kind++) expect([kind, isKnownKind(kind)]).toEqual([kind, kind >= 1 && kind <= 14]);
   });
 });
 

@@ -13,28 +13,31 @@ type Recorded = [seed: number, servers: number, periods: number, faults: FaultMo
 
 // Recorded after issue 9 (real Ed25519 keys in the stand-in, the bad_payee client kind), then
 // re-recorded when PROPOSALs became signed (issue 14): the same events and statistics for
-// every seed, only the bytes of the messages (which the digest covers) changed.
+// every seed, only the bytes of the messages (which the digest covers) changed; and again
+// when every server began to pass on the header of each PROPOSAL it takes: more messages,
+// so the simulated network's random fates fall differently and the runs differ (every
+// invariant holds in each).
 export const recorded: Recorded[] = [
     [11, 1, 60, 'heavy', false, 'ac71d64effc1377b', 652, '65f6a930046de1fd'],
-    [12, 2, 40, 'light', false, '9ec616f815aca8ef', 1321, '4a56ad48e1289933'],
-    [13, 2, 40, 'heavy', false, '347cc9fc6d1353ff', 1219, '2b0ce629573494b0'],
-    [14, 3, 40, 'none', false, 'e5fcfe704c6b3908', 2450, 'bc045798b8e6c610'],
-    [15, 3, 60, 'heavy', false, '59766467eb9cc8ec', 2520, '96139bd36d711919'],
-    [16, 4, 50, 'heavy', false, '3bfba1ef0c0bda9c', 2859, 'cb5cba7aa42612fa'],
-    [17, 5, 40, 'light', false, '2c0f0081e27c9664', 5652, 'b13c883cf1ab3322'],
-    [18, 5, 50, 'heavy', false, '5326fea39a3945b7', 6501, 'fe428d3027a8dbb5'],
-    [19, 7, 30, 'heavy', false, '950495e7b0ec6224', 6334, '4faabd89b1067113'],
-    [1, 2, 30, 'light', false, '2b98d12c5ca3454c', 986, 'f8fbe2342e0e41f3'],
-    [205, 5, 5, 'light', false, 'e3d94eb875702cc9', 1668, '87912fc1bf517b07'],
-    [1005, 3, 13, 'heavy', false, '824e2541dd656852', 900, '903468c7169002bc'],
-    [303, 4, 80, 'heavy', false, '3405113dcac9a5fd', 4853, '0f213c2bd2a396dc'],
-    [115, 5, 125, 'heavy', false, 'd2a28a14f2029859', 12044, '2ca67aabc457c815'],
-    [303, 4, 145, 'heavy', false, '9b408b8fab9a4270', 8827, 'b55dbc0bbc3b3c5d'],
-    [4242, 4, 40, 'heavy', false, '68ce454be28e3510', 2427, '7711ba926f18a9c3'],
-    [304, 4, 120, 'heavy', false, 'c5a0326faa87ae72', 7930, '94223ccc7042129c'],
-    [415, 3, 200, 'heavy', false, 'cc72b276d0ab0c5d', 8868, 'e8151c528679362a'],
+    [12, 2, 40, 'light', false, 'bf8ea624d0edcce7', 1321, '0ba7d0ce8a5c34ba'],
+    [13, 2, 40, 'heavy', false, 'c852363ac5ffa53e', 1292, '0d1dc8802feca9a2'],
+    [14, 3, 40, 'none', false, '891ab12ce2dbf99f', 2450, 'f17caeae6e273cb7'],
+    [15, 3, 60, 'heavy', false, 'ae12996d073b2440', 2600, '74ebcf3b580d46ca'],
+    [16, 4, 50, 'heavy', false, '0b59eef68c6feb6b', 3036, '8e88bc468c9a1b2b'],
+    [17, 5, 40, 'light', false, '2f4bbeb8cf857565', 5622, '2b19530a66020ff7'],
+    [18, 5, 50, 'heavy', false, '5870a2594f412fd2', 6685, '24e0865be9613452'],
+    [19, 7, 30, 'heavy', false, '6dacdb056119d9d5', 6808, '9b11e260327a4af1'],
+    [1, 2, 30, 'light', false, '7a7cfee1eb01a9be', 987, '776f165e50b5043b'],
+    [205, 5, 5, 'light', false, '865847ab7a13ffbe', 1668, 'bb90114c7a90a694'],
+    [1005, 3, 13, 'heavy', false, '2c8f6c4d2c7289be', 828, '6fbeed3ed286cc1c'],
+    [303, 4, 80, 'heavy', false, '960cb6fa65e05f60', 5109, '1415751bc925cb16'],
+    [115, 5, 125, 'heavy', false, '5a96da1966cd1275', 12999, '1f69799f2b9979a5'],
+    [303, 4, 145, 'heavy', false, 'e66eea08c9fbda34', 9198, '41823935d3778df1'],
+    [4242, 4, 40, 'heavy', false, '540786f5fea3e7ce', 2600, '4393c001c9b89a40'],
+    [304, 4, 120, 'heavy', false, 'f50a91d586af851e', 8103, '3ae22982f2f82b1c'],
+    [415, 3, 200, 'heavy', false, '4ac9ad612f9481ce', 9163, '36b94f467dece31a'],
     [400, 1, 30, 'heavy', false, '1259f39bc91c0150', 323, '1d773cdb57540587'],
-    [21, 3, 15, 'light', true, 'be714d58062442b7', 1122, 'f0e881579190217f'],
+    [21, 3, 15, 'light', true, '3b7c8ed041da9c83', 1122, '69713592e5989384'],
 ];
 
 function runOf([seed, servers, periods, faults, realCrypto]: Recorded) {

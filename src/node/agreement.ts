@@ -94,6 +94,8 @@ export class Agreement {
   protected ownProposal: ProposalMessage | null = null;
   /** The signed header of each pending proposal, by slot: a second, different one is evidence. */
   protected readonly proposalHeaders = new Map<number, ProposalHeader>();
+  /** Slots whose PROPOSAL we took (a relayed header alone does not count). */
+  private readonly proposalsTaken = new Set<number>();
   private readonly evidenceKeys = new Set<string>();
 
   /** `stored` is what the store loaded at start: our last votes and the batch voted for. */
@@ -231,17 +233,43 @@ export class Agreement {
       context.reject('proposal_bad_signature', `PROPOSAL for period ${period} from server ${from}: its signature does not verify`);
       return false;
     }
-    const known = this.proposalHeaders.get(period);
-    if (known !== undefined) {
-      if (headersDiffer(known, header)) {
-        context.reject('proposal_equivocation', `server ${from} sent two different PROPOSALs for period ${period}`);
-        this.noteEvidence({ kind: 'proposal', a: known, b: header }, now);
-      }
-      return false;
-    }
-    this.proposalHeaders.set(period, header);
-    while (this.proposalHeaders.size > 2 * pending_proposals_max) this.proposalHeaders.delete(Math.min(...this.proposalHeaders.keys()));
+    if (!this.compareProposalHeader(from, header, now)) return false;
+    if (this.proposalsTaken.has(period)) return false; // the same PROPOSAL again
+    this.proposalsTaken.add(period);
+    while (this.proposalsTaken.size > 2 * pending_proposals_max) this.proposalsTaken.delete(Math.min(...this.proposalsTaken));
+    // Every server passes on the header of the PROPOSAL it took: a beta that shows each
+    // server another batch is caught by the first header that reaches another server.
+    if (from !== context.self) context.send('others', { type: 'proposal_header', header });
     return true;
+  }
+
+  /**
+   * A signed proposal header, of a PROPOSAL or passed on by a peer: the first one of a slot is
+   * kept; a different one is evidence. False when it differs (the PROPOSAL is then dropped).
+   */
+  private compareProposalHeader(from: number, header: ProposalHeader, now: number): boolean {
+    const known = this.proposalHeaders.get(header.slot);
+    if (known === undefined) {
+      this.proposalHeaders.set(header.slot, header);
+      while (this.proposalHeaders.size > 2 * pending_proposals_max) this.proposalHeaders.delete(Math.min(...this.proposalHeaders.keys()));
+      return true;
+    }
+    if (!headersDiffer(known, header)) return true;
+    this.context.reject('proposal_equivocation', `server ${header.proposer} signed two different PROPOSALs for period ${header.slot} (the second from server ${from})`);
+    this.noteEvidence({ kind: 'proposal', a: known, b: header }, now);
+    return false;
+  }
+
+  /** A proposal header a peer passed on: checked, and compared with the one we hold for its slot. */
+  handleProposalHeader(from: number, header: ProposalHeader, now: number): void {
+    const context = this.context;
+    if (header.slot <= context.committed.period) return;
+    if (alphaOf(context.timing, header.slot) !== header.proposer) return context.reject('proposal_header_wrong_proposer', `proposal header for period ${header.slot} from server ${from} names server ${header.proposer}, not its beta`);
+    const key = context.network.servers[header.proposer]?.key;
+    if (key === undefined || !context.verifySignature(header.signature, proposalSigningMessage(context.network.id, header), key)) {
+      return context.reject('proposal_header_bad_signature', `proposal header for period ${header.slot} from server ${from}: its signature does not verify`);
+    }
+    this.compareProposalHeader(from, header, now);
   }
 
   /** Whether our own PROPOSAL was sent and waits for our vote (the node wakes at once). */

@@ -245,6 +245,8 @@ export class ServerCore {
         return this.agreement.handleBallot(message.ballot, now);
       case 'evidence':
         return this.agreement.handleEvidence(from, message.evidence, now);
+      case 'proposal_header':
+        return this.agreement.handleProposalHeader(from, message.header, now);
     }
   }
 

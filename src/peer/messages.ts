@@ -19,6 +19,7 @@
 //   0x0b  PREVOTE                ballot (154)                     (two-thirds networks: consensus/ballot.ts)
 //   0x0c  PRECOMMIT              ballot (154)
 //   0x0d  EVIDENCE               evidence (consensus/evidence.ts): two signed messages no honest server signs
+//   0x0e  PROPOSAL_HEADER        proposal header (234, consensus/proposal.ts): passed on by every server that took the PROPOSAL
 
 import {
   forward_transactions_max,
@@ -46,7 +47,7 @@ import {
 } from '../consensus/vote.ts';
 import { ballot_bytes, type Ballot, encodeBallot, readBallot } from '../consensus/ballot.ts';
 import { encodeEvidence, type Evidence, readEvidence } from '../consensus/evidence.ts';
-import { type ProposalHeader, transactionsHashOf } from '../consensus/proposal.ts';
+import { encodeProposalHeader, type ProposalHeader, readProposalHeader, transactionsHashOf } from '../consensus/proposal.ts';
 import type { RawMessage } from './framing.ts';
 
 export const MessageKind = {
@@ -63,6 +64,7 @@ export const MessageKind = {
   PREVOTE: 0x0b,
   PRECOMMIT: 0x0c,
   EVIDENCE: 0x0d,
+  PROPOSAL_HEADER: 0x0e,
 } as const;
 
 export const messageKindName: Record<number, string> = Object.fromEntries(Object.entries(MessageKind).map(([name, kind]) => [kind, name]));
@@ -94,7 +96,8 @@ export type PeerMessage =
   | { type: 'snapshot_page'; snapshotId: number; last: boolean; entries: Uint8Array }
   | { type: 'prevote'; ballot: Ballot }
   | { type: 'precommit'; ballot: Ballot }
-  | { type: 'evidence'; evidence: Evidence };
+  | { type: 'evidence'; evidence: Evidence }
+  | { type: 'proposal_header'; header: ProposalHeader };
 
 /**
  * The beta's PROPOSAL for a slot: the batch of period `decided` (the slot itself, or in a
@@ -158,6 +161,8 @@ export function encodeMessage(message: PeerMessage): RawMessage {
       return { kind: MessageKind.PRECOMMIT, payload: encodeBallot(message.ballot) };
     case 'evidence':
       return { kind: MessageKind.EVIDENCE, payload: encodeEvidence(message.evidence) };
+    case 'proposal_header':
+      return { kind: MessageKind.PROPOSAL_HEADER, payload: encodeProposalHeader(message.header) };
     case 'vote':
       return { kind: MessageKind.VOTE, payload: encodeVote(message.vote) };
     case 'forward':
@@ -257,6 +262,14 @@ export function decodeMessage(raw: RawMessage): PeerMessage {
     case MessageKind.EVIDENCE:
       message = { type: 'evidence', evidence: readEvidence(reader) };
       break;
+    case MessageKind.PROPOSAL_HEADER: {
+      const header = readProposalHeader(reader);
+      if (header.slot === 0 || header.decided === 0 || header.parent.period >= header.decided || header.decided > header.slot) {
+        fail('BAD_MESSAGE', `PROPOSAL_HEADER: slot ${header.slot} decides period ${header.decided} on parent ${header.parent.period}: expected parent < decided ≤ slot`);
+      }
+      message = { type: 'proposal_header', header };
+      break;
+    }
     case MessageKind.VOTE:
       if (raw.payload.length !== vote_bytes) fail('BAD_LENGTH', `VOTE: ${raw.payload.length} bytes, expected ${vote_bytes}`);
       message = { type: 'vote', vote: readVote(reader) };

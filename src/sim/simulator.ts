@@ -962,5 +962,7 @@ export function describeMessage(message: PeerMessage): string {
       return `${message.type.toUpperCase()}(s${message.ballot.voter}: slot ${message.ballot.slot}, ${message.ballot.period} on ${message.ballot.parent}, ${short(message.ballot.hash)})`;
     case 'evidence':
       return `EVIDENCE(${message.evidence.kind})`;
+    case 'proposal_header':
+      return `PROPOSAL_HEADER(s${message.header.proposer}: slot ${message.header.slot}, ${short(message.header.hash)})`;
   }
 }

@@ -373,6 +373,7 @@ add({
 addMessage('message STATUS (committed certificate and last vote)', { type: 'status', committed: certificate, vote: vote0 });
 addMessage('message PROPOSAL with 2 payments', proposal);
 addMessage('message VOTE', { type: 'vote', vote: vote0 });
+addMessage('message PROPOSAL_HEADER (the header of the PROPOSAL above, passed on)', { type: 'proposal_header', header: proposalHeader });
 addMessage('message FORWARD with 1 payment', { type: 'forward', transactions: payment1 });
 addMessage('message SYNC_REQUEST', { type: 'sync_request', after: 0 });
 addMessage('message SYNC_RECORDS with 1 record', { type: 'sync_records', snapshotNeeded: false, records: [{ certificate, transactions: batch }] });
