@@ -89,6 +89,7 @@ export class Agreement {
   /** Recent signed votes of every server, ours too (oldest first): the proofs that free a locked peer. */
   private readonly recentVotes: Vote[][];
   private readonly skipProofSentAt: number[];
+  private readonly forkProofSentAt: number[];
   private readonly voidPayments = new Map<string, number>();
   /** Our PROPOSAL, sent; we vote on it at the next tick (see propose). */
   protected ownProposal: ProposalMessage | null = null;
@@ -119,6 +120,7 @@ export class Agreement {
     if (context.lastVote !== null) this.evidence.record(context.self, context.lastVote.period, context.lastVote.prev);
     this.statusAnsweredAt = network.servers.map(() => -1);
     this.skipProofSentAt = network.servers.map(() => -1);
+    this.forkProofSentAt = network.servers.map(() => -1);
     this.recentVotes = network.servers.map(() => []);
     // Our own recent votes come back from storage: they may be the proof a locked peer needs.
     this.recentVotes[context.self]!.push(...stored.recentVotes);
@@ -147,7 +149,21 @@ export class Agreement {
       context.send(from, { type: 'status', committed: context.committed, vote: context.lastVote });
     }
     if (vote !== null && vote.period > committed.period) this.sendSkipProof(from, vote.period, current);
+    if (context.halted !== null && this.forkProofSentAt[from] !== current) {
+      // Stopped on a fork: its proof goes to every peer we hear from, once a period. Passed on
+      // once only, it was lost on a server that was down or cut off then, and that server went
+      // on at its side of the fork (found by the simulator's liars).
+      this.forkProofSentAt[from] = current;
+      const fork = context.evidence.find((evidence) => evidence.kind === 'fork');
+      if (fork !== undefined) context.send(from, { type: 'evidence', evidence: fork });
+    }
     if (committed.period > context.committed.period && !context.certified.has(committed.period)) {
+      if (!this.checkCertificate(committed)) return context.reject('bad_certificate', `STATUS from server ${from}: certificate of period ${committed.period} does not verify`);
+      this.onCertificate(committed, now);
+    } else if (committed.period === context.committed.period && context.halted === null && !sameDecision(committed, context.committed)) {
+      // Our own period, decided otherwise: a fork. The EVIDENCE of it is passed on once, and
+      // is lost on a server that was down then; STATUS comes every period (found by the
+      // simulator: a restarted server went on at its side of a fork, its peer stopped).
       if (!this.checkCertificate(committed)) return context.reject('bad_certificate', `STATUS from server ${from}: certificate of period ${committed.period} does not verify`);
       this.onCertificate(committed, now);
     }
