@@ -312,17 +312,32 @@ describe('Byzantine servers: the checks fail when they should', () => {
   });
 });
 
-describe('seeds that found bugs with liars (docs/RELIABILITY.md, Byzantine simulation)', () => {
-  // Each fails today with its fix taken out (src/node/agreement*.ts), and passes with it.
-  test('liar bug 1, seeds 310 (light) and 116: a conflicting second ballot was not counted, so relayed polkas reached some servers only (a 6-period stall)', () => {
-    expectHolds(run(310, 4, 60, 'light', { quorum: 'two-thirds', byzantine: 1 }));
-    expectHolds(run(116, 4, 60, 'heavy', { quorum: 'two-thirds', byzantine: 1 }));
+describe('seeds that found bugs with liars (docs/RELIABILITY.md, Byzantine simulation, L1-L5)', () => {
+  // Each fails today with its fix taken out (src/node/agreement*.ts), and passes with it,
+  // except L3's, which found it before every server passed on proposal headers (67194c4).
+  const twoThirdsLiar = { quorum: 'two-thirds', byzantine: 1 } as const;
+  test('L1, seeds 2062 and 4014 (found as 310): a conflicting second ballot was not counted, so relayed polkas reached some servers only', () => {
+    expectHolds(run(2062, 4, 60, 'heavy', twoThirdsLiar)); // without the fix: a stall
+    const report = run(4014, 4, 100, 'light', twoThirdsLiar);
+    expectHolds(report);
+    expect(report.byzantine!.commitLagMax).toBeLessThanOrEqual(2); // without the fix: 5 periods back
+    expectHolds(run(310, 4, 60, 'light', twoThirdsLiar));
   });
-  test('liar bug 2, seed 103: a proposal without proof carried an earlier period\'s batch, payments left out, and was committed', () => {
-    expectHolds(run(103, 4, 60, 'heavy', { quorum: 'two-thirds', byzantine: 1 }));
+  test('L2, seed 2055: a proposal without proof carried an earlier period\'s batch, payments left out, and was committed', () => {
+    expectHolds(run(2055, 4, 60, 'heavy', twoThirdsLiar));
   });
-  test('liar bug 3, seed 1040: a void proposal marked void, in its period, payments of another period', () => {
-    expectHolds(run(1040, 4, 60, 'heavy', { quorum: 'two-thirds', byzantine: 1 }));
+  test('L3, seed 1040: a void proposal marked void, in its period, payments of another period', () => {
+    expectHolds(run(1040, 4, 60, 'heavy', twoThirdsLiar));
+  });
+  test('L4, seed 900118: the fork proof, passed on once, was lost on a server down then, which went on at its side', () => {
+    const report = run(900118, 3, 40, 'heavy', { byzantine: 1 });
+    expectHolds(report);
+    expect(report.byzantine!.forksDetected).toBe(1);
+  });
+  test('L5, seed 910052: a STATUS certificate of our own period, decided otherwise, was never looked at', () => {
+    const report = run(910052, 3, 40, 'light', { byzantine: 1 });
+    expectHolds(report);
+    expect(report.byzantine!.forksDetected).toBe(1);
   });
 });
 
@@ -332,9 +347,11 @@ describe('known issues the liars found, not fixed here (docs/RELIABILITY.md): ea
     expect(report.ok).toBe(false);
     expect(report.violation!.knownIssue).toBe('lock-proof-lost');
   });
-  test('sync-peer-repeated, seed 426: a liar that left a catch-up request unanswered is asked again', () => {
-    const report = run(426, 4, 60, 'light', { quorum: 'two-thirds', byzantine: 1 });
-    expect(report.ok).toBe(false);
-    expect(report.violation!.knownIssue).toBe('sync-peer-repeated');
+  test('batch not certified (--twins): the same payments in another order make honest servers commit two batches under one certificate', () => {
+    for (const report of [run(55, 3, 30, 'none', { byzantine: 1, twins: true }), run(42, 4, 40, 'light', { quorum: 'two-thirds', byzantine: 1, twins: true })]) {
+      expect(report.ok).toBe(false);
+      expect(report.violation!.invariant).toBe('one-hash');
+      expect(report.violation!.detail).toContain('committed with two different batches');
+    }
   });
 });

@@ -32,6 +32,10 @@
 //   stale, future  ballots or votes for slots or periods 1–3 behind or ahead
 //   replay         a message the adversary sent or heard before, sent again
 //   relay_some     an honest server's vote or ballot, passed on to some servers only
+//   twins          (only when asked: AdversaryOptions.twins) a campaign whose batch Y holds
+//                  X's payments in another order, the same state: honest servers then
+//                  commit two different batches under one certificate (docs/RELIABILITY.md,
+//                  the known issue "batch not certified")
 //
 // `EvidenceWatch` is the other half: it follows, for each honest core, the signed
 // messages of adversary servers it is given, mirroring what the core remembers, and
@@ -157,6 +161,7 @@ export class Adversary {
     private readonly random: Random,
     /** The shadow core of a server, or null when it is down. */
     private readonly coreOf: (index: number) => ServerCore | null,
+    private readonly options: { readonly twins?: boolean } = {},
   ) {
     this.controlled = new Set(indexes);
     this.stats = {
@@ -515,6 +520,7 @@ export class Adversary {
     const own = this.decisionOf(core, message.decided, message.transactions);
     const count = message.transactions.length / transaction_bytes;
     // A re-proposal's batch is of an earlier period: Y is then the slot's own period, empty.
+    if (this.options.twins === true) return this.twin(from, core, message, own);
     const candidates: Uint8Array[] = [];
     if (message.decided === slot && count > 0) {
       const keep = new Uint8Array(count);
@@ -532,6 +538,17 @@ export class Adversary {
       return this.signedProposal(from, { period: slot, decided: slot, hash: decision.hash, transactions, parent: committed, validSlot: 0, pol: [] });
     }
     return null;
+  }
+
+  /** X's payments with the last one first: another batch for the same state (when they all apply), or null. */
+  private twin(from: number, core: ServerCore, message: ProposalMessage, own: Decision): ProposalMessage | null {
+    const count = message.transactions.length / transaction_bytes;
+    if (message.decided !== message.period || count < 2) return null;
+    const transactions = new Uint8Array(message.transactions.length);
+    transactions.set(message.transactions.subarray((count - 1) * transaction_bytes), 0);
+    transactions.set(message.transactions.subarray(0, (count - 1) * transaction_bytes), transaction_bytes);
+    if (decisionKey(this.decisionOf(core, message.decided, transactions)) !== decisionKey(own)) return null;
+    return this.signedProposal(from, { period: message.period, decided: message.decided, hash: own.hash, transactions, parent: core.committed, validSlot: 0, pol: [] });
   }
 
   /**

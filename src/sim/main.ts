@@ -1,7 +1,7 @@
 // The simulator's command line:
 //
 //   bun run sim --seed S --servers N --periods K [--faults none|light|heavy] [--real-crypto]
-//               [--quorum majority|two-thirds] [--byzantine L]
+//               [--quorum majority|two-thirds] [--byzantine L [--twins]]
 //               [--trace] [--shrink] [--runs R] [--disable kind,kind] [--json]
 //
 // Exit code 0 when every run holds every invariant, 1 when one breaks (the seed, the
@@ -36,6 +36,7 @@ const simCommand = defineCommand({
     faults: { type: 'string', description: `fault mode: ${fault_modes.join(', ')}`, default: 'light' },
     quorum: { type: 'string', description: `the network's quorum: ${quorumModes.join(', ')}`, default: 'majority' },
     byzantine: { type: 'string', description: 'servers that lie (chosen from the seed; fewer than --servers)', default: '0' },
+    twins: { type: 'boolean', description: 'liars send the same payments in another order (docs/RELIABILITY.md: batch not certified)', default: false },
     disable: { type: 'string', description: `kinds of fault to turn off, comma-separated: ${fault_kinds.join(', ')}` },
     runs: { type: 'string', description: 'run this many seeds: S, S+1, ...', default: '1' },
     'real-crypto': { type: 'boolean', description: 'real Ed25519 instead of the fast stand-in', default: false },
@@ -63,9 +64,11 @@ const simCommand = defineCommand({
         realCrypto: args['real-crypto'],
         quorum: args.quorum as QuorumMode,
         byzantine: positiveInteger(args.byzantine, '--byzantine', 0),
+        twins: args.twins,
       };
       if (base.servers > 64) throw new Error('--servers: at most 64');
       if (base.byzantine! >= base.servers) throw new Error(`--byzantine: expected fewer liars than servers (${base.servers}), got ${base.byzantine}`);
+      if (base.twins === true && base.byzantine === 0) throw new Error('--twins: only with --byzantine 1 or more');
       runs = positiveInteger(args.runs, '--runs', 1);
     } catch (error) {
       process.stderr.write(`sim: ${(error as Error).message}\n`);

@@ -10,6 +10,7 @@ export function commandFor(options: SimOptions): string {
   if (options.realCrypto === true) parts.push('--real-crypto');
   if (options.quorum !== undefined && options.quorum !== 'majority') parts.push(`--quorum ${options.quorum}`);
   if (options.byzantine !== undefined && options.byzantine > 0) parts.push(`--byzantine ${options.byzantine}`);
+  if (options.twins === true) parts.push('--twins');
   return parts.join(' ');
 }
 

@@ -74,6 +74,8 @@ export interface SimOptions {
   readonly quorum?: QuorumMode;
   /** Servers that lie (byzantine.ts), chosen from the seed; 0 or absent: every server is honest. */
   readonly byzantine?: number;
+  /** Liars' campaigns use the same payments in another order (the known issue "batch not certified"). */
+  readonly twins?: boolean;
   /** Every trace line as it happens (--trace). */
   readonly live?: (line: string) => void;
   readonly traceCapacity?: number;
@@ -231,7 +233,7 @@ export class Simulator {
     if (liarCount > 0) {
       const random = root.fork('byzantine');
       const liars = Adversary.choose(options.servers, liarCount, random);
-      this.adversary = new Adversary(this.network, serverSigners, liars, random, (index) => this.servers[index]!.core);
+      this.adversary = new Adversary(this.network, serverSigners, liars, random, (index) => this.servers[index]!.core, { twins: options.twins === true });
       this.liars = new Set(liars);
       this.evidenceWatch = new EvidenceWatch(this.network, this.liars);
     } else {
