@@ -32,7 +32,7 @@
 //   stale, future  ballots or votes for slots or periods 1–3 behind or ahead
 //   replay         a message the adversary sent or heard before, sent again
 //   relay_some     an honest server's vote or ballot, passed on to some servers only
-//   twins          (only when asked: AdversaryOptions.twins) a campaign whose batch Y holds
+//   twins          (only when asked: the `twins` option, sim --twins) a campaign whose batch Y holds
 //                  X's payments in another order, the same state: honest servers then
 //                  commit two different batches under one certificate (docs/RELIABILITY.md,
 //                  the known issue "batch not certified")
@@ -724,7 +724,7 @@ export class Adversary {
 
 // ---- the evidence an honest core must hold ---------------------------------------------------
 
-/** A conflicting ballot is expected to be caught when its first came at most this long before (ms periods). */
+/** A conflicting ballot is expected to be caught when the first one came at most this many periods before (the core's memory of first ballots is bounded by count). */
 const ballot_memory_periods = 3;
 
 interface Heard {
