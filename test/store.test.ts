@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concat, Reader, toHex } from '../src/bytes.ts';
 import { isScrypError } from '../src/errors.ts';
+import { signBallot } from '../src/consensus/ballot.ts';
 import { type Certificate, certificateFrom, type Decision, encodeCertificate, genesisCertificate, readCertificate, signVote } from '../src/consensus/vote.ts';
 import { replayBatch } from '../src/ledger/batch.ts';
 import { ledger_file_name, SqliteStore } from '../src/ledger/sqlite-store.ts';
@@ -229,6 +230,51 @@ for (const harness of [memoryHarness, sqliteHarness]) {
       store.recordVote(signVote(servers[0]!, network.id, { ...decision, period: 8 }, 7, 0), null);
       store = harness.reopen(store);
       expect(store.load().votedProposal).toBeNull();
+      store.close();
+    });
+
+    test('recordBallots keeps the last prevote, precommit and the lock with its batch and its proof, across a restart', () => {
+      let store = harness.open();
+      expect(store.load().ballots).toEqual({ prevote: null, precommit: null, lock: null });
+      const decision: Decision = { period: 7, parent: 0, parentHash: genesis.hash, hash: new Uint8Array(32).fill(7) };
+      const prevotes = servers.map((signer, voter) => signBallot(signer, network.id, 'prevote', 8, decision, voter));
+      const precommit = signBallot(servers[0]!, network.id, 'precommit', 8, decision, 0);
+      const proposal = {
+        type: 'proposal' as const,
+        period: 8,
+        decided: 7,
+        hash: decision.hash,
+        transactions: new Uint8Array(140).fill(5),
+        parent: genesis,
+        validSlot: 7,
+        pol: prevotes.slice(0, 2),
+        proposer: 2,
+        signature: new Uint8Array(64).fill(4),
+      };
+      const state = { prevote: prevotes[0]!, precommit, lock: { slot: 8, decision, proposal, pol: prevotes } };
+      store.recordBallots(state);
+      store = harness.reopen(store);
+      const loaded = store.load().ballots;
+      expect(loaded.prevote).toEqual(prevotes[0]!);
+      expect(loaded.precommit).toEqual(precommit);
+      expect(loaded.lock!.slot).toBe(8);
+      expect(loaded.lock!.proposal).toEqual(proposal);
+      expect(loaded.lock!.pol).toEqual(prevotes);
+      expect(toHex(loaded.lock!.decision.hash)).toBe(toHex(decision.hash));
+      store.recordBallots({ prevote: prevotes[0]!, precommit, lock: null });
+      store = harness.reopen(store);
+      expect(store.load().ballots.lock).toBeNull();
+      store.close();
+    });
+
+    test('recordEvidence keeps each proof once, oldest first, across a restart', () => {
+      let store = harness.open();
+      expect(store.load().evidence).toEqual([]);
+      expect(store.recordEvidence('vote:1:5', Uint8Array.of(1, 2, 3))).toBe(true);
+      expect(store.recordEvidence('vote:1:5', Uint8Array.of(9))).toBe(false);
+      expect(store.recordEvidence('fork:-1:6', Uint8Array.of(4))).toBe(true);
+      store = harness.reopen(store);
+      expect(store.load().evidence.map((bytes) => [...bytes])).toEqual([[1, 2, 3], [4]]);
       store.close();
     });
 

@@ -12,7 +12,7 @@ import { encodeAddress } from '../address.ts';
 import { toHex } from '../bytes.ts';
 import { evidence_kept_max } from '../constants.ts';
 import { type Ballot, ballotSigningMessage, encodeBallot } from '../consensus/ballot.ts';
-import { checkEvidence, encodeEvidence, type Evidence, type EvidenceChecker, offenderOf, periodOfEvidence } from '../consensus/evidence.ts';
+import { checkEvidence, encodeEvidence, type Evidence, type EvidenceChecker, evidenceKey, offenderOf, periodOfEvidence } from '../consensus/evidence.ts';
 import { encodeProposalHeader, type ProposalHeader, proposalSigningMessage } from '../consensus/proposal.ts';
 import { type Certificate, checkerFor, type Decision, encodeCertificate, encodeVote, type Vote, voteSigningMessage } from '../consensus/vote.ts';
 import { LedgerState } from '../ledger/state.ts';
@@ -209,13 +209,15 @@ export async function askEvidence(
   );
 }
 
-/** The proofs of all answers, each once (grouped by its bytes), checked with the network's keys, oldest first as the first holder lists them. */
+/** The proofs of all answers, each offence once (grouped by kind, server and period), checked with the network's keys, oldest first as the first holder lists them. */
 export function groupProofs(network: Network, answers: readonly ServerEvidence[]): HeldProof[] {
   const checker = evidenceChecker(network);
   const groups = new Map<string, { evidence: Evidence | null; summary: ForkSummary | null; heldBy: number[]; stopped: number[] }>();
   for (const answer of answers) {
     answer.items.forEach((item, index) => {
-      const key = item.evidence !== null ? toHex(encodeEvidence(item.evidence)) : `summary:${toHex(item.summary.digest)}`;
+      // One group per offence (kind, server, period): servers that saw the same lie from
+      // different sides hold different pairs of messages, each a whole proof of it.
+      const key = item.evidence !== null ? evidenceKey(item.evidence) : `summary:${toHex(item.summary.digest)}`;
       let group = groups.get(key);
       if (group === undefined) groups.set(key, (group = { evidence: item.evidence, summary: item.summary, heldBy: [], stopped: [] }));
       if (!group.heldBy.includes(answer.server)) group.heldBy.push(answer.server);

@@ -33,7 +33,7 @@ import { LedgerState } from './state.ts';
 import { ledger_file_name, SqliteStore } from './sqlite-store.ts';
 
 /** The meta keys that hold this server's votes and ballots (src/ledger/sqlite-store.ts writeVote, writeBallots): a backup drops them. */
-export const vote_meta_keys = ['last_vote', 'recent_votes', 'voted_proposal', 'prevote', 'precommit', 'lock', 'lock_proposal'] as const;
+export const vote_meta_keys = ['last_vote', 'recent_votes', 'voted_proposal', 'prevote', 'precommit', 'lock', 'lock_proposal', 'lock_pol'] as const;
 
 export interface BackupReport {
   readonly file: string;

@@ -26,7 +26,7 @@ import { concat, equal, Reader, toHex, view, Writer } from '../bytes.ts';
 import { fail } from '../errors.ts';
 import { type Certificate, encodeCertificate, encodeVote, readCertificate, readVote, type Vote, vote_bytes } from '../consensus/vote.ts';
 import { decodeMessage, decodeUnsignedProposal, encodeMessage, MessageKind, type PeriodRecord } from '../peer/messages.ts';
-import { ballot_bytes, encodeBallot, readBallot } from '../consensus/ballot.ts';
+import { type Ballot, ballot_bytes, encodeBallot, readBallot } from '../consensus/ballot.ts';
 import { payeeOf, payerOf, txidOf } from '../transaction.ts';
 import { KeyMap } from './key-map.ts';
 import { entry_bytes } from './state.ts';
@@ -284,7 +284,13 @@ export class SqliteStore implements Store {
     if (lockBytes !== undefined && lockBytes.length > 0) {
       if (lockProposal === null) fail('STORE_CORRUPT', `${this.path}: meta lock without its proposal`);
       const lockBallot = readBallot(new Reader(lockBytes, 'meta.lock'), 'precommit');
-      lock = { slot: lockBallot.slot, decision: lockBallot, proposal: lockProposal };
+      const pol: Ballot[] = [];
+      const polBytes = this.getMeta.get('lock_pol')?.value;
+      if (polBytes !== undefined) {
+        const polReader = new Reader(polBytes, 'meta.lock_pol');
+        while (polReader.remaining > 0) pol.push(readBallot(polReader, 'prevote'));
+      }
+      lock = { slot: lockBallot.slot, decision: lockBallot, proposal: lockProposal, pol };
     }
     const evidence = (this.db.query('SELECT bytes FROM evidence ORDER BY seq').all() as { bytes: Uint8Array }[]).map((row) => row.bytes);
     return { committed, entries, lastVote, recentVotes, votedProposal, archiveFrom: this.metaU64('archive_from'), ballots: { prevote, precommit, lock }, evidence };
@@ -412,6 +418,7 @@ export class SqliteStore implements Store {
       lock === null ? new Uint8Array(0) : encodeBallot({ step: 'precommit', slot: lock.slot, ...lock.decision, voter: 0, signature: new Uint8Array(64) }),
     );
     this.putMeta.run('lock_proposal', lock === null ? new Uint8Array(0) : encodeMessage(lock.proposal).payload);
+    this.putMeta.run('lock_pol', lock === null ? new Uint8Array(0) : concat(...lock.pol.map(encodeBallot)));
   }
 
   recordEvidence(key: string, bytes: Uint8Array): boolean {

@@ -15,12 +15,14 @@ export type VotedProposal = ProposalMessage;
 /**
  * What a server of a two-thirds network keeps before a ballot leaves (consensus/ballot.ts):
  * its last PREVOTE and PRECOMMIT (it never casts in a slot at or before them again) and its
- * lock (the decision it precommitted, with the batch, which it must keep backing).
+ * lock (the decision it precommitted, with the batch, which it must keep backing, and the
+ * quorum of prevotes that made it valid: without them, servers locked across restarts could
+ * not prove their lock to anyone, and would refuse every batch for good).
  */
 export interface BallotState {
   readonly prevote: Ballot | null;
   readonly precommit: Ballot | null;
-  readonly lock: { readonly slot: number; readonly decision: Decision; readonly proposal: VotedProposal } | null;
+  readonly lock: { readonly slot: number; readonly decision: Decision; readonly proposal: VotedProposal; readonly pol: readonly Ballot[] } | null;
 }
 
 export const noBallots: BallotState = { prevote: null, precommit: null, lock: null };

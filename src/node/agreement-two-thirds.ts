@@ -75,6 +75,9 @@ export class TwoThirdsAgreement extends Agreement {
       const proposal = proposalOf(lock.proposal);
       this.proposals.set(lock.proposal.period, proposal);
       this.lock = { slot: lock.slot, decision: lock.decision, proposal };
+      // The prevotes that made it valid come back too: when it is our turn as beta we propose
+      // it again with them, the only proof that frees servers locked on it across restarts.
+      if (lock.pol.length > 0) this.valid = { slot: lock.slot, decision: lock.decision, prevotes: lock.pol, proposal };
     }
   }
 
@@ -289,7 +292,7 @@ export class TwoThirdsAgreement extends Agreement {
     const ballot = signBallot(context.signer, context.network.id, 'precommit', polka.slot, polka.decision, context.self);
     assert(proposal.message !== null, 'a locked batch came as a message');
     this.lock = { slot: polka.slot, decision: polka.decision, proposal };
-    this.ballots = { ...this.ballots, precommit: ballot, lock: { slot: polka.slot, decision: polka.decision, proposal: proposal.message } };
+    this.ballots = { ...this.ballots, precommit: ballot, lock: { slot: polka.slot, decision: polka.decision, proposal: proposal.message, pol: polka.prevotes } };
     context.store.recordBallots(this.ballots); // durable before it leaves, with the lock
     context.count('precommitted');
     context.send('others', { type: 'precommit', ballot });

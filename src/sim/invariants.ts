@@ -104,8 +104,9 @@ export class Violation extends Error {
  * restarted since, and a store keeps the lock without its proof. The locked servers back
  * nothing else, no beta can prove their decision to the others, and if the locked and the
  * unlocked cannot make a quorum apart, the network stops (PROTOCOL §8.11). Found by the
- * simulator in honest heavy-fault runs too (seeds 5036 and 5050, 4 servers); the fix is to
- * keep the prevotes with the lock (docs/RELIABILITY.md).
+ * simulator in honest heavy-fault runs too (seeds 5036, 5050 and 5103, 4 servers); fixed
+ * since: the store keeps the prevotes with the lock, and a restarted server proposes its
+ * lock again with them (docs/RELIABILITY.md). The label stays, should it ever come back.
  */
 export type KnownIssue = 'lock-evidence-lost' | 'voted-batch-lost' | 'lock-proof-lost' | 'sync-peer-repeated';
 
