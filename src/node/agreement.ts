@@ -491,7 +491,11 @@ export class Agreement {
       // Two valid certificates that cannot both hold: a fork, which a quorum never makes
       // unless more servers misbehaved than the network tolerates (PROTOCOL §8.12). We keep
       // the proof, say so, and stop: never go on silently on either side.
-      context.log.error(`certificate for period ${certificate.period} (parent ${certificate.parent}) conflicts with our committed period ${context.committed.period}, and both hold`);
+      // Once stopped, the other branch's certificates keep coming with every STATUS: counted
+      // (certificate_conflict), said once.
+      if (context.halted === null) {
+        context.log.error(`certificate for period ${certificate.period} (parent ${certificate.parent}) conflicts with our committed period ${context.committed.period}, and both hold`);
+      }
       this.noteEvidence({ kind: 'fork', a: context.committed, b: certificate }, now);
       return;
     }
