@@ -306,6 +306,12 @@ const P1 = 1_800_000_000;
 const fixturePath = join(import.meta.dir, 'vectors', 'ledger-schema1.db');
 
 function schemaOf(path: string): number {
+  // Even a read-only open of a WAL file leaves -shm and -wal beside it: never open the fixture itself.
+  if (path === fixturePath) {
+    const copy = join(mkdtempSync(join(tmpdir(), 'scryp-schema1-')), 'ledger.sqlite');
+    copyFileSync(fixturePath, copy);
+    path = copy;
+  }
   const db = new Database(path, { readonly: true });
   const row = db.query("SELECT value FROM meta WHERE key = 'schema'").get() as { value: Uint8Array };
   db.close();
