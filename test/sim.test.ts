@@ -341,6 +341,13 @@ describe('seeds that found bugs with liars (docs/RELIABILITY.md, Byzantine simul
   });
 });
 
+describe('sync-peer-repeated, fixed in catch-up: the peer that left a request unanswered is not asked again next (docs/RELIABILITY.md)', () => {
+  test('seed 3198025558 (two-thirds, 4 servers, no faults, 1 liar): the liar ignores catch-up, the honest server behind asks another', () => {
+    const report = run(3198025558, 4, 33, 'none', { quorum: 'two-thirds', byzantine: 1 });
+    expectHolds(report);
+  });
+});
+
 describe('lock-proof-lost, fixed in the store: the prevotes that made a lock valid are kept with it (docs/RELIABILITY.md)', () => {
   for (const seed of [5036, 5050, 5103]) {
     test(`seed ${seed} (honest, two-thirds, 4 servers, heavy): locked servers prove their lock after restarts, and the network goes on`, () => {

@@ -20,6 +20,8 @@ export class CatchUp {
   /** After an answer that brought nothing, the next SYNC_REQUEST waits until then. */
   private syncQuietUntil = 0;
   private syncRotation = 0;
+  /** The peer whose last request timed out: not asked again next, while another may be. */
+  private silentPeer: number | null = null;
 
   constructor(
     private readonly context: NodeContext,
@@ -48,8 +50,13 @@ export class CatchUp {
     if (candidates.length === 0) {
       for (let i = 0; i < context.network.servers.length; i++) if (i !== context.self) candidates.push(i);
     }
+    // The rotation runs over a list that changes between asks, so it could land on the peer
+    // that just left a request unanswered (a liar, or one cut off), two periods lost each
+    // time (found by the simulator's liars: sync-peer-repeated).
+    const others = candidates.filter((peer) => peer !== this.silentPeer);
+    const pool = others.length > 0 ? others : candidates;
     this.syncRotation++;
-    return candidates[this.syncRotation % candidates.length]!;
+    return pool[this.syncRotation % pool.length]!;
   }
 
   driveSync(now: number): void {
@@ -58,6 +65,7 @@ export class CatchUp {
       if (now - context.sync.sentAt < context.syncTimeoutMs) return;
       context.count('sync_timeout');
       context.log.warn(`catch-up: server ${context.sync.peer} did not answer in ${context.syncTimeoutMs} ms; asking another`);
+      this.silentPeer = context.sync.peer;
       const snapshot = context.sync.mode === 'snapshot';
       context.sync = null;
       if (snapshot) context.outOfSync = true; // keep asking for a snapshot

@@ -115,7 +115,8 @@ export type KnownIssue = 'lock-evidence-lost' | 'voted-batch-lost' | 'lock-proof
  * got no answer, and asked the same liar again: CatchUp.syncPeer rotates an index over a
  * list of candidates that changes between asks, so "asking another" can be the same one.
  * Each repeat costs a sync timeout (2 periods). Found by the simulator's liars (seed 426,
- * 4 servers, light, two-thirds, 1 liar); the fix belongs in src/node/catch-up.ts.
+ * 4 servers, light, two-thirds, 1 liar; then 3198025558); fixed in src/node/catch-up.ts,
+ * which now skips the peer that timed out. The label stays, should it come back.
  */
 /** A server's lock as its store keeps it (two-thirds networks), for the known issue above. */
 export interface StoredLock {
