@@ -2,6 +2,11 @@
 // that tests assert on and logs print; the message names the field and what it got.
 // A broken invariant is not one of these: it is a bug, and `assert` crashes.
 
+/** The codes of an account or a payment request a person mistyped (the CLI exits 2 for them, as for any bad argument). */
+function accountInputCodes() {
+  return ['BAD_ACCOUNT', 'ADDRESS_MIXED_CASE', 'ADDRESS_PREFIX', 'ADDRESS_CHARACTER', 'ADDRESS_LENGTH', 'ADDRESS_CHECKSUM', 'UNSPENDABLE_KEY', 'BAD_PAYMENT_REQUEST', 'PAYMENT_REQUEST_UNSUPPORTED'] as const;
+}
+
 /** Every code, in one list: docs/ERRORS.md explains each (test/errors.test.ts keeps the two equal). */
 export const errorCodes = [
   // bytes and values
@@ -30,15 +35,7 @@ export const errorCodes = [
   'PHRASE_CHECKSUM',
   'PHRASE_CHARACTER',
   // accounts as people type them, and payment requests
-  'BAD_ACCOUNT',
-  'ADDRESS_MIXED_CASE',
-  'ADDRESS_PREFIX',
-  'ADDRESS_CHARACTER',
-  'ADDRESS_LENGTH',
-  'ADDRESS_CHECKSUM',
-  'UNSPENDABLE_KEY',
-  'BAD_PAYMENT_REQUEST',
-  'PAYMENT_REQUEST_UNSUPPORTED',
+  ...accountInputCodes(),
   // the wallet page (scryp wallet) and its files
   'WALLET_TOKEN',
   'WALLET_HOST',
@@ -86,6 +83,8 @@ export const errorCodes = [
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
+
+export const personInputCodes: ReadonlySet<ErrorCode> = new Set(accountInputCodes());
 
 export class ScrypError extends Error {
   readonly code: ErrorCode;

@@ -19,7 +19,7 @@ import { certificateFrom, signVote } from '../src/consensus/vote.ts';
 import { LedgerState } from '../src/ledger/state.ts';
 import { SqliteStore } from '../src/ledger/sqlite-store.ts';
 import { ServerCore } from '../src/node/core.ts';
-import { acceptingUntil, alphaOf, periodOf, startOf, type Timing } from '../src/schedule.ts';
+import { alphaOf, periodOf } from '../src/schedule.ts';
 import { encodeTransaction, signPayment } from '../src/transaction.ts';
 import { signerFromSeed } from '../src/signature.ts';
 import { binary, ProcessCluster } from './helpers/processes.ts';
@@ -39,20 +39,7 @@ afterEach(async () => {
   await c?.stop();
 });
 
-function timingOf(c: ProcessCluster): Timing {
-  return { periodMs: c.network.periodMs, blackoutMs: c.network.blackoutMs, skewMs: c.network.skewMs, serverCount: c.network.servers.length };
-}
 
-/** Waits until `now` is well inside a period's accepting window; returns that period. */
-async function awayFromBoundaries(c: ProcessCluster, marginMs = 60): Promise<number> {
-  const timing = timingOf(c);
-  for (;;) {
-    const now = Date.now();
-    const period = periodOf(timing, now);
-    if (now - startOf(timing, period) >= marginMs && acceptingUntil(timing, period) - now >= marginMs) return period;
-    await Bun.sleep(10);
-  }
-}
 
 async function payRaw(c: ProcessCluster, server: number, tx: Uint8Array): Promise<number> {
   const client = await c.udp();
@@ -77,7 +64,7 @@ function seedLedgersWithBurnedMoney(c: ProcessCluster): void {
     { account: identity, balance: held },
   ]);
   const genesis = ServerCore.genesisFor(c.network);
-  const period = periodOf(timingOf(c), Date.now()) - 5;
+  const period = periodOf(c.timing(), Date.now()) - 5;
   const decision = { period, parent: 0, parentHash: genesis.hash, hash: state.hash };
   const votes = c.servers.map((server) => signVote(signerFromSeed(testSeed(`server ${server.index}`)), c.network.id, decision, 0, server.index));
   const certificate = certificateFrom(decision, votes);
@@ -101,8 +88,8 @@ async function waitAvailable(c: ProcessCluster, account: Uint8Array, balance: nu
     return true;
   }, 15_000);
   expect(up, c.logs()).toBe(true);
-  const from = periodOf(timingOf(c), Date.now());
-  await c.until(() => periodOf(timingOf(c), Date.now()) >= from + 2, 5_000);
+  const from = periodOf(c.timing(), Date.now());
+  await c.until(() => periodOf(c.timing(), Date.now()) >= from + 2, 5_000);
 }
 
 test('a payment from the identity key, "signed" by no one (R = identity, S = 0), is BAD_SIGNATURE at the alpha and at a forwarder; the money stays', async () => {
@@ -119,8 +106,8 @@ test('a payment from the identity key, "signed" by no one (R = identity, S = 0),
   const heard: string[] = [];
   for (const signature of forgeries) {
     for (const target of ['alpha', 'forwarder'] as const) {
-      const period = await awayFromBoundaries(c);
-      const alpha = alphaOf(timingOf(c), period);
+      const period = await c.awayFromBoundaries();
+      const alpha = alphaOf(c.timing(), period);
       const server = target === 'alpha' ? alpha : (alpha + 1) % c.servers.length;
       const tx = encodeTransaction({ timestamp: Date.now(), amount: held, payee: attacker, payer: identity, signature });
       heard.push(`${target}: ${statusName[await payRaw(c, server, tx)]}`);
@@ -129,8 +116,8 @@ test('a payment from the identity key, "signed" by no one (R = identity, S = 0),
   expect(heard).toEqual(['alpha: BAD_SIGNATURE', 'forwarder: BAD_SIGNATURE', 'alpha: BAD_SIGNATURE', 'forwarder: BAD_SIGNATURE']);
 
   // Two periods later, on every server: the money is where it was, the attacker has nothing.
-  const after = periodOf(timingOf(c), Date.now()) + 2;
-  await c.until(() => periodOf(timingOf(c), Date.now()) > after, 5_000);
+  const after = periodOf(c.timing(), Date.now()) + 2;
+  await c.until(() => periodOf(c.timing(), Date.now()) > after, 5_000);
   for (let i = 0; i < c.servers.length; i++) {
     expect(await balanceAt(c, i, identity)).toBe(held);
     expect(await balanceAt(c, i, attacker)).toBe(0);
@@ -152,8 +139,8 @@ test('a payment to a key no one can sign for is BAD_PAYEE at the alpha and at a 
   const heard: string[] = [];
   for (const [name, payee] of payees) {
     for (const target of ['alpha', 'forwarder'] as const) {
-      const period = await awayFromBoundaries(c);
-      const alpha = alphaOf(timingOf(c), period);
+      const period = await c.awayFromBoundaries();
+      const alpha = alphaOf(c.timing(), period);
       const server = target === 'alpha' ? alpha : (alpha + 2) % c.servers.length;
       const tx = signPayment(payer, c.network.id, { timestamp: Date.now(), amount: 5, payee });
       heard.push(`${name} at the ${target}: ${statusName[await payRaw(c, server, tx)]}`);
@@ -161,9 +148,9 @@ test('a payment to a key no one can sign for is BAD_PAYEE at the alpha and at a 
   }
   expect(heard).toEqual(payees.flatMap(([name]) => [`${name} at the alpha: BAD_PAYEE`, `${name} at the forwarder: BAD_PAYEE`]));
   // And a real payee still works, through the same servers.
-  const period = await awayFromBoundaries(c);
+  const period = await c.awayFromBoundaries();
   const tx = signPayment(payer, c.network.id, { timestamp: Date.now(), amount: 5, payee: testSigner('wallet someone').publicKey });
-  expect(statusName[await payRaw(c, alphaOf(timingOf(c), period), tx)]).toBe('ACCEPTED');
+  expect(statusName[await payRaw(c, alphaOf(c.timing(), period), tx)]).toBe('ACCEPTED');
   for (let i = 0; i < c.servers.length; i++) expect(await balanceAt(c, i, identity)).toBe(0);
 });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { toHex } from '../src/bytes.ts';
 import { Kind, PaymentState, replySigningMessage, Status, statusName, type BalanceBody, type StatusBody } from '../src/client/codec.ts';
 import { pay } from '../src/client/wallet.ts';
-import { acceptingUntil, alphaOf, periodOf, startOf, type Timing } from '../src/schedule.ts';
+import { acceptingUntil, alphaOf, periodOf, startOf } from '../src/schedule.ts';
 import { signPayment, txidOf } from '../src/transaction.ts';
 import { signerFromSeed, verify, type Signer } from '../src/signature.ts';
 import { checkLedger } from './helpers/ledger-check.ts';
@@ -50,20 +50,7 @@ function checkAllLedgers(c: ProcessCluster): void {
   }
 }
 
-function timingOf(c: ProcessCluster): Timing {
-  return { periodMs: c.network.periodMs, blackoutMs: c.network.blackoutMs, skewMs: c.network.skewMs, serverCount: c.network.servers.length };
-}
 
-/** Waits until `now` is at least `marginMs` inside the accepting window of a period. */
-async function awayFromBoundaries(c: ProcessCluster, marginMs = 60): Promise<number> {
-  const timing = timingOf(c);
-  for (;;) {
-    const now = Date.now();
-    const period = periodOf(timing, now);
-    if (now - startOf(timing, period) >= marginMs && acceptingUntil(timing, period) - now >= marginMs) return period;
-    await Bun.sleep(10);
-  }
-}
 
 async function payRaw(c: ProcessCluster, server: number, tx: Uint8Array): Promise<number> {
   const client = await c.udp();
@@ -187,12 +174,12 @@ describe('payments through three servers', () => {
     const seed = walletSeed('genesis');
     const wallet = signerFromSeed(seed);
     const dave = payee('dave');
-    const period = await awayFromBoundaries(c);
+    const period = await c.awayFromBoundaries();
     const tx = signPayment(wallet, c.network.id, { timestamp: Date.now(), amount: 1_000, payee: dave.publicKey });
     const resigned = resignWithRandomNonce(seed, c.network.id, tx);
     expect(toHex(txidOf(resigned))).toBe(toHex(txidOf(tx)));
     expect(toHex(resigned)).not.toBe(toHex(tx));
-    const alpha = alphaOf(timingOf(c), period);
+    const alpha = alphaOf(c.timing(), period);
     const first = await Promise.all([0, 1, 2].map((server) => payRaw(c, server, tx)));
     // The alpha answers ACCEPTED (or DUPLICATE if a forward beat the client); the others forward.
     expect(first[alpha] === Status.ACCEPTED || first[alpha] === Status.DUPLICATE, statusName[first[alpha]!]).toBe(true);
@@ -200,7 +187,7 @@ describe('payments through three servers', () => {
     // Re-signed with another signature, same body: the alpha already holds that txid.
     expect(await payRaw(c, alpha, resigned)).toBe(Status.DUPLICATE);
     // Next period, the very same bytes are out of their period.
-    await Bun.sleep(startOf(timingOf(c), period + 1) + 30 - Date.now());
+    await Bun.sleep(startOf(c.timing(), period + 1) + 30 - Date.now());
     expect(await payRaw(c, (alpha + 1) % 3, tx)).toBe(Status.BAD_TIME);
     expect(await payRaw(c, (alpha + 1) % 3, resigned)).toBe(Status.BAD_TIME);
     expect(await c.until(async () => (await paymentState(c, 0, txidOf(tx))).state === PaymentState.COMMITTED, 3_000), c.logs()).toBe(true);
@@ -212,8 +199,8 @@ describe('payments through three servers', () => {
     const c = await readyCluster({ wallets: [{ label: 'genesis', balance: 1_000_000 }, { label: 'small', balance: 100 }] });
     const [rich, small] = c.wallets as [Signer, Signer];
     const erin = payee('erin');
-    const timing = timingOf(c);
-    const period = await awayFromBoundaries(c, 80);
+    const timing = c.timing();
+    const period = await c.awayFromBoundaries(80);
     const alpha = alphaOf(timing, period);
     const other = (alpha + 1) % 3;
     const now = Date.now();
@@ -266,10 +253,10 @@ describe('the blackout', () => {
   test('a payment stamped and sent in the blackout of its period is BAD_TIME at the alpha and at a forwarder; a moment earlier it is taken', async () => {
     const c = await readyCluster({ periodMs: 600, blackoutMs: 250 });
     const rich = c.wallets[0]!;
-    const timing = timingOf(c);
+    const timing = c.timing();
     const sign = (timestamp: number, amount: number) => signPayment(rich, c.network.id, { timestamp, amount, payee: payee('frank').publicKey });
     // Just before the blackout: accepted by the alpha.
-    let period = await awayFromBoundaries(c, 60);
+    let period = await c.awayFromBoundaries(60);
     expect(await payRaw(c, alphaOf(timing, period), sign(Date.now(), 1))).toBe(Status.ACCEPTED);
     // Inside the blackout (its middle, 125 ms from either edge): refused by every server.
     for (const [round, asked] of ['alpha', 'forwarder'].entries()) {
@@ -304,7 +291,7 @@ describe('servers stopping and starting', () => {
     await Bun.sleep(3 * c.network.periodMs);
     expect((await c.info(0))!.committedPeriod, c.logs()).toBe(alone);
     expect((await balances(c, wallet.publicKey, [0]))[0]!.status).toBe(Status.UNAVAILABLE);
-    await awayFromBoundaries(c);
+    await c.awayFromBoundaries();
     expect(await payRaw(c, 0, signPayment(wallet, c.network.id, { timestamp: Date.now(), amount: 1, payee: payee('frank').publicKey }))).toBe(Status.UNAVAILABLE);
 
     c.start(1);

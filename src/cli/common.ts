@@ -3,7 +3,7 @@
 
 import { parseAccount } from '../address.ts';
 import { fromHex } from '../bytes.ts';
-import { isScrypError } from '../errors.ts';
+import { isScrypError, personInputCodes } from '../errors.ts';
 import { configureLogs, parseLogLevel } from '../log.ts';
 import { loadNetworkFile, type Network } from '../network.ts';
 import { devnetNetwork } from '../devnet.ts';
@@ -91,19 +91,6 @@ export function integerArg(text: string | undefined, field: string, min: number,
   if (value < min || value > max) throw new UsageError(`${field}: expected ${min}..${max}, got ${value}`);
   return value;
 }
-
-/** Codes of a person's mistyped account or payment request: exit 2, as for any bad argument. */
-const personInputCodes: ReadonlySet<string> = new Set([
-  'BAD_ACCOUNT',
-  'ADDRESS_MIXED_CASE',
-  'ADDRESS_PREFIX',
-  'ADDRESS_CHARACTER',
-  'ADDRESS_LENGTH',
-  'ADDRESS_CHECKSUM',
-  'UNSPENDABLE_KEY',
-  'BAD_PAYMENT_REQUEST',
-  'PAYMENT_REQUEST_UNSUPPORTED',
-]);
 
 /** Runs a command body; prints a failure as one line on stderr and exits with its code. */
 export async function action(body: () => Promise<number | void> | number | void): Promise<void> {

@@ -2,6 +2,7 @@
 // loopback ports, in temporary directories, with short periods. Every process is killed
 // and every directory removed by `stop()`, even when a test fails.
 
+import { acceptingUntil, periodOf, startOf, type Timing } from '../../src/schedule.ts';
 import { type Subprocess } from 'bun';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -192,6 +193,22 @@ export class ProcessCluster {
 
   periodNow(): number {
     return Math.floor(Date.now() / this.network.periodMs);
+  }
+
+  timing(): Timing {
+    const network = this.network;
+    return { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
+  }
+
+  /** Waits until now is at least `marginMs` inside a period's accepting window; returns that period. */
+  async awayFromBoundaries(marginMs = 60): Promise<number> {
+    const timing = this.timing();
+    for (;;) {
+      const now = Date.now();
+      const period = periodOf(timing, now);
+      if (now - startOf(timing, period) >= marginMs && acceptingUntil(timing, period) - now >= marginMs) return period;
+      await Bun.sleep(10);
+    }
   }
 
   async stop(): Promise<void> {
