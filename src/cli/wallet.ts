@@ -31,13 +31,14 @@ export const walletCommand = defineCommand({
         log.warn(`listening on ${formatAddress(listen)}, not on loopback: anyone who can reach this address and learns the URL can spend from this wallet`);
       }
       const wallet = await openWallet({ dir: args.dir, network, listen, log, ...(passphrase === undefined ? {} : { passphrase }) });
-      print(wallet.url);
       const stop = () => {
         wallet.stop();
         process.exit(0);
       };
+      // Before the URL is printed: whoever read it may stop us at once (a test did, and saw 143).
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
+      print(wallet.url);
       await new Promise<never>(() => {}); // serves until a signal
     }),
 });
