@@ -73,30 +73,38 @@ describe('scryp node --metrics', () => {
     const timing = { periodMs: c.network.periodMs, blackoutMs: c.network.blackoutMs, skewMs: c.network.skewMs, serverCount: 3 };
     const client = await c.udp();
     const entry = c.network.servers[0]!;
-    let status = -1;
     // Bounded by time, not tries: an alpha that started inside its own period answers
-    // UNAVAILABLE until its next one (PROTOCOL §4), a few periods on a loaded machine.
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && status !== Status.ACCEPTED && status !== Status.FORWARDED) {
-      const now = Date.now();
-      const period = periodOf(timing, now);
-      if (now - startOf(timing, period) < 30 || acceptingUntil(timing, period) - now < 60) {
-        await Bun.sleep(20);
-        continue;
-      }
-      const tx = signPayment(c.wallets[0]!, c.network.id, { timestamp: now, amount: 25, payee });
-      status = (await client.ask(entry.address, { kind: Kind.PAY, transaction: tx }, { networkId: c.network.id, serverKey: entry.key, attempts: 4, timeoutMs: 100 })).status;
-      if (status === Status.UNAVAILABLE) await Bun.sleep(50);
-    }
-    expect([Status.ACCEPTED as number, Status.FORWARDED as number]).toContain(status);
+    // UNAVAILABLE until its next one (PROTOCOL §4), a few periods on a loaded machine; and a
+    // payment taken just as a server starts may end void (its period decided without it):
+    // then a new one, as a wallet would, until one commits.
+    const deadline = Date.now() + 30_000;
+    const taken = new Set<number>();
     let after = before;
-    const committed = await c.until(async () => {
-      after = await scrape(ports[0]!);
-      return valueOf(after, 'scryp_accounts') === 2;
-    }, 10_000);
+    let committed = false;
+    while (!committed && Date.now() < deadline) {
+      let status = -1;
+      while (Date.now() < deadline && status !== Status.ACCEPTED && status !== Status.FORWARDED) {
+        const now = Date.now();
+        const period = periodOf(timing, now);
+        if (now - startOf(timing, period) < 30 || acceptingUntil(timing, period) - now < 60) {
+          await Bun.sleep(20);
+          continue;
+        }
+        const tx = signPayment(c.wallets[0]!, c.network.id, { timestamp: now, amount: 25, payee });
+        status = (await client.ask(entry.address, { kind: Kind.PAY, transaction: tx }, { networkId: c.network.id, serverKey: entry.key, attempts: 4, timeoutMs: 100 })).status;
+        if (status === Status.UNAVAILABLE) await Bun.sleep(50);
+      }
+      taken.add(status);
+      committed = await c.until(async () => {
+        after = await scrape(ports[0]!);
+        return valueOf(after, 'scryp_accounts') === 2;
+      }, 4 * c.network.periodMs);
+    }
     expect(committed).toBe(true);
-    const result = status === Status.ACCEPTED ? 'accepted' : 'forwarded';
-    expect(valueOf(after, 'scryp_payments_total', { result })).toBe(1);
+    // Every payment server 0 took is counted under its result.
+    const counted = [...taken].filter((status) => status === Status.ACCEPTED || status === Status.FORWARDED);
+    expect(counted.length).toBeGreaterThan(0);
+    for (const status of counted) expect(valueOf(after, 'scryp_payments_total', { result: status === Status.ACCEPTED ? 'accepted' : 'forwarded' })).toBeGreaterThanOrEqual(1);
     expect(valueOf(after, 'scryp_committed_period')!).toBeGreaterThan(valueOf(before, 'scryp_committed_period')!);
     expect(valueOf(after, 'scryp_periods_committed_total')!).toBeGreaterThan(valueOf(before, 'scryp_periods_committed_total')!);
     expect(valueOf(after, 'scryp_commit_duration_seconds_count')!).toBeGreaterThan(valueOf(before, 'scryp_commit_duration_seconds_count')!);
