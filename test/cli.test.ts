@@ -6,6 +6,7 @@
 // Exit codes as README.md documents them (and src/cli/common.ts defines them). They are
 // spelled out here, not imported, so that changing the contract breaks a test.
 
+import { killAll, type Run, runProgram, show } from './helpers/cli-run.ts';
 import { unknownFlag } from '../src/cli/main.ts';
 import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { type Subprocess } from 'bun';
@@ -32,6 +33,7 @@ const children = new Set<Subprocess>();
 const dirs: string[] = [];
 
 afterEach(async () => {
+  await killAll();
   for (const child of children) {
     child.kill('SIGKILL');
     await child.exited;
@@ -49,39 +51,13 @@ function tempDir(label: string): string {
   return dir;
 }
 
-interface Run {
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-  timedOut: boolean;
-}
-
-/** Runs the executable (or another program) to its end; killed after `timeoutMs`. */
-async function run(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number; program?: string; stdin?: string } = {}): Promise<Run> {
-  const started = Date.now();
-  const child = Bun.spawn([options.program ?? binary, ...args], {
-    cwd: options.cwd ?? tmpdir(),
-    env: options.env ?? process.env,
-    stdin: options.stdin === undefined ? 'ignore' : new Blob([options.stdin]),
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
-  children.add(child);
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, options.timeoutMs ?? 10_000);
-  const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  const exitCode = await child.exited;
-  clearTimeout(timer);
-  children.delete(child);
-  return { exitCode, stdout, stderr, ms: Date.now() - started, timedOut };
+/** Runs the executable (or another program) to its end; killed after `timeoutMs` (10 s here). */
+function run(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number; program?: string; stdin?: string } = {}): Promise<Run> {
+  const { program, ...rest } = options;
+  return runProgram(args, { timeoutMs: 10_000, ...rest, ...(program === undefined ? {} : { program: [program] }) });
 }
 
 const plain = (text: string) => Bun.stripANSI(text);
-const show = (r: Run) => `exit ${r.exitCode} after ${r.ms} ms${r.timedOut ? ' (killed: timed out)' : ''}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
 
 /** Writes DIR/.seed for a known seed (a wallet of the cluster's genesis). */
 function walletDir(parent: string, seed: Uint8Array): string {

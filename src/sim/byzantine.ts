@@ -304,6 +304,25 @@ export class Adversary {
     if (list.length > replay_memory) list.shift();
   }
 
+  /** The tactics that only choose who hears the message as it is: true when `tactic` was one. */
+  private deliverPlain(tactic: string, recipients: readonly number[], honest: readonly number[], passOn: (to: number) => void): boolean {
+    switch (tactic) {
+      case 'honest':
+        for (const to of recipients) passOn(to);
+        return true;
+      case 'withhold_all':
+        for (const to of recipients) if (!this.isHonest(to)) passOn(to);
+        return true;
+      case 'withhold_some': {
+        const kept = this.some(honest);
+        for (const to of recipients) if (!kept.has(to)) passOn(to);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
   private route(from: number, core: ServerCore, message: PeerMessage, recipients: readonly number[], send: (to: number, message: PeerMessage) => void, now: number): void {
     const honest = recipients.filter((i) => this.isHonest(i));
     const passOn = (to: number): void => {
@@ -377,18 +396,8 @@ export class Adversary {
     if (tactic !== 'honest') this.use(`${tactic}_${message.type}`);
     const decision: Decision = message.type === 'vote' ? message.vote : message.ballot;
     const other = (): PeerMessage => this.signedLike(from, message, { ...decision, hash: this.random.bytes(hash_bytes) });
+    if (this.deliverPlain(tactic, recipients, honest, passOn)) return;
     switch (tactic) {
-      case 'honest':
-        for (const to of recipients) passOn(to);
-        return;
-      case 'withhold_all':
-        for (const to of recipients) if (!this.isHonest(to)) passOn(to);
-        return;
-      case 'withhold_some': {
-        const kept = this.some(honest);
-        for (const to of recipients) if (!kept.has(to)) passOn(to);
-        return;
-      }
       case 'wrong_hash': {
         const lied = this.some(honest);
         const lie = other();
@@ -459,18 +468,8 @@ export class Adversary {
     }
     this.use(`${tactic}_proposal`);
 
+    if (this.deliverPlain(tactic, recipients, honest, passOn)) return;
     switch (tactic) {
-      case 'honest':
-        for (const to of recipients) passOn(to);
-        return;
-      case 'withhold_all':
-        for (const to of recipients) if (!this.isHonest(to)) passOn(to);
-        return;
-      case 'withhold_some': {
-        const kept = this.some(honest);
-        for (const to of recipients) if (!kept.has(to)) passOn(to);
-        return;
-      }
       case 'campaign':
         return this.startCampaign(from, core, message, replacement!, recipients, honest, send, passOn);
       case 'double': {
