@@ -346,6 +346,9 @@ describe('sync-peer-repeated, fixed in catch-up: the peer that left a request un
     const report = run(3198025558, 4, 33, 'none', { quorum: 'two-thirds', byzantine: 1 });
     expectHolds(report);
   });
+  test('seed 116 (two-thirds, 4 servers, heavy, 1 liar): a server behind goes back to the liar only once every other peer was silent too', () => {
+    expectHolds(run(116, 4, 29, 'heavy', { quorum: 'two-thirds', byzantine: 1 }));
+  });
 });
 
 describe('lock-proof-lost, fixed in the store: the prevotes that made a lock valid are kept with it (docs/RELIABILITY.md)', () => {

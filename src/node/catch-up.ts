@@ -20,8 +20,8 @@ export class CatchUp {
   /** After an answer that brought nothing, the next SYNC_REQUEST waits until then. */
   private syncQuietUntil = 0;
   private syncRotation = 0;
-  /** The peer whose last request timed out: not asked again next, while another may be. */
-  private silentPeer: number | null = null;
+  /** Peers that left a request unanswered: not asked again while another may be (reset when all have). */
+  private readonly silentPeers = new Set<number>();
 
   constructor(
     private readonly context: NodeContext,
@@ -53,8 +53,11 @@ export class CatchUp {
     // The rotation runs over a list that changes between asks, so it could land on the peer
     // that just left a request unanswered (a liar, or one cut off), two periods lost each
     // time (found by the simulator's liars: sync-peer-repeated).
-    const others = candidates.filter((peer) => peer !== this.silentPeer);
-    const pool = others.length > 0 ? others : candidates;
+    let pool = candidates.filter((peer) => !this.silentPeers.has(peer));
+    if (pool.length === 0) {
+      this.silentPeers.clear(); // every candidate was silent once: try them all again
+      pool = candidates;
+    }
     this.syncRotation++;
     return pool[this.syncRotation % pool.length]!;
   }
@@ -65,7 +68,7 @@ export class CatchUp {
       if (now - context.sync.sentAt < context.syncTimeoutMs) return;
       context.count('sync_timeout');
       context.log.warn(`catch-up: server ${context.sync.peer} did not answer in ${context.syncTimeoutMs} ms; asking another`);
-      this.silentPeer = context.sync.peer;
+      this.silentPeers.add(context.sync.peer);
       const snapshot = context.sync.mode === 'snapshot';
       context.sync = null;
       if (snapshot) context.outOfSync = true; // keep asking for a snapshot
@@ -106,6 +109,7 @@ export class CatchUp {
 
   handleSyncRecords(from: number, records: PeriodRecord[], snapshotNeeded: boolean, now: number): void {
     const context = this.context;
+    this.silentPeers.delete(from); // it answers again
     // The answer to the request we wait for, about where we stand now? Records are checked
     // one by one and kept whatever their age; but a late "snapshot needed" (an answer to a
     // request that timed out, sent before we caught up another way) says nothing about our
