@@ -369,16 +369,11 @@ export class Adversary {
   ): void {
     const tactic = honest.length === 0 ? 'honest' : this.pick(table);
     if (tactic !== 'honest') this.use(`${tactic}_${message.type}`);
-    if (tactic === 'withhold_all') {
-      for (const to of recipients) if (!this.isHonest(to)) passOn(to);
-      return;
-    }
-    const kept = tactic === 'withhold_some' ? this.some(honest) : new Set<number>();
-    for (const to of recipients) if (!kept.has(to)) passOn(to);
-    if (tactic === 'replay') {
-      const old = this.sentBefore.get(from);
-      if (old !== undefined && old.length > 0) send(this.random.pick(honest), this.random.pick(old));
-    }
+    if (this.deliverPlain(tactic, recipients, honest, passOn)) return;
+    // replay: everyone hears it, and one honest server hears an older message of the liar's again
+    for (const to of recipients) passOn(to);
+    const old = this.sentBefore.get(from);
+    if (old !== undefined && old.length > 0) send(this.random.pick(honest), this.random.pick(old));
   }
 
   /** Votes and ballots outside a campaign. */
