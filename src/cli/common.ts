@@ -46,6 +46,12 @@ export function chooseNetwork(path: string | undefined): Network {
   return path === undefined ? devnetNetwork : loadNetworkFile(path);
 }
 
+/** The directory a command works in (--dir): given and not empty. */
+export function dirArg(text: string | undefined): string {
+  if (!text) throw new UsageError('--dir is required');
+  return text;
+}
+
 export function addressArg(text: string | undefined, field: string): Address {
   if (text === undefined) throw new UsageError(`${field} is required (HOST:PORT)`);
   try {

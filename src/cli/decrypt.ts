@@ -4,7 +4,7 @@ import { toHex } from '../bytes.ts';
 import { fail, isScrypError } from '../errors.ts';
 import { logger } from '../log.ts';
 import { decryptSeedFile, readSeed, seedFileAccount, seedFileState, seedPath } from '../seed.ts';
-import { action, logArgs, print, setupLogs, UsageError } from './common.ts';
+import { action, dirArg, logArgs, print, setupLogs } from './common.ts';
 import { hasTerminal, passphrase_attempts, passphraseArg, unlockPassphrase } from './passphrase.ts';
 
 export const decryptCommand = defineCommand({
@@ -21,8 +21,7 @@ export const decryptCommand = defineCommand({
   run: ({ args }) =>
     action(async () => {
       setupLogs(args);
-      if (!args.dir) throw new UsageError('--dir is required');
-      const dir = args.dir;
+      const dir = dirArg(args.dir);
       const path = seedPath(dir);
       const passphraseFile = args['passphrase-file'];
       const state = seedFileState(dir);

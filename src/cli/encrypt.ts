@@ -4,7 +4,7 @@ import { toHex } from '../bytes.ts';
 import { fail } from '../errors.ts';
 import { logger } from '../log.ts';
 import { encryptSeedFile, readSeed, seedFileAccount, seedFileState, seedPath } from '../seed.ts';
-import { action, logArgs, print, setupLogs, UsageError } from './common.ts';
+import { action, dirArg, logArgs, print, setupLogs } from './common.ts';
 import { newPassphrase, passphraseArg } from './passphrase.ts';
 
 export const encryptCommand = defineCommand({
@@ -21,8 +21,7 @@ export const encryptCommand = defineCommand({
   run: ({ args }) =>
     action(async () => {
       setupLogs(args);
-      if (!args.dir) throw new UsageError('--dir is required');
-      const dir = args.dir;
+      const dir = dirArg(args.dir);
       const path = seedPath(dir);
       // Everything that can be refused is refused before a passphrase is asked.
       const state = seedFileState(dir);

@@ -7,7 +7,7 @@ import { fail, isScrypError } from '../errors.ts';
 import { logger } from '../log.ts';
 import { seedToPhrase } from '../recovery-phrase.ts';
 import { createSeed, seedFileAccount, seedFileState, seedPath } from '../seed.ts';
-import { action, logArgs, print, setupLogs, UsageError } from './common.ts';
+import { action, dirArg, logArgs, print, setupLogs, UsageError } from './common.ts';
 import { newPassphrase, openSeed, passphraseArg } from './passphrase.ts';
 
 export const words_warning =
@@ -29,8 +29,7 @@ export const keygenCommand = defineCommand({
   run: ({ args }) =>
     action(async () => {
       setupLogs(args);
-      if (!args.dir) throw new UsageError('--dir is required');
-      const dir = args.dir;
+      const dir = dirArg(args.dir);
       const passphraseFile = args['passphrase-file'];
       const log = logger('keygen');
       const state = seedFileState(dir);

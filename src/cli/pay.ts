@@ -9,7 +9,7 @@ import { formatAddress } from '../ip.ts';
 import { isPaymentRequest, parsePaymentRequest } from '../payment-request.ts';
 import { seedFileState } from '../seed.ts';
 import { signerFromSeed } from '../signature.ts';
-import { accountArg, action, addressArg, chooseNetwork, exit_code, integerArg, logArgs, networkArg, print, printable, setupLogs, UsageError } from './common.ts';
+import { accountArg, action, addressArg, chooseNetwork, dirArg, exit_code, integerArg, logArgs, networkArg, print, printable, setupLogs, UsageError } from './common.ts';
 import { openSeed, passphraseArg } from './passphrase.ts';
 
 /** The payee and amount of a payment: --to as an address, hex or a scryp: payment request, and --amount. */
@@ -65,8 +65,8 @@ export const payCommand = defineCommand({
     action(async () => {
       setupLogs(args);
       const network = chooseNetwork(args.network);
-      if (!args.dir) throw new UsageError('--dir is required');
-      if (seedFileState(args.dir) === 'missing') throw new UsageError(`no wallet in ${args.dir}: create one with scryp keygen --dir ${args.dir}`);
+      const dir = dirArg(args.dir);
+      if (seedFileState(dir) === 'missing') throw new UsageError(`no wallet in ${dir}: create one with scryp keygen --dir ${dir}`);
       const { to, amount, label, message } = payeeArgs(args.to, args.amount);
       let server = 0;
       if (args.server !== undefined) {
@@ -79,7 +79,7 @@ export const payCommand = defineCommand({
         log.info(`payment request${label === undefined ? '' : ` from "${printable(label)}"`}${message === undefined ? '' : `: "${printable(message)}"`}`);
       }
       // The seed last: a passphrase is asked only once everything else is known to be right.
-      const signer = signerFromSeed(await openSeed(args.dir, args['passphrase-file']));
+      const signer = signerFromSeed(await openSeed(dir, args['passphrase-file']));
       const client = await UdpClient.open();
       try {
         const end = await pay(client, network, signer, { to, amount, server, onProgress: (message) => log.info(message) });

@@ -8,7 +8,7 @@ import { logger } from '../log.ts';
 import { phraseToSeed } from '../recovery-phrase.ts';
 import { createSeed, seedPath } from '../seed.ts';
 import { publicKeyFromSeed } from '../signature.ts';
-import { action, logArgs, print, setupLogs, UsageError } from './common.ts';
+import { action, dirArg, logArgs, print, setupLogs, UsageError } from './common.ts';
 import { hasTerminal, newPassphrase, passphraseArg, promptPhrase } from './passphrase.ts';
 
 export const restoreCommand = defineCommand({
@@ -26,8 +26,7 @@ export const restoreCommand = defineCommand({
   run: ({ args }) =>
     action(async () => {
       setupLogs(args);
-      if (!args.dir) throw new UsageError('--dir is required');
-      const dir = args.dir;
+      const dir = dirArg(args.dir);
       const passphraseFile = args['passphrase-file'];
       if (passphraseFile !== undefined && !args.encrypt) throw new UsageError('--passphrase-file is for --encrypt: without it the restored seed is not encrypted');
       // Refuse before anyone types 24 words for nothing (createSeed checks again, atomically).

@@ -1,7 +1,7 @@
 import { defineCommand } from 'citty';
 import { formatAddress, type Address } from '../ip.ts';
 import { logger } from '../log.ts';
-import { action, addressArg, chooseNetwork, logArgs, networkArg, print, setupLogs, UsageError } from './common.ts';
+import { action, addressArg, chooseNetwork, dirArg, logArgs, networkArg, print, setupLogs } from './common.ts';
 import { passphraseArg, readPassphraseFile } from './passphrase.ts';
 
 export const walletCommand = defineCommand({
@@ -20,7 +20,7 @@ export const walletCommand = defineCommand({
   run: ({ args }) =>
     action(async () => {
       setupLogs(args);
-      if (!args.dir) throw new UsageError('--dir is required');
+      const dir = dirArg(args.dir);
       const network = chooseNetwork(args.network);
       const listen: Address = args.listen === undefined ? { host: '127.0.0.1', port: 0 } : addressArg(args.listen, '--listen');
       const passphrase = args['passphrase-file'] === undefined ? undefined : readPassphraseFile(args['passphrase-file']);
@@ -30,7 +30,7 @@ export const walletCommand = defineCommand({
       if (!/^127\./.test(listen.host)) {
         log.warn(`listening on ${formatAddress(listen)}, not on loopback: anyone who can reach this address and learns the URL can spend from this wallet`);
       }
-      const wallet = await openWallet({ dir: args.dir, network, listen, log, ...(passphrase === undefined ? {} : { passphrase }) });
+      const wallet = await openWallet({ dir, network, listen, log, ...(passphrase === undefined ? {} : { passphrase }) });
       const stop = () => {
         wallet.stop();
         process.exit(0);
