@@ -72,6 +72,17 @@ export const errorCodes = [
   'FRAME_IDLE',
   'BAD_MESSAGE',
   'BAD_CERTIFICATE',
+  // configuration changes (consensus/configuration.ts)
+  'CHANGE_EMPTY',
+  'CHANGE_TOO_MANY',
+  'CHANGE_BAD_KEY',
+  'CHANGE_DUPLICATE_KEY',
+  'CHANGE_DUPLICATE_ADDRESS',
+  'CHANGE_NOT_CURRENT',
+  'CHANGE_SIGNATURES',
+  'CHANGE_BAD_SIGNATURE',
+  'CHANGE_TOO_LATE',
+  'CHANGE_CHAIN',
   // storage
   'STORE_MISMATCH',
   'STORE_CORRUPT',
