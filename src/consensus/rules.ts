@@ -51,10 +51,14 @@ export class VoteEvidence {
     return (this.links[voter] ?? []).some((link) => link.prev < period && period < link.period);
   }
 
-  /** True when `skippers` servers skipped `period` (n − majority + 1 is enough: they meet every majority), so it can never be certified. */
-  isDead(period: number, majority: number): boolean {
+  /** True when `skippers` servers (of `voters`, by default all) skipped `period` (n − majority + 1 is enough: they meet every majority), so it can never be certified. */
+  isDead(period: number, majority: number, voters?: readonly number[]): boolean {
     let count = 0;
-    for (let voter = 0; voter < this.serverCount; voter++) if (this.skipped(voter, period)) count++;
+    if (voters !== undefined) {
+      for (const voter of voters) if (this.skipped(voter, period)) count++;
+    } else {
+      for (let voter = 0; voter < this.serverCount; voter++) if (this.skipped(voter, period)) count++;
+    }
     return count >= majority;
   }
 }

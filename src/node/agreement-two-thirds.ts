@@ -210,7 +210,7 @@ export class TwoThirdsAgreement extends Agreement {
       if (!this.ballotVerified(ballot)) return false;
       voters.add(ballot.voter);
     }
-    return voters.size >= this.context.network.quorum;
+    return voters.size >= this.context.membership().quorum;
   }
 
   // ---- ballots --------------------------------------------------------------------------
@@ -259,7 +259,7 @@ export class TwoThirdsAgreement extends Agreement {
     if (tally.ballots.has(ballot.voter)) return;
     tally.ballots.set(ballot.voter, ballot);
     while (this.ballotTallies.size > 4 * pending_proposals_max * context.network.servers.length) this.ballotTallies.delete(this.ballotTallies.keys().next().value!);
-    if (tally.ballots.size !== context.network.quorum) return;
+    if (tally.ballots.size !== context.membership().quorum) return;
     if (tally.step === 'prevote') {
       this.notePolka({ slot: tally.slot, decision: tally.decision, prevotes: [...tally.ballots.values()] }, now);
     } else {

@@ -18,16 +18,15 @@ import {
 } from '../constants.ts';
 import { equal, toHex } from '../bytes.ts';
 import { assert } from '../errors.ts';
-import { alphaOf, endOf, periodOf } from '../schedule.ts';
+import { endOf, periodOf } from '../schedule.ts';
 import { timestampOf, txidOf } from '../transaction.ts';
 import { replayBatch } from '../ledger/batch.ts';
-import { LedgerState, type PreparedState } from '../ledger/state.ts';
+import type { PreparedState } from '../ledger/state.ts';
 import type { StoredState } from '../ledger/store.ts';
 import { decideVote, isSkippedBy, placeCertificate, VoteEvidence } from '../consensus/rules.ts';
 import {
   type Certificate,
   certificateFrom,
-  checkerFor,
   type Decision,
   decisionKey,
   sameDecision,
@@ -76,7 +75,6 @@ export function proposalOf(message: ProposalMessage): Proposal {
 }
 
 export class Agreement {
-  protected readonly checker: VoteChecker;
   /** This server votes only for periods after this one (see the constructor). */
   private readonly voteFloor: number;
 
@@ -99,6 +97,11 @@ export class Agreement {
   private readonly proposalsTaken = new Set<number>();
   private readonly evidenceKeys = new Set<string>();
 
+  /** The checker of the configuration that decides on our committed period (evidence, ballots). */
+  protected get checker(): VoteChecker {
+    return this.context.membership().checker;
+  }
+
   /** `stored` is what the store loaded at start: our last votes and the batch voted for. */
   constructor(
     protected readonly context: NodeContext,
@@ -114,8 +117,6 @@ export class Agreement {
     // every voter was down, someone must still hold it.
     const voted = stored.votedProposal;
     if (voted !== null && voted.period > stored.committed.period) this.proposals.set(voted.period, proposalOf(voted));
-    const genesisHash = stored.committed.period === 0 ? stored.committed.hash : LedgerState.fromAccounts(network.genesis).hash;
-    this.checker = checkerFor(network, genesisHash, context.verifySignature);
     this.evidence = new VoteEvidence(network.servers.length, vote_links_remembered_per_server);
     if (context.lastVote !== null) this.evidence.record(context.self, context.lastVote.period, context.lastVote.prev);
     this.statusAnsweredAt = network.servers.map(() => -1);
@@ -239,12 +240,13 @@ export class Agreement {
   protected acceptProposalHeader(from: number, message: ProposalMessage, now: number): boolean {
     const context = this.context;
     const { period } = message;
-    if (alphaOf(context.timing, period) !== from || message.proposer !== from) {
-      context.reject('proposal_wrong_sender', `PROPOSAL for period ${period} from server ${from}, but its beta is server ${alphaOf(context.timing, period)}`);
+    const beta = context.configurations.alphaOf(period, message.parent.period);
+    if (beta !== from || message.proposer !== from) {
+      context.reject('proposal_wrong_sender', `PROPOSAL for period ${period} from server ${from}, but its beta is server ${beta}`);
       return false;
     }
     const header = headerOfProposal(message);
-    const key = context.network.servers[from]!.key;
+    const key = context.configurations.keyOf(from)!;
     if (!context.verifySignature(header.signature, proposalSigningMessage(context.network.id, header), key)) {
       context.reject('proposal_bad_signature', `PROPOSAL for period ${period} from server ${from}: its signature does not verify`);
       return false;
@@ -280,8 +282,8 @@ export class Agreement {
   handleProposalHeader(from: number, header: ProposalHeader, now: number): void {
     const context = this.context;
     if (header.slot <= context.committed.period) return;
-    if (alphaOf(context.timing, header.slot) !== header.proposer) return context.reject('proposal_header_wrong_proposer', `proposal header for period ${header.slot} from server ${from} names server ${header.proposer}, not its beta`);
-    const key = context.network.servers[header.proposer]?.key;
+    if (context.configurations.alphaOf(header.slot, header.parent.period) !== header.proposer) return context.reject('proposal_header_wrong_proposer', `proposal header for period ${header.slot} from server ${from} names server ${header.proposer}, not its beta`);
+    const key = context.configurations.keyOf(header.proposer);
     if (key === undefined || !context.verifySignature(header.signature, proposalSigningMessage(context.network.id, header), key)) {
       return context.reject('proposal_header_bad_signature', `proposal header for period ${header.slot} from server ${from}: its signature does not verify`);
     }
@@ -364,8 +366,8 @@ export class Agreement {
     // all the safety argument needs. For odd n it equals the majority; for even n it is
     // one less, and requiring a full majority there deadlocks (found by the simulator:
     // two servers each locked on a period the other skipped, forever).
-    const servers = context.network.servers.length;
-    return this.evidence.isDead(context.lastVote.period, servers - context.network.quorum + 1);
+    const membership = context.membership();
+    return this.evidence.isDead(context.lastVote.period, membership.ids.length - membership.quorum + 1, membership.ids);
   }
 
   /** Votes for the newest proposal this server may vote for, if any. */
@@ -421,7 +423,7 @@ export class Agreement {
     const context = this.context;
     const key = `${vote.voter}:${decisionKey(vote)}:${vote.prev}`;
     if (!this.verifiedVotes.has(key)) {
-      if (!verifyVote(this.checker, vote)) return context.reject('bad_vote', `VOTE of server ${vote.voter} for period ${vote.period} does not verify`);
+      if (!verifyVote(context.configurations.at(vote.parent).checker, vote)) return context.reject('bad_vote', `VOTE of server ${vote.voter} for period ${vote.period} does not verify`);
       if (this.verifiedVotes.size > verified_votes_cached_max) this.verifiedVotes.clear();
       this.verifiedVotes.add(key);
     }
@@ -437,7 +439,8 @@ export class Agreement {
       if (tally === undefined) byDecision.set(decision, (tally = { decision: vote, votes: new Map() }));
       if (!tally.votes.has(vote.voter)) {
         tally.votes.set(vote.voter, vote);
-        if (tally.votes.size >= context.network.quorum && tally.votes.size - 1 < context.network.quorum) {
+        const quorum = context.configurations.at(vote.parent).quorum;
+        if (tally.votes.size >= quorum && tally.votes.size - 1 < quorum) {
           this.onCertificate(certificateFrom(tally.decision, tally.votes.values()), now);
         }
       }
@@ -463,7 +466,7 @@ export class Agreement {
   checkCertificate(certificate: Certificate): boolean {
     const key = `${decisionKey(certificate)}:${certificate.votes.map((vote) => vote.voter).join(',')}`;
     if (this.verifiedCertificates.has(key)) return true;
-    if (!verifyCertificate(this.checker, certificate)) return false;
+    if (!verifyCertificate(this.context.configurations.at(certificate.parent).checker, certificate)) return false;
     if (this.verifiedCertificates.size > verified_certificates_cached_max) this.verifiedCertificates.clear();
     this.verifiedCertificates.add(key);
     return true;

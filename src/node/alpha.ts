@@ -8,7 +8,7 @@ import { forward_flush_ms, forward_transactions_max, period_transactions_max, tr
 import { concat } from '../bytes.ts';
 import { assert } from '../errors.ts';
 import { Status } from '../client/codec.ts';
-import { checkTimestamp, alphaOf, periodOf, type Timing } from '../schedule.ts';
+import { checkTimestamp, periodOf, type Timing } from '../schedule.ts';
 import { signingMessage, signatureOf, payerOf, timestampOf, txidOf } from '../transaction.ts';
 import { BatchApplier, checkAmount, checkPayee } from '../ledger/batch.ts';
 import type { LedgerState } from '../ledger/state.ts';
@@ -51,7 +51,7 @@ export class Alpha {
     const context = this.context;
     let batch = this.batches.get(period);
     if (batch === undefined) {
-      if (alphaOf(context.timing, period) !== context.self || !context.witnessed(period)) return null;
+      if (context.alphaOf(period) !== context.self || !context.witnessed(period)) return null;
       batch = new AlphaBatch(period, context.state, context.timing);
       this.batches.set(period, batch);
     }
@@ -130,7 +130,7 @@ export class Alpha {
     const context = this.context;
     const txid = txidOf(tx);
     const period = periodOf(context.timing, now);
-    const alpha = alphaOf(context.timing, period);
+    const alpha = context.alphaOf(period);
     const decided = (result: Status | null, batch: AlphaBatch | null = null) => ({ result, period, txid, alpha, batch });
     if (!context.isAvailable(now)) return decided(Status.UNAVAILABLE);
     if (!checkAmount(tx)) return decided(Status.BAD_AMOUNT);
@@ -189,7 +189,7 @@ export class Alpha {
     for (let offset = 0; offset < transactions.length; offset += transaction_bytes) {
       const tx = transactions.slice(offset, offset + transaction_bytes);
       // A forwarder checked the signature; the time rules are the alpha's own clock's.
-      const batch = alphaOf(context.timing, current) === context.self ? this.batchFor(current) : null;
+      const batch = context.alphaOf(current) === context.self ? this.batchFor(current) : null;
       if (batch === null || !context.isAvailable(now)) {
         context.count('forward_dropped_not_alpha');
         continue;

@@ -18,6 +18,7 @@ import type { Store, StoredState } from '../ledger/store.ts';
 import type { Certificate, Vote } from '../consensus/vote.ts';
 import type { Evidence } from '../consensus/evidence.ts';
 import type { Sync } from './catch-up.ts';
+import { Configurations, type Membership } from './configurations.ts';
 
 export type Verify = (signature: Uint8Array, message: Uint8Array, key: Uint8Array) => boolean;
 
@@ -62,6 +63,10 @@ export class NodeContext {
   readonly startedAt: number;
   readonly syncGraceMs: number;
   readonly syncTimeoutMs: number;
+  /** The genesis state's hash: the certificate of period 0. */
+  readonly genesisHash: Uint8Array;
+  /** The configurations this server knows, and the directory of server ids (configurations.ts). */
+  readonly configurations: Configurations;
 
   state: LedgerState;
   committed: Certificate;
@@ -102,6 +107,8 @@ export class NodeContext {
     this.syncTimeoutMs = options.syncTimeoutMs ?? Math.max(sync_timeout_ms_min, 2 * network.periodMs);
 
     this.state = stored.entries === null ? LedgerState.fromAccounts(network.genesis) : LedgerState.fromSortedEntries(stored.entries);
+    this.genesisHash = stored.committed.period === 0 ? stored.committed.hash : LedgerState.fromAccounts(network.genesis).hash;
+    this.configurations = new Configurations(network, this.genesisHash, options.verify);
     this.committed = stored.committed;
     this.lastVote = stored.lastVote;
     this.archiveFrom = stored.archiveFrom;
@@ -138,9 +145,23 @@ export class NodeContext {
 
   heardMajority(now: number): boolean {
     const current = periodOf(this.timing, now);
-    let heard = 1;
-    for (let i = 0; i < this.lastHeard.length; i++) if (i !== this.self && this.lastHeard[i]! >= current - 1) heard++;
-    return heard >= this.network.quorum;
+    const membership = this.membership();
+    let heard = membership.members.has(this.self) ? 1 : 0;
+    for (const id of membership.ids) if (id !== this.self && this.lastHeard[id]! >= current - 1) heard++;
+    return heard >= membership.quorum;
+  }
+
+  /** The configuration that decides the next period built on our committed one. */
+  membership(): Membership {
+    return this.configurations.at(this.committed.period);
+  }
+
+  /**
+   * The alpha of `period` as this server sees it now: the rotation of the configuration
+   * that decides it if the period before it commits (its beta proposes on that parent).
+   */
+  alphaOf(period: number): number {
+    return this.configurations.alphaOf(period, period - 1);
   }
 
   highestCertified(): number {

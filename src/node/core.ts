@@ -20,7 +20,7 @@ import { assert } from '../errors.ts';
 import type { HistoryBody, InfoBody, PaymentState, Status } from '../client/codec.ts';
 import type { Network } from '../network.ts';
 import type { PeerMessage } from '../peer/messages.ts';
-import { alphaOf, periodOf, startOf, type Timing } from '../schedule.ts';
+import { periodOf, startOf, type Timing } from '../schedule.ts';
 import { LedgerState } from '../ledger/state.ts';
 import { type Certificate, genesisCertificate } from '../consensus/vote.ts';
 import type { Evidence } from '../consensus/evidence.ts';
@@ -169,7 +169,7 @@ export class ServerCore {
   private startPeriod(current: number, now: number): void {
     const ended = current - 1;
     // The beta of this period is the alpha of the one that just ended: it proposes it.
-    if (alphaOf(this.timing, ended) === this.self && this.context.witnessed(ended)) this.agreement.propose(ended, now);
+    if (this.context.configurations.alphaOf(ended, this.committed.period) === this.self && this.context.witnessed(ended)) this.agreement.propose(ended, now);
     this.alpha.dropBatchesUpTo(ended);
     this.announce();
   }

@@ -10,7 +10,7 @@ import { sha256 } from '../hash.ts';
 import { type EvidenceBody, evidence_whole_bytes_max, type HistoryBody, type InfoBody, PaymentState, Status } from '../client/codec.ts';
 import { encodeEvidence, type Evidence } from '../consensus/evidence.ts';
 import type { Decision } from '../consensus/vote.ts';
-import { alphaOf, periodOf } from '../schedule.ts';
+import { periodOf } from '../schedule.ts';
 import type { Agreement } from './agreement.ts';
 import type { Alpha } from './alpha.ts';
 import type { NodeContext } from './context.ts';
@@ -75,7 +75,7 @@ export class Queries {
       serverCount: context.network.servers.length,
       now,
       currentPeriod: current,
-      alphaIndex: alphaOf(context.timing, current),
+      alphaIndex: context.alphaOf(current),
       committedPeriod: context.committed.period,
       stateHash: context.state.hash,
       lastHeard: context.lastHeard.map((period, i) => (i === context.self ? current : period)),

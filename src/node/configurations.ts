@@ -1,0 +1,118 @@
+// Who takes part in deciding a period: the configurations of the network as this server
+// knows them (consensus/configuration.ts, PROTOCOL §8.13), and the directory of servers.
+//
+// Inside the node a server is named by its directory id: the servers of the network file
+// first, in its order, then every key a committed change brought in, in the order the
+// changes list them. The ids never change, so the node's per-server tables (who was heard
+// when, recent votes, the transport's links) only grow; with no change committed, a
+// server's id is its index in the network file, as on the wire since version 1.
+//
+// The configuration that decides a period is a function of its parent (configurationAt):
+// its rotation gives the alpha and the beta, its members vote, its quorum certifies.
+
+import { toHex } from '../bytes.ts';
+import { assert } from '../errors.ts';
+import type { Network } from '../network.ts';
+import {
+  type CommittedChange,
+  type Configuration,
+  configurationAt,
+  configurationsOf,
+  type Verify,
+} from '../consensus/configuration.ts';
+import type { VoteChecker } from '../consensus/vote.ts';
+
+/** A configuration with its servers as directory ids, in rotation order. */
+export interface Membership {
+  readonly configuration: Configuration;
+  /** Position i of the rotation is directory id ids[i]. */
+  readonly ids: readonly number[];
+  readonly quorum: number;
+  /** Directory id → whether it is a member. */
+  readonly members: ReadonlySet<number>;
+  /** The certificate checker of this configuration: member keys by directory id, its quorum. */
+  readonly checker: VoteChecker;
+}
+
+export interface DirectoryEntry {
+  readonly id: number;
+  readonly key: Uint8Array;
+  readonly keyHex: string;
+}
+
+export class Configurations {
+  readonly directory: DirectoryEntry[] = [];
+  private readonly idByKey = new Map<string, number>();
+  private configurations: Configuration[] = [];
+  private carriers: number[] = [];
+  private memberships: Membership[] = [];
+
+  constructor(
+    private readonly network: Network,
+    private readonly genesisHash: Uint8Array,
+    private readonly verify: Verify,
+    chain: readonly CommittedChange[] = [],
+  ) {
+    this.load(chain);
+  }
+
+  /** Replaces what is known with a chain of committed changes, checked from the network file. */
+  load(chain: readonly CommittedChange[]): void {
+    this.configurations = configurationsOf(this.network, chain, this.verify);
+    this.carriers = [0, ...chain.map((entry) => entry.carrier)];
+    for (const configuration of this.configurations) for (const server of configuration.servers) this.idOf(server.key, true);
+    this.memberships = this.configurations.map((configuration) => this.membershipOf(configuration));
+  }
+
+  /** The directory id of a key, or -1 when no configuration ever named it. */
+  idOf(key: Uint8Array, add = false): number {
+    const hex = toHex(key);
+    let id = this.idByKey.get(hex);
+    if (id === undefined) {
+      if (!add) return -1;
+      id = this.directory.length;
+      this.directory.push({ id, key, keyHex: hex });
+      this.idByKey.set(hex, id);
+    }
+    return id;
+  }
+
+  keyOf(id: number): Uint8Array | undefined {
+    return this.directory[id]?.key;
+  }
+
+  get size(): number {
+    return this.directory.length;
+  }
+
+  /** The membership that decides a period built on committed period `parent`. */
+  at(parent: number): Membership {
+    const configuration = configurationAt(this.configurations, this.carriers, parent);
+    const membership = this.memberships[configuration.number];
+    assert(membership !== undefined, 'every configuration has its membership');
+    return membership;
+  }
+
+  /** The server whose turn period `period` is (alpha of it, beta of the next), deciding on `parent`. */
+  alphaOf(period: number, parent: number): number {
+    const ids = this.at(parent).ids;
+    return ids[period % ids.length]!;
+  }
+
+  get latest(): Configuration {
+    return this.configurations[this.configurations.length - 1]!;
+  }
+
+  private membershipOf(configuration: Configuration): Membership {
+    const ids = configuration.servers.map((server) => this.idOf(server.key));
+    const serverKeys: Uint8Array[] = [];
+    for (const id of ids) serverKeys[id] = this.directory[id]!.key;
+    return {
+      configuration,
+      ids,
+      quorum: configuration.quorum,
+      members: new Set(ids),
+      checker: { networkId: this.network.id, serverKeys, quorum: configuration.quorum, mode: this.network.quorumMode, genesisHash: this.genesisHash, verify: this.verify },
+    };
+  }
+}
