@@ -83,6 +83,10 @@ export const errorCodes = [
   'CHANGE_BAD_SIGNATURE',
   'CHANGE_TOO_LATE',
   'CHANGE_CHAIN',
+  // the operator tools of a change (scryp network change, sign)
+  'BAD_CHANGE_FILE',
+  'CHANGE_OTHER_NETWORK',
+  'CHANGE_UNKNOWN_SERVER',
   // storage
   'STORE_MISMATCH',
   'STORE_CORRUPT',

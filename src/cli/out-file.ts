@@ -1,8 +1,12 @@
 // Files the operator tools write (a network file, a backup): written aside, flushed, then
 // linked into place. The name never holds half a file, and never replaces a file that
 // exists: a network file or a backup overwritten by a slip of the keyboard is lost.
+// The one exception is a file a command updates on purpose (a change file that
+// `scryp network sign` adds a signature to): written aside, flushed, then renamed over
+// it, so that it holds the old text or the new, never a mix.
 
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fail } from '../errors.ts';
 
 /** Refuses at once when `path` exists, before any work is done for it. */
@@ -39,6 +43,10 @@ export function placeNew(aside: string, path: string): void {
 /** Writes `data` as a new file at `path`: aside, flushed to disk, then placed. */
 export function writeNew(path: string, data: string | Uint8Array, mode = 0o644): void {
   refuseExisting(path);
+  placeNew(writeAside(path, data, mode), path);
+}
+
+function writeAside(path: string, data: string | Uint8Array, mode: number): string {
   const aside = asidePath(path);
   try {
     const fd = openSync(aside, 'wx', mode);
@@ -53,5 +61,26 @@ export function writeNew(path: string, data: string | Uint8Array, mode = 0o644):
     rmSync(aside, { force: true });
     fail('OUT_UNWRITABLE', `cannot write ${path}: ${(error as Error).message}`);
   }
-  placeNew(aside, path);
+  return aside;
+}
+
+/** Replaces the file at `path` by `data` in one rename (aside, flushed, renamed, the directory flushed). */
+export function replaceFile(path: string, data: string | Uint8Array, mode = 0o644): void {
+  const aside = writeAside(path, data, mode);
+  try {
+    renameSync(aside, path);
+  } catch (error) {
+    rmSync(aside, { force: true });
+    fail('OUT_UNWRITABLE', `cannot write ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const fd = openSync(dirname(path), 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // a directory that cannot be opened or flushed (Windows): the rename is done all the same
+  }
 }
