@@ -58,15 +58,19 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
-/** Runs a parser on a file's JSON, naming the file in its refusal. */
-function parseFile<T>(path: string, what: string, parse: (json: unknown) => T): T {
-  const json = readJson(path, what);
+/** Runs `body`, naming the file in a BAD_CHANGE_FILE it throws. */
+function namingFile<T>(path: string, what: string, body: () => T): T {
   try {
-    return parse(json);
+    return body();
   } catch (error) {
     if (isScrypError(error, 'BAD_CHANGE_FILE')) fail('BAD_CHANGE_FILE', `${what} ${path}: ${error.message.replace(/^BAD_CHANGE_FILE: /, '')}`);
     throw error;
   }
+}
+
+function parseFile<T>(path: string, what: string, parse: (json: unknown) => T): T {
+  const json = readJson(path, what);
+  return namingFile(path, what, () => parse(json));
 }
 
 export function loadChangeFile(path: string): ChangeFile {
@@ -328,7 +332,7 @@ export const signCommand = defineCommand({
       const change = file.change;
       checkServerList(change.servers);
       checkReplaces(before, change);
-      checkSignatureKeys(file, before);
+      namingFile(args.file, 'change file', () => checkSignatureKeys(file, before));
       const signed = checkSignatures(network.id, before, change, verify);
       // Who signs: known from the seed file without its passphrase, so a wrong directory is said before any prompt.
       const key = seedFileAccount(dir);
@@ -347,7 +351,7 @@ export const signCommand = defineCommand({
           return;
         }
         print(`${added ? `server ${index} signed` : `server ${index} had already signed; the file is unchanged`}: change ${toHex(changeId(change)).slice(0, 16)}… of network ${network.name}`);
-        print(`${signers.length} of ${before.quorum} signatures (servers ${signers.join(', ')} of configuration ${before.number})`);
+        print(`${signers.length > before.quorum ? `${signers.length} signatures, ${before.quorum} needed` : `${signers.length} of ${before.quorum} signatures`} (servers ${signers.join(', ')} of configuration ${before.number})`);
         if (ready) print(`ready to submit: scryp network submit ${args.file} (the next step, being built); more signatures do no harm`);
         else {
           const missing = before.servers.flatMap((server, i) => (signers.includes(i) ? [] : [`${i} ${keyText(server.key).slice(0, 14)}…`]));
