@@ -13,6 +13,7 @@ export const seed_bytes = 32; // Ed25519 secret seed
 export const signature_bytes = 64; // Ed25519 signature
 export const hash_bytes = 32; // SHA-256 digest
 export const address_bytes = 6; // IPv4 (4) || port u16
+export const address_record_bytes = 32 + 6 + 8 + 64; // server key || address || sequence u64 || signature: a server's signed "I am here now" (PROTOCOL §3.10)
 export const transaction_bytes = 140; // the author's payment layout
 export const transaction_signed_bytes = 76; // timestamp..payer: what the payer signs
 export const balance_max = 0xffff_ffff; // balances and the whole supply are u32
@@ -43,6 +44,10 @@ export const confirm_poll_first_ms = 5; // a wallet asks STATUS this soon after 
 export const confirm_poll_fast_ms = 150; // ... and again every confirm_poll_first_ms for this long after the period's end (3 datagrams a time) ...
 export const confirm_poll_max_ms = 250; // ... then twice as long each time, up to a quarter period and at most this
 export const history_entries_max = 7; // payments in one HISTORY reply: 154 + 7 × 153 = 1225 bytes, the most a 1232-byte datagram holds
+export const addresses_per_reply_max = 10; // address records in one ADDRESSES reply: 106 + 10 × 110 = 1206 bytes, the most a 1232-byte datagram holds
+export const addresses_ask_attempts = 2; // a client learning where servers moved asks each server ADDRESSES this many times ...
+export const addresses_ask_timeout_ms = 150; // ... waiting this long first (doubled at each resend), and stops once a majority answered
+export const addresses_refresh_ms = 60_000; // a long-running wallet asks again this often
 export const history_client_entries_max = 10_000; // entries one history query gathers: ≤ 1,429 pages per server, a few seconds on a LAN
 
 // ---- Peer protocol (TCP) ----------------------------------------------------------
@@ -66,6 +71,8 @@ export const outbound_batch_bytes_max = 8 * MiB; // a send() coalesces messages 
 export const inbound_connections_per_address_max = 8; // TCP connections from one IP
 export const inbound_connections_max = 2 * servers_max + 32; // TCP connections in total
 export const collect_after_frame_bytes = 8 * MiB; // batch bytes built or received between forced garbage collections
+
+export const address_resend_periods = 16; // every server re-sends every address record it knows this often (≤ 64 × 110 bytes), so a server that was down learns moves
 
 // ---- Ledger and consensus ---------------------------------------------------------
 
@@ -170,6 +177,7 @@ check(network_blackout_ms_default >= network_skew_ms_default, 'the default black
 check(network_skew_ms_default <= network_skew_period_fraction_max * network_period_ms_default, 'the defaults raise no warning of their own');
 check(128 * seed_kdf_block_size * 2 ** seed_kdf_log2_cost <= seed_kdf_memory_bytes_max, 'the seed files we write are within what we read');
 check(seed_kdf_log2_cost >= seed_kdf_log2_cost_min, 'the seed files we write are not refused as weak');
+check(reply_header_bytes + 1 + addresses_per_reply_max * address_record_bytes + reply_trailer_bytes <= datagram_bytes_max, 'a full ADDRESSES reply fits one datagram');
 check(
   reply_header_bytes + key_bytes + 8 + 8 + 1 + history_entries_max * (8 + 4 + 1 + transaction_bytes) + reply_trailer_bytes <= datagram_bytes_max,
   'a full HISTORY page fits one datagram',

@@ -27,4 +27,5 @@ export const domain = {
   proposal: utf8('scryp/proposal/v1'),
   prevote: utf8('scryp/prevote/v1'),
   precommit: utf8('scryp/precommit/v1'),
+  address: utf8('scryp/address/v1'),
 } as const;

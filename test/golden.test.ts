@@ -53,6 +53,7 @@ import { isKnownKind } from '../src/peer/messages.ts';
 import { emptyLeafDigest, emptyMidDigest, leafDigest, LedgerState, midDigestOfEntries, rootDigest } from '../src/ledger/state.ts';
 import { replayBatch } from '../src/ledger/batch.ts';
 import { devnetNetwork } from '../src/devnet.ts';
+import { type AddressRecord, addressRecordSigningMessage, checkAddressRecord, decodeAddressRecord, encodeAddressRecord, signAddressRecord } from '../src/address-record.ts';
 
 // ---- the file ------------------------------------------------------------------------
 
@@ -139,10 +140,10 @@ describe('golden.json', () => {
       expect(types.has(type)).toBe(true);
     }
     const messageKinds = new Set(ofType('message').map((vector) => vector.kind));
-    for (let kind = 1; kind <= 14; kind++) expect(messageKinds.has(kind)).toBe(true);
-    for (const type of ['ballot', 'proposal header', 'evidence']) expect(types.has(type)).toBe(true);
+    for (let kind = 1; kind <= 15; kind++) expect(messageKinds.has(kind)).toBe(true);
+    for (const type of ['ballot', 'proposal header', 'evidence', 'address record']) expect(types.has(type)).toBe(true);
     const requestKinds = new Set(ofType('request').map((vector) => vector.fields.kind));
-    for (let kind = 1; kind <= 6; kind++) expect(requestKinds.has(kind)).toBe(true);
+    for (let kind = 1; kind <= 8; kind++) expect(requestKinds.has(kind)).toBe(true);
   });
 
   test('all hex is lowercase and every key derives from its label', () => {
@@ -384,6 +385,24 @@ describe('peer messages', () => {
       } else if (decoded.type === 'snapshot_page') {
         expect(LedgerState.fromSortedEntries(decoded.entries).accountCount).toBe(decoded.entries.length / 36);
       }
+    });
+  }
+});
+
+describe('address records', () => {
+  for (const vector of ofType('address record')) {
+    test(vector.name, () => {
+      const record = fromJson(vector.fields) as AddressRecord;
+      expect(toHex(encodeAddressRecord(record))).toBe(hexOf(vector, 'hex'));
+      expect(toJson(decodeAddressRecord(bytesOf(vector)))).toEqual(vector.fields);
+      const message = addressRecordSigningMessage(networkId, record);
+      expect(toHex(message)).toBe(hexOf(vector, 'signingMessage'));
+      expect(toHex(message)).toBe(toHex(concat(utf8('scryp/address/v1'), networkId, bytesOf(vector).subarray(0, 46))));
+      expect(verify(record.signature, message, record.key)).toBe(true);
+      expect(verifyReference(record.signature, message, record.key)).toBe(true);
+      expect(checkAddressRecord(goldenNetwork, record, verify)).toBe(1);
+      // Signing is deterministic: the same fields and key give the same bytes.
+      expect(toHex(encodeAddressRecord(signAddressRecord(signerOf(vector), networkId, unpack(record.address), record.sequence)))).toBe(hexOf(vector, 'hex'));
     });
   }
 });

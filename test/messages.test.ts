@@ -178,6 +178,15 @@ const arbitraries: Record<PeerMessage['type'], fc.Arbitrary<PeerMessage>> = {
     last: fc.boolean(),
     entries: fc.integer({ min: 0, max: 4 }).chain((n) => bytes(n * 36)),
   }),
+  address: fc.record({
+    type: fc.constant('address' as const),
+    record: fc.record({
+      key: bytes(32),
+      address: fc.tuple(bytes(4), fc.integer({ min: 1, max: 65535 })).map(([ip, port]) => Uint8Array.of(...ip, port >> 8, port & 0xff)),
+      sequence: fc.oneof(fc.integer({ min: 0, max: MAX }), fc.constantFrom(0, 1, MAX)),
+      signature: bytes(64),
+    }),
+  }),
 };
 
 const kindOfType: Record<PeerMessage['type'], number> = {
@@ -195,6 +204,7 @@ const kindOfType: Record<PeerMessage['type'], number> = {
   precommit: 0x0c,
   evidence: 0x0d,
   proposal_header: 0x0e,
+  address: 0x0f,
 };
 
 // ---- hand layouts -----------------------------------------------------------------------
@@ -316,7 +326,7 @@ describe('decode refuses out-of-range and inconsistent fields', () => {
   };
   const cases: [string, number, Uint8Array, ErrorCode][] = [
     ['unknown kind 0x00', 0x00, new Uint8Array(0), 'FRAME_MESSAGE_KIND'],
-    ['unknown kind 0x0f', 0x0f, new Uint8Array(0), 'FRAME_MESSAGE_KIND'],
+    ['unknown kind 0x10', 0x10, new Uint8Array(0), 'FRAME_MESSAGE_KIND'],
     ['unknown kind 0xff', 0xff, new Uint8Array(0), 'FRAME_MESSAGE_KIND'],
     ['STATUS has_vote 2', MessageKind.STATUS, Buffer.concat([handCertificate(certificate(3, 2)), Buffer.from([2])]), 'BAD_MESSAGE'],
     ['STATUS certificate of genesis with a parent', MessageKind.STATUS, Buffer.concat([handCertificate(certificate(0, 1)), Buffer.from([0])]), 'BAD_MESSAGE'],
@@ -353,6 +363,10 @@ describe('decode refuses out-of-range and inconsistent fields', () => {
     ['PROPOSAL with 65537 payments declared', MessageKind.PROPOSAL, Buffer.concat([u64be(4), new Uint8Array(32), u32be(65_537)]), 'BAD_MESSAGE'],
     ['PROPOSAL with 2^32 - 1 payments declared', MessageKind.PROPOSAL, Buffer.concat([u64be(4), new Uint8Array(32), u32be(0xffff_ffff)]), 'BAD_MESSAGE'],
     ['VOTE for period 0', MessageKind.VOTE, Buffer.concat([handVoteBody({ ...vote, period: 0, parent: 0, prev: 0 }), new Uint8Array(64)]), 'BAD_MESSAGE'],
+    ['ADDRESS of 109 bytes', MessageKind.ADDRESS, new Uint8Array(109), 'BAD_LENGTH'],
+    ['ADDRESS of 111 bytes', MessageKind.ADDRESS, new Uint8Array(111), 'BAD_LENGTH'],
+    ['ADDRESS with port 0', MessageKind.ADDRESS, Uint8Array.from({ length: 110 }, (_, i) => (i === 36 || i === 37 ? 0 : 1)), 'BAD_ADDRESS'],
+    ['ADDRESS with a sequence beyond 2^53 - 1', MessageKind.ADDRESS, Uint8Array.from({ length: 110 }, (_, i) => (i >= 38 && i < 46 ? 0xff : 1)), 'OUT_OF_RANGE'],
     ['VOTE of 153 bytes', MessageKind.VOTE, new Uint8Array(153), 'BAD_LENGTH'],
     ['VOTE of 155 bytes', MessageKind.VOTE, new Uint8Array(155), 'BAD_LENGTH'],
     ['FORWARD of no payments', MessageKind.FORWARD, u16be(0), 'BAD_MESSAGE'],
@@ -383,8 +397,8 @@ describe('decode refuses out-of-range and inconsistent fields', () => {
     expect(codeOf(() => decodeMessage(raw(MessageKind.SYNC_RECORDS, new Uint8Array(payload))))).toBe('no error');
   });
 
-  test('isKnownKind is exactly 0x01..0x0e', () => {
-    for (let kind = 0; kind < 256; kind++) expect([kind, isKnownKind(kind)]).toEqual([kind, kind >= 1 && kind <= 14]);
+  test('isKnownKind is exactly 0x01..0x0f', () => {
+    for (let kind = 0; kind < 256; kind++) expect([kind, isKnownKind(kind)]).toEqual([kind, kind >= 1 && kind <= 15]);
   });
 });
 

@@ -3,6 +3,7 @@ import { encodeAddress } from '../address.ts';
 import { toHex } from '../bytes.ts';
 import { type BalanceBody, Kind, Status, statusName } from '../client/codec.ts';
 import { askAll, type Agreement, majorityOf } from '../client/majority.ts';
+import { networkInForce } from '../client/addresses.ts';
 import { UdpClient } from '../client/udp-client.ts';
 import type { Network } from '../network.ts';
 import { accountArg, action, chooseNetwork, exit_code, logArgs, networkArg, print, setupLogs } from './common.ts';
@@ -47,11 +48,12 @@ export const balanceCommand = defineCommand({
   run: ({ args }) =>
     action(async () => {
       setupLogs(args);
-      const network = chooseNetwork(args.network);
+      const fileNetwork = chooseNetwork(args.network);
       const account = accountArg(args.account, 'ACCOUNT');
       const address = encodeAddress(account);
       const client = await UdpClient.open();
       try {
+        const network = await networkInForce(client, fileNetwork); // where servers that moved are now (PROTOCOL §3.10)
         const agreement = await askBalance(client, network, account);
         const majority = agreement.value;
         if (args.json) {

@@ -4,6 +4,7 @@
 // messages in hex with the exact bytes each signature covers, and whether each verifies.
 // Exit 0 when no server holds any; 3 when one does (or a server stopped); 4 when none answered.
 
+import { networkInForce } from '../client/addresses.ts';
 import { defineCommand } from 'citty';
 import { toHex } from '../bytes.ts';
 import { encodeEvidence, offenderOf } from '../consensus/evidence.ts';
@@ -27,10 +28,11 @@ export const evidenceCommand = defineCommand({
   run: ({ args }) =>
     action(async () => {
       setupLogs(args);
-      const network = chooseNetwork(args.network);
-      const servers = args.server === undefined ? network.servers.map((server) => server.index) : [serverOf(network, args.server)];
+      const fileNetwork = chooseNetwork(args.network);
       const client = await UdpClient.open();
       try {
+        const network = await networkInForce(client, fileNetwork); // where servers that moved are now (PROTOCOL §3.10)
+        const servers = args.server === undefined ? network.servers.map((server) => server.index) : [serverOf(network, args.server)];
         const answers = await askEvidence(client, network, servers);
         const proofs = groupProofs(network, answers);
         const answered = answers.filter((answer) => answer.answered);

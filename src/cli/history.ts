@@ -3,6 +3,7 @@
 // A table by default; --csv for a bookkeeper (the columns are documented in historyCsv);
 // --json for programs.
 
+import { networkInForce } from '../client/addresses.ts';
 import { defineCommand } from 'citty';
 import { encodeAddress, parseAccount } from '../address.ts';
 import { toHex } from '../bytes.ts';
@@ -31,12 +32,13 @@ export const historyCommand = defineCommand({
     action(async () => {
       setupLogs(args);
       if (args.csv && args.json) throw new UsageError('--csv and --json each choose the output: give one of them');
-      const network = chooseNetwork(args.network);
+      const fileNetwork = chooseNetwork(args.network);
       const account = accountArgument(args.address);
       const limit = args.limit === undefined ? history_limit_default : integerArg(args.limit, '--limit', 1, history_client_entries_max);
       const before = args.before === undefined ? undefined : cursorArgument(args.before);
       const client = await UdpClient.open();
       try {
+        const network = await networkInForce(client, fileNetwork); // where servers that moved are now (PROTOCOL §3.10)
         const page = await accountHistory(client, network, account, { limit, ...(before === undefined ? {} : { before }) });
         const heard = page.answered.length >= network.majority;
         if (args.csv) process.stdout.write(historyCsv(account, page.entries, network.periodMs));

@@ -3,7 +3,10 @@ import { encodeAddress } from '../address.ts';
 import { equal, toHex } from '../bytes.ts';
 import { type EvidenceBody, type InfoBody, Kind, Status, statusName } from '../client/codec.ts';
 import { describeEvidence } from '../consensus/evidence.ts';
-import type { Address } from '../ip.ts';
+import { type Address, formatAddress } from '../ip.ts';
+import { askAddressRecords, newestRecords } from '../client/addresses.ts';
+import { addressOf } from '../address-record.ts';
+import type { Network } from '../network.ts';
 import { UdpClient } from '../client/udp-client.ts';
 import { serverIndexOf } from '../network.ts';
 import { action, addressArg, chooseNetwork, exit_code, logArgs, networkArg, print, setupLogs } from './common.ts';
@@ -32,6 +35,8 @@ export const infoCommand = defineCommand({
         const sameNetwork = equal(info.networkId, network.id);
         const knownKey = sameNetwork && serverIndexOf(network, reply.serverKey) === info.serverIndex;
         const evidence = await askStanding(client, target, info.networkId, reply.serverKey);
+        // The addresses in force, as this server knows them (each record checked against our network file).
+        const addresses = sameNetwork ? await addressesInForce(client, network, target, reply.serverKey) : null;
         if (args.json) {
           print(
             JSON.stringify({
@@ -42,11 +47,14 @@ export const infoCommand = defineCommand({
               knownKey,
               evidence: 'error' in evidence ? null : { count: evidence.count, stopped: evidence.stopped !== null, why: evidence.stopped },
               ...('error' in evidence ? { evidenceError: evidence.error } : {}),
+              addresses: addresses === null || 'error' in addresses ? null : addresses.map((entry, server) => ({ server, address: formatAddress(entry.address), sequence: entry.sequence, moved: entry.sequence > 0 })),
+              ...(addresses !== null && 'error' in addresses ? { addressesError: addresses.error } : {}),
             }),
           );
         } else {
           for (const line of formatInfo(info, reply.serverKey)) print(line);
           for (const line of formatStanding(evidence, args.server)) print(line);
+          if (addresses !== null) for (const line of formatAddresses(addresses)) print(line);
           if (!sameNetwork) print(`warning: this server is not on network ${network.name} (${toHex(network.id).slice(0, 16)}…)`);
           else if (!knownKey) print(`warning: key ${toHex(reply.serverKey).slice(0, 16)}… is not server ${info.serverIndex} of ${network.name}`);
         }
@@ -56,6 +64,32 @@ export const infoCommand = defineCommand({
       }
     }),
 });
+
+/** Each server's address in force (sequence 0: the network file's), or why it is not known. */
+export type AddressesInForce = { address: Address; sequence: number }[] | { error: string };
+
+/** ADDRESSES of the server just asked, each record checked against the network file's keys; the newest per server wins. */
+async function addressesInForce(client: UdpClient, network: Network, target: Address, serverKey: Uint8Array): Promise<AddressesInForce> {
+  try {
+    const listed = await askAddressRecords(client, network, target, serverKey, 3, 200);
+    const { records } = newestRecords(network, listed);
+    return network.servers.map((server, i) => {
+      const record = records[i];
+      return record === null || record === undefined ? { address: server.address, sequence: 0 } : { address: addressOf(record), sequence: record.sequence };
+    });
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+export function formatAddresses(addresses: AddressesInForce): string[] {
+  if ('error' in addresses) return [`addresses: not known: ${addresses.error}`];
+  return [
+    `addresses: ${addresses
+      .map((entry, server) => `server ${server} ${formatAddress(entry.address)}${entry.sequence === 0 ? ' (network file)' : ` (MOVED, sequence ${entry.sequence})`}`)
+      .join('; ')}`,
+  ];
+}
 
 /** Whether the server holds proofs of equivocation, and whether (and why) it stopped; or why that is not known. */
 export type Standing = { count: number; stopped: string | null } | { error: string };

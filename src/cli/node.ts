@@ -6,7 +6,7 @@ import { logger } from '../log.ts';
 import { loadOrCreateSeed } from '../seed.ts';
 import { ScrypNode } from '../node/server.ts';
 import { type MetricsAddress, parseMetricsAddress } from '../node/metrics.ts';
-import { action, chooseNetwork, integerArg, logArgs, networkArg, setupLogs, UsageError } from './common.ts';
+import { action, addressArg, chooseNetwork, integerArg, logArgs, networkArg, setupLogs, UsageError } from './common.ts';
 import { passphraseArg, serverPassphrase } from './passphrase.ts';
 
 export const nodeCommand = defineCommand({
@@ -19,7 +19,12 @@ export const nodeCommand = defineCommand({
     ...networkArg,
     dir: { type: 'string', description: 'server directory: .seed and ledger.sqlite', valueHint: 'DIR' },
     port: { type: 'string', description: 'listen port (default: this server\'s port in the network file)', valueHint: 'PORT' },
-    listen: { type: 'string', description: 'listen address (default: this server\'s address in the network file)', valueHint: 'HOST' },
+    listen: { type: 'string', description: 'listen address (default: this server\'s address in the network file, or where it moved)', valueHint: 'HOST' },
+    address: {
+      type: 'string',
+      description: 'this server\'s address now, when it moved from the one in the network file: it signs an address record, tells every server, and listens there unless --listen/--port say otherwise (docs/OPERATIONS.md, Moving a server)',
+      valueHint: 'HOST:PORT',
+    },
     'verify-workers': { type: 'string', description: 'threads that check payment signatures (default: one per spare core; 0: inline)', valueHint: 'N' },
     'client-rate': { type: 'string', description: 'requests per second allowed from one client address (default 200)', valueHint: 'N' },
     'peer-idle-ms': { type: 'string', description: 'close an inbound peer connection silent this long (default 60000)', valueHint: 'MS' },
@@ -45,6 +50,7 @@ export const nodeCommand = defineCommand({
         const { seed } = loadOrCreateSeed(dir, devnetServerSeed(index));
         if (!equal(seed, devnetServerSeed(index))) throw new ScrypError('BAD_SEED_FILE', `${dir}/.seed is not devnet server ${index}'s key`);
       }
+      const address = args.address === undefined ? undefined : addressArg(args.address, '--address');
       const passphrase = await serverPassphrase(dir, args['passphrase-file']); // an encrypted .seed: from the file or the terminal
       const clockOffsetMs = args['clock-offset-ms'] === undefined ? 0 : integerArg(args['clock-offset-ms'], '--clock-offset-ms', -86_400_000, 86_400_000);
       const node = await ScrypNode.start({
@@ -52,6 +58,7 @@ export const nodeCommand = defineCommand({
         dir,
         ...(port === undefined ? {} : { port }),
         ...(args.listen === undefined ? {} : { hostname: args.listen }),
+        ...(address === undefined ? {} : { address }),
         clockOffsetMs,
         ...(passphrase === undefined ? {} : { passphrase }),
         ...(args['peer-idle-ms'] === undefined ? {} : { peerIdleMs: integerArg(args['peer-idle-ms'], '--peer-idle-ms', 50, 3_600_000) }),

@@ -3,6 +3,7 @@ import { encodeAddress } from '../address.ts';
 import { toHex } from '../bytes.ts';
 import { assertPayable, pay } from '../client/wallet.ts';
 import { UdpClient } from '../client/udp-client.ts';
+import { networkInForce } from '../client/addresses.ts';
 import { isScrypError } from '../errors.ts';
 import { logger } from '../log.ts';
 import { formatAddress } from '../ip.ts';
@@ -64,24 +65,26 @@ export const payCommand = defineCommand({
   run: ({ args }) =>
     action(async () => {
       setupLogs(args);
-      const network = chooseNetwork(args.network);
+      const fileNetwork = chooseNetwork(args.network);
       const dir = dirArg(args.dir);
       if (seedFileState(dir) === 'missing') throw new UsageError(`no wallet in ${dir}: create one with scryp keygen --dir ${dir}`);
       const { to, amount, label, message } = payeeArgs(args.to, args.amount);
-      let server = 0;
-      if (args.server !== undefined) {
-        const address = formatAddress(addressArg(args.server, '--server'));
-        server = network.servers.findIndex((entry) => formatAddress(entry.address) === address);
-        if (server < 0) throw new UsageError(`--server ${address} is not a server of network ${network.name}`);
-      }
+      const serverAddress = args.server === undefined ? null : formatAddress(addressArg(args.server, '--server'));
       const log = logger('pay');
       if (label !== undefined || message !== undefined) {
         log.info(`payment request${label === undefined ? '' : ` from "${printable(label)}"`}${message === undefined ? '' : `: "${printable(message)}"`}`);
       }
-      // The seed last: a passphrase is asked only once everything else is known to be right.
-      const signer = signerFromSeed(await openSeed(dir, args['passphrase-file']));
       const client = await UdpClient.open();
       try {
+        // Where servers that moved are now (PROTOCOL §3.10); --server may name either address.
+        const network = await networkInForce(client, fileNetwork);
+        let server = 0;
+        if (serverAddress !== null) {
+          server = network.servers.findIndex((entry, i) => formatAddress(entry.address) === serverAddress || formatAddress(fileNetwork.servers[i]!.address) === serverAddress);
+          if (server < 0) throw new UsageError(`--server ${serverAddress} is not a server of network ${network.name}`);
+        }
+        // The seed last: a passphrase is asked only once everything else is known to be right.
+        const signer = signerFromSeed(await openSeed(dir, args['passphrase-file']));
         const end = await pay(client, network, signer, { to, amount, server, onProgress: (message) => log.info(message) });
         const txid = end.txid === null ? null : toHex(end.txid);
         if (args.json) {

@@ -3,6 +3,7 @@ import { toHex } from '../bytes.ts';
 import { hash_bytes } from '../constants.ts';
 import { Kind, PaymentState, Status, statusName, type StatusBody } from '../client/codec.ts';
 import { askAll, majorityOf } from '../client/majority.ts';
+import { networkInForce } from '../client/addresses.ts';
 import { UdpClient } from '../client/udp-client.ts';
 import { action, chooseNetwork, exit_code, hexArg, logArgs, networkArg, print, setupLogs } from './common.ts';
 
@@ -22,10 +23,11 @@ export const statusCommand = defineCommand({
   run: ({ args }) =>
     action(async () => {
       setupLogs(args);
-      const network = chooseNetwork(args.network);
+      const fileNetwork = chooseNetwork(args.network);
       const txid = hexArg(args.txid, hash_bytes, 'TXID');
       const client = await UdpClient.open();
       try {
+        const network = await networkInForce(client, fileNetwork); // where servers that moved are now (PROTOCOL §3.10)
         const answers = await askAll(client, network, { kind: Kind.STATUS, txid });
         const agreement = majorityOf(
           network,

@@ -12,9 +12,15 @@
 // (docs/PROTOCOL.md §6.9): request body index u16; reply body index u16 || count u16 ||
 // stopped_by u16 || form u8 || [the evidence whole (form 1), or a summary of a fork too
 // large for one datagram (form 2)].
+//
+// ADDRESSES (0x08) lists the signed address records of servers that moved (§6.10): request
+// body from u16 (a server index); reply body count u8 || count × record (110), by server
+// index from `from`, as many as fit the request.
 
 import {
   address_bytes,
+  address_record_bytes,
+  addresses_per_reply_max,
   datagram_bytes_max,
   hash_bytes,
   history_entries_max,
@@ -31,6 +37,7 @@ import {
   u64_safe_max,
 } from '../constants.ts';
 import { abytes, aint, concat, Reader, view, Writer } from '../bytes.ts';
+import { type AddressRecord, encodeAddressRecord, readAddressRecord } from '../address-record.ts';
 import { fail, isScrypError } from '../errors.ts';
 import { domain } from '../hash.ts';
 import { encodeEvidence, type Evidence, readEvidence } from '../consensus/evidence.ts';
@@ -42,9 +49,9 @@ import { verify } from '../signature.ts';
 export const magic = [0x53, 0x43] as const; // "SC"
 export const protocol_version = 1;
 
-export const Kind = { PAY: 0x01, BALANCE: 0x02, STATUS: 0x03, INFO: 0x04, WHOAMI: 0x05, HISTORY: 0x06, EVIDENCE: 0x07 } as const;
+export const Kind = { PAY: 0x01, BALANCE: 0x02, STATUS: 0x03, INFO: 0x04, WHOAMI: 0x05, HISTORY: 0x06, EVIDENCE: 0x07, ADDRESSES: 0x08 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
-export const kindName: Record<number, string> = { 1: 'PAY', 2: 'BALANCE', 3: 'STATUS', 4: 'INFO', 5: 'WHOAMI', 6: 'HISTORY', 7: 'EVIDENCE' };
+export const kindName: Record<number, string> = { 1: 'PAY', 2: 'BALANCE', 3: 'STATUS', 4: 'INFO', 5: 'WHOAMI', 6: 'HISTORY', 7: 'EVIDENCE', 8: 'ADDRESSES' };
 
 export const Status = {
   OK: 0x00,
@@ -78,7 +85,8 @@ export type Request =
   | { kind: typeof Kind.INFO; requestId: number; length: number }
   | { kind: typeof Kind.WHOAMI; requestId: number; length: number }
   | { kind: typeof Kind.HISTORY; requestId: number; account: Uint8Array; beforePeriod: number; beforeIndex: number; length: number }
-  | { kind: typeof Kind.EVIDENCE; requestId: number; index: number; length: number };
+  | { kind: typeof Kind.EVIDENCE; requestId: number; index: number; length: number }
+  | { kind: typeof Kind.ADDRESSES; requestId: number; from: number; length: number };
 
 const requestBodyBytes: Record<number, number> = {
   [Kind.PAY]: transaction_bytes,
@@ -88,7 +96,24 @@ const requestBodyBytes: Record<number, number> = {
   [Kind.WHOAMI]: 0,
   [Kind.HISTORY]: key_bytes + 8 + 4, // account || before_period u64 || before_index u32
   [Kind.EVIDENCE]: 2, // index u16
+  [Kind.ADDRESSES]: 2, // from u16
 };
+
+// ---- ADDRESSES (docs/PROTOCOL.md §6.10) -----------------------------------------------
+
+/** The ADDRESSES reply body with `records` records. */
+export function addressesBodyBytes(records: number): number {
+  return 1 + address_record_bytes * records;
+}
+
+/**
+ * How many records an ADDRESSES reply to a request of `requestLength` bytes may list: as
+ * many as fit (never longer than the request), at most addresses_per_reply_max.
+ */
+export function addressRecordsThatFit(requestLength: number): number {
+  const room = requestLength - replyBytes(addressesBodyBytes(0));
+  return Math.max(0, Math.min(addresses_per_reply_max, Math.floor(room / address_record_bytes)));
+}
 
 // ---- HISTORY (docs/PROTOCOL.md §6.8) --------------------------------------------------
 
@@ -173,6 +198,8 @@ export function successBodyBytes(kind: Kind, serverCount: number): number {
       return historyBodyBytes(history_entries_max); // a full page; a reply lists fewer when fewer fit or exist
     case Kind.EVIDENCE:
       return evidence_reply_fixed_bytes + evidence_fixed_bytes_max; // any evidence but a fork of a larger network; that one hears TOO_SHORT
+    case Kind.ADDRESSES:
+      return addressesBodyBytes(Math.min(addresses_per_reply_max, serverCount)); // every server moved, or a full reply; more are asked from the next index
   }
 }
 
@@ -204,6 +231,7 @@ export function encodeRequest(request: Request): Uint8Array {
     const beforeIndex = aint(request.beforeIndex, 0, beforePeriod === 0 ? 0 : 0xffff_ffff, 'beforeIndex');
     writer.put(abytes(request.account, key_bytes, 'account')).u64(beforePeriod).u32(beforeIndex);
   } else if (request.kind === Kind.EVIDENCE) writer.u16(aint(request.index, 0, 0xffff, 'index'));
+  else if (request.kind === Kind.ADDRESSES) writer.u16(aint(request.from, 0, 0xffff, 'from'));
   writer.offset = length; // the rest stays zero: the padding
   return writer.done();
 }
@@ -255,6 +283,8 @@ export function decodeRequest(bytes: Uint8Array): Request {
     }
     case Kind.EVIDENCE:
       return { kind, requestId, index: view(body).getUint16(0), length };
+    case Kind.ADDRESSES:
+      return { kind, requestId, from: view(body).getUint16(0), length };
     default:
       return { kind: Kind.WHOAMI, requestId, length };
   }
@@ -312,7 +342,12 @@ export interface HistoryBody {
   entries: ListedPayment[];
 }
 
-export type ReplyBody = PayBody | BalanceBody | StatusBody | InfoBody | WhoamiBody | TooShortBody | HistoryBody | EvidenceBody | null;
+/** Signed address records of servers that moved, by server index (the client checks each signature). */
+export interface AddressesBody {
+  records: AddressRecord[];
+}
+
+export type ReplyBody = PayBody | BalanceBody | StatusBody | InfoBody | WhoamiBody | TooShortBody | HistoryBody | EvidenceBody | AddressesBody | null;
 
 export interface Reply {
   kind: Kind;
@@ -381,6 +416,11 @@ export function encodeReplyBody(kind: Kind, status: Status, body: ReplyBody): Ui
     }
     case Kind.EVIDENCE:
       return encodeEvidenceBody(body as EvidenceBody);
+    case Kind.ADDRESSES: {
+      const records = (body as AddressesBody).records;
+      aint(records.length, 0, addresses_per_reply_max, 'records.length');
+      return concat(Uint8Array.of(records.length), ...records.map(encodeAddressRecord));
+    }
   }
 }
 
@@ -505,6 +545,9 @@ export function decodeReply(bytes: Uint8Array): Reply {
       case Kind.EVIDENCE:
         body = readEvidenceBody(bodyReader);
         break;
+      case Kind.ADDRESSES:
+        body = readAddressesBody(bodyReader);
+        break;
     }
   }
   bodyReader.end();
@@ -547,6 +590,23 @@ function readHistoryBody(reader: Reader): HistoryBody {
     entries.push({ period, index, applied: outcome === 1, transaction });
   }
   return { account, committedPeriod, archiveFrom, entries };
+}
+
+/** An ADDRESSES body, strictly: at most addresses_per_reply_max records filling the body exactly, each decoding strictly. */
+function readAddressesBody(reader: Reader): AddressesBody {
+  const count = reader.u8('count');
+  if (count > addresses_per_reply_max) fail('BAD_REPLY', `reply: ADDRESSES lists ${count} records, at most ${addresses_per_reply_max}`);
+  if (reader.remaining !== address_record_bytes * count) fail('BAD_REPLY', `reply: ADDRESSES count ${count} needs ${address_record_bytes * count} bytes of records, the body has ${reader.remaining}`);
+  const records: AddressRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    try {
+      records.push(readAddressRecord(reader));
+    } catch (error) {
+      if (!isScrypError(error)) throw error;
+      fail('BAD_REPLY', `reply: ADDRESSES record ${i}: ${error.message}`);
+    }
+  }
+  return { records };
 }
 
 function readDecision(reader: Reader, what: string): Decision {

@@ -17,7 +17,8 @@ export type RequestSpec =
   | { kind: 0x04 }
   | { kind: 0x05 }
   | { kind: 0x06; account: Uint8Array; beforePeriod: number; beforeIndex: number }
-  | { kind: 0x07; index: number };
+  | { kind: 0x07; index: number }
+  | { kind: 0x08; from: number };
 
 export interface AskOptions {
   /**

@@ -11,6 +11,7 @@
 //   account_ids      (id PK, account UNIQUE)              a short number for every account that ever paid or was paid
 //   account_payments (account_id, period, idx PK, applied) an account's payments (payer and payee), for HISTORY
 //   evidence  (key PK, bytes, seq)             proofs of equivocation this server holds (consensus/evidence.ts)
+//   addresses (key PK, record)                 the newest signed address record of each server that moved (address-record.ts)
 //
 // A two-thirds network keeps its last ballots and its lock in meta (prevote, precommit,
 // lock): written in one transaction before a ballot leaves. The evidence table and these
@@ -71,6 +72,8 @@ CREATE TABLE IF NOT EXISTS payments (txid BLOB PRIMARY KEY, period INTEGER NOT N
  */
 /** Evidence of equivocation (consensus/evidence.ts): created with a new file, or when a file of this network and a known schema is opened. */
 const evidence_schema = 'CREATE TABLE IF NOT EXISTS evidence (key TEXT PRIMARY KEY, bytes BLOB NOT NULL, seq INTEGER NOT NULL);';
+/** Servers' newest address records (PROTOCOL §3.10): like evidence, created with a new file or when a known one is opened. */
+const addresses_schema = 'CREATE TABLE IF NOT EXISTS addresses (key BLOB PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;';
 
 const history_schema = `
 CREATE TABLE batch_payments (period INTEGER NOT NULL, idx INTEGER NOT NULL, payment BLOB NOT NULL, PRIMARY KEY (period, idx)) WITHOUT ROWID;
@@ -146,6 +149,7 @@ export class SqliteStore implements Store {
       this.db.transaction(() => {
         this.db.exec(history_schema);
         this.db.exec(evidence_schema);
+        this.db.exec(addresses_schema);
         this.putMeta.run('schema', u64(schema_version));
         this.putMeta.run('network_id', networkId);
         this.putMeta.run('committed', encodeCertificate(genesis));
@@ -163,6 +167,7 @@ export class SqliteStore implements Store {
         if (version === 1) this.upgradeFromSchema1();
         else this.prepareHistory();
         this.db.exec(evidence_schema);
+        this.db.exec(addresses_schema);
       } catch (error) {
         // A refused file is let go at once: no connection (and no -wal/-shm beside it) outlives the refusal.
         this.db.close();
@@ -425,6 +430,14 @@ export class SqliteStore implements Store {
     const seq = (this.db.query('SELECT coalesce(max(seq), 0) + 1 AS next FROM evidence').get() as { next: number }).next;
     const result = this.db.query('INSERT OR IGNORE INTO evidence (key, bytes, seq) VALUES (?, ?, ?)').run(key, bytes, seq);
     return result.changes > 0;
+  }
+
+  recordAddress(key: Uint8Array, record: Uint8Array): void {
+    this.db.query('INSERT INTO addresses (key, record) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET record = excluded.record').run(key.slice(), record.slice());
+  }
+
+  addressRecords(): Uint8Array[] {
+    return (this.db.query('SELECT record FROM addresses').all() as { record: Uint8Array }[]).map((row) => row.record);
   }
 
   installSnapshot(certificate: Certificate, entries: Uint8Array): void {

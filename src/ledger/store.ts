@@ -100,6 +100,13 @@ export interface Store {
   recordBallots(state: BallotState): void;
   /** Keeps evidence once per key (consensus/evidence.ts evidenceKey); false when it was already kept. */
   recordEvidence(key: string, bytes: Uint8Array): boolean;
+  /**
+   * Keeps a server's newest signed address record (address-record.ts, 110 bytes), replacing
+   * the one kept for the same key. The caller checked it is valid and newer.
+   */
+  recordAddress(key: Uint8Array, record: Uint8Array): void;
+  /** The address records kept, one per key, in no particular order. */
+  addressRecords(): Uint8Array[];
   /** Replaces the whole state with a verified snapshot, in one transaction. */
   installSnapshot(certificate: Certificate, entries: Uint8Array): void;
   /** Committed periods after `after`, in order, within the limits; or 'snapshot_needed'. */
@@ -127,6 +134,7 @@ export class MemoryStore implements Store {
   private votedProposal: VotedProposal | null = null;
   private ballots: BallotState = noBallots;
   private readonly evidence = new Map<string, Uint8Array>();
+  private readonly addresses = new Map<string, Uint8Array>();
   private archiveFrom = 0;
   private readonly periods: PeriodRecord[] = [];
   private readonly payments = new Map<string, PaymentOutcome>();
@@ -215,6 +223,15 @@ export class MemoryStore implements Store {
     this.evidence.set(key, bytes.slice());
     this.writes++;
     return true;
+  }
+
+  recordAddress(key: Uint8Array, record: Uint8Array): void {
+    this.addresses.set(toHex(key), record.slice());
+    this.writes++;
+  }
+
+  addressRecords(): Uint8Array[] {
+    return [...this.addresses.values()].map((record) => record.slice());
   }
 
   installSnapshot(certificate: Certificate, entries: Uint8Array): void {

@@ -14,6 +14,7 @@
 //   catch-up.ts   out of sync or behind: asking a peer, replaying SYNC_RECORDS
 //   snapshots.ts  serving a snapshot and receiving one
 //   queries.ts    BALANCE, STATUS of a payment, HISTORY and INFO
+//   addresses.ts  where each server is now: signed address records (ADDRESS, ADDRESSES)
 
 import { equal } from '../bytes.ts';
 import { assert } from '../errors.ts';
@@ -26,6 +27,9 @@ import { type Certificate, genesisCertificate } from '../consensus/vote.ts';
 import type { Evidence } from '../consensus/evidence.ts';
 import { Agreement } from './agreement.ts';
 import { TwoThirdsAgreement } from './agreement-two-thirds.ts';
+import { Addresses } from './addresses.ts';
+import type { AddressRecord } from '../address-record.ts';
+import type { Address } from '../ip.ts';
 import { Alpha, type PayResult } from './alpha.ts';
 import { CatchUp } from './catch-up.ts';
 import { type CoreOptions, NodeContext, type Outgoing } from './context.ts';
@@ -48,6 +52,7 @@ export class ServerCore {
   private readonly catchingUp: CatchUp;
   private readonly snapshots: Snapshots;
   private readonly queries: Queries;
+  private readonly addresses: Addresses;
   private lastTickPeriod: number;
 
   constructor(options: CoreOptions) {
@@ -67,6 +72,7 @@ export class ServerCore {
     this.catchingUp = new CatchUp(context, this.agreement);
     this.snapshots = new Snapshots(context, this.agreement, this.catchingUp);
     this.queries = new Queries(context, this.alpha, this.agreement);
+    this.addresses = new Addresses(context);
     this.lastTickPeriod = periodOf(this.timing, options.now);
     context.log.info(
       `server ${this.self} of ${network.servers.length} on network ${network.name}: committed period ${this.committed.period}, ${context.state.describe()}`,
@@ -172,6 +178,39 @@ export class ServerCore {
     if (this.context.configurations.alphaOf(ended, this.committed.period) === this.self && this.context.witnessed(ended)) this.agreement.propose(ended, now);
     this.alpha.dropBatchesUpTo(ended);
     this.announce();
+    this.addresses.onPeriod(current);
+  }
+
+  // ---- where servers are (addresses.ts) --------------------------------------------------
+
+  /** The address in force for a server: its newest signed record's, or the network file's. */
+  addressOf(server: number): Address {
+    return this.addresses.addressOf(server);
+  }
+
+  /** A server's newest address record, or null while the network file's address is in force. */
+  addressRecordOf(server: number): AddressRecord | null {
+    return this.addresses.recordOf(server);
+  }
+
+  /** Servers whose address in force changed since the node last looked: it redials them (drain it). */
+  get movedServers(): { server: number; address: Address }[] {
+    return this.addresses.moved;
+  }
+
+  /** This server is at `address` now: a new signed record when it differs from the one in force (null when not). */
+  moveTo(address: Address, now: number): AddressRecord | null {
+    return this.addresses.moveTo(address, now);
+  }
+
+  /** At start: our own address record to every peer, if we ever moved. */
+  announceAddress(): void {
+    this.addresses.announce();
+  }
+
+  /** The body of an ADDRESSES reply: records with sequence > 0 by server index from `from`, at most `max`. */
+  addressRecords(from: number, max: number): { records: AddressRecord[]; more: boolean } {
+    return this.addresses.list(from, max);
   }
 
   // ---- payments from clients (alpha.ts) ------------------------------------------------
@@ -247,6 +286,8 @@ export class ServerCore {
         return this.agreement.handleEvidence(from, message.evidence, now);
       case 'proposal_header':
         return this.agreement.handleProposalHeader(from, message.header, now);
+      case 'address':
+        return this.addresses.handle(from, message.record);
     }
   }
 

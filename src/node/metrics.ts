@@ -21,6 +21,7 @@ import { ScrypError } from '../errors.ts';
 import { Kind, Status } from '../client/codec.ts';
 import { offenderOf } from '../consensus/evidence.ts';
 import { UdpClient } from '../client/udp-client.ts';
+import type { Address } from '../ip.ts';
 import type { Network } from '../network.ts';
 import type { PeerMessage } from '../peer/messages.ts';
 import { startOf, type Timing } from '../schedule.ts';
@@ -41,6 +42,8 @@ export interface MetricsSource {
   verifyQueue(): number;
   /** DIR/ledger.sqlite, whose size (with its -wal) is reported. */
   readonly ledgerPath: string;
+  /** Where each server is now (PROTOCOL §3.10); left out, the network file's addresses. */
+  readonly addressOf?: (server: number) => Address;
 }
 
 // ---- where to listen ----------------------------------------------------------------------
@@ -197,6 +200,8 @@ export class ClockProbe {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private client: UdpClient | null = null;
   private stopped = false;
+  /** Where each peer is asked: the network file's address unless told where it moved (PROTOCOL §3.10). */
+  addressOf: (server: number) => Address = (server) => this.network.servers[server]!.address;
 
   constructor(
     private readonly network: Network,
@@ -227,7 +232,7 @@ export class ClockProbe {
         if (index === this.self || this.stopped) continue;
         const sent = this.now();
         try {
-          const reply = await this.client.ask(server.address, { kind: Kind.INFO }, {
+          const reply = await this.client.ask(this.addressOf(index), { kind: Kind.INFO }, {
             networkId: this.network.id,
             serverKey: server.key,
             serverCount: this.network.servers.length,
@@ -287,6 +292,7 @@ export class NodeMetrics {
     });
     this.watch = new CommitWatch(core, timing, self, (seconds) => commitDuration.observe(seconds));
     this.probe = new ClockProbe(network, self, () => source.now());
+    if (source.addressOf !== undefined) this.probe.addressOf = source.addressOf;
     const watch = this.watch;
     const probe = this.probe;
 

@@ -20,7 +20,7 @@ import {
 } from '../constants.ts';
 import { toHex, view } from '../bytes.ts';
 import { isScrypError, ScrypError } from '../errors.ts';
-import { formatAddress, pack, plainIPv4 } from '../ip.ts';
+import { type Address, formatAddress, pack, plainIPv4 } from '../ip.ts';
 import { LogLimiter, logger, type Logger } from '../log.ts';
 import { type Network, serverIndexOf } from '../network.ts';
 import { loadOrCreateSeed } from '../seed.ts';
@@ -31,6 +31,7 @@ import { PeerTransport } from '../peer/transport.ts';
 import {
   decodeRequest,
   encodeReplyUnsigned,
+  addressRecordsThatFit,
   historyEntriesThatFit,
   Kind,
   kindName,
@@ -75,6 +76,12 @@ export interface NodeOptions {
   readonly passphrase?: string;
   /** Serve /metrics and /healthz here (off when absent). */
   readonly metrics?: MetricsAddress;
+  /**
+   * This server's address now, when it moved from the one in the network file (PROTOCOL
+   * §3.10): a new signed address record is made when it differs from the newest one known,
+   * and the server listens there unless `hostname`/`port` say otherwise.
+   */
+  readonly address?: Address;
 }
 
 export class ScrypNode {
@@ -137,9 +144,6 @@ export class ScrypNode {
     if (self < 0) {
       throw new ScrypError('BAD_NETWORK_FILE', `the key of ${options.dir}/.seed (${toHex(signer.publicKey)}) is not a server of network ${network.name}`);
     }
-    const entry = network.servers[self]!;
-    const hostname = options.hostname ?? entry.address.host;
-    const port = options.port ?? entry.address.port;
     const clockOffsetMs = options.clockOffsetMs ?? 0;
     const now = Date.now() + clockOffsetMs;
     const genesis = ServerCore.genesisFor(network);
@@ -162,6 +166,12 @@ export class ScrypNode {
       ...(options.syncGraceMs === undefined ? {} : { syncGraceMs: options.syncGraceMs }),
       ...(options.syncTimeoutMs === undefined ? {} : { syncTimeoutMs: options.syncTimeoutMs }),
     });
+    // Moved (--address): a signed record of the new address, kept before anything is sent.
+    if (options.address !== undefined) core.moveTo(options.address, now);
+    // Listen where this server is now: its newest address record's address, or the file's.
+    const here = core.addressOf(self);
+    const hostname = options.hostname ?? here.host;
+    const port = options.port ?? here.port;
     // The core and the edges count into one table.
     const count = (name: string, by = 1) => core.counters.set(name, (core.counters.get(name) ?? 0) + by);
     let node: ScrypNode | null = null;
@@ -184,6 +194,8 @@ export class ScrypNode {
       store.close();
       throw new ScrypError('BAD_ADDRESS', `cannot listen on TCP ${hostname}:${port}: ${(error as Error).message}`);
     }
+    // Peers that moved before this start are dialled where their newest records put them.
+    for (let i = 0; i < network.servers.length; i++) if (i !== self) transport.moveLink(i, core.addressOf(i));
     try {
       socket = await Bun.udpSocket({
         hostname,
@@ -214,6 +226,7 @@ export class ScrypNode {
       }
     }
     core.announce();
+    core.announceAddress();
     node.afterCore();
     node.statsTimer = setInterval(() => node?.logStats(), options.statsIntervalMs ?? stats_interval_ms);
     void node.checkExternalAddress();
@@ -237,6 +250,8 @@ export class ScrypNode {
   private afterCore(): void {
     if (this.stopped) return;
     this.metrics?.afterCore(this.now());
+    // A peer moved (an ADDRESS record was taken): dial it there before anything more is sent.
+    for (const { server, address } of this.core.movedServers.splice(0)) this.transport.moveLink(server, address);
     const outbox = this.core.outbox.splice(0);
     if (outbox.length > 0) {
       const perServer = new Map<number, RawMessage[]>();
@@ -447,6 +462,12 @@ export class ScrypNode {
         return reply(Status.OK, evidenceAnswer(this.core.evidence, this.core.halted !== null, request.index));
       case Kind.WHOAMI:
         return reply(Status.OK, { address: pack(address, port) });
+      case Kind.ADDRESSES: {
+        // As many records as fit the request; asked for one at least, so that a request too
+        // short for the one it has hears TOO_SHORT with the length one record needs (216).
+        const fit = Math.max(1, addressRecordsThatFit(data.length));
+        return reply(Status.OK, { records: this.core.addressRecords(request.from, fit).records });
+      }
     }
   }
 
@@ -506,6 +527,7 @@ export class ScrypNode {
       now: () => this.now(),
       verifyQueue: () => this.verifier.pendingPayments,
       ledgerPath: join(dir, ledger_file_name),
+      addressOf: (server) => this.core.addressOf(server),
     });
     this.metricsServer = serveMetrics(address, metrics, () => this.health());
     this.metrics = metrics;
@@ -516,7 +538,7 @@ export class ScrypNode {
 
   /** Asks peers over UDP which address they see us at, and warns when it is not ours. */
   private async checkExternalAddress(): Promise<void> {
-    const own = this.network.servers[this.self]!.address;
+    const own = this.core.addressOf(this.self);
     const retryMs = Math.max(whoami_retry_ms_min, this.network.periodMs);
     const client = await UdpClient.open();
     try {
@@ -525,14 +547,14 @@ export class ScrypNode {
         for (const [index, server] of this.network.servers.entries()) {
           if (index === this.self || this.stopped) continue;
           try {
-            const reply = await client.ask(server.address, { kind: Kind.WHOAMI }, { networkId: this.network.id, serverKey: server.key, attempts: whoami_attempts, timeoutMs: whoami_timeout_ms });
+            const reply = await client.ask(this.core.addressOf(index), { kind: Kind.WHOAMI }, { networkId: this.network.id, serverKey: server.key, attempts: whoami_attempts, timeoutMs: whoami_timeout_ms });
             if (reply.status !== Status.OK || reply.body === null || !('address' in reply.body)) continue;
             const seen = reply.body.address;
             const seenHost = `${seen[0]}.${seen[1]}.${seen[2]}.${seen[3]}`;
             if (seenHost !== own.host) {
-              this.log.warn(`server ${index} sees us at ${seenHost}, but the network file says ${formatAddress(own)}: check the ip of this server`);
+              this.log.warn(`server ${index} sees us at ${seenHost}, but ${this.core.addressRecordOf(this.self) === null ? 'the network file says' : 'our newest address record says'} ${formatAddress(own)}: check the ip of this server`);
             } else {
-              this.log.info(`server ${index} sees us at ${seenHost}, as the network file says`);
+              this.log.info(`server ${index} sees us at ${seenHost}, as ${this.core.addressRecordOf(this.self) === null ? 'the network file says' : 'our newest address record says'}`);
             }
             return;
           } catch {

@@ -20,6 +20,7 @@
 //   0x0c  PRECOMMIT              ballot (154)
 //   0x0d  EVIDENCE               evidence (consensus/evidence.ts): two signed messages no honest server signs
 //   0x0e  PROPOSAL_HEADER        proposal header (234, consensus/proposal.ts): passed on by every server that took the PROPOSAL
+//   0x0f  ADDRESS                address record (110, address-record.ts): a server's signed new address, passed on once
 
 import {
   forward_transactions_max,
@@ -48,6 +49,8 @@ import {
 import { ballot_bytes, type Ballot, encodeBallot, readBallot } from '../consensus/ballot.ts';
 import { encodeEvidence, type Evidence, readEvidence } from '../consensus/evidence.ts';
 import { encodeProposalHeader, type ProposalHeader, readProposalHeader, transactionsHashOf } from '../consensus/proposal.ts';
+import { type AddressRecord, encodeAddressRecord, readAddressRecord } from '../address-record.ts';
+import { address_record_bytes } from '../constants.ts';
 import type { RawMessage } from './framing.ts';
 
 export const MessageKind = {
@@ -65,6 +68,7 @@ export const MessageKind = {
   PRECOMMIT: 0x0c,
   EVIDENCE: 0x0d,
   PROPOSAL_HEADER: 0x0e,
+  ADDRESS: 0x0f,
 } as const;
 
 export const messageKindName: Record<number, string> = Object.fromEntries(Object.entries(MessageKind).map(([name, kind]) => [kind, name]));
@@ -97,7 +101,8 @@ export type PeerMessage =
   | { type: 'prevote'; ballot: Ballot }
   | { type: 'precommit'; ballot: Ballot }
   | { type: 'evidence'; evidence: Evidence }
-  | { type: 'proposal_header'; header: ProposalHeader };
+  | { type: 'proposal_header'; header: ProposalHeader }
+  | { type: 'address'; record: AddressRecord };
 
 /**
  * The beta's PROPOSAL for a slot: the batch of period `decided` (the slot itself, or in a
@@ -163,6 +168,8 @@ export function encodeMessage(message: PeerMessage): RawMessage {
       return { kind: MessageKind.EVIDENCE, payload: encodeEvidence(message.evidence) };
     case 'proposal_header':
       return { kind: MessageKind.PROPOSAL_HEADER, payload: encodeProposalHeader(message.header) };
+    case 'address':
+      return { kind: MessageKind.ADDRESS, payload: encodeAddressRecord(message.record) };
     case 'vote':
       return { kind: MessageKind.VOTE, payload: encodeVote(message.vote) };
     case 'forward':
@@ -270,6 +277,10 @@ export function decodeMessage(raw: RawMessage): PeerMessage {
       message = { type: 'proposal_header', header };
       break;
     }
+    case MessageKind.ADDRESS:
+      if (raw.payload.length !== address_record_bytes) fail('BAD_LENGTH', `ADDRESS: ${raw.payload.length} bytes, expected ${address_record_bytes}`);
+      message = { type: 'address', record: readAddressRecord(reader) };
+      break;
     case MessageKind.VOTE:
       if (raw.payload.length !== vote_bytes) fail('BAD_LENGTH', `VOTE: ${raw.payload.length} bytes, expected ${vote_bytes}`);
       message = { type: 'vote', vote: readVote(reader) };

@@ -92,11 +92,13 @@ class OutboundLink {
   private failuresLogged = 0;
   /** When the current connection opened (0: none). */
   private connectedAt = 0;
+  /** Numbers connect attempts; a move makes the one in flight stale. */
+  private attempt = 0;
 
   constructor(
     private readonly peer: number,
-    private readonly hostname: string,
-    private readonly port: number,
+    private hostname: string,
+    private port: number,
     private readonly transport: PeerTransport,
     /** Reconnect backoff never grows past this: a peer back from a cut is reached within a period. */
     private readonly delayMaxMs: number,
@@ -140,10 +142,13 @@ class OutboundLink {
   private connect(): void {
     if (this.connecting || this.retryTimer !== null || this.stopped || this.queue.length === 0) return;
     this.connecting = true;
+    // A move (moveTo) abandons an attempt in flight to the old address: it must not become our connection.
+    const attempt = ++this.attempt;
     let settled = false;
     const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
+      if (attempt !== this.attempt) return;
       this.connecting = false;
       this.failed(`connect timed out after ${this.transport.connectTimeoutMs} ms`);
     }, this.transport.connectTimeoutMs);
@@ -152,7 +157,7 @@ class OutboundLink {
       port: this.port,
       socket: {
         open: (socket) => {
-          if (settled || this.stopped) {
+          if (settled || this.stopped || attempt !== this.attempt) {
             socket.terminate();
             return;
           }
@@ -185,6 +190,7 @@ class OutboundLink {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
+          if (attempt !== this.attempt) return;
           this.connecting = false;
           this.failed('connection refused');
         },
@@ -225,6 +231,27 @@ class OutboundLink {
     this.transport.log.debug(`peer ${this.peer}: ${why}; dialling again`);
     this.kick();
     this.connect();
+  }
+
+  /**
+   * The peer is at another address now (a signed address record, PROTOCOL §3.10): the old
+   * connection is closed, and the next dial goes to the new address, at once when there is
+   * something to send. A batch cut on the old connection is resent whole on the new one.
+   */
+  moveTo(hostname: string, port: number): boolean {
+    if (this.hostname === hostname && this.port === port) return false;
+    this.hostname = hostname;
+    this.port = port;
+    this.failuresLogged = 0;
+    this.attempt++; // an attempt in flight dials the old address: forget it
+    this.connecting = false;
+    this.redial(`moved to ${hostname}:${port}`);
+    return true;
+  }
+
+  /** Where this link dials. */
+  get address(): { host: string; port: number } {
+    return { host: this.hostname, port: this.port };
   }
 
   /** True while a connection is open and has been for at least `ms`. */
@@ -318,6 +345,30 @@ export class PeerTransport {
 
   sendAll(messages: readonly RawMessage[]): void {
     for (let i = 0; i < this.links.length; i++) if (i !== this.options.selfIndex) this.send(i, messages);
+  }
+
+  /**
+   * Dials server `server` at `address` from now on (it moved: PROTOCOL §3.10), closing the
+   * connection to its old address. The inbound allowance follows it to its new IP.
+   */
+  moveLink(server: number, address: { host: string; port: number }): void {
+    const link = this.links[server];
+    if (link === null || link === undefined) return;
+    const old = link.address.host;
+    if (!link.moveTo(address.host, address.port)) return;
+    this.count('tcp_out_moved');
+    this.log.info(`peer ${server}: dialling it at ${address.host}:${address.port} from now on`);
+    if (old !== address.host) {
+      const left = (this.serversAt.get(old) ?? 1) - 1;
+      if (left <= 0) this.serversAt.delete(old);
+      else this.serversAt.set(old, left);
+      this.serversAt.set(address.host, (this.serversAt.get(address.host) ?? 0) + 1);
+    }
+  }
+
+  /** Where the transport dials server `server` (undefined for itself). */
+  linkAddress(server: number): { host: string; port: number } | undefined {
+    return this.links[server]?.address;
   }
 
   backlogBytes(server: number): number {

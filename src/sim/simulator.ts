@@ -966,5 +966,7 @@ export function describeMessage(message: PeerMessage): string {
       return `EVIDENCE(${message.evidence.kind})`;
     case 'proposal_header':
       return `PROPOSAL_HEADER(s${message.header.proposer}: slot ${message.header.slot}, ${short(message.header.hash)})`;
+    case 'address':
+      return `ADDRESS(${short(message.record.key)}: sequence ${message.record.sequence})`;
   }
 }

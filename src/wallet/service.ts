@@ -10,9 +10,11 @@ import { toHex } from '../bytes.ts';
 import { type BalanceBody, Kind, Status, statusName } from '../client/codec.ts';
 import { accountHistory, type HistoryCursor, type HistoryEntry, historyCsv, history_limit_default, isoTime, outcomeOf } from '../client/history.ts';
 import { askAll, majorityOf } from '../client/majority.ts';
+import { learnAddresses, withAddresses } from '../client/addresses.ts';
+import type { AddressRecord } from '../address-record.ts';
 import type { UdpClient } from '../client/udp-client.ts';
 import { pay, type PaymentEnd } from '../client/wallet.ts';
-import { history_client_entries_max, wallet_balance_cache_ms, wallet_payments_remembered_max, wallet_progress_steps_max } from '../constants.ts';
+import { addresses_refresh_ms, history_client_entries_max, wallet_balance_cache_ms, wallet_payments_remembered_max, wallet_progress_steps_max } from '../constants.ts';
 import { fail } from '../errors.ts';
 import { formatAddress } from '../ip.ts';
 import type { Logger } from '../log.ts';
@@ -55,7 +57,12 @@ export function listOf(servers: readonly number[]): string {
 }
 
 export class WalletService {
-  private readonly network: Network;
+  /** The network with every server where its newest address record puts it (PROTOCOL §3.10). */
+  private network: Network;
+  private readonly fileNetwork: Network;
+  private addressRecords: (AddressRecord | null)[];
+  private addressesAskedAt = Number.NEGATIVE_INFINITY;
+  private addressesAsking: Promise<void> | null = null;
   private readonly signer: Signer;
   private readonly dir: string;
   private readonly client: UdpClient;
@@ -68,6 +75,8 @@ export class WalletService {
 
   constructor(options: WalletServiceOptions) {
     this.network = options.network;
+    this.fileNetwork = options.network;
+    this.addressRecords = options.network.servers.map(() => null);
     this.signer = options.signer;
     this.dir = options.dir;
     this.client = options.client;
@@ -109,7 +118,27 @@ export class WalletService {
     return view;
   }
 
+  /**
+   * Learns where servers that moved are now (ADDRESSES, PROTOCOL §6.10): at the first call,
+   * then at most once per addresses_refresh_ms. Bounded: a few datagrams, under a second.
+   */
+  private refreshAddresses(): Promise<void> {
+    if (this.addressesAsking !== null) return this.addressesAsking;
+    if (this.now() - this.addressesAskedAt < addresses_refresh_ms) return Promise.resolve();
+    this.addressesAskedAt = this.now();
+    this.addressesAsking = learnAddresses(this.client, this.network, { known: this.addressRecords })
+      .then((learned) => {
+        this.addressRecords = learned.records;
+        this.network = withAddresses(this.fileNetwork, learned.records);
+      })
+      .finally(() => {
+        this.addressesAsking = null;
+      });
+    return this.addressesAsking;
+  }
+
   private async askBalance(): Promise<BalanceView> {
+    await this.refreshAddresses();
     type Said = { status: string; balance: number; period: number | null };
     const account = this.signer.publicKey;
     let agreement = null;
@@ -281,6 +310,7 @@ export class WalletService {
 
   /** One page of this wallet's payments, newest first, older than `before`. */
   async history(before: HistoryCursor | undefined): Promise<HistoryView> {
+    await this.refreshAddresses();
     const page = await accountHistory(this.client, this.network, this.signer.publicKey, { limit: history_limit_default, ...(before === undefined ? {} : { before }) });
     const contacts = this.contacts().contacts;
     const rows = page.entries.map((entry) => this.historyRow(entry, contacts));
@@ -324,6 +354,7 @@ export class WalletService {
 
   /** Every payment the servers list (up to history_client_entries_max), as CSV for a bookkeeper. */
   async historyCsv(): Promise<string> {
+    await this.refreshAddresses();
     const page = await accountHistory(this.client, this.network, this.signer.publicKey, { limit: history_client_entries_max });
     return historyCsv(this.signer.publicKey, page.entries, this.network.periodMs);
   }

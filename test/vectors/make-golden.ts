@@ -45,6 +45,7 @@ import { encodeFrame } from '../../src/peer/framing.ts';
 import { emptyLeafDigest, emptyMidDigest, LedgerState } from '../../src/ledger/state.ts';
 import { replayBatch } from '../../src/ledger/batch.ts';
 import { devnetNetwork } from '../../src/devnet.ts';
+import { addressRecordSigningMessage, encodeAddressRecord, signAddressRecord } from '../../src/address-record.ts';
 
 const root = join(import.meta.dir, '..', '..');
 const outputPath = join(import.meta.dir, 'golden.json');
@@ -478,6 +479,40 @@ addMessage('message SNAPSHOT_PAGE (the last, 3 accounts)', { type: 'snapshot_pag
     signingMessage: toHex(replySigningMessage(twelveNetwork.id, unsigned)),
     hex: toHex(bytes),
   });
+}
+
+// ---- address records (§3.10): a server that moved -----------------------------------------
+
+// Server 1 of the golden network moved to 198.51.100.7:4002 at the time of the payment
+// above, and signed a record of it; every server passes it on (ADDRESS) and lists it to
+// clients (ADDRESSES).
+{
+  const moved = signAddressRecord(server1, networkId, { host: '198.51.100.7', port: 4002 }, paymentTime);
+  const signedPart = concat(server1.publicKey, pack('198.51.100.7', 4002), new Writer(8).u64(paymentTime).done());
+  const message = addressRecordSigningMessage(networkId, moved);
+  check(equal(message, concat(utf8('scryp/address/v1'), networkId, signedPart)), 'address record: signing message');
+  check(equal(encodeAddressRecord(moved), concat(signedPart, moved.signature)), 'address record: layout');
+  add({
+    name: 'address record: server 1 moved to 198.51.100.7:4002',
+    type: 'address record',
+    signer: 'server 1',
+    fields: toJson(moved),
+    networkId: toHex(networkId),
+    signingMessage: toHex(message),
+    hex: toHex(encodeAddressRecord(moved)),
+  });
+  addMessage('message ADDRESS (server 1 moved, passed on)', { type: 'address', record: moved });
+  addRequest('request ADDRESSES (from server 0)', { kind: Kind.ADDRESSES, requestId: 16, from: 0, length: requestBytesFor(Kind.ADDRESSES, serverCount) });
+  addRequest('request ADDRESSES (from server 2)', { kind: Kind.ADDRESSES, requestId: 17, from: 2, length: requestBytesFor(Kind.ADDRESSES, serverCount) });
+  {
+    const hand = new Writer(requestBytesFor(Kind.ADDRESSES, serverCount)).u8(0x53).u8(0x43).u8(1).u8(8).u32(17).u16(2);
+    hand.offset = hand.bytes.length;
+    check(equal(hand.done(), encodeRequest({ kind: Kind.ADDRESSES, requestId: 17, from: 2, length: requestBytesFor(Kind.ADDRESSES, serverCount) })), 'request ADDRESSES layout');
+    const body = encodeReplyUnsigned(Kind.ADDRESSES, 16, Status.OK, { records: [moved] }).subarray(9);
+    check(equal(body, concat(Uint8Array.of(1), encodeAddressRecord(moved))), 'reply ADDRESSES body layout');
+  }
+  addReply('reply ADDRESSES OK (server 1 moved)', Kind.ADDRESSES, 16, Status.OK, { records: [moved] });
+  addReply('reply ADDRESSES OK (no record from server 2)', Kind.ADDRESSES, 17, Status.OK, { records: [] });
 }
 
 // ---- one batch frame -----------------------------------------------------------------
