@@ -22,7 +22,10 @@ import { addressRecordsThatFit, decodeReply, decodeRequest, encodeReply, encodeR
 import { newestRecords, withAddresses } from '../src/client/addresses.ts';
 import { address_resend_periods } from '../src/constants.ts';
 import { LedgerState } from '../src/ledger/state.ts';
-import { MemoryStore } from '../src/ledger/store.ts';
+import { MemoryStore, type Store } from '../src/ledger/store.ts';
+import { SqliteStore } from '../src/ledger/sqlite-store.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { parseNetwork } from '../src/network.ts';
 import { ServerCore } from '../src/node/core.ts';
 import { decodeMessage, encodeMessage, MessageKind } from '../src/peer/messages.ts';
@@ -203,7 +206,7 @@ describe('client: the newest valid record per server', () => {
 
 // ---- the core: what a server does with a record ---------------------------------------------
 
-function coreOf(network: ReturnType<typeof testNetwork>['network'], signer: ReturnType<typeof testSigner>, self: number, store: MemoryStore, now: number) {
+function coreOf(network: ReturnType<typeof testNetwork>['network'], signer: ReturnType<typeof testSigner>, self: number, store: Store, now: number) {
   const warnings: string[] = [];
   const log = { debug() {}, info() {}, warn: (message: string) => warnings.push(message), error: (message: string) => warnings.push(message) };
   return { core: new ServerCore({ network, selfIndex: self, signer, store, verify, log, now }), warnings };
@@ -302,5 +305,33 @@ describe('a server and the records it hears (node/addresses.ts)', () => {
     expect(again.addressRecords(0, 1)).toEqual({ records: [moved], more: true });
     expect(again.addressRecords(2, 10)).toEqual({ records: [record], more: false });
     expect(again.addressRecords(3, 10)).toEqual({ records: [], more: false });
+  });
+});
+
+describe('SQLite keeps the records across a restart', () => {
+  test('recordAddress replaces per key; a reopened store and a new core still have the move', () => {
+    const { network, servers } = testNetwork();
+    const dir = mkdtempSync(join(tmpdir(), 'scryp-address-'));
+    try {
+      const genesisState = LedgerState.fromAccounts(network.genesis);
+      const open = () => new SqliteStore(dir, network.id, ServerCore.genesisFor(network), () => genesisState.entries());
+      const first = open();
+      const { core } = coreOf(network, servers[0]!, 0, first, 1_767_225_600_000);
+      const older = signAddressRecord(servers[1]!, network.id, { host: '10.1.1.1', port: 7001 }, 10);
+      const newer = signAddressRecord(servers[1]!, network.id, { host: '10.1.1.2', port: 7002 }, 20);
+      core.onMessage(2, { type: 'address', record: older }, 0);
+      core.onMessage(2, { type: 'address', record: newer }, 0);
+      core.moveTo({ host: '10.0.0.5', port: 7005 }, 1_767_225_600_000);
+      expect(first.addressRecords().length).toBe(2);
+      first.close();
+      const second = open();
+      const again = coreOf(network, servers[0]!, 0, second, 1_767_225_601_000).core;
+      expect(again.addressOf(1)).toEqual({ host: '10.1.1.2', port: 7002 });
+      expect(again.addressOf(0)).toEqual({ host: '10.0.0.5', port: 7005 });
+      expect(again.addressOf(2)).toEqual(network.servers[2]!.address);
+      second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -355,6 +355,36 @@ async function closedWithin(client: Client, ms: number): Promise<boolean> {
   return result;
 }
 
+describe('a peer that moved (PROTOCOL §3.10)', () => {
+  test('moveLink closes the connection to the old address and delivers the next batches at the new one', async () => {
+    const { network, signers, ports } = await loopbackNetwork(2);
+    const [newPort] = await freePorts(1);
+    const received = (connections: RawConnection[]) => connections.reduce((sum, connection) => sum + connection.bytes, 0);
+    const old = rawListener(ports[1]!, { paused: false });
+    const moved = rawListener(newPort!, { paused: false, keep: true });
+    const counts = counter();
+    const sender = startTransport(network, signers, ports, 0, { count: counts.count });
+    sender.send(1, [indexedMessage(0, 100)]);
+    expect(await until(() => received(old.connections) > 0, 2_000)).toBe(true);
+    const oldBytes = received(old.connections);
+    sender.moveLink(1, { host, port: newPort! });
+    expect(sender.linkAddress(1)).toEqual({ host, port: newPort! });
+    expect(counts.get('tcp_out_moved')).toBe(1);
+    sender.send(1, [indexedMessage(1, 100), indexedMessage(2, 100)]);
+    expect(await until(() => moved.connections.length === 1 && received(moved.connections) > 0, 2_000)).toBe(true);
+    const frameSize = encodeFrame([indexedMessage(1, 100), indexedMessage(2, 100)], network.id, signers[0]!).length;
+    expect(await until(() => received(moved.connections) >= frameSize, 2_000)).toBe(true);
+    const frames = decoderFor(network).push(Buffer.concat(moved.connections[0]!.chunks));
+    expect(frames.map((frame) => frame.messages.map(indexOf))).toEqual([[1, 2]]);
+    // Nothing more went to the old address.
+    await Bun.sleep(50);
+    expect(received(old.connections)).toBe(oldBytes);
+    // The same address again changes nothing.
+    sender.moveLink(1, { host, port: newPort! });
+    expect(counts.get('tcp_out_moved')).toBe(1);
+  });
+});
+
 describe('inbound connection limits', () => {
   test('from a server address: the allowance plus one per server there; the next is closed at once; a closed one frees a slot', async () => {
     const { network, signers, ports } = await loopbackNetwork(3);
