@@ -392,7 +392,7 @@ describe('refusals, each with its stable code', () => {
   });
 
   test('unknown message kind: FRAME_MESSAGE_KIND', () => {
-    for (const kind of [0x00, 0x0f, 0x7f, 0x80, 0xff]) {
+    for (const kind of [0x00, 0x5a, 0x7f, 0x80, 0xff]) {
       const bytes = handFrame({ signer: servers[0]!, messages: [message, { kind, payload: new Uint8Array(2) }] });
       expect([kind, decodeAll(bytes).code]).toEqual([kind, 'FRAME_MESSAGE_KIND']);
     }

@@ -279,7 +279,7 @@ export function hostileConnection(category: TcpCategory, prng: Prng, network: Ne
     }
     case 'kind': {
       const payload = prng.bytes(prng.nextInt(64));
-      const b = body(prng.pick([0, 0x0f, 0x42, 0xff]), payload);
+      const b = body(prng.pick([0, 0x5a, 0x42, 0xff]), payload);
       return signedFrame(network, peer, b);
     }
     case 'message':
