@@ -24,6 +24,8 @@ export const domain = {
   leaf: utf8('scryp/leaf/v1'),
   mid: utf8('scryp/mid/v1'),
   state: utf8('scryp/state/v1'),
+  stateWithChanges: utf8('scryp/state/v2'),
+  changes: utf8('scryp/changes/v1'),
   proposal: utf8('scryp/proposal/v1'),
   prevote: utf8('scryp/prevote/v1'),
   precommit: utf8('scryp/precommit/v1'),

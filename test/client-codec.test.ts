@@ -29,8 +29,8 @@ import { mutate, Prng, seedLabel, testSeeds } from './helpers/prng.ts';
 import { testNetwork, testSigner } from './helpers/keys.ts';
 import { codeOf } from './helpers/errors.ts';
 
-// HISTORY's, EVIDENCE's and ADDRESSES' variable-length replies have their own tests: test/history-codec.test.ts, test/evidence-codec.test.ts, test/address-record.test.ts.
-type KindValue = Exclude<(typeof Kind)[keyof typeof Kind], typeof Kind.HISTORY | typeof Kind.EVIDENCE | typeof Kind.ADDRESSES>;
+// HISTORY's, EVIDENCE's, ADDRESSES', CONFIG's and CHANGE's variable-length bodies have their own tests: test/history-codec.test.ts, test/evidence-codec.test.ts, test/address-record.test.ts, test/configuration-client.test.ts.
+type KindValue = Exclude<(typeof Kind)[keyof typeof Kind], typeof Kind.HISTORY | typeof Kind.EVIDENCE | typeof Kind.ADDRESSES | typeof Kind.CONFIG | typeof Kind.CHANGE>;
 type StatusValue = (typeof Status)[keyof typeof Status];
 
 
@@ -288,9 +288,9 @@ describe('requests', () => {
     }
   });
 
-  test('unknown kind (0 and 9..255): UNKNOWN_KIND from decode, while peek still reports kind and id', () => {
+  test('unknown kind (0 and 11..255): UNKNOWN_KIND from decode, while peek still reports kind and id', () => {
     for (let kind = 0; kind < 256; kind++) {
-      if (kind >= 1 && kind <= 8) continue; // 7: EVIDENCE (test/evidence-codec.test.ts), 8: ADDRESSES (test/address-record.test.ts)
+      if (kind >= 1 && kind <= 10) continue; // 7: EVIDENCE (test/evidence-codec.test.ts), 8: ADDRESSES (test/address-record.test.ts), 9 and 10: CONFIG and CHANGE (test/configuration-client.test.ts)
       const bytes = handRequest(kind, 200, 0xcafe);
       expect([kind, codeOf(() => decodeRequest(bytes))]).toEqual([kind, 'UNKNOWN_KIND']);
       expect(peekRequest(bytes)).toEqual({ kind, requestId: 0xcafe });
@@ -395,7 +395,7 @@ describe('replies', () => {
       ['version 2', 2, 2],
       ['request kind 0x01', 3, 0x01],
       ['kind 0x80', 3, 0x80],
-      ['kind 0x89', 3, 0x89],
+      ['kind 0x8b', 3, 0x8b],
       ['kind 0xff', 3, 0xff],
     ];
     for (const [name, at, value] of cases) {

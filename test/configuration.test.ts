@@ -11,6 +11,7 @@ import {
   changeId,
   changeSigningMessage,
   checkChange,
+  chainDigestOf,
   checkServerList,
   type CommittedChange,
   configurationAt,
@@ -23,6 +24,7 @@ import {
 } from '../src/consensus/configuration.ts';
 import { isScrypError, type ErrorCode } from '../src/errors.ts';
 import { parseNetwork } from '../src/network.ts';
+import { LedgerState } from '../src/ledger/state.ts';
 import { type Signer, verify } from '../src/signature.ts';
 import { testNetwork, testSigner } from './helpers/keys.ts';
 
@@ -111,9 +113,9 @@ describe('a change', () => {
     expect(toHex(changeId(signed))).toBe('fc545ca9a7157b69c0f8fe4dcf951036e6b25daa8534fb7ca285f1ff7a6ecf31');
     const next = checkChange(network.id, genesis, decodeChange(bytes), 10, verify);
     expect(next.number).toBe(1);
-    expect(next.first).toBe(12);
+    expect(next.first).toBe(14);
     expect(next.quorum).toBe(3);
-    expect(toHex(next.hash)).toBe('be1275b1e936e5b5d9d34f3dfaeae88b8e6c23f01e48b0d94b6dd2a42809f02c');
+    expect(toHex(next.hash)).toBe('c40fa16a659144f17d9a2c1647239ab9f6211b6a4f112ac06320ba277d6ade13');
   });
 
   test('round-trips, and every decoder refuses a byte too few or too many', () => {
@@ -150,9 +152,10 @@ describe('a change', () => {
     expect(codeOf(() => checkChange(network.id, genesis, stale, 10, verify))).toBe('CHANGE_NOT_CURRENT');
     const wrongHash = sign({ ...grow(), replacesHash: new Uint8Array(32) }, [{ index: 0, signer: servers[0]! }, { index: 1, signer: servers[1]! }]);
     expect(codeOf(() => checkChange(network.id, genesis, wrongHash, 10, verify))).toBe('CHANGE_NOT_CURRENT');
-    const at11 = sign({ ...grow(), first: 11 }, [{ index: 0, signer: servers[0]! }, { index: 1, signer: servers[1]! }]);
-    expect(codeOf(() => checkChange(network.id, genesis, at11, 10, verify))).toBe('CHANGE_TOO_LATE');
-    expect(checkChange(network.id, genesis, at11, 9, verify).first).toBe(11);
+    // The first period comes at least change_lead_periods (4) after the period that carries it.
+    const at13 = sign({ ...grow(), first: 13 }, [{ index: 0, signer: servers[0]! }, { index: 1, signer: servers[1]! }]);
+    expect(codeOf(() => checkChange(network.id, genesis, at13, 10, verify))).toBe('CHANGE_TOO_LATE');
+    expect(checkChange(network.id, genesis, at13, 9, verify).first).toBe(13);
     const elsewhere = sign(grow(), [{ index: 0, signer: servers[0]! }, { index: 1, signer: servers[1]! }], new Uint8Array(32).fill(7));
     expect(codeOf(() => checkChange(network.id, genesis, elsewhere, 10, verify))).toBe('CHANGE_BAD_SIGNATURE');
   });
@@ -170,6 +173,31 @@ describe('a change', () => {
   });
 });
 
+describe('the state hash binds the chain of changes (PROTOCOL §9)', () => {
+  test('golden vector: the genesis state with the golden change carried in period 10, recomputed here with node:crypto', () => {
+    const change = sign(grow(), [
+      { index: 0, signer: servers[0]! },
+      { index: 2, signer: servers[2]! },
+    ]);
+    const entry: CommittedChange = { carrier: 10, change };
+    const digest = chainDigestOf([entry])!;
+    const byHand = createHash('sha256').update('scryp/changes/v1').update(new Uint8Array(32)).update(encodeCommittedChange(entry)).digest();
+    expect(toHex(digest)).toBe(toHex(byHand));
+    expect(toHex(digest)).toBe('5bd41ba18aaa073acd70a4576f74ad15668ab8946976632bce49005a385ec140');
+    const root = LedgerState.fromAccounts(network.genesis);
+    expect(toHex(root.hash)).toBe('15600303d050d2b8351103d85035221fb487de7b974c27f51e03fe6aa652a635');
+    const withChain = LedgerState.fromSortedEntries(new Uint8Array([...root.entries()].flatMap((e) => [...e])), digest);
+    const v2 = createHash('sha256').update('scryp/state/v2').update(root.hash).update(digest).digest('hex');
+    expect(toHex(withChain.hash)).toBe(v2);
+    expect(v2).toBe('1d3119b688241238c0735545552ce42a581fe726af15707be6561bf041ae893a');
+    // No change: the hash is the accounts' root, as before changes existed.
+    expect(chainDigestOf([])).toBeNull();
+    // A second link chains on the first.
+    const twice = chainDigestOf([entry, { carrier: 20, change }])!;
+    expect(toHex(twice)).toBe(createHash('sha256').update('scryp/changes/v1').update(digest).update(encodeCommittedChange({ carrier: 20, change })).digest('hex'));
+  });
+});
+
 describe('the chain of changes', () => {
   const first = sign(grow(), [{ index: 0, signer: servers[0]! }, { index: 1, signer: servers[1]! }]);
   const configurations1 = configurationsOf(network, [{ carrier: 10, change: first }], verify);
@@ -182,7 +210,7 @@ describe('the chain of changes', () => {
     const configurations = configurationsOf(network, [{ carrier: 10, change: first }, { carrier: 20, change: shrink }], verify);
     expect(configurations.map((c) => [c.number, c.first, c.servers.length, c.quorum])).toEqual([
       [0, 0, 3, 2],
-      [1, 12, 5, 3],
+      [1, 14, 5, 3],
       [2, 30, 3, 2],
     ]);
   });
@@ -195,10 +223,13 @@ describe('the chain of changes', () => {
     expect(codeOf(() => configurationsOf(network, [{ carrier: 20, change: shrink }], verify))).toBe('CHANGE_NOT_CURRENT');
   });
 
-  test('the configuration of a decision is a function of its parent: carried by then, starting by parent + 1', () => {
+  test('the configuration of a decision is a function of its parent: carried by then, starting by parent + 1; its turns by the period', () => {
     const configurations = configurationsOf(network, [{ carrier: 10, change: first }, { carrier: 20, change: shrink }], verify);
     const carriers = [0, 10, 20];
     const at = (parent: number) => configurationAt(configurations, carriers, parent).number;
-    expect([0, 9, 10, 11, 12, 19, 20, 28, 29, 30, 100].map(at)).toEqual([0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2]);
+    expect([0, 9, 10, 11, 12, 13, 19, 20, 28, 29, 30, 100].map(at)).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2]);
+    // Whose turn a period is, on a parent: the newest configuration carried by then that has started by that period.
+    const turn = (parent: number, period: number) => configurationAt(configurations, carriers, parent, period).number;
+    expect([turn(11, 13), turn(11, 14), turn(9, 14), turn(20, 29), turn(20, 30)]).toEqual([0, 1, 0, 1, 2]);
   });
 });

@@ -11,6 +11,8 @@ import { concat, fromHex, Reader, toHex, utf8 } from '../src/bytes.ts';
 import { domain, sha256 } from '../src/hash.ts';
 import { pack, unpack } from '../src/ip.ts';
 import { parseNetwork } from '../src/network.ts';
+import { chainDigestOf, changeId, changeSigningMessage, checkChange, decodeChange, encodeChange, genesisConfiguration } from '../src/consensus/configuration.ts';
+import { testNetwork } from './helpers/keys.ts';
 import { acceptingUntil, alphaOf, betaOf, endOf, periodOf, startOf } from '../src/schedule.ts';
 import { formatSeed, parseSeed } from '../src/seed.ts';
 import { publicKeyFromSeed, signerFromSeed, verify, verifyReference } from '../src/signature.ts';
@@ -107,9 +109,9 @@ function toJson(value: unknown): unknown {
   return value;
 }
 
-/** The file's form back to values: every string is hex, except a message's `type`, a ballot's `step` and an evidence's `kind`. */
+/** The file's form back to values: every string is hex, except a message's `type`, a ballot's `step`, an evidence's `kind` and an address's `host`. */
 function fromJson(value: unknown, key = ''): unknown {
-  if (typeof value === 'string') return key === 'type' || key === 'step' || key === 'kind' ? value : fromHex(value, undefined, key);
+  if (typeof value === 'string') return key === 'type' || key === 'step' || key === 'kind' || key === 'host' ? value : fromHex(value, undefined, key);
   if (Array.isArray(value)) return value.map((item) => fromJson(item, key));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([name, field]) => [name, fromJson(field, name)]));
@@ -140,10 +142,10 @@ describe('golden.json', () => {
       expect(types.has(type)).toBe(true);
     }
     const messageKinds = new Set(ofType('message').map((vector) => vector.kind));
-    for (let kind = 1; kind <= 15; kind++) expect(messageKinds.has(kind)).toBe(true);
-    for (const type of ['ballot', 'proposal header', 'evidence', 'address record']) expect(types.has(type)).toBe(true);
+    for (let kind = 1; kind <= 16; kind++) expect(messageKinds.has(kind)).toBe(true);
+    for (const type of ['ballot', 'proposal header', 'evidence', 'address record', 'configuration change']) expect(types.has(type)).toBe(true);
     const requestKinds = new Set(ofType('request').map((vector) => vector.fields.kind));
-    for (let kind = 1; kind <= 8; kind++) expect(requestKinds.has(kind)).toBe(true);
+    for (let kind = 1; kind <= 10; kind++) expect(requestKinds.has(kind)).toBe(true);
   });
 
   test('all hex is lowercase and every key derives from its label', () => {
@@ -247,7 +249,9 @@ describe('client requests', () => {
       const request = fromJson(vector.fields) as Request;
       expect(toHex(encodeRequest(request))).toBe(hexOf(vector, 'hex'));
       expect(toJson(decodeRequest(bytesOf(vector)))).toEqual(vector.fields);
-      if (!vector.name.includes('minimum')) expect(request.length).toBe(requestBytesFor(request.kind, vector.serverCount as number));
+      // CHANGE is as long as the change it carries; the others are padded to their reply.
+      if (request.kind === 0x0a) expect(request.length).toBe(10 + request.change.length);
+      else if (!vector.name.includes('minimum')) expect(request.length).toBe(requestBytesFor(request.kind, vector.serverCount as number));
       else expect(request.length).toBe(128);
     });
   }
@@ -403,6 +407,31 @@ describe('address records', () => {
       expect(checkAddressRecord(goldenNetwork, record, verify)).toBe(1);
       // Signing is deterministic: the same fields and key give the same bytes.
       expect(toHex(encodeAddressRecord(signAddressRecord(signerOf(vector), networkId, unpack(record.address), record.sequence)))).toBe(hexOf(vector, 'hex'));
+    });
+  }
+});
+
+describe('configuration changes (§3.9, §9)', () => {
+  for (const vector of ofType('configuration change')) {
+    test(vector.name, () => {
+      const v = vector as unknown as {
+        networkId: string; configuration0Hash: string; changeId: string; carrier: number; configuration1: { number: number; first: number; servers: number; quorum: number; hash: string };
+        genesisRoot: string; chainDigest: string; stateHashWithChain: string; signingMessage: string; hex: string;
+      };
+      const test = testNetwork({ servers: 3 });
+      expect(toHex(test.network.id)).toBe(v.networkId);
+      const zero = genesisConfiguration(test.network);
+      expect(toHex(zero.hash)).toBe(v.configuration0Hash);
+      const change = decodeChange(fromHex(v.hex, undefined, 'hex'));
+      expect(toHex(encodeChange(change))).toBe(v.hex);
+      expect(toHex(changeId(change))).toBe(v.changeId);
+      expect(toHex(changeSigningMessage(test.network.id, change))).toBe(v.signingMessage);
+      const one = checkChange(test.network.id, zero, change, v.carrier, verify);
+      expect({ number: one.number, first: one.first, servers: one.servers.length, quorum: one.quorum, hash: toHex(one.hash) }).toEqual(v.configuration1);
+      const digest = chainDigestOf([{ carrier: v.carrier, change }])!;
+      expect(toHex(digest)).toBe(v.chainDigest);
+      expect(toHex(LedgerState.fromAccounts(test.network.genesis).hash)).toBe(v.genesisRoot);
+      expect(toHex(sha256(utf8('scryp/state/v2'), fromHex(v.genesisRoot, 32, 'root'), digest))).toBe(v.stateHashWithChain);
     });
   }
 });

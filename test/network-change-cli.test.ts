@@ -157,7 +157,7 @@ describe('the chain file', () => {
     const parsed = parseChainFile(JSON.parse(JSON.stringify(chainFileJson(network.id, chain.changes))));
     expect(parsed.changes).toEqual(chain.changes);
     const current = currentConfiguration(network, parsed, verify);
-    expect([current.number, current.first, current.servers.length, current.quorum]).toEqual([1, 12, 5, 3]);
+    expect([current.number, current.first, current.servers.length, current.quorum]).toEqual([1, 14, 5, 3]);
     expect(currentConfiguration(network, null, verify)).toEqual(genesis);
   });
 
@@ -273,7 +273,7 @@ describe('scryp network change, then sign', () => {
     const all = readChange(out).change;
     expect(all.signatures.map((s) => s.signer)).toEqual([0, 1, 2]);
     const next = checkChange(network.id, genesis, all, 10, verify);
-    expect([next.number, next.first, next.quorum]).toEqual([1, 12, 3]);
+    expect([next.number, next.first, next.quorum]).toEqual([1, 14, 3]);
     expect(readdirSync(w.dir).filter((name) => name.includes('partial'))).toEqual([]);
   });
 

@@ -29,6 +29,38 @@ function run(seed: number, servers: number, periods: number, faults: FaultMode, 
   return simulate({ seed, servers, periods, faults, ...extra });
 }
 
+describe('server-set changes (issue 13): adds, removes, replaces and reorders, at random during faults', () => {
+  // Each run submits changes built by hand the way operators sign them, to random live
+  // servers; the network file names `servers`, two spares run joining from the start. The
+  // invariants hold throughout (one decision per period across configurations, supply, no
+  // payment lost or applied twice), and in the calm every server the network knows ends on
+  // the same configuration, with the same chain of changes (checkSameConfiguration).
+  const cases: [seed: number, servers: number, periods: number, faults: FaultMode, removed: number][] = [
+    [2008, 4, 100, 'heavy', 1],
+    [5, 4, 100, 'light', 0],
+    [7, 5, 80, 'heavy', 1],
+  ];
+  for (const [seed, servers, periods, faults, removed] of cases) {
+    test(`seed ${seed}: ${servers} servers and 2 spares, ${periods} periods of ${faults} faults`, () => {
+      const report = run(seed, servers, periods, faults, { changes: true });
+      expectHolds(report);
+      expect(report.stats.changesSubmitted).toBeGreaterThanOrEqual(3);
+      expect(report.stats.configurationsAtEnd).toBeGreaterThanOrEqual(2);
+      // Both spares were brought in and voted; the servers a change removed said so.
+      expect(report.stats.sparesThatVoted).toBe(2);
+      expect(report.stats.serversRemoved).toBe(removed);
+      // Some server caught up across changes by a snapshot, which carries the chain of changes.
+      expect(report.stats.snapshots).toBeGreaterThanOrEqual(1);
+      expect(report.stats.paymentsCommitted).toBeGreaterThan(0);
+    });
+  }
+
+  test('changes need a majority network without liars', () => {
+    expect(() => run(1, 4, 10, 'light', { changes: true, quorum: 'two-thirds' })).toThrow('--changes');
+    expect(() => run(1, 4, 10, 'light', { changes: true, byzantine: 1 })).toThrow('--changes');
+  });
+});
+
 describe('fixed seeds: every invariant holds', () => {
   const cases: [seed: number, servers: number, periods: number, faults: FaultMode][] = [
     [11, 1, 60, 'heavy'],
@@ -220,7 +252,7 @@ describe('Byzantine servers (issue 14): honest servers against liars that sign w
   for (const [seed, periods, faults] of [
     [55, 30, 'none'],
     [58, 30, 'light'],
-    [61, 40, 'heavy'],
+    [62, 40, 'heavy'], // 61 until the alpha waited for the periods a change could follow (issue 13): its liar no longer forked
   ] as const) {
     test(`majority, seed ${seed}: 3 servers, 1 lying, ${periods} periods of ${faults} faults: the liar forks the ledger, and every honest server stops`, () => {
       const report = run(seed, 3, periods, faults, { byzantine: 1 });

@@ -26,7 +26,7 @@ import { formatAddress, parseAddress } from '../ip.ts';
 import { loadNetworkFile, type Network, networkToJson, parseNetwork } from '../network.ts';
 import { action, integerArg, logArgs, print, setupLogs, UsageError } from './common.ts';
 import { refuseExisting, writeNew } from './out-file.ts';
-import { changeCommand, signCommand } from './network-change.ts';
+import { changeCommand, showCommand, signCommand, submitCommand } from './network-change.ts';
 
 /** Every value of a flag that may be given several times (citty keeps only the last). */
 export function repeatedFlag(rawArgs: readonly string[], flag: string): string[] {
@@ -239,6 +239,6 @@ const checkCommand = defineCommand({
 });
 
 export const networkCommand = defineCommand({
-  meta: { name: 'network', description: 'Form a network: write its file (network new) or check one (network check)' },
-  subCommands: { new: newCommand, check: checkCommand, change: changeCommand, sign: signCommand },
+  meta: { name: 'network', description: 'Form a network and change its servers: write its file (new), check one (check), change the server set (change, sign, submit) and show the servers in force (show)' },
+  subCommands: { new: newCommand, check: checkCommand, change: changeCommand, sign: signCommand, submit: submitCommand, show: showCommand },
 });

@@ -9,6 +9,7 @@
 // server that moved does not answer at its old address: waiting for it would cost every
 // command its timeout).
 
+import { learnChain, targetsOf, withConfiguration } from './chain.ts';
 import { addresses_ask_attempts, addresses_ask_timeout_ms, addresses_per_reply_max } from '../constants.ts';
 import { type AddressRecord, addressOf, checkAddressRecord, isNewer } from '../address-record.ts';
 import type { Address } from '../ip.ts';
@@ -114,6 +115,10 @@ export async function learnAddresses(
  * valid record, learnt from the servers where the file (or `network`) puts them.
  */
 export async function networkInForce(client: UdpClient, network: Network, options: { attempts?: number; timeoutMs?: number } = {}): Promise<Network> {
-  const learned = await learnAddresses(client, network, options);
-  return withAddresses(network, learned.records);
+  // The servers in force first (a committed change may have replaced the file's: PROTOCOL
+  // §6.11, each link checked from the file), then where each of them is now.
+  const chain = await learnChain(client, network, targetsOf(network), options);
+  const inForce = chain === null ? network : withConfiguration(network, chain.configurations[chain.configurations.length - 1]!);
+  const learned = await learnAddresses(client, inForce, options);
+  return withAddresses(inForce, learned.records);
 }

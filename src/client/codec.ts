@@ -16,6 +16,10 @@
 // ADDRESSES (0x08) lists the signed address records of servers that moved (§6.10): request
 // body from u16 (a server index); reply body count u8 || count × record (110), by server
 // index from `from`, as many as fit the request.
+//
+// CONFIG (0x09) gives the chain of committed configuration changes a piece at a time, for a
+// wallet holding only the network file to learn the servers in force, checked from genesis
+// (§6.11); CHANGE (0x0a) submits a signed change (`scryp network submit`).
 
 import {
   address_bytes,
@@ -49,9 +53,12 @@ import { verify } from '../signature.ts';
 export const magic = [0x53, 0x43] as const; // "SC"
 export const protocol_version = 1;
 
-export const Kind = { PAY: 0x01, BALANCE: 0x02, STATUS: 0x03, INFO: 0x04, WHOAMI: 0x05, HISTORY: 0x06, EVIDENCE: 0x07, ADDRESSES: 0x08 } as const;
+/** INFO's server index of a server that no configuration it knows names yet: it is joining (§8.13). */
+export const joining_server_index = 0xffff;
+
+export const Kind = { PAY: 0x01, BALANCE: 0x02, STATUS: 0x03, INFO: 0x04, WHOAMI: 0x05, HISTORY: 0x06, EVIDENCE: 0x07, ADDRESSES: 0x08, CONFIG: 0x09, CHANGE: 0x0a } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
-export const kindName: Record<number, string> = { 1: 'PAY', 2: 'BALANCE', 3: 'STATUS', 4: 'INFO', 5: 'WHOAMI', 6: 'HISTORY', 7: 'EVIDENCE', 8: 'ADDRESSES' };
+export const kindName: Record<number, string> = { 1: 'PAY', 2: 'BALANCE', 3: 'STATUS', 4: 'INFO', 5: 'WHOAMI', 6: 'HISTORY', 7: 'EVIDENCE', 8: 'ADDRESSES', 9: 'CONFIG', 10: 'CHANGE' };
 
 export const Status = {
   OK: 0x00,
@@ -86,7 +93,9 @@ export type Request =
   | { kind: typeof Kind.WHOAMI; requestId: number; length: number }
   | { kind: typeof Kind.HISTORY; requestId: number; account: Uint8Array; beforePeriod: number; beforeIndex: number; length: number }
   | { kind: typeof Kind.EVIDENCE; requestId: number; index: number; length: number }
-  | { kind: typeof Kind.ADDRESSES; requestId: number; from: number; length: number };
+  | { kind: typeof Kind.ADDRESSES; requestId: number; from: number; length: number }
+  | { kind: typeof Kind.CONFIG; requestId: number; index: number; offset: number; length: number }
+  | { kind: typeof Kind.CHANGE; requestId: number; change: Uint8Array; length: number };
 
 const requestBodyBytes: Record<number, number> = {
   [Kind.PAY]: transaction_bytes,
@@ -97,7 +106,50 @@ const requestBodyBytes: Record<number, number> = {
   [Kind.HISTORY]: key_bytes + 8 + 4, // account || before_period u64 || before_index u32
   [Kind.EVIDENCE]: 2, // index u16
   [Kind.ADDRESSES]: 2, // from u16
+  [Kind.CONFIG]: 4, // index u16 || offset u16
+  [Kind.CHANGE]: 2, // length u16, then that many bytes of change (a variable body)
 };
+
+// ---- CONFIG and CHANGE (docs/PROTOCOL.md §6.11) ---------------------------------------
+
+/**
+ * changes u16 || latest u32 || latest_first u64 || committed u64 || index u16 || total u16 ||
+ * offset u16 || n u16, before the n bytes of chunk: the server's chain of committed changes
+ * and a piece of change number `index` (carrier u64 ‖ change, as the chain file holds it).
+ */
+export const config_body_fixed_bytes = 2 + 4 + 8 + 8 + 2 + 2 + 2 + 2;
+
+/** What a server answers to CHANGE: taken (passed on for a beta to carry), or why not. */
+export const ChangeVerdict = { TAKEN: 0, NOT_CURRENT: 1, SIGNATURES: 2, BAD_SIGNATURE: 3, TOO_LATE: 4, BAD_LIST: 5, PENDING: 6, UNSUPPORTED: 7, MALFORMED: 8 } as const;
+export type ChangeVerdict = (typeof ChangeVerdict)[keyof typeof ChangeVerdict];
+export const changeVerdictName: Record<number, string> = Object.fromEntries(Object.entries(ChangeVerdict).map(([name, code]) => [code, name]));
+
+/** The largest change one CHANGE request carries: the rest of a 1232-byte datagram (about 15 servers and 8 signatures). */
+export const change_request_bytes_max = datagram_bytes_max - request_header_bytes - 2;
+
+export interface ConfigBody {
+  /** Committed changes the server holds (configuration `latest` is the last one's). */
+  changes: number;
+  latest: number;
+  latestFirst: number;
+  committedPeriod: number;
+  index: number;
+  /** Bytes of committed change `index` (0 when index ≥ changes). */
+  total: number;
+  offset: number;
+  chunk: Uint8Array;
+}
+
+export interface ChangeBody {
+  verdict: ChangeVerdict;
+  /** The newest configuration the server knows. */
+  latest: number;
+}
+
+/** How many bytes of chunk a CONFIG reply to a request of `requestLength` bytes may carry. */
+export function configChunkThatFits(requestLength: number): number {
+  return Math.max(0, requestLength - replyBytes(config_body_fixed_bytes));
+}
 
 // ---- ADDRESSES (docs/PROTOCOL.md §6.10) -----------------------------------------------
 
@@ -200,6 +252,10 @@ export function successBodyBytes(kind: Kind, serverCount: number): number {
       return evidence_reply_fixed_bytes + evidence_fixed_bytes_max; // any evidence but a fork of a larger network; that one hears TOO_SHORT
     case Kind.ADDRESSES:
       return addressesBodyBytes(Math.min(addresses_per_reply_max, serverCount)); // every server moved, or a full reply; more are asked from the next index
+    case Kind.CONFIG:
+      return datagram_bytes_max - reply_header_bytes - reply_trailer_bytes; // as large a chunk as a datagram holds
+    case Kind.CHANGE:
+      return 1 + 4;
   }
 }
 
@@ -232,6 +288,12 @@ export function encodeRequest(request: Request): Uint8Array {
     writer.put(abytes(request.account, key_bytes, 'account')).u64(beforePeriod).u32(beforeIndex);
   } else if (request.kind === Kind.EVIDENCE) writer.u16(aint(request.index, 0, 0xffff, 'index'));
   else if (request.kind === Kind.ADDRESSES) writer.u16(aint(request.from, 0, 0xffff, 'from'));
+  else if (request.kind === Kind.CONFIG) writer.u16(aint(request.index, 0, 0xffff, 'index')).u16(aint(request.offset, 0, 0xffff, 'offset'));
+  else if (request.kind === Kind.CHANGE) {
+    const change = abytes(request.change, undefined, 'change');
+    if (change.length < 1 || request_header_bytes + 2 + change.length > length) fail('OUT_OF_RANGE', `change: ${change.length} bytes do not fit a ${length}-byte request (at most ${change_request_bytes_max})`);
+    writer.u16(change.length).put(change);
+  }
   writer.offset = length; // the rest stays zero: the padding
   return writer.done();
 }
@@ -254,7 +316,9 @@ export function decodeRequest(bytes: Uint8Array): Request {
   const { kind, requestId } = peekRequest(bytes);
   const bodyBytes = requestBodyBytes[kind];
   if (bodyBytes === undefined) fail('UNKNOWN_KIND', `request: kind 0x${kind.toString(16).padStart(2, '0')}`);
-  const bodyEnd = request_header_bytes + bodyBytes;
+  let bodyEnd = request_header_bytes + bodyBytes;
+  // CHANGE carries a change of any size that fits: its length comes first.
+  if (kind === Kind.CHANGE && bytes.length >= bodyEnd) bodyEnd += view(bytes).getUint16(request_header_bytes);
   // Padding to 128 bytes does not make room for a PAY's 140-byte body: a shorter datagram
   // would otherwise yield a truncated transaction (and could not be re-encoded).
   if (bytes.length < bodyEnd) fail('REQUEST_TOO_SHORT', `request: ${kindName[kind]} needs ${bodyEnd} bytes, got ${bytes.length}`);
@@ -285,6 +349,11 @@ export function decodeRequest(bytes: Uint8Array): Request {
       return { kind, requestId, index: view(body).getUint16(0), length };
     case Kind.ADDRESSES:
       return { kind, requestId, from: view(body).getUint16(0), length };
+    case Kind.CONFIG:
+      return { kind, requestId, index: view(body).getUint16(0), offset: view(body).getUint16(2), length };
+    case Kind.CHANGE:
+      if (body.length === 2) fail('REQUEST_TOO_SHORT', 'request: CHANGE carries no change');
+      return { kind, requestId, change: body.subarray(2), length };
     default:
       return { kind: Kind.WHOAMI, requestId, length };
   }
@@ -347,7 +416,7 @@ export interface AddressesBody {
   records: AddressRecord[];
 }
 
-export type ReplyBody = PayBody | BalanceBody | StatusBody | InfoBody | WhoamiBody | TooShortBody | HistoryBody | EvidenceBody | AddressesBody | null;
+export type ReplyBody = PayBody | BalanceBody | StatusBody | InfoBody | WhoamiBody | TooShortBody | HistoryBody | EvidenceBody | AddressesBody | ConfigBody | ChangeBody | null;
 
 export interface Reply {
   kind: Kind;
@@ -420,6 +489,24 @@ export function encodeReplyBody(kind: Kind, status: Status, body: ReplyBody): Ui
       const records = (body as AddressesBody).records;
       aint(records.length, 0, addresses_per_reply_max, 'records.length');
       return concat(Uint8Array.of(records.length), ...records.map(encodeAddressRecord));
+    }
+    case Kind.CONFIG: {
+      const b = body as ConfigBody;
+      return new Writer(config_body_fixed_bytes + b.chunk.length)
+        .u16(aint(b.changes, 0, 0xffff, 'changes'))
+        .u32(aint(b.latest, 0, 0xffff_ffff, 'latest'))
+        .u64(b.latestFirst)
+        .u64(b.committedPeriod)
+        .u16(aint(b.index, 0, 0xffff, 'index'))
+        .u16(aint(b.total, 0, 0xffff, 'total'))
+        .u16(aint(b.offset, 0, 0xffff, 'offset'))
+        .u16(b.chunk.length)
+        .put(b.chunk)
+        .done();
+    }
+    case Kind.CHANGE: {
+      const b = body as ChangeBody;
+      return new Writer(5).u8(aint(b.verdict, 0, 0xff, 'verdict')).u32(aint(b.latest, 0, 0xffff_ffff, 'latest')).done();
     }
   }
 }
@@ -528,7 +615,7 @@ export function decodeReply(bytes: Uint8Array): Reply {
           committedPeriod: bodyReader.u64('committedPeriod'),
           stateHash: bodyReader.take(hash_bytes, 'stateHash'),
         };
-        if (fixed.serverCount < 1 || fixed.serverCount > servers_max || fixed.serverIndex >= fixed.serverCount) {
+        if (fixed.serverCount < 1 || fixed.serverCount > servers_max || (fixed.serverIndex >= fixed.serverCount && fixed.serverIndex !== joining_server_index)) {
           fail('BAD_REPLY', `reply: server ${fixed.serverIndex} of ${fixed.serverCount}`);
         }
         const lastHeard: number[] = [];
@@ -548,6 +635,29 @@ export function decodeReply(bytes: Uint8Array): Reply {
       case Kind.ADDRESSES:
         body = readAddressesBody(bodyReader);
         break;
+      case Kind.CONFIG: {
+        const fixed = {
+          changes: bodyReader.u16('changes'),
+          latest: bodyReader.u32('latest'),
+          latestFirst: bodyReader.u64('latestFirst'),
+          committedPeriod: bodyReader.u64('committedPeriod'),
+          index: bodyReader.u16('index'),
+          total: bodyReader.u16('total'),
+          offset: bodyReader.u16('offset'),
+        };
+        const chunk = bodyReader.take(bodyReader.u16('chunk.length'), 'chunk');
+        if (fixed.offset + chunk.length > fixed.total || (fixed.index >= fixed.changes && fixed.total !== 0)) {
+          fail('BAD_REPLY', `reply: CONFIG bytes ${fixed.offset}..${fixed.offset + chunk.length} of change ${fixed.index} are beyond its ${fixed.total} bytes`);
+        }
+        body = { ...fixed, chunk };
+        break;
+      }
+      case Kind.CHANGE: {
+        const verdict = bodyReader.u8('verdict');
+        if (changeVerdictName[verdict] === undefined) fail('BAD_REPLY', `reply: CHANGE verdict ${verdict}`);
+        body = { verdict: verdict as ChangeVerdict, latest: bodyReader.u32('latest') };
+        break;
+      }
     }
   }
   bodyReader.end();

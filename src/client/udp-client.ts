@@ -4,7 +4,7 @@
 // is always safe.
 
 import type { udp } from 'bun';
-import { datagram_bytes_max } from '../constants.ts';
+import { datagram_bytes_max, request_header_bytes } from '../constants.ts';
 import { equal } from '../bytes.ts';
 import { isScrypError, ScrypError } from '../errors.ts';
 import type { Address } from '../ip.ts';
@@ -18,7 +18,9 @@ export type RequestSpec =
   | { kind: 0x05 }
   | { kind: 0x06; account: Uint8Array; beforePeriod: number; beforeIndex: number }
   | { kind: 0x07; index: number }
-  | { kind: 0x08; from: number };
+  | { kind: 0x08; from: number }
+  | { kind: 0x09; index: number; offset: number }
+  | { kind: 0x0a; change: Uint8Array };
 
 export interface AskOptions {
   /**
@@ -106,6 +108,7 @@ export class UdpClient {
   /** Sends `spec` to `target` until a valid reply arrives or the attempts run out. */
   async ask(target: Address, spec: RequestSpec, options: AskOptions): Promise<Reply> {
     let length = requestBytesFor(spec.kind, options.serverCount);
+    if (spec.kind === 0x0a) length = Math.max(length, request_header_bytes + 2 + spec.change.length); // CHANGE: as long as the change
     for (let round = 0; round < 3; round++) {
       const reply = await this.askOnce(target, spec, length, options);
       if (reply.status !== Status.TOO_SHORT || reply.body === null || !('needed' in reply.body)) return reply;

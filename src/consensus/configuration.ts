@@ -13,9 +13,9 @@
 // Each signature covers "scryp/change/v1" ‖ network id ‖ change[0 .. 45 + 38·n), the
 // change without its signatures; a signer is a server's index in the
 // configuration replaced, strictly increasing. Once a committed period c carries it, the
-// new configuration is number replaces + 1, with first period F = first, or c + 2 when
-// first is 0; a change whose first is below c + 2 is refused, so every server learns it
-// at least a whole period before it takes effect.
+// new configuration is number replaces + 1, with first period F = first, or c + 4 when
+// first is 0 (change_lead_periods); a change whose first is below c + 4 is refused, so
+// every server learns it periods before it takes effect.
 //
 // This file is pure: bytes in, values or ScrypErrors out; signatures go through the
 // injected verify function.
@@ -23,13 +23,18 @@
 import { address_bytes, hash_bytes, key_bytes, servers_max, signature_bytes } from '../constants.ts';
 import { compare, equal, Reader, toHex, utf8, Writer } from '../bytes.ts';
 import { assert, fail } from '../errors.ts';
-import { sha256 } from '../hash.ts';
+import { domain, sha256 } from '../hash.ts';
 import { type Address, formatAddress, pack, unpack } from '../ip.ts';
 import { type Network, type QuorumMode, quorumOf } from '../network.ts';
 import { describeKeyProblem, keyProblem } from '../signature.ts';
 
-/** A change takes effect at least this many periods after the period that carries it. */
-export const change_lead_periods = 2;
+/**
+ * A change takes effect at least this many periods after the period that carries it. The
+ * alpha of a period takes payments only once it has committed this many periods before it
+ * (node/alpha.ts), so it always knows whose turn the period is; 4 lets two periods in a row
+ * go void before an alpha must refuse payments for that reason.
+ */
+export const change_lead_periods = 4;
 /** Signatures in a change: at most one per server of the configuration it replaces. */
 export const change_signatures_max = servers_max;
 export const change_server_bytes = key_bytes + address_bytes;
@@ -231,6 +236,9 @@ export function checkChange(networkId: Uint8Array, current: Configuration, chang
   if (first < carrier + change_lead_periods) {
     fail('CHANGE_TOO_LATE', `the change starts at period ${first}, but the earliest a change carried in period ${carrier} can start is ${carrier + change_lead_periods}: make it again with a later --at, or none`);
   }
+  if (first <= current.first) {
+    fail('CHANGE_TOO_LATE', `the change starts at period ${first}, but configuration ${current.number}, which it replaces, starts at period ${current.first}: a change starts after the one it replaces`);
+  }
   return nextConfiguration(networkId, current, change, first);
 }
 
@@ -260,6 +268,21 @@ export function readCommittedChange(reader: Reader): CommittedChange {
 }
 
 /**
+ * The digest of the chain of committed changes that the state hash binds (§9):
+ * d_1 = sha256("scryp/changes/v1" ‖ 32 zero bytes ‖ carrier u64 ‖ change), then
+ * d_i = sha256("scryp/changes/v1" ‖ d_(i−1) ‖ carrier u64 ‖ change); null for no change.
+ */
+export function chainDigestOf(chain: readonly CommittedChange[]): Uint8Array | null {
+  let digest: Uint8Array | null = null;
+  for (const entry of chain) digest = extendChainDigest(digest, entry);
+  return digest;
+}
+
+export function extendChainDigest(previous: Uint8Array | null, entry: CommittedChange): Uint8Array {
+  return sha256(domain.changes, previous ?? new Uint8Array(hash_bytes), encodeCommittedChange(entry));
+}
+
+/**
  * Checks a chain of committed changes from configuration 0 and returns every
  * configuration it makes, configuration 0 first. Each change must replace the one before
  * it, carry a quorum of its signatures and start after it; carriers must increase. This is
@@ -284,14 +307,17 @@ export function configurationsOf(network: Network, chain: readonly CommittedChan
  * The configuration that decides a period whose decision builds on committed period
  * `parent` (§8.13): the newest one whose change is carried at or before the parent and
  * that starts at or before parent + 1. Being a function of the parent's chain alone is
- * what keeps two certificates from conflicting across a change.
+ * what keeps two certificates from conflicting across a change. With `period`, the
+ * configuration whose turn period `period` is on that parent (its alpha and beta): the
+ * newest carried by the parent that starts at or before `period`. The two differ only
+ * when the periods just before a change's first period are void.
  */
-export function configurationAt(configurations: readonly Configuration[], carriers: readonly number[], parent: number): Configuration {
+export function configurationAt(configurations: readonly Configuration[], carriers: readonly number[], parent: number, period = parent + 1): Configuration {
   // carriers[i] is the period that carried configuration i (0 for configuration 0).
   let chosen = configurations[0]!;
   for (let i = 1; i < configurations.length; i++) {
     const configuration = configurations[i]!;
-    if (carriers[i]! <= parent && configuration.first <= parent + 1) chosen = configuration;
+    if (carriers[i]! <= parent && configuration.first <= period) chosen = configuration;
   }
   return chosen;
 }

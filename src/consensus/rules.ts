@@ -31,10 +31,16 @@ export class VoteEvidence {
   private readonly links: VoteLink[][];
 
   constructor(
-    readonly serverCount: number,
+    public serverCount: number,
     private readonly perServerMax: number,
   ) {
     this.links = Array.from({ length: serverCount }, () => []);
+  }
+
+  /** Room for the servers a configuration change brought in. */
+  grow(serverCount: number): void {
+    while (this.links.length < serverCount) this.links.push([]);
+    this.serverCount = Math.max(this.serverCount, serverCount);
   }
 
   record(voter: number, period: number, prev: number): void {

@@ -29,6 +29,7 @@ import { type Certificate, encodeCertificate, encodeVote, readCertificate, readV
 import { decodeMessage, decodeUnsignedProposal, encodeMessage, MessageKind, type PeriodRecord } from '../peer/messages.ts';
 import { type Ballot, ballot_bytes, encodeBallot, readBallot } from '../consensus/ballot.ts';
 import { payeeOf, payerOf, txidOf } from '../transaction.ts';
+import { type Change, type CommittedChange, decodeChange, encodeChange } from '../consensus/configuration.ts';
 import { KeyMap } from './key-map.ts';
 import { entry_bytes } from './state.ts';
 import {
@@ -74,6 +75,8 @@ CREATE TABLE IF NOT EXISTS payments (txid BLOB PRIMARY KEY, period INTEGER NOT N
 const evidence_schema = 'CREATE TABLE IF NOT EXISTS evidence (key TEXT PRIMARY KEY, bytes BLOB NOT NULL, seq INTEGER NOT NULL);';
 /** Servers' newest address records (PROTOCOL §3.10): like evidence, created with a new file or when a known one is opened. */
 const addresses_schema = 'CREATE TABLE IF NOT EXISTS addresses (key BLOB PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;';
+/** Committed configuration changes (consensus/configuration.ts), by the period that carried each: created like evidence. */
+const changes_schema = 'CREATE TABLE IF NOT EXISTS changes (carrier INTEGER PRIMARY KEY, change BLOB NOT NULL);';
 
 const history_schema = `
 CREATE TABLE batch_payments (period INTEGER NOT NULL, idx INTEGER NOT NULL, payment BLOB NOT NULL, PRIMARY KEY (period, idx)) WITHOUT ROWID;
@@ -150,6 +153,7 @@ export class SqliteStore implements Store {
         this.db.exec(history_schema);
         this.db.exec(evidence_schema);
         this.db.exec(addresses_schema);
+        this.db.exec(changes_schema);
         this.putMeta.run('schema', u64(schema_version));
         this.putMeta.run('network_id', networkId);
         this.putMeta.run('committed', encodeCertificate(genesis));
@@ -168,6 +172,7 @@ export class SqliteStore implements Store {
         else this.prepareHistory();
         this.db.exec(evidence_schema);
         this.db.exec(addresses_schema);
+        this.db.exec(changes_schema);
       } catch (error) {
         // A refused file is let go at once: no connection (and no -wal/-shm beside it) outlives the refusal.
         this.db.close();
@@ -298,7 +303,7 @@ export class SqliteStore implements Store {
       lock = { slot: lockBallot.slot, decision: lockBallot, proposal: lockProposal, pol };
     }
     const evidence = (this.db.query('SELECT bytes FROM evidence ORDER BY seq').all() as { bytes: Uint8Array }[]).map((row) => row.bytes);
-    return { committed, entries, lastVote, recentVotes, votedProposal, archiveFrom: this.metaU64('archive_from'), ballots: { prevote, precommit, lock }, evidence };
+    return { committed, entries, lastVote, recentVotes, votedProposal, archiveFrom: this.metaU64('archive_from'), ballots: { prevote, precommit, lock }, evidence, chain: this.chain() };
   }
 
   /**
@@ -343,6 +348,7 @@ export class SqliteStore implements Store {
       else this.upsertAccount.run(change.account, change.balance);
     }
     this.insertPeriod.run(certificate.period, encodeCertificate(certificate), transactions, input.applied);
+    if (input.record.change !== undefined) this.db.query('INSERT INTO changes (carrier, change) VALUES (?, ?)').run(certificate.period, encodeChange(input.record.change));
     this.writeHistory(certificate.period, transactions, input.applied);
     this.putMeta.run('committed', encodeCertificate(certificate));
   }
@@ -440,9 +446,11 @@ export class SqliteStore implements Store {
     return (this.db.query('SELECT record FROM addresses').all() as { record: Uint8Array }[]).map((row) => row.record);
   }
 
-  installSnapshot(certificate: Certificate, entries: Uint8Array): void {
+  installSnapshot(certificate: Certificate, entries: Uint8Array, chain: readonly CommittedChange[] = []): void {
     const dv = view(entries);
     this.db.transaction(() => {
+      this.db.exec('DELETE FROM changes');
+      for (const entry of chain) this.db.query('INSERT INTO changes (carrier, change) VALUES (?, ?)').run(entry.carrier, encodeChange(entry.change));
       this.db.exec('DELETE FROM accounts');
       for (let offset = 0; offset < entries.length; offset += entry_bytes) {
         this.upsertAccount.run(entries.subarray(offset, offset + key_bytes), dv.getUint32(offset + key_bytes));
@@ -452,6 +460,17 @@ export class SqliteStore implements Store {
       this.putMeta.run('archive_from', u64(certificate.period));
     })();
     this.archiveFrom = certificate.period;
+  }
+
+  /** The committed configuration changes, oldest first. */
+  private chain(): CommittedChange[] {
+    const rows = this.db.query('SELECT carrier, change FROM changes ORDER BY carrier').all() as { carrier: number; change: Uint8Array }[];
+    return rows.map((row) => ({ carrier: row.carrier, change: decodeChange(row.change) }));
+  }
+
+  private changeCarriedBy(period: number): Change | null {
+    const row = this.db.query('SELECT change FROM changes WHERE carrier = ?').get(period) as { change: Uint8Array } | null;
+    return row === null ? null : decodeChange(row.change);
   }
 
   records(after: number, maxCount: number, maxBytes: number): PeriodRecord[] | 'snapshot_needed' {
@@ -467,8 +486,10 @@ export class SqliteStore implements Store {
     let bytes = 0;
     for (const row of rows) {
       const reader = new Reader(row.certificate, 'periods.certificate');
-      const record = { certificate: readCertificate(reader), transactions: row.transactions };
+      const certificate = readCertificate(reader);
       reader.end();
+      const change = this.changeCarriedBy(certificate.period);
+      const record: PeriodRecord = change === null ? { certificate, transactions: row.transactions } : { certificate, transactions: row.transactions, change };
       bytes += recordBytes(record);
       if (out.length > 0 && bytes > maxBytes) break;
       out.push(record);

@@ -46,9 +46,14 @@ export interface PreparedState {
   /** The whole leaf-digest array after the changes (a copy: the base keeps its own). */
   readonly leaves: Uint8Array;
   readonly mids: Uint8Array;
+  /** The root of the accounts (rootDigest of mids). */
+  readonly root: Uint8Array;
+  /** The state hash: of the accounts alone, or with the chain of configuration changes (stateHashOf). */
   readonly hash: Uint8Array;
   readonly accountCount: number;
   readonly changes: readonly AccountChange[];
+  /** The digest of the chain of configuration changes after this state (null: none yet). */
+  readonly chainDigest: Uint8Array | null;
 }
 
 interface BucketPlan {
@@ -64,6 +69,7 @@ export interface FrozenState {
   readonly buckets: readonly Uint8Array[];
   readonly mids: Uint8Array;
   readonly hash: Uint8Array;
+  readonly chainDigest: Uint8Array | null;
   readonly accountCount: number;
 }
 
@@ -121,6 +127,20 @@ export function rootDigest(mids: Uint8Array): Uint8Array {
   return digest(domain.state, mids);
 }
 
+/**
+ * The state hash (PROTOCOL §9): the accounts' root alone while no configuration change was
+ * ever committed (as in every ledger before changes existed), and after the first one
+ * sha256("scryp/state/v2" ‖ root ‖ chain digest), so that a certificate binds the server
+ * set in force as much as the balances.
+ */
+export function stateHashOf(root: Uint8Array, chainDigest: Uint8Array | null): Uint8Array {
+  if (chainDigest === null) return root;
+  hasher.update(domain.stateWithChanges);
+  hasher.update(root);
+  hasher.update(chainDigest);
+  return hasher.digest();
+}
+
 /** The digest of a mid whose 256 buckets are all empty. */
 export const emptyMidDigest = (() => {
   const leaves = new Uint8Array(256 * hash_bytes);
@@ -162,7 +182,13 @@ export class LedgerState {
     private mids: Uint8Array,
     private root: Uint8Array,
     private count: number,
-  ) {}
+    private chain: Uint8Array | null,
+  ) {
+    this.stateHash = stateHashOf(root, chain);
+  }
+
+  /** stateHashOf(root, chain), kept. */
+  private stateHash: Uint8Array;
 
   /** Bumped by every commit, so a state prepared from an older version cannot be installed. */
   private version = 0;
@@ -175,7 +201,7 @@ export class LedgerState {
    * The state keeps `entries` as its storage (buckets are views into it, written in place):
    * the caller hands it over and must not change it afterwards.
    */
-  static fromSortedEntries(entries: Uint8Array): LedgerState {
+  static fromSortedEntries(entries: Uint8Array, chainDigest: Uint8Array | null = null): LedgerState {
     assert(entries.length % entry_bytes === 0, 'whole entries');
     const buckets: Uint8Array[] = new Array(state_leaf_count).fill(empty);
     let start = 0;
@@ -192,7 +218,7 @@ export class LedgerState {
     }
     const mids = new Uint8Array(state_mid_count * hash_bytes);
     for (let m = 0; m < state_mid_count; m++) mids.set(midDigest(leaves, m), m * hash_bytes);
-    return new LedgerState(buckets, leaves, mids, rootDigest(mids), entries.length / entry_bytes);
+    return new LedgerState(buckets, leaves, mids, rootDigest(mids), entries.length / entry_bytes, chainDigest);
   }
 
   /** From unsorted (account, balance) pairs, such as a genesis list. */
@@ -209,7 +235,12 @@ export class LedgerState {
   }
 
   get hash(): Uint8Array {
-    return this.root;
+    return this.stateHash;
+  }
+
+  /** The digest of the chain of configuration changes this state carries (null: none). */
+  get chainDigest(): Uint8Array | null {
+    return this.chain;
   }
 
   get accountCount(): number {
@@ -239,7 +270,7 @@ export class LedgerState {
    * buckets touched: one sort of the changes by bucket, a merge per bucket into the
    * scratch buffer, one hash per touched leaf, then the touched mids and the root.
    */
-  prepare(changes: readonly AccountChange[]): PreparedState {
+  prepare(changes: readonly AccountChange[], chainDigest: Uint8Array | null = this.chain): PreparedState {
     const n = changes.length;
     assert(n < position_span, 'fewer changes than the sort key can hold');
     // Sort key: bucket, then position in the input (so a later change of an account wins).
@@ -281,8 +312,9 @@ export class LedgerState {
       mids = this.mids.slice();
       for (let m = 0; m < state_mid_count; m++) if (touchedMids[m] === 1) mids.set(midDigest(leaves, m), m * hash_bytes);
     }
-    const hash = n > 0 ? rootDigest(mids) : this.root;
-    return { base: this, baseVersion: this.version, plans, leaves, mids, hash, accountCount: count, changes };
+    const root = n > 0 ? rootDigest(mids) : this.root;
+    const hash = root === this.root && chainDigest === this.chain ? this.stateHash : stateHashOf(root, chainDigest);
+    return { base: this, baseVersion: this.version, plans, leaves, mids, root, hash, accountCount: count, changes, chainDigest };
   }
 
   /** Installs a prepared state. It must have been prepared from this very state. */
@@ -304,14 +336,16 @@ export class LedgerState {
     }
     this.leaves = prepared.leaves;
     this.mids = prepared.mids;
-    this.root = prepared.hash;
+    this.root = prepared.root;
+    this.chain = prepared.chainDigest;
+    this.stateHash = prepared.hash;
     this.count = prepared.accountCount;
     this.version = next;
   }
 
   freeze(): FrozenState {
     this.lastFreezeVersion = this.version; // every bucket array made so far is now shared
-    return { buckets: this.buckets.slice(), mids: this.mids.slice(), hash: this.root, accountCount: this.count };
+    return { buckets: this.buckets.slice(), mids: this.mids.slice(), hash: this.stateHash, chainDigest: this.chain, accountCount: this.count };
   }
 
   /** All entries in account order (36 bytes each, views into the buckets). */
@@ -326,7 +360,7 @@ export class LedgerState {
   }
 
   describe(): string {
-    return `${this.count} accounts, hash ${toHex(this.root).slice(0, 16)}`;
+    return `${this.count} accounts, hash ${toHex(this.stateHash).slice(0, 16)}`;
   }
 }
 

@@ -9,6 +9,7 @@ import { assert } from '../errors.ts';
 import type { Ballot } from '../consensus/ballot.ts';
 import { type Certificate, certificateBytes, type Decision, type Vote } from '../consensus/vote.ts';
 import type { ProposalMessage, PeriodRecord } from '../peer/messages.ts';
+import { type CommittedChange, encodeChange } from '../consensus/configuration.ts';
 
 export type VotedProposal = ProposalMessage;
 
@@ -54,6 +55,8 @@ export interface StoredState {
   readonly ballots: BallotState;
   /** Evidence of equivocation this server holds (consensus/evidence.ts encodings), oldest first. */
   readonly evidence: readonly Uint8Array[];
+  /** The committed configuration changes, oldest first (consensus/configuration.ts): the committed state binds them. */
+  readonly chain: readonly CommittedChange[];
 }
 
 export interface CommitInput {
@@ -107,8 +110,8 @@ export interface Store {
   recordAddress(key: Uint8Array, record: Uint8Array): void;
   /** The address records kept, one per key, in no particular order. */
   addressRecords(): Uint8Array[];
-  /** Replaces the whole state with a verified snapshot, in one transaction. */
-  installSnapshot(certificate: Certificate, entries: Uint8Array): void;
+  /** Replaces the whole state, and the chain of changes, with a verified snapshot, in one transaction. */
+  installSnapshot(certificate: Certificate, entries: Uint8Array, chain?: readonly CommittedChange[]): void;
   /** Committed periods after `after`, in order, within the limits; or 'snapshot_needed'. */
   records(after: number, maxCount: number, maxBytes: number): PeriodRecord[] | 'snapshot_needed';
   paymentOutcome(txid: Uint8Array): PaymentOutcome | null;
@@ -122,7 +125,7 @@ export interface Store {
 }
 
 export function recordBytes(record: PeriodRecord): number {
-  return certificateBytes(record.certificate) + 4 + record.transactions.length;
+  return certificateBytes(record.certificate) + 4 + record.transactions.length + (record.change === undefined ? 0 : 2 + encodeChange(record.change).length);
 }
 
 /** The store of the simulator: the same contract, in memory. */
@@ -136,6 +139,7 @@ export class MemoryStore implements Store {
   private readonly evidence = new Map<string, Uint8Array>();
   private readonly addresses = new Map<string, Uint8Array>();
   private archiveFrom = 0;
+  private chain: CommittedChange[] = [];
   private readonly periods: PeriodRecord[] = [];
   private readonly payments = new Map<string, PaymentOutcome>();
   /** Account (hex) → its payments, oldest first (commits come in period order). */
@@ -151,7 +155,15 @@ export class MemoryStore implements Store {
   }
 
   load(): StoredState {
-    const kept = { lastVote: this.lastVote, recentVotes: this.recentVotes.slice(), votedProposal: this.votedProposal, archiveFrom: this.archiveFrom, ballots: this.ballots, evidence: [...this.evidence.values()] };
+    const kept = {
+      lastVote: this.lastVote,
+      recentVotes: this.recentVotes.slice(),
+      votedProposal: this.votedProposal,
+      archiveFrom: this.archiveFrom,
+      ballots: this.ballots,
+      evidence: [...this.evidence.values()],
+      chain: this.chain.slice(),
+    };
     if (this.fresh) return { committed: this.committed, entries: null, ...kept };
     const sorted = [...this.accounts.keys()].sort();
     const entries = new Uint8Array(sorted.length * entry_bytes);
@@ -193,6 +205,7 @@ export class MemoryStore implements Store {
       if (payee !== payer) this.indexPayment(payee, payment);
     }
     this.periods.push(input.record);
+    if (input.record.change !== undefined) this.chain.push({ carrier: certificate.period, change: input.record.change });
     this.committed = certificate;
     this.writes++;
   }
@@ -234,7 +247,8 @@ export class MemoryStore implements Store {
     return [...this.addresses.values()].map((record) => record.slice());
   }
 
-  installSnapshot(certificate: Certificate, entries: Uint8Array): void {
+  installSnapshot(certificate: Certificate, entries: Uint8Array, chain: readonly CommittedChange[] = []): void {
+    this.chain = chain.slice();
     this.fresh = false;
     this.seeded = true;
     this.accounts = new Map();

@@ -19,7 +19,7 @@ import { formatAddress } from '../ip.ts';
 import {
   type AddressRecord,
   addressOf,
-  checkAddressRecord,
+  addressRecordSigningMessage,
   decodeAddressRecord,
   encodeAddressRecord,
   isNewer,
@@ -35,7 +35,7 @@ export class Addresses {
   readonly moved: { server: number; address: Address }[] = [];
 
   constructor(private readonly context: NodeContext) {
-    this.newest = context.network.servers.map(() => null);
+    this.newest = context.configurations.directory.map(() => null);
     for (const bytes of context.store.addressRecords()) {
       let record: AddressRecord;
       try {
@@ -45,19 +45,31 @@ export class Addresses {
         context.reject('address_stored_bad', `a stored address record does not decode (${error.message}): ignored`);
         continue;
       }
-      const index = checkAddressRecord(context.network, record, context.verifySignature);
+      const index = this.check(record);
       if (index < 0) {
         context.reject('address_stored_bad', `a stored address record is not valid for this network (key ${toHex(record.key).slice(0, 16)}…): ignored`);
         continue;
       }
-      if (isNewer(record, this.newest[index]!)) this.newest[index] = record;
+      if (isNewer(record, this.newest[index] ?? null)) this.newest[index] = record;
     }
+  }
+
+  /**
+   * The directory id of a record's server when its signature verifies; -1: no server this
+   * server knows has that key; -2: the signature does not verify. Servers a change brought
+   * in move like the others.
+   */
+  private check(record: AddressRecord): number {
+    const context = this.context;
+    const id = context.configurations.idOf(record.key);
+    if (id < 0) return -1;
+    return context.verifySignature(record.signature, addressRecordSigningMessage(context.network.id, record), record.key) ? id : -2;
   }
 
   /** The address in force for a server: its newest record's, or the network file's. */
   addressOf(server: number): Address {
     const record = this.newest[server];
-    return record === null || record === undefined ? this.context.network.servers[server]!.address : addressOf(record);
+    return record === null || record === undefined ? this.context.configurations.addressOf(server) : addressOf(record);
   }
 
   /** The newest record of a server, or null (the network file's address, sequence 0). */
@@ -71,6 +83,7 @@ export class Addresses {
    */
   moveTo(address: Address, now: number): AddressRecord | null {
     const context = this.context;
+    if (context.self < 0) return null; // joining: no configuration names us yet, and no one would take the record
     const current = this.addressOf(context.self);
     if (current.host === address.host && current.port === address.port) return null;
     const record = signAddressRecord(context.signer, context.network.id, address, nextSequence(this.newest[context.self]?.sequence ?? 0, now));
@@ -82,7 +95,7 @@ export class Addresses {
 
   /** At start: our own record, when we ever moved, so that peers dial us where we are. */
   announce(): void {
-    const own = this.newest[this.context.self];
+    const own = this.context.self < 0 ? null : this.newest[this.context.self];
     if (own !== null && own !== undefined && own.sequence > 0) this.context.send('others', { type: 'address', record: own });
   }
 
@@ -95,7 +108,7 @@ export class Addresses {
   /** An ADDRESS message from server `from`. */
   handle(from: number, record: AddressRecord): void {
     const context = this.context;
-    const index = checkAddressRecord(context.network, record, context.verifySignature);
+    const index = this.check(record);
     if (index === -1) return context.reject('address_unknown_key', `ADDRESS from server ${from}: key ${toHex(record.key).slice(0, 16)}… is not a server of this network: ignored`);
     if (index === -2) return context.reject('address_bad_signature', `ADDRESS from server ${from}: the signature of server ${serverOf(record, context)}'s record does not verify: ignored`);
     const known = this.newest[index] ?? null;
@@ -117,7 +130,7 @@ export class Addresses {
       this.moved.push({ server: index, address });
     }
     // Passed on once: a second copy is not newer and stops here.
-    for (let i = 0; i < context.network.servers.length; i++) if (i !== context.self && i !== from) context.send(i, { type: 'address', record });
+    for (let i = 0; i < context.configurations.size; i++) if (i !== context.self && i !== from) context.send(i, { type: 'address', record });
   }
 
   /**
@@ -137,5 +150,5 @@ export class Addresses {
 }
 
 function serverOf(record: AddressRecord, context: NodeContext): number {
-  return context.network.servers.findIndex((server) => toHex(server.key) === toHex(record.key));
+  return context.configurations.idOf(record.key);
 }

@@ -17,7 +17,7 @@ import {
   void_payments_remembered_max,
 } from '../constants.ts';
 import { equal, toHex } from '../bytes.ts';
-import { assert } from '../errors.ts';
+import { assert, isScrypError, ScrypError } from '../errors.ts';
 import { endOf, periodOf } from '../schedule.ts';
 import { timestampOf, txidOf } from '../transaction.ts';
 import { replayBatch } from '../ledger/batch.ts';
@@ -39,6 +39,7 @@ import {
 import { checkEvidence, describeEvidence, encodeEvidence, decodeEvidence, type Evidence, evidenceKey, offenderOf, votesConflict } from '../consensus/evidence.ts';
 import { headersDiffer, type ProposalHeader, proposalSigningMessage } from '../consensus/proposal.ts';
 import { headerOfProposal, type ProposalMessage } from '../peer/messages.ts';
+import { type Change, checkChange, type CommittedChange, encodeChange, extendChainDigest } from '../consensus/configuration.ts';
 import type { Alpha } from './alpha.ts';
 import type { NodeContext } from './context.ts';
 
@@ -62,6 +63,8 @@ export interface Proposal {
   txids: Set<string> | null;
   /** The message as it came (kept with a vote, re-proposed in a two-thirds network); null for a replayed record. */
   readonly message: ProposalMessage | null;
+  /** The configuration change the period carries, if any (§8.13). */
+  readonly change?: Change;
 }
 
 interface Tally {
@@ -69,9 +72,15 @@ interface Tally {
   readonly votes: Map<number, Vote>;
 }
 
+/** One number for (slot, server), ordered by slot first: the keys of the per-slot tables. */
+function slotAndServer(slot: number, server: number): number {
+  return slot * 65_536 + server;
+}
+
 /** A pending proposal as the agreement keeps it, from the message. */
 export function proposalOf(message: ProposalMessage): Proposal {
-  return { period: message.period, decided: message.decided, hash: message.hash, transactions: message.transactions, parent: message.parent, outcome: null, txids: null, message };
+  const proposal: Proposal = { period: message.period, decided: message.decided, hash: message.hash, transactions: message.transactions, parent: message.parent, outcome: null, txids: null, message };
+  return message.change === undefined ? proposal : { ...proposal, change: message.change };
 }
 
 export class Agreement {
@@ -91,9 +100,13 @@ export class Agreement {
   private readonly voidPayments = new Map<string, number>();
   /** Our PROPOSAL, sent; we vote on it at the next tick (see propose). */
   protected ownProposal: ProposalMessage | null = null;
-  /** The signed header of each pending proposal, by slot: a second, different one is evidence. */
+  /**
+   * The signed header of each pending proposal, by slot and proposer (slotAndServer): a
+   * second, different one of the same proposer is evidence. Two proposers of one slot are
+   * not: the beta of a slot follows the parent's configuration (§8.13).
+   */
   protected readonly proposalHeaders = new Map<number, ProposalHeader>();
-  /** Slots whose PROPOSAL we took (a relayed header alone does not count). */
+  /** Slots whose PROPOSAL we took, by slot and proposer (a relayed header alone does not count). */
   private readonly proposalsTaken = new Set<number>();
   private readonly evidenceKeys = new Set<string>();
 
@@ -108,7 +121,6 @@ export class Agreement {
     protected readonly alpha: Alpha,
     stored: StoredState,
   ) {
-    const network = context.network;
     // A store with no vote may be a lost one (a deleted directory): this server may have voted
     // before, up to the present period. It votes only for later periods, so it can never vote
     // twice for one. A store that kept its votes needs no floor: votes are monotonic.
@@ -117,14 +129,15 @@ export class Agreement {
     // every voter was down, someone must still hold it.
     const voted = stored.votedProposal;
     if (voted !== null && voted.period > stored.committed.period) this.proposals.set(voted.period, proposalOf(voted));
-    this.evidence = new VoteEvidence(network.servers.length, vote_links_remembered_per_server);
-    if (context.lastVote !== null) this.evidence.record(context.self, context.lastVote.period, context.lastVote.prev);
-    this.statusAnsweredAt = network.servers.map(() => -1);
-    this.skipProofSentAt = network.servers.map(() => -1);
-    this.forkProofSentAt = network.servers.map(() => -1);
-    this.recentVotes = network.servers.map(() => []);
+    this.evidence = new VoteEvidence(context.configurations.size, vote_links_remembered_per_server);
+    if (context.lastVote !== null && context.self >= 0) this.evidence.record(context.self, context.lastVote.period, context.lastVote.prev);
+    const servers = context.configurations.directory;
+    this.statusAnsweredAt = servers.map(() => -1);
+    this.skipProofSentAt = servers.map(() => -1);
+    this.forkProofSentAt = servers.map(() => -1);
+    this.recentVotes = servers.map(() => []);
     // Our own recent votes come back from storage: they may be the proof a locked peer needs.
-    this.recentVotes[context.self]!.push(...stored.recentVotes);
+    if (context.self >= 0) this.recentVotes[context.self]!.push(...stored.recentVotes);
     // Evidence comes back too; a fork among it stops us again (it is for an operator to clear).
     for (const bytes of stored.evidence) {
       const evidence = decodeEvidence(bytes);
@@ -138,7 +151,7 @@ export class Agreement {
 
   handleStatus(from: number, committed: Certificate, vote: Vote | null, now: number): void {
     const context = this.context;
-    if (vote !== null) {
+    if (vote !== null && context.self >= 0) {
       if (vote.voter !== from) return context.reject('status_vote_not_from_voter', `STATUS from server ${from} carries another server's vote`);
       this.handleVote(vote, now);
     }
@@ -159,7 +172,16 @@ export class Agreement {
       if (fork !== undefined) context.send(from, { type: 'evidence', evidence: fork });
     }
     if (committed.period > context.committed.period && !context.certified.has(committed.period)) {
-      if (!this.checkCertificate(committed)) return context.reject('bad_certificate', `STATUS from server ${from}: certificate of period ${committed.period} does not verify`);
+      if (!this.checkCertificate(committed)) {
+        // Built on a period we have not committed: it may be of a configuration we do not know
+        // yet (we slept through a change, or are joining). Catch-up checks it from what it brings.
+        if (committed.parent > context.committed.period || context.self < 0) {
+          context.count('status_certificate_ahead');
+          if (committed.period > context.aheadHint) context.aheadHint = committed.period;
+          return;
+        }
+        return context.reject('bad_certificate', `STATUS from server ${from}: certificate of period ${committed.period} does not verify`);
+      }
       this.onCertificate(committed, now);
     } else if (committed.period === context.committed.period && context.halted === null && !sameDecision(committed, context.committed)) {
       // Our own period, decided otherwise: a fork. The EVIDENCE of it is passed on once, and
@@ -202,7 +224,9 @@ export class Agreement {
     }
     assert(proposal.parent.period === context.committed.period, 'outcomes are computed on the committed state');
     const replay = replayBatch(context.state, proposal.decided, context.timing, proposal.transactions);
-    const prepared = context.state.prepare(replay.changes);
+    // A change the period carries enters the state hash (§9) with the chain it extends.
+    const chainDigest = proposal.change === undefined ? context.state.chainDigest : extendChainDigest(context.state.chainDigest, { carrier: proposal.decided, change: proposal.change });
+    const prepared = context.state.prepare(replay.changes, chainDigest);
     proposal.outcome = { prepared, applied: replay.applied, appliedCount: replay.appliedCount, base: context.committed.period };
     return proposal.outcome;
   }
@@ -212,9 +236,13 @@ export class Agreement {
     const context = this.context;
     if (context.halted !== null) return;
     const transactions = this.alpha.transactionsOf(period);
-    const proposal: Proposal = { period, decided: period, hash: new Uint8Array(hash_bytes), transactions, parent: context.committed, outcome: null, txids: null, message: null };
+    const change = this.changeToCarry(period);
+    const base: Proposal = { period, decided: period, hash: new Uint8Array(hash_bytes), transactions, parent: context.committed, outcome: null, txids: null, message: null };
+    const proposal: Proposal = change === null ? base : { ...base, change };
     const outcome = this.outcomeOf(proposal);
-    const message = this.signedProposal({ period, decided: period, hash: outcome.prepared.hash, transactions, parent: context.committed, validSlot: 0, pol: [] });
+    const fields = { period, decided: period, hash: outcome.prepared.hash, transactions, parent: context.committed, validSlot: 0, pol: [] };
+    const message = this.signedProposal(change === null ? fields : { ...fields, change });
+    if (change !== null) context.log.info(`beta: PROPOSAL for period ${period} carries the change to configuration ${change.replaces + 1} (${change.servers.length} servers)`);
     context.send('others', message);
     context.count('proposed');
     context.log.info(`beta: PROPOSAL for period ${period}: ${transactions.length / transaction_bytes} payments on period ${context.committed.period}`);
@@ -252,8 +280,9 @@ export class Agreement {
       return false;
     }
     if (!this.compareProposalHeader(from, header, now)) return false;
-    if (this.proposalsTaken.has(period)) return false; // the same PROPOSAL again
-    this.proposalsTaken.add(period);
+    const taken = slotAndServer(period, from);
+    if (this.proposalsTaken.has(taken)) return false; // the same PROPOSAL again
+    this.proposalsTaken.add(taken);
     while (this.proposalsTaken.size > 2 * pending_proposals_max) this.proposalsTaken.delete(Math.min(...this.proposalsTaken));
     // Every server passes on the header of the PROPOSAL it took: a beta that shows each
     // server another batch is caught by the first header that reaches another server.
@@ -266,9 +295,10 @@ export class Agreement {
    * kept; a different one is evidence. False when it differs (the PROPOSAL is then dropped).
    */
   private compareProposalHeader(from: number, header: ProposalHeader, now: number): boolean {
-    const known = this.proposalHeaders.get(header.slot);
+    const key = slotAndServer(header.slot, header.proposer);
+    const known = this.proposalHeaders.get(key);
     if (known === undefined) {
-      this.proposalHeaders.set(header.slot, header);
+      this.proposalHeaders.set(key, header);
       while (this.proposalHeaders.size > 2 * pending_proposals_max) this.proposalHeaders.delete(Math.min(...this.proposalHeaders.keys()));
       return true;
     }
@@ -316,6 +346,10 @@ export class Agreement {
       if (parent.period < context.committed.period) return context.count('proposal_old_parent');
       if (!this.checkCertificate(parent)) return context.reject('bad_certificate', `PROPOSAL ${period}: parent certificate does not verify`);
     }
+    // Two betas may propose one slot around a change (on different parents): the proposal
+    // we voted for stays, whoever's certificate comes (its batch must not be lost).
+    const held = this.proposals.get(period);
+    if (held !== undefined && context.lastVote?.period === period && held.message?.proposer !== message.proposer) return context.count('proposal_second_beta');
     this.proposals.set(period, proposalOf(message));
     // The beta's message of its period, as an operator sees it arrive (INFO's last-heard counts any batch).
     if (from !== context.self) context.log.info(`beta message from server ${from}: PROPOSAL for period ${period}, ${message.transactions.length / transaction_bytes} payments`);
@@ -366,8 +400,32 @@ export class Agreement {
     // all the safety argument needs. For odd n it equals the majority; for even n it is
     // one less, and requiring a full majority there deadlocks (found by the simulator:
     // two servers each locked on a period the other skipped, forever).
-    const membership = context.membership();
-    return this.evidence.isDead(context.lastVote.period, membership.ids.length - membership.quorum + 1, membership.ids);
+    //
+    // A server that voted for the period another decision (another beta's proposal, on
+    // another parent) counts as one that skipped it: it votes once per period, so it can
+    // never add to ours. Without it, a period split between two proposals was never dead
+    // and its voters stayed locked for good (found by the simulator with server-set
+    // changes: around a change, two servers on different parents each saw itself beta).
+    // It stays safe: a certified decision has a quorum of its own votes, so fewer than
+    // n − q + 1 servers ever skip it or vote otherwise (§8.7, 2).
+    const locked = context.lastVote;
+    // We committed a period between its parent and it: our vote skipped a certified period,
+    // so its decision can never be certified (§8.7, 3), whoever is left to skip it. Without
+    // this, a server removed by a change never skipped, and the lock held for good (found by
+    // the simulator: two servers left, one locked on a vote built on an older parent).
+    if (locked.parent < context.committed.period) return true;
+    const membership = context.configurations.at(locked.parent);
+    const needed = membership.ids.length - membership.quorum + 1;
+    if (this.evidence.isDead(locked.period, needed, membership.ids)) return true;
+    const others = this.tallies.get(locked.period);
+    if (others === undefined || others.size < 2) return false;
+    const ours = decisionKey(locked);
+    let count = 0;
+    for (const id of membership.ids) {
+      if (this.evidence.skipped(id, locked.period)) count++;
+      else for (const [key, tally] of others) if (key !== ours && tally.votes.has(id)) count++;
+    }
+    return count >= needed;
   }
 
   /** Votes for the newest proposal this server may vote for, if any. */
@@ -389,6 +447,18 @@ export class Agreement {
         return;
       }
       if (decision !== 'vote') continue;
+      if (!context.configurations.at(proposal.parent.period).members.has(context.self)) {
+        context.count('vote_not_member');
+        continue;
+      }
+      if (proposal.change !== undefined) {
+        const problem = this.changeProblem(proposal.change, proposal.decided);
+        if (problem !== null) {
+          context.reject('proposal_bad_change', `PROPOSAL ${proposal.period} carries a change we refuse: ${problem}`);
+          this.proposals.delete(proposal.period);
+          continue;
+        }
+      }
       if (proposal.period <= this.voteFloor) {
         context.count('vote_below_floor');
         continue;
@@ -509,7 +579,7 @@ export class Agreement {
       if (proposal !== undefined && sameDecision(proposal.parent, context.committed)) {
         const outcome = this.outcomeOf(proposal);
         if (equal(outcome.prepared.hash, certificate.hash)) {
-          this.commit(certificate, proposal.transactions, outcome, now);
+          this.commit(certificate, proposal.transactions, outcome, now, proposal.change);
           return;
         }
         context.count('state_differs');
@@ -526,10 +596,12 @@ export class Agreement {
     return this.proposals.get(certificate.period);
   }
 
-  commit(certificate: Certificate, transactions: Uint8Array, outcome: Outcome, now: number): void {
+  /** `change`: the configuration change the period carried, if any. */
+  commit(certificate: Certificate, transactions: Uint8Array, outcome: Outcome, now: number, change: Change | undefined): void {
     const context = this.context;
     assert(certificate.parent === context.committed.period, 'a commit extends the committed period');
-    context.store.commit({ record: { certificate, transactions }, applied: outcome.applied, changes: outcome.prepared.changes });
+    const record = change === undefined ? { certificate, transactions } : { certificate, transactions, change };
+    context.store.commit({ record, applied: outcome.applied, changes: outcome.prepared.changes });
     context.state.commit(outcome.prepared);
     assert(equal(context.state.hash, certificate.hash), 'the committed state has the certified hash');
     const previous = context.committed.period;
@@ -543,6 +615,7 @@ export class Agreement {
       `committed period ${certificate.period}: ${outcome.appliedCount} of ${count} payments applied, ${context.state.describe()}` +
         (certificate.parent !== previous || certificate.parent + 1 !== certificate.period ? `, parent ${certificate.parent}` : ''),
     );
+    if (change !== undefined) this.adoptChange({ carrier: certificate.period, change });
     this.afterCommittedMoved(now);
   }
 
@@ -550,6 +623,8 @@ export class Agreement {
   afterCommittedMoved(now: number): void {
     const context = this.context;
     const committed = context.committed;
+    // A change committed earlier may take effect with this period: a server it leaves out stops here.
+    context.checkRemoved();
     for (const [period, proposal] of this.proposals) {
       if (period > committed.period) continue;
       if (proposal.decided < committed.period && isSkippedBy(proposal.decided, committed)) this.markVoid(proposal);
@@ -571,6 +646,106 @@ export class Agreement {
     while (this.voidPayments.size > void_payments_remembered_max) {
       this.voidPayments.delete(this.voidPayments.keys().next().value!);
     }
+  }
+
+  // ---- configuration changes (§8.13) ----------------------------------------------------
+
+  /**
+   * Why a change may not be carried by period `carrier` on our committed state, or null:
+   * the newest configuration must be the one in force (one change at a time), and the
+   * change must meet every rule of checkChange. Deterministic: every server decides alike.
+   */
+  changeProblem(change: Change, carrier: number): string | null {
+    const context = this.context;
+    if (context.network.quorumMode !== 'majority') return 'this network decides in two steps (two-thirds), where server-set changes are not supported yet';
+    const latest = context.configurations.latest;
+    if (context.configurations.at(context.committed.period).configuration.number !== latest.number) {
+      return `configuration ${latest.number} is committed and starts at period ${latest.first}: one change at a time`;
+    }
+    try {
+      checkChange(context.network.id, latest, change, carrier, context.verifySignature);
+      return null;
+    } catch (error) {
+      if (isScrypError(error)) return error.message;
+      throw error;
+    }
+  }
+
+  /** The change the beta of `period` carries: the candidate, if it may be carried now (a stale one is dropped). */
+  private changeToCarry(period: number): Change | null {
+    const context = this.context;
+    const candidate = context.changeCandidate;
+    if (candidate === null) return null;
+    const problem = this.changeProblem(candidate, period);
+    if (problem === null) return candidate;
+    if (candidate.replaces < context.configurations.latest.number || candidate.first !== 0 && candidate.first < period + 2) {
+      context.log.warn(`the submitted change to configuration ${candidate.replaces + 1} can no longer be carried: ${problem}`);
+      context.changeCandidate = null;
+    }
+    return null;
+  }
+
+  /**
+   * A change submitted by a client (queries) or passed on by a peer: checked against the
+   * newest configuration (signatures, list, the one it replaces), kept as the candidate a
+   * beta carries, and passed on to the other servers once. Returns the refusal, or null.
+   */
+  submitChange(change: Change, from: number | 'client', now: number): ScrypError | null {
+    const context = this.context;
+    const latest = context.configurations.latest;
+    let problem: ScrypError | null = null;
+    if (context.network.quorumMode !== 'majority') {
+      problem = new ScrypError('CHANGE_UNSUPPORTED', 'this network decides in two steps (two-thirds), where server-set changes are not supported yet');
+    } else {
+      try {
+        // Carried at the earliest in the current period: a first period too close is refused now.
+        checkChange(context.network.id, latest, change, Math.max(context.committed.period + 1, periodOf(context.timing, now)), context.verifySignature);
+      } catch (error) {
+        if (!isScrypError(error)) throw error;
+        problem = error;
+      }
+    }
+    if (problem !== null) {
+      if (from !== 'client') context.reject('change_refused', `CHANGE from server ${from} refused: ${problem.message}`);
+      return problem;
+    }
+    const known = context.changeCandidate;
+    if (known !== null && equal(encodeChange(known), encodeChange(change))) return null;
+    context.changeCandidate = change;
+    context.count('change_submitted');
+    context.log.info(`change to configuration ${latest.number + 1} (${change.servers.length} servers) taken ${from === 'client' ? 'from a client' : `from server ${from}`}: the next beta carries it`);
+    context.send('others', { type: 'change', change });
+    return null;
+  }
+
+  /** A committed period carried a change: the chain grows, and with it what every server knows of the servers. */
+  protected adoptChange(entry: CommittedChange): void {
+    const context = this.context;
+    const previous = context.configurations.latest;
+    try {
+      context.adoptChain([...context.chain, entry]);
+    } catch (error) {
+      // A certified change that does not follow from the chain: more servers lied than any quorum tolerates.
+      if (!isScrypError(error)) throw error;
+      context.halted = `period ${entry.carrier} was certified with a change we cannot accept (${error.message}); this server stopped taking part`;
+      context.log.error(`STOPPED: ${context.halted}`);
+      return;
+    }
+    this.growTables();
+    const next = context.configurations.latest;
+    if (context.changeCandidate !== null && context.changeCandidate.replaces <= previous.number) context.changeCandidate = null;
+    context.count('configuration_changes');
+    context.log.info(
+      `configuration ${next.number} committed in period ${entry.carrier}: ${next.servers.length} servers, quorum ${next.quorum}, from period ${next.first} (configuration ${previous.number} had ${previous.servers.length})`,
+    );
+  }
+
+  /** The per-server tables follow the directory as it grows. */
+  growTables(): void {
+    const size = this.context.configurations.size;
+    for (const table of [this.statusAnsweredAt, this.skipProofSentAt, this.forkProofSentAt]) while (table.length < size) table.push(-1);
+    while (this.recentVotes.length < size) this.recentVotes.push([]);
+    this.evidence.grow(size);
   }
 
   // ---- evidence ------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 // the alpha, a few at a time (FORWARD). The beta proposes the batch when the period ends
 // (agreement.ts); every commit re-applies the batch on the new committed state.
 
+import { change_lead_periods } from '../consensus/configuration.ts';
 import { forward_flush_ms, forward_transactions_max, period_transactions_max, transaction_bytes } from '../constants.ts';
 import { concat } from '../bytes.ts';
 import { assert } from '../errors.ts';
@@ -52,6 +53,13 @@ export class Alpha {
     let batch = this.batches.get(period);
     if (batch === undefined) {
       if (context.alphaOf(period) !== context.self || !context.witnessed(period)) return null;
+      // Whose turn a period is follows the changes carried change_lead_periods before it
+      // (§8.13): an alpha that has not committed that far may not know its turn is over
+      // (found by the simulator: a change committed late, two alphas, payments lost).
+      // (Majority networks: the only ones whose server set changes so far. At genesis nothing
+      // was carried yet that we could have missed: a server that is available there heard a
+      // quorum, none of it ahead, so a fresh network takes payments from its first period.)
+      if (context.network.quorumMode === 'majority' && context.committed.period > 0 && context.committed.period < period - change_lead_periods) return null;
       batch = new AlphaBatch(period, context.state, context.timing);
       this.batches.set(period, batch);
     }

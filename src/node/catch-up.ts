@@ -40,7 +40,8 @@ export class CatchUp {
   private syncPeer(target: number): number {
     const context = this.context;
     const candidates: number[] = [];
-    for (let i = 0; i < context.network.servers.length; i++) {
+    const servers = context.configurations.size;
+    for (let i = 0; i < servers; i++) {
       if (i !== context.self && context.peerCommitted[i]! > context.committed.period) {
         candidates.push(i);
       }
@@ -48,7 +49,7 @@ export class CatchUp {
     const certificate = context.certified.get(target);
     if (certificate !== undefined) for (const vote of certificate.votes) if (vote.voter !== context.self && !candidates.includes(vote.voter)) candidates.push(vote.voter);
     if (candidates.length === 0) {
-      for (let i = 0; i < context.network.servers.length; i++) if (i !== context.self) candidates.push(i);
+      for (let i = 0; i < servers; i++) if (i !== context.self) candidates.push(i);
     }
     // The rotation runs over a list that changes between asks, so it could land on the peer
     // that just left a request unanswered (a liar, or one cut off), two periods lost each
@@ -62,6 +63,19 @@ export class CatchUp {
     return pool[this.syncRotation % pool.length]!;
   }
 
+  /**
+   * The period to catch up to: the highest certified one we know. A server that no
+   * configuration it knows names (one joining) cannot check the certificates of the servers
+   * that replaced its configuration yet; it goes by what its peers say they committed, and
+   * checks everything it then receives from the network file on (snapshots.ts).
+   */
+  private target(): number {
+    const context = this.context;
+    const certified = context.highestCertified();
+    if (context.self >= 0) return certified;
+    return Math.max(certified, ...context.peerCommitted);
+  }
+
   driveSync(now: number): void {
     const context = this.context;
     if (context.sync !== null) {
@@ -73,13 +87,13 @@ export class CatchUp {
       context.sync = null;
       if (snapshot) context.outOfSync = true; // keep asking for a snapshot
     }
-    const target = context.highestCertified();
+    const target = this.target();
     if (!context.outOfSync && target <= context.committed.period) return;
     if (context.behindSince === null) context.behindSince = now;
     const gap = target - context.committed.period;
     if (!context.outOfSync && gap <= 1 && now - context.behindSince < context.syncGraceMs) return; // the batch may still be on its way
     if (!context.outOfSync && now < this.syncQuietUntil) return; // the last answer had nothing: do not ask again at once
-    if (context.network.servers.length === 1) return;
+    if (context.configurations.size <= 1 && context.self >= 0) return;
     const peer = this.syncPeer(target);
     if (context.outOfSync) {
       context.sync = { mode: 'snapshot', peer, sentAt: now, receiving: null };
@@ -128,7 +142,8 @@ export class CatchUp {
         context.reject('bad_certificate', `catch-up: server ${from} sent period ${certificate.period} with a certificate that does not verify`);
         break;
       }
-      const proposal: Proposal = { period: certificate.period, decided: certificate.period, hash: certificate.hash, transactions: record.transactions, parent: context.committed, outcome: null, txids: null, message: null };
+      const base: Proposal = { period: certificate.period, decided: certificate.period, hash: certificate.hash, transactions: record.transactions, parent: context.committed, outcome: null, txids: null, message: null };
+      const proposal: Proposal = record.change === undefined ? base : { ...base, change: record.change };
       const outcome = this.agreement.outcomeOf(proposal);
       if (!equal(outcome.prepared.hash, certificate.hash)) {
         context.count('state_differs');
@@ -136,7 +151,7 @@ export class CatchUp {
         context.markOutOfSync(now);
         return;
       }
-      this.agreement.commit(certificate, record.transactions, outcome, now);
+      this.agreement.commit(certificate, record.transactions, outcome, now, record.change);
       applied++;
     }
     if (context.sync?.mode === 'records' && context.sync.peer === from) context.sync = null;

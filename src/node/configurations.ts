@@ -12,6 +12,7 @@
 
 import { toHex } from '../bytes.ts';
 import { assert } from '../errors.ts';
+import type { Address } from '../ip.ts';
 import type { Network } from '../network.ts';
 import {
   type CommittedChange,
@@ -61,7 +62,7 @@ export class Configurations {
     this.configurations = configurationsOf(this.network, chain, this.verify);
     this.carriers = [0, ...chain.map((entry) => entry.carrier)];
     for (const configuration of this.configurations) for (const server of configuration.servers) this.idOf(server.key, true);
-    this.memberships = this.configurations.map((configuration) => this.membershipOf(configuration));
+    this.memberships = this.configurations.map((configuration) => this.buildMembership(configuration));
   }
 
   /** The directory id of a key, or -1 when no configuration ever named it. */
@@ -75,6 +76,20 @@ export class Configurations {
       this.idByKey.set(hex, id);
     }
     return id;
+  }
+
+  /**
+   * The address a server was given: by the newest configuration that lists it, or the
+   * network file (a signed address record may have moved it since: node/addresses.ts).
+   */
+  addressOf(id: number): Address {
+    const key = this.directory[id]?.keyHex;
+    assert(key !== undefined, 'a server of the directory');
+    for (let i = this.configurations.length - 1; i >= 0; i--) {
+      const server = this.configurations[i]!.servers.find((entry) => toHex(entry.key) === key);
+      if (server !== undefined) return server.address;
+    }
+    throw new Error('assertion failed: every directory entry is named by a configuration');
   }
 
   keyOf(id: number): Uint8Array | undefined {
@@ -93,17 +108,31 @@ export class Configurations {
     return membership;
   }
 
-  /** The server whose turn period `period` is (alpha of it, beta of the next), deciding on `parent`. */
+  /**
+   * The server whose turn period `period` is (its alpha, and the beta that proposes it),
+   * on committed period `parent`: the rotation of the newest configuration the parent's
+   * chain starts by `period`. Who votes is at(parent); who takes turns may be the next
+   * configuration already when the periods before its first are void, so that the alpha
+   * that took a period's payments is the beta that proposes them (found by the simulator:
+   * payments lost when the period before a change's first was void).
+   */
   alphaOf(period: number, parent: number): number {
-    const ids = this.at(parent).ids;
+    const configuration = configurationAt(this.configurations, this.carriers, parent, period);
+    const ids = this.memberships[configuration.number]!.ids;
     return ids[period % ids.length]!;
+  }
+
+  membershipOf(number: number): Membership {
+    const membership = this.memberships[number];
+    assert(membership !== undefined, 'a known configuration');
+    return membership;
   }
 
   get latest(): Configuration {
     return this.configurations[this.configurations.length - 1]!;
   }
 
-  private membershipOf(configuration: Configuration): Membership {
+  private buildMembership(configuration: Configuration): Membership {
     const ids = configuration.servers.map((server) => this.idOf(server.key));
     const serverKeys: Uint8Array[] = [];
     for (const id of ids) serverKeys[id] = this.directory[id]!.key;

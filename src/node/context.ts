@@ -19,6 +19,7 @@ import type { Certificate, Vote } from '../consensus/vote.ts';
 import type { Evidence } from '../consensus/evidence.ts';
 import type { Sync } from './catch-up.ts';
 import { Configurations, type Membership } from './configurations.ts';
+import { type Change, chainDigestOf, type CommittedChange } from '../consensus/configuration.ts';
 
 export type Verify = (signature: Uint8Array, message: Uint8Array, key: Uint8Array) => boolean;
 
@@ -53,7 +54,8 @@ export interface Outgoing {
 export class NodeContext {
   readonly network: Network;
   readonly timing: Timing;
-  readonly self: number;
+  /** This server's directory id (configurations.ts), or -1 while no configuration it knows names its key (a server joining: it catches up first). */
+  self: number;
   readonly outbox: Outgoing[] = [];
   readonly counters = new Map<string, number>();
   readonly signer: Signer;
@@ -91,6 +93,14 @@ export class NodeContext {
   halted: string | null = null;
   behindSince: number | null = null;
   outOfSync = false;
+  /** The committed configuration changes, oldest first: what `configurations` was built from, and what the state hash binds. */
+  chain: CommittedChange[];
+  /** A change a client or a peer submitted, checked against the newest configuration, for a beta to carry (§8.13). */
+  changeCandidate: Change | null = null;
+  /** The highest period a peer's STATUS claims committed under a configuration we cannot check yet (catch-up.ts goes there). */
+  aheadHint = 0;
+  /** Why this server no longer takes part (a committed change removed it), or null. */
+  removed: string | null = null;
 
   /** `stored` is what options.store.load() returned. */
   constructor(options: CoreOptions, stored: StoredState) {
@@ -106,15 +116,18 @@ export class NodeContext {
     this.syncGraceMs = options.syncGraceMs ?? Math.max(1, Math.floor(network.periodMs / 4));
     this.syncTimeoutMs = options.syncTimeoutMs ?? Math.max(sync_timeout_ms_min, 2 * network.periodMs);
 
-    this.state = stored.entries === null ? LedgerState.fromAccounts(network.genesis) : LedgerState.fromSortedEntries(stored.entries);
+    const chainDigest = chainDigestOf(stored.chain);
+    this.state = stored.entries === null ? LedgerState.fromAccounts(network.genesis) : LedgerState.fromSortedEntries(stored.entries, chainDigest);
     this.genesisHash = stored.committed.period === 0 ? stored.committed.hash : LedgerState.fromAccounts(network.genesis).hash;
-    this.configurations = new Configurations(network, this.genesisHash, options.verify);
+    this.configurations = new Configurations(network, this.genesisHash, options.verify, stored.chain);
+    this.chain = stored.chain.slice();
+    this.self = this.configurations.idOf(options.signer.publicKey);
     this.committed = stored.committed;
     this.lastVote = stored.lastVote;
     this.archiveFrom = stored.archiveFrom;
     assert(equal(this.state.hash, stored.committed.hash), 'the stored state matches its committed hash');
-    this.peerCommitted = network.servers.map(() => 0);
-    this.lastHeard = network.servers.map(() => 0);
+    this.peerCommitted = this.configurations.directory.map(() => 0);
+    this.lastHeard = this.configurations.directory.map(() => 0);
   }
 
   count(name: string, by = 1): void {
@@ -138,7 +151,7 @@ export class NodeContext {
 
   /** In consensus: in sync with the majority and hearing from it. Otherwise: UNAVAILABLE. */
   isAvailable(now: number): boolean {
-    if (this.halted !== null || this.outOfSync || this.sync !== null) return false;
+    if (this.halted !== null || this.removed !== null || this.self < 0 || this.outOfSync || this.sync !== null) return false;
     if (this.highestCertified() > this.committed.period) return false;
     return this.heardMajority(now);
   }
@@ -156,16 +169,49 @@ export class NodeContext {
     return this.configurations.at(this.committed.period);
   }
 
-  /**
-   * The alpha of `period` as this server sees it now: the rotation of the configuration
-   * that decides it if the period before it commits (its beta proposes on that parent).
-   */
+  /** The alpha of `period` as this server sees it now: by the chain it committed (configurations.alphaOf). */
   alphaOf(period: number): number {
-    return this.configurations.alphaOf(period, period - 1);
+    return this.configurations.alphaOf(period, Math.min(this.committed.period, period - 1));
+  }
+
+  /**
+   * The configurations changed (a committed change, a snapshot): rebuild them from the
+   * chain, find this server in them, grow the per-server tables, and say whether this
+   * server is still one of the servers (a server a change removed stops: §8.13).
+   */
+  adoptChain(chain: readonly CommittedChange[]): void {
+    this.chain = chain.slice();
+    this.configurations.load(this.chain);
+    const self = this.configurations.idOf(this.signer.publicKey);
+    if (self !== this.self) {
+      this.self = self;
+      if (self >= 0) this.log.info(`configuration ${this.configurations.latest.number} names this server: it is server ${self} of the directory`);
+    }
+    while (this.peerCommitted.length < this.configurations.size) this.peerCommitted.push(0);
+    while (this.lastHeard.length < this.configurations.size) this.lastHeard.push(0);
+    this.checkRemoved();
+  }
+
+  /** A server that neither the configuration in force nor the newest one names no longer takes part. */
+  checkRemoved(): void {
+    const latest = this.configurations.latest;
+    if (this.self < 0) {
+      this.removed = null; // not one of the servers yet: joining (isAvailable says no)
+      return;
+    }
+    const member = this.self >= 0 && (this.membership().members.has(this.self) || this.configurations.membershipOf(latest.number).members.has(this.self));
+    if (member || latest.number === 0) {
+      this.removed = null;
+      return;
+    }
+    if (this.removed !== null) return;
+    this.removed = `configuration ${latest.number} (from period ${latest.first}) does not include this server: it no longer takes part, answers UNAVAILABLE, and keeps its ledger for reading; an operator may stop it (docs/OPERATIONS.md)`;
+    this.count('removed');
+    this.log.error(`REMOVED: ${this.removed}`);
   }
 
   highestCertified(): number {
-    let highest = this.committed.period;
+    let highest = Math.max(this.committed.period, this.aheadHint);
     for (const period of this.certified.keys()) if (period > highest) highest = period;
     return highest;
   }

@@ -16,9 +16,8 @@
 //   queries.ts    BALANCE, STATUS of a payment, HISTORY and INFO
 //   addresses.ts  where each server is now: signed address records (ADDRESS, ADDRESSES)
 
-import { equal } from '../bytes.ts';
 import { assert } from '../errors.ts';
-import type { HistoryBody, InfoBody, PaymentState, Status } from '../client/codec.ts';
+import type { ConfigBody, HistoryBody, InfoBody, PaymentState, Status } from '../client/codec.ts';
 import type { Network } from '../network.ts';
 import type { PeerMessage } from '../peer/messages.ts';
 import { periodOf, startOf, type Timing } from '../schedule.ts';
@@ -28,6 +27,9 @@ import type { Evidence } from '../consensus/evidence.ts';
 import { Agreement } from './agreement.ts';
 import { TwoThirdsAgreement } from './agreement-two-thirds.ts';
 import { Addresses } from './addresses.ts';
+import type { Configurations } from './configurations.ts';
+import { type Change, type CommittedChange, encodeCommittedChange } from '../consensus/configuration.ts';
+import type { ScrypError } from '../errors.ts';
 import type { AddressRecord } from '../address-record.ts';
 import type { Address } from '../ip.ts';
 import { Alpha, type PayResult } from './alpha.ts';
@@ -42,7 +44,6 @@ export type { PayResult } from './alpha.ts';
 export class ServerCore {
   readonly network: Network;
   readonly timing: Timing;
-  readonly self: number;
   readonly outbox: Outgoing[];
   readonly counters: Map<string, number>;
 
@@ -57,14 +58,14 @@ export class ServerCore {
 
   constructor(options: CoreOptions) {
     const network = options.network;
-    assert(options.selfIndex >= 0 && options.selfIndex < network.servers.length, 'the server is in the network');
-    assert(equal(network.servers[options.selfIndex]!.key, options.signer.publicKey), 'the signer is this server');
     const stored = options.store.load();
     const context = new NodeContext(options, stored);
+    // The directory id the caller found from the network file must be the one the chain gives
+    // (a server the file does not name passes -1: it is joining, and learns its id by catching up).
+    assert(options.selfIndex === context.self || (options.selfIndex === -1 && context.self >= network.servers.length), 'the signer is this server');
     this.context = context;
     this.network = context.network;
     this.timing = context.timing;
-    this.self = context.self;
     this.outbox = context.outbox;
     this.counters = context.counters;
     this.alpha = new Alpha(context);
@@ -74,9 +75,13 @@ export class ServerCore {
     this.queries = new Queries(context, this.alpha, this.agreement);
     this.addresses = new Addresses(context);
     this.lastTickPeriod = periodOf(this.timing, options.now);
+    const membership = context.membership();
     context.log.info(
-      `server ${this.self} of ${network.servers.length} on network ${network.name}: committed period ${this.committed.period}, ${context.state.describe()}`,
+      context.self < 0
+        ? `joining network ${network.name}: no configuration this server knows names its key yet; it catches up from its peers and takes part once a committed change names it`
+        : `server ${this.self} of ${membership.ids.length} on network ${network.name} (configuration ${membership.configuration.number}): committed period ${this.committed.period}, ${context.state.describe()}`,
     );
+    context.checkRemoved();
     // Our stored vote counts in our own tally, as it did before the restart: the others'
     // STATUS brings theirs back, and without ours a majority that includes us never forms
     // (found by the simulator: three of four votes for a period, each server seeing two).
@@ -91,6 +96,53 @@ export class ServerCore {
 
   get committed(): Certificate {
     return this.context.committed;
+  }
+
+  /** This server's directory id (the index in the network file unless a change brought it), or -1 while joining. */
+  get self(): number {
+    return this.context.self;
+  }
+
+  /** Why a committed change removed this server, or null. */
+  get removed(): string | null {
+    return this.context.removed;
+  }
+
+  /** The configurations this server knows and the directory of server ids (node/configurations.ts). */
+  get configurations(): Configurations {
+    return this.context.configurations;
+  }
+
+  /** The committed configuration changes, oldest first. */
+  get chain(): readonly CommittedChange[] {
+    return this.context.chain;
+  }
+
+  /** A change a client submits (§8.13): null when taken (and passed on for a beta to carry), else why it is refused. */
+  submitChange(change: Change, now: number): ScrypError | null {
+    return this.agreement.submitChange(change, 'client', now);
+  }
+
+  /**
+   * The CONFIG answer (PROTOCOL §6.11): how many changes the chain holds, the newest
+   * configuration, and bytes [offset, offset + room) of committed change `index`.
+   */
+  configPiece(index: number, offset: number, room: number): ConfigBody {
+    const context = this.context;
+    const latest = context.configurations.latest;
+    const entry = context.chain[index];
+    const bytes = entry === undefined ? new Uint8Array(0) : encodeCommittedChange(entry);
+    const from = Math.min(offset, bytes.length);
+    return {
+      changes: context.chain.length,
+      latest: latest.number,
+      latestFirst: latest.first,
+      committedPeriod: context.committed.period,
+      index,
+      total: bytes.length,
+      offset: from,
+      chunk: bytes.subarray(from, Math.min(bytes.length, from + Math.max(0, room))),
+    };
   }
 
   get stateHash(): Uint8Array {
@@ -175,7 +227,9 @@ export class ServerCore {
   private startPeriod(current: number, now: number): void {
     const ended = current - 1;
     // The beta of this period is the alpha of the one that just ended: it proposes it.
-    if (this.context.configurations.alphaOf(ended, this.committed.period) === this.self && this.context.witnessed(ended)) this.agreement.propose(ended, now);
+    // Its rotation is the one of the configuration that decides on our committed period; a
+    // period we already hold decided (a certificate came before our own clock's turn) is not proposed again.
+    if (ended > this.committed.period && this.context.configurations.alphaOf(ended, this.committed.period) === this.self && this.context.witnessed(ended)) this.agreement.propose(ended, now);
     this.alpha.dropBatchesUpTo(ended);
     this.announce();
     this.addresses.onPeriod(current);
@@ -284,6 +338,9 @@ export class ServerCore {
         return this.agreement.handleBallot(message.ballot, now);
       case 'evidence':
         return this.agreement.handleEvidence(from, message.evidence, now);
+      case 'change':
+        this.agreement.submitChange(message.change, from, now);
+        return;
       case 'proposal_header':
         return this.agreement.handleProposalHeader(from, message.header, now);
       case 'address':

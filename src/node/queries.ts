@@ -4,6 +4,7 @@
 // INFO and EVIDENCE is UNAVAILABLE while this server is not in consensus (those two help
 // an operator see why).
 
+import { joining_server_index } from '../client/codec.ts';
 import { toHex } from '../bytes.ts';
 import { assert } from '../errors.ts';
 import { sha256 } from '../hash.ts';
@@ -66,13 +67,15 @@ export class Queries {
     return { status: Status.OK, body: { account, committedPeriod: context.committed.period, archiveFrom: context.archiveFrom, entries } };
   }
 
+  /** INFO of a server that no configuration it knows names yet (joining). */
   info(now: number): InfoBody {
     const context = this.context;
     const current = periodOf(context.timing, now);
     return {
       networkId: context.network.id,
-      serverIndex: context.self,
-      serverCount: context.network.servers.length,
+      // Directory ids (node/configurations.ts): the network file's indices, then the servers changes brought in; 0xffff while joining.
+      serverIndex: context.self < 0 ? joining_server_index : context.self,
+      serverCount: context.configurations.size,
       now,
       currentPeriod: current,
       alphaIndex: context.alphaOf(current),

@@ -19,7 +19,8 @@ import {
   whoami_timeout_ms,
 } from '../constants.ts';
 import { toHex, view } from '../bytes.ts';
-import { isScrypError, ScrypError } from '../errors.ts';
+import { type ErrorCode, isScrypError, ScrypError } from '../errors.ts';
+import { decodeChange } from '../consensus/configuration.ts';
 import { type Address, formatAddress, pack, plainIPv4 } from '../ip.ts';
 import { LogLimiter, logger, type Logger } from '../log.ts';
 import { type Network, serverIndexOf } from '../network.ts';
@@ -32,6 +33,8 @@ import {
   decodeRequest,
   encodeReplyUnsigned,
   addressRecordsThatFit,
+  ChangeVerdict,
+  configChunkThatFits,
   historyEntriesThatFit,
   Kind,
   kindName,
@@ -84,9 +87,26 @@ export interface NodeOptions {
   readonly address?: Address;
 }
 
+/** The CHANGE verdict a client hears for a refusal's code. */
+function changeVerdictOf(code: ErrorCode): ChangeVerdict {
+  switch (code) {
+    case 'CHANGE_NOT_CURRENT':
+      return ChangeVerdict.NOT_CURRENT;
+    case 'CHANGE_SIGNATURES':
+      return ChangeVerdict.SIGNATURES;
+    case 'CHANGE_BAD_SIGNATURE':
+      return ChangeVerdict.BAD_SIGNATURE;
+    case 'CHANGE_TOO_LATE':
+      return ChangeVerdict.TOO_LATE;
+    case 'CHANGE_UNSUPPORTED':
+      return ChangeVerdict.UNSUPPORTED;
+    default:
+      return ChangeVerdict.BAD_LIST;
+  }
+}
+
 export class ScrypNode {
   readonly network: Network;
-  readonly self: number;
   readonly core: ServerCore;
   readonly counters: Map<string, number>;
   private readonly signer: Signer;
@@ -115,11 +135,10 @@ export class ScrypNode {
 
   private constructor(
     options: NodeOptions,
-    parts: { signer: Signer; self: number; store: SqliteStore; core: ServerCore; transport: PeerTransport; udp: udp.Socket<'uint8array'>; verifier: Verifier },
+    parts: { signer: Signer; store: SqliteStore; core: ServerCore; transport: PeerTransport; udp: udp.Socket<'uint8array'>; verifier: Verifier },
   ) {
     this.network = options.network;
     this.signer = parts.signer;
-    this.self = parts.self;
     this.store = parts.store;
     this.core = parts.core;
     this.counters = parts.core.counters;
@@ -140,10 +159,9 @@ export class ScrypNode {
     const { seed, created } = loadOrCreateSeed(options.dir, undefined, options.passphrase);
     const signer = signerFromSeed(seed);
     if (created) log.info(`created ${options.dir}/.seed for key ${toHex(signer.publicKey)}`);
-    const self = serverIndexOf(network, signer.publicKey);
-    if (self < 0) {
-      throw new ScrypError('BAD_NETWORK_FILE', `the key of ${options.dir}/.seed (${toHex(signer.publicKey)}) is not a server of network ${network.name}`);
-    }
+    // The network file's index, or -1: a server a configuration change adds (PROTOCOL §8.13)
+    // starts from the genesis file and learns its place by catching up.
+    const fileIndex = serverIndexOf(network, signer.publicKey);
     const clockOffsetMs = options.clockOffsetMs ?? 0;
     const now = Date.now() + clockOffsetMs;
     const genesis = ServerCore.genesisFor(network);
@@ -157,7 +175,7 @@ export class ScrypNode {
     }
     const core = new ServerCore({
       network,
-      selfIndex: self,
+      selfIndex: fileIndex,
       signer,
       store,
       verify,
@@ -168,8 +186,17 @@ export class ScrypNode {
     });
     // Moved (--address): a signed record of the new address, kept before anything is sent.
     if (options.address !== undefined) core.moveTo(options.address, now);
+    const self = core.self;
+    if (self < 0 && options.address === undefined && (options.hostname === undefined || options.port === undefined)) {
+      store.close();
+      throw new ScrypError(
+        'BAD_NETWORK_FILE',
+        `the key of ${options.dir}/.seed (${toHex(signer.publicKey)}) is not a server of network ${network.name}: a server that a change will add starts with --address HOST:PORT (where the change puts it), or --listen and --port`,
+      );
+    }
+    if (self < 0) log.warn(`this server's key (${toHex(signer.publicKey).slice(0, 16)}…) is in no configuration it knows yet: it follows the network and takes part once a committed change names it (scryp network change --add)`);
     // Listen where this server is now: its newest address record's address, or the file's.
-    const here = core.addressOf(self);
+    const here = self >= 0 ? core.addressOf(self) : (options.address ?? { host: options.hostname!, port: options.port! });
     const hostname = options.hostname ?? here.host;
     const port = options.port ?? here.port;
     // The core and the edges count into one table.
@@ -180,7 +207,8 @@ export class ScrypNode {
     try {
       transport = new PeerTransport({
         network,
-        selfIndex: self,
+        selfIndex: () => core.self,
+        serverIdOf: (key) => core.configurations.idOf(key),
         signer,
         hostname,
         port,
@@ -195,7 +223,11 @@ export class ScrypNode {
       throw new ScrypError('BAD_ADDRESS', `cannot listen on TCP ${hostname}:${port}: ${(error as Error).message}`);
     }
     // Peers that moved before this start are dialled where their newest records put them.
-    for (let i = 0; i < network.servers.length; i++) if (i !== self) transport.moveLink(i, core.addressOf(i));
+    for (let i = 0; i < core.configurations.size; i++) {
+      if (i === self) continue;
+      if (i >= network.servers.length) transport.addServer(i, core.addressOf(i));
+      else transport.moveLink(i, core.addressOf(i));
+    }
     try {
       socket = await Bun.udpSocket({
         hostname,
@@ -213,7 +245,7 @@ export class ScrypNode {
       throw new ScrypError('BAD_ADDRESS', `cannot listen on UDP ${hostname}:${port}: ${(error as Error).message}`);
     }
     const verifier = new Verifier(network.id, options.verifyWorkers, (message) => log.error(message));
-    node = new ScrypNode(options, { signer, self, store, core, transport, udp: socket, verifier });
+    node = new ScrypNode(options, { signer, store, core, transport, udp: socket, verifier });
     log.info(
       `server ${self} (${toHex(signer.publicKey).slice(0, 16)}…) of network ${network.name} listening on ${hostname}:${port} (UDP clients, TCP servers), period ${network.periodMs} ms, ${verifier.workers} signature thread(s)`,
     );
@@ -252,6 +284,8 @@ export class ScrypNode {
     this.metrics?.afterCore(this.now());
     // A peer moved (an ADDRESS record was taken): dial it there before anything more is sent.
     for (const { server, address } of this.core.movedServers.splice(0)) this.transport.moveLink(server, address);
+    // A committed change brought servers in: a link to each (PROTOCOL §8.13).
+    for (let id = this.network.servers.length; id < this.core.configurations.size; id++) this.transport.addServer(id, this.core.addressOf(id));
     const outbox = this.core.outbox.splice(0);
     if (outbox.length > 0) {
       const perServer = new Map<number, RawMessage[]>();
@@ -259,7 +293,7 @@ export class ScrypNode {
       for (const { to, message } of outbox) {
         let raw = encoded.get(message);
         if (raw === undefined) encoded.set(message, (raw = encodeMessage(message)));
-        const targets = to === 'others' ? this.network.servers.map((_, i) => i).filter((i) => i !== this.self) : [to];
+        const targets = to === 'others' ? this.everyOtherServer() : [to];
         for (const target of targets) {
           let list = perServer.get(target);
           if (list === undefined) perServer.set(target, (list = []));
@@ -273,6 +307,18 @@ export class ScrypNode {
       this.collectIfDue();
     }
     this.schedule();
+  }
+
+  /** This server's directory id (node/configurations.ts), or -1 while it joins. */
+  get self(): number {
+    return this.core.self;
+  }
+
+  /** Every server of the directory but this one: the servers of every configuration, removed ones too (they learn they were). */
+  private everyOtherServer(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.core.configurations.size; i++) if (i !== this.self) out.push(i);
+    return out;
   }
 
   /**
@@ -468,6 +514,24 @@ export class ScrypNode {
         const fit = Math.max(1, addressRecordsThatFit(data.length));
         return reply(Status.OK, { records: this.core.addressRecords(request.from, fit).records });
       }
+      case Kind.CONFIG:
+        // As much of the change as fits the request (at least a byte, or TOO_SHORT says how long to ask).
+        return reply(Status.OK, this.core.configPiece(request.index, request.offset, Math.max(1, configChunkThatFits(data.length))));
+      case Kind.CHANGE: {
+        let verdict: ChangeVerdict = ChangeVerdict.TAKEN;
+        try {
+          const refused = this.core.submitChange(decodeChange(request.change), now);
+          if (refused !== null) {
+            verdict = changeVerdictOf(refused.code);
+            this.log.warn(`a change submitted by ${address} is refused: ${refused.message}`);
+          }
+        } catch (error) {
+          if (!isScrypError(error)) throw error;
+          verdict = ChangeVerdict.MALFORMED;
+          this.log.warn(`a change submitted by ${address} does not decode: ${error.message}`);
+        }
+        return reply(Status.OK, { verdict, latest: this.core.configurations.latest.number });
+      }
     }
   }
 
@@ -538,6 +602,7 @@ export class ScrypNode {
 
   /** Asks peers over UDP which address they see us at, and warns when it is not ours. */
   private async checkExternalAddress(): Promise<void> {
+    if (this.self < 0) return; // joining: no address of ours is in force yet
     const own = this.core.addressOf(this.self);
     const retryMs = Math.max(whoami_retry_ms_min, this.network.periodMs);
     const client = await UdpClient.open();

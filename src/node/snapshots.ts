@@ -15,8 +15,11 @@ import {
 } from '../constants.ts';
 import { equal } from '../bytes.ts';
 import type { PeerMessage } from '../peer/messages.ts';
-import { entriesAfter, entry_bytes, type FrozenState, LedgerState, midDigestOfEntries, rootDigest, emptyMidDigest } from '../ledger/state.ts';
-import type { Certificate } from '../consensus/vote.ts';
+import { entriesAfter, entry_bytes, type FrozenState, LedgerState, midDigestOfEntries, rootDigest, emptyMidDigest, stateHashOf } from '../ledger/state.ts';
+import { type Certificate, verifyCertificate } from '../consensus/vote.ts';
+import { chainDigestOf, type CommittedChange } from '../consensus/configuration.ts';
+import { isScrypError } from '../errors.ts';
+import { Configurations } from './configurations.ts';
 import type { Agreement } from './agreement.ts';
 import type { CatchUp } from './catch-up.ts';
 import type { NodeContext } from './context.ts';
@@ -24,6 +27,8 @@ import type { NodeContext } from './context.ts';
 export interface SnapshotReceiving {
   readonly snapshotId: number;
   readonly certificate: Certificate;
+  /** The chain of configuration changes the snapshot's state binds (checked from the network file). */
+  readonly chain: readonly CommittedChange[];
   readonly mids: Uint8Array;
   readonly accounts: number;
   /** Every entry received so far, in order, in one buffer sized by the header (pages are copied in, not kept). */
@@ -38,6 +43,7 @@ export interface SnapshotReceiving {
 interface Served {
   readonly frozen: FrozenState;
   readonly certificate: Certificate;
+  readonly chain: readonly CommittedChange[];
   lastUsed: number;
 }
 
@@ -65,9 +71,11 @@ export class Snapshots {
     if (this.served.size >= snapshots_served_max) return context.reject('snapshot_refused_busy', `snapshot for server ${from} refused: ${snapshots_served_max} already served`);
     const snapshotId = this.nextSnapshotId++;
     const frozen = context.state.freeze();
-    this.served.set(snapshotId, { frozen, certificate: context.committed, lastUsed: now });
+    const chain = context.chain.slice();
+    this.served.set(snapshotId, { frozen, certificate: context.committed, chain, lastUsed: now });
     context.log.info(`serving snapshot ${snapshotId} of period ${context.committed.period} (${frozen.accountCount} accounts) to server ${from}`);
-    context.send(from, { type: 'snapshot_header', snapshotId, accounts: frozen.accountCount, mids: frozen.mids, certificate: context.committed });
+    const header = { type: 'snapshot_header' as const, snapshotId, accounts: frozen.accountCount, mids: frozen.mids, certificate: context.committed };
+    context.send(from, chain.length === 0 ? header : { ...header, chain });
   }
 
   handleSnapshotPageRequest(from: number, snapshotId: number, after: Uint8Array | null, now: number): void {
@@ -93,7 +101,8 @@ export class Snapshots {
       context.sync = null;
       return;
     }
-    if (!this.agreement.checkCertificate(certificate) || !equal(rootDigest(mids), certificate.hash) || message.accounts > snapshot_accounts_max) {
+    const chain = message.chain ?? [];
+    if (!this.headerHolds(certificate, mids, chain) || message.accounts > snapshot_accounts_max) {
       context.reject('snapshot_header_bad', `catch-up: snapshot header from server ${from} does not match its certificate`);
       context.sync = null;
       context.outOfSync = true;
@@ -102,6 +111,7 @@ export class Snapshots {
     sync.receiving = {
       snapshotId: message.snapshotId,
       certificate,
+      chain,
       mids,
       accounts: message.accounts,
       entries: new Uint8Array(message.accounts * entry_bytes), // the OS commits its pages only as they fill
@@ -151,7 +161,7 @@ export class Snapshots {
     }
     if (receiving.received !== receiving.accounts) return abort('fewer accounts than announced');
     while (receiving.nextMid < state_mid_count) if (!this.finishMid(receiving, all.length)) return abort(`mid ${receiving.nextMid} does not match`);
-    const state = LedgerState.fromSortedEntries(all);
+    const state = LedgerState.fromSortedEntries(all, chainDigestOf(receiving.chain));
     if (!equal(state.hash, receiving.certificate.hash)) return abort('the state hash does not match');
     if (state.supply() !== context.network.supply) return abort('the supply does not match the genesis supply');
     // We may have committed on our own while the pages came in (a peer that no longer holds
@@ -164,10 +174,18 @@ export class Snapshots {
       this.catchUp.driveSync(now);
       return;
     }
-    context.store.installSnapshot(receiving.certificate, all);
+    context.store.installSnapshot(receiving.certificate, all, receiving.chain);
     context.archiveFrom = receiving.certificate.period;
     context.state = state;
     context.committed = receiving.certificate;
+    if (receiving.chain.length > 0 || context.chain.length > 0) {
+      const before = context.configurations.latest.number;
+      context.adoptChain(receiving.chain);
+      this.agreement.growTables();
+      if (context.configurations.latest.number !== before) {
+        context.log.info(`catch-up: the snapshot brings configuration ${context.configurations.latest.number} (${context.configurations.latest.servers.length} servers)`);
+      }
+    }
     context.outOfSync = false;
     context.sync = null;
     // The alpha's batch stays: afterCommittedMoved re-applies it on the new state, as after
@@ -176,6 +194,27 @@ export class Snapshots {
     context.log.info(`catch-up: installed the snapshot of period ${receiving.certificate.period}: ${state.describe()}`);
     this.agreement.afterCommittedMoved(now);
     this.catchUp.driveSync(now);
+  }
+
+  /**
+   * A snapshot header holds when its chain of changes follows from the network file, its
+   * certificate holds under the configuration that chain puts in force at its parent, and
+   * its mids and chain hash to the certified state hash. A server that slept through
+   * changes (or joins) learns them here, from genesis, before it trusts a byte.
+   */
+  private headerHolds(certificate: Certificate, mids: Uint8Array, chain: readonly CommittedChange[]): boolean {
+    const context = this.context;
+    if (!equal(stateHashOf(rootDigest(mids), chainDigestOf(chain)), certificate.hash)) return false;
+    if (chain.length === 0 && context.chain.length === 0) return this.agreement.checkCertificate(certificate);
+    if (chain.some((entry) => entry.carrier > certificate.period)) return false;
+    let configurations: Configurations;
+    try {
+      configurations = new Configurations(context.network, context.genesisHash, context.verifySignature, chain);
+    } catch (error) {
+      if (isScrypError(error)) return false;
+      throw error;
+    }
+    return verifyCertificate(configurations.at(certificate.parent).checker, certificate);
   }
 
   /** Checks the mid being received, whose entries end at `end`, against the certified mids. */

@@ -23,6 +23,14 @@
 //   0x0f  ADDRESS                address record (110, address-record.ts): a server's signed new address, passed on once
 
 import {
+  type Change,
+  type CommittedChange,
+  encodeChange,
+  encodeCommittedChange,
+  readChange,
+  readCommittedChange,
+} from '../consensus/configuration.ts';
+import {
   forward_transactions_max,
   hash_bytes,
   key_bytes,
@@ -69,6 +77,7 @@ export const MessageKind = {
   EVIDENCE: 0x0d,
   PROPOSAL_HEADER: 0x0e,
   ADDRESS: 0x0f,
+  CHANGE: 0x10,
 } as const;
 
 export const messageKindName: Record<number, string> = Object.fromEntries(Object.entries(MessageKind).map(([name, kind]) => [kind, name]));
@@ -85,6 +94,8 @@ export interface PeriodRecord {
   readonly certificate: Certificate;
   /** The batch as proposed: n × 140 bytes, including payments that re-validation skipped. */
   readonly transactions: Uint8Array;
+  /** The configuration change this period carried, if any (consensus/configuration.ts). */
+  readonly change?: Change;
 }
 
 export type PeerMessage =
@@ -95,14 +106,15 @@ export type PeerMessage =
   | { type: 'sync_request'; after: number }
   | { type: 'sync_records'; snapshotNeeded: boolean; records: PeriodRecord[] }
   | { type: 'snapshot_request' }
-  | { type: 'snapshot_header'; snapshotId: number; accounts: number; mids: Uint8Array; certificate: Certificate }
+  | { type: 'snapshot_header'; snapshotId: number; accounts: number; mids: Uint8Array; certificate: Certificate; chain?: readonly CommittedChange[] }
   | { type: 'snapshot_page_request'; snapshotId: number; after: Uint8Array | null }
   | { type: 'snapshot_page'; snapshotId: number; last: boolean; entries: Uint8Array }
   | { type: 'prevote'; ballot: Ballot }
   | { type: 'precommit'; ballot: Ballot }
   | { type: 'evidence'; evidence: Evidence }
   | { type: 'proposal_header'; header: ProposalHeader }
-  | { type: 'address'; record: AddressRecord };
+  | { type: 'address'; record: AddressRecord }
+  | { type: 'change'; change: Change };
 
 /**
  * The beta's PROPOSAL for a slot: the batch of period `decided` (the slot itself, or in a
@@ -122,6 +134,8 @@ export interface ProposalMessage {
   readonly pol: readonly Ballot[];
   readonly proposer: number;
   readonly signature: Uint8Array;
+  /** A configuration change the period carries (§8.13): after the signature, bound by the state hash. */
+  readonly change?: Change;
 }
 
 /** The signed header of a proposal, as evidence carries it. */
@@ -148,6 +162,26 @@ function transactionCount(transactions: Uint8Array): number {
   return transactions.length / transaction_bytes;
 }
 
+/** In SYNC_RECORDS, the high bit of a record's payment count says a configuration change follows its payments. */
+export const record_change_flag = 0x8000_0000;
+
+function withLength(bytes: Uint8Array): Uint8Array {
+  return concat(new Writer(2).u16(bytes.length).done(), bytes);
+}
+
+/** A change as PROPOSAL and SYNC_RECORDS carry it: length u16 ‖ change. */
+function changeWithLength(change: Change): Uint8Array {
+  return withLength(encodeChange(change));
+}
+
+function readChangeWithLength(reader: Reader): Change {
+  const length = reader.u16('change.length');
+  const inner = new Reader(reader.bytesView(length, 'change'), 'change');
+  const change = readChange(inner);
+  inner.end();
+  return change;
+}
+
 export function encodeMessage(message: PeerMessage): RawMessage {
   switch (message.type) {
     case 'status': {
@@ -158,7 +192,8 @@ export function encodeMessage(message: PeerMessage): RawMessage {
       const head = new Writer(8 + hash_bytes + 4).u64(message.period).put(message.hash).u32(transactionCount(message.transactions)).done();
       const middle = new Writer(8 + 8 + 2).u64(message.decided).u64(message.validSlot).u16(message.pol.length).done();
       const tail = new Writer(2 + signature_bytes).u16(message.proposer).put(message.signature).done();
-      return { kind: MessageKind.PROPOSAL, payload: concat(head, message.transactions, encodeCertificate(message.parent), middle, ...message.pol.map(encodeBallot), tail) };
+      const change = message.change === undefined ? [] : [changeWithLength(message.change)];
+      return { kind: MessageKind.PROPOSAL, payload: concat(head, message.transactions, encodeCertificate(message.parent), middle, ...message.pol.map(encodeBallot), tail, ...change) };
     }
     case 'prevote':
       return { kind: MessageKind.PREVOTE, payload: encodeBallot(message.ballot) };
@@ -170,6 +205,8 @@ export function encodeMessage(message: PeerMessage): RawMessage {
       return { kind: MessageKind.PROPOSAL_HEADER, payload: encodeProposalHeader(message.header) };
     case 'address':
       return { kind: MessageKind.ADDRESS, payload: encodeAddressRecord(message.record) };
+    case 'change':
+      return { kind: MessageKind.CHANGE, payload: encodeChange(message.change) };
     case 'vote':
       return { kind: MessageKind.VOTE, payload: encodeVote(message.vote) };
     case 'forward':
@@ -178,10 +215,13 @@ export function encodeMessage(message: PeerMessage): RawMessage {
       return { kind: MessageKind.SYNC_REQUEST, payload: new Writer(8).u64(message.after).done() };
     case 'sync_records': {
       let size = 3;
-      for (const record of message.records) size += certificateBytes(record.certificate) + 4 + record.transactions.length;
+      const changes = message.records.map((record) => (record.change === undefined ? null : changeWithLength(record.change)));
+      for (const [i, record] of message.records.entries()) size += certificateBytes(record.certificate) + 4 + record.transactions.length + (changes[i]?.length ?? 0);
       const writer = new Writer(size).u8(message.snapshotNeeded ? 1 : 0).u16(message.records.length);
-      for (const record of message.records) {
-        writer.put(encodeCertificate(record.certificate)).u32(transactionCount(record.transactions)).put(record.transactions);
+      for (const [i, record] of message.records.entries()) {
+        const change = changes[i]!;
+        writer.put(encodeCertificate(record.certificate)).u32(transactionCount(record.transactions) | (change === null ? 0 : record_change_flag)).put(record.transactions);
+        if (change !== null) writer.put(change);
       }
       return { kind: MessageKind.SYNC_RECORDS, payload: writer.done() };
     }
@@ -189,7 +229,9 @@ export function encodeMessage(message: PeerMessage): RawMessage {
       return { kind: MessageKind.SNAPSHOT_REQUEST, payload: new Uint8Array(0) };
     case 'snapshot_header': {
       const head = new Writer(8).u32(message.snapshotId).u32(message.accounts).done();
-      return { kind: MessageKind.SNAPSHOT_HEADER, payload: concat(head, message.mids, encodeCertificate(message.certificate)) };
+      const chain = message.chain ?? [];
+      const tail = chain.length === 0 ? [] : [new Writer(2).u16(chain.length).done(), ...chain.map((entry) => withLength(encodeCommittedChange(entry)))];
+      return { kind: MessageKind.SNAPSHOT_HEADER, payload: concat(head, message.mids, encodeCertificate(message.certificate), ...tail) };
     }
     case 'snapshot_page_request': {
       const writer = new Writer(4 + 1 + key_bytes).u32(message.snapshotId).u8(message.after === null ? 1 : 0);
@@ -250,12 +292,13 @@ export function decodeMessage(raw: RawMessage): PeerMessage {
       for (let i = 0; i < polCount; i++) pol.push(readBallot(reader, 'prevote'));
       const proposer = reader.u16('proposer');
       const signature = reader.take(signature_bytes, 'signature');
+      const change = reader.remaining > 0 ? readChangeWithLength(reader) : undefined;
       if (period === 0 || decided === 0 || parent.period >= decided || decided > period) {
         fail('BAD_MESSAGE', `PROPOSAL: slot ${period} decides period ${decided} on parent ${parent.period}: expected parent < decided ≤ slot`);
       }
       if (validSlot !== 0 && (validSlot >= period || validSlot < decided)) fail('BAD_MESSAGE', `PROPOSAL: valid slot ${validSlot} is not in [decided ${decided}, slot ${period})`);
       if ((validSlot === 0) !== (polCount === 0)) fail('BAD_MESSAGE', 'PROPOSAL: a valid slot comes with its prevotes, and only then');
-      message = { type: 'proposal', period, decided, hash, transactions, parent, validSlot, pol, proposer, signature };
+      message = change === undefined ? { type: 'proposal', period, decided, hash, transactions, parent, validSlot, pol, proposer, signature } : { type: 'proposal', period, decided, hash, transactions, parent, validSlot, pol, proposer, signature, change };
       break;
     }
     case MessageKind.PREVOTE:
@@ -277,6 +320,9 @@ export function decodeMessage(raw: RawMessage): PeerMessage {
       message = { type: 'proposal_header', header };
       break;
     }
+    case MessageKind.CHANGE:
+      message = { type: 'change', change: readChange(reader) };
+      break;
     case MessageKind.ADDRESS:
       if (raw.payload.length !== address_record_bytes) fail('BAD_LENGTH', `ADDRESS: ${raw.payload.length} bytes, expected ${address_record_bytes}`);
       message = { type: 'address', record: readAddressRecord(reader) };
@@ -305,7 +351,9 @@ export function decodeMessage(raw: RawMessage): PeerMessage {
         const certificate = readCertificate(reader);
         if (certificate.period === 0) fail('BAD_MESSAGE', 'SYNC_RECORDS: genesis is not a record');
         if (i > 0 && certificate.parent !== records[i - 1]!.certificate.period) fail('BAD_MESSAGE', 'SYNC_RECORDS: records do not chain');
-        records.push({ certificate, transactions: transactionsIn(reader, reader.u32('count'), period_transactions_max, 'transactions') });
+        const count = reader.u32('count');
+        const transactions = transactionsIn(reader, count & ~record_change_flag, period_transactions_max, 'transactions');
+        records.push((count & record_change_flag) === 0 ? { certificate, transactions } : { certificate, transactions, change: readChangeWithLength(reader) });
       }
       message = { type: 'sync_records', snapshotNeeded: snapshotNeeded === 1, records };
       break;
@@ -318,7 +366,17 @@ export function decodeMessage(raw: RawMessage): PeerMessage {
       const accounts = reader.u32('accounts');
       const mids = reader.take(state_mid_count * hash_bytes, 'mids');
       const certificate = readCertificate(reader);
-      message = { type: 'snapshot_header', snapshotId, accounts, mids, certificate };
+      const chain: CommittedChange[] = [];
+      if (reader.remaining > 0) {
+        const links = reader.u16('changes');
+        if (links === 0) fail('BAD_MESSAGE', 'SNAPSHOT_HEADER: a chain of changes, when present, has at least one');
+        for (let i = 0; i < links; i++) {
+          const inner = new Reader(reader.bytesView(reader.u16(`changes[${i}].length`), `changes[${i}]`), `SNAPSHOT_HEADER.changes[${i}]`);
+          chain.push(readCommittedChange(inner));
+          inner.end();
+        }
+      }
+      message = chain.length === 0 ? { type: 'snapshot_header', snapshotId, accounts, mids, certificate } : { type: 'snapshot_header', snapshotId, accounts, mids, certificate, chain };
       break;
     }
     case MessageKind.SNAPSHOT_PAGE_REQUEST: {

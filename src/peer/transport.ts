@@ -41,7 +41,13 @@ import { isKnownKind } from './messages.ts';
 
 export interface TransportOptions {
   readonly network: Network;
-  readonly selfIndex: number;
+  /** This server's id in the directory of servers (node/configurations.ts), or -1 while it joins. */
+  readonly selfIndex: number | (() => number);
+  /**
+   * The directory id of a sender key, or -1 when no configuration this server knows names it
+   * (FRAME_SENDER). Default: the network file's index (a network whose servers never changed).
+   */
+  readonly serverIdOf?: (key: Uint8Array) => number;
   readonly signer: Signer;
   readonly hostname: string;
   readonly port: number;
@@ -293,6 +299,7 @@ export class PeerTransport {
   private readonly silenceMs: number;
   /** When an authenticated batch last came from each server (0: never). */
   private readonly lastHeardAt: number[];
+  private readonly delayMax: number;
   readonly connectTimeoutMs: number;
 
   constructor(private readonly options: TransportOptions) {
@@ -306,9 +313,10 @@ export class PeerTransport {
     const delayMax = Math.max(reconnect_delay_ms_min, Math.min(reconnect_delay_ms_max, options.network.periodMs));
     // A connect attempt gives up within a period: a SYN lost to a cut is retried by a new attempt soon, not by TCP's slower backoff.
     this.connectTimeoutMs = Math.max(connect_timeout_ms_min, Math.min(connect_timeout_ms, options.network.periodMs));
+    this.delayMax = delayMax;
     this.lastHeardAt = options.network.servers.map(() => 0);
     this.links = options.network.servers.map((server, i) =>
-      i === options.selfIndex ? null : new OutboundLink(i, server.address.host, server.address.port, this, delayMax),
+      i === this.self ? null : new OutboundLink(i, server.address.host, server.address.port, this, delayMax),
     );
     this.listener = Bun.listen<Inbound | undefined>({
       hostname: options.hostname,
@@ -344,7 +352,32 @@ export class PeerTransport {
   }
 
   sendAll(messages: readonly RawMessage[]): void {
-    for (let i = 0; i < this.links.length; i++) if (i !== this.options.selfIndex) this.send(i, messages);
+    for (let i = 0; i < this.links.length; i++) if (i !== this.self) this.send(i, messages);
+  }
+
+  private get self(): number {
+    const self = this.options.selfIndex;
+    return typeof self === 'number' ? self : self();
+  }
+
+  /** How many servers the transport has a place for (the directory's size). */
+  get servers(): number {
+    return this.links.length;
+  }
+
+  /**
+   * A server a configuration change brought in (directory id `server`): dialled at `address`
+   * from now on, and allowed its own inbound connection from that address (PROTOCOL §8.13).
+   */
+  addServer(server: number, address: { host: string; port: number }): void {
+    while (this.links.length <= server) {
+      this.links.push(null);
+      this.lastHeardAt.push(0);
+    }
+    if (this.links[server] !== null || server === this.self) return;
+    this.links[server] = new OutboundLink(server, address.host, address.port, this, this.delayMax);
+    this.serversAt.set(address.host, (this.serversAt.get(address.host) ?? 0) + 1);
+    this.log.info(`peer ${server}: a new server of the network, dialled at ${address.host}:${address.port}`);
   }
 
   /**
@@ -398,8 +431,8 @@ export class PeerTransport {
       decoder: new FrameDecoder({
         networkId: network.id,
         senderIndex: (key) => {
-          const index = serverIndexOf(network, key);
-          return index === this.options.selfIndex ? -1 : index;
+          const index = this.options.serverIdOf === undefined ? serverIndexOf(network, key) : this.options.serverIdOf(key);
+          return index === this.self ? -1 : index;
         },
         isKnownKind,
         verify,
@@ -421,6 +454,11 @@ export class PeerTransport {
     const frames = state.decoder.push(chunk);
     for (const frame of frames) {
       this.count('tcp_in_batches');
+      while (this.links.length <= frame.senderIndex) {
+        // A server this one learned of a moment ago (a committed change): its link comes with the node's next turn.
+        this.links.push(null);
+        this.lastHeardAt.push(0);
+      }
       const heardBefore = this.lastHeardAt[frame.senderIndex]!;
       this.lastHeardAt[frame.senderIndex] = now;
       const link = this.links[frame.senderIndex];

@@ -71,6 +71,7 @@ export type InvariantName =
   | 'halted'
   | 'silent-fork'
   | 'codec'
+  | 'configuration'
   | 'core-assertion';
 
 export class Violation extends Error {
@@ -220,13 +221,15 @@ export class Invariants {
        * snapshot is refused). Such a period joins the chain's hashes from the snapshot.
        */
       readonly liars?: boolean;
+      /** Simulated servers, when more run than the network file names (spares for changes). */
+      readonly serverCount?: number;
     } = {},
   ) {
     this.forkTolerant = options.forkTolerant === true;
     this.liars = options.liars === true;
     this.timing = { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
     this.genesisHashHex = toHex(genesisHash);
-    const n = network.servers.length;
+    const n = options.serverCount ?? network.servers.length;
     this.appliedByServer = Array.from({ length: n }, () => new Set());
     this.committedByServer = new Array(n).fill(0);
     this.lastVote = new Array(n).fill(null);
@@ -399,9 +402,10 @@ export class Invariants {
     this.appliedByServer[server]!.clear(); // the chain's record covers what the snapshot holds
   }
 
-  onVote(server: number, vote: Vote, at: number): void {
+  /** `id`: the server's own id in its directory (its index in the network file unless a change brought it). */
+  onVote(server: number, vote: Vote, at: number, id = server): void {
     this.voteHistory[server]!.push({ period: vote.period, prev: vote.prev, at });
-    if (vote.voter !== server) violation('vote-chain', [server], `server ${server} stored a vote of server ${vote.voter}`);
+    if (vote.voter !== id) violation('vote-chain', [server], `server ${server} stored a vote of server ${vote.voter}`);
     const last = this.lastVote[server]!;
     if (last !== null && vote.period <= last.period) {
       violation('vote-chain', [server], `server ${server} voted for period ${vote.period} after voting for period ${last.period}`);
@@ -413,7 +417,8 @@ export class Invariants {
 
   // ---- client answers -------------------------------------------------------------------
 
-  onPayAnswer(server: number, request: PayRequest, result: PayResult, available: boolean, localNow: number): AcceptedPayment | null {
+  /** `isAlpha`: whether the server is the alpha of the current period by the configuration it knows (§8.13). */
+  onPayAnswer(server: number, request: PayRequest, result: PayResult, available: boolean, localNow: number, isAlpha?: boolean): AcceptedPayment | null {
     const status = result.status;
     const name = statusName[status] ?? `status ${status}`;
     if (!available && status !== Status.UNAVAILABLE) violation('unavailable', [server], `server ${server} is not available but answered ${name} to a ${request.kind} payment`);
@@ -427,7 +432,7 @@ export class Invariants {
     if (status !== Status.ACCEPTED) return null;
     const current = periodOf(this.timing, localNow);
     const stamped = periodOf(this.timing, timestampOf(request.tx));
-    if (alphaOf(this.timing, current) !== server) violation('answers', [server], `server ${server} accepted a payment in period ${current}, whose alpha is ${alphaOf(this.timing, current)}`);
+    if (!(isAlpha ?? alphaOf(this.timing, current) === server)) violation('answers', [server], `server ${server} accepted a payment in period ${current}, whose alpha is ${alphaOf(this.timing, current)}`);
     if (result.period !== current || stamped !== current) {
       violation('answers', [server], `server ${server} accepted a payment stamped in period ${stamped} for period ${result.period} during period ${current}`);
     }

@@ -1,7 +1,7 @@
 // The simulator's command line:
 //
 //   bun run sim --seed S --servers N --periods K [--faults none|light|heavy] [--real-crypto]
-//               [--quorum majority|two-thirds] [--byzantine L [--twins]]
+//               [--quorum majority|two-thirds] [--byzantine L [--twins]] [--changes]
 //               [--trace] [--shrink] [--runs R] [--disable kind,kind] [--json]
 //
 // Exit code 0 when every run holds every invariant, 1 when one breaks (the seed, the
@@ -37,6 +37,7 @@ const simCommand = defineCommand({
     quorum: { type: 'string', description: `the network's quorum: ${quorumModes.join(', ')}`, default: 'majority' },
     byzantine: { type: 'string', description: 'servers that lie (chosen from the seed; fewer than --servers)', default: '0' },
     twins: { type: 'boolean', description: 'liars send the same payments in another order (docs/RELIABILITY.md: batch not certified)', default: false },
+    changes: { type: 'boolean', description: 'server-set changes at random during the faults, with 2 spare servers to bring in (majority, no liars)', default: false },
     disable: { type: 'string', description: `kinds of fault to turn off, comma-separated: ${fault_kinds.join(', ')}` },
     runs: { type: 'string', description: 'run this many seeds: S, S+1, ...', default: '1' },
     'real-crypto': { type: 'boolean', description: 'real Ed25519 instead of the fast stand-in', default: false },
@@ -65,6 +66,7 @@ const simCommand = defineCommand({
         quorum: args.quorum as QuorumMode,
         byzantine: positiveInteger(args.byzantine, '--byzantine', 0),
         twins: args.twins,
+        ...(args.changes ? { changes: true } : {}),
       };
       if (base.servers > 64) throw new Error('--servers: at most 64');
       if (base.byzantine! >= base.servers) throw new Error(`--byzantine: expected fewer liars than servers (${base.servers}), got ${base.byzantine}`);

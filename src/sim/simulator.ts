@@ -37,6 +37,7 @@ import { TimeQueue } from './queue.ts';
 import { Random } from './random.ts';
 import { CrashSignal, RecordingStore } from './store.ts';
 import { evidenceKey } from '../consensus/evidence.ts';
+import { type Change, changeSigningMessage } from '../consensus/configuration.ts';
 import { Digest, TraceRing } from './trace.ts';
 
 // ---- the simulated network's fixed shape ----------------------------------------------
@@ -80,6 +81,14 @@ export interface SimOptions {
   readonly live?: (line: string) => void;
   readonly traceCapacity?: number;
   readonly tailPeriods?: number;
+  /**
+   * Server-set changes at random during the faults (PROTOCOL §8.13): adds, removes, replaces
+   * and reorders, signed by a quorum of the configuration in force and submitted to a live
+   * server. The network file names `servers`; `spares` more servers run from the start,
+   * joining, for the changes to bring in. Majority networks, no liars.
+   */
+  readonly changes?: boolean;
+  readonly spares?: number;
 }
 
 export interface SimStats {
@@ -107,6 +116,11 @@ export interface SimStats {
   livenessChecks: number;
   /** HISTORY entries compared with the chain's record (invariant history). */
   historyEntriesChecked: number;
+  /** Changes submitted, and committed by the most advanced server at the end (runs with changes). */
+  changesSubmitted?: number;
+  configurationsAtEnd?: number;
+  sparesThatVoted?: number;
+  serversRemoved?: number;
   coreEvents: number;
 }
 
@@ -144,7 +158,8 @@ type SimEvent =
   | { readonly at: number; readonly type: 'verified'; readonly request: PayRequest; readonly core: ServerCore; readonly valid: boolean }
   | { readonly at: number; readonly type: 'crash'; readonly server: number; readonly atWrite: boolean }
   | { readonly at: number; readonly type: 'restart'; readonly server: number }
-  | { readonly at: number; readonly type: 'heal'; readonly token: number };
+  | { readonly at: number; readonly type: 'heal'; readonly token: number }
+  | { readonly at: number; readonly type: 'change' };
 
 interface SimServer {
   readonly index: number;
@@ -158,7 +173,10 @@ interface SimServer {
 }
 
 /** Digest tags, one per kind of event. */
-const Tag = { deliver: 1, pay: 2, wake: 3, commit: 4, crash: 5, restart: 6, partition: 7, send: 8, heal: 9, snapshot: 10, vote: 11 } as const;
+const Tag = { deliver: 1, pay: 2, wake: 3, commit: 4, crash: 5, restart: 6, partition: 7, send: 8, heal: 9, snapshot: 10, vote: 11, change: 12 } as const;
+
+/** The chance that an operator submits a change in a faulty period (runs with changes). */
+const change_per_period = 0.06;
 
 export class Simulator {
   readonly network: Network;
@@ -168,6 +186,11 @@ export class Simulator {
   readonly firstPeriod: number;
   private readonly tailPeriods: number;
   private readonly servers: SimServer[];
+  /** Servers beyond the network file's, for changes to bring in (0 unless options.changes). */
+  private readonly spares: number;
+  private readonly changeRandom: Random | null;
+  /** Sim index by server key (hex): messages name servers by each core's directory ids. */
+  private readonly simIndexByKey = new Map<string, number>();
   private readonly wallets: Wallet[];
   private readonly clients: Clients;
   private readonly invariants: Invariants;
@@ -215,14 +238,17 @@ export class Simulator {
     this.tailPeriods = options.tailPeriods ?? liveness_tail_periods;
     this.crypto = simCrypto(options.realCrypto === true ? 'real' : 'fast');
 
-    const serverSigners = Array.from({ length: options.servers }, (_, i) => this.crypto.signer(`server ${i}`));
+    if (options.changes === true && ((options.byzantine ?? 0) > 0 || options.quorum === 'two-thirds')) throw new Error('--changes: majority networks without liars only');
+    this.spares = options.changes === true ? (options.spares ?? 2) : 0;
+    const serverSigners = Array.from({ length: options.servers + this.spares }, (_, i) => this.crypto.signer(`server ${i}`));
+    this.changeRandom = options.changes === true ? root.fork('changes') : null;
     this.wallets = simWallets(this.crypto, wallet_count);
     this.network = parseNetwork({
       name: 'simnet',
       period_ms: sim_period_ms,
       blackout_ms: sim_blackout_ms,
       skew_ms: sim_skew_ms,
-      servers: serverSigners.map((signer, i) => ({ key: toHex(signer.publicKey), ip: `10.0.${i >> 8}.${(i & 0xff) + 1}:4001` })),
+      servers: serverSigners.slice(0, options.servers).map((signer, i) => ({ key: toHex(signer.publicKey), ip: `10.0.${i >> 8}.${(i & 0xff) + 1}:4001` })),
       genesis: this.wallets.slice(0, funded_wallets).map((wallet, i) => ({ account: toHex(wallet.signer.publicKey), balance: (i + 1) * 1_000 })),
       ...(options.quorum === 'two-thirds' ? { quorum: 'two-thirds' } : {}),
     });
@@ -246,10 +272,10 @@ export class Simulator {
       this.network,
       genesis.hash,
       this.wallets.map((wallet) => wallet.signer.publicKey),
-      { forkTolerant: this.forksPossible && this.network.quorumMode === 'majority', liars: liarCount > 0 },
+      { forkTolerant: this.forksPossible && this.network.quorumMode === 'majority', liars: liarCount > 0, serverCount: options.servers + this.spares },
     );
     this.trace = new TraceRing(options.traceCapacity ?? trace_capacity_default, options.live ?? null, (at) => this.label(at));
-    this.net = new SimNetwork(options.servers, root.fork('network'));
+    this.net = new SimNetwork(options.servers + this.spares, root.fork('network'));
     this.clients = new Clients(this.network, this.timing, this.crypto, this.wallets, this.clientRandom, client_clock_skew_max_ms);
     const observer = {
       onCommit: (server: number, input: Parameters<Invariants['onCommit']>[1]) => {
@@ -264,7 +290,7 @@ export class Simulator {
       },
       onVote: (server: number, vote: Parameters<Invariants['onVote']>[1]) => {
         this.digest.event(Tag.vote, server, vote.period, vote.prev);
-        if (!this.liars.has(server)) this.invariants.onVote(server, vote, this.now);
+        if (!this.liars.has(server)) this.invariants.onVote(server, vote, this.now, this.servers[server]?.core?.self ?? server);
       },
     };
     const genesisState = LedgerState.fromAccounts(this.network.genesis);
@@ -283,6 +309,7 @@ export class Simulator {
       wakeAt: Number.POSITIVE_INFINITY,
       wakeToken: 0,
     }));
+    for (const server of this.servers) this.simIndexByKey.set(toHex(server.signer.publicKey), server.index);
     this.stats = {
       periods: 0,
       batchesSent: 0,
@@ -409,6 +436,9 @@ export class Simulator {
       case 'heal':
         if (event.token === this.healToken) this.heal();
         return;
+      case 'change':
+        if (this.faulty) this.submitRandomChange();
+        return;
     }
   }
 
@@ -456,10 +486,16 @@ export class Simulator {
         let raw = encoded.get(message);
         if (raw === undefined) encoded.set(message, (raw = encodeMessage(message)));
         if (to === 'others') {
-          for (let peer = 0; peer < this.servers.length; peer++) if (peer !== server.index) this.addTo(perPeer, peer, raw);
+          if (this.spares === 0) {
+            for (let peer = 0; peer < this.servers.length; peer++) if (peer !== server.index) this.addTo(perPeer, peer, raw);
+          } else {
+            // Every server of the sender's directory (the node's transport does the same).
+            for (const entry of core.configurations.directory) if (entry.id !== core.self) this.addTo(perPeer, this.simIndexOf(entry.keyHex), raw);
+          }
         } else {
-          if (to === server.index) throw new Violation('core-assertion', [server.index], `server ${server.index} sent a message to itself`);
-          this.addTo(perPeer, to, raw);
+          const peer = this.spares === 0 ? to : this.simIndexOf(core.configurations.directory[to]!.keyHex);
+          if (peer === server.index) throw new Violation('core-assertion', [server.index], `server ${server.index} sent a message to itself`);
+          this.addTo(perPeer, peer, raw);
         }
       }
       for (const [peer, messages] of perPeer) {
@@ -481,6 +517,12 @@ export class Simulator {
       if (fate !== 'sent') this.trace.add(this.now, () => `s${server.index}->s${peer} ${kinds(raws)} ${fate.toUpperCase()}`);
     }
     this.schedule(server, core);
+  }
+
+  private simIndexOf(keyHex: string): number {
+    const index = this.simIndexByKey.get(keyHex);
+    if (index === undefined) throw new Violation('core-assertion', [], `a core names a server key no simulated server has: ${keyHex.slice(0, 16)}`);
+    return index;
   }
 
   private addTo(perPeer: Map<number, RawMessage[]>, peer: number, raw: RawMessage): void {
@@ -540,6 +582,13 @@ export class Simulator {
     this.stats.messagesDelivered += messages.length;
     this.trace.add(this.now, () => `s${batch.from}->s${batch.to}${batch.duplicate ? ' (dup)' : ''} ${messages.map(describeMessage).join(', ')}`);
     if (this.adversary !== null) return this.deliverAmongLiars(this.adversary, batch.from, server, messages);
+    // The receiver names the sender by its own directory: a key it does not know is refused,
+    // as the node's framing refuses a batch whose sender is no server it knows (FRAME_SENDER).
+    const from = this.spares === 0 ? batch.from : server.core.configurations.idOf(this.servers[batch.from]!.signer.publicKey);
+    if (from < 0) {
+      this.trace.add(this.now, () => `s${batch.from}->s${batch.to} REFUSED: s${batch.to} knows no server with that key`);
+      return;
+    }
     this.guard(server, 'onMessage', (core) => {
       const now = this.local(server);
       for (const message of messages) {
@@ -547,10 +596,10 @@ export class Simulator {
           // Any message from a peer counts as hearing from it, this one too: availability
           // is what the server knows once it holds the message (a FORWARD changes nothing else).
           const before = core.counters.get('forward_accepted') ?? 0;
-          core.onMessage(batch.from, message, now);
+          core.onMessage(from, message, now);
           this.invariants.onForwardDelivered(server.index, core.isAvailable(now), (core.counters.get('forward_accepted') ?? 0) - before);
         } else {
-          core.onMessage(batch.from, message, now);
+          core.onMessage(from, message, now);
         }
       }
     });
@@ -646,7 +695,11 @@ export class Simulator {
     this.stats.answers[name] = (this.stats.answers[name] ?? 0) + 1;
     this.digest.event(Tag.pay, this.now, server.index, result.status);
     this.trace.add(this.now, () => `client -> s${server.index} PAY ${toHex(result.txid).slice(0, 8)} (${request.kind}) -> ${name}`);
-    if (!this.liars.has(server.index)) this.invariants.onPayAnswer(server.index, request, result, available, now);
+    if (!this.liars.has(server.index)) {
+      const core = server.core!;
+      const current = periodOf(this.timing, now);
+      this.invariants.onPayAnswer(server.index, request, result, available, now, core.self >= 0 && core.configurations.alphaOf(current, Math.min(core.committed.period, current - 1)) === core.self);
+    }
   }
 
   // ---- faults ----------------------------------------------------------------------------
@@ -677,7 +730,8 @@ export class Simulator {
     const now = this.local(server);
     let core: ServerCore;
     try {
-      core = new ServerCore({ network: this.network, selfIndex: index, signer: server.signer, store: server.store, verify: this.crypto.verify, log: this.logFor(index), now });
+      const selfIndex = index < this.options.servers ? index : -1;
+      core = new ServerCore({ network: this.network, selfIndex, signer: server.signer, store: server.store, verify: this.crypto.verify, log: this.logFor(index), now });
     } catch (error) {
       throw new Violation('core-assertion', [index], `server ${index} does not start from its store: ${(error as Error).message}`);
     }
@@ -726,6 +780,95 @@ export class Simulator {
     this.trace.add(this.now, 'PARTITION healed');
   }
 
+  // ---- server-set changes (options.changes) -----------------------------------------------
+
+  /**
+   * An operator's change, as `scryp network change` and `sign` make it: from the newest
+   * configuration the most advanced live server knows, one edit (add a spare, remove a
+   * member, replace one by a spare, or rotate the order, which moves the alpha and beta
+   * around the boundary), signed by a quorum of that configuration, first period the
+   * earliest or a few periods on (sometimes too soon: refused, CHANGE_TOO_LATE), and
+   * submitted to a random live server, which passes it on for a beta to carry.
+   */
+  private submitRandomChange(): void {
+    const random = this.changeRandom!;
+    const live = this.servers.filter((server) => server.core !== null && server.core.self >= 0);
+    if (live.length === 0) return;
+    const source = live.reduce((best, server) => (server.core!.committed.period > best.core!.committed.period ? server : best));
+    const core = source.core!;
+    const latest = core.configurations.latest;
+    const list = latest.servers.map((server) => ({ key: server.key, address: server.address }));
+    const members = new Set(list.map((server) => toHex(server.key)));
+    const spares = this.servers.filter((server) => !members.has(toHex(server.signer.publicKey)));
+    const spareEntry = (server: SimServer) => ({ key: server.signer.publicKey, address: { host: '10.1.0.1', port: 5000 + server.index } });
+    const action = random.int(4);
+    let what: string;
+    if (action === 0 && spares.length > 0) {
+      const spare = random.pick(spares);
+      list.push(spareEntry(spare));
+      what = `add s${spare.index}`;
+    } else if (action === 1 && list.length > 1) {
+      const [removed] = list.splice(random.int(list.length), 1);
+      what = `remove s${this.simIndexOf(toHex(removed!.key))}`;
+    } else if (action === 2 && spares.length > 0) {
+      const at = random.int(list.length);
+      const spare = random.pick(spares);
+      what = `replace s${this.simIndexOf(toHex(list[at]!.key))} by s${spare.index}`;
+      list[at] = spareEntry(spare);
+    } else {
+      list.push(list.shift()!);
+      what = 'rotate the order';
+    }
+    const period = periodOf(this.timing, this.local(source));
+    const first = random.chance(0.5) ? 0 : period + random.between(1, 6);
+    const body = { replaces: latest.number, replacesHash: latest.hash, first, servers: list };
+    const message = changeSigningMessage(this.network.id, body);
+    const signers = latest.servers.map((server, index) => ({ index, key: toHex(server.key) }));
+    const chosen = signers.filter(() => random.chance(0.8));
+    const quorum = chosen.length >= latest.quorum ? chosen : signers.slice(0, latest.quorum);
+    const change: Change = {
+      ...body,
+      signatures: quorum.map(({ index, key }) => ({ signer: index, signature: this.servers[this.simIndexOf(key)]!.signer.sign(message) })),
+    };
+    const target = random.pick(live);
+    this.stats.changesSubmitted = (this.stats.changesSubmitted ?? 0) + 1;
+    this.digest.event(Tag.change, this.now, target.index, latest.number);
+    this.trace.add(this.now, `CHANGE of configuration ${latest.number}: ${what}, first ${first === 0 ? 'earliest' : first}, ${quorum.length} signatures, submitted to s${target.index}`);
+    this.guard(target, 'submitChange', (c) => {
+      const refused = c.submitChange(change, this.local(target));
+      if (refused !== null) this.trace.add(this.now, `s${target.index} refuses the change: ${refused}`);
+    });
+  }
+
+  /** Spares that no configuration ever named: no server talks to them, and they stay at genesis. */
+  private serversNoOneKnows(): Set<number> {
+    const known = new Set<number>();
+    for (const server of this.servers) {
+      const core = server.core;
+      if (core === null) continue;
+      for (const entry of core.configurations.directory) known.add(this.simIndexOf(entry.keyHex));
+    }
+    return new Set(this.servers.filter((server) => !known.has(server.index)).map((server) => server.index));
+  }
+
+  /** In the calm, every server the network knows ends on the same configuration, with the same chain of changes. */
+  private checkSameConfiguration(outside: ReadonlySet<number>): void {
+    const seen = new Map<string, number[]>();
+    for (const server of this.servers) {
+      if (outside.has(server.index) || server.core === null) continue;
+      const core = server.core;
+      const key = `${core.configurations.latest.number}:${core.chain.map((entry) => entry.carrier).join(',')}`;
+      let list = seen.get(key);
+      if (list === undefined) seen.set(key, (list = []));
+      list.push(server.index);
+    }
+    if (seen.size > 1) {
+      throw new Violation('configuration', [...seen.values()].flat(), `servers end on different configurations: ${[...seen].map(([key, list]) => `${list.map((i) => `s${i}`).join(' ')} at ${key}`).join('; ')}`);
+    }
+    const [key] = seen.keys();
+    if (key !== undefined) this.stats.configurationsAtEnd = Number(key.split(':')[0]);
+  }
+
   // ---- periods and checks ----------------------------------------------------------------
 
   private beginPeriod(period: number): void {
@@ -758,6 +901,9 @@ export class Simulator {
         this.events.push({ at: at + down, type: 'restart', server: index });
       }
       if (this.partitionRandom.chance(this.mix.partitionPerPeriod)) this.formPartition();
+      if (this.changeRandom !== null && this.changeRandom.chance(change_per_period)) {
+        this.events.push({ at: this.now + this.changeRandom.int(sim_period_ms), type: 'change' });
+      }
     }
     // Client actions through the period, a Poisson number of them.
     const clients = this.clientRandom;
@@ -791,8 +937,10 @@ export class Simulator {
     if (!this.faulty && calm >= this.tailPeriods) {
       this.stats.livenessChecks++;
       const cores = this.servers.map((server) => server.core);
+      const outside = this.spares === 0 ? undefined : this.serversNoOneKnows();
+      if (outside !== undefined) this.checkSameConfiguration(outside);
       try {
-        invariants.checkLiveness(cores, this.firstPeriod + this.quietSince, period);
+        invariants.checkLiveness(cores, this.firstPeriod + this.quietSince, period, outside);
       } catch (error) {
         if (!(error instanceof Violation)) throw error;
         const startedAt = this.servers.map((server) => server.startedAt);
@@ -915,6 +1063,11 @@ export class Simulator {
     stats.snapshots = this.servers.reduce((sum, server) => sum + server.store.snapshots, 0);
     stats.votes = this.servers.reduce((sum, server) => sum + server.store.votes, 0);
     stats.committedPeriods = this.invariants.committedPeriods;
+    if (this.spares > 0) {
+      // Spares that a change brought in and that voted; servers a change removed (they say so).
+      stats.sparesThatVoted = this.servers.filter((server) => server.index >= this.options.servers && server.store.votes > 0).length;
+      stats.serversRemoved = this.servers.filter((server) => server.core?.removed != null).length;
+    }
   }
 }
 
@@ -968,5 +1121,7 @@ export function describeMessage(message: PeerMessage): string {
       return `PROPOSAL_HEADER(s${message.header.proposer}: slot ${message.header.slot}, ${short(message.header.hash)})`;
     case 'address':
       return `ADDRESS(${short(message.record.key)}: sequence ${message.record.sequence})`;
+    case 'change':
+      return `CHANGE(to configuration ${message.change.replaces + 1}, ${message.change.servers.length} servers)`;
   }
 }

@@ -2,6 +2,7 @@
 // invariants as it happens. A crash drops the ServerCore and keeps this object, so what
 // was committed or voted survives and nothing else does, as with SQLite after kill -9.
 
+import type { CommittedChange } from '../consensus/configuration.ts';
 import { toHex } from '../bytes.ts';
 import type { Certificate, Vote } from '../consensus/vote.ts';
 import { type BallotState, type CommitInput, MemoryStore, type VotedProposal } from '../ledger/store.ts';
@@ -77,9 +78,9 @@ export class RecordingStore extends MemoryStore implements StoreView {
     this.tripwire('after');
   }
 
-  override installSnapshot(certificate: Certificate, entries: Uint8Array): void {
+  override installSnapshot(certificate: Certificate, entries: Uint8Array, chain: readonly CommittedChange[] = []): void {
     this.tripwire('before');
-    super.installSnapshot(certificate, entries);
+    super.installSnapshot(certificate, entries, chain);
     this.snapshots++;
     this.committedPeriod = certificate.period;
     this.committedHashHex = toHex(certificate.hash);

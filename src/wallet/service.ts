@@ -6,11 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { renderSVG } from 'uqr';
 import { encodeAddress } from '../address.ts';
-import { toHex } from '../bytes.ts';
+import { equal, toHex } from '../bytes.ts';
 import { type BalanceBody, Kind, Status, statusName } from '../client/codec.ts';
 import { accountHistory, type HistoryCursor, type HistoryEntry, historyCsv, history_limit_default, isoTime, outcomeOf } from '../client/history.ts';
 import { askAll, majorityOf } from '../client/majority.ts';
 import { learnAddresses, withAddresses } from '../client/addresses.ts';
+import { learnChain, targetsOf, withConfiguration } from '../client/chain.ts';
+import type { Configuration } from '../consensus/configuration.ts';
 import type { AddressRecord } from '../address-record.ts';
 import type { UdpClient } from '../client/udp-client.ts';
 import { pay, type PaymentEnd } from '../client/wallet.ts';
@@ -62,6 +64,8 @@ export class WalletService {
   private readonly fileNetwork: Network;
   private addressRecords: (AddressRecord | null)[];
   private addressesAskedAt = Number.NEGATIVE_INFINITY;
+  /** The configuration in force, as last learnt from the servers and checked from the network file (null: the file's servers). */
+  private configuration: Configuration | null = null;
   private addressesAsking: Promise<void> | null = null;
   private readonly signer: Signer;
   private readonly dir: string;
@@ -126,10 +130,15 @@ export class WalletService {
     if (this.addressesAsking !== null) return this.addressesAsking;
     if (this.now() - this.addressesAskedAt < addresses_refresh_ms) return Promise.resolve();
     this.addressesAskedAt = this.now();
-    this.addressesAsking = learnAddresses(this.client, this.network, { known: this.addressRecords })
-      .then((learned) => {
+    this.addressesAsking = learnChain(this.client, this.fileNetwork, targetsOf(this.fileNetwork, this.configuration ?? undefined))
+      .then(async (chain) => {
+        // The servers in force (a committed change may have replaced the file's, PROTOCOL §6.11), then where each is now.
+        if (chain !== null) this.configuration = chain.configurations[chain.configurations.length - 1]!;
+        const inForce = this.configuration === null ? this.fileNetwork : withConfiguration(this.fileNetwork, this.configuration);
+        if (inForce.servers.length !== this.network.servers.length || inForce.servers.some((server, i) => !equal(server.key, this.network.servers[i]!.key))) this.addressRecords = [];
+        const learned = await learnAddresses(this.client, inForce, { known: this.addressRecords });
         this.addressRecords = learned.records;
-        this.network = withAddresses(this.fileNetwork, learned.records);
+        this.network = withAddresses(inForce, learned.records);
       })
       .finally(() => {
         this.addressesAsking = null;

@@ -89,6 +89,8 @@ export interface ClusterOptions {
   name?: string;
   /** The network file's quorum (PROTOCOL §8.10); left out, the file has no quorum field (majority). */
   quorum?: QuorumMode;
+  /** Servers with a directory, a seed and a port that the network file does not name (for changes to add: PROTOCOL §8.13). */
+  spares?: number;
 }
 
 export class ProcessCluster {
@@ -113,7 +115,7 @@ export class ProcessCluster {
     const count = options.servers ?? 3;
     const periodMs = options.periodMs ?? 300;
     const base = mkdtempSync(join(tmpdir(), 'scryp-test-'));
-    const ports = await freePorts(count);
+    const ports = await freePorts(count + (options.spares ?? 0));
     const walletSpecs = options.wallets ?? [{ label: 'genesis', balance: 1_000_000 }];
     const wallets = walletSpecs.map((spec) => signerFromSeed(testSeed(`wallet ${spec.label}`)));
     const servers: TestServer[] = ports.map((port, index) => {
@@ -127,7 +129,7 @@ export class ProcessCluster {
       period_ms: periodMs,
       blackout_ms: options.blackoutMs ?? Math.max(20, Math.floor(periodMs / 10)),
       skew_ms: options.skewMs ?? Math.floor(periodMs / 2),
-      servers: servers.map((server) => ({ key: toHex(signerFromSeed(testSeed(`server ${server.index}`)).publicKey), ip: `127.0.0.1:${server.port}` })),
+      servers: servers.slice(0, count).map((server) => ({ key: toHex(signerFromSeed(testSeed(`server ${server.index}`)).publicKey), ip: `127.0.0.1:${server.port}` })),
       genesis: wallets.map((wallet, i) => ({ account: toHex(wallet.publicKey), balance: walletSpecs[i]!.balance })),
       ...(options.quorum === undefined ? {} : { quorum: options.quorum }),
     };
@@ -139,7 +141,9 @@ export class ProcessCluster {
   start(index: number, extraArgs: string[] = []): TestServer {
     const server = this.servers[index]!;
     if (server.process !== null) throw new Error(`server ${index} is already running`);
-    const child = Bun.spawn([binary, 'node', '--network', this.networkFile, '--dir', server.dir, '--log-level', 'debug', ...extraArgs], {
+    // A spare (not in the network file) says where it listens: where the change that adds it puts it.
+    const spare = index >= this.network.servers.length ? ['--address', `127.0.0.1:${server.port}`] : [];
+    const child = Bun.spawn([binary, 'node', '--network', this.networkFile, '--dir', server.dir, '--log-level', 'debug', ...spare, ...extraArgs], {
       stdin: 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',
@@ -150,8 +154,14 @@ export class ProcessCluster {
     return server;
   }
 
+  /** Starts every server the network file names (spares are started one by one). */
   startAll(): void {
-    for (const server of this.servers) this.start(server.index);
+    for (const server of this.servers.slice(0, this.network.servers.length)) this.start(server.index);
+  }
+
+  /** A server's key, spares' too. */
+  keyOf(index: number): Uint8Array {
+    return signerFromSeed(testSeed(`server ${index}`)).publicKey;
   }
 
   /** Stops a server: SIGTERM (clean) or SIGKILL (kill -9). Waits for it to exit. */

@@ -14,6 +14,12 @@
 //   SCRYP_SIM_BYZANTINE_BUDGET_S   wall-time budget in seconds (default 180)
 //   SCRYP_SIM_BYZANTINE_RUNS       at most this many runs (default 2000)
 //   SCRYP_SIM_BYZANTINE_PERIODS    periods of faults per run (default 150)
+//
+// Then with server-set changes (issue 13): adds, removes, replaces and reorders at random
+// during the faults, two spare servers to bring in (majority networks).
+//
+//   SCRYP_SIM_CHANGES_BUDGET_S     wall-time budget in seconds (default 180)
+//   SCRYP_SIM_CHANGES_PERIODS      periods of faults per run (default 200)
 
 import { expect, test } from 'bun:test';
 import { failureLines, summaryLine } from '../../src/sim/report.ts';
@@ -104,5 +110,49 @@ if (!slow) {
       expect(runs).toBeGreaterThan(0);
     },
     liarBudgetMs + 600_000,
+  );
+
+  const changesBudgetMs = Number(process.env.SCRYP_SIM_CHANGES_BUDGET_S ?? '180') * 1000;
+  const changesPeriods = Number(process.env.SCRYP_SIM_CHANGES_PERIODS ?? '200');
+  const changeServerCounts = [1, 2, 3, 4, 5, 7];
+  const changeModes: FaultMode[] = ['light', 'heavy', 'heavy', 'none'];
+
+  test(
+    `random seeds with server-set changes from ${firstSeed} for ${changesBudgetMs / 1000} s`,
+    () => {
+      const started = performance.now();
+      let runs = 0;
+      let simulated = 0;
+      let configurations = 0;
+      let joined = 0;
+      let removed = 0;
+      for (let seed = firstSeed; performance.now() - started < changesBudgetMs; seed++) {
+        const options: SimOptions = {
+          seed,
+          servers: changeServerCounts[seed % changeServerCounts.length]!,
+          periods: changesPeriods,
+          faults: changeModes[Math.floor(seed / changeServerCounts.length) % changeModes.length]!,
+          changes: true,
+        };
+        process.stdout.write(`sim: seed ${seed}, ${options.servers} servers and 2 spares, ${options.faults}, changes\n`);
+        const report = simulate(options);
+        runs++;
+        simulated += report.stats.periods;
+        configurations += report.stats.configurationsAtEnd ?? 0;
+        joined += report.stats.sparesThatVoted ?? 0;
+        removed += report.stats.serversRemoved ?? 0;
+        process.stdout.write(`  ${summaryLine(report)}; configuration ${report.stats.configurationsAtEnd ?? 0} at the end\n`);
+        if (!report.ok) {
+          process.stdout.write(`${failureLines(report).join('\n')}\n`);
+          throw new Error(`seed ${seed} (changes): ${report.violation!.invariant}: ${report.violation!.detail}`);
+        }
+      }
+      const seconds = (performance.now() - started) / 1000;
+      process.stdout.write(
+        `sim with changes: ${runs} seeds, ${simulated} periods in ${seconds.toFixed(0)} s, ${configurations} configurations committed, ${joined} spares brought in that voted, ${removed} servers removed\n`,
+      );
+      expect(runs).toBeGreaterThan(0);
+    },
+    changesBudgetMs + 600_000,
   );
 }

@@ -46,6 +46,10 @@ import { emptyLeafDigest, emptyMidDigest, LedgerState } from '../../src/ledger/s
 import { replayBatch } from '../../src/ledger/batch.ts';
 import { devnetNetwork } from '../../src/devnet.ts';
 import { addressRecordSigningMessage, encodeAddressRecord, signAddressRecord } from '../../src/address-record.ts';
+import { type Change, chainDigestOf, changeBody, changeId, changeSigningMessage, checkChange, encodeChange, encodeCommittedChange, genesisConfiguration } from '../../src/consensus/configuration.ts';
+import { stateHashOf } from '../../src/ledger/state.ts';
+import { verify } from '../../src/signature.ts';
+import { testNetwork, testSigner } from '../helpers/keys.ts';
 
 const root = join(import.meta.dir, '..', '..');
 const outputPath = join(import.meta.dir, 'golden.json');
@@ -609,6 +613,58 @@ function entry(accountId: Uint8Array, balance: number): Uint8Array {
     hash: toHex(stateHash),
   });
   add({ name: 'state hash of the golden network at genesis', type: 'state', fields: { accounts: [{ account: toHex(alice.publicKey), balance: 1_000_000 }] }, entries: toHex(concat(...genesisState.entries())), hash: toHex(genesisState.hash) });
+}
+
+// ---- configuration changes (§3.9, §6.11, §8.13, §9) --------------------------------------
+
+// The test network of test/helpers/keys.ts (three servers) grows to five, signed by servers
+// 0 and 2, carried in period 10; test/configuration.test.ts pins the same values.
+{
+  const test = testNetwork({ servers: 3 });
+  const zero = genesisConfiguration(test.network);
+  const newcomers = [testSigner('server 3'), testSigner('server 4')];
+  const body = {
+    replaces: 0,
+    replacesHash: zero.hash,
+    first: 0,
+    servers: [...test.network.servers.map((server) => ({ key: server.key, address: server.address })), ...newcomers.map((signer, i) => ({ key: signer.publicKey, address: { host: '127.0.0.1', port: 5003 + i } }))],
+  };
+  const message = changeSigningMessage(test.network.id, body);
+  check(equal(message, concat(utf8('scryp/change/v1'), test.network.id, changeBody(body))), 'change: signing message');
+  const change: Change = { ...body, signatures: [0, 2].map((signer) => ({ signer, signature: test.servers[signer]!.sign(message) })) };
+  const one = checkChange(test.network.id, zero, change, 10, verify);
+  const digest = chainDigestOf([{ carrier: 10, change }])!;
+  const genesisRoot = LedgerState.fromAccounts(test.network.genesis).hash;
+  add({
+    name: 'configuration change: the test network grows from 3 to 5 servers, signed by servers 0 and 2',
+    type: 'configuration change',
+    networkId: toHex(test.network.id),
+    configuration0Hash: toHex(zero.hash),
+    changeId: toHex(changeId(change)),
+    carrier: 10,
+    configuration1: { number: one.number, first: one.first, servers: one.servers.length, quorum: one.quorum, hash: toHex(one.hash) },
+    genesisRoot: toHex(genesisRoot),
+    chainDigest: toHex(digest),
+    stateHashWithChain: toHex(stateHashOf(genesisRoot, digest)),
+    signingMessage: toHex(message),
+    hex: toHex(encodeChange(change)),
+  });
+  // The same change as the golden network's servers would submit and pass it on (kinds as on the wire).
+  addMessage('message CHANGE (a change submitted and passed on)', { type: 'change', change });
+  addRequest('request CONFIG (change 0, from its first byte)', { kind: Kind.CONFIG, requestId: 18, index: 0, offset: 0, length: requestBytesFor(Kind.CONFIG, serverCount) });
+  addRequest('request CHANGE', { kind: Kind.CHANGE, requestId: 19, change: encodeChange(change), length: 10 + encodeChange(change).length });
+  const committed = encodeCommittedChange({ carrier: 10, change });
+  addReply('reply CONFIG OK (the first 100 bytes of change 0 of 1)', Kind.CONFIG, 18, Status.OK, {
+    changes: 1,
+    latest: 1,
+    latestFirst: 14,
+    committedPeriod: 12,
+    index: 0,
+    total: committed.length,
+    offset: 0,
+    chunk: committed.subarray(0, 100),
+  });
+  addReply('reply CHANGE OK (taken)', Kind.CHANGE, 19, Status.OK, { verdict: 0, latest: 0 });
 }
 
 void server2; // a server of the golden network that signs nothing here
