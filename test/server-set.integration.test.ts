@@ -118,6 +118,13 @@ describe('changing the server set of a running network', () => {
     const first1 = Number(grown![1]);
     expect(await allCommitBeyond(c, [0, 1, 2, 3, 4], first1 + 2, 20_000), c.logs()).toBe(true);
     for (const spare of [3, 4]) expect(c.servers[spare]!.log).toContain('configuration 1 names this server');
+    // scryp info names an added server by its id after the file's, and says when one is still joining.
+    const info3 = await scryp(c, ['info', `127.0.0.1:${c.servers[3]!.port}`]);
+    expect(info3.exitCode, show(info3)).toBe(0);
+    expect(info3.stdout).toContain('server 3 of 5');
+    const info5 = await scryp(c, ['info', `127.0.0.1:${c.servers[5]!.port}`]);
+    expect(info5.exitCode, show(info5)).toBe(0);
+    expect(info5.stdout).toContain('a server joining the network');
     // The new servers vote: with servers 0 and 1 stopped, 2, 3 and 4 are a quorum of five.
     await c.stopServer(0, 'SIGTERM');
     await c.stopServer(1, 'SIGTERM');

@@ -1,7 +1,7 @@
 import { defineCommand } from 'citty';
 import { encodeAddress } from '../address.ts';
 import { equal, toHex } from '../bytes.ts';
-import { type EvidenceBody, type InfoBody, Kind, Status, statusName } from '../client/codec.ts';
+import { type EvidenceBody, type InfoBody, joining_server_index, Kind, Status, statusName } from '../client/codec.ts';
 import { describeEvidence } from '../consensus/evidence.ts';
 import { type Address, formatAddress } from '../ip.ts';
 import { askAddressRecords, newestRecords } from '../client/addresses.ts';
@@ -9,6 +9,7 @@ import { addressOf } from '../address-record.ts';
 import type { Network } from '../network.ts';
 import { UdpClient } from '../client/udp-client.ts';
 import { serverIndexOf } from '../network.ts';
+import { directoryOf, learnChain, targetsOf } from '../client/chain.ts';
 import { action, addressArg, chooseNetwork, exit_code, logArgs, networkArg, print, setupLogs } from './common.ts';
 
 export const infoCommand = defineCommand({
@@ -33,7 +34,13 @@ export const infoCommand = defineCommand({
         }
         const info = reply.body;
         const sameNetwork = equal(info.networkId, network.id);
-        const knownKey = sameNetwork && serverIndexOf(network, reply.serverKey) === info.serverIndex;
+        // Server indexes are directory ids: the file's indexes, then the servers changes brought in (PROTOCOL §8.13).
+        let knownKey = sameNetwork && serverIndexOf(network, reply.serverKey) === info.serverIndex;
+        if (sameNetwork && !knownKey && info.serverIndex !== joining_server_index) {
+          const learned = await learnChain(client, network, [{ address: target, key: reply.serverKey }, ...targetsOf(network)]);
+          const directory = learned === null ? [] : directoryOf(learned.configurations);
+          knownKey = directory[info.serverIndex] !== undefined && equal(directory[info.serverIndex]!, reply.serverKey);
+        }
         const evidence = await askStanding(client, target, info.networkId, reply.serverKey);
         // The addresses in force, as this server knows them (each record checked against our network file).
         const addresses = sameNetwork ? await addressesInForce(client, network, target, reply.serverKey) : null;
@@ -56,9 +63,10 @@ export const infoCommand = defineCommand({
           for (const line of formatStanding(evidence, args.server)) print(line);
           if (addresses !== null) for (const line of formatAddresses(addresses)) print(line);
           if (!sameNetwork) print(`warning: this server is not on network ${network.name} (${toHex(network.id).slice(0, 16)}…)`);
+          else if (info.serverIndex === joining_server_index) print(`joining: no configuration this server knows names its key yet; it follows the network until a committed change does (scryp network show)`);
           else if (!knownKey) print(`warning: key ${toHex(reply.serverKey).slice(0, 16)}… is not server ${info.serverIndex} of ${network.name}`);
         }
-        return sameNetwork && knownKey ? exit_code.ok : exit_code.refused;
+        return sameNetwork && (knownKey || info.serverIndex === joining_server_index) ? exit_code.ok : exit_code.refused;
       } finally {
         client.close();
       }
@@ -139,6 +147,7 @@ export function infoJson(info: InfoBody): object {
 }
 
 export function formatInfo(info: InfoBody, serverKey: Uint8Array): string[] {
+  const joining = info.serverIndex === joining_server_index;
   const heard = info.lastHeard.map((period, i) => {
     if (i === info.serverIndex) return `server ${i}: this one`;
     if (period === 0) return `server ${i}: never`;
@@ -146,7 +155,7 @@ export function formatInfo(info: InfoBody, serverKey: Uint8Array): string[] {
     return `server ${i}: period ${period}${ago === 0 ? ' (this period)' : ` (${ago} ago)`}`;
   });
   return [
-    `server ${info.serverIndex} of ${info.serverCount}, key ${toHex(serverKey)} (address ${encodeAddress(serverKey)})`,
+    `${joining ? 'a server joining the network' : `server ${info.serverIndex} of ${info.serverCount}`}, key ${toHex(serverKey)} (address ${encodeAddress(serverKey)})`,
     `network ${toHex(info.networkId)}`,
     `time ${new Date(info.now).toISOString()}, period ${info.currentPeriod}, alpha server ${info.alphaIndex}`,
     `committed period ${info.committedPeriod}, state hash ${toHex(info.stateHash)}`,

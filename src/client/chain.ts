@@ -157,3 +157,22 @@ export async function networkOfServersInForce(client: UdpClient, network: Networ
   if (learned === null) return network;
   return withConfiguration(network, learned.configurations[learned.configurations.length - 1]!);
 }
+
+/**
+ * The directory of servers as the nodes number them (node/configurations.ts): the network
+ * file's servers first, then every key the configurations bring in, in order of first
+ * appearance. INFO's server index and alpha index are ids in it.
+ */
+export function directoryOf(configurations: readonly Configuration[]): Uint8Array[] {
+  const seen = new Set<string>();
+  const out: Uint8Array[] = [];
+  for (const configuration of configurations) {
+    for (const server of configuration.servers) {
+      const hex = toHex(server.key);
+      if (seen.has(hex)) continue;
+      seen.add(hex);
+      out.push(server.key);
+    }
+  }
+  return out;
+}
