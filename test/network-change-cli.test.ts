@@ -6,6 +6,7 @@
 // files that must not be believed (tampered, another network, a chain that does not verify).
 
 import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { codeOf } from './helpers/errors.ts';
 import fc from 'fast-check';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,6 @@ import {
   parseChangeFile,
 } from '../src/consensus/change-file.ts';
 import { type Change, changeSigningMessage, checkChange, type ConfigServer, genesisConfiguration } from '../src/consensus/configuration.ts';
-import { type ErrorCode, isScrypError } from '../src/errors.ts';
 import { networkToJson, parseNetwork } from '../src/network.ts';
 import { createSeed, formatSeed } from '../src/seed.ts';
 import { type Signer, verify } from '../src/signature.ts';
@@ -36,16 +36,6 @@ const genesis = genesisConfiguration(network);
 const newcomers = [testSigner('server 3'), testSigner('server 4')];
 const hex = (signer: Signer) => toHex(signer.publicKey);
 const address = (signer: Signer) => encodeAddress(signer.publicKey);
-
-function codeOf(action: () => unknown): ErrorCode | null {
-  try {
-    action();
-    return null;
-  } catch (error) {
-    if (isScrypError(error)) return error.code;
-    throw error;
-  }
-}
 
 function messageOf(action: () => unknown): string {
   try {
