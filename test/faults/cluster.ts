@@ -25,6 +25,12 @@ export interface ClusterOptions {
   readonly servers: number;
   /** Servers after those in the network file that never run; the test holds their keys. */
   readonly ghosts?: number;
+  /**
+   * Servers after those in the network file that run but that the file does not name (for a
+   * change to add, PROTOCOL §8.13): indexes servers … servers+spares−1, each with its own
+   * directory and namespace, started with `--address` (where a change would put it).
+   */
+  readonly spares?: number;
   readonly periodMs: number;
   readonly blackoutMs?: number;
   readonly skewMs?: number;
@@ -51,6 +57,10 @@ export interface FaultServer {
   log: string;
   readonly exits: Exit[];
   startedAt: number;
+  /** The port it listens on now (4001 in a namespace, unless moved: see FaultCluster.move). */
+  port: number;
+  /** Passed as `--address HOST:PORT` at each start: spares, and servers that moved. */
+  address: string | null;
 }
 
 /** The log level of the servers: info, or SCRYP_FAULTS_LOG. */
@@ -85,13 +95,16 @@ export class FaultCluster {
 
   static async create(options: ClusterOptions): Promise<FaultCluster> {
     currentRun();
-    const total = options.servers + (options.ghosts ?? 0);
+    const spares = options.spares ?? 0;
+    if (spares > 0 && (options.ghosts ?? 0) > 0) throw new Error('a cluster has ghosts or spares, not both');
+    const running = options.servers + spares;
+    const total = running + (options.ghosts ?? 0);
     const topology = options.topology;
-    if (topology !== undefined && topology.servers < options.servers) throw new Error('the topology has fewer namespaces than servers');
+    if (topology !== undefined && topology.servers < running) throw new Error('the topology has fewer namespaces than servers');
     const ports = topology === undefined ? await freePorts(total) : Array.from({ length: total }, () => 4001);
     const signers = Array.from({ length: total }, (_, i) => signerFromSeed(testSeed(`server ${i}`)));
     const servers: FaultServer[] = [];
-    for (let index = 0; index < options.servers; index++) {
+    for (let index = 0; index < running; index++) {
       const dir = options.dirOf?.(index) ?? join(options.baseDir, `server${index}`);
       mkdirSync(dir, { recursive: true });
       // Durable before anything runs: a disk fault must find the key file as any server's would be.
@@ -100,7 +113,7 @@ export class FaultCluster {
       const fd = openSync(seedFile, 'r');
       fsyncSync(fd);
       closeSync(fd);
-      servers.push({ index, dir, process: null, log: '', exits: [], startedAt: 0 });
+      servers.push({ index, dir, process: null, log: '', exits: [], startedAt: 0, port: ports[index]!, address: null });
     }
     // A ghost needs an address no one else uses: its own loopback port, or a data address
     // past the namespaces (nothing answers there).
@@ -111,7 +124,7 @@ export class FaultCluster {
       period_ms: options.periodMs,
       blackout_ms: options.blackoutMs ?? Math.max(20, Math.floor(options.periodMs / 10)),
       skew_ms: options.skewMs ?? Math.floor(options.periodMs / 2),
-      servers: signers.map((signer, i) => ({ key: toHex(signer.publicKey), ip: `${dataHost(i)}:${ports[i]}` })),
+      servers: signers.slice(0, options.servers + (options.ghosts ?? 0)).map((signer, i) => ({ key: toHex(signer.publicKey), ip: `${dataHost(i)}:${ports[i]}` })),
       genesis: wallets.map((wallet, i) => ({ account: toHex(wallet.publicKey), balance: options.wallets[i]!.balance })),
     };
     const networkFile = join(options.baseDir, 'network.json');
@@ -120,6 +133,10 @@ export class FaultCluster {
     const clientAddresses = network.servers.map((server, i) =>
       topology === undefined || i >= topology.servers ? server.address : { host: topology.clientHost(i), port: server.address.port },
     );
+    for (const server of servers.slice(options.servers)) {
+      server.address = `${dataHost(server.index)}:${server.port}`;
+      clientAddresses.push({ host: topology === undefined ? '127.0.0.1' : topology.clientHost(server.index), port: server.port });
+    }
     return new FaultCluster(options, network, networkFile, servers, wallets, signers, clientAddresses);
   }
 
@@ -143,6 +160,28 @@ export class FaultCluster {
     return this.clientAddresses[index]!;
   }
 
+  /** Where server `index`'s peers reach it now (HOST:PORT): the network file's, the spare's, or where it moved. */
+  dataAddress(index: number): string {
+    const server = this.servers[index]!;
+    if (server.address !== null) return server.address;
+    const entry = this.network.servers[index]!.address;
+    return `${entry.host}:${entry.port}`;
+  }
+
+  /**
+   * Moves a stopped server to another port on its host (PROTOCOL §3.10): from its next start
+   * on it listens there and says so with `--address`; the test asks it there too.
+   */
+  move(index: number, port: number): string {
+    if (this.running(index)) throw new Error(`server ${index} must be stopped to move`);
+    const server = this.servers[index]!;
+    const host = this.dataAddress(index).split(':')[0]!;
+    server.port = port;
+    server.address = `${host}:${port}`;
+    this.clientAddresses[index] = { host: this.clientAddresses[index]!.host, port };
+    return server.address;
+  }
+
   running(index: number): boolean {
     return this.servers[index]!.process !== null;
   }
@@ -153,7 +192,7 @@ export class FaultCluster {
     const server = this.servers[index]!;
     if (server.process !== null) throw new Error(`server ${index} is already running`);
     if (!existsSync(join(server.dir, '.seed'))) throw new Error(`server ${index}: no .seed in ${server.dir}`);
-    const node = [run.binary, 'node', '--network', this.networkFile, '--dir', server.dir, '--log-level', log_level, '--client-rate', '1000000'];
+    const node = [run.binary, 'node', '--network', this.networkFile, '--dir', server.dir, '--log-level', log_level, '--client-rate', '1000000', ...(server.address === null ? [] : ['--address', server.address])];
     const topology = this.options.topology;
     const command = topology === undefined ? [...node, ...extraArgs] : ['ip', 'netns', 'exec', topology.namespace(index), ...node, '--listen', '0.0.0.0', ...extraArgs];
     server.log += `\n===== start ${new Date().toISOString()} ${extraArgs.join(' ')}\n`;
@@ -230,12 +269,13 @@ export class FaultCluster {
   /** One signed request to server `index` (its client address); null when it does not answer. */
   async ask(index: number, spec: RequestSpec, attempts = 3, timeoutMs = 60): Promise<Reply | null> {
     const client = await this.udp();
-    const entry = this.network.servers[index]!;
+    // With spares, the servers a change brings in make replies longer than the file's count says.
+    const serverCount = (this.options.spares ?? 0) > 0 ? {} : { serverCount: this.network.servers.length };
     try {
       return await client.ask(this.clientAddress(index), spec, {
         networkId: this.network.id,
-        serverKey: entry.key,
-        serverCount: this.network.servers.length,
+        serverKey: this.serverSigners[index]!.publicKey,
+        ...serverCount,
         attempts,
         timeoutMs,
       });

@@ -113,3 +113,80 @@ export function createTopology(runId: string, servers: number): Topology {
     destroy: () => undo.undo(),
   };
 }
+
+// ---- Link faults with iptables, inside the test's own namespaces --------------------------
+//
+// Each rule lives in the filter table of one server's namespace (a namespace has its own
+// tables: the host's are never touched), matches only the data interface (data0: the
+// servers' network; ctl0, the test's client network, is left alone) and carries the
+// comment below. Every rule is registered for cleanup the moment it is added and deleted
+// by the exact spec it was added with; deleting the namespaces at the end of the scenario
+// (Topology.destroy) would drop whatever is left anyway.
+//
+//   addLoss(t, i, p)        drop each packet arriving at i on data0 with probability p
+//                           (-m statistic --mode random): every server-to-server packet
+//                           crosses exactly one such rule when every server has one
+//   cutOneWay(t, from, to)  drop what `from` sends to `to` (at `to`'s data0, matched on
+//                           `from`'s data address): `to` hears nothing from `from` (TCP
+//                           acknowledgements included), `from` still hears `to`
+
+export const fault_rule_comment = 'scryp-fault';
+
+export interface LinkRule {
+  readonly what: string;
+  readonly namespace: string;
+  /** Packets and bytes the rule dropped so far (null once it is removed). */
+  dropped(): { packets: number; bytes: number } | null;
+  /** Deletes the rule now (once); later calls do nothing. */
+  remove(): void;
+}
+
+/** Fails with a clear message when iptables is missing (Debian: apt-get install iptables). */
+export function requireIptables(): void {
+  const probe = sh(['iptables', '--version'], { allowFail: true });
+  if (probe.code !== 0) throw new Error(`the link-fault scenarios need iptables (apt-get install iptables): ${probe.stderr.trim() || `exit ${probe.code}`}`);
+}
+
+let ruleCount = 0;
+
+function addRule(namespace: string, chain: 'INPUT' | 'OUTPUT', match: readonly string[], what: string): LinkRule {
+  // Each rule its own comment, so that its counters are found again in the listing.
+  const comment = `${fault_rule_comment}-${++ruleCount}`;
+  const spec = [chain, ...match, '-m', 'comment', '--comment', comment, '-j', 'DROP'];
+  const inNamespace = (args: readonly string[]) => ['ip', 'netns', 'exec', namespace, 'iptables', '-w', ...args];
+  sh(inNamespace(['-A', ...spec]));
+  let removed = false;
+  const cleanup = onCleanup(`iptables rule in ${namespace}: ${what}`, () => {
+    removed = true;
+    // The namespace may be gone already (and the rule with it): nothing left to delete then.
+    sh(inNamespace(['-D', ...spec]), { allowFail: true });
+  });
+  const dropped = () => {
+    if (removed) return null;
+    // -S -v lists each rule with "-c PACKETS BYTES".
+    const line = sh(inNamespace(['-S', chain, '-v']), { allowFail: true })
+      .stdout.split('\n')
+      .find((text) => text.includes(`--comment ${comment} `));
+    const counters = line === undefined ? null : /-c (\d+) (\d+)/.exec(line);
+    return counters === null ? { packets: 0, bytes: 0 } : { packets: Number(counters[1]), bytes: Number(counters[2]) };
+  };
+  return { what, namespace, dropped, remove: () => cleanup.undo() };
+}
+
+/** Random loss of packets arriving at server `index` over the servers' network. */
+export function addLoss(topology: Topology, index: number, probability: number): LinkRule {
+  if (!(probability > 0 && probability < 1)) throw new Error(`loss probability ${probability}: between 0 and 1`);
+  return addRule(topology.namespace(index), 'INPUT', ['-i', 'data0', '-m', 'statistic', '--mode', 'random', '--probability', String(probability)], `loss ${probability} into server ${index}`);
+}
+
+/** Drops everything server `from` sends to server `to` over the servers' network; `to` → `from` still flows. */
+export function cutOneWay(topology: Topology, from: number, to: number): LinkRule {
+  if (from === to) throw new Error('a one-way cut needs two servers');
+  return addRule(topology.namespace(to), 'INPUT', ['-i', 'data0', '-s', `${topology.dataHost(from)}/32`], `one-way cut ${from} → ${to}`);
+}
+
+/** The rules with our comment left in server `index`'s namespace (for a test to check that none stay). */
+export function faultRulesIn(topology: Topology, index: number): string[] {
+  const listing = sh(['ip', 'netns', 'exec', topology.namespace(index), 'iptables', '-w', '-S'], { allowFail: true }).stdout;
+  return listing.split('\n').filter((line) => line.includes(fault_rule_comment));
+}
