@@ -287,6 +287,11 @@ interface CatchUp {
   readonly fromSync: number;
   readonly syncRequests: number;
   readonly snapshot: boolean;
+  /**
+   * When BALANCE first answered OK: how far the network's committed period (asked first) was
+   * ahead of the woken server's (asked right after), in period numbers; 0 when it had caught up.
+   */
+  readonly behindWhenAvailable: number;
 }
 
 const sleeper = 2;
@@ -300,17 +305,23 @@ async function wake(c: ProcessCluster, peers: () => readonly number[], stoppedAt
   let caughtUpMs = Number.NaN;
   let availableMs = Number.NaN;
   let target = 0;
+  let behindWhenAvailable = Number.NaN;
+  const latestOf = async () => Math.max(...(await Promise.all(peers().map((i) => committedOf(c, i)))).map((p) => p ?? 0));
   const deadline = t0 + 60_000;
   while (performance.now() < deadline && (Number.isNaN(caughtUpMs) || Number.isNaN(availableMs))) {
     if (Number.isNaN(caughtUpMs)) {
-      const latest = Math.max(...(await Promise.all(peers().map((i) => committedOf(c, i)))).map((p) => p ?? 0));
+      const latest = await latestOf();
       const own = await committedOf(c, sleeper);
       if (own !== null && own >= latest) {
         caughtUpMs = performance.now() - t0;
         target = latest;
       }
     }
-    if (Number.isNaN(availableMs) && (await balanceOk(c, sleeper))) availableMs = performance.now() - t0;
+    if (Number.isNaN(availableMs) && (await balanceOk(c, sleeper))) {
+      availableMs = performance.now() - t0;
+      const latest = await latestOf();
+      behindWhenAvailable = Math.max(0, latest - ((await committedOf(c, sleeper)) ?? 0));
+    }
     await Bun.sleep(10);
   }
   if (Number.isNaN(caughtUpMs) || Number.isNaN(availableMs)) throw new Error(`bench: the sleeper did not catch up within 60 s (caught up: ${caughtUpMs}, available: ${availableMs})\n${c.logs(60)}`);
@@ -322,7 +333,7 @@ async function wake(c: ProcessCluster, peers: () => readonly number[], stoppedAt
   const fromSync = [...log.matchAll(/catch-up: replayed (\d+) periods/g)].map((m) => Number(m[1])).reduce((x, y) => x + y, 0);
   const syncRequests = [...log.matchAll(/catch-up: asking server \d+ for the periods after/g)].length;
   const snapshot = log.includes('installed the snapshot');
-  return { slept, caughtUpMs, availableMs, commits, fromSync, syncRequests, snapshot };
+  return { slept, caughtUpMs, availableMs, commits, fromSync, syncRequests, snapshot, behindWhenAvailable };
 }
 
 export async function changeCatchUpBench(quick: boolean): Promise<Row> {
@@ -368,7 +379,8 @@ export async function changeCatchUpBench(quick: boolean): Promise<Row> {
           ? `snapshot in ${runs.filter((run) => run.snapshot).length} of ${runs.length}`
           : `replay, no snapshot (${list(runs, (run) => run.commits)} periods committed, ${list(runs, (run) => run.fromSync)} of them from SYNC records; SYNC requests ${list(runs, (run) => run.syncRequests)})`;
     const figure = (runs: CatchUp[]) =>
-      `${list(runs, (run) => run.slept)} periods asleep: committed the network's latest in ${list(runs, (run) => ms(run.caughtUpMs))}, BALANCE OK in ${list(runs, (run) => ms(run.availableMs))}; ${path(runs)}`;
+      `${list(runs, (run) => run.slept)} periods asleep: committed the network's latest in ${list(runs, (run) => ms(run.caughtUpMs))}, BALANCE OK in ${list(runs, (run) => ms(run.availableMs))}` +
+      `${runs.some((run) => run.behindWhenAvailable > 0) ? ` (then ${list(runs, (run) => run.behindWhenAvailable)} periods behind the network)` : ''}; ${path(runs)}`;
     const ratios = across.map((run, i) => run.caughtUpMs / without[i]!.caughtUpMs);
     const availableRatios = across.map((run, i) => run.availableMs / without[i]!.availableMs);
     const replayed = [...across, ...without].every((run) => !run.snapshot);
@@ -381,7 +393,8 @@ export async function changeCatchUpBench(quick: boolean): Promise<Row> {
       met: replayed,
       notes:
         `3 servers, period ${period_ms} ms, no payment load; server 2 stopped (SIGTERM) while ${changeCount} changes were committed without it (${quick ? 'a spare added, a move, the spare removed' : '2 spares added, 6 moves in the rotation, server 2 among them, the 2 spares removed'}; each change in force before the next), then started again; timed from its launch to its INFO reporting the committed period of the running servers (polled every 10 ms) and to BALANCE answering OK; the reference sleep right after on the same cluster, for as many periods; ${rounds === 1 ? 'one pair' : `${rounds} pairs, fresh spares each`}. ` +
-        `Path from the woken server's log: 'catch-up: asking server N for the periods after' and 'replayed N periods' (SYNC), or 'installed the snapshot'; periods not brought by SYNC records were committed from the PROPOSALs its peers resent on reconnecting, as their certificates came (same replay on its own state, no snapshot); the sleeper's own turns (every third to fifth period) are void while it sleeps, so it commits fewer periods than it slept.`,
+        `Path from the woken server's log: 'catch-up: asking server N for the periods after' and 'replayed N periods' (SYNC), or 'installed the snapshot'; periods not brought by SYNC records were committed from the PROPOSALs its peers resent on reconnecting, as their certificates came (same replay on its own state, no snapshot); the sleeper's own turns (every third to fifth period) are void while it sleeps, so it commits fewer periods than it slept. ` +
+        `When BALANCE first answered OK the woken server's committed period was behind the network's by ${list([...across, ...without], (run) => run.behindWhenAvailable)} (across, then reference; period numbers, the network's asked first; a server caught up can still show 1 when asked in the few ms between the others' commit of a period and its own).`,
     };
   } finally {
     await killAll();
