@@ -83,7 +83,6 @@ export const errorCodes = [
   'CHANGE_BAD_SIGNATURE',
   'CHANGE_TOO_LATE',
   'CHANGE_CHAIN',
-  'CHANGE_UNSUPPORTED',
   // the operator tools of a change (scryp network change, sign)
   'BAD_CHANGE_FILE',
   'CHANGE_OTHER_NETWORK',

@@ -390,8 +390,6 @@ function verdictCode(verdict: ChangeVerdict): ErrorCode {
       return 'CHANGE_BAD_SIGNATURE';
     case ChangeVerdict.TOO_LATE:
       return 'CHANGE_TOO_LATE';
-    case ChangeVerdict.UNSUPPORTED:
-      return 'CHANGE_UNSUPPORTED';
     case ChangeVerdict.MALFORMED:
       return 'BAD_CHANGE_FILE';
     default:

@@ -120,7 +120,8 @@ const requestBodyBytes: Record<number, number> = {
 export const config_body_fixed_bytes = 2 + 4 + 8 + 8 + 2 + 2 + 2 + 2;
 
 /** What a server answers to CHANGE: taken (passed on for a beta to carry), or why not. */
-export const ChangeVerdict = { TAKEN: 0, NOT_CURRENT: 1, SIGNATURES: 2, BAD_SIGNATURE: 3, TOO_LATE: 4, BAD_LIST: 5, PENDING: 6, UNSUPPORTED: 7, MALFORMED: 8 } as const;
+/** (6 and 7 are not used.) */
+export const ChangeVerdict = { TAKEN: 0, NOT_CURRENT: 1, SIGNATURES: 2, BAD_SIGNATURE: 3, TOO_LATE: 4, BAD_LIST: 5, MALFORMED: 8 } as const;
 export type ChangeVerdict = (typeof ChangeVerdict)[keyof typeof ChangeVerdict];
 export const changeVerdictName: Record<number, string> = Object.fromEntries(Object.entries(ChangeVerdict).map(([name, code]) => [code, name]));
 

@@ -91,7 +91,7 @@ export class TwoThirdsAgreement extends Agreement {
     if (valid !== null && sameDecision(valid.proposal.parent, context.committed)) {
       // A batch a quorum prevoted is proposed again: its slot may still be decided, and
       // servers locked on it back nothing else (this slot's own batch is void).
-      message = this.signedProposal({
+      const fields = {
         period,
         decided: valid.proposal.decided,
         hash: valid.decision.hash,
@@ -99,13 +99,18 @@ export class TwoThirdsAgreement extends Agreement {
         parent: context.committed,
         validSlot: valid.slot,
         pol: valid.prevotes,
-      });
+      };
+      // The change that batch carried goes with it: it is part of the decision (§9).
+      message = this.signedProposal(valid.proposal.change === undefined ? fields : { ...fields, change: valid.proposal.change });
       context.log.info(`beta: PROPOSAL for slot ${period}: period ${valid.proposal.decided} again, prevoted by a quorum in slot ${valid.slot}`);
     } else {
       const transactions = this.alpha.transactionsOf(period);
-      const probe: Proposal = { period, decided: period, hash: new Uint8Array(32), transactions, parent: context.committed, outcome: null, txids: null, message: null };
+      const change = this.changeToCarry(period);
+      const base: Proposal = { period, decided: period, hash: new Uint8Array(32), transactions, parent: context.committed, outcome: null, txids: null, message: null };
+      const probe: Proposal = change === null ? base : { ...base, change };
       const hash = this.outcomeOf(probe).prepared.hash;
-      message = this.signedProposal({ period, decided: period, hash, transactions, parent: context.committed, validSlot: 0, pol: [] });
+      const fields = { period, decided: period, hash, transactions, parent: context.committed, validSlot: 0, pol: [] };
+      message = this.signedProposal(change === null ? fields : { ...fields, change });
       context.log.info(`beta: PROPOSAL for period ${period}: ${transactions.length / 140} payments on period ${context.committed.period}`);
     }
     context.send('others', message);
@@ -171,6 +176,18 @@ export class TwoThirdsAgreement extends Agreement {
         context.count('vote_early');
         continue;
       }
+      if (!context.membership().members.has(context.self)) {
+        context.count('vote_not_member');
+        return;
+      }
+      if (proposal.change !== undefined) {
+        const problem = this.changeProblem(proposal.change, proposal.decided);
+        if (problem !== null) {
+          context.reject('proposal_bad_change', `PROPOSAL ${slot} carries a change we refuse: ${problem}`);
+          this.proposals.delete(slot);
+          continue;
+        }
+      }
       const decision = this.decisionOf(proposal);
       const message = proposal.message;
       assert(message !== null, 'a proposal of a slot came as a message');
@@ -223,7 +240,8 @@ export class TwoThirdsAgreement extends Agreement {
   private ballotVerified(ballot: Ballot): boolean {
     const key = `${ballotKey(ballot)}:${ballot.voter}`;
     if (this.verifiedBallots.has(key)) return true;
-    if (!verifyBallot(this.checker, ballot)) return false;
+    // Checked against the configuration of its height (§8.13); a later height's is our best guess.
+    if (!verifyBallot(this.context.configurations.at(ballot.parent).checker, ballot)) return false;
     if (this.verifiedBallots.size > verified_votes_cached_max) this.verifiedBallots.clear();
     this.verifiedBallots.add(key);
     return true;

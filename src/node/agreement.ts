@@ -17,7 +17,7 @@ import {
   void_payments_remembered_max,
 } from '../constants.ts';
 import { equal, toHex } from '../bytes.ts';
-import { assert, isScrypError, ScrypError } from '../errors.ts';
+import { assert, isScrypError, type ScrypError } from '../errors.ts';
 import { endOf, periodOf } from '../schedule.ts';
 import { timestampOf, txidOf } from '../transaction.ts';
 import { replayBatch } from '../ledger/batch.ts';
@@ -657,7 +657,6 @@ export class Agreement {
    */
   changeProblem(change: Change, carrier: number): string | null {
     const context = this.context;
-    if (context.network.quorumMode !== 'majority') return 'this network decides in two steps (two-thirds), where server-set changes are not supported yet';
     const latest = context.configurations.latest;
     if (context.configurations.at(context.committed.period).configuration.number !== latest.number) {
       return `configuration ${latest.number} is committed and starts at period ${latest.first}: one change at a time`;
@@ -672,7 +671,7 @@ export class Agreement {
   }
 
   /** The change the beta of `period` carries: the candidate, if it may be carried now (a stale one is dropped). */
-  private changeToCarry(period: number): Change | null {
+  protected changeToCarry(period: number): Change | null {
     const context = this.context;
     const candidate = context.changeCandidate;
     if (candidate === null) return null;
@@ -694,16 +693,12 @@ export class Agreement {
     const context = this.context;
     const latest = context.configurations.latest;
     let problem: ScrypError | null = null;
-    if (context.network.quorumMode !== 'majority') {
-      problem = new ScrypError('CHANGE_UNSUPPORTED', 'this network decides in two steps (two-thirds), where server-set changes are not supported yet');
-    } else {
-      try {
-        // Carried at the earliest in the current period: a first period too close is refused now.
-        checkChange(context.network.id, latest, change, Math.max(context.committed.period + 1, periodOf(context.timing, now)), context.verifySignature);
-      } catch (error) {
-        if (!isScrypError(error)) throw error;
-        problem = error;
-      }
+    try {
+      // Carried at the earliest in the current period: a first period too close is refused now.
+      checkChange(context.network.id, latest, change, Math.max(context.committed.period + 1, periodOf(context.timing, now)), context.verifySignature);
+    } catch (error) {
+      if (!isScrypError(error)) throw error;
+      problem = error;
     }
     if (problem !== null) {
       if (from !== 'client') context.reject('change_refused', `CHANGE from server ${from} refused: ${problem.message}`);

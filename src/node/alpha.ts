@@ -56,10 +56,10 @@ export class Alpha {
       // Whose turn a period is follows the changes carried change_lead_periods before it
       // (§8.13): an alpha that has not committed that far may not know its turn is over
       // (found by the simulator: a change committed late, two alphas, payments lost).
-      // (Majority networks: the only ones whose server set changes so far. At genesis nothing
-      // was carried yet that we could have missed: a server that is available there heard a
-      // quorum, none of it ahead, so a fresh network takes payments from its first period.)
-      if (context.network.quorumMode === 'majority' && context.committed.period > 0 && context.committed.period < period - change_lead_periods) return null;
+      // (At genesis nothing was carried yet that we could have missed: a server that is
+      // available there heard a quorum, none of it ahead, so a fresh network takes payments
+      // from its first period.)
+      if (context.committed.period > 0 && context.committed.period < period - change_lead_periods) return null;
       batch = new AlphaBatch(period, context.state, context.timing);
       this.batches.set(period, batch);
     }

@@ -98,8 +98,6 @@ function changeVerdictOf(code: ErrorCode): ChangeVerdict {
       return ChangeVerdict.BAD_SIGNATURE;
     case 'CHANGE_TOO_LATE':
       return ChangeVerdict.TOO_LATE;
-    case 'CHANGE_UNSUPPORTED':
-      return ChangeVerdict.UNSUPPORTED;
     default:
       return ChangeVerdict.BAD_LIST;
   }

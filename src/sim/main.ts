@@ -37,7 +37,7 @@ const simCommand = defineCommand({
     quorum: { type: 'string', description: `the network's quorum: ${quorumModes.join(', ')}`, default: 'majority' },
     byzantine: { type: 'string', description: 'servers that lie (chosen from the seed; fewer than --servers)', default: '0' },
     twins: { type: 'boolean', description: 'liars send the same payments in another order (docs/RELIABILITY.md: batch not certified)', default: false },
-    changes: { type: 'boolean', description: 'server-set changes at random during the faults, with 2 spare servers to bring in (majority, no liars)', default: false },
+    changes: { type: 'boolean', description: 'server-set changes at random during the faults, with 2 spare servers to bring in (no liars)', default: false },
     disable: { type: 'string', description: `kinds of fault to turn off, comma-separated: ${fault_kinds.join(', ')}` },
     runs: { type: 'string', description: 'run this many seeds: S, S+1, ...', default: '1' },
     'real-crypto': { type: 'boolean', description: 'real Ed25519 instead of the fast stand-in', default: false },

@@ -16,7 +16,7 @@
 //   SCRYP_SIM_BYZANTINE_PERIODS    periods of faults per run (default 150)
 //
 // Then with server-set changes (issue 13): adds, removes, replaces and reorders at random
-// during the faults, two spare servers to bring in (majority networks).
+// during the faults, two spare servers to bring in (majority and two-thirds networks, no liars).
 //
 //   SCRYP_SIM_CHANGES_BUDGET_S     wall-time budget in seconds (default 180)
 //   SCRYP_SIM_CHANGES_PERIODS      periods of faults per run (default 200)
@@ -133,8 +133,9 @@ if (!slow) {
           periods: changesPeriods,
           faults: changeModes[Math.floor(seed / changeServerCounts.length) % changeModes.length]!,
           changes: true,
+          ...(seed % 3 === 2 ? { quorum: 'two-thirds' as const } : {}),
         };
-        process.stdout.write(`sim: seed ${seed}, ${options.servers} servers and 2 spares, ${options.faults}, changes\n`);
+        process.stdout.write(`sim: seed ${seed}, ${options.servers} servers and 2 spares, ${options.faults}, ${options.quorum ?? 'majority'}, changes\n`);
         const report = simulate(options);
         runs++;
         simulated += report.stats.periods;
