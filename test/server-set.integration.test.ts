@@ -199,3 +199,26 @@ describe('changing the server set of a running network', () => {
     expect(await balanceOf(c, network, wallet.publicKey)).toBe(1_000_000 - paid);
   });
 });
+
+describe('changing the server set of a two-thirds network', () => {
+  test('grow 4 → 5: the fifth server is in the quorum (4 of 5) that keeps committing while one of the first four is stopped', async () => {
+    cluster = await ProcessCluster.create({ servers: 4, spares: 1, periodMs: 300, quorum: 'two-thirds' });
+    const c = cluster;
+    c.startAll();
+    expect(await allCommitBeyond(c, [0, 1, 2, 3], 0, 15_000), c.logs()).toBe(true);
+    c.start(4);
+    const grow = join(c.base, 'grow.json');
+    expect((await scryp(c, ['network', 'change', '--add', serverFlag(c, 4), '--out', grow])).exitCode).toBe(0);
+    // The quorum of four in a two-thirds network is three.
+    for (const signer of [0, 1, 2]) expect((await scryp(c, ['network', 'sign', grow, '--dir', c.servers[signer]!.dir])).exitCode).toBe(0);
+    const submitted = await scryp(c, ['network', 'submit', grow]);
+    expect(submitted.exitCode, `${show(submitted)}\n${c.logs()}`).toBe(0);
+    const grown = /configuration 1 \(5 servers, quorum 4\) takes effect at period (\d+)/.exec(submitted.stdout);
+    expect(grown, show(submitted)).not.toBeNull();
+    expect(await allCommitBeyond(c, [0, 1, 2, 3, 4], Number(grown![1]) + 2, 20_000), c.logs()).toBe(true);
+    // Four of five precommit without server 0: the new server's ballots count.
+    await c.stopServer(0, 'SIGTERM');
+    const now = (await committedOf(c, 1)) ?? 0;
+    expect(await allCommitBeyond(c, [1, 2, 3, 4], now + 3, 15_000), c.logs()).toBe(true);
+  });
+});
