@@ -283,7 +283,7 @@ export class ScrypNode {
     // A peer moved (an ADDRESS record was taken): dial it there before anything more is sent.
     for (const { server, address } of this.core.movedServers.splice(0)) this.transport.moveLink(server, address);
     // A committed change brought servers in: a link to each (PROTOCOL §8.13).
-    for (let id = this.network.servers.length; id < this.core.configurations.size; id++) this.transport.addServer(id, this.core.addressOf(id));
+    for (let id = this.network.servers.length; id < this.core.configurations.size; id++) if (!this.transport.hasLink(id)) this.transport.addServer(id, this.core.addressOf(id));
     const outbox = this.core.outbox.splice(0);
     if (outbox.length > 0) {
       const perServer = new Map<number, RawMessage[]>();

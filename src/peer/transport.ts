@@ -360,6 +360,11 @@ export class PeerTransport {
     return typeof self === 'number' ? self : self();
   }
 
+  /** Whether the transport dials server `server` (itself never). */
+  hasLink(server: number): boolean {
+    return server === this.self || (this.links[server] ?? null) !== null;
+  }
+
   /** How many servers the transport has a place for (the directory's size). */
   get servers(): number {
     return this.links.length;
