@@ -465,14 +465,18 @@ async function serverSetScenario(mode: LinkMode): Promise<void> {
   // The operator's view once the servers out of the configuration are stopped (and one
   // moved): `scryp network show` with only the network file, which learns the chain from
   // the file's servers (CONFIG, PROTOCOL §6.11). Found by this test: when only one of the
-  // file's addresses answers, it fails (see the report of issue 13's fault suite).
-  expect(
+  // file's addresses answers, it fails (see the report of issue 13's fault suite). When none
+  // answers (all stopped or moved), a client with only the file cannot find the servers in
+  // force at all, by design: nothing is asserted then (the report says so).
+  if (fileAddressesAnswering > 0) expect(
     shownAtEnd.exitCode,
     `network show with servers ${gone.join(', ')} stopped and server ${moved} moved: ${fileAddressesAnswering} of the network file's 3 addresses answer\n${showRun(shownAtEnd)}\n${showFailures.join('\n')}`,
   ).toBe(0);
-  expect(shownAtEnd.stdout).toContain('configuration 3, in force from period');
-  // (The configuration keeps the address the change gave: the moved server's old one.)
-  for (const i of inForce) expect(shownAtEnd.stdout, `network show lists server ${i}`).toContain(i === moved ? from : c.dataAddress(i));
+  if (shownAtEnd.exitCode === 0) {
+    expect(shownAtEnd.stdout).toContain('configuration 3, in force from period');
+    // (The configuration keeps the address the change gave: the moved server's old one.)
+    for (const i of inForce) expect(shownAtEnd.stdout, `network show lists server ${i}`).toContain(i === moved ? from : c.dataAddress(i));
+  }
   // Nothing goes wrong for long: each change in force within 40 periods of its submit.
   for (const figures of changes) expect(figures.submitToEffect, `${figures.change}: periods from submit to effect`).toBeLessThanOrEqual(40);
 }
