@@ -6,7 +6,9 @@
 
 import { describe, expect, test } from 'bun:test';
 import { type Change, changeSigningMessage, type ConfigServer } from '../src/consensus/configuration.ts';
-import { periodOf } from '../src/schedule.ts';
+import { periodOf, startOf } from '../src/schedule.ts';
+import { signAddressRecord } from '../src/address-record.ts';
+import { address_resend_periods } from '../src/constants.ts';
 import { CoreNet } from './helpers/core-net.ts';
 
 /** A change of the newest configuration server `via` knows, to `order` (indexes of the network file), signed by `signers`. */
@@ -104,5 +106,33 @@ describe('configuration changes in the cores', () => {
     const expected = [2, 0, 1][first % 3]!;
     expect(net.core(0).configurations.alphaOf(first, first - 1)).toBe(expected);
     for (let i = 0; i < 3; i++) expect(net.core(i).chain.length).toBe(1);
+  });
+
+  test('a server a change brought in moves: its record is kept and resent with the others, and the node goes on (no hole in the table)', () => {
+    const net = new CoreNet(3);
+    net.startAll();
+    net.advanceToPeriod(periodOf(net.timing, net.now) + 2, 300);
+    // Two servers that no core here runs join the configuration: directory ids 3 and 4.
+    const extra = [net.crypto.signer('core-net extra 0'), net.crypto.signer('core-net extra 1')];
+    const latest = net.core(0).configurations.latest;
+    const servers: ConfigServer[] = [
+      ...net.network.servers.map((server) => ({ key: server.key, address: server.address })),
+      ...extra.map((signer, i) => ({ key: signer.publicKey, address: { host: '10.0.0.9', port: 5000 + i } })),
+    ];
+    const body = { replaces: latest.number, replacesHash: latest.hash, first: 0, servers };
+    const message = changeSigningMessage(net.network.id, body);
+    const change: Change = { ...body, signatures: [0, 1].map((i) => ({ signer: i, signature: net.servers[i]!.signer.sign(message) })) };
+    expect(net.core(0).submitChange(change, net.now)).toBeNull();
+    net.pump();
+    net.advanceUntil(() => [0, 1, 2].every((i) => net.core(i).configurations.size === 5), net.now + 20_000, 'the change committed');
+    // The second newcomer (id 4) moves; its record reaches server 0 through server 1.
+    const record = signAddressRecord(extra[1]!, net.network.id, { host: '10.0.0.9', port: 6001 }, 1_700_000_000_000);
+    net.inject(1, 0, { type: 'address', record });
+    expect(net.core(0).addressOf(4)).toEqual({ host: '10.0.0.9', port: 6001 });
+    // At the next resend period (every address_resend_periods) every record goes out again.
+    const resend = Math.ceil((periodOf(net.timing, net.now) + 1) / address_resend_periods) * address_resend_periods;
+    net.advanceToPeriod(resend + 1, 300);
+    expect(net.sent.some((sent) => sent.from === 0 && sent.message.type === 'address' && sent.at >= startOf(net.timing, resend))).toBe(true);
+    expect(net.core(0).committed.period).toBeGreaterThanOrEqual(resend - 1);
   });
 });

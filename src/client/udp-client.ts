@@ -154,8 +154,16 @@ export class UdpClient {
         try {
           this.socket.send(bytes, target.port, target.host);
         } catch {
-          // ICMP port unreachable from an earlier datagram surfaces here: the server is down; wait and resend
+          // An ICMP "port unreachable" for an earlier datagram (to another server, maybe) surfaces
+          // here, and this datagram was not sent: the throw cleared the error, so send it again
+          // at once. Without this, a request right after one to a closed port was lost on every
+          // attempt (found by the fault suite: a dead address just before the only live one).
           this.socketErrors++;
+          try {
+            this.socket.send(bytes, target.port, target.host);
+          } catch {
+            this.socketErrors++; // the next attempt sends it
+          }
         }
         timer = setTimeout(fire, wait);
         wait *= 2;

@@ -50,7 +50,7 @@ export class Addresses {
         context.reject('address_stored_bad', `a stored address record is not valid for this network (key ${toHex(record.key).slice(0, 16)}…): ignored`);
         continue;
       }
-      if (isNewer(record, this.newest[index] ?? null)) this.newest[index] = record;
+      if (isNewer(record, this.newest[index] ?? null)) this.put(index, record);
     }
   }
 
@@ -64,6 +64,16 @@ export class Addresses {
     const id = context.configurations.idOf(record.key);
     if (id < 0) return -1;
     return context.verifySignature(record.signature, addressRecordSigningMessage(context.network.id, record), record.key) ? id : -2;
+  }
+
+  /**
+   * Keeps a server's newest record. The directory grows with committed changes after this
+   * table was made: no hole is left before a server a change brought in (found by the fault
+   * suite: a hole read at the next resend stopped the node).
+   */
+  private put(index: number, record: AddressRecord): void {
+    while (this.newest.length < index) this.newest.push(null);
+    this.newest[index] = record;
   }
 
   /** The address in force for a server: its newest record's, or the network file's. */
@@ -88,7 +98,7 @@ export class Addresses {
     if (current.host === address.host && current.port === address.port) return null;
     const record = signAddressRecord(context.signer, context.network.id, address, nextSequence(this.newest[context.self]?.sequence ?? 0, now));
     context.store.recordAddress(record.key, encodeAddressRecord(record));
-    this.newest[context.self] = record;
+    this.put(context.self, record);
     context.log.info(`this server moved from ${formatAddress(current)} to ${formatAddress(address)}: signed address record, sequence ${record.sequence}`);
     return record;
   }
@@ -102,7 +112,7 @@ export class Addresses {
   /** At each period start: every address_resend_periods periods, every record we know (servers that were down learn moves). */
   onPeriod(period: number): void {
     if (period % address_resend_periods !== 0) return;
-    for (const record of this.newest) if (record !== null && record.sequence > 0) this.context.send('others', { type: 'address', record });
+    for (const record of this.newest) if (record !== null && record !== undefined && record.sequence > 0) this.context.send('others', { type: 'address', record });
   }
 
   /** An ADDRESS message from server `from`. */
@@ -118,7 +128,7 @@ export class Addresses {
       return;
     }
     context.store.recordAddress(record.key, encodeAddressRecord(record));
-    this.newest[index] = record;
+    this.put(index, record);
     context.count('address_learned');
     const address = addressOf(record);
     if (index === context.self) {

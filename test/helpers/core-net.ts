@@ -162,7 +162,8 @@ export class CoreNet {
       if (message === null) continue;
       // A rewritten message still crosses the wire: it must encode and decode strictly.
       message = decodeMessage(encodeMessage(message));
-      const core = this.servers[to]!.core;
+      // A server this net does not run (one a configuration change named): the message is lost.
+      const core = this.servers[to]?.core ?? null;
       if (core === null) continue;
       core.onMessage(from, message, this.now);
       this.collect(to);
