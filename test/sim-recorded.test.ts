@@ -44,7 +44,7 @@ export const recorded: Recorded[] = [
   [415, 3, 200, 'heavy', false, 'fee6338f72793bd7', 9142, '81b3c6e7026915e2'],
   [400, 1, 30, 'heavy', false, '4d504e0265988f0f', 346, '0902541caf206acc'],
   [21, 3, 15, 'light', true, '3b7c8ed041da9c83', 1122, '69713592e5989384'],
-  [2008, 4, 100, 'heavy', false, 'e89020e2e4c11cce', 14403, '5a10e9b9cf9517e1', true],
+  [2008, 4, 100, 'heavy', false, 'e210cffcdfbb26c6', 12169, '42551e16c948a28c', true],
   [5, 4, 100, 'light', false, 'bc4298e2206c9274', 13275, '4f47e65bf4a01d4a', true],
   [7, 5, 80, 'heavy', false, 'ae6c5086094300ce', 13179, '18938379440d1ac5', true],
 ];

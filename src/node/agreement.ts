@@ -16,7 +16,7 @@ import {
   votes_remembered_per_server,
   void_payments_remembered_max,
 } from '../constants.ts';
-import { equal, toHex } from '../bytes.ts';
+import { compare, equal, toHex } from '../bytes.ts';
 import { assert, isScrypError, type ScrypError } from '../errors.ts';
 import { endOf, periodOf } from '../schedule.ts';
 import { timestampOf, txidOf } from '../transaction.ts';
@@ -705,7 +705,14 @@ export class Agreement {
       return problem;
     }
     const known = context.changeCandidate;
-    if (known !== null && equal(encodeChange(known), encodeChange(change))) return null;
+    // Two different changes of one configuration (or one change with two sets of signatures):
+    // every server keeps the same one, the lower in byte order, and passes on only a change it
+    // takes. Otherwise servers swapped candidates and passed each on again, forever (found by
+    // the simulator: a storm of CHANGE messages in one instant).
+    if (known !== null && known.replaces === latest.number && equal(known.replacesHash, latest.hash) && compare(encodeChange(known), encodeChange(change)) <= 0) {
+      if (!equal(encodeChange(known), encodeChange(change))) context.count('change_not_preferred');
+      return null;
+    }
     context.changeCandidate = change;
     context.count('change_submitted');
     context.log.info(`change to configuration ${latest.number + 1} (${change.servers.length} servers) taken ${from === 'client' ? 'from a client' : `from server ${from}`}: the next beta carries it`);
