@@ -71,6 +71,13 @@ describe('server-set changes (issue 13): adds, removes, replaces and reorders, a
     expect(report.stats.messagesByKind.CHANGE ?? 0).toBeLessThan(200);
   });
 
+  test('seed 3410465238 (found by test:slow): a joining server never commits a certificate it tallied before it knew the configuration', () => {
+    // One server grows to two; the second, still joining, counted the first's vote as a
+    // certificate by the network file's single server, and committed it after its snapshot.
+    const report = run(3410465238, 1, 90, 'heavy', { changes: true });
+    expectHolds(report);
+  });
+
   test('changes are simulated without liars (the adversary names servers by the network file)', () => {
     expect(() => run(1, 4, 10, 'light', { changes: true, byzantine: 1 })).toThrow('--changes');
   });

@@ -551,6 +551,14 @@ export class Agreement {
       sameDecision(certificate, context.committed),
     );
     if (place === 'old') return;
+    if (!this.holdsInItsConfiguration(certificate)) {
+      // Checked (or tallied) while we did not know its parent's configuration yet, it does not
+      // hold in it: never committed, never a fork (found by test:slow: a joining server tallied
+      // one vote as a certificate by the file's servers, then committed it after a snapshot
+      // that brought a configuration of two).
+      context.certified.delete(certificate.period);
+      return context.count('certificate_other_configuration');
+    }
     if (place === 'conflict') {
       context.count('certificate_conflict');
       if (!this.checkCertificate(context.committed)) {
@@ -589,6 +597,18 @@ export class Agreement {
       }
     }
     if (context.behindSince === null) context.behindSince = now;
+  }
+
+  /**
+   * Whether a certificate built on a committed period we know holds under the configuration
+   * that decides on it. Certificates are checked when they arrive with the configurations
+   * known then; one built on a later period is only a hint until we get there. Without any
+   * change committed the check then was exact, and this costs nothing.
+   */
+  private holdsInItsConfiguration(certificate: Certificate): boolean {
+    const context = this.context;
+    if (context.chain.length === 0 || certificate.parent > context.committed.period || certificate.period === 0) return true;
+    return verifyCertificate(context.configurations.at(certificate.parent).checker, certificate);
   }
 
   /** The pending proposal whose batch a certificate decides, if we hold it (by period: a majority network proposes each period once). */
