@@ -605,7 +605,7 @@ export class Agreement {
    * known then; one built on a later period is only a hint until we get there. Without any
    * change committed the check then was exact, and this costs nothing.
    */
-  private holdsInItsConfiguration(certificate: Certificate): boolean {
+  holdsInItsConfiguration(certificate: Certificate): boolean {
     const context = this.context;
     if (context.chain.length === 0 || certificate.parent > context.committed.period || certificate.period === 0) return true;
     return verifyCertificate(context.configurations.at(certificate.parent).checker, certificate);

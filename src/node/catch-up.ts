@@ -138,7 +138,8 @@ export class CatchUp {
         context.reject('sync_record_unchained', `catch-up: server ${from} sent period ${certificate.period} on parent ${certificate.parent}, we hold ${context.committed.period}`);
         break;
       }
-      if (!this.agreement.checkCertificate(certificate)) {
+      // (Checked again under its parent's configuration, now known exactly: the cache may hold a check made under a guess.)
+      if (!this.agreement.checkCertificate(certificate) || !this.agreement.holdsInItsConfiguration(certificate)) {
         context.reject('bad_certificate', `catch-up: server ${from} sent period ${certificate.period} with a certificate that does not verify`);
         break;
       }
