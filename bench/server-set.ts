@@ -124,7 +124,7 @@ class Changing {
 
   /** Waits until every running server of `indexes` has committed `period` (bounded). */
   async allCommitted(indexes: readonly number[], period: number, timeoutMs: number): Promise<boolean> {
-    return this.c.until(async () => (await Promise.all(indexes.map((i) => committedOf(this.c, i)))).every((p) => p !== null && p >= period), timeoutMs, 50);
+    return this.c.until(async () => (await Promise.all(indexes.map((i) => this.c.committedOf(i)))).every((p) => p !== null && p >= period), timeoutMs, 50);
   }
 
   /** One change from start to in force: prepared, submitted, and its first period committed by its servers. */
@@ -145,16 +145,6 @@ class Changing {
   }
 }
 
-/** The committed period a server reports over UDP (null: no answer). Spares too. */
-async function committedOf(c: ProcessCluster, index: number): Promise<number | null> {
-  const client = await c.udp();
-  try {
-    const reply = await client.ask({ host: '127.0.0.1', port: c.servers[index]!.port }, { kind: Kind.INFO }, { networkId: c.network.id, serverKey: c.keyOf(index), attempts: 2, timeoutMs: 100 });
-    return reply.status === Status.OK && reply.body !== null && 'committedPeriod' in reply.body ? reply.body.committedPeriod : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Whether the server answers BALANCE with OK (it is available, PROTOCOL §8.8). */
 async function balanceOk(c: ProcessCluster, index: number): Promise<boolean> {
@@ -183,7 +173,7 @@ const median = (values: readonly number[]) => percentile(values, 50);
 
 async function started(c: ProcessCluster, indexes: readonly number[]): Promise<void> {
   for (const i of indexes) c.start(i, ['--log-level', 'info']);
-  if (!(await c.until(async () => (await Promise.all(indexes.slice(0, c.network.servers.length).map((i) => committedOf(c, i)))).every((p) => p !== null && p > 0), 30_000, 100))) {
+  if (!(await c.until(async () => (await Promise.all(indexes.slice(0, c.network.servers.length).map((i) => c.committedOf(i)))).every((p) => p !== null && p > 0), 30_000, 100))) {
     throw new Error(`bench: the network did not start committing\n${c.logs()}`);
   }
 }
@@ -306,12 +296,12 @@ async function wake(c: ProcessCluster, peers: () => readonly number[], stoppedAt
   let availableMs = Number.NaN;
   let target = 0;
   let behindWhenAvailable = Number.NaN;
-  const latestOf = async () => Math.max(...(await Promise.all(peers().map((i) => committedOf(c, i)))).map((p) => p ?? 0));
+  const latestOf = async () => Math.max(...(await Promise.all(peers().map((i) => c.committedOf(i)))).map((p) => p ?? 0));
   const deadline = t0 + 60_000;
   while (performance.now() < deadline && (Number.isNaN(caughtUpMs) || Number.isNaN(availableMs))) {
     if (Number.isNaN(caughtUpMs)) {
       const latest = await latestOf();
-      const own = await committedOf(c, sleeper);
+      const own = await c.committedOf(sleeper);
       if (own !== null && own >= latest) {
         caughtUpMs = performance.now() - t0;
         target = latest;
@@ -320,7 +310,7 @@ async function wake(c: ProcessCluster, peers: () => readonly number[], stoppedAt
     if (Number.isNaN(availableMs) && (await balanceOk(c, sleeper))) {
       availableMs = performance.now() - t0;
       const latest = await latestOf();
-      behindWhenAvailable = Math.max(0, latest - ((await committedOf(c, sleeper)) ?? 0));
+      behindWhenAvailable = Math.max(0, latest - ((await c.committedOf(sleeper)) ?? 0));
     }
     await Bun.sleep(10);
   }

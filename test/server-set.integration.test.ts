@@ -32,19 +32,9 @@ afterEach(async () => {
   cluster = null;
 });
 
-/** The committed period a server reports over UDP (null: no answer, or not available). */
-async function committedOf(c: ProcessCluster, index: number): Promise<number | null> {
-  const client = await c.udp();
-  try {
-    const reply = await client.ask({ host: '127.0.0.1', port: c.servers[index]!.port }, { kind: Kind.INFO }, { networkId: c.network.id, serverKey: c.keyOf(index), attempts: 2, timeoutMs: 100 });
-    return reply.status === Status.OK && reply.body !== null && 'committedPeriod' in reply.body ? reply.body.committedPeriod : null;
-  } catch {
-    return null;
-  }
-}
 
 async function allCommitBeyond(c: ProcessCluster, indexes: readonly number[], period: number, timeoutMs: number): Promise<boolean> {
-  return c.until(async () => (await Promise.all(indexes.map((i) => committedOf(c, i)))).every((p) => p !== null && p > period), timeoutMs, 100);
+  return c.until(async () => (await Promise.all(indexes.map((i) => c.committedOf(i)))).every((p) => p !== null && p > period), timeoutMs, 100);
 }
 
 /** `scryp` with the cluster's network file. */
@@ -128,7 +118,7 @@ describe('changing the server set of a running network', () => {
     // The new servers vote: with servers 0 and 1 stopped, 2, 3 and 4 are a quorum of five.
     await c.stopServer(0, 'SIGTERM');
     await c.stopServer(1, 'SIGTERM');
-    const without = (await committedOf(c, 2)) ?? 0;
+    const without = (await c.committedOf(2)) ?? 0;
     expect(await allCommitBeyond(c, [2, 3, 4], without + 3, 15_000), c.logs()).toBe(true);
     c.start(0);
     c.start(1);
@@ -193,7 +183,7 @@ describe('changing the server set of a running network', () => {
     expect(learned!.chain.length).toBe(3);
     const paid = ends.flatMap((end, k) => (end.outcome === 'committed' ? [1 + (k % 3)] : [])).reduce((a, b) => a + b, 0);
     // Settle: the last commit reaches every server in force.
-    const final = Math.max(...(await Promise.all([3, 4, 5].map((i) => committedOf(c, i)))).map((p) => p ?? 0));
+    const final = Math.max(...(await Promise.all([3, 4, 5].map((i) => c.committedOf(i)))).map((p) => p ?? 0));
     expect(await allCommitBeyond(c, [3, 4, 5], final, 10_000)).toBe(true);
     expect(await balanceOf(c, network, payee.publicKey)).toBe(paid);
     expect(await balanceOf(c, network, wallet.publicKey)).toBe(1_000_000 - paid);
@@ -218,7 +208,7 @@ describe('changing the server set of a two-thirds network', () => {
     expect(await allCommitBeyond(c, [0, 1, 2, 3, 4], Number(grown![1]) + 2, 20_000), c.logs()).toBe(true);
     // Four of five precommit without server 0: the new server's ballots count.
     await c.stopServer(0, 'SIGTERM');
-    const now = (await committedOf(c, 1)) ?? 0;
+    const now = (await c.committedOf(1)) ?? 0;
     expect(await allCommitBeyond(c, [1, 2, 3, 4], now + 3, 15_000), c.logs()).toBe(true);
   });
 });

@@ -1,12 +1,15 @@
 // Reads a server's ledger file directly (not through the node) and checks the invariants
 // of the design on it: the stored state has its certified hash, balances sum to the
-// genesis supply, the archived periods chain, and no txid was applied twice.
+// genesis supply, the archived periods chain, and no txid was applied twice. Once a
+// server-set change is committed (PROTOCOL §8.13, §9) the certified hash binds the chain of
+// changes the file keeps (table `changes`): sha256("scryp/state/v2" ‖ root ‖ chain digest).
 
 import { Database } from 'bun:sqlite';
 import { join } from 'node:path';
 import { Reader, toHex, view } from '../../src/bytes.ts';
 import { transaction_bytes } from '../../src/constants.ts';
 import { readCertificate, type Certificate } from '../../src/consensus/vote.ts';
+import { chainDigestOf, type CommittedChange, decodeChange } from '../../src/consensus/configuration.ts';
 import { entry_bytes, LedgerState } from '../../src/ledger/state.ts';
 import type { Network } from '../../src/network.ts';
 import { txidOf } from '../../src/transaction.ts';
@@ -28,6 +31,14 @@ export function readCertificateBytes(bytes: Uint8Array): Certificate {
   return certificate;
 }
 
+/** The chain of committed changes a ledger file keeps, oldest first (none: an empty list). */
+export function chainIn(db: Database): CommittedChange[] {
+  const table = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'changes'").get();
+  if (table === null) return [];
+  const rows = db.query('SELECT carrier, change FROM changes ORDER BY carrier').all() as { carrier: number; change: Uint8Array }[];
+  return rows.map((row) => ({ carrier: row.carrier, change: decodeChange(row.change) }));
+}
+
 export function checkLedger(dir: string, network: Network): LedgerReport {
   const db = new Database(join(dir, 'ledger.sqlite'), { readonly: true });
   try {
@@ -40,8 +51,13 @@ export function checkLedger(dir: string, network: Network): LedgerReport {
       view(entries).setUint32(i * entry_bytes + 32, row.balance);
       balances.set(toHex(row.account), row.balance);
     });
-    const state = LedgerState.fromSortedEntries(entries);
-    if (toHex(state.hash) !== toHex(committed.hash)) throw new Error(`${dir}: accounts hash ${toHex(state.hash)} but committed ${toHex(committed.hash)}`);
+    const chain = chainIn(db);
+    const last = chain[chain.length - 1];
+    if (last !== undefined && last.carrier > committed.period) throw new Error(`${dir}: change carried in period ${last.carrier}, after the committed period ${committed.period}`);
+    const state = LedgerState.fromSortedEntries(entries, chainDigestOf(chain));
+    if (toHex(state.hash) !== toHex(committed.hash)) {
+      throw new Error(`${dir}: accounts${chain.length === 0 ? '' : ` with the chain of ${chain.length} change(s)`} hash to ${toHex(state.hash)}, but committed ${toHex(committed.hash)}`);
+    }
     const supply = state.supply();
     if (supply !== network.supply) throw new Error(`${dir}: supply ${supply}, genesis ${network.supply}`);
     const archiveFrom = Number(new DataView((db.query("SELECT value FROM meta WHERE key = 'archive_from'").get() as { value: Uint8Array }).value.buffer).getBigUint64(0));

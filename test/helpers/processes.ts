@@ -159,6 +159,17 @@ export class ProcessCluster {
     for (const server of this.servers.slice(0, this.network.servers.length)) this.start(server.index);
   }
 
+  /** The committed period server `index` reports over UDP at its own port (spares too); null: no answer. */
+  async committedOf(index: number): Promise<number | null> {
+    const client = await this.udp();
+    try {
+      const reply = await client.ask({ host: '127.0.0.1', port: this.servers[index]!.port }, { kind: Kind.INFO }, { networkId: this.network.id, serverKey: this.keyOf(index), attempts: 2, timeoutMs: 100 });
+      return reply.status === Status.OK && reply.body !== null && 'committedPeriod' in reply.body ? reply.body.committedPeriod : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** A server's key, spares' too. */
   keyOf(index: number): Uint8Array {
     return signerFromSeed(testSeed(`server ${index}`)).publicKey;
