@@ -78,6 +78,13 @@ describe('server-set changes (issue 13): adds, removes, replaces and reorders, a
     expectHolds(report);
   });
 
+  test('seed 59470424 (found by test:slow): a locked server that a change took out of the rotation shows its beta the proof and the batch of its lock', () => {
+    // Two-thirds: at a height still decided by two servers, the one locked held the only proof
+    // of its lock and was never the beta again; the beta had dropped that batch.
+    const report = run(59470424, 3, 200, 'heavy', { changes: true, quorum: 'two-thirds' });
+    expectHolds(report);
+  });
+
   test('changes are simulated without liars (the adversary names servers by the network file)', () => {
     expect(() => run(1, 4, 10, 'light', { changes: true, byzantine: 1 })).toThrow('--changes');
   });

@@ -55,6 +55,8 @@ export class TwoThirdsAgreement extends Agreement {
   private readonly ballotFloor: number;
   /** The decision we precommitted, with its batch: we back nothing else unless a later quorum proves it safe. */
   private lock: { slot: number; decision: Decision; proposal: Proposal } | null = null;
+  /** The last slot whose beta we sent our lock's proof (showLockProof). */
+  private lockProofShown = -1;
   /** The newest decision a quorum prevoted (with the proof): what we propose again when it is our turn. */
   private valid: (Polka & { proposal: Proposal }) | null = null;
   /** Polkas seen whose batch we do not hold yet. */
@@ -123,7 +125,10 @@ export class TwoThirdsAgreement extends Agreement {
     const context = this.context;
     const { period, parent } = message;
     if (period <= context.committed.period) return context.count('proposal_stale');
-    if (!this.acceptProposalHeader(from, message, now)) return;
+    // Another server's PROPOSAL passed on: only the batch of a polka we hold without it (showLockProof).
+    const relayed = message.proposer !== from;
+    if (relayed && ![...this.polkas.values()].some((polka) => polka.decision.period === message.decided)) return context.count('proposal_relayed_unwanted');
+    if (!this.acceptProposalHeader(from, message, now, relayed)) return;
     if (message.validSlot === 0 && message.decided !== period) {
       // Only a quorum's prevotes make an earlier period's batch worth proposing again (§8.11);
       // without them a lying beta could commit an honest alpha's period with some of its
@@ -201,6 +206,7 @@ export class TwoThirdsAgreement extends Agreement {
       const mayBack = lock === null || decisionKey(lock.decision) === decisionKey(decision) || (message.validSlot !== 0 && lock.slot <= message.validSlot);
       if (!mayBack) {
         context.count('prevote_locked');
+        this.showLockProof(slot, message.proposer);
         continue;
       }
       const ballot = signBallot(context.signer, context.network.id, 'prevote', slot, decision, context.self);
@@ -211,6 +217,25 @@ export class TwoThirdsAgreement extends Agreement {
       this.handleBallot(ballot, now);
       return;
     }
+  }
+
+  /**
+   * Locked, we refuse a beta's proposal: we send that beta the quorum of prevotes that made
+   * our lock (once per slot), so that it knows the valid decision and proposes it with its
+   * proof. A locked server may never be the beta again: a server-set change can take it out
+   * of the rotation while its ballot is still needed at this height, and its proof then
+   * reached no one (found by the simulator: seed 59470424, two-thirds with changes).
+   */
+  private showLockProof(slot: number, proposer: number): void {
+    const context = this.context;
+    const pol = this.ballots.lock?.pol ?? [];
+    if (pol.length === 0 || slot <= this.lockProofShown || proposer === context.self) return;
+    this.lockProofShown = slot;
+    context.count('lock_proof_shown');
+    for (const prevote of pol) context.send(proposer, { type: 'prevote', ballot: prevote });
+    // And the batch: the beta may no longer hold it (it dropped it, or never had it).
+    const locked = this.lock?.proposal.message;
+    if (locked !== undefined && locked !== null) context.send(proposer, locked);
   }
 
   /** The decision this server computes for a proposal on its committed state. */

@@ -265,16 +265,18 @@ export class Agreement {
    * signed it; a second, different signed PROPOSAL for the same slot is evidence. Returns
    * false when the proposal is to be dropped.
    */
-  protected acceptProposalHeader(from: number, message: ProposalMessage, now: number): boolean {
+  protected acceptProposalHeader(from: number, message: ProposalMessage, now: number, relayed = false): boolean {
     const context = this.context;
     const { period } = message;
     const beta = context.configurations.alphaOf(period, message.parent.period);
-    if (beta !== from || message.proposer !== from) {
+    // A relayed PROPOSAL (two-thirds: a locked server shows the batch of its lock) is its
+    // beta's, signed by it, whoever brings it.
+    if (beta !== message.proposer || (!relayed && message.proposer !== from)) {
       context.reject('proposal_wrong_sender', `PROPOSAL for period ${period} from server ${from}, but its beta is server ${beta}`);
       return false;
     }
     const header = headerOfProposal(message);
-    const key = context.configurations.keyOf(from)!;
+    const key = context.configurations.keyOf(message.proposer)!;
     if (!context.verifySignature(header.signature, proposalSigningMessage(context.network.id, header), key)) {
       context.reject('proposal_bad_signature', `PROPOSAL for period ${period} from server ${from}: its signature does not verify`);
       return false;
@@ -286,7 +288,7 @@ export class Agreement {
     while (this.proposalsTaken.size > 2 * pending_proposals_max) this.proposalsTaken.delete(Math.min(...this.proposalsTaken));
     // Every server passes on the header of the PROPOSAL it took: a beta that shows each
     // server another batch is caught by the first header that reaches another server.
-    if (from !== context.self) context.send('others', { type: 'proposal_header', header });
+    if (from !== context.self && !relayed) context.send('others', { type: 'proposal_header', header });
     return true;
   }
 
