@@ -47,6 +47,8 @@ export const history_entries_max = 7; // payments in one HISTORY reply: 154 + 7 
 export const addresses_per_reply_max = 10; // address records in one ADDRESSES reply: 106 + 10 × 110 = 1206 bytes, the most a 1232-byte datagram holds
 export const addresses_ask_attempts = 2; // a client learning where servers moved asks each server ADDRESSES this many times ...
 export const addresses_ask_timeout_ms = 150; // ... waiting this long first (doubled at each resend), and stops once a majority answered
+export const chain_ask_attempts = 4; // a client fetching the chain of changes (CONFIG) from the server it chose, or submitting one (CHANGE), sends each request this many times ...
+export const chain_ask_timeout_ms = 200; // ... waiting this long first, doubled at each resend
 export const addresses_refresh_ms = 60_000; // a long-running wallet asks again this often
 export const history_client_entries_max = 10_000; // entries one history query gathers: ≤ 1,429 pages per server, a few seconds on a LAN
 

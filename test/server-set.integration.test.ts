@@ -15,7 +15,8 @@ import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { join } from 'node:path';
 import { toHex } from '../src/bytes.ts';
 import { Kind, Status } from '../src/client/codec.ts';
-import { learnChain, networkOfServersInForce } from '../src/client/chain.ts';
+import { learnChain } from '../src/client/chain.ts';
+import { networkInForce } from '../src/client/addresses.ts';
 import { askMajority } from '../src/client/majority.ts';
 import { pay, type PaymentEnd } from '../src/client/wallet.ts';
 import type { Network } from '../src/network.ts';
@@ -78,7 +79,7 @@ describe('changing the server set of a running network', () => {
     const load = (async () => {
       const deadline = Date.now() + 150_000;
       for (let k = 0; loading && Date.now() < deadline; k++) {
-        const network = await networkOfServersInForce(client, c.network);
+        const network = await networkInForce(client, c.network);
         ends.push(await pay(client, network, wallet, { to: payee.publicKey, amount: 1 + (k % 3), server: k % network.servers.length, patiencePeriods: 8, voidResends: 1 }));
         await Bun.sleep(100);
       }
@@ -177,7 +178,7 @@ describe('changing the server set of a running network', () => {
     expect(await c.until(() => committedCount() >= before + 2, 20_000), c.logs()).toBe(true);
     loading = false;
     await load;
-    const network = await networkOfServersInForce(client, c.network);
+    const network = await networkInForce(client, c.network);
     expect(network.servers.map((server) => toHex(server.key)).sort()).toEqual([5, 3, 4].map((i) => toHex(c.keyOf(i))).sort());
     const learned = await learnChain(client, c.network);
     expect(learned!.chain.length).toBe(3);

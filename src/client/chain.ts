@@ -5,6 +5,7 @@
 // of the configuration before did not sign in. And CHANGE, which submits a signed change.
 
 import { Reader } from '../bytes.ts';
+import { addresses_ask_attempts, addresses_ask_timeout_ms, chain_ask_attempts, chain_ask_timeout_ms } from '../constants.ts';
 import { type Change, type CommittedChange, type Configuration, configurationsOf, encodeChange, readCommittedChange } from '../consensus/configuration.ts';
 import { fail, isScrypError } from '../errors.ts';
 import type { Address } from '../ip.ts';
@@ -30,7 +31,8 @@ export interface LearnedChain {
   readonly committedPeriod: number;
 }
 
-const ask = { attempts: 4, timeoutMs: 200 } as const;
+/** One server asked for a piece of the chain, or given a change: as `scryp pay` asks (a few resends, doubling). */
+const ask = { attempts: chain_ask_attempts, timeoutMs: chain_ask_timeout_ms } as const;
 
 async function configPiece(client: UdpClient, network: Network, target: ServerTarget, index: number, offset: number): Promise<ConfigBody> {
   const reply = await client.ask(target.address, { kind: Kind.CONFIG, index, offset }, { networkId: network.id, serverKey: target.key, ...ask });
@@ -105,7 +107,7 @@ export async function learnChain(
     if (targets.length === 0) resolve();
     for (const target of targets) {
       client
-        .ask(target.address, { kind: Kind.CONFIG, index: 0, offset: 0 }, { networkId: network.id, serverKey: target.key, attempts: options.attempts ?? 2, timeoutMs: options.timeoutMs ?? 150 })
+        .ask(target.address, { kind: Kind.CONFIG, index: 0, offset: 0 }, { networkId: network.id, serverKey: target.key, attempts: options.attempts ?? addresses_ask_attempts, timeoutMs: options.timeoutMs ?? addresses_ask_timeout_ms })
         .then(
           (reply) => {
             if (reply.status === Status.OK && reply.body !== null && 'chunk' in reply.body) answers.push({ target, body: reply.body });
@@ -151,12 +153,6 @@ export function withConfiguration(network: Network, configuration: Configuration
   return { ...network, servers, majority: Math.floor(servers.length / 2) + 1, quorum, faulty: network.quorumMode === 'two-thirds' ? servers.length - quorum : 0 };
 }
 
-/** What a wallet holding only the network file uses: the configuration in force, learnt and checked from the file (the file itself when no server answers). */
-export async function networkOfServersInForce(client: UdpClient, network: Network): Promise<Network> {
-  const learned = await learnChain(client, network);
-  if (learned === null) return network;
-  return withConfiguration(network, learned.configurations[learned.configurations.length - 1]!);
-}
 
 /**
  * The directory of servers as the nodes number them (node/configurations.ts): the network

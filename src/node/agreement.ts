@@ -39,7 +39,7 @@ import {
 import { checkEvidence, describeEvidence, encodeEvidence, decodeEvidence, type Evidence, evidenceKey, offenderOf, votesConflict } from '../consensus/evidence.ts';
 import { headersDiffer, type ProposalHeader, proposalSigningMessage } from '../consensus/proposal.ts';
 import { headerOfProposal, type ProposalMessage } from '../peer/messages.ts';
-import { type Change, checkChange, type CommittedChange, encodeChange, extendChainDigest } from '../consensus/configuration.ts';
+import { type Change, change_lead_periods, checkChange, type CommittedChange, encodeChange, extendChainDigest } from '../consensus/configuration.ts';
 import type { Alpha } from './alpha.ts';
 import type { NodeContext } from './context.ts';
 
@@ -177,7 +177,8 @@ export class Agreement {
         // yet (we slept through a change, or are joining). Catch-up checks it from what it brings.
         if (committed.parent > context.committed.period || context.self < 0) {
           context.count('status_certificate_ahead');
-          if (committed.period > context.aheadHint) context.aheadHint = committed.period;
+          // A hint for catch-up, bounded by our clock: no honest server committed a period still to come.
+          if (committed.period > context.aheadHint && committed.period <= periodOf(context.timing, now)) context.aheadHint = committed.period;
           return;
         }
         return context.reject('bad_certificate', `STATUS from server ${from}: certificate of period ${committed.period} does not verify`);
@@ -699,7 +700,7 @@ export class Agreement {
     if (candidate === null) return null;
     const problem = this.changeProblem(candidate, period);
     if (problem === null) return candidate;
-    if (candidate.replaces < context.configurations.latest.number || candidate.first !== 0 && candidate.first < period + 2) {
+    if (candidate.replaces < context.configurations.latest.number || (candidate.first !== 0 && candidate.first < period + change_lead_periods)) {
       context.log.warn(`the submitted change to configuration ${candidate.replaces + 1} can no longer be carried: ${problem}`);
       context.changeCandidate = null;
     }
@@ -714,6 +715,11 @@ export class Agreement {
   submitChange(change: Change, from: number | 'client', now: number): ScrypError | null {
     const context = this.context;
     const latest = context.configurations.latest;
+    const known = context.changeCandidate;
+    const bytes = encodeChange(change);
+    const knownBytes = known === null ? null : encodeChange(known);
+    // The same change again (every server passes it on once): nothing to check twice.
+    if (knownBytes !== null && equal(knownBytes, bytes)) return null;
     let problem: ScrypError | null = null;
     try {
       // Carried at the earliest in the current period: a first period too close is refused now.
@@ -726,13 +732,12 @@ export class Agreement {
       if (from !== 'client') context.reject('change_refused', `CHANGE from server ${from} refused: ${problem.message}`);
       return problem;
     }
-    const known = context.changeCandidate;
     // Two different changes of one configuration (or one change with two sets of signatures):
     // every server keeps the same one, the lower in byte order, and passes on only a change it
     // takes. Otherwise servers swapped candidates and passed each on again, forever (found by
     // the simulator: a storm of CHANGE messages in one instant).
-    if (known !== null && known.replaces === latest.number && equal(known.replacesHash, latest.hash) && compare(encodeChange(known), encodeChange(change)) <= 0) {
-      if (!equal(encodeChange(known), encodeChange(change))) context.count('change_not_preferred');
+    if (known !== null && knownBytes !== null && known.replaces === latest.number && equal(known.replacesHash, latest.hash) && compare(knownBytes, bytes) < 0) {
+      context.count('change_not_preferred');
       return null;
     }
     context.changeCandidate = change;

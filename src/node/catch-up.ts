@@ -71,7 +71,7 @@ export class CatchUp {
    */
   private target(): number {
     const context = this.context;
-    const certified = context.highestCertified();
+    const certified = Math.max(context.highestCertified(), context.aheadHint);
     if (context.self >= 0) return certified;
     return Math.max(certified, ...context.peerCommitted);
   }
@@ -159,7 +159,10 @@ export class CatchUp {
     // Nothing new (the peer has not committed what we lack either): ask again after a grace,
     // not at once. Found by the simulator: servers behind the same certificate asked one
     // another every round trip, forever.
-    if (applied === 0 && !snapshotNeeded) this.syncQuietUntil = now + context.syncGraceMs;
+    if (applied === 0 && !snapshotNeeded) {
+      this.syncQuietUntil = now + context.syncGraceMs;
+      context.aheadHint = 0; // whoever claimed more, this peer had nothing beyond our period: ask again only if told again
+    }
     if (applied > 0) context.log.info(`catch-up: replayed ${applied} periods from server ${from}, now at period ${context.committed.period}`);
     if (snapshotNeeded && !awaited) {
       context.count('sync_snapshot_needed_stale');

@@ -10,7 +10,7 @@
 // The configuration that decides a period is a function of its parent (configurationAt):
 // its rotation gives the alpha and the beta, its members vote, its quorum certifies.
 
-import { toHex } from '../bytes.ts';
+import { equal, toHex } from '../bytes.ts';
 import { assert } from '../errors.ts';
 import type { Address } from '../ip.ts';
 import type { Network } from '../network.ts';
@@ -46,6 +46,10 @@ export class Configurations {
   private readonly idByKey = new Map<string, number>();
   private configurations: Configuration[] = [];
   private carriers: number[] = [];
+  private committedChain: readonly CommittedChange[] = [];
+  /** The last answers of at() and alphaOf(): every client request asks (isAvailable, the alpha), almost always for the same period. */
+  private lastAt: { parent: number; membership: Membership } | null = null;
+  private lastAlpha: { period: number; parent: number; id: number } | null = null;
   private memberships: Membership[] = [];
 
   constructor(
@@ -60,6 +64,9 @@ export class Configurations {
   /** Replaces what is known with a chain of committed changes, checked from the network file. */
   load(chain: readonly CommittedChange[]): void {
     this.configurations = configurationsOf(this.network, chain, this.verify);
+    this.committedChain = chain.slice();
+    this.lastAt = null;
+    this.lastAlpha = null;
     this.carriers = [0, ...chain.map((entry) => entry.carrier)];
     for (const configuration of this.configurations) for (const server of configuration.servers) this.idOf(server.key, true);
     this.memberships = this.configurations.map((configuration) => this.buildMembership(configuration));
@@ -83,13 +90,18 @@ export class Configurations {
    * network file (a signed address record may have moved it since: node/addresses.ts).
    */
   addressOf(id: number): Address {
-    const key = this.directory[id]?.keyHex;
+    const key = this.directory[id]?.key;
     assert(key !== undefined, 'a server of the directory');
     for (let i = this.configurations.length - 1; i >= 0; i--) {
-      const server = this.configurations[i]!.servers.find((entry) => toHex(entry.key) === key);
+      const server = this.configurations[i]!.servers.find((entry) => equal(entry.key, key));
       if (server !== undefined) return server.address;
     }
     throw new Error('assertion failed: every directory entry is named by a configuration');
+  }
+
+  /** The committed changes these configurations were built from, oldest first (what the state hash binds). */
+  get chain(): readonly CommittedChange[] {
+    return this.committedChain;
   }
 
   keyOf(id: number): Uint8Array | undefined {
@@ -102,9 +114,11 @@ export class Configurations {
 
   /** The membership that decides a period built on committed period `parent`. */
   at(parent: number): Membership {
+    if (this.lastAt !== null && this.lastAt.parent === parent) return this.lastAt.membership;
     const configuration = configurationAt(this.configurations, this.carriers, parent);
     const membership = this.memberships[configuration.number];
     assert(membership !== undefined, 'every configuration has its membership');
+    this.lastAt = { parent, membership };
     return membership;
   }
 
@@ -117,9 +131,13 @@ export class Configurations {
    * payments lost when the period before a change's first was void).
    */
   alphaOf(period: number, parent: number): number {
+    const last = this.lastAlpha;
+    if (last !== null && last.period === period && last.parent === parent) return last.id;
     const configuration = configurationAt(this.configurations, this.carriers, parent, period);
     const ids = this.memberships[configuration.number]!.ids;
-    return ids[period % ids.length]!;
+    const id = ids[period % ids.length]!;
+    this.lastAlpha = { period, parent, id };
+    return id;
   }
 
   membershipOf(number: number): Membership {

@@ -93,11 +93,13 @@ export class NodeContext {
   halted: string | null = null;
   behindSince: number | null = null;
   outOfSync = false;
-  /** The committed configuration changes, oldest first: what `configurations` was built from, and what the state hash binds. */
-  chain: CommittedChange[];
   /** A change a client or a peer submitted, checked against the newest configuration, for a beta to carry (§8.13). */
   changeCandidate: Change | null = null;
-  /** The highest period a peer's STATUS claims committed under a configuration we cannot check yet (catch-up.ts goes there). */
+  /**
+   * The highest period a peer's STATUS claims committed under a configuration we cannot check
+   * yet: where catch-up.ts asks to go, nothing more (never counted as certified, so a peer that
+   * lies about it cannot keep us unavailable). Forgotten when an answer brings nothing.
+   */
   aheadHint = 0;
   /** Why this server no longer takes part (a committed change removed it), or null. */
   removed: string | null = null;
@@ -120,7 +122,6 @@ export class NodeContext {
     this.state = stored.entries === null ? LedgerState.fromAccounts(network.genesis) : LedgerState.fromSortedEntries(stored.entries, chainDigest);
     this.genesisHash = stored.committed.period === 0 ? stored.committed.hash : LedgerState.fromAccounts(network.genesis).hash;
     this.configurations = new Configurations(network, this.genesisHash, options.verify, stored.chain);
-    this.chain = stored.chain.slice();
     this.self = this.configurations.idOf(options.signer.publicKey);
     this.committed = stored.committed;
     this.lastVote = stored.lastVote;
@@ -180,8 +181,7 @@ export class NodeContext {
    * server is still one of the servers (a server a change removed stops: §8.13).
    */
   adoptChain(chain: readonly CommittedChange[]): void {
-    this.chain = chain.slice();
-    this.configurations.load(this.chain);
+    this.configurations.load(chain);
     const self = this.configurations.idOf(this.signer.publicKey);
     if (self !== this.self) {
       this.self = self;
@@ -199,7 +199,7 @@ export class NodeContext {
       this.removed = null; // not one of the servers yet: joining (isAvailable says no)
       return;
     }
-    const member = this.self >= 0 && (this.membership().members.has(this.self) || this.configurations.membershipOf(latest.number).members.has(this.self));
+    const member = this.membership().members.has(this.self) || this.configurations.membershipOf(latest.number).members.has(this.self);
     if (member || latest.number === 0) {
       this.removed = null;
       return;
@@ -210,8 +210,13 @@ export class NodeContext {
     this.log.error(`REMOVED: ${this.removed}`);
   }
 
+  /** The committed configuration changes, oldest first: what the configurations were built from, and what the state hash binds. */
+  get chain(): readonly CommittedChange[] {
+    return this.configurations.chain;
+  }
+
   highestCertified(): number {
-    let highest = Math.max(this.committed.period, this.aheadHint);
+    let highest = this.committed.period;
     for (const period of this.certified.keys()) if (period > highest) highest = period;
     return highest;
   }

@@ -521,12 +521,12 @@ export class ScrypNode {
           const refused = this.core.submitChange(decodeChange(request.change), now);
           if (refused !== null) {
             verdict = changeVerdictOf(refused.code);
-            this.log.warn(`a change submitted by ${address} is refused: ${refused.message}`);
+            this.badInput(refused, address, now); // counted, said once a minute per source and code
           }
         } catch (error) {
           if (!isScrypError(error)) throw error;
           verdict = ChangeVerdict.MALFORMED;
-          this.log.warn(`a change submitted by ${address} does not decode: ${error.message}`);
+          this.badInput(error, address, now);
         }
         return reply(Status.OK, { verdict, latest: this.core.configurations.latest.number });
       }
