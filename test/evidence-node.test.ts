@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'bun:test';
 import { Status } from '../src/client/codec.ts';
 import { certificateFrom, type Decision, signVote } from '../src/consensus/vote.ts';
-import { healthOf, NodeMetrics } from '../src/node/metrics.ts';
+import { NodeMetrics } from '../src/node/metrics.ts';
 import { evidenceAnswer } from '../src/node/queries.ts';
 import type { PeriodRecord } from '../src/peer/messages.ts';
 import { CoreNet, first_period } from './helpers/core-net.ts';
@@ -49,7 +49,7 @@ describe('evidence as an operator sees it', () => {
     for (const server of [0, 1, 2]) {
       expect(net.core(server).evidence.length, `server ${server}`).toBe(1);
       expect(net.core(server).halted).toBeNull();
-      expect(healthOf(net.core(server), net.network, net.now).available).toBe(true);
+      expect(net.core(server).availability(net.now).available).toBe(true);
     }
     // A restart: the count comes back from the store.
     net.crash(0);
@@ -70,7 +70,7 @@ describe('evidence as an operator sees it', () => {
     net.inject(0, 2, { type: 'status', committed: conflicting, vote: null });
     const core = net.core(2);
     expect(core.halted).toContain('two certificates conflict');
-    const health = healthOf(core, net.network, net.now);
+    const health = core.availability(net.now);
     expect(health.available).toBe(false);
     expect(health.reason).toBe(`stopped: ${core.halted}`);
     expect(health.reason).toMatch(/^stopped: two certificates conflict \(.*\): more servers misbehaved than the quorum tolerates; this server stopped taking part and answers UNAVAILABLE until an operator acts/);

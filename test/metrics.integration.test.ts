@@ -142,6 +142,24 @@ describe('scryp node --metrics', () => {
     expect((await fetch(`http://127.0.0.1:${ports[0]}/metrics`, { method: 'POST' })).status).toBe(405);
   });
 
+  test('a joining server (a spare no change has added yet): /healthz 503 says "joining", and a BALANCE at its port hears UNAVAILABLE', async () => {
+    const c = await ProcessCluster.create({ servers: 3, spares: 1, periodMs: 300 });
+    cluster = c;
+    const [port] = await freePorts(1);
+    c.startAll();
+    c.start(3, ['--metrics', `127.0.0.1:${port}`]);
+    // Once the others commit and it answers (the servers in force do not take its batches: it
+    // is no server of theirs until a change adds it), its answer is: joining.
+    expect(await c.until(async () => ((await c.committedOf(0)) ?? 0) > 0 && (await c.committedOf(3)) !== null, 20_000), c.logs()).toBe(true);
+    const answer = await health(port!);
+    expect(answer.status).toBe(503);
+    expect(answer.text).toStartWith('joining: no configuration this server knows names its key yet');
+    const client = await c.udp();
+    const reply = await client.ask({ host: '127.0.0.1', port: c.servers[3]!.port }, { kind: Kind.BALANCE, account: c.wallets[0]!.publicKey }, { networkId: c.network.id, serverKey: c.keyOf(3), attempts: 3, timeoutMs: 200 });
+    expect(reply.status).toBe(Status.UNAVAILABLE);
+    expect(valueOf(await scrape(port!), 'scryp_available')).toBe(0);
+  });
+
   test('off unless asked for; a malformed address is a usage error; a port in use stops the start with BAD_ADDRESS', async () => {
     const c = await ProcessCluster.create({ servers: 1, periodMs: 300 });
     cluster = c;

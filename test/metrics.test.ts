@@ -9,7 +9,7 @@ import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import { type Certificate } from '../src/consensus/vote.ts';
 import { alphaOf } from '../src/schedule.ts';
-import { healthOf, NodeMetrics, parseMetricsAddress } from '../src/node/metrics.ts';
+import { NodeMetrics, parseMetricsAddress } from '../src/node/metrics.ts';
 import { codeOf } from './helpers/errors.ts';
 import { CoreNet, first_period } from './helpers/core-net.ts';
 import { parseExposition, valueOf } from './helpers/prometheus-text.ts';
@@ -44,7 +44,7 @@ function watched(net: CoreNet) {
       metrics.afterCore(net.now);
       const committed = core.committed;
       if (commits.at(-1)?.period !== committed.period) commits.push(committed);
-      const verdict = healthOf(core, net.network, net.now);
+      const verdict = core.availability(net.now);
       health.push({ available: verdict.available, isAvailable: core.isAvailable(net.now), reason: verdict.reason });
     }
     net.now = target;

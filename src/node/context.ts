@@ -18,6 +18,7 @@ import type { Store, StoredState } from '../ledger/store.ts';
 import type { Certificate, Vote } from '../consensus/vote.ts';
 import type { Evidence } from '../consensus/evidence.ts';
 import type { Sync } from './catch-up.ts';
+import { type Availability, availabilityOf } from './availability.ts';
 import { Configurations, type Membership } from './configurations.ts';
 import { type Change, chainDigestOf, type CommittedChange } from '../consensus/configuration.ts';
 
@@ -150,19 +151,42 @@ export class NodeContext {
 
   // ---- where this server stands --------------------------------------------------------
 
-  /** In consensus: in sync with the majority and hearing from it. Otherwise: UNAVAILABLE. */
-  isAvailable(now: number): boolean {
-    if (this.halted !== null || this.removed !== null || this.self < 0 || this.outOfSync || this.sync !== null) return false;
-    if (this.highestCertified() > this.committed.period) return false;
-    return this.heardMajority(now);
+  /**
+   * Whether this server answers clients, and why not (availability.ts): the one answer the
+   * client requests, /healthz and the metrics read.
+   */
+  availability(now: number): Availability {
+    const membership = this.membership();
+    const member = membership.members.has(this.self);
+    const current = periodOf(this.timing, now);
+    let heard = member ? 1 : 0;
+    for (const id of membership.ids) if (id !== this.self && this.lastHeard[id]! >= current - 1) heard++;
+    return availabilityOf({
+      halted: this.halted,
+      removed: this.removed,
+      joining: this.self < 0,
+      outOfSync: this.outOfSync,
+      catchingUp: this.sync !== null,
+      committed: this.committed.period,
+      certified: this.highestCertified(),
+      snapshotAccountsLeft: this.snapshotAccountsLeft(),
+      heard,
+      servers: membership.ids.length,
+      quorum: membership.quorum,
+      member,
+      mode: this.network.quorumMode,
+    });
   }
 
-  heardMajority(now: number): boolean {
-    const current = periodOf(this.timing, now);
-    const membership = this.membership();
-    let heard = membership.members.has(this.self) ? 1 : 0;
-    for (const id of membership.ids) if (id !== this.self && this.lastHeard[id]! >= current - 1) heard++;
-    return heard >= membership.quorum;
+  /** Accounts of a snapshot still to come (0 when none is on its way). */
+  snapshotAccountsLeft(): number {
+    const receiving = this.sync?.mode === 'snapshot' ? this.sync.receiving : null;
+    return receiving === null ? 0 : receiving.accounts - receiving.received;
+  }
+
+  /** In consensus: in sync with the servers in force and hearing a quorum of them. Otherwise clients hear UNAVAILABLE. */
+  isAvailable(now: number): boolean {
+    return this.availability(now).available;
   }
 
   /** The configuration that decides the next period built on our committed one. */

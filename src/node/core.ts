@@ -33,6 +33,7 @@ import type { ScrypError } from '../errors.ts';
 import type { AddressRecord } from '../address-record.ts';
 import type { Address } from '../ip.ts';
 import { Alpha, type PayResult } from './alpha.ts';
+import type { Availability } from './availability.ts';
 import { CatchUp } from './catch-up.ts';
 import { type CoreOptions, NodeContext, type Outgoing } from './context.ts';
 import { Queries } from './queries.ts';
@@ -167,29 +168,19 @@ export class ServerCore {
     return this.context.halted;
   }
 
-  /**
-   * Where catch-up stands, for operators (/healthz and metrics): what isAvailable weighs
-   * besides hearing a majority, the accounts of a snapshot still to come, and the period
-   * after which the archive is whole (it moves when a snapshot is installed).
-   */
-  get catchUp(): { readonly outOfSync: boolean; readonly behind: boolean; readonly snapshotAccountsLeft: number; readonly archiveFrom: number } {
-    const context = this.context;
-    const receiving = context.sync?.mode === 'snapshot' ? context.sync.receiving : null;
-    return {
-      outOfSync: context.outOfSync,
-      behind: context.sync !== null || context.highestCertified() > context.committed.period,
-      snapshotAccountsLeft: receiving === null ? 0 : receiving.accounts - receiving.received,
-      archiveFrom: context.archiveFrom,
-    };
+  /** For operators (metrics): the accounts of a snapshot still to come, and the period after which the archive is whole (it moves when a snapshot is installed). */
+  get catchUp(): { readonly snapshotAccountsLeft: number; readonly archiveFrom: number } {
+    return { snapshotAccountsLeft: this.context.snapshotAccountsLeft(), archiveFrom: this.context.archiveFrom };
   }
 
-  /** In consensus: in sync with the majority and hearing from it. Otherwise: UNAVAILABLE. */
+  /** Whether this server answers clients, and why not: what every client request, /healthz and the metrics read (availability.ts). */
+  availability(now: number): Availability {
+    return this.context.availability(now);
+  }
+
+  /** In consensus: in sync with the servers in force and hearing a quorum of them. Otherwise: UNAVAILABLE. */
   isAvailable(now: number): boolean {
     return this.context.isAvailable(now);
-  }
-
-  heardMajority(now: number): boolean {
-    return this.context.heardMajority(now);
   }
 
   /** When the node should call tick() next, at the latest. */

@@ -25,11 +25,12 @@ import type { Address } from '../ip.ts';
 import type { Network } from '../network.ts';
 import type { PeerMessage } from '../peer/messages.ts';
 import { startOf, type Timing } from '../schedule.ts';
+import type { Availability } from './availability.ts';
 import type { ServerCore } from './core.ts';
 import packageJson from '../../package.json';
 
 /** What the metrics read of the core: only its getters, never its state. */
-export type CoreView = Pick<ServerCore, 'counters' | 'committed' | 'info' | 'isAvailable' | 'heardMajority' | 'catchUp' | 'ledger' | 'lastVotePeriod' | 'evidence' | 'halted'>;
+export type CoreView = Pick<ServerCore, 'counters' | 'committed' | 'info' | 'isAvailable' | 'catchUp' | 'ledger' | 'lastVotePeriod' | 'evidence' | 'halted'>;
 
 /** What the node shell gives the metrics. */
 export interface MetricsSource {
@@ -68,33 +69,6 @@ export function parseMetricsAddress(text: string): MetricsAddress {
   const host = (match[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1');
   const loopback = host === 'localhost' || host === '::1' || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host);
   return { host, port, loopback };
-}
-
-// ---- health ---------------------------------------------------------------------------------
-
-export interface Health {
-  /** Equal to core.isAvailable(now): what clients hear as OK or UNAVAILABLE. */
-  readonly available: boolean;
-  /** One line for a person: where the node stands, or why it is unavailable. */
-  readonly reason: string;
-}
-
-/** Why the node answers clients UNAVAILABLE, in the order isAvailable weighs it; or that it does not. */
-export function healthOf(core: CoreView, network: Network, now: number): Health {
-  const catchUp = core.catchUp;
-  const committed = core.committed.period;
-  if (core.halted !== null) return { available: false, reason: `stopped: ${core.halted}` };
-  if (catchUp.outOfSync) return { available: false, reason: `out of sync: our state differs from the majority's; fetching a snapshot (committed period ${committed})` };
-  if (catchUp.behind) {
-    const left = catchUp.snapshotAccountsLeft > 0 ? `, ${catchUp.snapshotAccountsLeft} accounts of a snapshot still to come` : '';
-    return { available: false, reason: `catching up: the majority has committed past our period ${committed}${left}` };
-  }
-  if (!core.heardMajority(now)) {
-    const current = core.info(now).currentPeriod;
-    const heard = core.info(now).lastHeard.filter((period) => period >= current - 1).length;
-    return { available: false, reason: `no ${network.quorumMode === 'majority' ? 'majority' : 'quorum'} heard: ${heard} of ${network.servers.length} servers (this one included) heard in the last period, ${network.quorum} needed` };
-  }
-  return { available: true, reason: `available: committed period ${committed}` };
 }
 
 // ---- what happens once a period: commits and votes ---------------------------------------
@@ -483,7 +457,7 @@ function fileSize(path: string): number {
  * Serves /metrics and /healthz (GET or HEAD) on `address`. /healthz answers 200 with
  * "available: ..." or 503 with the reason, one line of text, for people and probes alike.
  */
-export function serveMetrics(address: MetricsAddress, metrics: NodeMetrics, health: () => Health): Server<undefined> {
+export function serveMetrics(address: MetricsAddress, metrics: NodeMetrics, health: () => Availability): Server<undefined> {
   try {
     return Bun.serve({
       hostname: address.host,

@@ -52,7 +52,8 @@ import { RateLimiter } from './rate-limit.ts';
 import { ServerCore } from './core.ts';
 import { evidenceAnswer } from './queries.ts';
 import { Verifier } from './verifier.ts';
-import { healthOf, type Health, type MetricsAddress, NodeMetrics, serveMetrics } from './metrics.ts';
+import type { Availability } from './availability.ts';
+import { type MetricsAddress, NodeMetrics, serveMetrics } from './metrics.ts';
 import { ledger_file_name } from '../ledger/sqlite-store.ts';
 
 export interface NodeOptions {
@@ -573,9 +574,9 @@ export class ScrypNode {
 
   // ---- operations -------------------------------------------------------------------------
 
-  /** Where the node stands for clients, and why it is unavailable when it is. */
-  health(): Health {
-    return healthOf(this.core, this.network, this.now());
+  /** Where the node stands for clients, and why it is unavailable when it is: what /healthz says (the core's one answer). */
+  health(): Availability {
+    return this.core.availability(this.now());
   }
 
   private startMetrics(address: MetricsAddress, dir: string): void {
