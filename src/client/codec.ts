@@ -306,15 +306,22 @@ export function peekRequest(bytes: Uint8Array): { kind: number; requestId: numbe
   if (bytes.length > datagram_bytes_max) fail('REQUEST_TOO_LONG', `request: ${bytes.length} bytes, at most ${datagram_bytes_max} allowed`);
   if (bytes[0] !== magic[0] || bytes[1] !== magic[1]) fail('BAD_MAGIC', 'request: magic is not "SC"');
   if (bytes[2] !== protocol_version) fail('BAD_VERSION', `request: version ${bytes[2]}, expected ${protocol_version}`);
+  return requestHeaderOf(bytes);
+}
+
+/** Kind and request id of bytes at least a request header long, whatever their magic and version (a BAD_REQUEST reply names them). */
+export function requestHeaderOf(bytes: Uint8Array): { kind: number; requestId: number } {
+  if (bytes.length < request_header_bytes) fail('REQUEST_TOO_SHORT', `request: ${bytes.length} bytes, shorter than a header`);
   return { kind: bytes[3]!, requestId: view(bytes).getUint32(4) };
 }
 
 /**
  * Strict decode: known kind, exact body, zero padding. Fields are views into `bytes`;
- * copy them to keep them past the datagram's handler.
+ * copy them to keep them past the datagram's handler. `header` is peekRequest's answer,
+ * when the caller has it already.
  */
-export function decodeRequest(bytes: Uint8Array): Request {
-  const { kind, requestId } = peekRequest(bytes);
+export function decodeRequest(bytes: Uint8Array, header: { kind: number; requestId: number } = peekRequest(bytes)): Request {
+  const { kind, requestId } = header;
   const bodyBytes = requestBodyBytes[kind];
   if (bodyBytes === undefined) fail('UNKNOWN_KIND', `request: kind 0x${kind.toString(16).padStart(2, '0')}`);
   let bodyEnd = request_header_bytes + bodyBytes;

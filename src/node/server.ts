@@ -11,17 +11,15 @@ import {
   client_sources_tracked_max,
   log_repeat_ms,
   rate_limited_notice_ms,
-  reply_trailer_bytes,
   stats_interval_ms,
   whoami_attempts,
   whoami_retry_ms_min,
   whoami_rounds_max,
   whoami_timeout_ms,
 } from '../constants.ts';
-import { toHex, view } from '../bytes.ts';
-import { type ErrorCode, isScrypError, ScrypError } from '../errors.ts';
-import { decodeChange } from '../consensus/configuration.ts';
-import { type Address, formatAddress, pack, plainIPv4 } from '../ip.ts';
+import { toHex } from '../bytes.ts';
+import { isScrypError, ScrypError } from '../errors.ts';
+import { type Address, formatAddress, plainIPv4 } from '../ip.ts';
 import { LogLimiter, logger, type Logger } from '../log.ts';
 import { type Network, serverIndexOf } from '../network.ts';
 import { loadOrCreateSeed } from '../seed.ts';
@@ -29,28 +27,13 @@ import { signerFromSeed, verify, type Signer } from '../signature.ts';
 import { decodeMessage, encodeMessage, messageKindName, type PeerMessage } from '../peer/messages.ts';
 import type { Frame, RawMessage } from '../peer/framing.ts';
 import { PeerTransport } from '../peer/transport.ts';
-import {
-  decodeRequest,
-  encodeReplyUnsigned,
-  addressRecordsThatFit,
-  ChangeVerdict,
-  configChunkThatFits,
-  historyEntriesThatFit,
-  Kind,
-  kindName,
-  peekRequest,
-  replySigningMessage,
-  type ReplyBody,
-  Status,
-  statusName,
-} from '../client/codec.ts';
+import { Kind, Status } from '../client/codec.ts';
 import { UdpClient } from '../client/udp-client.ts';
 import { LedgerState } from '../ledger/state.ts';
-import { timestampOf } from '../transaction.ts';
 import { SqliteStore } from '../ledger/sqlite-store.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { ClientRequests } from './client-requests.ts';
 import { ServerCore } from './core.ts';
-import { evidenceAnswer } from './queries.ts';
 import { Verifier } from './verifier.ts';
 import type { Availability } from './availability.ts';
 import { type MetricsAddress, NodeMetrics, serveMetrics } from './metrics.ts';
@@ -65,6 +48,8 @@ export interface NodeOptions {
   readonly hostname?: string;
   /** Added to the system clock: for fault tests of clock skew only. */
   readonly clockOffsetMs?: number;
+  /** The clock itself (default Date.now): for tests that need replies signed at a fixed time. */
+  readonly clock?: () => number;
   readonly syncGraceMs?: number;
   readonly syncTimeoutMs?: number;
   readonly statsIntervalMs?: number;
@@ -88,22 +73,6 @@ export interface NodeOptions {
   readonly address?: Address;
 }
 
-/** The CHANGE verdict a client hears for a refusal's code. */
-function changeVerdictOf(code: ErrorCode): ChangeVerdict {
-  switch (code) {
-    case 'CHANGE_NOT_CURRENT':
-      return ChangeVerdict.NOT_CURRENT;
-    case 'CHANGE_SIGNATURES':
-      return ChangeVerdict.SIGNATURES;
-    case 'CHANGE_BAD_SIGNATURE':
-      return ChangeVerdict.BAD_SIGNATURE;
-    case 'CHANGE_TOO_LATE':
-      return ChangeVerdict.TOO_LATE;
-    default:
-      return ChangeVerdict.BAD_LIST;
-  }
-}
-
 export class ScrypNode {
   readonly network: Network;
   readonly core: ServerCore;
@@ -116,10 +85,10 @@ export class ScrypNode {
   private readonly log: Logger;
   private readonly udpLog: Logger;
   private readonly peerLog: Logger;
-  private readonly clockOffsetMs: number;
-  private readonly rateLimiter: RateLimiter;
-  private readonly rateNotices = new LogLimiter(rate_limited_notice_ms, client_sources_tracked_max);
+  private readonly clock: () => number;
   private readonly badInputLogs = new LogLimiter(log_repeat_ms);
+  /** Every client request, by UDP or by the gateway, is answered here (client-requests.ts). */
+  readonly clientRequests: ClientRequests;
   /** Bytes of batches built or received since the last forced collection (see collectIfDue). */
   private frameBytesSinceCollect = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -144,12 +113,26 @@ export class ScrypNode {
     this.transport = parts.transport;
     this.udpSocket = parts.udp;
     this.verifier = parts.verifier;
-    this.clockOffsetMs = options.clockOffsetMs ?? 0;
-    const perSecond = options.clientRequestsPerSecond ?? client_requests_per_second;
-    this.rateLimiter = new RateLimiter(perSecond, Math.max(client_burst_requests, 2 * perSecond), client_sources_tracked_max);
+    const clockOffsetMs = options.clockOffsetMs ?? 0;
+    const clock = options.clock ?? Date.now;
+    this.clock = () => clock() + clockOffsetMs;
     this.log = logger('node');
     this.udpLog = logger('udp');
     this.peerLog = logger('peer');
+    const perSecond = options.clientRequestsPerSecond ?? client_requests_per_second;
+    this.clientRequests = new ClientRequests({
+      core: this.core,
+      verifier: this.verifier,
+      signer: this.signer,
+      networkId: this.network.id,
+      rateLimiter: new RateLimiter(perSecond, Math.max(client_burst_requests, 2 * perSecond), client_sources_tracked_max),
+      rateNotices: new LogLimiter(rate_limited_notice_ms, client_sources_tracked_max),
+      badInputLogs: this.badInputLogs,
+      log: logger('clients'),
+      now: () => this.now(),
+      count: (name, by) => this.count(name, by),
+      run: (work) => this.guard(work),
+    });
   }
 
   static async start(options: NodeOptions): Promise<ScrypNode> {
@@ -161,8 +144,7 @@ export class ScrypNode {
     // The network file's index, or -1: a server a configuration change adds (PROTOCOL §8.13)
     // starts from the genesis file and learns its place by catching up.
     const fileIndex = serverIndexOf(network, signer.publicKey);
-    const clockOffsetMs = options.clockOffsetMs ?? 0;
-    const now = Date.now() + clockOffsetMs;
+    const now = (options.clock ?? Date.now)() + (options.clockOffsetMs ?? 0);
     const genesis = ServerCore.genesisFor(network);
     const genesisState = LedgerState.fromAccounts(network.genesis);
     let store: SqliteStore;
@@ -265,7 +247,7 @@ export class ScrypNode {
   }
 
   now(): number {
-    return Date.now() + this.clockOffsetMs;
+    return this.clock();
   }
 
   count(name: string, by = 1): void {
@@ -388,182 +370,20 @@ export class ScrypNode {
   // ---- clients --------------------------------------------------------------------------
 
   private onDatagram(socket: udp.Socket<'uint8array'>, data: Uint8Array, port: number, rawAddress: string): void {
-    const now = this.now();
     const address = plainIPv4(rawAddress);
-    // Every datagram ends in exactly one outcome counter, udp_dropped_<why> or
-    // udp_answered_<status> (counted where the reply is sent, also later for PAY):
-    // udp_in = Σ udp_dropped_* + Σ udp_answered_* once nothing is in flight.
-    this.count('udp_in');
-    if (!this.rateLimiter.take(address, now)) {
-      let header: { kind: number; requestId: number } | null = null;
-      if (this.rateNotices.allow(address, now)) {
-        try {
-          header = peekRequest(data);
-        } catch {
-          // not even a request: nothing to say
-        }
-      }
-      if (header === null) this.count('udp_dropped_rate_limited');
-      else this.reply(socket, port, address, data.length, header.kind, header.requestId, Status.RATE_LIMITED, null);
-      return;
-    }
-    let header: { kind: number; requestId: number };
-    try {
-      header = peekRequest(data);
-    } catch (error) {
-      if (!isScrypError(error)) throw error;
-      this.badInput(error, address, now);
-      // A well-formed header of another version may hear BAD_REQUEST; anything shorter or foreign hears nothing.
-      if (error.code === 'BAD_VERSION') this.reply(socket, port, address, data.length, data[3]!, view(data).getUint32(4), Status.BAD_REQUEST, null);
-      else this.count(`udp_dropped_${error.code.toLowerCase()}`);
-      return;
-    }
-    let request: ReturnType<typeof decodeRequest>;
-    try {
-      request = decodeRequest(data);
-    } catch (error) {
-      if (!isScrypError(error)) throw error;
-      this.badInput(error, address, now);
-      this.reply(socket, port, address, data.length, header.kind, header.requestId, Status.BAD_REQUEST, null);
-      return;
-    }
-    this.guard(() => this.withOutcome(() => this.answer(socket, port, address, data, request, now)));
+    this.clientRequests.handle('udp', data, { host: address, port }, this.now(), (answer) => {
+      if (answer.reply !== null) this.send(socket, answer.reply, port, address);
+    });
   }
 
-  /** Work that ends a datagram: if it fails on bad input, the datagram's outcome is udp_dropped_error. */
-  private withOutcome(work: () => void): void {
+  /**
+   * A client that went away makes the kernel report ICMP "port unreachable" on this
+   * socket, and the *next* send throws it: a fact about some client, never a reason to
+   * stop serving the others (found by the finality benchmark: a node died with it).
+   */
+  private send(socket: udp.Socket<'uint8array'>, reply: Uint8Array, port: number, address: string): void {
     try {
-      work();
-    } catch (error) {
-      if (isScrypError(error)) this.count('udp_dropped_error');
-      throw error;
-    }
-  }
-
-  private badInput(error: ScrypError, address: string, now: number): void {
-    this.count(`udp_bad_${error.code.toLowerCase()}`);
-    if (this.badInputLogs.allow(`${address}:${error.code}`, now)) this.udpLog.warn(`bad request from ${address}: ${error.message}`);
-  }
-
-  private answer(
-    socket: udp.Socket<'uint8array'>,
-    port: number,
-    address: string,
-    data: Uint8Array,
-    request: ReturnType<typeof decodeRequest>,
-    now: number,
-  ): void {
-    const reply = (status: Status, body: ReplyBody) => this.reply(socket, port, address, data.length, request.kind, request.requestId, status, body);
-    switch (request.kind) {
-      case Kind.PAY: {
-        // Cheap rules here; the signature in a worker thread; then the rules again and the decision.
-        const refused = this.core.precheckPay(request.transaction, now);
-        if (refused !== null) {
-          this.udpLog.debug(`PAY refused at precheck: ${statusName[refused.status]} (timestamp ${timestampOf(request.transaction)}, now ${now})`);
-          return reply(refused.status, null);
-        }
-        if (!this.verifier.hasRoom) {
-          // More payments wait for a signature check than the node holds: refuse, cheaply.
-          this.count('pay_refused_verify_queue_full');
-          return reply(Status.RATE_LIMITED, null);
-        }
-        const tx = request.transaction.slice(); // the datagram's buffer is not ours after this call
-        this.verifier.verifyPayment(tx, (valid) =>
-          this.guard(() =>
-            this.withOutcome(() => {
-              const result = this.core.handlePay(tx, this.now(), valid ? 'valid' : 'invalid');
-              const ok = result.status === Status.ACCEPTED || result.status === Status.FORWARDED;
-              reply(result.status, ok ? { period: result.period, txid: result.txid } : null);
-            }),
-          ),
-        );
-        return;
-      }
-      case Kind.BALANCE: {
-        const result = this.core.balance(request.account, now);
-        return reply(result.status, {
-          account: request.account,
-          balance: result.balance,
-          committedPeriod: this.core.committed.period,
-          stateHash: this.core.stateHash,
-        });
-      }
-      case Kind.STATUS: {
-        const result = this.core.paymentStatus(request.txid, now);
-        return reply(result.status, { txid: request.txid, state: result.state, period: result.period });
-      }
-      case Kind.HISTORY: {
-        // As many entries as fit the request; asked for one even when none fits, so that
-        // the reply says TOO_SHORT with the length one entry needs (307), or, for an account
-        // with nothing to list, fits in 154 bytes.
-        const fit = Math.max(1, historyEntriesThatFit(data.length));
-        const result = this.core.history(request.account, request.beforePeriod, request.beforeIndex, fit, now);
-        return reply(result.status, result.body);
-      }
-      case Kind.INFO:
-        return reply(Status.OK, this.core.info(now));
-      case Kind.EVIDENCE:
-        // Answered even while stopped or out of sync: it says why.
-        return reply(Status.OK, evidenceAnswer(this.core.evidence, this.core.halted !== null, request.index));
-      case Kind.WHOAMI:
-        return reply(Status.OK, { address: pack(address, port) });
-      case Kind.ADDRESSES: {
-        // As many records as fit the request; asked for one at least, so that a request too
-        // short for the one it has hears TOO_SHORT with the length one record needs (216).
-        const fit = Math.max(1, addressRecordsThatFit(data.length));
-        return reply(Status.OK, { records: this.core.addressRecords(request.from, fit).records });
-      }
-      case Kind.CONFIG:
-        // As much of the change as fits the request (at least a byte, or TOO_SHORT says how long to ask).
-        return reply(Status.OK, this.core.configPiece(request.index, request.offset, Math.max(1, configChunkThatFits(data.length))));
-      case Kind.CHANGE: {
-        let verdict: ChangeVerdict = ChangeVerdict.TAKEN;
-        try {
-          const refused = this.core.submitChange(decodeChange(request.change), now);
-          if (refused !== null) {
-            verdict = changeVerdictOf(refused.code);
-            this.badInput(refused, address, now); // counted, said once a minute per source and code
-          }
-        } catch (error) {
-          if (!isScrypError(error)) throw error;
-          verdict = ChangeVerdict.MALFORMED;
-          this.badInput(error, address, now);
-        }
-        return reply(Status.OK, { verdict, latest: this.core.configurations.latest.number });
-      }
-    }
-  }
-
-  /** Signs and sends a reply, never longer than the request: TOO_SHORT when it would be. */
-  private reply(
-    socket: udp.Socket<'uint8array'>,
-    port: number,
-    address: string,
-    requestLength: number,
-    kind: number,
-    requestId: number,
-    status: Status,
-    body: ReplyBody,
-  ): void {
-    let unsigned = encodeReplyUnsigned(kind as Kind, requestId, status, body);
-    const trailer = reply_trailer_bytes;
-    if (unsigned.length + trailer > requestLength) {
-      unsigned = encodeReplyUnsigned(kind as Kind, requestId, Status.TOO_SHORT, { needed: unsigned.length + trailer });
-      status = Status.TOO_SHORT;
-    }
-    const signature = this.signer.sign(replySigningMessage(this.network.id, unsigned));
-    const bytes = new Uint8Array(unsigned.length + trailer);
-    bytes.set(unsigned);
-    bytes.set(this.signer.publicKey, unsigned.length);
-    bytes.set(signature, unsigned.length + this.signer.publicKey.length);
-    if (bytes.length > requestLength) throw new Error('assertion failed: a reply is never longer than its request');
-    this.count(`udp_answered_${statusName[status]?.toLowerCase()}`);
-    this.count(`udp_reply_${kindName[kind]?.toLowerCase() ?? 'unknown'}_${statusName[status]?.toLowerCase()}`);
-    // A client that went away makes the kernel report ICMP "port unreachable" on this
-    // socket, and the *next* send throws it: a fact about some client, never a reason to
-    // stop serving the others (found by the finality benchmark: a node died with it).
-    try {
-      if (!socket.send(bytes, port, address)) this.count('udp_send_failed');
+      if (!socket.send(reply, port, address)) this.count('udp_send_failed');
     } catch (error) {
       this.count('udp_send_failed');
       if (this.badInputLogs.allow(`send:${(error as { code?: string }).code ?? 'error'}`, this.now())) {
