@@ -1,18 +1,9 @@
-// SHA-256 through Bun's native hasher, with domain separation by prefix.
+// SHA-2 with domain separation by prefix. The hashing itself is the platform's: Bun's native
+// hasher on the node and the CLI, @noble/hashes in the browser (package.json "imports", #hash).
 
 import { utf8 } from './bytes.ts';
 
-export function sha256(...parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return plain(Bun.CryptoHasher.hash('sha256', parts[0]!));
-  const hasher = new Bun.CryptoHasher('sha256');
-  for (const part of parts) hasher.update(part);
-  return plain(hasher.digest());
-}
-
-/** Bun returns a Buffer, which is a Uint8Array already: reading its `.buffer` would cost more than the hash. */
-function plain(digest: Uint8Array): Uint8Array {
-  return digest;
-}
+export { sha256, sha512 } from '#hash';
 
 /** Domain tags: every hash and signature in scryp starts with one, so none can be replayed as another. */
 export const domain = {

@@ -402,7 +402,7 @@ const submit_wait_periods = 40;
 
 async function learnOrFail(client: UdpClient, network: Network, targets?: readonly ServerTarget[]) {
   const learned = await learnChain(client, network, targets);
-  if (learned === null) throw new ReplyTimeout(network.servers[0]!.address, 4);
+  if (learned === null) throw new ReplyTimeout(formatAddress(network.servers[0]!.address), 4);
   return learned;
 }
 
@@ -458,7 +458,7 @@ export const submitCommand = defineCommand({
         const refused = verdicts.find((verdict) => verdict !== null && verdict.verdict !== ChangeVerdict.TAKEN);
         if (taken === 0) {
           if (refused !== undefined && refused !== null) fail(verdictCode(refused.verdict), `the servers refuse the change (${changeVerdictName[refused.verdict]}; they know configuration ${refused.latest}): check it with scryp network show`);
-          throw new ReplyTimeout(targets[0]!.address, 4);
+          throw new ReplyTimeout(formatAddress(targets[0]!.address), 4);
         }
         const id = toHex(changeId(change));
         if (!args.json) print(`change ${id.slice(0, 16)}… taken by ${taken} of ${targets.length} servers of configuration ${before.number}; waiting for a beta to carry it…`);

@@ -9,6 +9,7 @@
 // server that moved does not answer at its old address: waiting for it would cost every
 // command its timeout).
 
+import { equal } from '../bytes.ts';
 import { learnChain, targetsOf, withConfiguration } from './chain.ts';
 import { addresses_ask_attempts, addresses_ask_timeout_ms, addresses_per_reply_max } from '../constants.ts';
 import { type AddressRecord, addressOf, checkAddressRecord, isNewer } from '../address-record.ts';
@@ -16,7 +17,7 @@ import type { Address } from '../ip.ts';
 import type { Network, ServerEntry } from '../network.ts';
 import { verify } from '../signature.ts';
 import { type AddressesBody, Kind, Status } from './codec.ts';
-import type { UdpClient } from './udp-client.ts';
+import type { ClientTransport } from './transport.ts';
 
 export interface LearnedAddresses {
   /** The newest valid record per server index (null: the network file's address holds). */
@@ -52,7 +53,7 @@ export function withAddresses(network: Network, records: readonly (AddressRecord
 }
 
 /** Every record the server at `target` (with key `serverKey`) lists, page by page from index 0; unchecked. */
-export async function askAddressRecords(client: UdpClient, network: Network, target: Address, serverKey: Uint8Array, attempts: number, timeoutMs: number): Promise<AddressRecord[]> {
+export async function askAddressRecords(client: ClientTransport, network: Network, target: Address, serverKey: Uint8Array, attempts: number, timeoutMs: number): Promise<AddressRecord[]> {
   const out: AddressRecord[] = [];
   let from = 0;
   for (let page = 0; page < Math.ceil(network.servers.length / addresses_per_reply_max) + 1 && from < network.servers.length; page++) {
@@ -62,7 +63,7 @@ export async function askAddressRecords(client: UdpClient, network: Network, tar
     out.push(...records);
     // A full page may have more after it: ask from the index after its last record's server.
     if (records.length < Math.min(addresses_per_reply_max, network.servers.length)) break;
-    const last = network.servers.findIndex((candidate) => Buffer.compare(candidate.key, records[records.length - 1]!.key) === 0);
+    const last = network.servers.findIndex((candidate) => equal(candidate.key, records[records.length - 1]!.key));
     if (last < from) break; // not a server of ours, or not in order: stop here
     from = last + 1;
   }
@@ -74,7 +75,7 @@ export async function askAddressRecords(client: UdpClient, network: Network, tar
  * when a majority answered or every server answered or gave up.
  */
 export async function learnAddresses(
-  client: UdpClient,
+  client: ClientTransport,
   network: Network,
   options: { attempts?: number; timeoutMs?: number; known?: readonly (AddressRecord | null)[] } = {},
 ): Promise<LearnedAddresses> {
@@ -114,7 +115,7 @@ export async function learnAddresses(
  * The network as a client should use it now: every server at the address of its newest
  * valid record, learnt from the servers where the file (or `network`) puts them.
  */
-export async function networkInForce(client: UdpClient, network: Network, options: { attempts?: number; timeoutMs?: number } = {}): Promise<Network> {
+export async function networkInForce(client: ClientTransport, network: Network, options: { attempts?: number; timeoutMs?: number } = {}): Promise<Network> {
   // The servers in force first (a committed change may have replaced the file's: PROTOCOL
   // §6.11, each link checked from the file), then where each of them is now.
   const chain = await learnChain(client, network, targetsOf(network), options);

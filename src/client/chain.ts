@@ -13,7 +13,7 @@ import { type Network, quorumOf, type ServerEntry } from '../network.ts';
 import { toHex } from '../bytes.ts';
 import { verify } from '../signature.ts';
 import { type ChangeBody, type ConfigBody, Kind, Status } from './codec.ts';
-import type { UdpClient } from './udp-client.ts';
+import type { ClientTransport } from './transport.ts';
 
 /** The most changes a client fetches from one server (a chain longer than this is not believed). */
 export const chain_links_max = 4096;
@@ -34,14 +34,14 @@ export interface LearnedChain {
 /** One server asked for a piece of the chain, or given a change: as `scryp pay` asks (a few resends, doubling). */
 const ask = { attempts: chain_ask_attempts, timeoutMs: chain_ask_timeout_ms } as const;
 
-async function configPiece(client: UdpClient, network: Network, target: ServerTarget, index: number, offset: number): Promise<ConfigBody> {
+async function configPiece(client: ClientTransport, network: Network, target: ServerTarget, index: number, offset: number): Promise<ConfigBody> {
   const reply = await client.ask(target.address, { kind: Kind.CONFIG, index, offset }, { networkId: network.id, serverKey: target.key, ...ask });
   if (reply.status !== Status.OK || reply.body === null || !('chunk' in reply.body)) fail('BAD_REPLY', `CONFIG answered ${reply.status}`);
   return reply.body;
 }
 
 /** The chain of committed changes one server holds, checked from the network file. */
-export async function fetchChain(client: UdpClient, network: Network, target: ServerTarget): Promise<LearnedChain> {
+export async function fetchChain(client: ClientTransport, network: Network, target: ServerTarget): Promise<LearnedChain> {
   const first = await configPiece(client, network, target, 0, 0);
   if (first.changes > chain_links_max) fail('CHANGE_CHAIN', `the server says it holds ${first.changes} changes, more than the ${chain_links_max} a client believes`);
   const chain: CommittedChange[] = [];
@@ -75,7 +75,7 @@ export function targetsOf(network: Network, configuration?: Configuration): Serv
   const seen = new Set<string>();
   const out: ServerTarget[] = [];
   const add = (key: Uint8Array, address: Address) => {
-    const id = Buffer.from(key).toString('hex');
+    const id = toHex(key);
     if (seen.has(id)) return;
     seen.add(id);
     out.push({ key, address });
@@ -95,7 +95,7 @@ export function targetsOf(network: Network, configuration?: Configuration): Serv
  * `reportedBy` counts the servers that answered with the same number of changes.
  */
 export async function learnChain(
-  client: UdpClient,
+  client: ClientTransport,
   network: Network,
   targets: readonly ServerTarget[] = targetsOf(network),
   options: { attempts?: number; timeoutMs?: number } = {},
@@ -135,7 +135,7 @@ export async function learnChain(
 }
 
 /** Submits a signed change to one server; its verdict (ChangeVerdict) and the newest configuration it knows. */
-export async function submitChange(client: UdpClient, network: Network, target: ServerTarget, change: Change): Promise<ChangeBody> {
+export async function submitChange(client: ClientTransport, network: Network, target: ServerTarget, change: Change): Promise<ChangeBody> {
   const reply = await client.ask(target.address, { kind: Kind.CHANGE, change: encodeChange(change) }, { networkId: network.id, serverKey: target.key, ...ask });
   if (reply.status !== Status.OK || reply.body === null || !('verdict' in reply.body)) fail('BAD_REPLY', `CHANGE answered status ${reply.status}`);
   return reply.body;

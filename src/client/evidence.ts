@@ -19,7 +19,7 @@ import { LedgerState } from '../ledger/state.ts';
 import type { Network } from '../network.ts';
 import { verify } from '../signature.ts';
 import { type EvidenceBody, type ForkSummary, Kind, Status, statusName } from './codec.ts';
-import type { UdpClient } from './udp-client.ts';
+import type { ClientTransport } from './transport.ts';
 
 /** The network's keys and quorum, to check proofs with (the genesis hash for a fork reaching back to it). */
 export function evidenceChecker(network: Network): EvidenceChecker {
@@ -165,7 +165,7 @@ export interface HeldProof {
   readonly valid: boolean | null;
 }
 
-async function askOne(client: UdpClient, network: Network, server: number, index: number, attempts: number, timeoutMs: number): Promise<EvidenceBody> {
+async function askOne(client: ClientTransport, network: Network, server: number, index: number, attempts: number, timeoutMs: number): Promise<EvidenceBody> {
   const entry = network.servers[server]!;
   const reply = await client.ask(entry.address, { kind: Kind.EVIDENCE, index }, { networkId: network.id, serverKey: entry.key, serverCount: network.servers.length, attempts, timeoutMs });
   if (reply.status !== Status.OK || reply.body === null || !('stoppedBy' in reply.body)) throw new Error(`server ${server} answered ${statusName[reply.status]} to EVIDENCE (a version that does not know it?)`);
@@ -179,7 +179,7 @@ async function askOne(client: UdpClient, network: Network, server: number, index
  * evidence_kept_max, which a reply may not exceed).
  */
 export async function askEvidence(
-  client: UdpClient,
+  client: ClientTransport,
   network: Network,
   servers: readonly number[],
   options: { attempts?: number; timeoutMs?: number } = {},

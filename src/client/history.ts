@@ -23,7 +23,7 @@ import type { Network } from '../network.ts';
 import { verify } from '../signature.ts';
 import { amountOf, payeeOf, payerOf, signingMessage, timestampOf, txidOf } from '../transaction.ts';
 import { type HistoryBody, Kind, type ListedPayment, Status } from './codec.ts';
-import type { UdpClient } from './udp-client.ts';
+import type { ClientTransport } from './transport.ts';
 
 export interface HistoryCursor {
   readonly period: number;
@@ -82,7 +82,7 @@ const older = (a: HistoryCursor, b: HistoryCursor): boolean => a.period < b.peri
  * newest), at most `limit` (default 20, at most history_client_entries_max).
  */
 export async function accountHistory(
-  client: UdpClient,
+  client: ClientTransport,
   network: Network,
   account: Uint8Array,
   options: { limit?: number; before?: HistoryCursor } = {},
@@ -108,7 +108,7 @@ export function majorityCommitted(network: Network, committed: readonly number[]
   return sorted[Math.min(network.majority, sorted.length) - 1]!;
 }
 
-async function askPage(client: UdpClient, network: Network, server: number, account: Uint8Array, before: HistoryCursor | null): Promise<HistoryBody | null> {
+async function askPage(client: ClientTransport, network: Network, server: number, account: Uint8Array, before: HistoryCursor | null): Promise<HistoryBody | null> {
   const entry = network.servers[server]!;
   try {
     const reply = await client.ask(
@@ -126,7 +126,7 @@ async function askPage(client: UdpClient, network: Network, server: number, acco
 
 /** Pages one server from its first answer until it holds `limit` entries at or below `through`, or has nothing older. */
 async function pageOn(
-  client: UdpClient,
+  client: ClientTransport,
   network: Network,
   server: number,
   account: Uint8Array,

@@ -3,7 +3,7 @@
 
 import type { Network } from '../network.ts';
 import type { Reply } from './codec.ts';
-import { type RequestSpec, UdpClient } from './udp-client.ts';
+import type { ClientTransport, RequestSpec } from './transport.ts';
 
 export interface ServerAnswer {
   readonly server: number;
@@ -16,7 +16,7 @@ export interface ServerAnswer {
  * that is down does not hold the answer up), or when every server answered or gave up.
  */
 export async function askMajority<T>(
-  client: UdpClient,
+  client: ClientTransport,
   network: Network,
   spec: RequestSpec,
   valueOf: (reply: Reply) => T,
@@ -59,7 +59,7 @@ export async function askMajority<T>(
 }
 
 /** Asks every server of the network at once. */
-export async function askAll(client: UdpClient, network: Network, spec: RequestSpec, options: { attempts?: number; timeoutMs?: number } = {}): Promise<ServerAnswer[]> {
+export async function askAll(client: ClientTransport, network: Network, spec: RequestSpec, options: { attempts?: number; timeoutMs?: number } = {}): Promise<ServerAnswer[]> {
   return Promise.all(
     network.servers.map(async (server, index): Promise<ServerAnswer> => {
       try {

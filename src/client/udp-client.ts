@@ -1,61 +1,27 @@
 // A client of the UDP protocol: sends a request, resends with backoff on loss, checks
-// the reply's signature (and, when known, that it comes from the server asked), and
-// pads again when a server answers TOO_SHORT. Every request is idempotent, so resending
-// is always safe.
+// the reply (transport.ts checkReply: its signature and, when known, that it comes from
+// the server asked), and pads again when a server answers TOO_SHORT. Every request is
+// idempotent, so resending is always safe. The HTTP twin is gateway-client.ts.
 
 import type { udp } from 'bun';
-import { datagram_bytes_max, request_header_bytes } from '../constants.ts';
-import { equal } from '../bytes.ts';
-import { isScrypError, ScrypError } from '../errors.ts';
-import type { Address } from '../ip.ts';
-import { decodeReply, encodeRequest, type Reply, type Request, requestBytesFor, Status, verifyReply } from './codec.ts';
+import { formatAddress, type Address } from '../ip.ts';
+import { isScrypError } from '../errors.ts';
+import { decodeReply, encodeRequest, type Reply, type Request } from './codec.ts';
+import { type AskOptions, askRepadding, type ClientTransport, type Expected, refusalOf, ReplyTimeout, requestLengthOf, type RequestSpec } from './transport.ts';
 
-export type RequestSpec =
-  | { kind: 0x01; transaction: Uint8Array }
-  | { kind: 0x02; account: Uint8Array }
-  | { kind: 0x03; txid: Uint8Array }
-  | { kind: 0x04 }
-  | { kind: 0x05 }
-  | { kind: 0x06; account: Uint8Array; beforePeriod: number; beforeIndex: number }
-  | { kind: 0x07; index: number }
-  | { kind: 0x08; from: number }
-  | { kind: 0x09; index: number; offset: number }
-  | { kind: 0x0a; change: Uint8Array };
-
-export interface AskOptions {
-  /**
-   * The network the server must sign for. Left out, only an INFO reply can be checked,
-   * against the network id it carries itself (for asking a server of an unknown network).
-   */
-  readonly networkId?: Uint8Array;
-  /** The server's key, when the caller knows whom it asks; a reply signed by another is refused. */
-  readonly serverKey?: Uint8Array;
-  /** Number of servers in the network, to size INFO requests (default: the largest network). */
-  readonly serverCount?: number;
-  /** First wait; doubled at each resend. */
-  readonly timeoutMs?: number;
-  readonly attempts?: number;
-}
-
-export class ReplyTimeout extends Error {
-  constructor(target: Address, attempts: number) {
-    super(`no valid reply from ${target.host}:${target.port} after ${attempts} attempts`);
-    this.name = 'ReplyTimeout';
-  }
-}
+export { type AskOptions, ReplyTimeout, type RequestSpec } from './transport.ts';
 
 interface Pending {
   readonly target: Address;
-  /** The kind asked: a reply of another kind under the same request id is not its answer. */
-  readonly kind: number;
-  readonly options: AskOptions;
+  /** The request id and kind asked (a reply of another kind under the same id is not its answer), and whom. */
+  readonly expected: Expected;
   readonly resolve: (reply: Reply) => void;
   readonly reject: (error: Error) => void;
   /** Clears the resend timer: a closed client must not keep the process alive until it fires. */
   readonly stop: () => void;
 }
 
-export class UdpClient {
+export class UdpClient implements ClientTransport {
   private readonly pending = new Map<number, Pending>();
   private nextId = (Math.random() * 0xffff_ffff) >>> 0;
   /** Replies that failed to decode or verify, for tests and diagnostics. */
@@ -91,13 +57,9 @@ export class UdpClient {
       return;
     }
     const pending = this.pending.get(reply.requestId);
-    if (pending === undefined) return;
-    if (reply.kind !== pending.kind || pending.target.port !== port || pending.target.host !== address.replace(/^::ffff:/, '')) {
-      this.rejectedReplies++;
-      return;
-    }
-    const networkId = pending.options.networkId ?? (reply.body !== null && 'networkId' in reply.body ? reply.body.networkId : null);
-    if (networkId === null || !verifyReply(reply, networkId) || (pending.options.serverKey !== undefined && !equal(reply.serverKey, pending.options.serverKey))) {
+    if (pending === undefined) return; // a late copy of a reply already taken (requests are resent)
+    // A forged or stray datagram is dropped: the real reply may still come.
+    if (pending.target.port !== port || pending.target.host !== address.replace(/^::ffff:/, '') || refusalOf(reply, pending.expected) !== null) {
       this.rejectedReplies++;
       return;
     }
@@ -106,17 +68,8 @@ export class UdpClient {
   }
 
   /** Sends `spec` to `target` until a valid reply arrives or the attempts run out. */
-  async ask(target: Address, spec: RequestSpec, options: AskOptions): Promise<Reply> {
-    let length = requestBytesFor(spec.kind, options.serverCount);
-    if (spec.kind === 0x0a) length = Math.max(length, request_header_bytes + 2 + spec.change.length); // CHANGE: as long as the change
-    for (let round = 0; round < 3; round++) {
-      const reply = await this.askOnce(target, spec, length, options);
-      if (reply.status !== Status.TOO_SHORT || reply.body === null || !('needed' in reply.body)) return reply;
-      const needed = reply.body.needed;
-      if (needed <= length || needed > datagram_bytes_max) throw new ScrypError('BAD_REPLY', `TOO_SHORT asks for ${needed} bytes`);
-      length = needed;
-    }
-    throw new ScrypError('BAD_REPLY', 'the server keeps answering TOO_SHORT');
+  ask(target: Address, spec: RequestSpec, options: AskOptions): Promise<Reply> {
+    return askRepadding(requestLengthOf(spec, options.serverCount), (length) => this.askOnce(target, spec, length, options));
   }
 
   private askOnce(target: Address, spec: RequestSpec, length: number, options: AskOptions): Promise<Reply> {
@@ -134,8 +87,7 @@ export class UdpClient {
       };
       this.pending.set(requestId, {
         target,
-        kind: spec.kind,
-        options,
+        expected: { requestId, kind: spec.kind, options },
         resolve: (reply) => {
           finish();
           resolve(reply);
@@ -147,7 +99,7 @@ export class UdpClient {
         if (!this.pending.has(requestId)) return;
         if (attempt === attempts) {
           finish();
-          reject(new ReplyTimeout(target, attempts));
+          reject(new ReplyTimeout(formatAddress(target), attempts));
           return;
         }
         attempt++;

@@ -27,7 +27,7 @@ import { describeKeyProblem, keyProblem, type Signer } from '../signature.ts';
 import { signPayment, txidOf } from '../transaction.ts';
 import { Kind, PaymentState, Status, statusName, type StatusBody } from './codec.ts';
 import { askMajority } from './majority.ts';
-import { ReplyTimeout, type UdpClient } from './udp-client.ts';
+import { type ClientTransport, ReplyTimeout } from './transport.ts';
 
 export type PaymentEnd =
   | { outcome: 'committed'; txid: Uint8Array; period: number }
@@ -62,7 +62,7 @@ export function assertPayable(payee: Uint8Array, field: string): void {
   fail('UNSPENDABLE_KEY', `${field} ${shown}: no one can sign for this key (${describeKeyProblem(problem)}); money sent there could never be spent, so nothing was signed. Check the address with the payee.`);
 }
 
-export async function pay(client: UdpClient, network: Network, signer: Signer, request: PayRequest): Promise<PaymentEnd> {
+export async function pay(client: ClientTransport, network: Network, signer: Signer, request: PayRequest): Promise<PaymentEnd> {
   const now = request.now ?? Date.now;
   const progress = request.onProgress ?? (() => {});
   const timing = timingOf(network);
@@ -138,7 +138,7 @@ export async function pay(client: UdpClient, network: Network, signer: Signer, r
 }
 
 export async function waitForOutcome(
-  client: UdpClient,
+  client: ClientTransport,
   network: Network,
   txid: Uint8Array,
   period: number,
