@@ -67,7 +67,7 @@ export async function commitLatencyBench(quick: boolean): Promise<Row> {
 async function latencyRun(servers: number, quorum: QuorumMode, periods: number): Promise<{ latencies: number[]; missing: number }> {
   const cluster = await ProcessCluster.create({ servers, periodMs: period_ms, blackoutMs: 50, skewMs: 250, quorum, name: `latency-${quorum}-${servers}` });
   try {
-    const timing: Timing = { periodMs: period_ms, blackoutMs: 50, skewMs: 250, serverCount: servers };
+    const timing: Timing = { periodMs: period_ms, blackoutMs: 50, skewMs: 250 };
     for (const server of cluster.servers) cluster.start(server.index, ['--log-level', 'info']);
     const everyone = cluster.servers.map((server) => server.index);
     const up = await cluster.until(async () => (await Promise.all(everyone.map((i) => cluster.info(i)))).every((info) => info !== null && info.committedPeriod > 0), 30_000, 100);
@@ -82,7 +82,7 @@ async function latencyRun(servers: number, quorum: QuorumMode, periods: number):
       const now = Date.now();
       const period = periodOf(timing, now);
       if (period >= first && now < acceptingUntil(timing, period) - 20) {
-        const alpha = cluster.network.servers[alphaOf(timing, period)]!;
+        const alpha = cluster.network.servers[alphaOf(servers, period)]!;
         const tx = signPayment(payer, cluster.network.id, { timestamp: now, amount: 1, payee });
         void client.ask(alpha.address, { kind: Kind.PAY, transaction: tx }, { networkId: cluster.network.id, serverKey: alpha.key, attempts: 1, timeoutMs: 100 }).catch(() => {});
       }

@@ -62,7 +62,7 @@ async function finalityRun(periods: number, perPeriod: number): Promise<Finality
   });
   try {
     const network = cluster.network;
-    const timing: Timing = { periodMs, blackoutMs: 100, skewMs: 500, serverCount: 3 };
+    const timing: Timing = { periodMs, blackoutMs: 100, skewMs: 500 };
     const payers = cluster.wallets;
     const payee = signerFromSeed(sha256(utf8('finality payee'))).publicKey;
     for (const server of cluster.servers) cluster.start(server.index, ['--log-level', 'info', '--client-rate', '1000000']);
@@ -84,7 +84,7 @@ async function finalityRun(periods: number, perPeriod: number): Promise<Finality
     const window = periodMs - timing.blackoutMs - 80;
     let r = 0;
     for (let k = first; k < first + periods; k++) {
-      const alpha = alphaOf(timing, k);
+      const alpha = alphaOf(network.servers.length, k);
       for (let i = 0; i < perPeriod; i++) {
         const timestamp = startOf(timing, k) + 20 + Math.floor((i * window) / perPeriod);
         const payer = payers[(i + k) % payerCount]!;

@@ -68,7 +68,7 @@ class Changing {
   }
 
   timing(): Timing {
-    return { periodMs: period_ms, blackoutMs: this.c.network.blackoutMs, skewMs: this.c.network.skewMs, serverCount: this.current.length };
+    return { periodMs: period_ms, blackoutMs: this.c.network.blackoutMs, skewMs: this.c.network.skewMs };
   }
 
   flag(index: number): string {

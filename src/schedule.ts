@@ -7,13 +7,22 @@
 //   beta(k+1):                                                 PROPOSAL(k) at start(k+1)
 //
 // alpha(k) = servers[k mod n]; beta(k) = alpha(k − 1): the server whose alpha period just
-// ended proposes it, so the batch never has to change hands before it is broadcast.
+// ended proposes it, so the batch never has to change hands before it is broadcast. The
+// servers are those in force, which server-set changes move (PROTOCOL §8.13): the node
+// asks its configurations (node/configurations.ts), a client the configuration it learnt.
+// So the timing of a network holds its clock only, never a count of servers.
+
+import type { Network } from './network.ts';
 
 export interface Timing {
   readonly periodMs: number;
   readonly blackoutMs: number;
   readonly skewMs: number;
-  readonly serverCount: number;
+}
+
+/** A network's clock: its period, blackout and skew (the same in every configuration). */
+export function timingOf(network: Pick<Network, 'periodMs' | 'blackoutMs' | 'skewMs'>): Timing {
+  return { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs };
 }
 
 export function periodOf(timing: Timing, timeMs: number): number {
@@ -28,13 +37,15 @@ export function endOf(timing: Timing, period: number): number {
   return (period + 1) * timing.periodMs;
 }
 
-export function alphaOf(timing: Timing, period: number): number {
-  return period % timing.serverCount;
+/** The position in the rotation of `servers` servers whose alpha period `period` is. */
+export function alphaOf(servers: number, period: number): number {
+  return period % servers;
 }
 
-export function betaOf(timing: Timing, period: number): number {
+/** The position of the beta of `period` (the alpha of the period before, which it proposes). */
+export function betaOf(servers: number, period: number): number {
   // alpha(k - 1) taken modulo n into [0, n): JS `%` keeps the sign, so period 0 would give -1 (or -0).
-  return (period + timing.serverCount - 1) % timing.serverCount;
+  return (period + servers - 1) % servers;
 }
 
 /** The last instant (exclusive) at which the alpha of `period` accepts payments. */

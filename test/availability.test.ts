@@ -7,7 +7,6 @@
 
 import { describe, expect, test } from 'bun:test';
 import { Status, statusName } from '../src/client/codec.ts';
-import { type Change, changeSigningMessage, type ConfigServer } from '../src/consensus/configuration.ts';
 import { certificateFrom, type Decision, signVote } from '../src/consensus/vote.ts';
 import { ServerCore } from '../src/node/core.ts';
 import type { PeriodRecord } from '../src/peer/messages.ts';
@@ -22,16 +21,6 @@ function served(net: CoreNet, core: ServerCore): { available: boolean; reason: s
   const balance = core.balance(net.wallets[0]!.publicKey, net.now).status;
   expect(health.available, `/healthz says "${health.reason}", BALANCE answers ${statusName[balance]}`).toBe(balance !== Status.UNAVAILABLE);
   return { ...health, balance };
-}
-
-/** A change of the newest configuration server `via` knows, to `order` (indexes of the network file), signed by `signers`. */
-function changeTo(net: CoreNet, via: number, order: readonly number[], signers: readonly number[]): Change {
-  const latest = net.core(via).configurations.latest;
-  const servers: ConfigServer[] = order.map((i) => ({ key: net.network.servers[i]!.key, address: net.network.servers[i]!.address }));
-  const body = { replaces: latest.number, replacesHash: latest.hash, first: 0, servers };
-  const message = changeSigningMessage(net.network.id, body);
-  const signatures = signers.map((i) => ({ signer: i, signature: net.servers[i]!.signer.sign(message) }));
-  return { ...body, signatures };
 }
 
 describe('/healthz and the client edge answer from one availability', () => {
@@ -49,7 +38,7 @@ describe('/healthz and the client edge answer from one availability', () => {
     net.startAll();
     net.advanceToPeriod(P + 2, 300);
     expect(served(net, net.core(3)).available).toBe(true);
-    expect(net.core(0).submitChange(changeTo(net, 0, [0, 1, 2], [0, 1, 2]), net.now)).toBeNull();
+    expect(net.core(0).submitChange(net.changeTo(0, [0, 1, 2], [0, 1, 2]), net.now)).toBeNull();
     net.pump();
     net.advanceUntil(() => net.core(3).removed !== null, net.now + 20_000, 'server 3 removed');
     // It still hears every other server (they pass it on what it needs to see that it is out).

@@ -14,14 +14,14 @@ import { toHex } from '../src/bytes.ts';
 import { balance_max, transaction_bytes } from '../src/constants.ts';
 import { BatchApplier, type BalanceSource, checkAmount, checkPayee, replayBatch } from '../src/ledger/batch.ts';
 import { LedgerState } from '../src/ledger/state.ts';
-import type { Timing } from '../src/schedule.ts';
+import { type Timing, timingOf } from '../src/schedule.ts';
 import { verify } from '../src/signature.ts';
 import { signingMessage, signPayment, txidOf } from '../src/transaction.ts';
 import { resignWithRandomNonce, testNetwork, testSeed, testSigner } from './helpers/keys.ts';
 
 const { network } = testNetwork();
 const networkId = network.id;
-const timing: Timing = { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
+const timing: Timing = timingOf(network);
 const period = 1_700_000; // an arbitrary period, far from 0
 const start = period * timing.periodMs;
 const end = start + timing.periodMs;

@@ -32,7 +32,7 @@ import { LedgerState } from '../src/ledger/state.ts';
 import { type Network, serverIndexOf } from '../src/network.ts';
 import { encodeFrame, FrameDecoder } from '../src/peer/framing.ts';
 import { decodeMessage, encodeMessage, headerOfProposal, isKnownKind, type PeerMessage, type ProposalMessage } from '../src/peer/messages.ts';
-import { acceptingUntil, alphaOf, periodOf, startOf, type Timing } from '../src/schedule.ts';
+import { acceptingUntil, alphaOf, periodOf, startOf, type Timing, timingOf } from '../src/schedule.ts';
 import { type Signer, signerFromSeed, verify } from '../src/signature.ts';
 import { signPayment, timestampOf, txidOf } from '../src/transaction.ts';
 import { killAll, type Run, runProgram, show } from './helpers/cli-run.ts';
@@ -158,7 +158,7 @@ class LyingPeer {
     private readonly forkPayer: Signer | null = null,
   ) {
     this.honest = network.servers.map((server) => server.index).filter((index) => index !== self);
-    this.timing = { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
+    this.timing = timingOf(network);
     this.latest = genesisCertificate(LedgerState.fromAccounts(network.genesis).hash);
   }
 
@@ -223,7 +223,7 @@ class LyingPeer {
   private onPeriod(period: number): void {
     this.send(this.honest, { type: 'status', committed: this.latest, vote: this.mode === 'fork' ? this.lastVote : null });
     const slot = period - 1;
-    if (alphaOf(this.timing, slot) !== this.self) return;
+    if (alphaOf(this.network.servers.length, slot) !== this.self) return;
     if (this.mode === 'equivocate') this.proposeTwo(slot);
     else if (this.lyingSlots.length === 0) this.fork(slot);
   }
@@ -282,7 +282,7 @@ class LyingPeer {
     }
     if (ballot.voter === this.self || ballot.slot <= this.lastBallotSlot[ballot.step]) return;
     const slot = ballot.slot;
-    const lying = alphaOf(this.timing, slot) === this.self;
+    const lying = alphaOf(this.network.servers.length, slot) === this.self;
     const { odd, detector, detector2 } = this.roles(slot);
     // In its own slots it backs what the servers it gave batch X decide, never the odd one's.
     if (lying && ballot.voter === odd) return;
@@ -426,7 +426,7 @@ describe('a two-thirds network of four with one lying server', () => {
 
     // Payment load: a payment every 30 ms from six wallets, each to one honest server (the
     // liar is the alpha one period in four: the others forward to it what they get then).
-    const timing: Timing = { periodMs: c.network.periodMs, blackoutMs: c.network.blackoutMs, skewMs: c.network.skewMs, serverCount: 4 };
+    const timing: Timing = timingOf(c.network);
     const client = await c.udp();
     const answers: Record<string, number> = {};
     const accepted = new Set<string>();
@@ -556,7 +556,7 @@ describe('a majority network of three whose third server forks the ledger', () =
     const peer = new LyingPeer(c.network, 2, signerFromSeed(testSeed('server 2')), c.servers[2]!.port, 'fork', c.wallets[0]!);
     liar = peer;
     peer.start();
-    const timing: Timing = { periodMs: c.network.periodMs, blackoutMs: c.network.blackoutMs, skewMs: c.network.skewMs, serverCount: 3 };
+    const timing: Timing = timingOf(c.network);
     const health = async (index: number) => {
       try {
         const response = await fetch(`http://127.0.0.1:${metricsPorts[index]}/healthz`);

@@ -5,25 +5,10 @@
 // its certificate names, by every server.
 
 import { describe, expect, test } from 'bun:test';
-import { type Change, changeSigningMessage, type ConfigServer } from '../src/consensus/configuration.ts';
 import { periodOf, startOf } from '../src/schedule.ts';
 import { signAddressRecord } from '../src/address-record.ts';
 import { address_resend_periods } from '../src/constants.ts';
 import { CoreNet } from './helpers/core-net.ts';
-
-/** A change of the newest configuration server `via` knows, to `order` (indexes of the network file), signed by `signers`. */
-function changeTo(net: CoreNet, via: number, order: readonly number[], signers: readonly number[], first = 0): Change {
-  const latest = net.core(via).configurations.latest;
-  const servers: ConfigServer[] = order.map((i) => ({ key: net.network.servers[i]!.key, address: net.network.servers[i]!.address }));
-  const body = { replaces: latest.number, replacesHash: latest.hash, first, servers };
-  const message = changeSigningMessage(net.network.id, body);
-  // Signers are named by their index in the configuration replaced.
-  const signatures = signers
-    .map((i) => ({ signer: latest.servers.findIndex((server) => Buffer.compare(server.key, net.network.servers[i]!.key) === 0), key: i }))
-    .sort((a, b) => a.signer - b.signer)
-    .map(({ signer, key }) => ({ signer, signature: net.servers[key]!.signer.sign(message) }));
-  return { ...body, signatures };
-}
 
 function latestNumber(net: CoreNet, index: number): number {
   return net.core(index).configurations.latest.number;
@@ -43,7 +28,7 @@ describe('configuration changes in the cores', () => {
       [[2, 1, 0], [0, 1, 2]],
     ];
     for (const [k, [order, signers]] of steps.entries()) {
-      const change = changeTo(net, 0, order, signers);
+      const change = net.changeTo(0, order, signers);
       expect(net.core(0).submitChange(change, net.now)).toBeNull();
       net.pump();
       net.advanceUntil(() => live.every((i) => latestNumber(net, i) === k + 1), net.now + 20_000, `configuration ${k + 1} committed`);
@@ -76,11 +61,11 @@ describe('configuration changes in the cores', () => {
     net.startAll();
     net.advanceToPeriod(periodOf(net.timing, net.now) + 2, 300);
     const period = periodOf(net.timing, net.now);
-    expect(net.core(0).submitChange(changeTo(net, 0, [1, 2, 3], [0, 1]), net.now)?.code).toBe('CHANGE_SIGNATURES');
-    expect(net.core(0).submitChange(changeTo(net, 0, [1, 2, 3], [0, 1, 2], period + 1), net.now)?.code).toBe('CHANGE_TOO_LATE');
-    const stale = { ...changeTo(net, 0, [1, 2, 3], [0, 1, 2]), replaces: 1 };
+    expect(net.core(0).submitChange(net.changeTo(0, [1, 2, 3], [0, 1]), net.now)?.code).toBe('CHANGE_SIGNATURES');
+    expect(net.core(0).submitChange(net.changeTo(0, [1, 2, 3], [0, 1, 2], period + 1), net.now)?.code).toBe('CHANGE_TOO_LATE');
+    const stale = { ...net.changeTo(0, [1, 2, 3], [0, 1, 2]), replaces: 1 };
     expect(net.core(0).submitChange(stale, net.now)?.code).toBe('CHANGE_NOT_CURRENT');
-    const duplicate = changeTo(net, 0, [1, 1, 2], [0, 1, 2]);
+    const duplicate = net.changeTo(0, [1, 1, 2], [0, 1, 2]);
     expect(net.core(0).submitChange(duplicate, net.now)?.code).toBe('CHANGE_DUPLICATE_KEY');
     // Nothing was passed on, nothing committed.
     net.advanceToPeriod(periodOf(net.timing, net.now) + 6, 300);
@@ -91,7 +76,7 @@ describe('configuration changes in the cores', () => {
     const net = new CoreNet(3);
     net.startAll();
     net.advanceToPeriod(periodOf(net.timing, net.now) + 2, 300);
-    const change = changeTo(net, 1, [2, 0, 1], [1, 2]);
+    const change = net.changeTo(1, [2, 0, 1], [1, 2]);
     expect(net.core(1).submitChange(change, net.now)).toBeNull();
     net.pump();
     net.advanceUntil(() => [0, 1, 2].every((i) => net.core(i).chain.length === 1), net.now + 20_000, 'the change committed');
@@ -114,14 +99,7 @@ describe('configuration changes in the cores', () => {
     net.advanceToPeriod(periodOf(net.timing, net.now) + 2, 300);
     // Two servers that no core here runs join the configuration: directory ids 3 and 4.
     const extra = [net.crypto.signer('core-net extra 0'), net.crypto.signer('core-net extra 1')];
-    const latest = net.core(0).configurations.latest;
-    const servers: ConfigServer[] = [
-      ...net.network.servers.map((server) => ({ key: server.key, address: server.address })),
-      ...extra.map((signer, i) => ({ key: signer.publicKey, address: { host: '10.0.0.9', port: 5000 + i } })),
-    ];
-    const body = { replaces: latest.number, replacesHash: latest.hash, first: 0, servers };
-    const message = changeSigningMessage(net.network.id, body);
-    const change: Change = { ...body, signatures: [0, 1].map((i) => ({ signer: i, signature: net.servers[i]!.signer.sign(message) })) };
+    const change = net.changeTo(0, [0, 1, 2, ...extra.map((signer, i) => ({ key: signer.publicKey, address: { host: '10.0.0.9', port: 5000 + i } }))], [0, 1]);
     expect(net.core(0).submitChange(change, net.now)).toBeNull();
     net.pump();
     net.advanceUntil(() => [0, 1, 2].every((i) => net.core(i).configurations.size === 5), net.now + 20_000, 'the change committed');

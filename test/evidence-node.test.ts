@@ -16,7 +16,7 @@ import { parseExposition, valueOf } from './helpers/prometheus-text.ts';
 const P = first_period;
 
 async function scrape(net: CoreNet, index: number) {
-  const metrics = new NodeMetrics({ network: net.network, self: index, core: net.core(index), now: () => net.now, verifyQueue: () => 0, ledgerPath: '/nonexistent/ledger.sqlite' });
+  const metrics = new NodeMetrics({ network: net.network, core: net.core(index), now: () => net.now, verifyQueue: () => 0, ledgerPath: '/nonexistent/ledger.sqlite' });
   return parseExposition(await metrics.render());
 }
 

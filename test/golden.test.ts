@@ -13,7 +13,7 @@ import { pack, unpack } from '../src/ip.ts';
 import { parseNetwork } from '../src/network.ts';
 import { chainDigestOf, changeId, changeSigningMessage, checkChange, decodeChange, encodeChange, genesisConfiguration } from '../src/consensus/configuration.ts';
 import { testNetwork } from './helpers/keys.ts';
-import { acceptingUntil, alphaOf, betaOf, endOf, periodOf, startOf } from '../src/schedule.ts';
+import { acceptingUntil, alphaOf, betaOf, endOf, periodOf, startOf, timingOf } from '../src/schedule.ts';
 import { formatSeed, parseSeed } from '../src/seed.ts';
 import { publicKeyFromSeed, signerFromSeed, verify, verifyReference } from '../src/signature.ts';
 import { decodeTransaction, encodeTransaction, type Payment, signingMessage, signPayment, txidOf } from '../src/transaction.ts';
@@ -209,14 +209,14 @@ describe('schedule', () => {
   for (const vector of ofType('schedule')) {
     test(vector.name, () => {
       const f = vector.fields as { periodMs: number; blackoutMs: number; skewMs: number; serverCount: number; timeMs: number };
-      const timing = { periodMs: f.periodMs, blackoutMs: f.blackoutMs, skewMs: f.skewMs, serverCount: f.serverCount };
+      const timing = timingOf(f);
       const period = periodOf(timing, f.timeMs);
       expect(period).toBe(vector.period as number);
       expect(startOf(timing, period)).toBe(vector.start as number);
       expect(endOf(timing, period)).toBe(vector.end as number);
       expect(acceptingUntil(timing, period)).toBe(vector.acceptingUntil as number);
-      expect(alphaOf(timing, period)).toBe(vector.alpha as number);
-      expect(betaOf(timing, period + 1)).toBe(vector.betaOfNext as number);
+      expect(alphaOf(f.serverCount, period)).toBe(vector.alpha as number);
+      expect(betaOf(f.serverCount, period + 1)).toBe(vector.betaOfNext as number);
     });
   }
 });
@@ -378,7 +378,7 @@ describe('peer messages', () => {
       } else if (decoded.type === 'proposal') {
         expect(verifyCertificate(checker, decoded.parent)).toBe(true);
         expect(verify(decoded.signature, proposalSigningMessage(networkId, headerOfProposal(decoded)), goldenNetwork.servers[decoded.proposer]!.key)).toBe(true);
-        const timing = { periodMs: goldenNetwork.periodMs, blackoutMs: goldenNetwork.blackoutMs, skewMs: goldenNetwork.skewMs, serverCount: goldenNetwork.servers.length };
+        const timing = timingOf(goldenNetwork);
         const outcome = replayBatch(genesisState, decoded.period, timing, decoded.transactions);
         expect(toHex(genesisState.prepare(outcome.changes).hash)).toBe(toHex(decoded.hash));
       } else if (decoded.type === 'sync_records') {

@@ -21,7 +21,7 @@ import { LedgerState } from '../src/ledger/state.ts';
 import { type AccountPayment, type CommitInput, type HistoryCursor, MemoryStore, type Store } from '../src/ledger/store.ts';
 import { ServerCore } from '../src/node/core.ts';
 import type { Network } from '../src/network.ts';
-import type { Timing } from '../src/schedule.ts';
+import { type Timing, timingOf } from '../src/schedule.ts';
 import type { Signer } from '../src/signature.ts';
 import { payeeOf, payerOf, signPayment } from '../src/transaction.ts';
 import { testNetwork } from './helpers/keys.ts';
@@ -48,7 +48,7 @@ class Chain {
     readonly network: Network,
     private readonly servers: readonly Signer[],
   ) {
-    this.timing = { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
+    this.timing = timingOf(network);
     this.genesis = ServerCore.genesisFor(network);
     this.state = LedgerState.fromAccounts(network.genesis);
     this.committed = this.genesis;

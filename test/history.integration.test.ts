@@ -13,7 +13,7 @@ import { toHex } from '../src/bytes.ts';
 import { decodeReply, encodeRequest, type HistoryBody, historyEntriesThatFit, Kind, replyBytes, historyBodyBytes, Status, verifyReply } from '../src/client/codec.ts';
 import { accountHistory } from '../src/client/history.ts';
 import { history_csv_header } from '../src/client/history.ts';
-import { acceptingUntil, periodOf, startOf, type Timing } from '../src/schedule.ts';
+import { acceptingUntil, periodOf, startOf, timingOf } from '../src/schedule.ts';
 import type { Signer } from '../src/signature.ts';
 import { signPayment, txidOf } from '../src/transaction.ts';
 import { testSigner } from './helpers/keys.ts';
@@ -34,13 +34,9 @@ async function inStep(c: ProcessCluster, after: number): Promise<boolean> {
   return infos.every((info) => info!.committedPeriod > after && info!.committedPeriod === infos[0]!.committedPeriod);
 }
 
-function timingOf(c: ProcessCluster): Timing {
-  return { periodMs: c.network.periodMs, blackoutMs: c.network.blackoutMs, skewMs: c.network.skewMs, serverCount: c.network.servers.length };
-}
-
 /** Sends signed payments stamped now to the current alpha, in a period after `after` (away from its edges); returns the period once all are ACCEPTED. */
 async function payNow(c: ProcessCluster, after: number, payments: { payer: Signer; payee: Signer; amount: number; from: 'alice' | 'bob' }[]): Promise<number> {
-  const timing = timingOf(c);
+  const timing = timingOf(c.network);
   for (let waits = 0; waits < 1_000; waits++) {
     const now = Date.now();
     const period = periodOf(timing, now);

@@ -28,7 +28,7 @@ const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((path) =>
 async function servedNames(): Promise<Set<string>> {
   const net = new CoreNet(3);
   net.startAll();
-  const metrics = new NodeMetrics({ network: net.network, self: 0, core: net.core(0), now: () => net.now, verifyQueue: () => 0, ledgerPath: '/nonexistent' });
+  const metrics = new NodeMetrics({ network: net.network, core: net.core(0), now: () => net.now, verifyQueue: () => 0, ledgerPath: '/nonexistent' });
   const names = new Set<string>();
   for (const line of (await metrics.render()).split('\n')) {
     const match = /^# TYPE (\S+) (\S+)$/.exec(line);

@@ -6,7 +6,7 @@
 
 import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { Kind, Status } from '../src/client/codec.ts';
-import { acceptingUntil, periodOf, startOf } from '../src/schedule.ts';
+import { acceptingUntil, periodOf, startOf, timingOf } from '../src/schedule.ts';
 import { signerFromSeed } from '../src/signature.ts';
 import { signPayment } from '../src/transaction.ts';
 import { testSeed } from './helpers/keys.ts';
@@ -70,7 +70,7 @@ describe('scryp node --metrics', () => {
 
     // A payment to a new account, through server 0 (accepted or forwarded, by the period).
     const payee = signerFromSeed(testSeed('metrics payee')).publicKey;
-    const timing = { periodMs: c.network.periodMs, blackoutMs: c.network.blackoutMs, skewMs: c.network.skewMs, serverCount: 3 };
+    const timing = timingOf(c.network);
     const client = await c.udp();
     const entry = c.network.servers[0]!;
     // Bounded by time, not tries: an alpha that started inside its own period answers

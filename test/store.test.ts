@@ -21,7 +21,7 @@ import { ledger_file_name, SqliteStore } from '../src/ledger/sqlite-store.ts';
 import { LedgerState } from '../src/ledger/state.ts';
 import { type CommitInput, MemoryStore, recordBytes, type Store } from '../src/ledger/store.ts';
 import { ServerCore } from '../src/node/core.ts';
-import type { Timing } from '../src/schedule.ts';
+import { type Timing, timingOf } from '../src/schedule.ts';
 import { signPayment, txidOf } from '../src/transaction.ts';
 import { testNetwork } from './helpers/keys.ts';
 
@@ -34,7 +34,7 @@ const { network, servers, wallets } = testNetwork({
 });
 const [alice, bob] = wallets as [(typeof wallets)[0], (typeof wallets)[0]];
 const carol = testNetwork({ wallets: [{ label: 'store carol', balance: 1 }] }).wallets[0]!;
-const timing: Timing = { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
+const timing: Timing = timingOf(network);
 const genesis = ServerCore.genesisFor(network);
 const genesisState = (): LedgerState => LedgerState.fromAccounts(network.genesis);
 const genesisEntries = (): Uint8Array[] => [...genesisState().entries()].map((entry) => entry.slice());

@@ -20,7 +20,7 @@
 import { balance_max, confirm_poll_fast_ms, confirm_poll_first_ms, confirm_poll_max_ms } from '../constants.ts';
 import { toHex } from '../bytes.ts';
 import type { Network } from '../network.ts';
-import { acceptingUntil, periodOf, startOf, endOf, type Timing } from '../schedule.ts';
+import { acceptingUntil, periodOf, startOf, endOf, timingOf } from '../schedule.ts';
 import { encodeAddress } from '../address.ts';
 import { fail } from '../errors.ts';
 import { describeKeyProblem, keyProblem, type Signer } from '../signature.ts';
@@ -49,10 +49,6 @@ export interface PayRequest {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
-function timingOf(network: Network): Timing {
-  return { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
-}
 
 /** Refuses, before anything is signed, a payee no one can sign for: money sent there could never move. */
 export function assertPayable(payee: Uint8Array, field: string): void {

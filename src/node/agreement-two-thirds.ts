@@ -289,7 +289,7 @@ export class TwoThirdsAgreement extends Agreement {
     }
     if (first === undefined) {
       this.firstBallots.set(firstKey, ballot);
-      if (this.firstBallots.size > 8 * pending_proposals_max * context.network.servers.length) this.firstBallots.delete(this.firstBallots.keys().next().value!);
+      if (this.firstBallots.size > 8 * pending_proposals_max * context.membership().ids.length) this.firstBallots.delete(this.firstBallots.keys().next().value!);
     }
     if (ballot.parent !== context.committed.period || !equal(ballot.parentHash, context.committed.hash)) {
       // Another height: a later one is the others' news (their STATUS and certificates bring
@@ -301,7 +301,7 @@ export class TwoThirdsAgreement extends Agreement {
     if (tally === undefined) this.ballotTallies.set(key, (tally = { step: ballot.step, slot: ballot.slot, decision: ballot, ballots: new Map() }));
     if (tally.ballots.has(ballot.voter)) return;
     tally.ballots.set(ballot.voter, ballot);
-    while (this.ballotTallies.size > 4 * pending_proposals_max * context.network.servers.length) this.ballotTallies.delete(this.ballotTallies.keys().next().value!);
+    while (this.ballotTallies.size > 4 * pending_proposals_max * context.membership().ids.length) this.ballotTallies.delete(this.ballotTallies.keys().next().value!);
     if (tally.ballots.size !== context.membership().quorum) return;
     if (tally.step === 'prevote') {
       this.notePolka({ slot: tally.slot, decision: tally.decision, prevotes: [...tally.ballots.values()] }, now);

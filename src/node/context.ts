@@ -11,7 +11,7 @@ import { equal } from '../bytes.ts';
 import { assert } from '../errors.ts';
 import type { Network } from '../network.ts';
 import type { PeerMessage } from '../peer/messages.ts';
-import { periodOf, startOf, type Timing } from '../schedule.ts';
+import { periodOf, startOf, type Timing, timingOf } from '../schedule.ts';
 import type { Signer } from '../signature.ts';
 import { LedgerState } from '../ledger/state.ts';
 import type { Store, StoredState } from '../ledger/store.ts';
@@ -115,7 +115,7 @@ export class NodeContext {
     this.log = options.log;
     this.startedAt = options.now;
     const network = options.network;
-    this.timing = { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
+    this.timing = timingOf(network);
     this.syncGraceMs = options.syncGraceMs ?? Math.max(1, Math.floor(network.periodMs / 4));
     this.syncTimeoutMs = options.syncTimeoutMs ?? Math.max(sync_timeout_ms_min, 2 * network.periodMs);
 

@@ -27,7 +27,7 @@ import type { Evidence } from '../consensus/evidence.ts';
 import { Agreement } from './agreement.ts';
 import { TwoThirdsAgreement } from './agreement-two-thirds.ts';
 import { Addresses } from './addresses.ts';
-import type { Configurations } from './configurations.ts';
+import type { Configurations, Membership } from './configurations.ts';
 import { type Change, type CommittedChange, encodeCommittedChange } from '../consensus/configuration.ts';
 import type { ScrypError } from '../errors.ts';
 import type { AddressRecord } from '../address-record.ts';
@@ -112,6 +112,15 @@ export class ServerCore {
   /** The configurations this server knows and the directory of server ids (node/configurations.ts). */
   get configurations(): Configurations {
     return this.context.configurations;
+  }
+
+  /**
+   * The servers in force: the configuration that decides the next period built on our
+   * committed one (its members by directory id, in rotation order, and its quorum). The one
+   * answer to "who are the servers now" that availability, the metrics and the rules read.
+   */
+  get membership(): Membership {
+    return this.context.membership();
   }
 
   /** The committed configuration changes, oldest first. */

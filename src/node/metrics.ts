@@ -24,18 +24,22 @@ import { UdpClient } from '../client/udp-client.ts';
 import type { Address } from '../ip.ts';
 import type { Network } from '../network.ts';
 import type { PeerMessage } from '../peer/messages.ts';
-import { startOf, type Timing } from '../schedule.ts';
+import { startOf, type Timing, timingOf } from '../schedule.ts';
 import type { Availability } from './availability.ts';
 import type { ServerCore } from './core.ts';
 import packageJson from '../../package.json';
 
 /** What the metrics read of the core: only its getters, never its state. */
-export type CoreView = Pick<ServerCore, 'counters' | 'committed' | 'info' | 'isAvailable' | 'catchUp' | 'ledger' | 'lastVotePeriod' | 'evidence' | 'halted'>;
+export type CoreView = Pick<ServerCore, 'counters' | 'committed' | 'info' | 'isAvailable' | 'catchUp' | 'ledger' | 'lastVotePeriod' | 'evidence' | 'halted' | 'self' | 'membership' | 'configurations'>;
 
-/** What the node shell gives the metrics. */
+/**
+ * What the node shell gives the metrics. Servers are named by their directory ids (the
+ * network file's index unless a change brought them in); which of them count (the servers,
+ * the quorum, the peers) is the core's membership in force, read at every scrape: a
+ * server-set change moves it (PROTOCOL §8.13).
+ */
 export interface MetricsSource {
   readonly network: Network;
-  readonly self: number;
   readonly core: CoreView;
   /** The node's clock (with its test offset). */
   now(): number;
@@ -84,25 +88,25 @@ export const commit_duration_buckets_seconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0
  * ones before it, so void = periods advanced − commits, except across a snapshot.
  */
 export class CommitWatch {
-  readonly votesMissing: number[];
+  /** By directory id: commits of a configuration the server was a member of, whose vote from it never reached us. */
+  readonly votesMissing: number[] = [];
   voidPeriods = 0;
   snapshotsInstalled = 0;
   private lastPeriod: number;
   private lastCommits: number;
   private lastArchiveFrom: number;
   private lastOwnVote: number | null;
-  /** The last live commit, whose votes are counted at the next one (late votes still count). */
-  private awaiting: number | null = null;
+  /** The last live commit and the servers that could vote for it, whose votes are counted at the next one (late votes still count). */
+  private awaiting: { readonly period: number; readonly voters: readonly number[] } | null = null;
   /** Voters seen per period, for periods after the last one checked. */
   private readonly voters = new Map<number, Set<number>>();
 
   constructor(
     private readonly core: CoreView,
     private readonly timing: Timing,
-    private readonly self: number,
     private readonly onCommitDuration: (seconds: number) => void,
   ) {
-    this.votesMissing = Array.from({ length: timing.serverCount }, () => 0);
+    for (const id of core.membership.ids) this.votesMissing[id] = 0;
     this.lastPeriod = core.committed.period;
     this.lastCommits = core.counters.get('committed') ?? 0;
     this.lastArchiveFrom = core.catchUp.archiveFrom;
@@ -111,7 +115,7 @@ export class CommitWatch {
 
   /** A vote of `voter` for `period` reached this server (a VOTE, or the vote a STATUS carries). */
   sawVote(voter: number, period: number): void {
-    if (voter < 0 || voter >= this.timing.serverCount || (this.awaiting !== null && period < this.awaiting) || period <= this.lastPeriod - votes_seen_periods_max) return;
+    if (voter < 0 || voter >= this.core.configurations.size || (this.awaiting !== null && period < this.awaiting.period) || period <= this.lastPeriod - votes_seen_periods_max) return;
     let set = this.voters.get(period);
     if (set === undefined) {
       if (this.voters.size >= votes_seen_periods_max) this.voters.delete(Math.min(...this.voters.keys()));
@@ -125,7 +129,7 @@ export class CommitWatch {
     const ownVote = this.core.lastVotePeriod;
     if (ownVote !== this.lastOwnVote) {
       this.lastOwnVote = ownVote;
-      if (ownVote !== null) this.sawVote(this.self, ownVote);
+      if (ownVote !== null) this.sawVote(this.core.self, ownVote);
     }
     const certificate = this.core.committed;
     if (certificate.period === this.lastPeriod) return;
@@ -143,22 +147,22 @@ export class CommitWatch {
       if (newCommits === 1 && certificate.parent <= this.lastPeriod) {
         for (const vote of certificate.votes) this.sawVote(vote.voter, certificate.period);
         this.onCommitDuration(Math.max(0, now - startOf(this.timing, certificate.period + 1)) / 1000);
-        if (this.awaiting !== null) this.countMissing(this.awaiting);
-        this.awaiting = certificate.period;
+        if (this.awaiting !== null) this.countMissing(this.awaiting.period, this.awaiting.voters);
+        this.awaiting = { period: certificate.period, voters: this.core.configurations.at(certificate.parent).ids };
       } else {
         // Replayed from a peer (catching up): not seen live, so no duration and no votes to count.
         this.awaiting = null;
       }
-      for (const period of this.voters.keys()) if (period < (this.awaiting ?? certificate.period)) this.voters.delete(period);
+      for (const period of this.voters.keys()) if (period < (this.awaiting?.period ?? certificate.period)) this.voters.delete(period);
     }
     this.lastPeriod = certificate.period;
     this.lastCommits = commits;
     this.lastArchiveFrom = archiveFrom;
   }
 
-  private countMissing(period: number): void {
+  private countMissing(period: number, voters: readonly number[]): void {
     const seen = this.voters.get(period);
-    for (let server = 0; server < this.votesMissing.length; server++) if (seen === undefined || !seen.has(server)) this.votesMissing[server]!++;
+    for (const server of voters) if (seen === undefined || !seen.has(server)) this.votesMissing[server] = (this.votesMissing[server] ?? 0) + 1;
   }
 }
 
@@ -170,21 +174,21 @@ export class CommitWatch {
  * minus the time it signed. Over a town's internet the round trip bounds the error.
  */
 export class ClockProbe {
-  private readonly offsets: ({ offsetMs: number; at: number } | null)[];
+  /** By directory id. */
+  private readonly offsets: ({ offsetMs: number; at: number } | null)[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private client: UdpClient | null = null;
   private stopped = false;
-  /** Where each peer is asked: the network file's address unless told where it moved (PROTOCOL §3.10). */
-  addressOf: (server: number) => Address = (server) => this.network.servers[server]!.address;
+  /** Where each peer is asked: the address its configuration gives unless told where it moved (PROTOCOL §3.10). */
+  addressOf: (server: number) => Address = (server) => this.core.configurations.addressOf(server);
 
   constructor(
     private readonly network: Network,
-    private readonly self: number,
+    /** The peers asked are the servers in force other than this one, at each round. */
+    private readonly core: Pick<CoreView, 'self' | 'membership' | 'configurations'>,
     private readonly now: () => number,
     private readonly intervalMs = clock_probe_interval_ms,
-  ) {
-    this.offsets = network.servers.map(() => null);
-  }
+  ) {}
 
   start(): void {
     this.timer = setTimeout(() => void this.round(), Math.min(this.intervalMs, clock_probe_retry_ms));
@@ -202,14 +206,15 @@ export class ClockProbe {
     let answered = 0;
     try {
       this.client ??= await UdpClient.open();
-      for (const [index, server] of this.network.servers.entries()) {
-        if (index === this.self || this.stopped) continue;
+      for (const index of this.core.membership.ids) {
+        const key = this.core.configurations.keyOf(index);
+        if (index === this.core.self || this.stopped || key === undefined) continue;
         const sent = this.now();
         try {
           const reply = await this.client.ask(this.addressOf(index), { kind: Kind.INFO }, {
             networkId: this.network.id,
-            serverKey: server.key,
-            serverCount: this.network.servers.length,
+            serverKey: key,
+            serverCount: this.core.configurations.size,
             attempts: 1,
             timeoutMs: clock_probe_timeout_ms,
           });
@@ -252,11 +257,12 @@ export class NodeMetrics {
   private readonly startedAt = Date.now();
 
   constructor(source: MetricsSource) {
-    const { network, core, self } = source;
-    const timing: Timing = { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
+    const { network, core } = source;
+    const timing: Timing = timingOf(network);
     const registers = [this.registry];
     const counters = core.counters;
-    const peers = network.servers.map((_, index) => index).filter((index) => index !== self);
+    /** The servers in force other than this one, by directory id: what a change moves. */
+    const peers = (): number[] => core.membership.ids.filter((id) => id !== core.self);
 
     const commitDuration = new Histogram({
       name: 'scryp_commit_duration_seconds',
@@ -264,8 +270,8 @@ export class NodeMetrics {
       buckets: commit_duration_buckets_seconds,
       registers,
     });
-    this.watch = new CommitWatch(core, timing, self, (seconds) => commitDuration.observe(seconds));
-    this.probe = new ClockProbe(network, self, () => source.now());
+    this.watch = new CommitWatch(core, timing, (seconds) => commitDuration.observe(seconds));
+    this.probe = new ClockProbe(network, core, () => source.now());
     if (source.addressOf !== undefined) this.probe.addressOf = source.addressOf;
     const watch = this.watch;
     const probe = this.probe;
@@ -298,12 +304,16 @@ export class NodeMetrics {
     }).set({ version: packageJson.version }, 1);
     new Gauge({
       name: 'scryp_server_info',
-      help: 'Always 1; which network (name, id) and which server of it (its index in the network file) this node is',
+      help: 'Always 1; which network (name, id) and which server of it this node is (its directory id: its index in the network file unless a change brought it in; -1 while it joins)',
       labelNames: ['network', 'network_id', 'server'],
       registers,
-    }).set({ network: network.name, network_id: toHex(network.id), server: String(self) }, 1);
-    gauge('scryp_servers', 'Servers in the network file', () => network.servers.length);
-    gauge('scryp_majority', 'Servers whose votes make a certificate (more than half)', () => network.majority);
+      collect() {
+        this.reset();
+        this.set({ network: network.name, network_id: toHex(network.id), server: String(core.self) }, 1);
+      },
+    });
+    gauge('scryp_servers', 'Servers in force: the configuration that decides the next period (the network file\'s until a change takes effect)', () => core.membership.ids.length);
+    gauge('scryp_majority', 'Servers of the configuration in force whose votes make a certificate (its quorum: more than half, or more than two thirds)', () => core.membership.quorum);
     gauge('scryp_period_seconds', 'The network file\'s period_ms, in seconds (for alert rules relative to it)', () => network.periodMs / 1000);
     gauge('scryp_blackout_seconds', 'The network file\'s blackout_ms, in seconds', () => network.blackoutMs / 1000);
     gauge('scryp_skew_seconds', 'The network file\'s skew_ms, in seconds: clocks that disagree by more refuse each other\'s payments and proposals', () => network.skewMs / 1000);
@@ -321,8 +331,9 @@ export class NodeMetrics {
       labelNames: ['server'],
       registers,
       collect() {
+        this.reset();
         const info = core.info(source.now());
-        for (const peer of peers) {
+        for (const peer of peers()) {
           const heard = info.lastHeard[peer] ?? 0;
           this.set({ server: String(peer) }, heard === 0 ? Number.POSITIVE_INFINITY : Math.max(0, info.currentPeriod - heard));
         }
@@ -330,16 +341,17 @@ export class NodeMetrics {
     });
     gauge('scryp_peers_connected', 'Peers heard in this period or the last (a certificate needs scryp_majority servers, this one included)', () => {
       const info = core.info(source.now());
-      return peers.filter((peer) => (info.lastHeard[peer] ?? 0) >= info.currentPeriod - 1).length;
+      return peers().filter((peer) => (info.lastHeard[peer] ?? 0) >= info.currentPeriod - 1).length;
     });
     new Counter({
       name: 'scryp_votes_missing_total',
-      help: 'Periods committed live here for which no vote of that server reached this one before the next commit',
+      help: 'Periods committed live here for which no vote of that server (one of the configuration that decided them) reached this one before the next commit',
       labelNames: ['server'],
       registers,
       collect() {
         this.reset();
-        for (const [server, missing] of watch.votesMissing.entries()) this.inc({ server: String(server) }, missing);
+        for (const id of core.membership.ids) this.inc({ server: String(id) }, 0);
+        watch.votesMissing.forEach((missing, server) => this.inc({ server: String(server) }, missing));
       },
     });
     new Counter({
@@ -359,7 +371,7 @@ export class NodeMetrics {
       registers,
       collect() {
         this.reset();
-        for (const server of network.servers) this.inc({ server: String(server.index) }, 0);
+        for (const id of core.membership.ids) this.inc({ server: String(id) }, 0);
         for (const evidence of core.evidence) {
           const offender = offenderOf(evidence);
           if (offender >= 0) this.inc({ server: String(offender) }, 1);
@@ -400,7 +412,7 @@ export class NodeMetrics {
       collect() {
         this.reset();
         const now = source.now();
-        for (const peer of peers) {
+        for (const peer of peers()) {
           const offset = probe.offsetOf(peer, now);
           if (offset !== null) this.set({ server: String(peer) }, offset / 1000);
         }

@@ -405,7 +405,6 @@ export class ScrypNode {
     }
     const metrics = new NodeMetrics({
       network: this.network,
-      self: this.self,
       core: this.core,
       now: () => this.now(),
       verifyQueue: () => this.verifier.pendingPayments,
@@ -428,10 +427,12 @@ export class ScrypNode {
     try {
       // Peers usually start together (a devnet, a restart of all): ask every round until one is up.
       for (let round = 0; round < whoami_rounds_max && !this.stopped; round++) {
-        for (const [index, server] of this.network.servers.entries()) {
-          if (index === this.self || this.stopped) continue;
+        // The servers in force (a change may have replaced the network file's).
+        for (const index of this.core.membership.ids) {
+          const key = this.core.configurations.keyOf(index);
+          if (index === this.self || this.stopped || key === undefined) continue;
           try {
-            const reply = await client.ask(this.core.addressOf(index), { kind: Kind.WHOAMI }, { networkId: this.network.id, serverKey: server.key, attempts: whoami_attempts, timeoutMs: whoami_timeout_ms });
+            const reply = await client.ask(this.core.addressOf(index), { kind: Kind.WHOAMI }, { networkId: this.network.id, serverKey: key, attempts: whoami_attempts, timeoutMs: whoami_timeout_ms });
             if (reply.status !== Status.OK || reply.body === null || !('address' in reply.body)) continue;
             const seen = reply.body.address;
             const seenHost = `${seen[0]}.${seen[1]}.${seen[2]}.${seen[3]}`;
@@ -445,7 +446,7 @@ export class ScrypNode {
             // that peer is not up: try the next
           }
         }
-        if (round === 0 && this.network.servers.length > 1) this.log.info(`no peer answered WHOAMI yet; asking again every ${retryMs} ms`);
+        if (round === 0 && this.core.membership.ids.length > 1) this.log.info(`no peer answered WHOAMI yet; asking again every ${retryMs} ms`);
         // A wait that stop() cuts short, so a stopping node does not linger for it.
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, retryMs);
@@ -456,7 +457,7 @@ export class ScrypNode {
         });
         this.wakeWhoami = null;
       }
-      if (!this.stopped && this.network.servers.length > 1) this.log.warn('no peer answered WHOAMI; the external address is unchecked');
+      if (!this.stopped && this.core.membership.ids.length > 1) this.log.warn('no peer answered WHOAMI; the external address is unchecked');
     } finally {
       client.close();
     }

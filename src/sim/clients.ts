@@ -105,9 +105,10 @@ export class Clients {
   }
 
   private server(now: number): number {
-    const n = this.timing.serverCount;
+    // The network file's servers (a change may move the alpha elsewhere: those payments are forwarded or refused).
+    const n = this.network.servers.length;
     // Half the time the current alpha, so that payments get accepted, not just forwarded.
-    return this.random.chance(0.5) ? alphaOf(this.timing, periodOf(this.timing, now)) : this.random.int(n);
+    return this.random.chance(0.5) ? alphaOf(n, periodOf(this.timing, now)) : this.random.int(n);
   }
 
   private sign(wallet: Wallet, timestamp: number, amount: number, payee: Uint8Array): Uint8Array {
@@ -146,8 +147,8 @@ export class Clients {
         const tx = this.sign(payer, clock, usual(), payee.signer.publicKey);
         this.remember(tx, payer);
         const servers = random.sample(
-          Array.from({ length: this.timing.serverCount }, (_, i) => i),
-          Math.min(this.timing.serverCount, random.between(2, 3)),
+          Array.from({ length: this.network.servers.length }, (_, i) => i),
+          Math.min(this.network.servers.length, random.between(2, 3)),
         );
         return servers.map((server) => ({ at: now + random.between(0, 30), server, tx, kind }));
       }

@@ -51,7 +51,7 @@ import type { CommitInput } from '../ledger/store.ts';
 import { entry_bytes } from '../ledger/state.ts';
 import type { Network } from '../network.ts';
 import type { PayResult, ServerCore } from '../node/core.ts';
-import { alphaOf, periodOf, type Timing } from '../schedule.ts';
+import { alphaOf, periodOf, type Timing, timingOf } from '../schedule.ts';
 import { amountOf, payeeOf, payerOf, timestampOf, txidOf } from '../transaction.ts';
 import { type AcceptedPayment, invalid_kinds, type PayRequest } from './clients.ts';
 
@@ -227,7 +227,7 @@ export class Invariants {
   ) {
     this.forkTolerant = options.forkTolerant === true;
     this.liars = options.liars === true;
-    this.timing = { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
+    this.timing = timingOf(network);
     this.genesisHashHex = toHex(genesisHash);
     const n = options.serverCount ?? network.servers.length;
     this.appliedByServer = Array.from({ length: n }, () => new Set());
@@ -432,7 +432,7 @@ export class Invariants {
     if (status !== Status.ACCEPTED) return null;
     const current = periodOf(this.timing, localNow);
     const stamped = periodOf(this.timing, timestampOf(request.tx));
-    if (!(isAlpha ?? alphaOf(this.timing, current) === server)) violation('answers', [server], `server ${server} accepted a payment in period ${current}, whose alpha is ${alphaOf(this.timing, current)}`);
+    if (!(isAlpha ?? alphaOf(this.network.servers.length, current) === server)) violation('answers', [server], `server ${server} accepted a payment in period ${current}, whose alpha is ${alphaOf(this.network.servers.length, current)}`);
     if (result.period !== current || stamped !== current) {
       violation('answers', [server], `server ${server} accepted a payment stamped in period ${stamped} for period ${result.period} during period ${current}`);
     }

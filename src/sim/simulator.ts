@@ -25,7 +25,7 @@ import { type Network, parseNetwork, type QuorumMode } from '../network.ts';
 import { type CoreLog, type PayResult, ServerCore } from '../node/core.ts';
 import type { RawMessage } from '../peer/framing.ts';
 import { decodeMessage, encodeMessage, messageKindName, type PeerMessage } from '../peer/messages.ts';
-import { periodOf, startOf, type Timing } from '../schedule.ts';
+import { periodOf, startOf, type Timing, timingOf } from '../schedule.ts';
 import type { Signer } from '../signature.ts';
 import { Adversary, type ByzantineStats, EvidenceWatch } from './byzantine.ts';
 import { Clients, type PayRequest, simWallets, type Wallet } from './clients.ts';
@@ -252,7 +252,7 @@ export class Simulator {
       genesis: this.wallets.slice(0, funded_wallets).map((wallet, i) => ({ account: toHex(wallet.signer.publicKey), balance: (i + 1) * 1_000 })),
       ...(options.quorum === 'two-thirds' ? { quorum: 'two-thirds' } : {}),
     });
-    this.timing = { periodMs: sim_period_ms, blackoutMs: sim_blackout_ms, skewMs: sim_skew_ms, serverCount: options.servers };
+    this.timing = timingOf(this.network);
     this.firstPeriod = sim_first_period + this.startRandom.int(1_000);
     const genesis = ServerCore.genesisFor(this.network);
     const liarCount = options.byzantine ?? 0;

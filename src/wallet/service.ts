@@ -22,7 +22,7 @@ import { formatAddress } from '../ip.ts';
 import type { Logger } from '../log.ts';
 import type { Network } from '../network.ts';
 import { formatPaymentRequest } from '../payment-request.ts';
-import { alphaOf, periodOf, type Timing } from '../schedule.ts';
+import { alphaOf, periodOf, type Timing, timingOf } from '../schedule.ts';
 import type { Signer } from '../signature.ts';
 import type { BalanceView, Confirmation, ContactsView, HistoryRow, HistoryView, Overview, PaymentView, RecipientView, RequestView, ServerSaid } from './api-types.ts';
 import { parseAmount, parseRecipient, parseRequestBuilder, type JsonObject, textField } from './api-request.ts';
@@ -90,8 +90,7 @@ export class WalletService {
   }
 
   private get timing(): Timing {
-    const network = this.network;
-    return { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
+    return timingOf(this.network);
   }
 
   private serverAddress(index: number): string {
@@ -254,7 +253,7 @@ export class WalletService {
       record.progress = stageAfter(record.progress, line);
     };
     // The current alpha first: it answers INSUFFICIENT_FUNDS at once, where a forwarder cannot.
-    const server = alphaOf(this.timing, periodOf(this.timing, this.now()));
+    const server = alphaOf(this.network.servers.length, periodOf(this.timing, this.now()));
     this.log.info(`paying ${ticket.amount} scryp to ${record.to}`);
     pay(this.client, this.network, this.signer, { to: ticket.to, amount: ticket.amount, server, onProgress: step, now: this.now }).then(
       (end: PaymentEnd) => {

@@ -19,7 +19,6 @@ import { expect, test } from 'bun:test';
 import { Status, statusName } from '../../src/client/codec.ts';
 import { alphaOf } from '../../src/schedule.ts';
 import { FaultCluster } from './cluster.ts';
-import { timingOf } from './load.ts';
 import { report, scenarioDir } from './run.ts';
 import { type ClusterHolder, faultTests, scenarioPrng, startUnderLoad, settleAndCheck } from './scenario.ts';
 
@@ -84,7 +83,6 @@ async function skewScenario(name: string, offsets: readonly number[]): Promise<{
   await Bun.sleep(3 * period_ms);
   const settled = await settleAndCheck(c, watch, load);
 
-  const timing = timingOf(c);
   const chain = watch.archiveOf(others[0]!)!;
   const verdictOf = new Map(settled.accounting.verdicts.map((verdict) => [verdict.payment.txid, verdict.outcome]));
   const phases = spans.map((span, i): PhaseResult => {
@@ -106,7 +104,7 @@ async function skewScenario(name: string, offsets: readonly number[]): Promise<{
     };
     for (let p = span.from; p <= span.to; p++) {
       const committed = chain.periods.get(p);
-      if (alphaOf(timing, p) === skewed) {
+      if (alphaOf(c.network.servers.length, p) === skewed) {
         result.skewedAlpha++;
         if (committed !== undefined) result.skewedCommitted++;
       } else {

@@ -8,7 +8,7 @@
 
 import { toHex } from '../../src/bytes.ts';
 import { Kind, Status, statusName } from '../../src/client/codec.ts';
-import { acceptingUntil, periodOf, startOf, type Timing } from '../../src/schedule.ts';
+import { acceptingUntil, periodOf, startOf, timingOf } from '../../src/schedule.ts';
 import type { Signer } from '../../src/signature.ts';
 import { signPayment, txidOf } from '../../src/transaction.ts';
 import { testSigner } from '../helpers/keys.ts';
@@ -42,11 +42,6 @@ export interface LoadOptions {
   readonly doubleSend?: number;
 }
 
-export function timingOf(cluster: FaultCluster): Timing {
-  const network = cluster.network;
-  return { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
-}
-
 export class PaymentLoad {
   readonly payments: Payment[] = [];
   private running = false;
@@ -77,7 +72,7 @@ export class PaymentLoad {
   }
 
   private async run(): Promise<void> {
-    const timing = timingOf(this.cluster);
+    const timing = timingOf(this.cluster.network);
     const margin = Math.max(25, Math.floor(timing.periodMs / 10));
     while (this.running) {
       const now = Date.now();
@@ -100,7 +95,7 @@ export class PaymentLoad {
     const payee = this.payees[this.prng.nextInt(this.payees.length)]!;
     const amount = 1 + this.prng.nextInt(9);
     const tx = signPayment(payer, this.cluster.network.id, { timestamp: now, amount, payee: payee.publicKey });
-    const payment: Payment = { txid: toHex(txidOf(tx)), tx, period: periodOf(timingOf(this.cluster), now), amount, answers: [] };
+    const payment: Payment = { txid: toHex(txidOf(tx)), tx, period: periodOf(timingOf(this.cluster.network), now), amount, answers: [] };
     this.payments.push(payment);
     return payment;
   }

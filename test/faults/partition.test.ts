@@ -16,10 +16,9 @@
 
 import { expect, test } from 'bun:test';
 import { Kind, statusName } from '../../src/client/codec.ts';
-import { alphaOf, startOf } from '../../src/schedule.ts';
+import { alphaOf, startOf, timingOf } from '../../src/schedule.ts';
 import { fromHex } from '../../src/bytes.ts';
 import { FaultCluster } from './cluster.ts';
-import { timingOf } from './load.ts';
 import { createTopology, type Topology } from './netns.ts';
 import { currentRun, report, scenarioDir } from './run.ts';
 import { type ClusterHolder, faultTests, scenarioPrng, startUnderLoad, settleAndCheck } from './scenario.ts';
@@ -58,7 +57,7 @@ async function partitionScenario(spec: PartitionCase): Promise<void> {
   const minority = shuffled.slice(0, spec.minority).sort((a, b) => a - b);
   const majority = c.indexes.filter((i) => !minority.includes(i));
   await Bun.sleep(prng.between(0, period_ms - 1));
-  const timing = timingOf(c);
+  const timing = timingOf(c.network);
   await watch.pollInfo();
   const cutAt = Date.now();
   spec.cut(topology, minority);
@@ -102,7 +101,7 @@ async function partitionScenario(spec: PartitionCase): Promise<void> {
   const majorityAlphaPeriods: number[] = [];
   for (let p = cutPeriod; p <= healPeriod - 1; p++) {
     if (archive.periods.has(p)) duringCut.push(p);
-    if (majority.includes(alphaOf(timing, p))) majorityAlphaPeriods.push(p);
+    if (majority.includes(alphaOf(c.network.servers.length, p))) majorityAlphaPeriods.push(p);
   }
   // The minority: INFO samples during the cut.
   const minorityCommitted = minority.map((server) => {

@@ -6,6 +6,7 @@
 // Cores are built as the simulator builds them: a MemoryStore seeded with the genesis
 // accounts, a signer per server, the simulator's fast deterministic signatures.
 
+import { type Change, changeSigningMessage, type ConfigServer } from '../../src/consensus/configuration.ts';
 import { proposalSigningMessage } from '../../src/consensus/proposal.ts';
 import { headerOfProposal, type ProposalMessage } from '../../src/peer/messages.ts';
 import { toHex } from '../../src/bytes.ts';
@@ -15,7 +16,7 @@ import { type Network, parseNetwork } from '../../src/network.ts';
 import { type CoreLog, ServerCore } from '../../src/node/core.ts';
 import { decodeMessage, encodeMessage, type PeerMessage } from '../../src/peer/messages.ts';
 import type { RawMessage } from '../../src/peer/framing.ts';
-import { startOf, type Timing } from '../../src/schedule.ts';
+import { startOf, type Timing, timingOf } from '../../src/schedule.ts';
 import type { Signer } from '../../src/signature.ts';
 import { signPayment } from '../../src/transaction.ts';
 import { simCrypto } from '../../src/sim/crypto.ts';
@@ -68,7 +69,7 @@ export class CoreNet {
       servers: serverSigners.map((signer, i) => ({ key: toHex(signer.publicKey), ip: `10.0.0.${i + 1}:4001` })),
       genesis: this.wallets.map((wallet, i) => ({ account: toHex(wallet.publicKey), balance: (i + 1) * 1_000 })),
     });
-    this.timing = { periodMs: net_period_ms, blackoutMs: net_blackout_ms, skewMs: net_skew_ms, serverCount };
+    this.timing = timingOf(this.network);
     this.genesisState = LedgerState.fromAccounts(this.network.genesis);
     this.now = startOf(this.timing, first_period) - 500;
     this.servers = serverSigners.map((signer, index) => ({ index, signer, store: this.freshStore(), core: null, logs: [] }));
@@ -129,6 +130,23 @@ export class CoreNet {
   resignProposal(message: ProposalMessage): ProposalMessage {
     const signer = this.servers[message.proposer]!.signer;
     return { ...message, signature: signer.sign(proposalSigningMessage(this.network.id, headerOfProposal(message))) };
+  }
+
+  /**
+   * A change of the newest configuration server `via` knows, to `servers` (indexes of the
+   * network file, or entries of servers no core here runs), signed by the servers `signers`
+   * (network file indexes), each under its place in the configuration replaced.
+   */
+  changeTo(via: number, servers: readonly (number | ConfigServer)[], signers: readonly number[], first = 0): Change {
+    const latest = this.core(via).configurations.latest;
+    const list: ConfigServer[] = servers.map((server) => (typeof server === 'number' ? { key: this.network.servers[server]!.key, address: this.network.servers[server]!.address } : server));
+    const body = { replaces: latest.number, replacesHash: latest.hash, first, servers: list };
+    const message = changeSigningMessage(this.network.id, body);
+    const signatures = signers
+      .map((i) => ({ signer: latest.servers.findIndex((server) => toHex(server.key) === toHex(this.network.servers[i]!.key)), key: i }))
+      .sort((a, b) => a.signer - b.signer)
+      .map(({ signer, key }) => ({ signer, signature: this.servers[key]!.signer.sign(message) }));
+    return { ...body, signatures };
   }
 
   /** Drops server `index`'s core (kill -9): its store stays, messages to it are lost. */

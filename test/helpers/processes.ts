@@ -2,7 +2,7 @@
 // loopback ports, in temporary directories, with short periods. Every process is killed
 // and every directory removed by `stop()`, even when a test fails.
 
-import { acceptingUntil, periodOf, startOf, type Timing } from '../../src/schedule.ts';
+import { acceptingUntil, periodOf, startOf, type Timing, timingOf } from '../../src/schedule.ts';
 import { type Subprocess } from 'bun';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -218,7 +218,7 @@ export class ProcessCluster {
 
   timing(): Timing {
     const network = this.network;
-    return { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: network.servers.length };
+    return timingOf(network);
   }
 
   /** Waits until now is at least `marginMs` inside a period's accepting window; returns that period. */

@@ -18,7 +18,7 @@ import { concat, equal, toHex, utf8, Writer } from '../../src/bytes.ts';
 import { domain, sha256 } from '../../src/hash.ts';
 import { pack } from '../../src/ip.ts';
 import { type Network, networkToJson, parseNetwork } from '../../src/network.ts';
-import { acceptingUntil, alphaOf, betaOf, endOf, periodOf, startOf, type Timing } from '../../src/schedule.ts';
+import { acceptingUntil, alphaOf, betaOf, endOf, periodOf, startOf, type Timing, timingOf } from '../../src/schedule.ts';
 import { formatSeed } from '../../src/seed.ts';
 import { signerFromSeed, type Signer } from '../../src/signature.ts';
 import { signingMessage, signPayment, txidOf } from '../../src/transaction.ts';
@@ -177,20 +177,20 @@ addNetwork('network id of the same servers with quorum "two-thirds"', goldenTwoT
 
 // ---- time ----------------------------------------------------------------------------
 
-const timing: Timing = { periodMs: golden.periodMs, blackoutMs: golden.blackoutMs, skewMs: golden.skewMs, serverCount: golden.servers.length };
+const timing: Timing = timingOf(golden);
 const paymentTime = 1_767_225_600_123; // 2026-01-01T00:00:00.123Z
 const period = periodOf(timing, paymentTime); // 1767225600, and 1767225600 mod 3 = 0: server 0 is its alpha
-check(period === 1_767_225_600 && alphaOf(timing, period) === 0, 'the chosen period');
+check(period === 1_767_225_600 && alphaOf(golden.servers.length, period) === 0, 'the chosen period');
 add({
   name: 'schedule of the golden network at 2026-01-01T00:00:00.123Z',
   type: 'schedule',
-  fields: { periodMs: timing.periodMs, blackoutMs: timing.blackoutMs, skewMs: timing.skewMs, serverCount: timing.serverCount, timeMs: paymentTime },
+  fields: { ...timing, serverCount: golden.servers.length, timeMs: paymentTime },
   period,
   start: startOf(timing, period),
   end: endOf(timing, period),
   acceptingUntil: acceptingUntil(timing, period),
-  alpha: alphaOf(timing, period),
-  betaOfNext: betaOf(timing, period + 1),
+  alpha: alphaOf(golden.servers.length, period),
+  betaOfNext: betaOf(golden.servers.length, period + 1),
 });
 
 // ---- payments ------------------------------------------------------------------------
@@ -290,7 +290,7 @@ addReply('reply INFO OK', Kind.INFO, 4, Status.OK, {
   serverCount,
   now: paymentTime + 1127, // 2026-01-01T00:00:01.250Z: the next period, whose alpha is server 1
   currentPeriod: period + 1,
-  alphaIndex: alphaOf(timing, period + 1),
+  alphaIndex: alphaOf(golden.servers.length, period + 1),
   committedPeriod: period,
   stateHash,
   lastHeard: [period + 1, period + 1, period],
