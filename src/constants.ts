@@ -139,6 +139,14 @@ export const wallet_progress_steps_max = 64; // progress lines kept per payment 
 export const wallet_balance_cache_ms = 250; // the overview asked twice within this is answered once (several tabs open)
 export const wallet_confirm_words = 3; // words of a new recovery phrase typed back before the seed is written: proof it was written down
 
+// ---- Pocket wallet (the page in a phone's browser, over the HTTP gateway) ----------
+
+export const gateway_attempt_timeout_ms_min = 1_000; // a phone's first request to a gateway may wait for a TLS handshake over a slow radio link
+export const gateway_records_max = 64; // one record per server in force (servers_max); a longer list is not read further
+export const gateway_url_bytes_max = 200; // a gateway record's URL, UTF-8 (PROTOCOL §12.1)
+export const gateway_list_bytes_max = 64 * KiB; // GET /v1/gateways: 64 records of about 450 bytes of JSON
+export const network_time_refresh_ms = 60_000; // the page asks the network's time again this often (a phone's clock drifts slowly)
+
 // ---- Keys people keep: seed files, passphrases, recovery phrases -----------------
 
 export const recovery_phrase_words = 24; // BIP 39: 256 bits of seed and 8 of checksum, 11 bits a word

@@ -48,6 +48,9 @@ export const errorCodes = [
   'BAD_CONTACTS_FILE',
   'WALLET_LOCKED',
   'WALLET_WORDS',
+  // the pocket wallet (the page in a browser, over servers' HTTP gateways)
+  'BAD_GATEWAY_URL',
+  'POCKET_OFFLINE',
   // client protocol
   'REQUEST_TOO_SHORT',
   'REQUEST_TOO_LONG',

@@ -21,4 +21,5 @@ export const domain = {
   prevote: utf8('scryp/prevote/v1'),
   precommit: utf8('scryp/precommit/v1'),
   address: utf8('scryp/address/v1'),
+  gateway: utf8('scryp/gateway/v1'),
 } as const;

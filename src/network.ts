@@ -10,7 +10,6 @@
 // `majority` network's id is the same with the field or without it (as before the field
 // existed); a `two-thirds` network's id commits to its quorum.
 
-import { readFileSync, statSync } from 'node:fs';
 import {
   balance_max,
   genesis_accounts_max,
@@ -218,31 +217,22 @@ export function networkId(
 /** The byte that follows the genesis list in a two-thirds network's id (1 would be majority, which is left out). */
 export const quorum_two_thirds_code = 2;
 
-export function loadNetworkFile(path: string): Network {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch (error) {
-    fail('BAD_NETWORK_FILE', `${path}: cannot read (${(error as Error).message})`);
-  }
-  if (size > network_file_bytes_max) fail('BAD_NETWORK_FILE', `${path}: ${size} bytes is over the ${network_file_bytes_max}-byte limit`);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    // A directory, or a file that vanished or became unreadable since stat.
-    fail('BAD_NETWORK_FILE', `${path}: cannot read (${(error as Error).message})`);
-  }
+/**
+ * The network of a network file's text; `where` names the file (or the URL it came from)
+ * in every refusal, which is BAD_NETWORK_FILE. src/network-file.ts reads the file itself.
+ */
+export function parseNetworkText(text: string, where: string): Network {
+  if (text.length > network_file_bytes_max) fail('BAD_NETWORK_FILE', `${where}: ${text.length} characters is over the ${network_file_bytes_max}-byte limit`);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    fail('BAD_NETWORK_FILE', `${path}: not JSON (${(error as Error).message})`);
+    fail('BAD_NETWORK_FILE', `${where}: not JSON (${(error as Error).message})`);
   }
   try {
     return parseNetwork(json);
   } catch (error) {
-    if (isScrypError(error)) fail('BAD_NETWORK_FILE', `${path}: ${error.message.replace(/^BAD_NETWORK_FILE: /, '')}`);
+    if (isScrypError(error)) fail('BAD_NETWORK_FILE', `${where}: ${error.message.replace(/^BAD_NETWORK_FILE: /, '')}`);
     throw error;
   }
 }

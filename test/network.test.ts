@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { isScrypError } from '../src/errors.ts';
-import { loadNetworkFile, type Network, networkToJson, parseNetwork } from '../src/network.ts';
+import { loadNetworkFile } from '../src/network-file.ts';
+import { type Network, networkToJson, parseNetwork } from '../src/network.ts';
 import { network_file_bytes_max } from '../src/constants.ts';
 
 const devnetPath = join(import.meta.dir, '..', 'seeds', 'devnet', 'network.json');

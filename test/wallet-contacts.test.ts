@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { encodeAddress } from '../src/address.ts';
 import { toHex } from '../src/bytes.ts';
 import { wallet_contact_name_chars_max } from '../src/constants.ts';
-import { addContact, type Contact, contactsPath, formatContactsFile, loadContacts, parseContactName, parseContactsFile, removeContact, saveContacts } from '../src/wallet/contacts.ts';
+import { addContact, type Contact, formatContactsFile, parseContactName, parseContactsFile, removeContact } from '../src/wallet/contacts.ts';
+import { contactsPath, loadContacts, saveContacts } from '../src/wallet/contacts-file.ts';
 import { codeOf } from './helpers/errors.ts';
 import { testSigner } from './helpers/keys.ts';
 

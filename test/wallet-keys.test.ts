@@ -74,7 +74,7 @@ describe('the key of a directory', () => {
   test('create: nothing written until the three words match; then an encrypted .seed, and the wallet opens', () => {
     const dir = tempDir();
     const { keys, opened } = keysOf(dir);
-    expect(keys.view()).toEqual({ state: 'new', address: null, encrypted: false, file: seedPath(dir) });
+    expect(keys.view()).toEqual({ state: 'new', address: null, encrypted: false, file: seedPath(dir), keptIn: 'file' });
     const shown = keys.begin();
     expect(shown.words).toHaveLength(24);
     expect(keys.begin()).toEqual(shown); // asked again (Show the words again): the same seed
@@ -102,7 +102,7 @@ describe('the key of a directory', () => {
     expect(codeOf(() => keys.restore({ phrase: [words[1], words[0], ...words.slice(2)].join(' ') }))).toBe('PHRASE_CHECKSUM');
     expect(existsSync(seedPath(dir))).toBe(false);
     const view = keys.restore({ phrase: `  ${words.join('  ').toUpperCase()}\n` });
-    expect(view).toEqual({ state: 'open', address: encodeAddress(publicKeyFromSeed(testSeed('keys restore'))), encrypted: false, file: seedPath(dir) });
+    expect(view).toEqual({ state: 'open', address: encodeAddress(publicKeyFromSeed(testSeed('keys restore'))), encrypted: false, file: seedPath(dir), keptIn: 'file' });
     expect(readFileSync(seedPath(dir), 'utf8')).toBe(formatSeed(testSeed('keys restore')));
     expect(toHex(opened[0]!)).toBe(toHex(testSeed('keys restore')));
   });

@@ -257,7 +257,7 @@ describe('the command line', () => {
     try {
       const ask = (method: string, path: string, body?: unknown) =>
         fetch(new URL(path, fresh.base), { method, headers: { authorization: `Bearer ${fresh.token}`, origin: new URL(fresh.base).origin }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-      expect(await (await ask('GET', '/api/key')).json()).toEqual({ state: 'new', address: null, encrypted: false, file: join(empty, '.seed') });
+      expect(await (await ask('GET', '/api/key')).json()).toEqual({ state: 'new', address: null, encrypted: false, file: join(empty, '.seed'), keptIn: 'file' });
       for (const [method, path] of [['GET', '/api/overview'], ['GET', '/api/history'], ['POST', '/api/payments/check']] as const) {
         expect(await refusalCode(await ask(method, path, method === 'POST' ? { recipient: bob, amount: '1' } : undefined))).toEqual([409, 'WALLET_LOCKED']);
       }

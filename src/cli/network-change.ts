@@ -28,7 +28,8 @@ import {
 } from '../consensus/configuration.ts';
 import { type ErrorCode, fail, isScrypError } from '../errors.ts';
 import { formatAddress } from '../ip.ts';
-import { loadNetworkFile, type Network, quorumOf } from '../network.ts';
+import { loadNetworkFile } from '../network-file.ts';
+import { type Network, quorumOf } from '../network.ts';
 import { seedFileAccount, seedPath } from '../seed.ts';
 import { signerFromSeed, verify } from '../signature.ts';
 import { accountArg, action, addressArg, chooseNetwork, dirArg, exit_code, integerArg, logArgs, networkArg, print, setupLogs, UsageError } from './common.ts';

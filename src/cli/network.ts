@@ -23,7 +23,8 @@ import {
 } from '../constants.ts';
 import { isScrypError } from '../errors.ts';
 import { formatAddress, parseAddress } from '../ip.ts';
-import { loadNetworkFile, type Network, networkToJson, parseNetwork } from '../network.ts';
+import { loadNetworkFile } from '../network-file.ts';
+import { type Network, networkToJson, parseNetwork } from '../network.ts';
 import { action, integerArg, logArgs, print, setupLogs, UsageError } from './common.ts';
 import { refuseExisting, writeNew } from './out-file.ts';
 import { changeCommand, showCommand, signCommand, submitCommand } from './network-change.ts';

@@ -123,3 +123,19 @@ export async function networkInForce(client: ClientTransport, network: Network, 
   const learned = await learnAddresses(client, inForce, options);
   return withAddresses(inForce, learned.records);
 }
+
+/**
+ * Where the servers in force are now, over ADDRESSES, for a wallet that asks again and again:
+ * the records learnt stay (a server that moved may not answer at its old address) until
+ * the servers in force change.
+ */
+export function addressLocator(client: ClientTransport): (inForce: Network) => Promise<Network> {
+  let records: (AddressRecord | null)[] = [];
+  let servers = '';
+  return async (inForce) => {
+    const keys = inForce.servers.map((server) => server.keyHex).join(' ');
+    if (keys !== servers) [records, servers] = [[], keys];
+    records = (await learnAddresses(client, inForce, { known: records })).records;
+    return withAddresses(inForce, records);
+  };
+}

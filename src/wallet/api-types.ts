@@ -1,5 +1,5 @@
-// The shapes of the wallet's local JSON API, shared by the wallet process (service.ts)
-// and the page (page/*.ts). Types only: the page's bundle imports nothing from here.
+// The shapes of the wallet's local JSON API (api-routes.ts), shared by the wallet process
+// (service.ts) and the page (page/*.ts). Types only: the page's bundle imports nothing from here.
 //
 //   GET  /api/overview                 Overview
 //   POST /api/recipient {recipient}    RecipientView        (validate as the person types)
@@ -20,6 +20,9 @@
 //   POST /api/key/create {wordN…, passphrase, repeat}     KeyView
 //   POST /api/key/restore {phrase, passphrase, repeat}    KeyView
 //   POST /api/key/phrase {passphrase}  PhraseView           (Settings)
+// and in the pocket wallet only (its key is kept in the browser):
+//   POST /api/key/import {file, passphrase, repeat}       KeyView   (a .seed file's text)
+//   GET  /api/key/export               KeyFileView          (the key as an encrypted .seed)
 //
 // A refusal is HTTP 4xx with ApiError; before the wallet is open, other calls are 409 WALLET_LOCKED.
 
@@ -122,8 +125,21 @@ export interface KeyView {
   readonly state: 'new' | 'locked' | 'open';
   readonly address: string | null;
   readonly encrypted: boolean;
-  /** The seed file's path, so a person knows what to back up. */
+  /** The seed file's path, so a person knows what to back up (the pocket wallet: where in the browser). */
   readonly file: string;
+  /**
+   * 'file': `scryp wallet`'s DIR/.seed. 'browser': the pocket wallet's, always encrypted;
+   * its wallet opens while locked (all but signing needs only the address), and Sign and
+   * send asks the passphrase.
+   */
+  readonly keptIn: 'file' | 'browser';
+}
+
+export interface KeyFileView {
+  /** The file name to save it as. */
+  readonly name: string;
+  /** The `.seed` file's text: the encrypted line (PROTOCOL §3.6), as `scryp keygen --encrypt` writes it. */
+  readonly text: string;
 }
 
 export interface NewWalletView {

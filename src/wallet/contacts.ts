@@ -1,28 +1,21 @@
-// The wallet's address book: DIR/contacts.json, plain JSON a person can read and edit.
+// The wallet's address book, kept as plain JSON a person can read and edit:
 //
 //   { "contacts": [ { "name": "Ruth's bakery", "address": "scryp1…" } ] }
 //
-// Parsing names what is wrong and where; a damaged file is reported and never overwritten
-// (the wallet refuses to save until it is fixed or moved). Saving writes a new file beside
-// the old one, syncs it, and renames it over: a crash leaves the old list or the new one.
+// Parsing names what is wrong and where; a damaged list is reported and never overwritten
+// (the wallet refuses to save until it is fixed or moved). Where it is kept is a
+// ContactsStore: DIR/contacts.json for `scryp wallet` (contacts-file.ts), the browser's
+// storage for the pocket wallet (page/pocket/storage.ts).
 
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
 import { encodeAddress, parseAccount } from '../address.ts';
-import { wallet_contact_name_chars_max, wallet_contacts_file_bytes_max, wallet_contacts_max } from '../constants.ts';
+import { wallet_contact_name_chars_max, wallet_contacts_max } from '../constants.ts';
 import { describe } from '../bytes.ts';
 import { fail, isScrypError, type ScrypError } from '../errors.ts';
-
-export const contacts_file_name = 'contacts.json';
 
 export interface Contact {
   readonly name: string;
   /** The account as an address (scryp1…). */
   readonly address: string;
-}
-
-export function contactsPath(dir: string): string {
-  return join(dir, contacts_file_name);
 }
 
 // Control characters, and the bidirectional overrides that make a name read as another.
@@ -62,7 +55,8 @@ export function contactOf(contacts: readonly Contact[], address: string): Contac
   return contacts.find((contact) => contact.address === address);
 }
 
-function damaged(where: string, message: string): never {
+/** Refuses a damaged list, saying that it was left as it is. */
+export function damaged(where: string, message: string): never {
   fail('BAD_CONTACTS_FILE', `${where}: ${message}; it was left as it is: fix it or move it away`);
 }
 
@@ -96,41 +90,9 @@ export function formatContactsFile(contacts: readonly Contact[]): string {
   return `${JSON.stringify({ contacts: contacts.map(({ name, address }) => ({ name, address })) }, null, 2)}\n`;
 }
 
-/** The list in DIR, or the reason it cannot be read. A missing file is an empty list. */
-export function loadContacts(dir: string): { contacts: Contact[]; problem: ScrypError | null } {
-  const path = contactsPath(dir);
-  if (!existsSync(path)) return { contacts: [], problem: null };
-  try {
-    if (statSync(path).size > wallet_contacts_file_bytes_max) damaged(path, `larger than ${wallet_contacts_file_bytes_max} bytes`);
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (error) {
-      damaged(path, `cannot read (${(error as Error).message})`);
-    }
-    return { contacts: parseContactsFile(text, path), problem: null };
-  } catch (error) {
-    if (!isScrypError(error)) throw error;
-    return { contacts: [], problem: error };
-  }
-}
-
-/** Writes the list atomically (aside, fsync, rename, fsync the directory). */
-export function saveContacts(dir: string, contacts: readonly Contact[]): void {
-  const path = contactsPath(dir);
-  const aside = `${path}.new`;
-  const fd = openSync(aside, 'w', 0o600);
-  try {
-    writeSync(fd, formatContactsFile(contacts));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(aside, path);
-  const dirFd = openSync(dir, 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
+/** Where a wallet keeps its contacts. */
+export interface ContactsStore {
+  /** The list, or the reason it cannot be read (then it is never overwritten). */
+  load(): { contacts: Contact[]; problem: ScrypError | null };
+  save(contacts: readonly Contact[]): void;
 }

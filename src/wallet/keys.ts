@@ -66,7 +66,7 @@ export class WalletKeys {
   view(): KeyView {
     const state = seedFileState(this.dir);
     const address = state === 'missing' ? null : encodeAddress(seedFileAccount(this.dir));
-    return { state: this.opened ? 'open' : state === 'missing' ? 'new' : state === 'encrypted' ? 'locked' : 'open', address, encrypted: state === 'encrypted', file: seedPath(this.dir) };
+    return { state: this.opened ? 'open' : state === 'missing' ? 'new' : state === 'encrypted' ? 'locked' : 'open', address, encrypted: state === 'encrypted', file: seedPath(this.dir), keptIn: 'file' };
   }
 
   get isOpen(): boolean {

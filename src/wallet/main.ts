@@ -2,6 +2,7 @@
 // server, put together. The one line a person needs, the URL with the token in its fragment, is
 // returned for the CLI to print on stdout.
 
+import { addressLocator } from '../client/addresses.ts';
 import { UdpClient } from '../client/udp-client.ts';
 import { fail } from '../errors.ts';
 import { type Address, formatAddress } from '../ip.ts';
@@ -9,6 +10,7 @@ import type { Logger } from '../log.ts';
 import type { Network } from '../network.ts';
 import { signerFromSeed } from '../signature.ts';
 import { loadAssets } from './assets.ts';
+import { contactsFile } from './contacts-file.ts';
 import { WalletKeys } from './keys.ts';
 import { newToken } from './security.ts';
 import { startWalletServer } from './server.ts';
@@ -33,7 +35,8 @@ export async function openWallet(options: { dir: string; network: Network; liste
   const [assets, client] = await Promise.all([loadAssets(), UdpClient.open()]);
   let service: WalletService | null = null;
   const keys = new WalletKeys(dir, (seed) => {
-    service = new WalletService({ network, signer: signerFromSeed(seed), dir, client, log });
+    const signer = signerFromSeed(seed);
+    service = new WalletService({ network, account: signer.publicKey, signer: () => signer, client, contacts: contactsFile(dir), locate: addressLocator(client), log });
     log.info(`wallet of ${service.address} open on network ${network.name}`);
   });
   let server;

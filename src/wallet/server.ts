@@ -9,7 +9,8 @@ import { isScrypError, type ErrorCode } from '../errors.ts';
 import type { Address } from '../ip.ts';
 import type { Logger } from '../log.ts';
 import type { ApiError } from './api-types.ts';
-import { parseBody, parseCursor } from './api-request.ts';
+import { parseBody } from './api-request.ts';
+import { answerApi } from './api-routes.ts';
 import type { Assets } from './assets.ts';
 import { changesState, hostAllowed, originAllowed, security_headers, tokenMatches } from './security.ts';
 import type { WalletKeys } from './keys.ts';
@@ -50,32 +51,11 @@ export function startWalletServer(options: WalletServerOptions): Server<undefine
   const { listen, token, assets, keys, log } = options;
 
   async function api(request: Request, path: string, url: URL): Promise<Response> {
-    const method = request.method;
-    const body = async () => parseBody(await request.text());
-    if (method === 'GET' && path === '/api/key') return json(keys.view());
-    if (method === 'POST' && path === '/api/key/unlock') return json(keys.unlock(await body()));
-    if (method === 'POST' && path === '/api/key/new') return json(keys.begin());
-    if (method === 'POST' && path === '/api/key/create') return json(keys.create(await body()));
-    if (method === 'POST' && path === '/api/key/restore') return json(keys.restore(await body()));
-    if (method === 'POST' && path === '/api/key/phrase') return json({ words: keys.phrase(await body()) });
-    const service = options.service();
-    if (service === null) return refusal('WALLET_LOCKED', keys.view().state === 'new' ? 'this wallet has no key yet: create or restore one first' : 'this wallet is locked: type its passphrase first');
-    if (method === 'GET' && path === '/api/overview') return json(await service.overview());
-    if (method === 'POST' && path === '/api/recipient') return json(service.recipient(await body()));
-    if (method === 'POST' && path === '/api/payments/check') return json(await service.check(await body()));
-    if (method === 'POST' && path === '/api/payments') return json(service.send(await body()));
-    if (method === 'GET' && path.startsWith('/api/payments/')) return json(service.payment(path.slice('/api/payments/'.length)));
-    if (method === 'POST' && path === '/api/request') return json(service.request(await body()));
-    if (method === 'GET' && path === '/api/contacts') return json(service.contactsView());
-    if (method === 'POST' && path === '/api/contacts') return json(service.addContact(await body()));
-    if (method === 'POST' && path === '/api/contacts/remove') return json(service.removeContact(await body()));
-    if (method === 'GET' && path === '/api/history') return json(await service.history(parseCursor(url.searchParams.get('before'))));
-    if (method === 'GET' && path === '/api/history.csv') {
-      return new Response(await service.historyCsv(), {
-        headers: { ...security_headers, 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="scryp-history.csv"' },
-      });
-    }
-    return refusal('WALLET_REQUEST', `${method} ${path}: no such API call`);
+    const answer = await answerApi(request.method, path, url.searchParams, async () => parseBody(await request.text()), keys, options.service());
+    if ('json' in answer) return json(answer.json);
+    return new Response(answer.csv, {
+      headers: { ...security_headers, 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="scryp-history.csv"' },
+    });
   }
 
   async function handle(request: Request): Promise<Response> {

@@ -1,32 +1,33 @@
-// What the wallet page can ask of the wallet process, one method per API call. The
-// process holds the key and talks to the servers through src/client (majority, pay);
-// the page sees addresses, amounts and words, never the seed. Bad input is a ScrypError
-// with a code; the HTTP edge (server.ts) turns it into a 4xx answer.
+// What the wallet page can ask of a wallet, one method per API call (api-routes.ts maps
+// them). The same service runs in the `scryp wallet` process (over UDP, the key in DIR,
+// contacts in DIR/contacts.json) and in the pocket wallet's page (over servers' HTTP
+// gateways, the key and contacts in the browser): it talks to the servers only through a
+// ClientTransport, keeps contacts in a ContactsStore, learns where the servers in force are
+// through `locate`, and gets the signer only to sign. The page sees addresses, amounts and
+// words, never the seed. Bad input is a ScrypError with a code; the HTTP edge (server.ts)
+// turns it into a 4xx answer, the pocket page shows it as the same words.
 
-import { randomBytes } from 'node:crypto';
+import { base64 } from '@scure/base';
 import { renderSVG } from 'uqr';
 import { encodeAddress } from '../address.ts';
-import { equal, toHex } from '../bytes.ts';
+import { toHex, utf8 } from '../bytes.ts';
 import { type BalanceBody, Kind, Status, statusName } from '../client/codec.ts';
 import { accountHistory, type HistoryCursor, type HistoryEntry, historyCsv, history_limit_default, isoTime, outcomeOf } from '../client/history.ts';
 import { askAll, majorityOf } from '../client/majority.ts';
-import { learnAddresses, withAddresses } from '../client/addresses.ts';
 import { learnChain, targetsOf, withConfiguration } from '../client/chain.ts';
 import type { Configuration } from '../consensus/configuration.ts';
-import type { AddressRecord } from '../address-record.ts';
-import type { UdpClient } from '../client/udp-client.ts';
+import type { ClientTransport } from '../client/transport.ts';
 import { pay, type PaymentEnd } from '../client/wallet.ts';
 import { addresses_refresh_ms, history_client_entries_max, wallet_balance_cache_ms, wallet_payments_remembered_max, wallet_progress_steps_max } from '../constants.ts';
 import { fail } from '../errors.ts';
 import { formatAddress } from '../ip.ts';
-import type { Logger } from '../log.ts';
-import type { Network } from '../network.ts';
+import type { Network, ServerEntry } from '../network.ts';
 import { formatPaymentRequest } from '../payment-request.ts';
 import { alphaOf, periodOf, type Timing, timingOf } from '../schedule.ts';
 import type { Signer } from '../signature.ts';
 import type { BalanceView, Confirmation, ContactsView, HistoryRow, HistoryView, Overview, PaymentView, RecipientView, RequestView, ServerSaid } from './api-types.ts';
 import { parseAmount, parseRecipient, parseRequestBuilder, type JsonObject, textField } from './api-request.ts';
-import { addContact, type Contact, loadContacts, removeContact, saveContacts } from './contacts.ts';
+import { addContact, type Contact, type ContactsStore, removeContact } from './contacts.ts';
 import { final_stages, progressOfEnd, type Progress, stageAfter, stageInWords } from './payment-life.ts';
 
 interface PaymentRecord {
@@ -45,12 +46,28 @@ interface Ticket {
 
 export interface WalletServiceOptions {
   readonly network: Network;
-  readonly signer: Signer;
-  readonly dir: string;
-  readonly client: UdpClient;
-  readonly log: Logger;
+  /** The wallet's account (its public key): all but signing needs only this. */
+  readonly account: Uint8Array;
+  /**
+   * The key, to sign a payment. `request` is the Sign and send call's body: the pocket
+   * wallet opens its encrypted key with the passphrase typed there; `scryp wallet` has it open.
+   */
+  readonly signer: (request: JsonObject) => Signer | Promise<Signer>;
+  readonly client: ClientTransport;
+  readonly contacts: ContactsStore;
+  /** Where the servers in force are now (their UDP addresses, or their gateways), given them. */
+  readonly locate: (inForce: Network) => Promise<Network>;
+  /** How a server is named where the page lists who disagrees: its UDP address unless said otherwise. */
+  readonly describeServer?: (server: ServerEntry) => string;
+  readonly log: { info(message: string): void; error(message: string): void };
+  /** The time payments are stamped with: the network's (the pocket wallet's network-time.ts) or this machine's. */
   readonly now?: () => number;
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** 128 random bits in hex, for tickets and payment ids. */
+const randomId = () => toHex(crypto.getRandomValues(new Uint8Array(16)));
 
 /** "server 0", "servers 0 and 2", "servers 0, 1 and 2". */
 export function listOf(servers: readonly number[]): string {
@@ -62,15 +79,17 @@ export class WalletService {
   /** The network with every server where its newest address record puts it (PROTOCOL §3.10). */
   private network: Network;
   private readonly fileNetwork: Network;
-  private addressRecords: (AddressRecord | null)[];
   private addressesAskedAt = Number.NEGATIVE_INFINITY;
   /** The configuration in force, as last learnt from the servers and checked from the network file (null: the file's servers). */
   private configuration: Configuration | null = null;
   private addressesAsking: Promise<void> | null = null;
-  private readonly signer: Signer;
-  private readonly dir: string;
-  private readonly client: UdpClient;
-  private readonly log: Logger;
+  private readonly account: Uint8Array;
+  private readonly signerFor: WalletServiceOptions['signer'];
+  private readonly client: ClientTransport;
+  private readonly contactsStore: ContactsStore;
+  private readonly locate: WalletServiceOptions['locate'];
+  private readonly describeServer: (server: ServerEntry) => string;
+  private readonly log: WalletServiceOptions['log'];
   private readonly now: () => number;
   readonly address: string;
   private readonly payments = new Map<string, PaymentRecord>();
@@ -80,13 +99,15 @@ export class WalletService {
   constructor(options: WalletServiceOptions) {
     this.network = options.network;
     this.fileNetwork = options.network;
-    this.addressRecords = options.network.servers.map(() => null);
-    this.signer = options.signer;
-    this.dir = options.dir;
+    this.account = options.account;
+    this.signerFor = options.signer;
     this.client = options.client;
+    this.contactsStore = options.contacts;
+    this.locate = options.locate;
+    this.describeServer = options.describeServer ?? ((server) => formatAddress(server.address));
     this.log = options.log;
     this.now = options.now ?? Date.now;
-    this.address = encodeAddress(this.signer.publicKey);
+    this.address = encodeAddress(this.account);
   }
 
   private get timing(): Timing {
@@ -94,7 +115,7 @@ export class WalletService {
   }
 
   private serverAddress(index: number): string {
-    return formatAddress(this.network.servers[index]!.address);
+    return this.describeServer(this.network.servers[index]!);
   }
 
   // ---- overview ---------------------------------------------------------------------------
@@ -107,7 +128,7 @@ export class WalletService {
         periodMs: this.network.periodMs,
         servers: this.network.servers.map((server) => formatAddress(server.address)),
       },
-      account: { address: this.address, key: toHex(this.signer.publicKey) },
+      account: { address: this.address, key: toHex(this.account) },
       balance: await this.balance(),
     };
   }
@@ -133,11 +154,7 @@ export class WalletService {
       .then(async (chain) => {
         // The servers in force (a committed change may have replaced the file's, PROTOCOL §6.11), then where each is now.
         if (chain !== null) this.configuration = chain.configurations[chain.configurations.length - 1]!;
-        const inForce = this.configuration === null ? this.fileNetwork : withConfiguration(this.fileNetwork, this.configuration);
-        if (inForce.servers.length !== this.network.servers.length || inForce.servers.some((server, i) => !equal(server.key, this.network.servers[i]!.key))) this.addressRecords = [];
-        const learned = await learnAddresses(this.client, inForce, { known: this.addressRecords });
-        this.addressRecords = learned.records;
-        this.network = withAddresses(inForce, learned.records);
+        this.network = await this.locate(this.configuration === null ? this.fileNetwork : withConfiguration(this.fileNetwork, this.configuration));
       })
       .finally(() => {
         this.addressesAsking = null;
@@ -148,7 +165,7 @@ export class WalletService {
   private async askBalance(): Promise<BalanceView> {
     await this.refreshAddresses();
     type Said = { status: string; balance: number; period: number | null };
-    const account = this.signer.publicKey;
+    const account = this.account;
     let agreement = null;
     // Servers commit a few milliseconds apart: ask once more when no majority agrees yet.
     for (let round = 0; round < 2; round++) {
@@ -167,7 +184,7 @@ export class WalletService {
         (said) => `${said.status === 'NOT_FOUND' ? 'OK' : said.status}:${said.balance}:${said.period}`,
       );
       if (agreement.value !== null) break;
-      await Bun.sleep(100);
+      await sleep(100);
     }
     const value = agreement!.value;
     const known = value !== null && (value.status === 'OK' || value.status === 'NOT_FOUND');
@@ -204,19 +221,19 @@ export class WalletService {
   // ---- send -------------------------------------------------------------------------------
 
   recipient(body: JsonObject): RecipientView {
-    const recipient = parseRecipient(textField(body, 'recipient'), this.signer.publicKey, this.contacts().contacts);
+    const recipient = parseRecipient(textField(body, 'recipient'), this.account, this.contacts().contacts);
     return { address: recipient.address, contact: recipient.contact, request: recipient.request };
   }
 
   /** Checks a payment and returns exactly what will be signed, with a single-use ticket. */
   async check(body: JsonObject): Promise<Confirmation> {
-    const recipient = parseRecipient(textField(body, 'recipient'), this.signer.publicKey, this.contacts().contacts);
+    const recipient = parseRecipient(textField(body, 'recipient'), this.account, this.contacts().contacts);
     const amount = parseAmount(textField(body, 'amount', { maxChars: 40 }));
     const balance = await this.balance();
     if (balance.balance !== null && amount > balance.balance) {
       fail('WALLET_OVERDRAFT', `Amount: ${amount} scryp is more than this wallet’s balance, ${balance.balance} scryp; nothing was signed`);
     }
-    const ticket = randomBytes(16).toString('hex');
+    const ticket = randomId();
     if (this.tickets.size >= wallet_payments_remembered_max) this.tickets.delete(this.tickets.keys().next().value!);
     this.tickets.set(ticket, { to: recipient.key, amount });
     return {
@@ -233,12 +250,13 @@ export class WalletService {
   }
 
   /** Signs and sends the payment a ticket stands for (once), and follows it in the background. */
-  send(body: JsonObject): PaymentView {
+  async send(body: JsonObject): Promise<PaymentView> {
     const ticketId = textField(body, 'ticket', { maxChars: 64 });
-    const ticket = this.tickets.get(ticketId);
-    if (ticket === undefined) fail('WALLET_REQUEST', 'ticket: unknown or already used; check the payment again');
-    this.tickets.delete(ticketId);
-    const id = randomBytes(16).toString('hex');
+    const used = () => fail('WALLET_REQUEST', 'ticket: unknown or already used; check the payment again');
+    const ticket = this.tickets.get(ticketId) ?? used();
+    const signer = await this.signerFor(body); // BAD_PASSPHRASE: the ticket stays, for another try
+    if (!this.tickets.delete(ticketId)) used(); // two clicks while the key was opening: one payment
+    const id = randomId();
     const record: PaymentRecord = {
       id,
       to: encodeAddress(ticket.to),
@@ -255,7 +273,7 @@ export class WalletService {
     // The current alpha first: it answers INSUFFICIENT_FUNDS at once, where a forwarder cannot.
     const server = alphaOf(this.network.servers.length, periodOf(this.timing, this.now()));
     this.log.info(`paying ${ticket.amount} scryp to ${record.to}`);
-    pay(this.client, this.network, this.signer, { to: ticket.to, amount: ticket.amount, server, onProgress: step, now: this.now }).then(
+    pay(this.client, this.network, signer, { to: ticket.to, amount: ticket.amount, server, onProgress: step, now: this.now }).then(
       (end: PaymentEnd) => {
         record.progress = progressOfEnd(end);
         if (end.outcome === 'refused') record.refusal = end.status;
@@ -308,10 +326,10 @@ export class WalletService {
 
   request(body: JsonObject): RequestView {
     const { amount, label, message } = parseRequestBuilder(body);
-    const uri = formatPaymentRequest({ account: this.signer.publicKey, ...(amount === undefined ? {} : { amount }), label, message });
+    const uri = formatPaymentRequest({ account: this.account, ...(amount === undefined ? {} : { amount }), label, message });
     // ecc M: a phone camera reads it off a screen or a worn print; border 4 is the quiet zone the standard asks.
     const svg = renderSVG(uri, { ecc: 'M', border: 4, pixelSize: 8 });
-    return { uri, qr: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
+    return { uri, qr: `data:image/svg+xml;base64,${base64.encode(utf8(svg))}` };
   }
 
   // ---- history ----------------------------------------------------------------------------
@@ -319,7 +337,7 @@ export class WalletService {
   /** One page of this wallet's payments, newest first, older than `before`. */
   async history(before: HistoryCursor | undefined): Promise<HistoryView> {
     await this.refreshAddresses();
-    const page = await accountHistory(this.client, this.network, this.signer.publicKey, { limit: history_limit_default, ...(before === undefined ? {} : { before }) });
+    const page = await accountHistory(this.client, this.network, this.account, { limit: history_limit_default, ...(before === undefined ? {} : { before }) });
     const contacts = this.contacts().contacts;
     const rows = page.entries.map((entry) => this.historyRow(entry, contacts));
     const total = this.network.servers.length;
@@ -363,14 +381,14 @@ export class WalletService {
   /** Every payment the servers list (up to history_client_entries_max), as CSV for a bookkeeper. */
   async historyCsv(): Promise<string> {
     await this.refreshAddresses();
-    const page = await accountHistory(this.client, this.network, this.signer.publicKey, { limit: history_client_entries_max });
-    return historyCsv(this.signer.publicKey, page.entries, this.network.periodMs);
+    const page = await accountHistory(this.client, this.network, this.account, { limit: history_client_entries_max });
+    return historyCsv(this.account, page.entries, this.network.periodMs);
   }
 
   // ---- contacts ---------------------------------------------------------------------------
 
   contacts(): { contacts: Contact[]; problem: string | null } {
-    const { contacts, problem } = loadContacts(this.dir);
+    const { contacts, problem } = this.contactsStore.load();
     return { contacts, problem: problem === null ? null : problem.message };
   }
 
@@ -379,9 +397,9 @@ export class WalletService {
   }
 
   private changeContacts(change: (contacts: Contact[]) => Contact[]): ContactsView {
-    const { contacts, problem } = loadContacts(this.dir);
+    const { contacts, problem } = this.contactsStore.load();
     if (problem !== null) throw problem; // never overwrite a file a person may want back
-    saveContacts(this.dir, change(contacts));
+    this.contactsStore.save(change(contacts));
     return this.contacts();
   }
 
