@@ -90,7 +90,8 @@ export class GatewayClient implements ClientTransport {
     const attempts = options.attempts ?? 5;
     let wait = Math.max(options.timeoutMs ?? 250, gateway_attempt_timeout_ms_min);
     let why = 'no answer in time';
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    let attempt = 1;
+    for (; attempt <= attempts; attempt++) {
       const started = Date.now();
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), wait);
@@ -113,7 +114,7 @@ export class GatewayClient implements ClientTransport {
         }
         await response.body?.cancel();
         why = `the gateway answers HTTP ${response.status}`;
-        if (response.status !== 429 && response.status !== 503) break; // a refusal of the request itself: asking again changes nothing
+        if (response.status !== 429 && response.status !== 503) throw new ReplyTimeout(url, attempt, why); // a refusal of the request itself: asking again changes nothing
       } catch (error) {
         if (error instanceof ReplyTimeout) throw error;
         why = controller.signal.aborted ? 'no answer in time' : 'the gateway cannot be reached';
@@ -123,6 +124,6 @@ export class GatewayClient implements ClientTransport {
       if (attempt < attempts) await sleep(started + wait - Date.now()); // an error at once waits out its turn: no storm of retries
       wait *= 2;
     }
-    throw new ReplyTimeout(url, attempts, why);
+    throw new ReplyTimeout(url, attempt - 1, why);
   }
 }
