@@ -76,6 +76,14 @@ export const collect_after_frame_bytes = 8 * MiB; // batch bytes built or receiv
 
 export const address_resend_periods = 16; // every server re-sends every address record it knows this often (≤ 64 × 110 bytes), so a server that was down learns moves
 
+// ---- HTTP gateway (scryp node --http: PROTOCOL §6.12) -------------------------------
+
+export const gateway_body_backstop_bytes = 16 * KiB; // Bun itself refuses a longer body (413, uncounted) before the gateway sees it; shorter ones the gateway refuses itself once past datagram_bytes_max, without buffering more
+export const gateway_body_deadline_ms = 10_000; // a request body must arrive whole within this (slowloris): 1232 bytes take a phone on a poor link well under a second
+export const gateway_connection_idle_ms = 10_000; // a connection silent this long is closed (Bun's idleTimeout, whole seconds)
+export const gateway_preflight_cache_s = 86_400; // browsers may keep a CORS preflight answer this long: it never changes
+export const gateway_url_bytes_max = 200; // a gateway record's URL (PROTOCOL §3.11), UTF-8
+
 // ---- Ledger and consensus ---------------------------------------------------------
 
 export const period_transactions_max = 65_536; // payments one alpha accepts per period
@@ -187,6 +195,8 @@ check(network_blackout_ms_default >= network_skew_ms_default, 'the default black
 check(network_skew_ms_default <= network_skew_period_fraction_max * network_period_ms_default, 'the defaults raise no warning of their own');
 check(128 * seed_kdf_block_size * 2 ** seed_kdf_log2_cost <= seed_kdf_memory_bytes_max, 'the seed files we write are within what we read');
 check(seed_kdf_log2_cost >= seed_kdf_log2_cost_min, 'the seed files we write are not refused as weak');
+check(gateway_body_backstop_bytes > datagram_bytes_max, 'the gateway itself refuses every body a datagram cannot hold');
+check(gateway_connection_idle_ms % 1_000 === 0 && gateway_connection_idle_ms <= 255_000, 'Bun takes the idle timeout in whole seconds, at most 255');
 check(reply_header_bytes + 1 + addresses_per_reply_max * address_record_bytes + reply_trailer_bytes <= datagram_bytes_max, 'a full ADDRESSES reply fits one datagram');
 check(
   reply_header_bytes + key_bytes + 8 + 8 + 1 + history_entries_max * (8 + 4 + 1 + transaction_bytes) + reply_trailer_bytes <= datagram_bytes_max,

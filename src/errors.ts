@@ -60,6 +60,15 @@ export const errorCodes = [
   'BAD_PADDING',
   'BAD_REPLY',
   'BAD_REPLY_SIGNATURE',
+  // the HTTP gateway (scryp node --http)
+  'GATEWAY_BODY_SIZE',
+  'GATEWAY_BODY_DEADLINE',
+  'GATEWAY_NO_REPLY',
+  'GATEWAY_RATE_LIMITED',
+  'GATEWAY_METHOD',
+  'GATEWAY_NOT_FOUND',
+  'GATEWAY_TLS',
+  'GATEWAY_URL',
   // peer framing
   'FRAME_MAGIC',
   'FRAME_VERSION',

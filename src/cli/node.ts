@@ -6,6 +6,8 @@ import { logger } from '../log.ts';
 import { loadOrCreateSeed } from '../seed.ts';
 import { ScrypNode } from '../node/server.ts';
 import { type MetricsAddress, parseMetricsAddress } from '../node/metrics.ts';
+import type { GatewayConfig } from '../node/gateway.ts';
+import { type ListenAddress, parseListenAddress } from '../node/listen-address.ts';
 import { action, addressArg, chooseNetwork, integerArg, logArgs, networkArg, setupLogs, UsageError } from './common.ts';
 import { passphraseArg, serverPassphrase } from './passphrase.ts';
 
@@ -30,6 +32,10 @@ export const nodeCommand = defineCommand({
     'peer-idle-ms': { type: 'string', description: 'close an inbound peer connection silent this long (default 60000)', valueHint: 'MS' },
     'frame-deadline-ms': { type: 'string', description: 'a peer batch must arrive whole within this long (default 30000)', valueHint: 'MS' },
     metrics: { type: 'string', description: 'serve Prometheus /metrics and /healthz on PORT or HOST:PORT (a port alone: 127.0.0.1; off unless given)', valueHint: 'ADDRESS' },
+    http: { type: 'string', description: 'serve the HTTP gateway (POST /v1/request, GET /v1/network, /v1/gateways, the pocket wallet at /) on PORT or HOST:PORT (a port alone: 127.0.0.1; off unless given)', valueHint: 'ADDRESS' },
+    'http-tls-cert': { type: 'string', description: 'serve the gateway over HTTPS with this PEM certificate (with --http-tls-key)', valueHint: 'FILE' },
+    'http-tls-key': { type: 'string', description: 'the PEM key of --http-tls-cert', valueHint: 'FILE' },
+    'http-trusted-proxy': { type: 'string', description: 'the address of a reverse proxy in front of the gateway: its X-Forwarded-For names the source that the rate limit counts', valueHint: 'ADDRESS' },
     'clock-offset-ms': { type: 'string', description: 'shift this server\'s clock (fault testing only)', valueHint: 'MS' },
     ...passphraseArg,
     ...logArgs,
@@ -66,6 +72,7 @@ export const nodeCommand = defineCommand({
         ...(args['verify-workers'] === undefined ? {} : { verifyWorkers: integerArg(args['verify-workers'], '--verify-workers', 0, 64) }),
         ...(args['client-rate'] === undefined ? {} : { clientRequestsPerSecond: integerArg(args['client-rate'], '--client-rate', 1, 10_000_000) }),
         ...(args.metrics === undefined ? {} : { metrics: metricsArg(args.metrics) }),
+        ...(args.http === undefined ? {} : { http: gatewayArgs(args) }),
       });
       if (network === devnetNetwork) logger('node').info(`devnet: test keys only, network id ${toHex(network.id).slice(0, 16)}…`);
       await new Promise<void>((resolve) => {
@@ -82,6 +89,26 @@ export const nodeCommand = defineCommand({
       });
     }),
 });
+
+/** --http and the options that go with it; a malformed one is a usage error, files that cannot be used are GATEWAY_TLS at start. */
+function gatewayArgs(args: { http?: string; 'http-tls-cert'?: string; 'http-tls-key'?: string; 'http-trusted-proxy'?: string }): GatewayConfig {
+  const cert = args['http-tls-cert'];
+  const key = args['http-tls-key'];
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--http-tls-cert and --http-tls-key go together: give both, or neither');
+  const proxy = args['http-trusted-proxy'];
+  if (proxy !== undefined && !/^[0-9a-fA-F:.]+$/.test(proxy)) throw new UsageError(`--http-trusted-proxy: expected the proxy's IP address, got "${proxy}"`);
+  let address: ListenAddress;
+  try {
+    address = parseListenAddress(args.http!, '--http', '127.0.0.1:8001');
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^BAD_ADDRESS: /, ''));
+  }
+  return {
+    address,
+    ...(cert === undefined || key === undefined ? {} : { tls: { certFile: cert, keyFile: key } }),
+    ...(proxy === undefined ? {} : { trustedProxy: proxy }),
+  };
+}
 
 /** A malformed --metrics is a usage error, like any malformed option; an address that cannot be served is BAD_ADDRESS at start. */
 function metricsArg(text: string): MetricsAddress {

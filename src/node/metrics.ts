@@ -27,6 +27,8 @@ import type { PeerMessage } from '../peer/messages.ts';
 import { startOf, type Timing, timingOf } from '../schedule.ts';
 import type { Availability } from './availability.ts';
 import type { ServerCore } from './core.ts';
+import { type ListenAddress, parseListenAddress } from './listen-address.ts';
+import { gateway_request_counter_prefix } from './gateway.ts';
 import packageJson from '../../package.json';
 
 /** What the metrics read of the core: only its getters, never its state. */
@@ -53,26 +55,11 @@ export interface MetricsSource {
 
 // ---- where to listen ----------------------------------------------------------------------
 
-export interface MetricsAddress {
-  readonly host: string;
-  readonly port: number;
-  /** Only this machine can connect (127.0.0.0/8, ::1, localhost). */
-  readonly loopback: boolean;
-}
+export type MetricsAddress = ListenAddress;
 
-/**
- * `--metrics PORT` or `--metrics HOST:PORT` ([::1]:PORT for IPv6). A port alone listens
- * on 127.0.0.1: metrics say who the peers are and how the node fares, which is nobody
- * else's business unless the operator says so.
- */
+/** `--metrics PORT` or `--metrics HOST:PORT` (listen-address.ts): metrics say who the peers are and how the node fares. */
 export function parseMetricsAddress(text: string): MetricsAddress {
-  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?([0-9]{1,5})$/.exec(text.trim());
-  if (match === null) throw new ScrypError('BAD_ADDRESS', `--metrics: expected PORT or HOST:PORT (127.0.0.1:9464), got "${text}"`);
-  const port = Number(match[2]);
-  if (port < 1 || port > 65535) throw new ScrypError('BAD_ADDRESS', `--metrics: port ${port} is not in 1..65535`);
-  const host = (match[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1');
-  const loopback = host === 'localhost' || host === '::1' || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host);
-  return { host, port, loopback };
+  return parseListenAddress(text, '--metrics', '127.0.0.1:9464');
 }
 
 // ---- what happens once a period: commits and votes ---------------------------------------
@@ -361,7 +348,25 @@ export class NodeMetrics {
       registers,
       collect() {
         this.reset();
-        for (const [name, value] of counters) if (name.startsWith('udp_reply_pay_')) this.inc({ result: name.slice('udp_reply_pay_'.length) }, value);
+        for (const [name, value] of counters) {
+          // Over UDP or the HTTP gateway (client-requests.ts counts each edge on its own).
+          const edge = name.startsWith('udp_reply_pay_') ? 'udp_reply_pay_' : name.startsWith('http_reply_pay_') ? 'http_reply_pay_' : null;
+          if (edge !== null) this.inc({ result: name.slice(edge.length) }, value);
+        }
+      },
+    });
+    new Counter({
+      name: 'scryp_gateway_requests_total',
+      help: 'Requests the HTTP gateway answered (--http), by path (/v1/request, /v1/network, /v1/gateways, page, other) and HTTP status',
+      labelNames: ['path', 'status'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [name, value] of counters) {
+          if (!name.startsWith(gateway_request_counter_prefix)) continue;
+          const [path, status] = name.slice(gateway_request_counter_prefix.length).split(' ');
+          this.inc({ path, status }, value);
+        }
       },
     });
     new Counter({

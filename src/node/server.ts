@@ -21,7 +21,7 @@ import { toHex } from '../bytes.ts';
 import { isScrypError, ScrypError } from '../errors.ts';
 import { type Address, formatAddress, plainIPv4 } from '../ip.ts';
 import { LogLimiter, logger, type Logger } from '../log.ts';
-import { type Network, serverIndexOf } from '../network.ts';
+import { type Network, networkToJson, serverIndexOf } from '../network.ts';
 import { loadOrCreateSeed } from '../seed.ts';
 import { signerFromSeed, verify, type Signer } from '../signature.ts';
 import { decodeMessage, encodeMessage, messageKindName, type PeerMessage } from '../peer/messages.ts';
@@ -33,6 +33,7 @@ import { LedgerState } from '../ledger/state.ts';
 import { SqliteStore } from '../ledger/sqlite-store.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { ClientRequests } from './client-requests.ts';
+import { Gateway, type GatewayConfig } from './gateway.ts';
 import { ServerCore } from './core.ts';
 import { Verifier } from './verifier.ts';
 import type { Availability } from './availability.ts';
@@ -65,6 +66,8 @@ export interface NodeOptions {
   readonly passphrase?: string;
   /** Serve /metrics and /healthz here (off when absent). */
   readonly metrics?: MetricsAddress;
+  /** Serve the HTTP gateway (PROTOCOL §6.12) here (off when absent). */
+  readonly http?: GatewayConfig;
   /**
    * This server's address now, when it moved from the one in the network file (PROTOCOL
    * §3.10): a new signed address record is made when it differs from the newest one known,
@@ -100,6 +103,8 @@ export class ScrypNode {
   /** With --metrics: what is watched as it happens, and the HTTP server that shows it. */
   private metrics: NodeMetrics | null = null;
   private metricsServer: ReturnType<typeof serveMetrics> | null = null;
+  /** With --http: the HTTP gateway. */
+  private gateway: Gateway | null = null;
 
   private constructor(
     options: NodeOptions,
@@ -230,13 +235,12 @@ export class ScrypNode {
     log.info(
       `server ${self} (${toHex(signer.publicKey).slice(0, 16)}…) of network ${network.name} listening on ${hostname}:${port} (UDP clients, TCP servers), period ${network.periodMs} ms, ${verifier.workers} signature thread(s)`,
     );
-    if (options.metrics !== undefined) {
-      try {
-        node.startMetrics(options.metrics, options.dir);
-      } catch (error) {
-        node.stop();
-        throw error;
-      }
+    try {
+      if (options.metrics !== undefined) node.startMetrics(options.metrics, options.dir);
+      if (options.http !== undefined) node.startGateway(options.http);
+    } catch (error) {
+      node.stop();
+      throw error;
     }
     core.announce();
     core.announceAddress();
@@ -418,6 +422,26 @@ export class ScrypNode {
   }
 
 
+  private startGateway(config: GatewayConfig): void {
+    const networkJson = JSON.stringify(networkToJson(this.network));
+    this.gateway = Gateway.serve(config, {
+      handle: (data, source, deliver) => this.clientRequests.handle('http', data, source, this.now(), deliver),
+      networkJson: () => networkJson,
+      gatewaysJson: () => '[]',
+      count: (name) => this.count(name),
+      log: logger('gateway'),
+    });
+    if (!config.address.loopback) {
+      this.log.warn(`the gateway on ${this.gateway.url} answers anyone who reaches that address${config.tls === undefined ? ', without TLS: browsers need HTTPS for an installed wallet and its camera; give --http-tls-cert/--http-tls-key, or put a reverse proxy with TLS in front (docs/OPERATIONS.md)' : ''}`);
+    }
+    this.log.info(`gateway on ${this.gateway.url} (POST /v1/request, GET /v1/network, GET /v1/gateways)`);
+  }
+
+  /** Where the HTTP gateway listens, or null without --http. */
+  get gatewayUrl(): string | null {
+    return this.gateway?.url ?? null;
+  }
+
   /** Asks peers over UDP which address they see us at, and warns when it is not ours. */
   private async checkExternalAddress(): Promise<void> {
     if (this.self < 0) return; // joining: no address of ours is in force yet
@@ -482,6 +506,7 @@ export class ScrypNode {
     this.wakeWhoami?.();
     this.metrics?.probe.stop();
     void this.metricsServer?.stop(true);
+    this.gateway?.stop();
     this.transport.stop();
     this.verifier.close();
     this.udpSocket.close();
