@@ -23,7 +23,7 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 function setup(perSecond = 200) {
   const { network, servers, wallets } = testNetwork({ servers: 1 });
-  const timing = { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs, serverCount: 1 };
+  const timing = { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs };
   // Started before a period and ticked into it: a server started within a period is not its alpha's batch.
   const period = 1_800_000_000;
   const clock = { now: startOf(timing, period) - 300 };

@@ -33,7 +33,7 @@ const payee = testSigner('wallet payee');
 const period_ms = 1_000;
 const period = 1_800_000_000;
 /** The clock both nodes read: set before the period (so they witness it), then held inside it. */
-const clock = { now: startOf({ periodMs: period_ms, blackoutMs: 100, skewMs: 500, serverCount: 1 }, period) - 300 };
+const clock = { now: startOf({ periodMs: period_ms, blackoutMs: 100, skewMs: 500 }, period) - 300 };
 
 let base = '';
 let nodes: ScrypNode[] = [];
