@@ -82,7 +82,6 @@ export const gateway_body_backstop_bytes = 16 * KiB; // Bun itself refuses a lon
 export const gateway_body_deadline_ms = 10_000; // a request body must arrive whole within this (slowloris): 1232 bytes take a phone on a poor link well under a second
 export const gateway_connection_idle_ms = 10_000; // a connection silent this long is closed (Bun's idleTimeout, whole seconds)
 export const gateway_preflight_cache_s = 86_400; // browsers may keep a CORS preflight answer this long: it never changes
-export const gateway_url_bytes_max = 200; // a gateway record's URL (PROTOCOL §3.11), UTF-8
 
 // ---- Ledger and consensus ---------------------------------------------------------
 

@@ -68,7 +68,6 @@ export const errorCodes = [
   'GATEWAY_METHOD',
   'GATEWAY_NOT_FOUND',
   'GATEWAY_TLS',
-  'GATEWAY_URL',
   // peer framing
   'FRAME_MAGIC',
   'FRAME_VERSION',
