@@ -81,8 +81,8 @@ export function checkAddressRecord(network: Network, record: AddressRecord, veri
   return verify(record.signature, addressRecordSigningMessage(network.id, record), record.key) ? index : -2;
 }
 
-/** Whether `a` replaces `b` (or the network file's address, when b is null: sequence 0). */
-export function isNewer(a: AddressRecord, b: AddressRecord | null): boolean {
+/** Whether `a` replaces `b` (or the network file's address, when b is null: sequence 0); gateway records compare the same way. */
+export function isNewer(a: { readonly sequence: number }, b: { readonly sequence: number } | null): boolean {
   return a.sequence > (b?.sequence ?? 0);
 }
 

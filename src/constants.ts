@@ -75,6 +75,7 @@ export const inbound_connections_max = 2 * servers_max + 32; // TCP connections 
 export const collect_after_frame_bytes = 8 * MiB; // batch bytes built or received between forced garbage collections
 
 export const address_resend_periods = 16; // every server re-sends every address record it knows this often (≤ 64 × 110 bytes), so a server that was down learns moves
+export const gateway_resend_periods = 16; // ... and every gateway record it knows (≤ 64 × 305 bytes), so a server that was down learns where gateways are
 
 // ---- HTTP gateway (scryp node --http: PROTOCOL §6.12) -------------------------------
 

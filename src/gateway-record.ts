@@ -3,13 +3,15 @@
 //
 //   signed = "scryp/gateway/v1" || network_id || server key (32) || sequence u64 || url_len u8 || url (UTF-8, ≤ 200 bytes)
 //   JSON (GET /v1/gateways): [{"key": hex, "url": text, "sequence": n, "signature": hex}, …]
+//   between servers (the GATEWAY message, 105..305 bytes):
+//            server key (32) || sequence u64 || url_len u8 || url || signature (64)
 //
 // As with address records (address-record.ts), only the key's owner can sign one, and the
 // highest sequence wins. A client checks each record itself: a gateway that lists a forged
 // or foreign record only fails to help. Pure: `verify` is the caller's (the platform's strict one).
 
 import { gateway_records_max, gateway_url_bytes_max, key_bytes, signature_bytes, u64_safe_max } from './constants.ts';
-import { aint, concat, describe, fromHex, toHex, utf8, Writer } from './bytes.ts';
+import { aint, concat, describe, equal, fromHex, Reader, toHex, utf8, Writer } from './bytes.ts';
 import { fail, isScrypError } from './errors.ts';
 import { domain } from './hash.ts';
 import { type Network, serverIndexOf } from './network.ts';
@@ -89,4 +91,46 @@ export function gatewayRecordsFromJson(json: unknown): { records: GatewayRecord[
     }
   }
   return { records, unreadable: unreadable + Math.max(0, json.length - gateway_records_max) };
+}
+
+/** What a record takes between servers besides its URL: key, sequence, url_len and signature. */
+export const gateway_record_fixed_bytes = key_bytes + 8 + 1 + signature_bytes;
+
+/** The form servers pass to each other (the GATEWAY message): the signed fields, then the signature. */
+export function encodeGatewayRecord(record: GatewayRecord): Uint8Array {
+  const url = utf8(checkGatewayUrl(record.url, 'url'));
+  return new Writer(gateway_record_fixed_bytes + url.length)
+    .put(record.key)
+    .u64(aint(record.sequence, 0, u64_safe_max, 'sequence'))
+    .u8(url.length)
+    .put(url)
+    .put(record.signature)
+    .done();
+}
+
+/** Reads one record strictly: the URL must be UTF-8 and a URL a record may carry. */
+export function readGatewayRecord(reader: Reader): GatewayRecord {
+  const key = reader.take(key_bytes, 'key');
+  const sequence = reader.u64('sequence');
+  const urlBytes = reader.take(reader.u8('url_len'), 'url');
+  let url: string;
+  try {
+    url = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(urlBytes);
+  } catch {
+    fail('BAD_GATEWAY_URL', `${reader.what}.url: not UTF-8`);
+  }
+  const signature = reader.take(signature_bytes, 'signature');
+  return { key, url: checkGatewayUrl(url, `${reader.what}.url`), sequence, signature };
+}
+
+/** Exactly one record, nothing after it. */
+export function decodeGatewayRecord(bytes: Uint8Array): GatewayRecord {
+  const reader = new Reader(bytes, 'gateway record');
+  const record = readGatewayRecord(reader);
+  reader.end();
+  return record;
+}
+
+export function sameGatewayRecord(a: GatewayRecord, b: GatewayRecord): boolean {
+  return a.sequence === b.sequence && a.url === b.url && equal(a.key, b.key) && equal(a.signature, b.signature);
 }

@@ -8,6 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '../src/bytes.ts';
 import { decodeReply, encodeRequest, Kind, requestBytesFor, Status, verifyReply } from '../src/client/codec.ts';
+import { checkGatewayRecord, type GatewayRecord, gatewayRecordsFromJson } from '../src/gateway-record.ts';
+import { verify } from '../src/signature.ts';
 import { binary, freePorts, ProcessCluster } from './helpers/processes.ts';
 
 setDefaultTimeout(120_000);
@@ -75,7 +77,7 @@ describe('scryp node --http, compiled', () => {
     expect(refused).toBe(true);
   });
 
-  test('refuses half a TLS pair (usage, exit 2), an unreadable certificate (GATEWAY_TLS, exit 1), and warns when the gateway is not on loopback', async () => {
+  test('refuses half a TLS pair, a bad --http-public and one without --http (usage, exit 2), an unreadable certificate (GATEWAY_TLS, exit 1), and warns when the gateway is not on loopback', async () => {
     const c = await ProcessCluster.create({ servers: 1, periodMs: 400 });
     cluster = c;
     const dir = c.servers[0]!.dir;
@@ -91,10 +93,49 @@ describe('scryp node --http, compiled', () => {
     expect(notPem.exitCode).toBe(1);
     expect(notPem.stderr.toString()).toContain('GATEWAY_TLS');
     expect(run(['--http', 'no:where:80']).exitCode).toBe(2);
+    expect(run(['--http', '8999', '--http-public', 'ftp://pay.example/']).exitCode).toBe(2);
+    expect(run(['--http-public', 'https://pay.example/']).stderr.toString()).toContain('goes with --http');
     const [httpPort] = await freePorts(1);
     c.start(0, ['--http', `0.0.0.0:${httpPort}`]);
     await gatewayUrlOf(c, 0);
     expect(c.servers[0]!.log).toContain('answers anyone who reaches that address, without TLS');
+  });
+
+  test('gateway records pass between three servers, are listed by every gateway with valid signatures, and survive a restart; a new URL replaces the old everywhere', async () => {
+    const c = await ProcessCluster.create({ servers: 3, periodMs: 300 });
+    cluster = c;
+    const httpPorts = await freePorts(3);
+    const publicOf = (i: number, suffix = '') => `http://127.0.0.1:${httpPorts[i]}/${suffix}`;
+    const args = (i: number, suffix = '') => ['--http', `127.0.0.1:${httpPorts[i]}`, '--http-public', publicOf(i, suffix)];
+    for (let i = 0; i < 3; i++) c.start(i, args(i));
+    const listed = async (i: number): Promise<GatewayRecord[]> => {
+      try {
+        const response = await fetch(`http://127.0.0.1:${httpPorts[i]}/v1/gateways`);
+        const { records, unreadable } = gatewayRecordsFromJson(await response.json());
+        expect(unreadable).toBe(0);
+        for (const record of records) expect(checkGatewayRecord(c.network, record, verify)).toBeGreaterThanOrEqual(0);
+        return records;
+      } catch {
+        return [];
+      }
+    };
+    const urlsOf = async (i: number) => (await listed(i)).map((record) => record.url);
+    const everyone = [publicOf(0), publicOf(1), publicOf(2)];
+    expect(await c.until(async () => (await Promise.all([0, 1, 2].map(urlsOf))).every((urls) => JSON.stringify(urls) === JSON.stringify(everyone)), 15_000), c.logs()).toBe(true);
+    // A restart: the records are on disk, listed at once, before any peer re-sends them.
+    await c.stopServer(1);
+    c.servers[1]!.log = ''; // so that the wait below sees the new start's line
+    c.start(1, args(1));
+    await gatewayUrlOf(c, 1);
+    expect(await urlsOf(1)).toEqual(everyone);
+    // Server 0 moves its gateway: its new record (a higher sequence) replaces the old on every server.
+    const before = (await listed(2))[0]!.sequence;
+    await c.stopServer(0);
+    c.start(0, args(0, 'moved/'));
+    const moved = [publicOf(0, 'moved/'), publicOf(1), publicOf(2)];
+    expect(await c.until(async () => (await Promise.all([0, 1, 2].map(urlsOf))).every((urls) => JSON.stringify(urls) === JSON.stringify(moved)), 15_000), c.logs()).toBe(true);
+    expect((await listed(2))[0]!.sequence).toBeGreaterThan(before);
+    expect(c.servers[2]!.log).toContain(`server 0's gateway answers at ${publicOf(0, 'moved/')}`);
   });
 
   test('10,000 open connections and 500 slow bodies: the node keeps committing, the gateway answers a new client, memory stays bounded', async () => {

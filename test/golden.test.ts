@@ -56,6 +56,17 @@ import { emptyLeafDigest, emptyMidDigest, leafDigest, LedgerState, midDigestOfEn
 import { replayBatch } from '../src/ledger/batch.ts';
 import { devnetNetwork } from '../src/devnet.ts';
 import { type AddressRecord, addressRecordSigningMessage, checkAddressRecord, decodeAddressRecord, encodeAddressRecord, signAddressRecord } from '../src/address-record.ts';
+import {
+  checkGatewayRecord,
+  decodeGatewayRecord,
+  encodeGatewayRecord,
+  type GatewayRecord,
+  gatewayRecordSigningMessage,
+  gatewayRecordsFromJson,
+  gatewayRecordToJson,
+  signGatewayRecord,
+} from '../src/gateway-record.ts';
+import { oneAnswer } from './helpers/one-answer.ts';
 
 // ---- the file ------------------------------------------------------------------------
 
@@ -109,9 +120,9 @@ function toJson(value: unknown): unknown {
   return value;
 }
 
-/** The file's form back to values: every string is hex, except a message's `type`, a ballot's `step`, an evidence's `kind` and an address's `host`. */
+/** The file's form back to values: every string is hex, except a message's `type`, a ballot's `step`, an evidence's `kind`, an address's `host` and a gateway's `url`. */
 function fromJson(value: unknown, key = ''): unknown {
-  if (typeof value === 'string') return key === 'type' || key === 'step' || key === 'kind' || key === 'host' ? value : fromHex(value, undefined, key);
+  if (typeof value === 'string') return key === 'type' || key === 'step' || key === 'kind' || key === 'host' || key === 'url' ? value : fromHex(value, undefined, key);
   if (Array.isArray(value)) return value.map((item) => fromJson(item, key));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([name, field]) => [name, fromJson(field, name)]));
@@ -142,8 +153,8 @@ describe('golden.json', () => {
       expect(types.has(type)).toBe(true);
     }
     const messageKinds = new Set(ofType('message').map((vector) => vector.kind));
-    for (let kind = 1; kind <= 16; kind++) expect(messageKinds.has(kind)).toBe(true);
-    for (const type of ['ballot', 'proposal header', 'evidence', 'address record', 'configuration change']) expect(types.has(type)).toBe(true);
+    for (let kind = 1; kind <= 0x11; kind++) expect(messageKinds.has(kind)).toBe(true);
+    for (const type of ['ballot', 'proposal header', 'evidence', 'address record', 'configuration change', 'gateway record', 'gateway exchange']) expect(types.has(type)).toBe(true);
     const requestKinds = new Set(ofType('request').map((vector) => vector.fields.kind));
     for (let kind = 1; kind <= 10; kind++) expect(requestKinds.has(kind)).toBe(true);
   });
@@ -407,6 +418,48 @@ describe('address records', () => {
       expect(checkAddressRecord(goldenNetwork, record, verify)).toBe(1);
       // Signing is deterministic: the same fields and key give the same bytes.
       expect(toHex(encodeAddressRecord(signAddressRecord(signerOf(vector), networkId, unpack(record.address), record.sequence)))).toBe(hexOf(vector, 'hex'));
+    });
+  }
+});
+
+describe('gateway records (§3.11)', () => {
+  for (const vector of ofType('gateway record')) {
+    test(vector.name, () => {
+      const record = fromJson(vector.fields) as GatewayRecord;
+      const bytes = bytesOf(vector);
+      expect(toHex(encodeGatewayRecord(record))).toBe(hexOf(vector, 'hex'));
+      expect(toJson(decodeGatewayRecord(bytes))).toEqual(vector.fields);
+      const message = gatewayRecordSigningMessage(networkId, record);
+      expect(toHex(message)).toBe(hexOf(vector, 'signingMessage'));
+      expect(toHex(message)).toBe(toHex(concat(utf8('scryp/gateway/v1'), networkId, bytes.subarray(0, bytes.length - 64))));
+      expect(verify(record.signature, message, record.key)).toBe(true);
+      expect(verifyReference(record.signature, message, record.key)).toBe(true);
+      expect(checkGatewayRecord(goldenNetwork, record, verify)).toBe(2);
+      expect(gatewayRecordToJson(record)).toEqual(vector.json as ReturnType<typeof gatewayRecordToJson>);
+      expect(gatewayRecordsFromJson([vector.json]).records).toEqual([record]);
+      expect(toHex(encodeGatewayRecord(signGatewayRecord(signerOf(vector), networkId, record.url, record.sequence)))).toBe(hexOf(vector, 'hex'));
+    });
+  }
+});
+
+describe('the gateway: a request\'s bytes in, the same reply bytes out (§6.12)', () => {
+  const soloVector = vectors.find((vector) => vector.type === 'network' && (vector.fields.json as { name: string }).name === 'solo');
+  if (soloVector === undefined) throw new Error('golden.json has no solo network');
+  const solo = parseNetwork(soloVector.fields.json);
+  for (const vector of ofType('gateway exchange')) {
+    test(vector.name, () => {
+      const v = vector as unknown as { now: number; source: { host: string; port: number }; request: { method: string; path: string; body: string }; response: { status: number; contentType: string; body: string } };
+      expect([v.request.method, v.request.path, v.response.status, v.response.contentType]).toEqual(['POST', '/v1/request', 200, 'application/octet-stream']);
+      const request = fromHex(v.request.body, undefined, 'request');
+      const reply = fromHex(v.response.body, undefined, 'response');
+      // The node's own handler, the one both edges call, gives exactly these bytes ...
+      const answer = oneAnswer(solo, signerOf(vector), request, v.source, v.now);
+      expect(answer.reply === null ? null : toHex(answer.reply)).toBe(v.response.body);
+      // ... a signed reply to this very request, never longer than it.
+      const decoded = decodeReply(reply);
+      expect(verifyReply(decoded, solo.id)).toBe(true);
+      expect(decoded.requestId).toBe(decodeRequest(request).requestId);
+      expect(reply.length).toBeLessThanOrEqual(request.length);
     });
   }
 });

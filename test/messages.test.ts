@@ -213,6 +213,19 @@ const arbitraries: Record<PeerMessage['type'], fc.Arbitrary<PeerMessage>> = {
       signature: bytes(64),
     }),
   }),
+  gateway: fc.record({
+    type: fc.constant('gateway' as const),
+    record: fc.record({
+      key: bytes(32),
+      // Any URL a record may carry: http or https, a host, a port or none, a path (some of it beyond ASCII), up to 200 bytes.
+      url: fc
+        .tuple(fc.constantFrom('http', 'https'), fc.domain(), fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }), fc.constantFrom('', '/', '/scryp/', '/café/'))
+        .map(([scheme, host, port, path]) => `${scheme}://${host}${port === undefined ? '' : `:${port}`}${path}`)
+        .filter((url) => new TextEncoder().encode(url).length <= 200),
+      sequence: fc.oneof(fc.integer({ min: 0, max: MAX }), fc.constantFrom(0, 1, MAX)),
+      signature: bytes(64),
+    }),
+  }),
 };
 
 const kindOfType: Record<PeerMessage['type'], number> = {
@@ -232,6 +245,7 @@ const kindOfType: Record<PeerMessage['type'], number> = {
   proposal_header: 0x0e,
   address: 0x0f,
   change: 0x10,
+  gateway: 0x11,
 };
 
 // ---- hand layouts -----------------------------------------------------------------------
@@ -357,7 +371,7 @@ describe('decode refuses out-of-range and inconsistent fields', () => {
   };
   const cases: [string, number, Uint8Array, ErrorCode][] = [
     ['unknown kind 0x00', 0x00, new Uint8Array(0), 'FRAME_MESSAGE_KIND'],
-    ['unknown kind 0x11', 0x11, new Uint8Array(0), 'FRAME_MESSAGE_KIND'],
+    ['unknown kind 0x12', 0x12, new Uint8Array(0), 'FRAME_MESSAGE_KIND'],
     ['unknown kind 0xff', 0xff, new Uint8Array(0), 'FRAME_MESSAGE_KIND'],
     ['STATUS has_vote 2', MessageKind.STATUS, Buffer.concat([handCertificate(certificate(3, 2)), Buffer.from([2])]), 'BAD_MESSAGE'],
     ['STATUS certificate of genesis with a parent', MessageKind.STATUS, Buffer.concat([handCertificate(certificate(0, 1)), Buffer.from([0])]), 'BAD_MESSAGE'],
@@ -428,8 +442,8 @@ describe('decode refuses out-of-range and inconsistent fields', () => {
     expect(codeOf(() => decodeMessage(raw(MessageKind.SYNC_RECORDS, new Uint8Array(payload))))).toBe('no error');
   });
 
-  test('isKnownKind is exactly 0x01..0x10', () => {
-    for (let kind = 0; kind < 256; kind++) expect([kind, isKnownKind(kind)]).toEqual([kind, kind >= 1 && kind <= 16]);
+  test('isKnownKind is exactly 0x01..0x11', () => {
+    for (let kind = 0; kind < 256; kind++) expect([kind, isKnownKind(kind)]).toEqual([kind, kind >= 1 && kind <= 0x11]);
   });
 });
 

@@ -7,6 +7,7 @@ import { loadOrCreateSeed } from '../seed.ts';
 import { ScrypNode } from '../node/server.ts';
 import { type MetricsAddress, parseMetricsAddress } from '../node/metrics.ts';
 import type { GatewayConfig } from '../node/gateway.ts';
+import { checkGatewayUrl } from '../gateway-record.ts';
 import { type ListenAddress, parseListenAddress } from '../node/listen-address.ts';
 import { action, addressArg, chooseNetwork, integerArg, logArgs, networkArg, setupLogs, UsageError } from './common.ts';
 import { passphraseArg, serverPassphrase } from './passphrase.ts';
@@ -35,6 +36,7 @@ export const nodeCommand = defineCommand({
     http: { type: 'string', description: 'serve the HTTP gateway (POST /v1/request, GET /v1/network, /v1/gateways, the pocket wallet at /) on PORT or HOST:PORT (a port alone: 127.0.0.1; off unless given)', valueHint: 'ADDRESS' },
     'http-tls-cert': { type: 'string', description: 'serve the gateway over HTTPS with this PEM certificate (with --http-tls-key)', valueHint: 'FILE' },
     'http-tls-key': { type: 'string', description: 'the PEM key of --http-tls-cert', valueHint: 'FILE' },
+    'http-public': { type: 'string', description: 'the https:// (or http://) URL by which browsers reach this gateway: the server signs it in a gateway record that every server passes on (GET /v1/gateways)', valueHint: 'URL' },
     'http-trusted-proxy': { type: 'string', description: 'the address of a reverse proxy in front of the gateway: its X-Forwarded-For names the source that the rate limit counts', valueHint: 'ADDRESS' },
     'clock-offset-ms': { type: 'string', description: 'shift this server\'s clock (fault testing only)', valueHint: 'MS' },
     ...passphraseArg,
@@ -44,6 +46,9 @@ export const nodeCommand = defineCommand({
     action(async () => {
       setupLogs(args);
       const network = chooseNetwork(args.network);
+      for (const option of ['http-tls-cert', 'http-tls-key', 'http-public', 'http-trusted-proxy'] as const) {
+        if (args[option] !== undefined && args.http === undefined) throw new UsageError(`--${option} goes with --http ADDRESS (where the gateway listens)`);
+      }
       const port = args.port === undefined ? undefined : integerArg(args.port, '--port', 1, 65535);
       let dir = args.dir;
       if (dir === undefined) {
@@ -91,7 +96,7 @@ export const nodeCommand = defineCommand({
 });
 
 /** --http and the options that go with it; a malformed one is a usage error, files that cannot be used are GATEWAY_TLS at start. */
-function gatewayArgs(args: { http?: string; 'http-tls-cert'?: string; 'http-tls-key'?: string; 'http-trusted-proxy'?: string }): GatewayConfig {
+function gatewayArgs(args: { http?: string; 'http-tls-cert'?: string; 'http-tls-key'?: string; 'http-trusted-proxy'?: string; 'http-public'?: string }): GatewayConfig {
   const cert = args['http-tls-cert'];
   const key = args['http-tls-key'];
   if ((cert === undefined) !== (key === undefined)) throw new UsageError('--http-tls-cert and --http-tls-key go together: give both, or neither');
@@ -103,8 +108,17 @@ function gatewayArgs(args: { http?: string; 'http-tls-cert'?: string; 'http-tls-
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/^BAD_ADDRESS: /, ''));
   }
+  const publicUrl = args['http-public'];
+  if (publicUrl !== undefined) {
+    try {
+      checkGatewayUrl(publicUrl, '--http-public');
+    } catch (error) {
+      throw new UsageError((error as Error).message.replace(/^[A-Z_]+: /, ''));
+    }
+  }
   return {
     address,
+    ...(publicUrl === undefined ? {} : { publicUrl }),
     ...(cert === undefined || key === undefined ? {} : { tls: { certFile: cert, keyFile: key } }),
     ...(proxy === undefined ? {} : { trustedProxy: proxy }),
   };

@@ -12,6 +12,7 @@
 //   account_payments (account_id, period, idx PK, applied) an account's payments (payer and payee), for HISTORY
 //   evidence  (key PK, bytes, seq)             proofs of equivocation this server holds (consensus/evidence.ts)
 //   addresses (key PK, record)                 the newest signed address record of each server that moved (address-record.ts)
+//   gateways  (key PK, record)                 the newest signed gateway record of each server that has one (gateway-record.ts)
 //
 // A two-thirds network keeps its last ballots and its lock in meta (prevote, precommit,
 // lock): written in one transaction before a ballot leaves. The evidence table and these
@@ -75,6 +76,8 @@ CREATE TABLE IF NOT EXISTS payments (txid BLOB PRIMARY KEY, period INTEGER NOT N
 const evidence_schema = 'CREATE TABLE IF NOT EXISTS evidence (key TEXT PRIMARY KEY, bytes BLOB NOT NULL, seq INTEGER NOT NULL);';
 /** Servers' newest address records (PROTOCOL §3.10): like evidence, created with a new file or when a known one is opened. */
 const addresses_schema = 'CREATE TABLE IF NOT EXISTS addresses (key BLOB PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;';
+/** Servers' newest gateway records (PROTOCOL §3.11): as the address records. */
+const gateways_schema = 'CREATE TABLE IF NOT EXISTS gateways (key BLOB PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID;';
 /** Committed configuration changes (consensus/configuration.ts), by the period that carried each: created like evidence. */
 const changes_schema = 'CREATE TABLE IF NOT EXISTS changes (carrier INTEGER PRIMARY KEY, change BLOB NOT NULL);';
 
@@ -153,6 +156,7 @@ export class SqliteStore implements Store {
         this.db.exec(history_schema);
         this.db.exec(evidence_schema);
         this.db.exec(addresses_schema);
+        this.db.exec(gateways_schema);
         this.db.exec(changes_schema);
         this.putMeta.run('schema', u64(schema_version));
         this.putMeta.run('network_id', networkId);
@@ -172,6 +176,7 @@ export class SqliteStore implements Store {
         else this.prepareHistory();
         this.db.exec(evidence_schema);
         this.db.exec(addresses_schema);
+        this.db.exec(gateways_schema);
         this.db.exec(changes_schema);
       } catch (error) {
         // A refused file is let go at once: no connection (and no -wal/-shm beside it) outlives the refusal.
@@ -444,6 +449,14 @@ export class SqliteStore implements Store {
 
   addressRecords(): Uint8Array[] {
     return (this.db.query('SELECT record FROM addresses').all() as { record: Uint8Array }[]).map((row) => row.record);
+  }
+
+  recordGateway(key: Uint8Array, record: Uint8Array): void {
+    this.db.query('INSERT INTO gateways (key, record) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET record = excluded.record').run(key.slice(), record.slice());
+  }
+
+  gatewayRecords(): Uint8Array[] {
+    return (this.db.query('SELECT record FROM gateways').all() as { record: Uint8Array }[]).map((row) => row.record);
   }
 
   installSnapshot(certificate: Certificate, entries: Uint8Array, chain: readonly CommittedChange[] = []): void {

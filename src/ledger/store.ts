@@ -110,6 +110,10 @@ export interface Store {
   recordAddress(key: Uint8Array, record: Uint8Array): void;
   /** The address records kept, one per key, in no particular order. */
   addressRecords(): Uint8Array[];
+  /** Keeps a server's newest signed gateway record (gateway-record.ts), as recordAddress does. */
+  recordGateway(key: Uint8Array, record: Uint8Array): void;
+  /** The gateway records kept, one per key, in no particular order. */
+  gatewayRecords(): Uint8Array[];
   /** Replaces the whole state, and the chain of changes, with a verified snapshot, in one transaction. */
   installSnapshot(certificate: Certificate, entries: Uint8Array, chain?: readonly CommittedChange[]): void;
   /** Committed periods after `after`, in order, within the limits; or 'snapshot_needed'. */
@@ -138,6 +142,7 @@ export class MemoryStore implements Store {
   private ballots: BallotState = noBallots;
   private readonly evidence = new Map<string, Uint8Array>();
   private readonly addresses = new Map<string, Uint8Array>();
+  private readonly gateways = new Map<string, Uint8Array>();
   private archiveFrom = 0;
   private chain: CommittedChange[] = [];
   private readonly periods: PeriodRecord[] = [];
@@ -245,6 +250,15 @@ export class MemoryStore implements Store {
 
   addressRecords(): Uint8Array[] {
     return [...this.addresses.values()].map((record) => record.slice());
+  }
+
+  recordGateway(key: Uint8Array, record: Uint8Array): void {
+    this.gateways.set(toHex(key), record.slice());
+    this.writes++;
+  }
+
+  gatewayRecords(): Uint8Array[] {
+    return [...this.gateways.values()].map((record) => record.slice());
   }
 
   installSnapshot(certificate: Certificate, entries: Uint8Array, chain: readonly CommittedChange[] = []): void {

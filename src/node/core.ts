@@ -15,6 +15,7 @@
 //   snapshots.ts  serving a snapshot and receiving one
 //   queries.ts    BALANCE, STATUS of a payment, HISTORY and INFO
 //   addresses.ts  where each server is now: signed address records (ADDRESS, ADDRESSES)
+//   gateways.ts   where each server's HTTP gateway answers: signed gateway records (GATEWAY)
 
 import { assert } from '../errors.ts';
 import type { ConfigBody, HistoryBody, InfoBody, PaymentState, Status } from '../client/codec.ts';
@@ -27,6 +28,8 @@ import type { Evidence } from '../consensus/evidence.ts';
 import { Agreement } from './agreement.ts';
 import { TwoThirdsAgreement } from './agreement-two-thirds.ts';
 import { Addresses } from './addresses.ts';
+import { Gateways } from './gateways.ts';
+import type { GatewayRecord } from '../gateway-record.ts';
 import type { Configurations, Membership } from './configurations.ts';
 import { type Change, type CommittedChange, encodeCommittedChange } from '../consensus/configuration.ts';
 import type { ScrypError } from '../errors.ts';
@@ -55,6 +58,7 @@ export class ServerCore {
   private readonly snapshots: Snapshots;
   private readonly queries: Queries;
   private readonly addresses: Addresses;
+  private readonly gateways: Gateways;
   private lastTickPeriod: number;
 
   constructor(options: CoreOptions) {
@@ -75,6 +79,7 @@ export class ServerCore {
     this.snapshots = new Snapshots(context, this.agreement, this.catchingUp);
     this.queries = new Queries(context, this.alpha, this.agreement);
     this.addresses = new Addresses(context);
+    this.gateways = new Gateways(context);
     this.lastTickPeriod = periodOf(this.timing, options.now);
     const membership = context.membership();
     context.log.info(
@@ -233,6 +238,7 @@ export class ServerCore {
     this.alpha.dropBatchesUpTo(ended);
     this.announce();
     this.addresses.onPeriod(current);
+    this.gateways.onPeriod(current);
   }
 
   // ---- where servers are (addresses.ts) --------------------------------------------------
@@ -257,14 +263,27 @@ export class ServerCore {
     return this.addresses.moveTo(address, now);
   }
 
-  /** At start: our own address record to every peer, if we ever moved. */
+  /** At start: our own signed records to every peer: the address record if we ever moved, the gateway record if we have one. */
   announceAddress(): void {
     this.addresses.announce();
+    this.gateways.announce();
   }
 
   /** The body of an ADDRESSES reply: records with sequence > 0 by server index from `from`, at most `max`. */
   addressRecords(from: number, max: number): { records: AddressRecord[]; more: boolean } {
     return this.addresses.list(from, max);
+  }
+
+  // ---- where gateways are (gateways.ts) ----------------------------------------------------
+
+  /** This server's gateway answers at `url`: a new signed record when it differs from our newest (null when not). */
+  publishGateway(url: string, now: number): GatewayRecord | null {
+    return this.gateways.publish(url, now);
+  }
+
+  /** The newest gateway record of each server in force that has one (GET /v1/gateways). */
+  gatewayRecords(): GatewayRecord[] {
+    return this.gateways.inForce();
   }
 
   // ---- payments from clients (alpha.ts) ------------------------------------------------
@@ -345,6 +364,8 @@ export class ServerCore {
         return this.agreement.handleProposalHeader(from, message.header, now);
       case 'address':
         return this.addresses.handle(from, message.record);
+      case 'gateway':
+        return this.gateways.handle(from, message.record);
     }
   }
 

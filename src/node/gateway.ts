@@ -43,6 +43,8 @@ export interface GatewayConfig {
   readonly trustedProxy?: string;
   /** Serves `/` and the page's other paths (the pocket wallet); without it they are 404. */
   readonly pages?: PageHandler;
+  /** Where the world reaches this gateway (--http-public): this server signs a gateway record of it. */
+  readonly publicUrl?: string;
   /** A request body must arrive whole within this (default gateway_body_deadline_ms; tests shorten it). */
   readonly bodyDeadlineMs?: number;
 }

@@ -34,6 +34,7 @@ import { SqliteStore } from '../ledger/sqlite-store.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { ClientRequests } from './client-requests.ts';
 import { Gateway, type GatewayConfig } from './gateway.ts';
+import { gatewayRecordToJson } from '../gateway-record.ts';
 import { ServerCore } from './core.ts';
 import { Verifier } from './verifier.ts';
 import type { Availability } from './availability.ts';
@@ -172,6 +173,8 @@ export class ScrypNode {
     });
     // Moved (--address): a signed record of the new address, kept before anything is sent.
     if (options.address !== undefined) core.moveTo(options.address, now);
+    // A public gateway (--http-public): a signed record of where it answers, likewise.
+    if (options.http?.publicUrl !== undefined) core.publishGateway(options.http.publicUrl, now);
     const self = core.self;
     if (self < 0 && options.address === undefined && (options.hostname === undefined || options.port === undefined)) {
       store.close();
@@ -427,7 +430,7 @@ export class ScrypNode {
     this.gateway = Gateway.serve(config, {
       handle: (data, source, deliver) => this.clientRequests.handle('http', data, source, this.now(), deliver),
       networkJson: () => networkJson,
-      gatewaysJson: () => '[]',
+      gatewaysJson: () => JSON.stringify(this.core.gatewayRecords().map(gatewayRecordToJson)),
       count: (name) => this.count(name),
       log: logger('gateway'),
     });

@@ -21,6 +21,8 @@
 //   0x0d  EVIDENCE               evidence (consensus/evidence.ts): two signed messages no honest server signs
 //   0x0e  PROPOSAL_HEADER        proposal header (234, consensus/proposal.ts): passed on by every server that took the PROPOSAL
 //   0x0f  ADDRESS                address record (110, address-record.ts): a server's signed new address, passed on once
+//   0x10  CHANGE                 a signed change of the server set (consensus/configuration.ts)
+//   0x11  GATEWAY                gateway record (105..305, gateway-record.ts): where a server's HTTP gateway answers, passed on once
 
 import {
   type Change,
@@ -59,6 +61,7 @@ import { encodeEvidence, type Evidence, readEvidence } from '../consensus/eviden
 import { encodeProposalHeader, type ProposalHeader, readProposalHeader, transactionsHashOf } from '../consensus/proposal.ts';
 import { type AddressRecord, encodeAddressRecord, readAddressRecord } from '../address-record.ts';
 import { address_record_bytes } from '../constants.ts';
+import { encodeGatewayRecord, type GatewayRecord, readGatewayRecord } from '../gateway-record.ts';
 import type { RawMessage } from './framing.ts';
 
 export const MessageKind = {
@@ -78,6 +81,7 @@ export const MessageKind = {
   PROPOSAL_HEADER: 0x0e,
   ADDRESS: 0x0f,
   CHANGE: 0x10,
+  GATEWAY: 0x11,
 } as const;
 
 export const messageKindName: Record<number, string> = Object.fromEntries(Object.entries(MessageKind).map(([name, kind]) => [kind, name]));
@@ -114,7 +118,8 @@ export type PeerMessage =
   | { type: 'evidence'; evidence: Evidence }
   | { type: 'proposal_header'; header: ProposalHeader }
   | { type: 'address'; record: AddressRecord }
-  | { type: 'change'; change: Change };
+  | { type: 'change'; change: Change }
+  | { type: 'gateway'; record: GatewayRecord };
 
 /**
  * The beta's PROPOSAL for a slot: the batch of period `decided` (the slot itself, or in a
@@ -207,6 +212,8 @@ export function encodeMessage(message: PeerMessage): RawMessage {
       return { kind: MessageKind.ADDRESS, payload: encodeAddressRecord(message.record) };
     case 'change':
       return { kind: MessageKind.CHANGE, payload: encodeChange(message.change) };
+    case 'gateway':
+      return { kind: MessageKind.GATEWAY, payload: encodeGatewayRecord(message.record) };
     case 'vote':
       return { kind: MessageKind.VOTE, payload: encodeVote(message.vote) };
     case 'forward':
@@ -322,6 +329,9 @@ export function decodeMessage(raw: RawMessage): PeerMessage {
     }
     case MessageKind.CHANGE:
       message = { type: 'change', change: readChange(reader) };
+      break;
+    case MessageKind.GATEWAY:
+      message = { type: 'gateway', record: readGatewayRecord(reader) };
       break;
     case MessageKind.ADDRESS:
       if (raw.payload.length !== address_record_bytes) fail('BAD_LENGTH', `ADDRESS: ${raw.payload.length} bytes, expected ${address_record_bytes}`);

@@ -1123,5 +1123,7 @@ export function describeMessage(message: PeerMessage): string {
       return `ADDRESS(${short(message.record.key)}: sequence ${message.record.sequence})`;
     case 'change':
       return `CHANGE(to configuration ${message.change.replaces + 1}, ${message.change.servers.length} servers)`;
+    case 'gateway':
+      return `GATEWAY(${short(message.record.key)}: sequence ${message.record.sequence})`;
   }
 }

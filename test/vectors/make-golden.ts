@@ -46,6 +46,8 @@ import { emptyLeafDigest, emptyMidDigest, LedgerState } from '../../src/ledger/s
 import { replayBatch } from '../../src/ledger/batch.ts';
 import { devnetNetwork } from '../../src/devnet.ts';
 import { addressRecordSigningMessage, encodeAddressRecord, signAddressRecord } from '../../src/address-record.ts';
+import { encodeGatewayRecord, gatewayRecordSigningMessage, gatewayRecordToJson, signGatewayRecord } from '../../src/gateway-record.ts';
+import { oneAnswer } from '../helpers/one-answer.ts';
 import { type Change, chainDigestOf, changeBody, changeId, changeSigningMessage, checkChange, encodeChange, encodeCommittedChange, genesisConfiguration } from '../../src/consensus/configuration.ts';
 import { stateHashOf } from '../../src/ledger/state.ts';
 import { verify } from '../../src/signature.ts';
@@ -667,7 +669,76 @@ function entry(accountId: Uint8Array, balance: number): Uint8Array {
   addReply('reply CHANGE OK (taken)', Kind.CHANGE, 19, Status.OK, { verdict: 0, latest: 0 });
 }
 
-void server2; // a server of the golden network that signs nothing here
+// ---- gateway records (§3.11) and the gateway (§6.12) ------------------------------------------
+
+// Server 2 of the golden network serves its HTTP gateway at https://pay.golden.example/ and
+// signed a record of it at the time of the payment above; every server passes it on
+// (GATEWAY) and lists it (GET /v1/gateways, JSON).
+{
+  const url = 'https://pay.golden.example/';
+  const record = signGatewayRecord(server2, networkId, url, paymentTime);
+  const signedPart = concat(server2.publicKey, new Writer(8).u64(paymentTime).done(), Uint8Array.of(utf8(url).length), utf8(url));
+  const message = gatewayRecordSigningMessage(networkId, record);
+  check(equal(message, concat(utf8('scryp/gateway/v1'), networkId, signedPart)), 'gateway record: signing message');
+  check(equal(encodeGatewayRecord(record), concat(signedPart, record.signature)), 'gateway record: layout');
+  add({
+    name: 'gateway record: server 2 serves its gateway at https://pay.golden.example/',
+    type: 'gateway record',
+    signer: 'server 2',
+    fields: toJson(record),
+    networkId: toHex(networkId),
+    signingMessage: toHex(message),
+    json: gatewayRecordToJson(record),
+    hex: toHex(encodeGatewayRecord(record)),
+  });
+  addMessage('message GATEWAY (server 2\'s gateway, passed on)', { type: 'gateway', record });
+}
+
+// The gateway answers POST /v1/request with exactly the reply the UDP port sends for the
+// same bytes: the 1-server network's server, at genesis, at the time of the payment above,
+// asked by 203.0.113.7:40123. Each reply is built by hand here and compared with what the
+// node's own request handler answers (test/helpers/one-answer.ts).
+{
+  const solo = parseNetwork(soloJson);
+  const source = { host: '203.0.113.7', port: 40123 };
+  const exchange = (name: string, request: Request, status: Status, body: ReplyBody) => {
+    const requestBytes = encodeRequest(request);
+    const expected = encodeReply(request.kind, request.requestId, status, body, soloServer, solo.id);
+    const answer = oneAnswer(solo, soloServer, requestBytes, source, paymentTime);
+    check(answer.reply !== null && equal(answer.reply, expected), `gateway exchange ${name}: the handler's reply`);
+    add({
+      name: `gateway exchange: ${name}`,
+      type: 'gateway exchange',
+      signer: 'solo server',
+      network: 'solo',
+      now: paymentTime,
+      source,
+      request: { method: 'POST', path: '/v1/request', contentType: 'application/octet-stream', body: toHex(requestBytes) },
+      response: { status: 200, contentType: 'application/octet-stream', body: toHex(expected) },
+    });
+  };
+  const soloTiming = timingOf(solo);
+  const soloPeriod = periodOf(soloTiming, paymentTime);
+  exchange('BALANCE of the solo wallet', { kind: Kind.BALANCE, requestId: 0x0a0b0c0d, account: soloWallet.publicKey, length: requestBytesFor(Kind.BALANCE, 1) }, Status.OK, {
+    account: soloWallet.publicKey,
+    balance: 1_000_000,
+    committedPeriod: 0,
+    stateHash: LedgerState.fromAccounts(solo.genesis).hash,
+  });
+  exchange('INFO', { kind: Kind.INFO, requestId: 21, length: requestBytesFor(Kind.INFO, 1) }, Status.OK, {
+    networkId: solo.id,
+    serverIndex: 0,
+    serverCount: 1,
+    now: paymentTime,
+    currentPeriod: soloPeriod,
+    alphaIndex: 0,
+    committedPeriod: 0,
+    stateHash: LedgerState.fromAccounts(solo.genesis).hash,
+    lastHeard: [soloPeriod],
+  });
+  exchange('WHOAMI (from 203.0.113.7:40123)', { kind: Kind.WHOAMI, requestId: 22, length: requestBytesFor(Kind.WHOAMI, 1) }, Status.OK, { address: pack(source.host, source.port) });
+  exchange('BALANCE padded only to 128 bytes (TOO_SHORT, as over UDP)', { kind: Kind.BALANCE, requestId: 23, account: soloWallet.publicKey, length: 128 }, Status.TOO_SHORT, { needed: 181 });
+}
 
 const document = {
   about:
