@@ -40,3 +40,24 @@ export function devnetServerForPort(port: number): number | null {
   const index = devnetNetwork.servers.findIndex((server) => server.address.port === port);
   return index < 0 ? null : index;
 }
+
+/** Where devnet server i serves its HTTP gateway with `scryp devnet --http`: 127.0.0.1:8001, 8002, 8003. */
+export function devnetGatewayPort(index: number): number {
+  return 8001 + index;
+}
+
+/** The arguments `scryp devnet` gives devnet server i's `scryp node`; with `http`, its gateway too, public at its loopback URL. */
+export function devnetNodeArgs(index: number, options: { http: boolean; logLevel: string; json: boolean }): string[] {
+  const server = devnetNetwork.servers[index];
+  if (server === undefined) throw new Error(`devnet has servers 0..${devnetNetwork.servers.length - 1}, not ${index}`);
+  const gateway = `127.0.0.1:${devnetGatewayPort(index)}`;
+  return [
+    'node',
+    '--port',
+    String(server.address.port),
+    ...(options.http ? ['--http', gateway, '--http-public', `http://${gateway}/`] : []),
+    '--log-level',
+    options.logLevel,
+    ...(options.json ? ['--json'] : []),
+  ];
+}

@@ -2,7 +2,7 @@ import { defineCommand } from 'citty';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '../bytes.ts';
-import { devnetNetwork, devnetServerDir, devnetWalletDir, devnetWalletSeed } from '../devnet.ts';
+import { devnetGatewayPort, devnetNetwork, devnetNodeArgs, devnetServerDir, devnetWalletDir, devnetWalletSeed } from '../devnet.ts';
 import { ledger_file_name } from '../ledger/sqlite-store.ts';
 import { logger } from '../log.ts';
 import { loadOrCreateSeed } from '../seed.ts';
@@ -19,10 +19,11 @@ export const devnetCommand = defineCommand({
   meta: {
     name: 'devnet',
     description:
-      'Start the three devnet servers 0, 1 and 2 (127.0.0.1:4001-4003) as child processes, each in ./seeds/devnet/server<i>, and show their logs tagged by server. Ctrl-C stops all three.',
+      'Start the three devnet servers 0, 1 and 2 (127.0.0.1:4001-4003) as child processes, each in ./seeds/devnet/server<i>, and show their logs tagged by server; with --http each also serves its HTTP gateway on 127.0.0.1:8001-8003. Ctrl-C stops all three.',
   },
   args: {
     reset: { type: 'boolean', description: 'delete the three ledgers first and start again from genesis', default: false },
+    http: { type: 'boolean', description: 'each server also serves its HTTP gateway (and the pocket wallet) on 127.0.0.1:8001, 8002 and 8003', default: false },
     ...logArgs,
   },
   run: ({ args }) =>
@@ -31,9 +32,9 @@ export const devnetCommand = defineCommand({
       const log = logger('devnet');
       const wallet = loadOrCreateSeed(devnetWalletDir(), devnetWalletSeed);
       log.info(`devnet ${toHex(devnetNetwork.id).slice(0, 16)}…: test keys only. The genesis wallet is ${devnetWalletDir()} (${toHex(publicKeyFromSeed(wallet.seed))})`);
-      const children = devnetNetwork.servers.map((server, index) => {
+      const children = devnetNetwork.servers.map((_, index) => {
         if (args.reset) for (const suffix of ['', '-wal', '-shm']) rmSync(join(devnetServerDir(index), ledger_file_name + suffix), { force: true });
-        const child = Bun.spawn([...selfCommand(), 'node', '--port', String(server.address.port), '--log-level', args['log-level'] ?? 'info', ...(args.json ? ['--json'] : [])], {
+        const child = Bun.spawn([...selfCommand(), ...devnetNodeArgs(index, { http: args.http, logLevel: args['log-level'] ?? 'info', json: args.json === true })], {
           stdout: 'pipe',
           stderr: 'pipe',
           stdin: 'ignore',
@@ -44,6 +45,7 @@ export const devnetCommand = defineCommand({
         return child;
       });
       log.info('three servers starting; Ctrl-C stops them');
+      if (args.http) log.info(`gateways: ${devnetNetwork.servers.map((_, index) => `http://127.0.0.1:${devnetGatewayPort(index)}/`).join(' ')} (open one in a browser for the pocket wallet)`);
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = () => {
