@@ -113,9 +113,10 @@ async function readBody(request: Request, deadlineMs: number): Promise<Body> {
   }
   let timer: ReturnType<typeof setTimeout> | null = null;
   const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
-  const reader = request.body?.getReader() ?? null;
+  // A declared length is at most a datagram by now: Bun reads exactly that much, natively.
+  const reader = declared !== null || request.body === null ? null : request.body.getReader();
   try {
-    const read = reader === null ? Promise.resolve(new Uint8Array(0)) : readCapped(reader);
+    const read = declared !== null ? request.bytes() : reader === null ? Promise.resolve(new Uint8Array(0)) : readCapped(reader);
     const result = await Promise.race([read, deadline]);
     if (result === 'late') {
       void reader?.cancel().catch(() => {});
