@@ -10,20 +10,20 @@
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import type { udp } from 'bun';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toHex } from '../src/bytes.ts';
 import { encodeRequest, Kind, type Request, requestBytesFor } from '../src/client/codec.ts';
 import { configureLogs } from '../src/log.ts';
 import { parseNetwork } from '../src/network.ts';
-import { ScrypNode } from '../src/node/server.ts';
+import type { ScrypNode } from '../src/node/server.ts';
 import { startOf } from '../src/schedule.ts';
-import { formatSeed } from '../src/seed.ts';
 import { signPayment, txidOf } from '../src/transaction.ts';
 import { freePorts } from './helpers/processes.ts';
 import { RawHttp } from './helpers/raw-http.ts';
-import { testSeed, testSigner } from './helpers/keys.ts';
+import { testSigner } from './helpers/keys.ts';
+import { any_loopback_port, startInProcess } from './helpers/in-process-node.ts';
 
 setDefaultTimeout(60_000);
 
@@ -54,22 +54,15 @@ beforeAll(async () => {
     servers: [{ key: toHex(server.publicKey), ip: `127.0.0.1:${portA}` }],
     genesis: [{ account: toHex(payer.publicKey), balance: 1_000 }],
   });
-  const start = async (name: string, port: number, withHttp: boolean) => {
-    const dir = join(base, name);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, '.seed'), formatSeed(testSeed('server 0')), { mode: 0o600 });
-    return await ScrypNode.start({
+  const start = (name: string, port: number, withHttp: boolean) =>
+    startInProcess(base, name, 'server 0', {
       network,
-      dir,
-      hostname: '127.0.0.1',
       port,
       clock: () => clock.now,
-      verifyWorkers: 0,
       // A small rate, so that the limit is reached within the test (the clock stands still: nothing refills).
       clientRequestsPerSecond: 1,
-      ...(withHttp ? { http: { address: { host: '127.0.0.1', port: 0, loopback: true } } } : {}),
+      ...(withHttp ? { http: { address: any_loopback_port } } : {}),
     });
-  };
   nodes = [await start('a', portA!, false), await start('b', portB!, true)];
   clock.now += 400; // inside the period, in its accepting window
   udp = await Bun.udpSocket({

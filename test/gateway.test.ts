@@ -4,7 +4,7 @@
 // cannot (chunked and slow bodies, a chosen local port).
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toHex } from '../src/bytes.ts';
@@ -12,12 +12,12 @@ import { decodeReply, encodeRequest, Kind, requestBytesFor, Status, verifyReply 
 import { configureLogs } from '../src/log.ts';
 import { networkToJson, parseNetwork, type Network } from '../src/network.ts';
 import { sourceOf } from '../src/node/gateway.ts';
-import { ScrypNode } from '../src/node/server.ts';
-import { formatSeed } from '../src/seed.ts';
+import type { ScrypNode } from '../src/node/server.ts';
 import { freePorts } from './helpers/processes.ts';
 import { parseExposition, valueOf } from './helpers/prometheus-text.ts';
 import { RawHttp } from './helpers/raw-http.ts';
-import { testSeed, testSigner } from './helpers/keys.ts';
+import { testSigner } from './helpers/keys.ts';
+import { any_loopback_port, startInProcess } from './helpers/in-process-node.ts';
 
 setDefaultTimeout(60_000);
 
@@ -30,17 +30,11 @@ let url = '';
 let gatewayPort = 0;
 let metricsPort = 0;
 
-async function startNode(name: string, port: number, http: object, metrics?: number): Promise<ScrypNode> {
-  const dir = join(base, name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, '.seed'), formatSeed(testSeed('server 0')), { mode: 0o600 });
-  return await ScrypNode.start({
+function startNode(name: string, port: number, http: object, metrics?: number): Promise<ScrypNode> {
+  return startInProcess(base, name, 'server 0', {
     network,
-    dir,
-    hostname: '127.0.0.1',
     port,
-    verifyWorkers: 0,
-    http: { address: { host: '127.0.0.1', port: 0, loopback: true }, bodyDeadlineMs: body_deadline_ms, ...http },
+    http: { address: any_loopback_port, bodyDeadlineMs: body_deadline_ms, ...http },
     ...(metrics === undefined ? {} : { metrics: { host: '127.0.0.1', port: metrics, loopback: true } }),
   });
 }

@@ -26,6 +26,7 @@ import {
   gateway_preflight_cache_s,
   request_bytes_min,
 } from '../constants.ts';
+import { concat } from '../bytes.ts';
 import { type ErrorCode, ScrypError } from '../errors.ts';
 import { plainIPv4 } from '../ip.ts';
 import type { Logger } from '../log.ts';
@@ -144,14 +145,7 @@ async function readCapped(reader: { read(): Promise<{ done: boolean; value?: Uin
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
+  return chunks.length === 1 ? chunks[0]! : concat(...chunks);
 }
 
 function tooLong(what: string): Response {
