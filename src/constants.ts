@@ -155,6 +155,20 @@ export const gateway_url_bytes_max = 200; // a gateway record's URL, UTF-8 (PROT
 export const gateway_list_bytes_max = 64 * KiB; // GET /v1/gateways: 64 records of about 450 bytes of JSON
 export const network_time_refresh_ms = 60_000; // the page asks the network's time again this often (a phone's clock drifts slowly)
 
+// ---- Watching an account (scryp watch) --------------------------------------------
+
+export const watch_pages_per_round_max = 64; // HISTORY pages one round asks of one server (448 entries): a backlog is walked in windows of this, so a server that lists without end cannot hold a round up
+export const watch_windows_remembered_max = 1_024; // window tops of a backlog walk kept (a cursor each); beyond, the lowest is replaced and a later window starts higher
+export const watch_poll_phase_fraction = 0.25; // a HISTORY round this far into each period: its predecessor committed tens of ms after it ended (BENCHMARKS: commit latency)
+export const watch_unreachable_backoff_ms_max = 30_000; // no quorum answers: rounds one period apart, doubling up to this
+export const watch_delivery_retry_first_ms = 1_000; // a webhook or command that failed is tried again after this ...
+export const watch_delivery_retry_max_ms = 5 * 60_000; // ... doubling up to this, for as long as it takes: a payment is never dropped
+export const watch_delivery_timeout_ms_default = 10_000; // one webhook POST or --exec run may take this long before the attempt counts as failed
+export const watch_delivery_timeout_ms_max = 10 * 60_000; // --timeout-ms above this is a mistake
+export const watch_network_refresh_ms = 10 * 60_000; // the servers in force (and where they are) are learnt again this often
+export const watch_webhook_url_chars_max = 2_048; // a URL a person types into a command line
+export const watch_secret_bytes = 32; // the webhook secret: 256 bits, as HMAC-SHA256's key
+
 // ---- Keys people keep: seed files, passphrases, recovery phrases -----------------
 
 export const recovery_phrase_words = 24; // BIP 39: 256 bits of seed and 8 of checksum, 11 bits a word
@@ -197,6 +211,9 @@ check(128 * seed_kdf_block_size * 2 ** seed_kdf_log2_cost <= seed_kdf_memory_byt
 check(seed_kdf_log2_cost >= seed_kdf_log2_cost_min, 'the seed files we write are not refused as weak');
 check(gateway_body_backstop_bytes > datagram_bytes_max, 'the gateway itself refuses every body a datagram cannot hold');
 check(gateway_connection_idle_ms % 1_000 === 0 && gateway_connection_idle_ms <= 255_000, 'Bun takes the idle timeout in whole seconds, at most 255');
+check(watch_delivery_retry_first_ms <= watch_delivery_retry_max_ms, 'the delivery backoff starts below its cap');
+check(watch_delivery_timeout_ms_default <= watch_delivery_timeout_ms_max, 'the default delivery timeout is one --timeout-ms allows');
+check(watch_pages_per_round_max * history_entries_max <= history_client_entries_max, 'a watch round gathers no more than a history query');
 check(reply_header_bytes + 1 + addresses_per_reply_max * address_record_bytes + reply_trailer_bytes <= datagram_bytes_max, 'a full ADDRESSES reply fits one datagram');
 check(
   reply_header_bytes + key_bytes + 8 + 8 + 1 + history_entries_max * (8 + 4 + 1 + transaction_bytes) + reply_trailer_bytes <= datagram_bytes_max,

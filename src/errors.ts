@@ -106,6 +106,12 @@ export const errorCodes = [
   'OUT_EXISTS',
   'OUT_UNWRITABLE',
   'BACKUP_CHECK_FAILED',
+  // watching an account (scryp watch)
+  'WATCH_URL',
+  'WATCH_NO_ACCOUNT',
+  'WATCH_POSITION_FILE',
+  'WATCH_POSITION_OTHER',
+  'WATCH_SECRET_FILE',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

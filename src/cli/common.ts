@@ -92,6 +92,15 @@ export function printable(text: string): string {
   return text.replace(/\p{C}/gu, (character) => `<U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`);
 }
 
+/** A position in an account's history as `scryp history` prints it: PERIOD:INDEX. */
+export function cursorArg(text: string, field: string, expected = 'PERIOD:INDEX'): { period: number; index: number } {
+  const match = /^([0-9]{1,16}):([0-9]{1,10})$/.exec(text);
+  if (match === null) throw new UsageError(`${field}: expected ${expected} (two whole numbers, as "next" shows them), got ${text}`);
+  const period = integerArg(match[1], `${field} period`, 1, Number.MAX_SAFE_INTEGER);
+  const index = integerArg(match[2], `${field} index`, 0, 0xffff_ffff);
+  return { period, index };
+}
+
 export function integerArg(text: string | undefined, field: string, min: number, max: number): number {
   if (text === undefined || !/^-?[0-9]+$/.test(text)) throw new UsageError(`${field}: expected an integer, got ${text ?? 'nothing'}`);
   const value = Number(text);

@@ -15,6 +15,7 @@ import { walletCommand } from './wallet.ts';
 import { networkCommand } from './network.ts';
 import { backupCommand } from './backup.ts';
 import { evidenceCommand } from './evidence.ts';
+import { watchCommand } from './watch.ts';
 import packageJson from '../../package.json';
 
 export const mainCommand = defineCommand({
@@ -39,6 +40,7 @@ export const mainCommand = defineCommand({
     network: networkCommand,
     backup: backupCommand,
     evidence: evidenceCommand,
+    watch: watchCommand,
   },
 });
 

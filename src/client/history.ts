@@ -108,7 +108,8 @@ export function majorityCommitted(network: Network, committed: readonly number[]
   return sorted[Math.min(network.majority, sorted.length) - 1]!;
 }
 
-async function askPage(client: ClientTransport, network: Network, server: number, account: Uint8Array, before: HistoryCursor | null): Promise<HistoryBody | null> {
+/** One HISTORY page of one server, from `before` (null: from the newest); null when it gives no valid answer for this account. */
+export async function askPage(client: ClientTransport, network: Network, server: number, account: Uint8Array, before: HistoryCursor | null): Promise<HistoryBody | null> {
   const entry = network.servers[server]!;
   try {
     const reply = await client.ask(
@@ -163,19 +164,9 @@ export function mergeHistory(network: Network, account: Uint8Array, answers: rea
     if (floor === null || older(floor, last)) floor = last;
   }
   // 3. Group equal bytes.
-  const groups = new Map<string, { payment: ListedPayment; servers: number[] }>();
-  for (const history of histories) {
-    for (const payment of history.entries) {
-      if (payment.period > committedPeriod || (floor !== null && older(payment, floor))) continue;
-      const key = `${payment.period}:${payment.index}:${payment.applied ? 1 : 0}:${toHex(payment.transaction)}`;
-      const group = groups.get(key);
-      if (group === undefined) groups.set(key, { payment, servers: [history.server] });
-      else if (!group.servers.includes(history.server)) group.servers.push(history.server);
-    }
-  }
-  const sorted = [...groups.values()].sort((a, b) => b.payment.period - a.payment.period || b.payment.index - a.payment.index || b.servers.length - a.servers.length);
+  const sorted = groupListings(histories, (payment) => payment.period <= committedPeriod && (floor === null || !older(payment, floor)));
   const kept = sorted.slice(0, limit);
-  const entries = kept.map(({ payment, servers }) => describeEntry(network, account, payment, servers.sort((a, b) => a - b)));
+  const entries = kept.map(({ payment, servers }) => describeEntry(network, account, payment, servers));
   const cut = kept.length < sorted.length || floor !== null;
   const last = kept[kept.length - 1]?.payment;
   const next = !cut ? null : last !== undefined ? { period: last.period, index: last.index } : floor;
@@ -189,7 +180,34 @@ export function mergeHistory(network: Network, account: Uint8Array, answers: rea
   };
 }
 
-function describeEntry(network: Network, account: Uint8Array, payment: ListedPayment, servers: number[]): HistoryEntry {
+/** Bytes that some servers listed at one position, and which servers (in increasing order). */
+export interface Listing {
+  readonly payment: ListedPayment;
+  readonly servers: number[];
+}
+
+/**
+ * The servers' listings that `keep` takes, grouped by equal bytes (period, index, outcome,
+ * payment): newest first, and at one position the group more servers listed first.
+ */
+export function groupListings(histories: readonly ServerHistory[], keep: (payment: ListedPayment) => boolean): Listing[] {
+  const groups = new Map<string, { payment: ListedPayment; servers: number[] }>();
+  for (const history of histories) {
+    for (const payment of history.entries) {
+      if (!keep(payment)) continue;
+      const key = `${payment.period}:${payment.index}:${payment.applied ? 1 : 0}:${toHex(payment.transaction)}`;
+      const group = groups.get(key);
+      if (group === undefined) groups.set(key, { payment, servers: [history.server] });
+      else if (!group.servers.includes(history.server)) group.servers.push(history.server);
+    }
+  }
+  const sorted = [...groups.values()].sort((a, b) => b.payment.period - a.payment.period || b.payment.index - a.payment.index || b.servers.length - a.servers.length);
+  for (const group of sorted) group.servers.sort((a, b) => a - b);
+  return sorted;
+}
+
+/** A listing as a wallet shows it, from `account`'s side, with its payer signature checked. */
+export function describeEntry(network: Network, account: Uint8Array, payment: ListedPayment, servers: number[]): HistoryEntry {
   const tx = payment.transaction;
   const payer = payerOf(tx);
   const outgoing = equal(payer, account);
