@@ -27,8 +27,10 @@
 //   4. A backlog larger than a round holds (a server listed watch_pages_per_round_max pages
 //      and had not reached the position) is walked in windows: when too few servers reach
 //      the position for any progress, the next round's ceiling is the highest place where
-//      such a server stopped; when a window is done, the ceiling goes back up to the one
-//      before (a stack of window tops, newest window last).
+//      such a server stopped; when a window is done (up to its top, or up to what a quorum
+//      has committed below it), the ceiling goes back up to the one before (a stack of
+//      window tops, newest window last). A round starts at once only after a window opened,
+//      or closed with progress: a window a liar made cannot keep the watcher spinning.
 //
 // One server that lies (a payment never committed, a changed amount, a claim to have
 // committed far ahead, entries without end) can therefore neither make the watcher emit
@@ -134,8 +136,8 @@ export interface FollowDecision {
   readonly windows: readonly Cursor[];
   /** Servers that vouch for the cursor just after the position this round started from. */
   readonly vouching: number;
-  /** A window is still open below the newest: the next round may start at once. */
-  readonly backlog: boolean;
+  /** The next round may start at once: a window was opened, or one was closed after progress (a backlog is being walked). */
+  readonly again: boolean;
 }
 
 /** Liars a quorum outnumbers: a group more servers than this leave out is not committed. */
@@ -172,22 +174,35 @@ export function follow(round: FollowRound): FollowDecision {
     blocked = { at, entries: here };
   }
   const reached = blocked === null ? horizon : maxCursor(position, justBefore(blocked.at));
+  const progress = compareCursors(reached, position) > 0;
+  const short = coverages.filter((coverage) => coverage.short);
   let windows = [...round.windows];
-  if (ceiling !== null && compareCursors(reached, justBefore(ceiling)) >= 0) {
-    windows.pop(); // this window is done: back up to the one above it
-  } else if (compareCursors(reached, position) === 0 && blocked === null) {
-    // No progress because too few servers reached the position: open a lower window,
-    // from where the highest of the servers that stopped short got to.
-    const short = coverages.filter((coverage) => coverage.short);
-    if (short.length > 0) {
-      const lower = justAfter(short.map((coverage) => coverage.from).reduce(maxCursor)); // that server's last entry
-      if (ceiling === null || compareCursors(lower, ceiling) < 0) {
-        if (windows.length >= watch_windows_remembered_max) windows = windows.slice(0, -1);
-        windows.push(lower);
-      }
+  let again = false;
+  if (blocked !== null) {
+    // Undecided: the same window again next period, when the servers may have caught up.
+  } else if (!progress && short.length > 0 && wouldVouch(coverages, position) >= network.quorum) {
+    // Too few servers reached the position for any progress, and those that stopped short
+    // would make a quorum: open a lower window, from where the highest of them got to (its
+    // last entry). (Nothing committed after the position yet is not a reason to dig.)
+    const lower = justAfter(short.map((coverage) => coverage.from).reduce(maxCursor));
+    if (ceiling === null || compareCursors(lower, ceiling) < 0) {
+      if (windows.length >= watch_windows_remembered_max) windows = windows.slice(0, -1);
+      windows.push(lower);
+      again = true;
     }
+  } else if (ceiling !== null) {
+    // The window is done as far as anything can be known now (its top, or the horizon of
+    // what a quorum committed below it): back up to the window above it.
+    windows.pop();
+    again = progress;
   }
-  return { steps, position: reached, blocked, windows, vouching, backlog: windows.length > 0 };
+  return { steps, position: reached, blocked, windows, vouching, again };
+}
+
+/** Servers that would vouch for the cursor after `position` if those that stopped short had listed down to it. */
+function wouldVouch(coverages: readonly Coverage[], position: Cursor): number {
+  const next = justAfter(position);
+  return coverages.filter((coverage) => compareCursors(coverage.through, next) >= 0 && (coverage.short || compareCursors(coverage.from, next) < 0)).length;
 }
 
 /** Why a listing cannot be a committed payment of `account`, whoever lists it; null when it can. */

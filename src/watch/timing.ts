@@ -2,7 +2,7 @@
 //
 //   - A HISTORY round a quarter period into each period (watch_poll_phase_fraction): the
 //     period before has just committed (tens of ms after its end on a LAN).
-//   - A backlog still open (a lower window to walk): the next round at once.
+//   - A backlog being walked (follow.ts opened a lower window, or closed one with progress): the next round at once.
 //   - No quorum answers: rounds one period apart, doubling up to
 //     watch_unreachable_backoff_ms_max, until a quorum answers again.
 //   - A delivery that failed (a webhook not 2xx, a command not exit 0): again after
@@ -12,9 +12,9 @@
 
 import { watch_delivery_retry_first_ms, watch_delivery_retry_max_ms, watch_poll_phase_fraction, watch_unreachable_backoff_ms_max } from '../constants.ts';
 
-/** The next round's time after `now`: at the poll phase of the next period, or at once with a backlog. */
-export function nextRoundAt(periodMs: number, now: number, backlog: boolean): number {
-  if (backlog) return now;
+/** The next round's time after `now`: at the poll phase of the next period, or at once (`again`: a backlog is being walked). */
+export function nextRoundAt(periodMs: number, now: number, again: boolean): number {
+  if (again) return now;
   const phase = Math.floor(periodMs * watch_poll_phase_fraction);
   return (Math.floor((now - phase) / periodMs) + 1) * periodMs + phase;
 }

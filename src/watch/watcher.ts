@@ -133,14 +133,14 @@ export async function watch(options: WatchOptions): Promise<void> {
       }
     }
     // Answers from a quorum, and still no server list reaches the position: say why, once.
-    if (decision.vouching < network.quorum && !decision.backlog && compareCursors(decision.position, from) === 0) {
+    if (decision.vouching < network.quorum && decision.windows.length === 0 && compareCursors(decision.position, from) === 0) {
       if (!gapTold) {
         gapTold = true;
         const archives = histories.filter((history) => history.exhausted && history.archiveFrom >= from.period).map((history) => `server ${history.server} holds none before period ${history.archiveFrom + 1}`);
         log.warn(`only ${decision.vouching} servers can list the payments after ${cursorText(from)} (a quorum is ${network.quorum})${archives.length > 0 ? `: ${archives.join('; ')} (restored from a snapshot)` : ''}; waiting`);
       }
     } else gapTold = false;
-    await sleep(nextRoundAt(network.periodMs, clock(), decision.backlog) - clock(), signal);
+    await sleep(nextRoundAt(network.periodMs, clock(), decision.again) - clock(), signal);
   }
 }
 
