@@ -94,6 +94,7 @@ const helpOf: Record<string, string[]> = {
   pay: ['--dir', '--to', '--amount', '--server', '--passphrase-file', '--network', ...logFlags],
   balance: ['ACCOUNT', '--network', ...logFlags],
   status: ['TXID', '--network', ...logFlags],
+  watch: ['--dir', '--webhook', '--exec', '--jsonl', '--account', '--from', '--timeout-ms', '--network', ...logFlags],
 };
 
 describe('--help and usage errors', () => {

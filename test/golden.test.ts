@@ -5,6 +5,7 @@
 // and review the diff of golden.json (and docs/PROTOCOL.md, which quotes it).
 
 import { describe, expect, test } from 'bun:test';
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { concat, fromHex, Reader, toHex, utf8 } from '../src/bytes.ts';
@@ -67,6 +68,9 @@ import {
   signGatewayRecord,
 } from '../src/gateway-record.ts';
 import { oneAnswer } from './helpers/one-answer.ts';
+import { describeEntry } from '../src/client/history.ts';
+import { webhookSignature } from '../src/watch/deliver.ts';
+import { watchEventOf } from '../src/watch/watcher.ts';
 
 // ---- the file ------------------------------------------------------------------------
 
@@ -154,7 +158,7 @@ describe('golden.json', () => {
     }
     const messageKinds = new Set(ofType('message').map((vector) => vector.kind));
     for (let kind = 1; kind <= 0x11; kind++) expect(messageKinds.has(kind)).toBe(true);
-    for (const type of ['ballot', 'proposal header', 'evidence', 'address record', 'configuration change', 'gateway record', 'gateway exchange']) expect(types.has(type)).toBe(true);
+    for (const type of ['ballot', 'proposal header', 'evidence', 'address record', 'configuration change', 'gateway record', 'gateway exchange', 'webhook signature']) expect(types.has(type)).toBe(true);
     const requestKinds = new Set(ofType('request').map((vector) => vector.fields.kind));
     for (let kind = 1; kind <= 10; kind++) expect(requestKinds.has(kind)).toBe(true);
   });
@@ -576,6 +580,31 @@ describe('state hash', () => {
           expect(toHex(midDigestOfEntries(concat(...own)))).toBe(digest);
         }
       }
+    });
+  }
+});
+
+describe('scryp watch: the payment as JSON and the webhook signature (§6.13)', () => {
+  for (const vector of ofType('webhook signature')) {
+    test(vector.name, () => {
+      const payment = vectors.find((candidate) => candidate.name === 'payment: alice pays bob 250')!;
+      const tx = bytesOf(payment);
+      const bob = signerFromSeed(fromHex(golden.keys.bob!.seed, 32, 'seed')).publicKey;
+      const event = JSON.parse(vector.body as string);
+      const entry = describeEntry(goldenNetwork, bob, { period: event.period, index: 0, applied: true, transaction: tx }, [0, 1, 2]);
+      expect(watchEventOf(goldenNetwork, bob, entry)).toBe(vector.body as string);
+      expect(Object.keys(event)).toEqual(['period', 'index', 'outcome', 'txid', 'time', 'payer', 'payee', 'amount', 'reference', 'tx', 'account', 'direction', 'network']);
+      expect([event.txid, event.tx, event.amount, event.direction, event.network]).toEqual([payment.txid, payment.hex, 250, 'in', toHex(networkId)]);
+      // The recipe, from the document: HMAC-SHA256 keyed with the secret's 64 characters as text, over "<t>.<body>".
+      const v1 = createHmac('sha256', vector.secret as string).update(`${vector.t}.${vector.body}`).digest('hex');
+      expect(v1).toBe(vector.v1 as string);
+      expect(vector.header).toBe(`t=${vector.t},v1=${v1}`);
+      expect(webhookSignature(vector.secret as string, vector.t as number, vector.body as string)).toBe(vector.header as string);
+      // The body as docs/PROTOCOL.md §12.12 shows it, wrapped at its commas.
+      const document = readFileSync(join(root, 'docs', 'PROTOCOL.md'), 'utf8');
+      const shown = /### 12\.12 [^\n]*\n[\s\S]*?```json\n([\s\S]*?)```/.exec(document);
+      expect(shown?.[1]?.replaceAll('\n', '')).toBe(vector.body as string);
+      expect(document).toContain(`The secret is \`${vector.secret}\``);
     });
   }
 });

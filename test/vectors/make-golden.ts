@@ -12,6 +12,7 @@
 // field by field, and compared with what the project's code gives: a disagreement stops
 // the script before anything is written.
 
+import { createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { concat, equal, toHex, utf8, Writer } from '../../src/bytes.ts';
@@ -52,6 +53,9 @@ import { type Change, chainDigestOf, changeBody, changeId, changeSigningMessage,
 import { stateHashOf } from '../../src/ledger/state.ts';
 import { verify } from '../../src/signature.ts';
 import { testNetwork, testSigner } from '../helpers/keys.ts';
+import { describeEntry } from '../../src/client/history.ts';
+import { webhookSignature } from '../../src/watch/deliver.ts';
+import { watchEventOf } from '../../src/watch/watcher.ts';
 
 const root = join(import.meta.dir, '..', '..');
 const outputPath = join(import.meta.dir, 'golden.json');
@@ -738,6 +742,22 @@ function entry(accountId: Uint8Array, balance: number): Uint8Array {
   });
   exchange('WHOAMI (from 203.0.113.7:40123)', { kind: Kind.WHOAMI, requestId: 22, length: requestBytesFor(Kind.WHOAMI, 1) }, Status.OK, { address: pack(source.host, source.port) });
   exchange('BALANCE padded only to 128 bytes (TOO_SHORT, as over UDP)', { kind: Kind.BALANCE, requestId: 23, account: soloWallet.publicKey, length: 128 }, Status.TOO_SHORT, { needed: 181 });
+}
+
+// scryp watch (PROTOCOL §6.13): the golden payment as a webhook carries it to bob's shop
+// (committed at index 0 of its period, every server listing it), and the Scryp-Signature
+// of that body at the payment's second under a secret of 64 hex characters, keyed with
+// the secret's text. The HMAC is computed here with node:crypto from the recipe, and
+// compared with what the watcher's own code signs.
+{
+  const entry = describeEntry(golden, bob.publicKey, { period, index: 0, applied: true, transaction: payment1 }, [0, 1, 2]);
+  const body = watchEventOf(golden, bob.publicKey, entry);
+  const secret = toHex(sha256(utf8('scryp golden vector webhook secret')));
+  const t = Math.floor(paymentTime / 1000);
+  const v1 = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
+  const header = `t=${t},v1=${v1}`;
+  check(webhookSignature(secret, t, body) === header, 'webhook signature: the recipe and the watcher');
+  add({ name: 'webhook signature: bob\'s shop hears that alice paid 250', type: 'webhook signature', secret, t, body, v1, header });
 }
 
 const document = {
