@@ -5,7 +5,7 @@
 
 import { encodeAddress, parseAccount } from '../address.ts';
 import { balance_max, wallet_api_body_bytes_max } from '../constants.ts';
-import { describe, equal } from '../bytes.ts';
+import { describe, equal, utf8 } from '../bytes.ts';
 import { fail } from '../errors.ts';
 import { isPaymentRequest, parsePaymentRequest, payment_request_text_chars_max } from '../payment-request.ts';
 import { assertPayable } from '../client/wallet.ts';
@@ -15,7 +15,7 @@ export type JsonObject = Readonly<Record<string, unknown>>;
 
 /** A request body: a JSON object, at most `wallet_api_body_bytes_max` bytes. */
 export function parseBody(text: string): JsonObject {
-  if (Buffer.byteLength(text, 'utf8') > wallet_api_body_bytes_max) fail('WALLET_REQUEST', `the request body is larger than ${wallet_api_body_bytes_max} bytes`);
+  if (utf8(text).length > wallet_api_body_bytes_max) fail('WALLET_REQUEST', `the request body is larger than ${wallet_api_body_bytes_max} bytes`);
   let json: unknown;
   try {
     json = JSON.parse(text);
