@@ -153,6 +153,9 @@ export const gateway_attempt_timeout_ms_min = 1_000; // a phone's first request 
 export const gateway_records_max = 64; // one record per server in force (servers_max); a longer list is not read further
 export const gateway_url_bytes_max = 200; // a gateway record's URL, UTF-8 (PROTOCOL §12.1)
 export const gateway_list_bytes_max = 64 * KiB; // GET /v1/gateways: 64 records of about 450 bytes of JSON
+export const camera_scan_ms_max = 120_000; // the camera stops by itself after this: a forgotten scan does not drain a phone's battery
+export const camera_frame_ms = 150; // one frame decoded this often (a QR decode takes a few ms on a phone; the rest of the time is the page's)
+export const camera_frame_pixels_max = 640; // frames are scaled to at most this wide before decoding: enough for a code that fills a third of the view
 export const network_time_refresh_ms = 60_000; // the page asks the network's time again this often (a phone's clock drifts slowly)
 
 // ---- Watching an account (scryp watch) --------------------------------------------

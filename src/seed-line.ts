@@ -1,5 +1,5 @@
-// The encrypted form of a `.seed`, as text (docs/PROTOCOL.md §3.2): the line's fields, its
-// check, and the costs a reader accepts. No cryptography but SHA-256: sealing and opening
+// The `.seed` file's text (docs/PROTOCOL.md §3.2): the plain form (64 lowercase hex and a
+// newline) and the encrypted line's fields, its check, and the costs a reader accepts. No cryptography but SHA-256: sealing and opening
 // are the platform's, seed-encryption.ts on the node (node:crypto, synchronous) and
 // seed-encryption-web.ts in the browser (noble's scrypt and WebCrypto, asynchronous), so
 // that a file either writes the other opens.
@@ -8,7 +8,7 @@
 //     aes-256-gcm nonce=<12 bytes hex> sealed=<48 bytes hex> check=<4 bytes hex>
 
 import { decodeAddress, encodeAddress } from './address.ts';
-import { fromHex, toHex, utf8 } from './bytes.ts';
+import { describe, fromHex, toHex, utf8 } from './bytes.ts';
 import {
   passphrase_bytes_max,
   seed_bytes,
@@ -65,6 +65,19 @@ export function passphraseBytes(passphrase: string): Uint8Array {
   if (bytes.length === 0) fail('PASSPHRASE_EMPTY', 'the passphrase is empty: an empty passphrase protects nothing');
   if (bytes.length > passphrase_bytes_max) fail('PASSPHRASE_TOO_LONG', `the passphrase is ${bytes.length} bytes, more than ${passphrase_bytes_max}: is this the right file?`);
   return bytes;
+}
+
+export function parseSeed(text: string, where: string): Uint8Array {
+  // typeof first: the pattern test would coerce a non-string (an object with toString, or throw on a symbol).
+  if (typeof text !== 'string') fail('BAD_SEED_FILE', `${where}: expected text, got ${describe(text)}`);
+  if (!/^[0-9a-f]{64}\n?$/.test(text)) {
+    fail('BAD_SEED_FILE', `${where}: expected 64 lowercase hex characters and a newline, got ${text.length} characters that do not match`);
+  }
+  return fromHex(text.slice(0, 64), seed_bytes, where);
+}
+
+export function formatSeed(seed: Uint8Array): string {
+  return `${toHex(seed)}\n`;
 }
 
 /** The line's header: everything before " sealed=" (the AEAD's associated data). */

@@ -34,10 +34,14 @@ import {
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { seed_bytes, seed_file_bytes_max } from './constants.ts';
-import { abytes, describe, equal, fromHex, toHex } from './bytes.ts';
+import { abytes, equal, toHex } from './bytes.ts';
 import { fail, isScrypError } from './errors.ts';
 import { decryptSeed, default_kdf_cost, encryptSeed, isEncryptedSeedText, type KdfCost, parseEncryptedSeed } from './seed-encryption.ts';
 import { publicKeyFromSeed } from './signature.ts';
+
+import { formatSeed, parseSeed } from './seed-line.ts';
+
+export { formatSeed, parseSeed };
 
 export const seed_file_name = '.seed';
 const temp_prefix = `${seed_file_name}.tmp-`;
@@ -50,19 +54,6 @@ export type WriteStep = 'temp-written' | 'temp-synced' | 'linked' | 'renamed' | 
 
 export function seedPath(dir: string): string {
   return join(dir, seed_file_name);
-}
-
-export function parseSeed(text: string, where: string): Uint8Array {
-  // typeof first: the pattern test would coerce a non-string (an object with toString, or throw on a symbol).
-  if (typeof text !== 'string') fail('BAD_SEED_FILE', `${where}: expected text, got ${describe(text)}`);
-  if (!/^[0-9a-f]{64}\n?$/.test(text)) {
-    fail('BAD_SEED_FILE', `${where}: expected 64 lowercase hex characters and a newline, got ${text.length} characters that do not match`);
-  }
-  return fromHex(text.slice(0, 64), seed_bytes, where);
-}
-
-export function formatSeed(seed: Uint8Array): string {
-  return `${toHex(seed)}\n`;
 }
 
 /** Whether DIR/.seed exists (a dangling link counts: nothing is ever written through it). */

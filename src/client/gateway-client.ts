@@ -21,7 +21,7 @@ type Fetch = (url: string, init: RequestInit) => Promise<Response>;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** The body of `response` when it is at most `max` bytes, or null (read no further than max + 1). */
-async function bodyAtMost(response: Response, max: number): Promise<Uint8Array | null> {
+export async function bodyAtMost(response: Response, max: number): Promise<Uint8Array | null> {
   const declared = Number(response.headers.get('content-length') ?? '0');
   if (declared > max || response.body === null) {
     await response.body?.cancel();

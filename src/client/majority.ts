@@ -3,12 +3,19 @@
 
 import type { Network } from '../network.ts';
 import type { Reply } from './codec.ts';
-import type { ClientTransport, RequestSpec } from './transport.ts';
+import { type ClientTransport, ReplyTimeout, type RequestSpec } from './transport.ts';
 
 export interface ServerAnswer {
   readonly server: number;
   readonly reply: Reply | null; // null: no valid reply in time
   readonly error?: string;
+  /** Why the replies that came were refused (a gateway that changed or replayed one), when that is why there is none. */
+  readonly why?: string;
+}
+
+function noAnswer(server: number, error: unknown): ServerAnswer {
+  const why = error instanceof ReplyTimeout ? error.why : null;
+  return { server, reply: null, error: (error as Error).message, ...(why === null ? {} : { why }) };
 }
 
 /**
@@ -49,7 +56,7 @@ export async function askMajority<T>(
             counts.set(key, count);
             if (count >= network.majority) settle();
           },
-          (error: Error) => answers.push({ server: index, reply: null, error: error.message }),
+          (error: unknown) => answers.push(noAnswer(index, error)),
         )
         .finally(() => {
           if (answers.length === network.servers.length) settle();
@@ -72,7 +79,7 @@ export async function askAll(client: ClientTransport, network: Network, spec: Re
         });
         return { server: index, reply };
       } catch (error) {
-        return { server: index, reply: null, error: (error as Error).message };
+        return noAnswer(index, error);
       }
     }),
   );
@@ -81,7 +88,7 @@ export async function askAll(client: ClientTransport, network: Network, spec: Re
 export interface Agreement<T> {
   readonly value: T | null; // what a majority said, or null
   readonly agreeing: number[];
-  readonly others: { server: number; value: T | null; error?: string }[];
+  readonly others: { server: number; value: T | null; error?: string; why?: string }[];
 }
 
 /** Groups answers by `keyOf`; the group holding a majority of all servers wins. */
@@ -97,10 +104,15 @@ export function majorityOf<T>(network: Network, answers: readonly ServerAnswer[]
   }
   let winner: { value: T; servers: number[] } | null = null;
   for (const group of groups.values()) if (group.servers.length >= network.majority) winner = group;
-  const others: { server: number; value: T | null; error?: string }[] = [];
+  const others: Agreement<T>['others'] = [];
   for (const answer of answers) {
     if (winner?.servers.includes(answer.server)) continue;
-    others.push({ server: answer.server, value: answer.reply === null ? null : valueOf(answer.reply), ...(answer.error === undefined ? {} : { error: answer.error }) });
+    others.push({
+      server: answer.server,
+      value: answer.reply === null ? null : valueOf(answer.reply),
+      ...(answer.error === undefined ? {} : { error: answer.error }),
+      ...(answer.why === undefined ? {} : { why: answer.why }),
+    });
   }
   return { value: winner?.value ?? null, agreeing: winner?.servers ?? [], others };
 }

@@ -43,6 +43,8 @@ export interface BalanceView {
   readonly committedPeriod: number | null;
   readonly agreeing: readonly number[];
   readonly others: readonly ServerSaid[];
+  /** How many servers gave a valid answer at all (0: none reached; the pocket wallet then shows what it saw last). */
+  readonly answered: number;
   /** One sentence: who agrees, at which period, and who does not. */
   readonly summary: string;
 }
@@ -51,6 +53,8 @@ export interface Overview {
   readonly network: { readonly name: string; readonly id: string; readonly periodMs: number; readonly servers: readonly string[] };
   readonly account: { readonly address: string; readonly key: string };
   readonly balance: BalanceView;
+  /** The pocket wallet, when no server is reached: this is the overview it saw last, and when, in words. */
+  readonly offline?: string;
 }
 
 export interface RecipientView {

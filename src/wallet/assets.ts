@@ -3,11 +3,15 @@
 // files. Run from source (`bun run scryp wallet`), the import lists nothing, and the same
 // bundle is built in memory at start (a few milliseconds). Either way the server gets a
 // map from URL path to bytes and serves them itself, so every response carries the
-// wallet's security headers and passes its Host check.
+// wallet's security headers and passes its Host check. The same map is the pocket wallet
+// a node's gateway serves at GET / (with pocket-files.ts's manifest and service worker),
+// and what `scryp wallet --export-static` writes.
 
 import { basename, join } from 'node:path';
 import page from './page/index.html';
 import { assert } from '../errors.ts';
+import { utf8 } from '../bytes.ts';
+import { pocketFiles } from './pocket-files.ts';
 
 export interface Asset {
   readonly bytes: Uint8Array;
@@ -34,5 +38,7 @@ export async function loadAssets(): Promise<Assets> {
     }
   }
   assert(assets.has('/'), 'the wallet page bundle has an index.html');
+  // What makes the pocket wallet installable (the same page served by a node's gateway).
+  for (const file of pocketFiles([...assets.keys()])) assets.set(file.path, { bytes: utf8(file.text), contentType: file.contentType });
   return assets;
 }

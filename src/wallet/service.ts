@@ -193,7 +193,9 @@ export class WalletService {
       address: this.serverAddress(other.server),
       said:
         other.value === null
-          ? 'no answer'
+          ? other.why === undefined
+            ? 'no answer'
+            : `its answer was refused: ${other.why}`
           : other.value.status === 'OK'
             ? `${other.value.balance} scryp at committed period ${other.value.period}`
             : other.value.status === 'NOT_FOUND'
@@ -214,6 +216,7 @@ export class WalletService {
       committedPeriod: known ? value.period : null,
       agreeing,
       others,
+      answered: agreement!.agreeing.length + agreement!.others.filter((other) => other.value !== null).length,
       summary,
     };
   }

@@ -1,5 +1,8 @@
-// Calls to the wallet process's local API. The token comes from the URL's fragment
-// (#token=…), which the browser never sends anywhere; it goes in a header on each call.
+// Calls to the wallet's local API (api-types.ts), through one of two backends: the
+// `scryp wallet` process over HTTP (httpBackend: the token comes from the URL's fragment,
+// #token=…, which the browser never sends anywhere; it goes in a header on each call), or
+// the pocket wallet's service in this page itself (pocket/backend.ts). The screens call
+// get and post the same way for both.
 
 import type { ApiError } from '../api-types.ts';
 
@@ -18,13 +21,22 @@ export function tokenFromLocation(): string | null {
   return match === null ? null : match[1]!;
 }
 
-let token = '';
-
-export function useToken(value: string): void {
-  token = value;
+export interface Backend {
+  call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>;
 }
 
-async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+let backend: Backend = { call: () => Promise.reject(new ApiFailure('OFFLINE', 'the page is still starting', 0)) };
+
+export function useBackend(chosen: Backend): void {
+  backend = chosen;
+}
+
+/** The `scryp wallet` process: its API over HTTP, with the token of the URL. */
+export function httpBackend(token: string): Backend {
+  return { call: (method, path, body) => callProcess(token, method, path, body) };
+}
+
+async function callProcess(token: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(path, {
@@ -44,8 +56,10 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
     }
     throw new ApiFailure('HTTP', `the wallet answered ${response.status}`, response.status);
   }
-  return (contentType.startsWith('application/json') ? await response.json() : await response.text()) as T;
+  return contentType.startsWith('application/json') ? await response.json() : await response.text();
 }
+
+const call = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => (await backend.call(method, path, body)) as T;
 
 export const get = <T>(path: string): Promise<T> => call<T>('GET', path);
 export const post = <T>(path: string, body: unknown): Promise<T> => call<T>('POST', path, body);

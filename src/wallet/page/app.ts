@@ -1,17 +1,23 @@
-// The wallet page: a thin view of the wallet process's local API (api-types.ts). It reads
-// its token from the URL's fragment and asks which screen comes first: the first screen
-// (no key yet), the unlock screen (an encrypted key), or the wallet. Once the wallet is
-// open it draws the overview and asks again every period (at most once a second); when
-// the committed period moves, History refreshes itself.
+// The wallet page: a thin view of the wallet's local API (api-types.ts). Opened with a
+// token in the URL's fragment, it is `scryp wallet`'s page and talks to that process;
+// opened without one where a network file is at hand (GET / of a server's gateway, or a
+// static copy), it is the pocket wallet and runs the wallet in the page (pocket/). Then
+// it asks which screen comes first: the first screen (no key yet), the unlock screen (an
+// encrypted key; the pocket wallet opens locked and asks the passphrase to sign), or the
+// wallet. Once the wallet is open it draws the overview and asks again every period (at
+// most once a second); when the committed period moves, History refreshes itself.
 
 import type { KeyView, Overview } from '../api-types.ts';
-import { failureText, get, tokenFromLocation, useToken } from './api.ts';
+import { failureText, get, httpBackend, tokenFromLocation, useBackend } from './api.ts';
 import { initContacts, refreshContacts } from './contacts.ts';
 import { byId, setText, show } from './dom.ts';
 import { initHistory, refreshHistory } from './history.ts';
 import { initOverview, renderOverview } from './overview.ts';
 import { initReceive, renderReceive } from './receive.ts';
-import { initSend } from './send.ts';
+import { initSend, setSignerOpen } from './send.ts';
+import { initCamera } from './camera.ts';
+import { pocketBackend } from './pocket/backend.ts';
+import { installable } from './pocket/install.ts';
 import { initSettings, renderSettings } from './settings.ts';
 import { hideKeyScreens, initKeyScreens, showKeyScreen } from './setup.ts';
 import { initTabs, onTabSelected } from './tabs.ts';
@@ -54,19 +60,37 @@ function openWallet(key: KeyView): void {
   hideKeyScreens();
   show(byId('screen-wallet'), true);
   renderSettings(key);
+  setSignerOpen(key.state === 'open');
   setText(byId('network-line'), 'Asking the servers…');
   void refreshContacts();
   void loop();
 }
 
+/** The pocket wallet's backend when this page is one; else null (and the page says what it needs). */
+async function startPocket(): Promise<boolean> {
+  setText(byId('network-line'), 'Finding the servers…');
+  let backend;
+  try {
+    backend = await pocketBackend({ info: (message) => console.info(message), error: (message) => console.error(message) });
+  } catch (error) {
+    fatal(`The network file does not read: ${error instanceof Error ? error.message : String(error)}`);
+    return false;
+  }
+  if (backend === null) return false;
+  useBackend(backend);
+  document.body.classList.add('pocket');
+  installable();
+  return true;
+}
+
 async function start(): Promise<void> {
   const token = tokenFromLocation();
-  if (token === null) {
+  if (token !== null) useBackend(httpBackend(token));
+  else if (!(await startPocket())) {
     fatal('This page needs its token: open the whole address that scryp wallet printed, including the part after #.');
     setText(byId('network-line'), 'Not connected');
     return;
   }
-  useToken(token);
   initTabs();
   initKeyScreens();
   initOverview();
@@ -75,6 +99,7 @@ async function start(): Promise<void> {
   initHistory();
   initContacts();
   initSettings();
+  initCamera();
   onTabSelected((name) => {
     if (name === 'contacts') void refreshContacts();
     if (name === 'history') void refreshHistory();
@@ -91,7 +116,7 @@ async function start(): Promise<void> {
     fatal(failureText(error));
     return;
   }
-  if (key.state === 'open') openWallet(key);
+  if (key.state === 'open' || (key.keptIn === 'browser' && key.state === 'locked')) openWallet(key);
   else {
     setText(byId('network-line'), key.state === 'new' ? 'New wallet' : 'Locked');
     showKeyScreen(key, openWallet);

@@ -2,7 +2,7 @@
 // disagrees or is silent, and the address with a Copy button.
 
 import type { Overview } from '../api-types.ts';
-import { byId, copyText, make, setText } from './dom.ts';
+import { byId, copyText, make, setText, show } from './dom.ts';
 
 let address = '';
 
@@ -15,6 +15,8 @@ export function renderOverview(overview: Overview): void {
   const servers = overview.network.servers.length;
   setText(byId('network-line'), `Network ${overview.network.name} · ${servers}\u00a0server${servers === 1 ? '' : 's'} · period ${overview.network.periodMs}\u00a0ms`);
   setText(byId('overview-address'), overview.account.address);
+  setText(byId('offline'), overview.offline ?? '');
+  show(byId('offline'), overview.offline !== undefined);
   const balance = overview.balance;
   setText(byId('balance'), balance.balance === null ? 'unknown' : balance.balance.toLocaleString('en-US'));
   setText(byId('agreement'), balance.summary);

@@ -17,6 +17,13 @@ let checkSequence = 0;
 let amountFilledFrom: string | null = null;
 let ticket: Confirmation | null = null;
 let following: number | null = null;
+/** Whether the key is open: the pocket wallet's is not until its passphrase is typed at Sign and send. */
+let signerOpen = true;
+
+export function setSignerOpen(open: boolean): void {
+  signerOpen = open;
+  show(byId('confirm-passphrase-field'), !open);
+}
 
 function setStatus(element: HTMLElement, text: string, kind: 'ok' | 'bad' | ''): void {
   setText(element, text);
@@ -167,8 +174,13 @@ async function sign(): Promise<void> {
   if (ticket === null) return;
   const button = byId<HTMLButtonElement>('confirm-sign');
   button.disabled = true;
+  const passphrase = byId<HTMLInputElement>('confirm-passphrase');
+  setText(byId('confirm-status'), signerOpen ? '' : 'Opening the key (this takes a moment)…');
   try {
-    const view = await post<PaymentView>('/api/payments', { ticket: ticket.ticket });
+    const view = await post<PaymentView>('/api/payments', { ticket: ticket.ticket, ...(signerOpen ? {} : { passphrase: passphrase.value }) });
+    passphrase.value = '';
+    setSignerOpen(true);
+    setText(byId('confirm-status'), '');
     ticket = null;
     show(byId('send-confirm'), false);
     show(byId('send-life'), true);
@@ -176,6 +188,13 @@ async function sign(): Promise<void> {
     byId('send-life-title').focus();
     void follow(view.id);
   } catch (error) {
+    setText(byId('confirm-status'), '');
+    if (error instanceof ApiFailure && (error.code === 'BAD_PASSPHRASE' || error.code === 'PASSPHRASE_EMPTY')) {
+      // The ticket stays: type the passphrase again.
+      setText(byId('confirm-status'), failureText(error));
+      passphrase.select();
+      return;
+    }
     show(byId('send-confirm'), false);
     show(byId('send-form'), true);
     showError(failureText(error));

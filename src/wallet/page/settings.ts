@@ -1,8 +1,8 @@
 // Settings: where the key file is, whether it is encrypted, and the recovery phrase shown
 // again once the passphrase (of an encrypted wallet) is typed.
 
-import type { KeyView, PhraseView } from '../api-types.ts';
-import { failureText, post } from './api.ts';
+import type { KeyFileView, KeyView, PhraseView } from '../api-types.ts';
+import { failureText, get, post } from './api.ts';
 import { byId, make, setText, show } from './dom.ts';
 
 function hideWords(): void {
@@ -27,13 +27,32 @@ async function showPhrase(event: SubmitEvent): Promise<void> {
   }
 }
 
+/** Saves the key as a .seed file (the pocket wallet): the encrypted line, never the seed. */
+async function exportKey(): Promise<void> {
+  const status = byId('settings-export-status');
+  try {
+    const file = await get<KeyFileView>('/api/key/export');
+    const url = URL.createObjectURL(new Blob([file.text], { type: 'application/octet-stream' }));
+    const link = make('a', '', { href: url, download: file.name });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    setText(status, `Saved ${file.name}.`);
+  } catch (error) {
+    setText(status, failureText(error));
+  }
+}
+
 export function renderSettings(view: KeyView): void {
   setText(byId('settings-file'), view.file);
   setText(
     byId('settings-encrypted'),
-    view.encrypted
-      ? 'Encrypted under a passphrase: the wallet asks for it when it starts.'
-      : 'Not encrypted: anyone who can read this file can spend from the wallet. Encrypt it with scryp encrypt --dir (with the wallet stopped).',
+    view.keptIn === 'browser'
+      ? 'Encrypted under your passphrase: the wallet asks for it to sign. Clearing this site’s data in the browser deletes the key: export it first.'
+      : view.encrypted
+        ? 'Encrypted under a passphrase: the wallet asks for it when it starts.'
+        : 'Not encrypted: anyone who can read this file can spend from the wallet. Encrypt it with scryp encrypt --dir (with the wallet stopped).',
   );
   show(byId('settings-passphrase-field'), view.encrypted);
 }
@@ -41,4 +60,5 @@ export function renderSettings(view: KeyView): void {
 export function initSettings(): void {
   byId<HTMLFormElement>('settings-phrase-form').addEventListener('submit', (event) => void showPhrase(event));
   byId('settings-hide').addEventListener('click', hideWords);
+  byId('settings-export').addEventListener('click', () => void exportKey());
 }

@@ -2,7 +2,8 @@
 //   new    — Create a new wallet (24 words shown, three typed back, an optional passphrase)
 //            or Restore from recovery phrase;
 //   locked — the passphrase of an encrypted key.
-// Both end with the key open; app.ts then shows the wallet.
+// Both end with the key open; app.ts then shows the wallet. The pocket wallet (its key in
+// the browser) also imports a .seed file here, and requires a passphrase.
 
 import type { KeyView, NewWalletView } from '../api-types.ts';
 import { failureText, post } from './api.ts';
@@ -18,11 +19,12 @@ function showError(id: string, error: unknown | null): void {
 }
 
 /** Shows one part of the first screen: the choice, the words, the words typed back, or restore. */
-function part(name: 'choice' | 'words' | 'confirm' | 'restore'): void {
+function part(name: 'choice' | 'words' | 'confirm' | 'restore' | 'import'): void {
   show(byId('setup-choice'), name === 'choice');
   show(byId('setup-words'), name === 'words');
   show(byId('setup-confirm'), name === 'confirm');
   show(byId('setup-restore-form'), name === 'restore');
+  show(byId('setup-import-form'), name === 'import');
 }
 
 function fillWords(list: HTMLElement, words: readonly string[]): void {
@@ -104,6 +106,33 @@ async function restore(event: SubmitEvent): Promise<void> {
   }
 }
 
+/** A key file read from the person's device (a .seed is one line of at most ~250 bytes). */
+async function importKey(event: SubmitEvent): Promise<void> {
+  event.preventDefault();
+  const button = byId<HTMLButtonElement>('import-submit');
+  const file = byId<HTMLInputElement>('import-file').files?.[0];
+  if (file === undefined || file.size > 4096) {
+    showError('setup-import-error', new Error(file === undefined ? 'Key file: choose the .seed file to import' : 'Key file: this file is too large to be a .seed file'));
+    return;
+  }
+  button.disabled = true;
+  setText(button, 'Opening the key…');
+  try {
+    const view = await post<KeyView>('/api/key/import', {
+      file: await file.text(),
+      passphrase: byId<HTMLInputElement>('import-passphrase').value,
+      repeat: byId<HTMLInputElement>('import-repeat').value,
+    });
+    showError('setup-import-error', null);
+    onOpen(view);
+  } catch (error) {
+    showError('setup-import-error', error);
+  } finally {
+    button.disabled = false;
+    setText(button, 'Import key');
+  }
+}
+
 async function unlock(event: SubmitEvent): Promise<void> {
   event.preventDefault();
   const button = byId<HTMLButtonElement>('unlock-submit');
@@ -155,6 +184,12 @@ export function initKeyScreens(): void {
   byId('setup-words-back').addEventListener('click', () => part('choice'));
   byId('setup-show-again').addEventListener('click', () => void startCreate()); // the same words: the process keeps the new seed
   byId('restore-back').addEventListener('click', () => part('choice'));
+  byId('setup-import').addEventListener('click', () => {
+    part('import');
+    byId('setup-import-title').focus();
+  });
+  byId('import-back').addEventListener('click', () => part('choice'));
+  byId<HTMLFormElement>('setup-import-form').addEventListener('submit', (event) => void importKey(event));
   byId<HTMLFormElement>('setup-confirm').addEventListener('submit', (event) => void create(event));
   byId<HTMLFormElement>('setup-restore-form').addEventListener('submit', (event) => void restore(event));
   byId<HTMLFormElement>('unlock-form').addEventListener('submit', (event) => void unlock(event));

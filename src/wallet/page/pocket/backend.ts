@@ -1,0 +1,108 @@
+// The pocket wallet's backend: the same API as the `scryp wallet` process (api-routes.ts),
+// answered in this page by the same WalletService, over the servers' gateways (servers.ts),
+// with the key (keys.ts) and contacts kept in this browser. It adds what a phone needs:
+// when no server is reached (offline, or every gateway down) it shows the last overview and
+// history page it saw, marked as such, and refuses to sign anything (POCKET_OFFLINE).
+
+import { isScrypError, type ScrypError, fail } from '../../../errors.ts';
+import type { HistoryView, Overview } from '../../api-types.ts';
+import { parseBody } from '../../api-request.ts';
+import { answerApi } from '../../api-routes.ts';
+import { type Contact, type ContactsStore, formatContactsFile, parseContactsFile } from '../../contacts.ts';
+import { WalletService } from '../../service.ts';
+import { ApiFailure, type Backend } from '../api.ts';
+import { PocketKeys } from './keys.ts';
+import { reach } from './servers.ts';
+import { askToPersist, readStored, writeStored } from './storage.ts';
+
+/** The contacts in this browser: read once at start, saved on each change. */
+async function browserContacts(): Promise<ContactsStore> {
+  const text = await readStored<string>('contacts');
+  let contacts: Contact[] = [];
+  let problem: ScrypError | null = null;
+  try {
+    if (text !== undefined) contacts = parseContactsFile(text, 'the contacts in this browser');
+  } catch (error) {
+    if (!isScrypError(error)) throw error;
+    problem = error;
+  }
+  return {
+    load: () => ({ contacts: [...contacts], problem }),
+    save(changed) {
+      contacts = [...changed];
+      void writeStored('contacts', formatContactsFile(contacts));
+    },
+  };
+}
+
+interface Seen {
+  overview?: { view: Overview; at: number };
+  history?: { view: HistoryView; at: number };
+}
+
+const when = (at: number) => new Date(at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** The message of a ScrypError without its "CODE: " prefix (the page shows the code apart). */
+const messageOf = (error: ScrypError) => (error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message);
+
+/** The pocket wallet's backend, or null when this page is not served as one (no network file beside it or at its server). */
+export async function pocketBackend(log: { info(message: string): void; error(message: string): void }): Promise<Backend | null> {
+  const servers = await reach();
+  if (servers === null) return null;
+  const contacts = await browserContacts();
+  let service: WalletService | null = null;
+  const keys = await PocketKeys.load((account) => {
+    service = new WalletService({
+      network: servers.network,
+      account,
+      signer: (request) => keys.signerFor(request),
+      client: servers.client,
+      contacts,
+      locate: (inForce) => servers.locate(inForce),
+      describeServer: (server) => servers.describeServer(server),
+      log,
+      now: () => servers.now(),
+    });
+    void askToPersist();
+  });
+  const seen: Seen = (await readStored<Seen>('offline')) ?? {};
+  let reached = servers.online;
+  const offline = () => !reached || !navigator.onLine;
+
+  async function answer(method: 'GET' | 'POST', path: string, body: unknown): Promise<unknown> {
+    const url = new URL(path, location.origin);
+    if (method === 'POST' && (url.pathname === '/api/payments/check' || url.pathname === '/api/payments') && offline()) {
+      fail('POCKET_OFFLINE', 'no server is reached: nothing can be signed or sent now; try again when the phone is online');
+    }
+    const result = await answerApi(method, url.pathname, url.searchParams, async () => parseBody(JSON.stringify(body ?? {})), keys, service);
+    if (!('json' in result)) return result.csv;
+    if (url.pathname === '/api/overview') {
+      const view = result.json as Overview;
+      reached = view.balance.answered > 0 && navigator.onLine;
+      if (reached) seen.overview = { view, at: Date.now() };
+      else if (seen.overview !== undefined) {
+        return { ...seen.overview.view, offline: `Offline: no server answers. This is the balance the servers agreed on at ${when(seen.overview.at)}; nothing can be sent until they answer again.` };
+      }
+      void writeStored('offline', seen);
+    }
+    if (url.pathname === '/api/history' && !url.searchParams.has('before')) {
+      const view = result.json as HistoryView;
+      if (view.committedPeriod !== null) seen.history = { view, at: Date.now() };
+      else if (seen.history !== undefined) return { ...seen.history.view, note: `Offline: the history as the servers listed it at ${when(seen.history.at)}.` };
+      void writeStored('offline', seen);
+    }
+    return result.json;
+  }
+
+  return {
+    async call(method, path, body) {
+      try {
+        return await answer(method, path, body);
+      } catch (error) {
+        if (isScrypError(error)) throw new ApiFailure(error.code, messageOf(error), 400);
+        log.error(`${method} ${path}: ${(error as Error).stack ?? String(error)}`);
+        throw new ApiFailure('INTERNAL', `the wallet failed to answer: ${(error as Error).message}`, 500);
+      }
+    },
+  };
+}

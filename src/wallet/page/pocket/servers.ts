@@ -1,0 +1,123 @@
+// The pocket wallet's reach: which network, which servers' gateways, and what time it is
+// there. Nothing here is believed on one server's word but the network file itself (the
+// page came from the same place; PROTOCOL §12.4):
+//   - the network file: ./network.json beside the page (a static copy, `scryp wallet
+//     --export-static`) or GET /v1/network of the server that served the page; kept, for a
+//     start without the network;
+//   - the first gateways: the page's own origin and those listed in ./gateways.json, each
+//     asked INFO: the signed reply says whose gateway it is;
+//   - every server's gateway: GET /v1/gateways of any gateway known, each record checked
+//     against the servers in force (a signature by the server it names), the newest kept;
+//   - the network's time: the median of a majority's signed INFO replies (network-time.ts).
+
+import { toHex } from '../../../bytes.ts';
+import { bodyAtMost, GatewayClient } from '../../../client/gateway-client.ts';
+import { Kind } from '../../../client/codec.ts';
+import { learnNetworkTime } from '../../../client/network-time.ts';
+import { gateway_list_bytes_max, network_file_bytes_max, network_time_refresh_ms } from '../../../constants.ts';
+import { checkGatewayRecord, type GatewayRecord, gatewayRecordsFromJson } from '../../../gateway-record.ts';
+import { type Network, parseNetworkText, type ServerEntry } from '../../../network.ts';
+import { verify } from '../../../signature.ts';
+import { readStored, writeStored } from './storage.ts';
+
+export interface PocketReach {
+  readonly network: Network;
+  readonly client: GatewayClient;
+  /** Where the servers in force answer now: their gateways, learnt again; the network is returned as it is. */
+  locate(inForce: Network): Promise<Network>;
+  describeServer(server: ServerEntry): string;
+  /** The network's time (this device's clock until a majority of servers said theirs). */
+  now(): number;
+  /** Whether the network file came from the network now (false: the copy kept from an earlier visit). */
+  readonly online: boolean;
+}
+
+async function fetchText(url: string, max: number): Promise<string | null> {
+  try {
+    const response = await fetch(url, { cache: 'no-store', credentials: 'omit' });
+    if (!response.ok) return null;
+    const body = await bodyAtMost(response, max);
+    return body === null ? null : new TextDecoder().decode(body);
+  } catch {
+    return null;
+  }
+}
+
+/** The network file and the first gateways to ask, or null when the page has neither (it is not a pocket wallet's page). */
+async function firstContact(): Promise<{ text: string; starts: string[]; online: boolean } | null> {
+  const here = new URL('.', location.href);
+  const copy = await fetchText(new URL('network.json', here).href, network_file_bytes_max);
+  if (copy !== null) {
+    const listed = await fetchText(new URL('gateways.json', here).href, gateway_list_bytes_max);
+    const starts = listed === null ? [] : (JSON.parse(listed) as unknown[]).filter((url): url is string => typeof url === 'string');
+    return { text: copy, starts, online: true };
+  }
+  const served = await fetchText(new URL('/v1/network', location.href).href, network_file_bytes_max);
+  if (served !== null) return { text: served, starts: [location.origin], online: true };
+  const kept = await readStored<{ text: string; starts: string[] }>('network');
+  return kept === undefined ? null : { ...kept, online: false };
+}
+
+export async function reach(): Promise<PocketReach | null> {
+  const first = await firstContact();
+  if (first === null) return null;
+  const network = parseNetworkText(first.text, 'the network file'); // BAD_NETWORK_FILE: the page says so
+  if (first.online) await writeStored('network', { text: first.text, starts: first.starts });
+  const client = new GatewayClient();
+  const known = new Map<string, { url: string; sequence: number }>(); // server key hex -> gateway
+  const use = (key: Uint8Array, url: string, sequence: number) => {
+    const hex = toHex(key);
+    if ((known.get(hex)?.sequence ?? -1) > sequence) return;
+    known.set(hex, { url, sequence });
+    client.useGateway(key, url);
+  };
+  // The first gateways: a signed INFO says whose each is (sequence 0: any record is newer).
+  await Promise.all(
+    first.starts.map(async (url) => {
+      try {
+        const reply = await client.askAt(url, { kind: Kind.INFO }, { networkId: network.id, serverCount: network.servers.length, attempts: 2, timeoutMs: 500 });
+        use(reply.serverKey, url, 0);
+      } catch {
+        // down or not of this network: the records may name others
+      }
+    }),
+  );
+
+  async function locate(inForce: Network): Promise<Network> {
+    const lists = await Promise.all([...new Set([...known.values()].map((gateway) => gateway.url))].map((url) => fetchText(`${url}/v1/gateways`, gateway_list_bytes_max)));
+    for (const text of lists) {
+      if (text === null) continue;
+      let records: GatewayRecord[];
+      try {
+        records = gatewayRecordsFromJson(JSON.parse(text)).records;
+      } catch {
+        continue; // not a list: this gateway does not help
+      }
+      for (const record of records) if (checkGatewayRecord(inForce, record, verify) >= 0) use(record.key, record.url, record.sequence);
+    }
+    located = inForce;
+    return inForce;
+  }
+
+  let located = network;
+  let offsetMs = 0;
+  let timeAskedAt = Number.NEGATIVE_INFINITY;
+  const learnTime = async () => {
+    timeAskedAt = Date.now();
+    const learned = await learnNetworkTime(client, located);
+    if (learned.offsetMs !== null) offsetMs = learned.offsetMs;
+  };
+  await locate(network);
+  await learnTime();
+  return {
+    network,
+    client,
+    locate,
+    online: first.online,
+    describeServer: (server) => known.get(server.keyHex)?.url ?? 'no gateway known',
+    now() {
+      if (Date.now() - timeAskedAt > network_time_refresh_ms) void learnTime();
+      return Date.now() + offsetMs;
+    },
+  };
+}
