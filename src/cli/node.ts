@@ -8,6 +8,8 @@ import { ScrypNode } from '../node/server.ts';
 import { type MetricsAddress, parseMetricsAddress } from '../node/metrics.ts';
 import type { GatewayConfig } from '../node/gateway.ts';
 import { checkGatewayUrl } from '../gateway-record.ts';
+import { loadAssets } from '../wallet/assets.ts';
+import { pocketPages } from '../wallet/pocket-pages.ts';
 import { type ListenAddress, parseListenAddress } from '../node/listen-address.ts';
 import { action, addressArg, chooseNetwork, integerArg, logArgs, networkArg, setupLogs, UsageError } from './common.ts';
 import { passphraseArg, serverPassphrase } from './passphrase.ts';
@@ -77,7 +79,7 @@ export const nodeCommand = defineCommand({
         ...(args['verify-workers'] === undefined ? {} : { verifyWorkers: integerArg(args['verify-workers'], '--verify-workers', 0, 64) }),
         ...(args['client-rate'] === undefined ? {} : { clientRequestsPerSecond: integerArg(args['client-rate'], '--client-rate', 1, 10_000_000) }),
         ...(args.metrics === undefined ? {} : { metrics: metricsArg(args.metrics) }),
-        ...(args.http === undefined ? {} : { http: gatewayArgs(args) }),
+        ...(args.http === undefined ? {} : { http: { ...gatewayArgs(args), pages: pocketPages(await loadAssets()) } }), // the pocket wallet at GET /
       });
       if (network === devnetNetwork) logger('node').info(`devnet: test keys only, network id ${toHex(network.id).slice(0, 16)}…`);
       await new Promise<void>((resolve) => {

@@ -1,17 +1,19 @@
 import { defineCommand } from 'citty';
 import { formatAddress, type Address } from '../ip.ts';
 import { logger } from '../log.ts';
-import { action, addressArg, chooseNetwork, dirArg, logArgs, networkArg, print, setupLogs } from './common.ts';
+import { action, addressArg, chooseNetwork, dirArg, logArgs, networkArg, print, setupLogs, UsageError } from './common.ts';
 import { passphraseArg, readPassphraseFile } from './passphrase.ts';
 
 export const walletCommand = defineCommand({
   meta: {
     name: 'wallet',
     description:
-      'A web wallet for the key in DIR: prints one line, the URL to open in a browser (with its secret token), and serves the page until Ctrl-C',
+      'A web wallet for the key in DIR: prints one line, the URL to open in a browser (with its secret token), and serves the page until Ctrl-C. With --export-static DIR: writes the pocket wallet (the phone wallet that keeps its key in the browser) as static files for any web host, and exits',
   },
   args: {
-    dir: { type: 'string', description: 'the wallet\'s directory (its .seed and contacts.json); without a .seed, the page creates or restores one', required: true, valueHint: 'DIR' },
+    dir: { type: 'string', description: 'the wallet\'s directory (its .seed and contacts.json); without a .seed, the page creates or restores one', valueHint: 'DIR' },
+    'export-static': { type: 'string', description: 'write the pocket wallet\'s files here (the page, its service worker, network.json, gateways.json) instead of serving a wallet; never replaces a file', valueHint: 'DIR' },
+    gateway: { type: 'string', description: 'with --export-static: the gateway URLs the page asks first, comma-separated (https://host:port of servers started with --http); it learns the others from them', valueHint: 'URL[,URL…]' },
     listen: { type: 'string', description: 'where the page is served (default 127.0.0.1 on a free port); anything but loopback is warned about', valueHint: 'HOST:PORT' },
     'passphrase-file': { ...passphraseArg['passphrase-file'], description: 'open an encrypted wallet at start with the passphrase in FILE; without it, the page asks for it' },
     ...networkArg,
@@ -20,8 +22,20 @@ export const walletCommand = defineCommand({
   run: ({ args }) =>
     action(async () => {
       setupLogs(args);
-      const dir = dirArg(args.dir);
       const network = chooseNetwork(args.network);
+      if (args['export-static'] !== undefined) {
+        if (args.dir !== undefined) throw new UsageError('--export-static writes a page whose key is made in the browser: give no --dir');
+        const gateways = (args.gateway ?? '').split(',').map((url) => url.trim()).filter((url) => url !== '');
+        if (gateways.length === 0) throw new UsageError('--export-static needs --gateway URL: where the page finds the servers (a server started with --http)');
+        const [{ exportStatic }, { loadAssets }] = await Promise.all([import('../wallet/pocket-pages.ts'), import('../wallet/assets.ts')]);
+        const into = dirArg(args['export-static']);
+        const written = exportStatic(into, await loadAssets(), network, gateways);
+        logger('wallet').info(`wrote the pocket wallet for network ${network.name} into ${into}: ${written.join(', ')}`);
+        print(into);
+        return;
+      }
+      if (args.gateway !== undefined) throw new UsageError('--gateway goes with --export-static DIR');
+      const dir = dirArg(args.dir);
       const listen: Address = args.listen === undefined ? { host: '127.0.0.1', port: 0 } : addressArg(args.listen, '--listen');
       const passphrase = args['passphrase-file'] === undefined ? undefined : readPassphraseFile(args['passphrase-file']);
       // Loaded here, not at the top: the page and its server cost nothing to the other commands.

@@ -160,6 +160,10 @@ export function showKeyScreen(view: KeyView, opened: (view: KeyView) => void): v
   show(byId('screen-unlock'), view.state === 'locked');
   if (view.state === 'new') {
     setText(byId('setup-file'), view.file);
+    // The pocket wallet keeps no key unencrypted: its passphrase is not optional.
+    const passphrase = view.keptIn === 'browser' ? 'Passphrase' : 'Passphrase (optional)';
+    setText(byId('setup-passphrase-label'), passphrase);
+    setText(byId('restore-passphrase-label'), passphrase);
     part('choice');
     byId('setup-title').focus();
   } else if (view.state === 'locked') {
