@@ -66,7 +66,8 @@ self.addEventListener('fetch', (event) => {
         }
         return response;
       })
-      .catch(() => caches.match(event.request, { ignoreSearch: true }).then((kept) => kept ?? caches.match('./'))),
+      // Offline: the copy; a page asked for by a path not kept is the app itself; anything else fails as offline.
+      .catch(() => caches.match(event.request, { ignoreSearch: true }).then((kept) => kept ?? (event.request.mode === 'navigate' ? caches.match('./') : Response.error()))),
   );
 });
 `;

@@ -66,27 +66,30 @@ function openWallet(key: KeyView): void {
   void loop();
 }
 
-/** The pocket wallet's backend when this page is one; else null (and the page says what it needs). */
-async function startPocket(): Promise<boolean> {
+/** Starts the pocket wallet when this page is one: 'none' when it is not, 'failed' when it is but cannot start (said on the page). */
+async function startPocket(): Promise<'pocket' | 'none' | 'failed'> {
   setText(byId('network-line'), 'Finding the servers…');
   let backend;
   try {
     backend = await pocketBackend({ info: (message) => console.info(message), error: (message) => console.error(message) });
   } catch (error) {
-    fatal(`The network file does not read: ${error instanceof Error ? error.message : String(error)}`);
-    return false;
+    fatal(`The wallet cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    setText(byId('network-line'), 'Not connected');
+    return 'failed';
   }
-  if (backend === null) return false;
+  if (backend === null) return 'none';
   useBackend(backend);
   document.body.classList.add('pocket');
   installable();
-  return true;
+  return 'pocket';
 }
 
 async function start(): Promise<void> {
   const token = tokenFromLocation();
+  const pocket = token === null ? await startPocket() : null;
+  if (pocket === 'failed') return;
   if (token !== null) useBackend(httpBackend(token));
-  else if (!(await startPocket())) {
+  else if (pocket === 'none') {
     fatal('This page needs its token: open the whole address that scryp wallet printed, including the part after #.');
     setText(byId('network-line'), 'Not connected');
     return;

@@ -43,13 +43,22 @@ async function fetchText(url: string, max: number): Promise<string | null> {
   }
 }
 
+/** The URLs of a gateways.json (a list of text); anything else lists none. */
+function listedGateways(text: string | null): string[] {
+  try {
+    const listed: unknown = JSON.parse(text ?? '[]');
+    return Array.isArray(listed) ? listed.filter((url): url is string => typeof url === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 /** The network file and the first gateways to ask, or null when the page has neither (it is not a pocket wallet's page). */
 async function firstContact(): Promise<{ text: string; starts: string[]; online: boolean } | null> {
   const here = new URL('.', location.href);
   const copy = await fetchText(new URL('network.json', here).href, network_file_bytes_max);
   if (copy !== null) {
-    const listed = await fetchText(new URL('gateways.json', here).href, gateway_list_bytes_max);
-    const starts = listed === null ? [] : (JSON.parse(listed) as unknown[]).filter((url): url is string => typeof url === 'string');
+    const starts = listedGateways(await fetchText(new URL('gateways.json', here).href, gateway_list_bytes_max));
     return { text: copy, starts, online: true };
   }
   const served = await fetchText(new URL('/v1/network', location.href).href, network_file_bytes_max);
