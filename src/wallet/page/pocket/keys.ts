@@ -24,7 +24,7 @@ import type { KeyStore } from '../../api-routes.ts';
 import { NewKey, newPassphrase } from '../../new-key.ts';
 import { readStored, writeStored } from './storage.ts';
 
-const where = 'the key in this browser';
+const where = 'This wallet’s key';
 
 export class PocketKeys implements KeyStore {
   private signer: Signer | null = null;
