@@ -33,7 +33,8 @@ export async function startWithGateways(cluster: ProcessCluster, tls?: { cert: s
   const scheme = tls === undefined ? 'http' : 'https';
   const urls = ports.map((port) => `${scheme}://127.0.0.1:${port}`);
   cluster.network.servers.forEach((_, index) => {
-    const extra = ['--http', `127.0.0.1:${ports[index]}`, ...(tls === undefined ? [] : ['--http-tls-cert', tls.cert, '--http-tls-key', tls.key])];
+    // Each server signs where its gateway is (a gateway record): a page served by one finds the others.
+    const extra = ['--http', `127.0.0.1:${ports[index]}`, '--http-public', `${urls[index]}/`, ...(tls === undefined ? [] : ['--http-tls-cert', tls.cert, '--http-tls-key', tls.key])];
     cluster.start(index, extra);
   });
   for (const [index] of urls.entries()) {

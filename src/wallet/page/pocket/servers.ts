@@ -74,7 +74,8 @@ export async function reach(): Promise<PocketReach | null> {
   if (first.online) await writeStored('network', { text: first.text, starts: first.starts });
   const client = new GatewayClient();
   const known = new Map<string, { url: string; sequence: number }>(); // server key hex -> gateway
-  const use = (key: Uint8Array, url: string, sequence: number) => {
+  const use = (key: Uint8Array, given: string, sequence: number) => {
+    const url = given.replace(/\/+$/, ''); // records may end in "/": paths are added to the base
     const hex = toHex(key);
     if ((known.get(hex)?.sequence ?? -1) > sequence) return;
     known.set(hex, { url, sequence });
