@@ -35,7 +35,7 @@ export function checkGatewayUrl(url: unknown, field: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    fail('BAD_GATEWAY_URL', `${field}: ${JSON.stringify(url.slice(0, 60))} is not an absolute URL (https://host[:port])`);
+    fail('BAD_GATEWAY_URL', `${field}: ${JSON.stringify(url.slice(0, 60))} is not an absolute http or https URL with a host`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') fail('BAD_GATEWAY_URL', `${field}: ${parsed.protocol} is not http: or https:`);
   if (parsed.username !== '' || parsed.password !== '') fail('BAD_GATEWAY_URL', `${field}: a gateway URL carries no user or password`);
