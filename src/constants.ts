@@ -16,6 +16,10 @@ export const address_bytes = 6; // IPv4 (4) || port u16
 export const address_record_bytes = 32 + 6 + 8 + 64; // server key || address || sequence u64 || signature: a server's signed "I am here now" (PROTOCOL §3.10)
 export const transaction_bytes = 140; // the author's payment layout
 export const transaction_signed_bytes = 76; // timestamp..payer: what the payer signs
+export const referenced_transaction_bytes = 148; // the payment with a reference (v1.2): the author's layout with a u64 reference before the signature
+export const referenced_transaction_signed_bytes = 84; // timestamp..reference: what the payer signs in that form
+export const reference_max = 0xffff_ffff_ffff_ffffn; // a reference is a u64 the payee chose, 1 … 2^64 − 1 (0 is the 140-byte form)
+export const listed_transaction_bytes_max = 1 + referenced_transaction_bytes; // a payment in a list (batch, FORWARD, archive): a 148-byte one carries a one-byte tag
 export const balance_max = 0xffff_ffff; // balances and the whole supply are u32
 export const u64_safe_max = Number.MAX_SAFE_INTEGER; // u64 fields beyond this are refused
 
@@ -196,9 +200,10 @@ function check(condition: boolean, relation: string): void {
 }
 
 check(request_bytes_min >= reply_header_bytes + 2 + reply_trailer_bytes, 'a TOO_SHORT reply fits the smallest request');
-check(request_header_bytes + transaction_bytes <= datagram_bytes_max, 'a PAY request fits a datagram');
+check(request_header_bytes + referenced_transaction_bytes <= datagram_bytes_max, 'a PAY or PAYREF request fits a datagram');
+check(referenced_transaction_bytes === transaction_bytes + 8 && referenced_transaction_signed_bytes === transaction_signed_bytes + 8, 'the reference form adds a u64 before the signature');
 check(
-  frame_header_bytes + message_header_bytes + 200 + period_transactions_max * transaction_bytes + frame_trailer_bytes + 64 * (2 + 8 + signature_bytes) <= frame_bytes_max,
+  frame_header_bytes + message_header_bytes + 200 + period_transactions_max * listed_transaction_bytes_max + frame_trailer_bytes + 64 * (2 + 8 + signature_bytes) <= frame_bytes_max,
   'a full PROPOSAL with its parent certificate fits one frame',
 );
 check(snapshot_page_accounts_max * (key_bytes + 4) + 1024 <= frame_bytes_max, 'a SNAPSHOT_PAGE fits one frame');

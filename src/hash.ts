@@ -9,6 +9,7 @@ export { sha256, sha512 } from '#hash';
 export const domain = {
   network: utf8('scryp/network/v1'),
   transaction: utf8('scryp/tx/v1'),
+  transactionWithReference: utf8('scryp/tx/v2'),
   reply: utf8('scryp/reply/v1'),
   batch: utf8('scryp/batch/v1'),
   vote: utf8('scryp/vote/v1'),

@@ -36,18 +36,19 @@ type StatusValue = (typeof Status)[keyof typeof Status];
 
 const { network } = testNetwork();
 const server = testSigner('server 0');
-const kinds: KindValue[] = [Kind.PAY, Kind.BALANCE, Kind.STATUS, Kind.INFO, Kind.WHOAMI];
+const kinds: KindValue[] = [Kind.PAY, Kind.BALANCE, Kind.STATUS, Kind.INFO, Kind.WHOAMI, Kind.PAYREF];
 const statuses: StatusValue[] = Object.values(Status);
 
 // ---- the design's sizes, by hand -------------------------------------------------------
 
 /** Request body bytes (§6 table). */
-const requestBody: Record<KindValue, number> = { 1: 140, 2: 32, 3: 32, 4: 0, 5: 0 };
+const requestBody: Record<KindValue, number> = { 1: 140, 2: 32, 3: 32, 4: 0, 5: 0, 11: 148 };
 
 /** Success reply body bytes (§6 reply bodies). */
 function successBody(kind: KindValue, servers: number): number {
   switch (kind) {
     case Kind.PAY:
+    case Kind.PAYREF:
       return 8 + 32; // period u64 || txid
     case Kind.BALANCE:
       return 32 + 4 + 8 + 32; // account || balance u32 || committed period u64 || state hash
@@ -64,7 +65,7 @@ function successBody(kind: KindValue, servers: number): number {
 const replyLength = (body: number) => 2 + 1 + 1 + 4 + 1 + body + 32 + 64;
 
 const isSuccess = (kind: KindValue, status: StatusValue) =>
-  kind === Kind.PAY ? status === Status.ACCEPTED || status === Status.FORWARDED : status === Status.OK;
+  kind === Kind.PAY || kind === Kind.PAYREF ? status === Status.ACCEPTED || status === Status.FORWARDED : status === Status.OK;
 
 // ---- generators -----------------------------------------------------------------------
 
@@ -83,6 +84,9 @@ function requestArbitrary(kind: KindValue): fc.Arbitrary<Request> {
       switch (kind) {
         case Kind.PAY:
           return { kind, requestId, transaction: body, length };
+        case Kind.PAYREF:
+          body[76]! |= 1; // reference 0 is refused: that payment is sent with PAY
+          return { kind, requestId, transaction: body, length };
         case Kind.BALANCE:
           return { kind, requestId, account: body, length };
         case Kind.STATUS:
@@ -98,6 +102,7 @@ function requestArbitrary(kind: KindValue): fc.Arbitrary<Request> {
 function successBodyArbitrary(kind: KindValue): fc.Arbitrary<ReplyBody> {
   switch (kind) {
     case Kind.PAY:
+    case Kind.PAYREF:
       return fc.record({ period: u64, txid: bytes(32) });
     case Kind.BALANCE:
       return fc.record({ account: bytes(32), balance: fc.integer({ min: 0, max: 0xffff_ffff }), committedPeriod: u64, stateHash: bytes(32) });
@@ -156,7 +161,8 @@ function handBody(kind: KindValue, status: StatusValue, body: ReplyBody): Buffer
     return b;
   };
   switch (kind) {
-    case Kind.PAY: {
+    case Kind.PAY:
+    case Kind.PAYREF: {
       const b = body as PayBody;
       return Buffer.concat([u64be(b.period), b.txid]);
     }
@@ -261,6 +267,27 @@ describe('requests', () => {
     expect(codeOf(() => decodeRequest(handRequest(Kind.PAY, 148)))).toBe('no error');
   });
 
+  test('a PAYREF shorter than its 156-byte header and body (a 140-byte payment in it): REQUEST_TOO_SHORT', () => {
+    for (let length = 128; length < 156; length++) {
+      expect([length, codeOf(() => decodeRequest(handRequest(Kind.PAYREF, length)))]).toEqual([length, 'REQUEST_TOO_SHORT']);
+    }
+    expect(codeOf(() => decodeRequest(handRequest(Kind.PAYREF, 156)))).toBe('no error');
+  });
+
+  test('a PAY carrying 148 bytes: the last 8 are not zero padding (BAD_PADDING)', () => {
+    const bytes = handRequest(Kind.PAYREF, 156);
+    bytes[3] = Kind.PAY;
+    expect(codeOf(() => decodeRequest(bytes))).toBe('BAD_PADDING');
+  });
+
+  test('a PAYREF with reference 0 is refused (OUT_OF_RANGE): that payment has one encoding, PAY with 140 bytes', () => {
+    const bytes = handRequest(Kind.PAYREF, 156);
+    bytes.fill(0, 8 + 76, 8 + 84);
+    expect(codeOf(() => decodeRequest(bytes))).toBe('OUT_OF_RANGE');
+    bytes[8 + 83] = 1;
+    expect(codeOf(() => decodeRequest(bytes))).toBe('no error');
+  });
+
   test('more than 1232 bytes: REQUEST_TOO_LONG', () => {
     expect(codeOf(() => decodeRequest(handRequest(Kind.INFO, 1232)))).toBe('no error');
     for (const length of [1233, 1500, 9000, 65_535]) {
@@ -288,9 +315,9 @@ describe('requests', () => {
     }
   });
 
-  test('unknown kind (0 and 11..255): UNKNOWN_KIND from decode, while peek still reports kind and id', () => {
+  test('unknown kind (0 and 12..255): UNKNOWN_KIND from decode, while peek still reports kind and id', () => {
     for (let kind = 0; kind < 256; kind++) {
-      if (kind >= 1 && kind <= 10) continue; // 7: EVIDENCE (test/evidence-codec.test.ts), 8: ADDRESSES (test/address-record.test.ts), 9 and 10: CONFIG and CHANGE (test/configuration-client.test.ts)
+      if (kind >= 1 && kind <= 11) continue; // 7: EVIDENCE (test/evidence-codec.test.ts), 8: ADDRESSES (test/address-record.test.ts), 9 and 10: CONFIG and CHANGE (test/configuration-client.test.ts)
       const bytes = handRequest(kind, 200, 0xcafe);
       expect([kind, codeOf(() => decodeRequest(bytes))]).toEqual([kind, 'UNKNOWN_KIND']);
       expect(peekRequest(bytes)).toEqual({ kind, requestId: 0xcafe });
@@ -395,7 +422,7 @@ describe('replies', () => {
       ['version 2', 2, 2],
       ['request kind 0x01', 3, 0x01],
       ['kind 0x80', 3, 0x80],
-      ['kind 0x8b', 3, 0x8b],
+      ['kind 0x8c', 3, 0x8c],
       ['kind 0xff', 3, 0xff],
     ];
     for (const [name, at, value] of cases) {
@@ -496,7 +523,7 @@ describe('the amplification rule: no reply longer than its request', () => {
   test('the encoded success replies have exactly the design lengths, within requestBytesFor', () => {
     for (const kind of kinds) {
       for (const n of [1, 2, 3, 17, 63, 64]) {
-        const successStatus = kind === Kind.PAY ? Status.ACCEPTED : Status.OK;
+        const successStatus = kind === Kind.PAY || kind === Kind.PAYREF ? Status.ACCEPTED : Status.OK;
         let body: ReplyBody = fc.sample(successBodyArbitrary(kind), { numRuns: 1, seed: n })[0]!;
         if (kind === Kind.INFO) body = { ...(body as object), serverCount: n, serverIndex: 0, alphaIndex: 0, lastHeard: Array<number>(n).fill(1) } as ReplyBody;
         const reply = encodeReply(kind, 1, successStatus, body, server, network.id);

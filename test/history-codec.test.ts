@@ -1,8 +1,9 @@
 // HISTORY (kind 0x06) in src/client/codec.ts, byte-exact (docs/PROTOCOL.md §6.8): the
 // request and reply layouts written out by hand from the design, how many entries fit a
 // request of each length, round trips as properties, and the hostile bodies a client must
-// refuse: truncated, trailing bytes, a count beyond 7 or beyond the body, outcomes other
-// than 0 and 1, entries out of order or outside what the server holds.
+// refuse: truncated, trailing bytes, a count beyond 7 or beyond the body, outcome bits
+// other than 0x01 and 0x02, a reference 0, entries out of order or outside what the
+// server holds. Entries of payments with a reference (outcome bit 0x02) are 161 bytes.
 
 import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
@@ -11,8 +12,12 @@ import {
   decodeRequest,
   encodeReply,
   encodeRequest,
+  history_body_fixed_bytes,
   history_entry_bytes,
+  history_entry_with_reference_bytes,
   historyBodyBytes,
+  historyEntryBytesOf,
+  historyPageThatFits,
   type HistoryBody,
   historyEntriesThatFit,
   Kind,
@@ -45,14 +50,24 @@ function entry(period: number, index: number, applied = true, fill = index): Lis
   return { period, index, applied, transaction: new Uint8Array(140).fill(fill) };
 }
 
-/** The body as the design lays it out: account || committed u64 || archive_from u64 || count u8 || (period u64 || index u32 || outcome u8 || payment) × count. */
+/** A listed payment of the 148-byte form (a reference ≠ 0 at offset 76). */
+function entryWithReference(period: number, index: number, applied = true, fill = index): ListedPayment {
+  const transaction = new Uint8Array(148).fill(fill);
+  transaction[83] = 1 + (fill % 200);
+  return { period, index, applied, transaction };
+}
+
+/**
+ * The body as the design lays it out: account || committed u64 || archive_from u64 || count u8 ||
+ * (period u64 || index u32 || outcome u8 (0x01 applied | 0x02 the 148-byte form) || payment) × count.
+ */
 function handBody(body: HistoryBody): Buffer {
   return Buffer.concat([
     body.account,
     u64be(body.committedPeriod),
     u64be(body.archiveFrom),
     Buffer.from([body.entries.length]),
-    ...body.entries.flatMap((e) => [u64be(e.period), u32be(e.index), Buffer.from([e.applied ? 1 : 0]), e.transaction]),
+    ...body.entries.flatMap((e) => [u64be(e.period), u32be(e.index), Buffer.from([(e.applied ? 1 : 0) | (e.transaction.length === 148 ? 2 : 0)]), e.transaction]),
   ]);
 }
 
@@ -136,6 +151,28 @@ describe('HISTORY reply', () => {
     expect([127, 153, 306, 307, 459, 460, 1224, 1225, 1232].map(historyEntriesThatFit)).toEqual([0, 0, 0, 1, 1, 2, 6, 7, 7]);
   });
 
+  test('entries with a reference are 161 bytes: a page keeps as many as fit, in order, and at least one (TOO_SHORT then says the length)', () => {
+    const mixed = Array.from({ length: 7 }, (_, i) => (i % 2 === 0 ? entryWithReference(1_700_000_010, 6 - i) : entry(1_700_000_010, 6 - i)));
+    const allWithReference = Array.from({ length: 7 }, (_, i) => entryWithReference(1_700_000_010, 6 - i));
+    for (let length = 128; length <= 1232; length++) {
+      for (const entries of [mixed, allWithReference, mixed.filter((e) => e.transaction.length === 140)]) {
+        const page = historyPageThatFits(entries, length);
+        expect(page).toEqual(entries.slice(0, page.length));
+        expect(page.length).toBeGreaterThanOrEqual(1);
+        const bytes = replyBytes(history_body_fixed_bytes + page.reduce((sum, e) => sum + historyEntryBytesOf(e.transaction), 0));
+        expect(replyOf({ ...body, entries: page }).length).toBe(bytes);
+        if (page.length > 1) expect(bytes).toBeLessThanOrEqual(length);
+        const next = entries[page.length];
+        if (next !== undefined && page.length < 7 && bytes <= length) expect(bytes + historyEntryBytesOf(next.transaction)).toBeGreaterThan(length);
+      }
+    }
+    // A 1225-byte request: 7 entries of 140-byte payments, 6 of 148-byte ones (154 + 6 × 161 = 1120).
+    expect(historyPageThatFits(allWithReference, 1225).length).toBe(6);
+    expect(historyPageThatFits(mixed, 1225).length).toBe(6);
+    expect(history_entry_with_reference_bytes).toBe(161);
+    expect(replyOf({ ...body, entries: [entryWithReference(1_700_000_010, 0)] }).length).toBe(154 + 161);
+  });
+
   const hostile: [string, () => Uint8Array, ErrorCode][] = [
     ['truncated inside the fixed part', () => handBody(body).subarray(0, 40), 'BAD_LENGTH'],
     ['truncated inside an entry', () => handBody(body).subarray(0, 49 + 153 + 70), 'BAD_REPLY'],
@@ -151,9 +188,24 @@ describe('HISTORY reply', () => {
       bytes[48] = 255;
       return bytes;
     }, 'BAD_REPLY'],
-    ['outcome 2', () => {
+    ['outcome 4 (a bit beyond 0x01 and 0x02)', () => {
       const bytes = handBody(body);
-      bytes[49 + 12] = 2;
+      bytes[49 + 12] = 4;
+      return bytes;
+    }, 'BAD_REPLY'],
+    ['outcome 0x02 on a 140-byte payment (the entries no longer line up)', () => {
+      const bytes = handBody(body);
+      bytes[49 + 12] = 3;
+      return bytes;
+    }, 'BAD_REPLY'],
+    ['outcome without 0x02 on a 148-byte payment', () => {
+      const bytes = handBody({ ...body, entries: [entryWithReference(1_700_000_010, 3, true, 0), entry(1_700_000_002, 0)] });
+      bytes[49 + 12] = 1; // then the last 8 bytes of its signature (zero) read as the next period: outside what the server holds
+      return bytes;
+    }, 'BAD_REPLY'],
+    ['a 148-byte payment with reference 0', () => {
+      const bytes = handBody({ ...body, entries: [entryWithReference(1_700_000_010, 3)] });
+      bytes.fill(0, 62 + 76, 62 + 84);
       return bytes;
     }, 'BAD_REPLY'],
     ['index 65536 (beyond any batch)', () => handBody({ ...body, entries: [entry(1_700_000_010, 65_536)] }), 'BAD_REPLY'],
@@ -182,23 +234,32 @@ describe('HISTORY reply', () => {
     }
   });
 
+  /** A payment of either form: 140 bytes, or 148 with a reference ≠ 0. */
+  const listedPayment = fc.oneof(
+    fc.uint8Array({ minLength: 140, maxLength: 140 }),
+    fc.uint8Array({ minLength: 148, maxLength: 148 }).map((tx) => {
+      tx[80]! |= 0x10;
+      return tx;
+    }),
+  );
   const entriesArbitrary = fc
     .uniqueArray(fc.tuple(fc.integer({ min: 101, max: 200 }), fc.integer({ min: 0, max: 65_535 })), { maxLength: 7, selector: ([p, i]) => `${p}:${i}` })
     .chain((positions) =>
       fc.tuple(
         fc.constant(positions.sort((a, b) => b[0] - a[0] || b[1] - a[1])),
         fc.array(fc.boolean(), { minLength: positions.length, maxLength: positions.length }),
-        fc.array(fc.uint8Array({ minLength: 140, maxLength: 140 }), { minLength: positions.length, maxLength: positions.length }),
+        fc.array(listedPayment, { minLength: positions.length, maxLength: positions.length }),
       ),
     )
-    .map(([positions, outcomes, payments]) => positions.map(([period, index], i): ListedPayment => ({ period, index, applied: outcomes[i]!, transaction: payments[i]! })));
+    .map(([positions, outcomes, payments]) => positions.map(([period, index], i): ListedPayment => ({ period, index, applied: outcomes[i]!, transaction: payments[i]! })))
+    .filter((entries) => 154 + entries.reduce((sum, e) => sum + (e.transaction.length === 148 ? 161 : 153), 0) <= 1232); // what one datagram holds
 
-  test('property: every valid body round-trips, and its reply is 154 + 153 × count bytes', () => {
+  test('property: every valid body round-trips (both forms mixed), and its reply is 154 + 153 or 161 per entry', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.integer({ min: 0, max: 100 }), fc.integer({ min: 200, max: Number.MAX_SAFE_INTEGER }), entriesArbitrary, (who, archiveFrom, committedPeriod, entries) => {
         const value: HistoryBody = { account: who, committedPeriod, archiveFrom, entries };
         const bytes = replyOf(value);
-        expect(bytes.length).toBe(154 + 153 * entries.length);
+        expect(bytes.length).toBe(154 + entries.reduce((sum, e) => sum + (e.transaction.length === 148 ? 161 : 153), 0));
         const decoded = decodeReply(bytes);
         expect(decoded.body).toEqual(value);
         expect(Buffer.from(bytes.subarray(9, bytes.length - 96)).equals(handBody(value))).toBe(true);
@@ -209,7 +270,7 @@ describe('HISTORY reply', () => {
   for (const seed of testSeeds([0x5eed0601, 0x5eed0602])) {
     test(`seeded mutation fuzz: 10k mutated HISTORY replies: only ScrypErrors, and accepted bytes re-encode exactly (${seedLabel(seed)})`, () => {
       const prng = new Prng(seed);
-      const start = replyOf({ ...body, entries: Array.from({ length: 7 }, (_, i) => entry(1_700_000_010 - i, 6 - i, i % 2 === 0, i)) });
+      const start = replyOf({ ...body, entries: Array.from({ length: 6 }, (_, i) => (i % 3 === 1 ? entryWithReference : entry)(1_700_000_010 - i, 6 - i, i % 2 === 0, i)) });
       let accepted = 0;
       for (let i = 0; i < 10_000; i++) {
         const { bytes, what } = mutate(prng, start);

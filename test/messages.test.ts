@@ -25,6 +25,7 @@ import {
 import { type ErrorCode, isScrypError } from '../src/errors.ts';
 import type { RawMessage } from '../src/peer/framing.ts';
 import { decodeMessage, encodeMessage, isKnownKind, MessageKind, type PeerMessage } from '../src/peer/messages.ts';
+import { encodePaymentList } from '../src/payment-list.ts';
 import { verify } from '../src/signature.ts';
 import type { Ballot, BallotStep } from '../src/consensus/ballot.ts';
 import type { Evidence } from '../src/consensus/evidence.ts';
@@ -40,7 +41,17 @@ const MAX = Number.MAX_SAFE_INTEGER;
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 const u32 = fc.oneof(fc.integer({ min: 0, max: 0xffff_ffff }), fc.constantFrom(0, 0xffff_ffff));
 const periodArbitrary = fc.oneof(fc.integer({ min: 1, max: MAX }), fc.integer({ min: 1, max: 1000 }), fc.constantFrom(1, MAX));
-const transactions = (min: number, max: number) => fc.integer({ min, max }).chain((n) => bytes(n * 140));
+/** A payment of either form, as a list holds it: a 140-byte one stamped before 2^56 ms (first byte 0), a 148-byte one with a reference ≠ 0. */
+const listedPayment = fc.oneof(
+  bytes(140).map((tx) => Uint8Array.of(0, ...tx.subarray(1))),
+  bytes(148).map((tx) => {
+    const out = tx.slice();
+    out[83]! |= 1;
+    return out;
+  }),
+);
+/** A payment list (src/payment-list.ts) of min..max payments of both forms. */
+const transactions = (min: number, max: number) => fc.array(listedPayment, { minLength: min, maxLength: max }).map(encodePaymentList);
 
 function certificateWithPeriod(period: number): fc.Arbitrary<Certificate> {
   if (period === 0) {

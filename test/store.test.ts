@@ -24,6 +24,13 @@ import { ServerCore } from '../src/node/core.ts';
 import { type Timing, timingOf } from '../src/schedule.ts';
 import { signPayment, txidOf } from '../src/transaction.ts';
 import { testNetwork } from './helpers/keys.ts';
+import { encodePaymentList } from '../src/payment-list.ts';
+
+/** Filler bytes as a payment a list holds: stamped before 2^56 ms (first byte 0). */
+const stamped = (tx: Uint8Array): Uint8Array => {
+  tx[0] = 0;
+  return tx;
+};
 
 const { network, servers, wallets } = testNetwork({
   servers: 3,
@@ -217,7 +224,7 @@ for (const harness of [memoryHarness, sqliteHarness]) {
         period: 7,
         decided: 7,
         hash: decision.hash,
-        transactions: new Uint8Array(280).fill(9),
+        transactions: encodePaymentList([stamped(new Uint8Array(140).fill(9)), new Uint8Array(148).fill(9)]), // both forms
         parent: genesis,
         validSlot: 0,
         pol: [],
@@ -244,7 +251,7 @@ for (const harness of [memoryHarness, sqliteHarness]) {
         period: 8,
         decided: 7,
         hash: decision.hash,
-        transactions: new Uint8Array(140).fill(5),
+        transactions: encodePaymentList([stamped(new Uint8Array(148).fill(5)), stamped(new Uint8Array(140).fill(5))]),
         parent: genesis,
         validSlot: 7,
         pol: prevotes.slice(0, 2),

@@ -1,5 +1,6 @@
-// src/transaction.ts: the 140-byte payment. Layout, txid and signed message are rebuilt
-// here by hand with Buffer, node:crypto and noble, never with the module's own helpers.
+// src/transaction.ts: the 140-byte payment and the 148-byte payment with a reference.
+// Layout, txid and signed message are rebuilt here by hand with Buffer, node:crypto and
+// noble, never with the module's own helpers.
 
 import { describe, expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';
@@ -9,6 +10,8 @@ import { verify } from '../src/signature.ts';
 import {
   amountOf,
   decodeTransaction,
+  hasReference,
+  referenceOf,
   encodeTransaction,
   type Payment,
   payeeOf,
@@ -99,9 +102,9 @@ describe('layout and round trip', () => {
 });
 
 describe('strict decoding', () => {
-  test('every length but 140 is BAD_LENGTH', () => {
+  test('every length but 140 and 148 is BAD_LENGTH', () => {
     for (let length = 0; length <= 300; length++) {
-      if (length === 140) continue;
+      if (length === 140 || length === 148) continue;
       expect([length, codeOf(() => decodeTransaction(new Uint8Array(length)))]).toEqual([length, 'BAD_LENGTH']);
     }
   });
@@ -194,5 +197,93 @@ describe('signPayment', () => {
       changed[i]! ^= 0x04;
       expect([i, verify(signatureOf(changed), handMessage(network.id, changed), payer.publicKey)]).toEqual([i, false]);
     }
+  });
+});
+
+// ---- the 148-byte payment with a reference (PROTOCOL §5.1) ------------------------------
+
+describe('the payment with a reference', () => {
+  const { network } = testNetwork();
+  const payer = testSigner('payer');
+  const payee = testSigner('payee').publicKey;
+  const referenceArbitrary = fc.oneof(fc.bigInt({ min: 1n, max: 2n ** 64n - 1n }), fc.constantFrom(1n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n));
+  const withReference: fc.Arbitrary<Payment & { reference: bigint }> = fc.record({
+    timestamp: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    amount: fc.integer({ min: 0, max: 0xffff_ffff }),
+    payee: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    payer: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    reference: referenceArbitrary,
+    signature: fc.uint8Array({ minLength: 64, maxLength: 64 }),
+  });
+
+  /** The design's 148-byte table, placed by hand. */
+  function layoutWithReference(payment: Payment & { reference: bigint }): Uint8Array {
+    const out = Buffer.alloc(148);
+    out.writeBigUInt64BE(BigInt(payment.timestamp), 0);
+    out.writeUInt32BE(payment.amount, 8);
+    out.set(payment.payee, 12);
+    out.set(payment.payer, 44);
+    out.writeBigUInt64BE(payment.reference, 76);
+    out.set(payment.signature, 84);
+    return new Uint8Array(out);
+  }
+
+  /** "scryp/tx/v2" || network_id || tx[0..84), by hand. */
+  const handMessage = (networkId: Uint8Array, tx: Uint8Array) => new Uint8Array(Buffer.concat([Buffer.from('scryp/tx/v2', 'ascii'), networkId, tx.subarray(0, 84)]));
+
+  test('encode places each field at the design offset (reference at 76, signature at 84); decode reads it back; encode(decode(b)) = b', () => {
+    fc.assert(
+      fc.property(withReference, (payment) => {
+        const bytes = encodeTransaction(payment);
+        expect(bytes).toEqual(layoutWithReference(payment));
+        expect(decodeTransaction(bytes)).toEqual(payment);
+        expect(encodeTransaction(decodeTransaction(bytes))).toEqual(bytes);
+        expect([hasReference(bytes), referenceOf(bytes)]).toEqual([true, payment.reference]);
+        expect(signatureOf(bytes)).toEqual(payment.signature);
+        expect(signedBodyOf(bytes)).toEqual(bytes.subarray(0, 84));
+        expect(txidOf(bytes)).toEqual(new Uint8Array(createHash('sha256').update(bytes.subarray(0, 84)).digest()));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('reference 0 is refused in the 148-byte form (OUT_OF_RANGE): without a reference a payment is the 140-byte form', () => {
+    const bytes = layoutWithReference({ timestamp: 1, amount: 1, payee: new Uint8Array(32), payer: new Uint8Array(32), reference: 1n, signature: new Uint8Array(64) });
+    bytes.fill(0, 76, 84);
+    expect(codeOf(() => decodeTransaction(bytes))).toBe('OUT_OF_RANGE');
+    const good = { timestamp: 1, amount: 1, payee: new Uint8Array(32), payer: new Uint8Array(32), signature: new Uint8Array(64) };
+    expect(codeOf(() => encodeTransaction({ ...good, reference: 0n }))).toBe('OUT_OF_RANGE');
+    expect(codeOf(() => encodeTransaction({ ...good, reference: 2n ** 64n }))).toBe('OUT_OF_RANGE');
+    expect(codeOf(() => encodeTransaction({ ...good, reference: -1n }))).toBe('OUT_OF_RANGE');
+    expect(encodeTransaction(good).length).toBe(140);
+    expect(referenceOf(encodeTransaction(good))).toBe(null);
+  });
+
+  test('signPayment signs "scryp/tx/v2" || network_id || tx[0..84) with the payer\'s key (noble\'s deterministic signature)', () => {
+    const tx = signPayment(payer, network.id, { timestamp: 1_700_000_000_000, amount: 1234, payee, reference: 2n ** 64n - 1n });
+    expect(tx.length).toBe(148);
+    const decoded = decodeTransaction(tx);
+    expect(decoded.reference).toBe(2n ** 64n - 1n);
+    expect(signingMessage(network.id, tx)).toEqual(handMessage(network.id, tx));
+    expect(ed25519.verify(decoded.signature, handMessage(network.id, tx), payer.publicKey, { zip215: false })).toBe(true);
+    expect(decoded.signature).toEqual(ed25519.sign(handMessage(network.id, tx), testSeed('payer')));
+  });
+
+  test('a reference cannot be taken off or changed: the 140-byte body of the same payment, or the v1 tag, does not verify; nor does any changed signed byte', () => {
+    const tx = signPayment(payer, network.id, { timestamp: 1_700_000_000_000, amount: 7, payee, reference: 4242n });
+    const v1Message = new Uint8Array(Buffer.concat([Buffer.from('scryp/tx/v1', 'ascii'), network.id, tx.subarray(0, 76)]));
+    expect(verify(signatureOf(tx), v1Message, payer.publicKey)).toBe(false);
+    const stripped = new Uint8Array(140);
+    stripped.set(tx.subarray(0, 76));
+    stripped.set(signatureOf(tx), 76);
+    expect(verify(signatureOf(stripped), signingMessage(network.id, stripped), payer.publicKey)).toBe(false);
+    for (let i = 0; i < 84; i++) {
+      const changed = tx.slice();
+      changed[i]! ^= 0x10;
+      expect([i, verify(signatureOf(changed), handMessage(network.id, changed), payer.publicKey)]).toEqual([i, false]);
+    }
+    // Another payment with the same fields but no reference is another payment: another txid.
+    const plain = signPayment(payer, network.id, { timestamp: 1_700_000_000_000, amount: 7, payee });
+    expect(Buffer.from(txidOf(plain)).equals(Buffer.from(txidOf(tx)))).toBe(false);
   });
 });

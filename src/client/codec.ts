@@ -17,6 +17,9 @@
 // body from u16 (a server index); reply body count u8 || count × record (110), by server
 // index from `from`, as many as fit the request.
 //
+// PAYREF (0x0b) is PAY for the 148-byte payment with a reference (§5.1, §6.1): the same
+// replies, statuses and STATUS.
+//
 // CONFIG (0x09) gives the chain of committed configuration changes a piece at a time, for a
 // wallet holding only the network file to learn the servers in force, checked from genesis
 // (§6.11); CHANGE (0x0a) submits a signed change (`scryp network submit`).
@@ -37,6 +40,7 @@ import {
   evidence_kept_max,
   period_transactions_max,
   signature_bytes,
+  referenced_transaction_bytes,
   transaction_bytes,
   u64_safe_max,
 } from '../constants.ts';
@@ -49,6 +53,7 @@ import { proposal_header_bytes } from '../consensus/proposal.ts';
 import { certificate_fixed_bytes, certificate_vote_bytes, type Decision } from '../consensus/vote.ts';
 import type { Signer } from '../signature.ts';
 import { verify } from '../signature.ts';
+import { hasReference, isPaymentLength, referenceOf } from '../transaction.ts';
 
 export const magic = [0x53, 0x43] as const; // "SC"
 export const protocol_version = 1;
@@ -56,9 +61,14 @@ export const protocol_version = 1;
 /** INFO's server index of a server that no configuration it knows names yet: it is joining (§8.13). */
 export const joining_server_index = 0xffff;
 
-export const Kind = { PAY: 0x01, BALANCE: 0x02, STATUS: 0x03, INFO: 0x04, WHOAMI: 0x05, HISTORY: 0x06, EVIDENCE: 0x07, ADDRESSES: 0x08, CONFIG: 0x09, CHANGE: 0x0a } as const;
+export const Kind = { PAY: 0x01, BALANCE: 0x02, STATUS: 0x03, INFO: 0x04, WHOAMI: 0x05, HISTORY: 0x06, EVIDENCE: 0x07, ADDRESSES: 0x08, CONFIG: 0x09, CHANGE: 0x0a, PAYREF: 0x0b } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
-export const kindName: Record<number, string> = { 1: 'PAY', 2: 'BALANCE', 3: 'STATUS', 4: 'INFO', 5: 'WHOAMI', 6: 'HISTORY', 7: 'EVIDENCE', 8: 'ADDRESSES', 9: 'CONFIG', 10: 'CHANGE' };
+export const kindName: Record<number, string> = { 1: 'PAY', 2: 'BALANCE', 3: 'STATUS', 4: 'INFO', 5: 'WHOAMI', 6: 'HISTORY', 7: 'EVIDENCE', 8: 'ADDRESSES', 9: 'CONFIG', 10: 'CHANGE', 11: 'PAYREF' };
+
+/** The kind that carries a payment of this form: PAY for 140 bytes, PAYREF for 148. */
+export function payKindOf(tx: Uint8Array): typeof Kind.PAY | typeof Kind.PAYREF {
+  return hasReference(tx) ? Kind.PAYREF : Kind.PAY;
+}
 
 export const Status = {
   OK: 0x00,
@@ -86,7 +96,7 @@ export type PaymentState = (typeof PaymentState)[keyof typeof PaymentState];
 // ---- requests -------------------------------------------------------------------------
 
 export type Request =
-  | { kind: typeof Kind.PAY; requestId: number; transaction: Uint8Array; length: number }
+  | { kind: typeof Kind.PAY | typeof Kind.PAYREF; requestId: number; transaction: Uint8Array; length: number }
   | { kind: typeof Kind.BALANCE; requestId: number; account: Uint8Array; length: number }
   | { kind: typeof Kind.STATUS; requestId: number; txid: Uint8Array; length: number }
   | { kind: typeof Kind.INFO; requestId: number; length: number }
@@ -108,6 +118,7 @@ const requestBodyBytes: Record<number, number> = {
   [Kind.ADDRESSES]: 2, // from u16
   [Kind.CONFIG]: 4, // index u16 || offset u16
   [Kind.CHANGE]: 2, // length u16, then that many bytes of change (a variable body)
+  [Kind.PAYREF]: referenced_transaction_bytes,
 };
 
 // ---- CONFIG and CHANGE (docs/PROTOCOL.md §6.11) ---------------------------------------
@@ -172,6 +183,11 @@ export function addressRecordsThatFit(requestLength: number): number {
 
 /** One listed payment: period u64 || index u32 || outcome u8 || payment (140). */
 export const history_entry_bytes = 8 + 4 + 1 + transaction_bytes;
+/** The same with a payment of the 148-byte form (outcome bit 0x02 says so). */
+export const history_entry_with_reference_bytes = 8 + 4 + 1 + referenced_transaction_bytes;
+/** Outcome bits of a HISTORY entry: applied (else void), and the payment's form. */
+export const history_outcome_applied = 0x01;
+export const history_outcome_reference = 0x02;
 /** account || committed period u64 || archive_from u64 || count u8, before the entries. */
 export const history_body_fixed_bytes = key_bytes + 8 + 8 + 1;
 
@@ -180,14 +196,37 @@ export function historyBodyBytes(entries: number): number {
   return history_body_fixed_bytes + history_entry_bytes * entries;
 }
 
+/** Bytes one entry takes in a HISTORY body: 153, or 161 for a payment with a reference. */
+export function historyEntryBytesOf(transaction: Uint8Array): number {
+  return hasReference(transaction) ? history_entry_with_reference_bytes : history_entry_bytes;
+}
+
 /**
- * How many payments a HISTORY reply to a request of `requestLength` bytes may list: as many
- * as fit (a reply is never longer than its request), at most history_entries_max. 0 when
- * not even one fits: the server then answers TOO_SHORT (unless it has nothing to list).
+ * How many payments a HISTORY reply to a request of `requestLength` bytes may list at most:
+ * as many 153-byte entries as fit (a reply is never longer than its request), at most
+ * history_entries_max. 0 when not even one fits: the server then answers TOO_SHORT (unless
+ * it has nothing to list). Entries with a reference are longer: historyPageThatFits.
  */
 export function historyEntriesThatFit(requestLength: number): number {
   const room = requestLength - replyBytes(history_body_fixed_bytes);
   return Math.max(0, Math.min(history_entries_max, Math.floor(room / history_entry_bytes)));
+}
+
+/**
+ * The first entries of a page, newest first, as many as fit a reply to a request of
+ * `requestLength` bytes, and at least one when there is one (a reply it does not fit is
+ * then TOO_SHORT, with the length it needs).
+ */
+export function historyPageThatFits<T extends { transaction: Uint8Array }>(entries: readonly T[], requestLength: number): T[] {
+  let room = requestLength - replyBytes(history_body_fixed_bytes);
+  let count = 0;
+  for (const entry of entries) {
+    if (count === history_entries_max) break;
+    room -= historyEntryBytesOf(entry.transaction);
+    if (room < 0 && count > 0) break;
+    count++;
+  }
+  return entries.slice(0, count);
 }
 
 // ---- EVIDENCE (docs/PROTOCOL.md §6.9) -------------------------------------------------
@@ -238,6 +277,7 @@ export interface EvidenceBody {
 export function successBodyBytes(kind: Kind, serverCount: number): number {
   switch (kind) {
     case Kind.PAY:
+    case Kind.PAYREF:
       return 8 + hash_bytes;
     case Kind.BALANCE:
       return key_bytes + 4 + 8 + hash_bytes;
@@ -281,6 +321,7 @@ export function encodeRequest(request: Request): Uint8Array {
   const length = aint(request.length, Math.max(request_bytes_min, request_header_bytes + body), datagram_bytes_max, 'request.length');
   const writer = new Writer(length).u8(magic[0]).u8(magic[1]).u8(protocol_version).u8(kind).u32(aint(request.requestId, 0, 0xffff_ffff, 'requestId'));
   if (request.kind === Kind.PAY) writer.put(abytes(request.transaction, transaction_bytes, 'transaction'));
+  else if (request.kind === Kind.PAYREF) writer.put(abytes(request.transaction, referenced_transaction_bytes, 'transaction'));
   else if (request.kind === Kind.BALANCE) writer.put(abytes(request.account, key_bytes, 'account'));
   else if (request.kind === Kind.STATUS) writer.put(abytes(request.txid, hash_bytes, 'txid'));
   else if (request.kind === Kind.HISTORY) {
@@ -337,6 +378,10 @@ export function decodeRequest(bytes: Uint8Array, header: { kind: number; request
   const length = bytes.length;
   switch (kind) {
     case Kind.PAY:
+      return { kind, requestId, transaction: body, length };
+    case Kind.PAYREF:
+      // Reference 0 is the 140-byte form: one payment, one encoding.
+      if (referenceOf(body) === 0n) fail('OUT_OF_RANGE', 'request: PAYREF with reference 0: a payment without a reference is sent with PAY');
       return { kind, requestId, transaction: body, length };
     case Kind.BALANCE:
       return { kind, requestId, account: body, length };
@@ -406,8 +451,9 @@ export interface ListedPayment {
   period: number;
   /** Its position in its period's batch. */
   index: number;
-  /** Outcome 1: applied; 0: skipped at re-validation (void). */
+  /** Outcome bit 0x01: applied; clear: skipped at re-validation (void). */
   applied: boolean;
+  /** 140 bytes, or 148 with a reference (outcome bit 0x02). */
   transaction: Uint8Array;
 }
 export interface HistoryBody {
@@ -438,14 +484,15 @@ export interface Reply {
 }
 
 function isSuccess(kind: number, status: number): boolean {
-  return kind === Kind.PAY ? status === Status.ACCEPTED || status === Status.FORWARDED : status === Status.OK;
+  return kind === Kind.PAY || kind === Kind.PAYREF ? status === Status.ACCEPTED || status === Status.FORWARDED : status === Status.OK;
 }
 
 export function encodeReplyBody(kind: Kind, status: Status, body: ReplyBody): Uint8Array {
   if (status === Status.TOO_SHORT) return new Writer(2).u16((body as TooShortBody).needed).done();
   if (!isSuccess(kind, status)) return new Uint8Array(0);
   switch (kind) {
-    case Kind.PAY: {
+    case Kind.PAY:
+    case Kind.PAYREF: {
       const b = body as PayBody;
       return new Writer(successBodyBytes(kind, 0)).u64(b.period).put(abytes(b.txid, hash_bytes, 'txid')).done();
     }
@@ -481,13 +528,19 @@ export function encodeReplyBody(kind: Kind, status: Status, body: ReplyBody): Ui
     case Kind.HISTORY: {
       const b = body as HistoryBody;
       aint(b.entries.length, 0, history_entries_max, 'entries.length');
-      const writer = new Writer(historyBodyBytes(b.entries.length))
+      let size = history_body_fixed_bytes;
+      for (const entry of b.entries) {
+        if (!isPaymentLength(abytes(entry.transaction, undefined, 'transaction').length)) fail('BAD_LENGTH', `transaction: ${entry.transaction.length} bytes, expected ${transaction_bytes} or ${referenced_transaction_bytes}`);
+        size += historyEntryBytesOf(entry.transaction);
+      }
+      const writer = new Writer(size)
         .put(abytes(b.account, key_bytes, 'account'))
         .u64(b.committedPeriod)
         .u64(b.archiveFrom)
         .u8(b.entries.length);
       for (const entry of b.entries) {
-        writer.u64(entry.period).u32(entry.index).u8(entry.applied ? 1 : 0).put(abytes(entry.transaction, transaction_bytes, 'transaction'));
+        const outcome = (entry.applied ? history_outcome_applied : 0) | (hasReference(entry.transaction) ? history_outcome_reference : 0);
+        writer.u64(entry.period).u32(entry.index).u8(outcome).put(entry.transaction);
       }
       return writer.done();
     }
@@ -595,6 +648,7 @@ export function decodeReply(bytes: Uint8Array): Reply {
   } else if (isSuccess(kind, status)) {
     switch (kind) {
       case Kind.PAY:
+      case Kind.PAYREF:
         body = { period: bodyReader.u64('period'), txid: bodyReader.take(hash_bytes, 'txid') };
         break;
       case Kind.BALANCE:
@@ -677,8 +731,9 @@ export function decodeReply(bytes: Uint8Array): Reply {
 
 /**
  * A HISTORY body, strictly: at most history_entries_max entries filling the body exactly,
- * outcomes 0 or 1, indexes within a batch, newest first with no repeat, and every entry a
- * committed period this server holds (archive_from < period ≤ committed period).
+ * outcomes of bits 0x01 (applied) and 0x02 (the 148-byte form) only, no reference 0,
+ * indexes within a batch, newest first with no repeat, and every entry a committed period
+ * this server holds (archive_from < period ≤ committed period).
  */
 function readHistoryBody(reader: Reader): HistoryBody {
   const account = reader.take(key_bytes, 'account');
@@ -687,16 +742,17 @@ function readHistoryBody(reader: Reader): HistoryBody {
   if (archiveFrom > committedPeriod) fail('BAD_REPLY', `reply: HISTORY archive_from ${archiveFrom} is after the committed period ${committedPeriod}`);
   const count = reader.u8('count');
   if (count > history_entries_max) fail('BAD_REPLY', `reply: HISTORY lists ${count} payments, at most ${history_entries_max}`);
-  if (reader.remaining !== history_entry_bytes * count) {
-    fail('BAD_REPLY', `reply: HISTORY count ${count} needs ${history_entry_bytes * count} bytes of entries, the body has ${reader.remaining}`);
-  }
   const entries: ListedPayment[] = [];
   for (let i = 0; i < count; i++) {
+    if (reader.remaining < history_entry_bytes) fail('BAD_REPLY', `reply: HISTORY count ${count}, but the body ends inside entry ${i}`);
     const period = reader.u64(`entries[${i}].period`);
     const index = reader.u32(`entries[${i}].index`);
     const outcome = reader.u8(`entries[${i}].outcome`);
-    const transaction = reader.take(transaction_bytes, `entries[${i}].payment`);
-    if (outcome > 1) fail('BAD_REPLY', `reply: HISTORY entry ${i} has outcome ${outcome}, not 0 or 1`);
+    if ((outcome & ~(history_outcome_applied | history_outcome_reference)) !== 0) fail('BAD_REPLY', `reply: HISTORY entry ${i} has outcome 0x${outcome.toString(16)}, only bits 0x01 and 0x02 are defined`);
+    const length = (outcome & history_outcome_reference) === 0 ? transaction_bytes : referenced_transaction_bytes;
+    if (reader.remaining < length) fail('BAD_REPLY', `reply: HISTORY count ${count}, but the body ends inside entry ${i}'s payment`);
+    const transaction = reader.take(length, `entries[${i}].payment`);
+    if (referenceOf(transaction) === 0n) fail('BAD_REPLY', `reply: HISTORY entry ${i} has reference 0 (that payment has a 140-byte form)`);
     if (index >= period_transactions_max) fail('BAD_REPLY', `reply: HISTORY entry ${i} has index ${index}, a batch holds at most ${period_transactions_max}`);
     if (period <= archiveFrom || period > committedPeriod) {
       fail('BAD_REPLY', `reply: HISTORY entry ${i} is in period ${period}, outside what the server holds (${archiveFrom}, ${committedPeriod}]`);
@@ -705,8 +761,9 @@ function readHistoryBody(reader: Reader): HistoryBody {
     if (previous !== undefined && (period > previous.period || (period === previous.period && index >= previous.index))) {
       fail('BAD_REPLY', `reply: HISTORY entry ${i} (${period}, ${index}) is not older than the one before (${previous.period}, ${previous.index})`);
     }
-    entries.push({ period, index, applied: outcome === 1, transaction });
+    entries.push({ period, index, applied: (outcome & history_outcome_applied) !== 0, transaction });
   }
+  if (reader.remaining !== 0) fail('BAD_REPLY', `reply: HISTORY count ${count}, but ${reader.remaining} bytes follow the last entry`);
   return { account, committedPeriod, archiveFrom, entries };
 }
 

@@ -15,13 +15,13 @@
 //   3. Equal bytes are grouped; a group listed by a majority of all servers is committed,
 //      any other is disputed, with the servers that listed it.
 
-import { history_client_entries_max, transaction_bytes } from '../constants.ts';
+import { history_client_entries_max } from '../constants.ts';
 import { equal, toHex } from '../bytes.ts';
 import { encodeAddress } from '../address.ts';
 import { fail } from '../errors.ts';
 import type { Network } from '../network.ts';
 import { verify } from '../signature.ts';
-import { amountOf, payeeOf, payerOf, signingMessage, timestampOf, txidOf } from '../transaction.ts';
+import { amountOf, payeeOf, payerOf, signatureOf, signingMessage, timestampOf, txidOf } from '../transaction.ts';
 import { type HistoryBody, Kind, type ListedPayment, Status } from './codec.ts';
 import type { ClientTransport } from './transport.ts';
 
@@ -223,7 +223,7 @@ export function describeEntry(network: Network, account: Uint8Array, payment: Li
     counterparty: (outgoing ? payeeOf(tx) : payer).slice(),
     agreement: servers.length >= network.majority ? 'committed' : 'disputed',
     servers,
-    signatureValid: verify(tx.subarray(transaction_bytes - 64), signingMessage(network.id, tx), payer),
+    signatureValid: verify(signatureOf(tx), signingMessage(network.id, tx), payer),
   };
 }
 

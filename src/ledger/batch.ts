@@ -17,8 +17,9 @@
 // design trusts its servers. The clock-dependent parts of rule 2 (skew, blackout) are the
 // alpha's alone: only period(timestamp) can be re-checked by everyone.
 
-import { balance_max, transaction_bytes } from '../constants.ts';
+import { balance_max } from '../constants.ts';
 import { assert } from '../errors.ts';
+import { paymentsIn } from '../payment-list.ts';
 import { periodOf, type Timing } from '../schedule.ts';
 import { isPayableKey } from '../signature.ts';
 import { payee_offset, payer_offset, txidOf } from '../transaction.ts';
@@ -111,19 +112,20 @@ export interface BatchOutcome {
   readonly changes: AccountChange[];
 }
 
-/** Re-validates a whole batch (n × 140 bytes) against the state after its parent. */
+/**
+ * Re-validates a whole batch (a payment list, payment-list.ts: both forms, in order)
+ * against the state after its parent. Payments with a reference follow the same rules.
+ */
 export function replayBatch(base: BalanceSource, period: number, timing: Timing, transactions: Uint8Array): BatchOutcome {
-  assert(transactions.length % transaction_bytes === 0, 'a batch is a whole number of payments');
   const applier = new BatchApplier(base, period, timing);
-  const count = transactions.length / transaction_bytes;
-  const applied = new Uint8Array(count);
+  const payments = paymentsIn(transactions, 'batch');
+  const applied = new Uint8Array(payments.length);
   let appliedCount = 0;
-  for (let i = 0; i < count; i++) {
-    const tx = transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes);
+  payments.forEach((tx, i) => {
     if (applier.apply(tx) === 'ok') {
       applied[i] = 1;
       appliedCount++;
     }
-  }
+  });
   return { applied, appliedCount, changes: applier.changes() };
 }

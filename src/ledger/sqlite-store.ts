@@ -5,9 +5,9 @@
 //
 //   meta      (key, value)                    schema, network id, committed, last vote, archive_from
 //   accounts  (account PK, balance)           the committed state; balances ≥ 1
-//   periods   (period PK, certificate, transactions, applied)   the archive of committed batches
+//   periods   (period PK, certificate, transactions, applied)   the archive of committed batches (payment lists, payment-list.ts)
 //   payments  (txid PK, period, applied)      for STATUS
-//   batch_payments   (period, idx PK, payment)             each payment of each committed batch, for HISTORY
+//   batch_payments   (period, idx PK, payment)             each payment of each committed batch (140 or 148 bytes), for HISTORY
 //   account_ids      (id PK, account UNIQUE)              a short number for every account that ever paid or was paid
 //   account_payments (account_id, period, idx PK, applied) an account's payments (payer and payee), for HISTORY
 //   evidence  (key PK, bytes, seq)             proofs of equivocation this server holds (consensus/evidence.ts)
@@ -20,16 +20,20 @@
 //
 // Schema 2 added the last three, written in the commit's own transaction; a schema-1 file
 // is upgraded when it is opened (one transaction fills them from the archived batches).
+// Payments with a reference (v1.2) need no new schema: a batch is a payment list, whose
+// 140-byte payments are the bytes a batch always was, and a payment row is as long as
+// its form; files written before keep being read as they are.
 
 import { Database, type Statement } from 'bun:sqlite';
 import { join } from 'node:path';
-import { key_bytes, sync_replay_periods_max, transaction_bytes, u64_safe_max, votes_remembered_per_server } from '../constants.ts';
+import { key_bytes, sync_replay_periods_max, u64_safe_max, votes_remembered_per_server } from '../constants.ts';
+import { paymentsIn } from '../payment-list.ts';
 import { concat, equal, Reader, toHex, view, Writer } from '../bytes.ts';
 import { fail } from '../errors.ts';
 import { type Certificate, encodeCertificate, encodeVote, readCertificate, readVote, type Vote, vote_bytes } from '../consensus/vote.ts';
 import { decodeMessage, decodeUnsignedProposal, encodeMessage, MessageKind, type PeriodRecord } from '../peer/messages.ts';
 import { type Ballot, ballot_bytes, encodeBallot, readBallot } from '../consensus/ballot.ts';
-import { payeeOf, payerOf, txidOf } from '../transaction.ts';
+import { isPaymentLength, payeeOf, payerOf, txidOf } from '../transaction.ts';
 import { type Change, type CommittedChange, decodeChange, encodeChange } from '../consensus/configuration.ts';
 import { KeyMap } from './key-map.ts';
 import { entry_bytes } from './state.ts';
@@ -116,7 +120,7 @@ export class SqliteStore implements Store {
   private historyPage!: Statement<{ period: number; idx: number; applied: number; payment: Uint8Array }, [Uint8Array, number, number, number, number]>;
   /** meta archive_from, kept here: every HISTORY page filters by it. */
   private archiveFrom = 0;
-  private readonly commitTransaction: (input: CommitInput) => void;
+  private readonly commitTransaction: (input: CommitInput, payments: readonly Uint8Array[]) => void;
   private readonly recordVoteTransaction: (vote: Vote, proposal: VotedProposal | null) => void;
   private readonly recordBallotsTransaction: (state: BallotState) => void;
   private recentVoteBytes: Uint8Array;
@@ -145,7 +149,7 @@ export class SqliteStore implements Store {
     this.insertPeriod = this.db.query('INSERT INTO periods (period, certificate, transactions, applied) VALUES (?, ?, ?, ?)');
     this.insertPayment = this.db.query('INSERT OR IGNORE INTO payments (txid, period, applied) VALUES (?, ?, ?)');
     this.getPayment = this.db.query('SELECT period, applied FROM payments WHERE txid = ?');
-    this.commitTransaction = this.db.transaction((input: CommitInput) => this.writeCommit(input));
+    this.commitTransaction = this.db.transaction((input: CommitInput, payments: readonly Uint8Array[]) => this.writeCommit(input, payments));
     this.recordVoteTransaction = this.db.transaction((vote: Vote, proposal: VotedProposal | null) => this.writeVote(vote, proposal));
     this.recordBallotsTransaction = this.db.transaction((state: BallotState) => this.writeBallots(state));
     this.recentVoteBytes = this.getMeta.get('recent_votes')?.value ?? this.getMeta.get('last_vote')?.value ?? new Uint8Array(0);
@@ -210,17 +214,26 @@ export class SqliteStore implements Store {
         transactions: Uint8Array;
         applied: Uint8Array;
       }>) {
-        if (row.transactions.length % transaction_bytes !== 0 || row.applied.length * transaction_bytes !== row.transactions.length) {
-          fail('STORE_CORRUPT', `${this.path}: period ${row.period}'s batch is ${row.transactions.length} bytes with ${row.applied.length} outcomes`);
-        }
-        this.writeHistory(row.period, row.transactions, row.applied);
+        this.writeHistory(row.period, this.paymentsOf(row.period, row.transactions, row.applied), row.applied);
       }
       this.putMeta.run('schema', u64(schema_version));
     })();
   }
 
+  /** An archived batch's payments, checked against its outcomes (one each). */
+  private paymentsOf(period: number, transactions: Uint8Array, applied: Uint8Array): Uint8Array[] {
+    let payments: Uint8Array[] = [];
+    try {
+      payments = paymentsIn(transactions, `period ${period}'s batch`);
+    } catch (error) {
+      fail('STORE_CORRUPT', `${this.path}: ${(error as Error).message}`);
+    }
+    if (payments.length !== applied.length) fail('STORE_CORRUPT', `${this.path}: period ${period}'s batch is ${payments.length} payments with ${applied.length} outcomes`);
+    return payments;
+  }
+
   /** HISTORY's rows for one committed batch: inside the caller's transaction. */
-  private writeHistory(period: number, transactions: Uint8Array, applied: Uint8Array): void {
+  private writeHistory(period: number, payments: readonly Uint8Array[], applied: Uint8Array): void {
     // Numbers looked up (or given) once per account per batch; never kept across commits,
     // since a transaction that fails takes the numbers it gave back with it.
     const ids = new KeyMap<number>();
@@ -233,8 +246,7 @@ export class SqliteStore implements Store {
       return id;
     };
     const rows: { id: number; index: number }[] = [];
-    for (let i = 0; i * transaction_bytes < transactions.length; i++) {
-      const tx = transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes);
+    for (const [i, tx] of payments.entries()) {
       this.insertBatchPayment.run(period, i, tx);
       rows.push({ id: idOf(payerOf(tx)), index: i }, { id: idOf(payeeOf(tx)), index: i });
     }
@@ -342,11 +354,12 @@ export class SqliteStore implements Store {
   }
 
   commit(input: CommitInput): void {
-    this.commitTransaction(input);
-    this.queueIndex(input.record.certificate.period, input.record.transactions, input.applied);
+    const payments = this.paymentsOf(input.record.certificate.period, input.record.transactions, input.applied);
+    this.commitTransaction(input, payments);
+    this.queueIndex(input.record.certificate.period, payments, input.applied);
   }
 
-  private writeCommit(input: CommitInput): void {
+  private writeCommit(input: CommitInput, payments: readonly Uint8Array[]): void {
     const { certificate, transactions } = input.record;
     for (const change of input.changes) {
       if (change.balance === 0) this.deleteAccount.run(change.account);
@@ -354,7 +367,7 @@ export class SqliteStore implements Store {
     }
     this.insertPeriod.run(certificate.period, encodeCertificate(certificate), transactions, input.applied);
     if (input.record.change !== undefined) this.db.query('INSERT INTO changes (carrier, change) VALUES (?, ?)').run(certificate.period, encodeChange(input.record.change));
-    this.writeHistory(certificate.period, transactions, input.applied);
+    this.writeHistory(certificate.period, payments, input.applied);
     this.putMeta.run('committed', encodeCertificate(certificate));
   }
 
@@ -365,9 +378,9 @@ export class SqliteStore implements Store {
    * is written, STATUS is answered from memory; after a crash in between, it is rebuilt
    * at start from the archived batches (meta indexed_through says how far it got).
    */
-  private queueIndex(period: number, transactions: Uint8Array, applied: Uint8Array): void {
-    for (let i = 0; i * transaction_bytes < transactions.length; i++) {
-      const txid = txidOf(transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes));
+  private queueIndex(period: number, payments: readonly Uint8Array[], applied: Uint8Array): void {
+    for (const [i, tx] of payments.entries()) {
+      const txid = txidOf(tx);
       const key = toHex(txid);
       // The first outcome of a txid stays, as INSERT OR IGNORE keeps it on disk.
       if (!this.pendingIndex.has(key)) this.pendingIndex.set(key, { txid, period, applied: applied[i] === 1 });
@@ -401,7 +414,7 @@ export class SqliteStore implements Store {
       transactions: Uint8Array;
       applied: Uint8Array;
     }>) {
-      this.queueIndex(row.period, row.transactions, row.applied);
+      this.queueIndex(row.period, this.paymentsOf(row.period, row.transactions, row.applied), row.applied);
     }
     this.flushIndex();
   }
@@ -522,7 +535,7 @@ export class SqliteStore implements Store {
     const cursor = before ?? { period: u64_safe_max, index: 0 };
     const out: AccountPayment[] = [];
     for (const row of this.historyPage.iterate(account, this.archiveFrom, cursor.period, cursor.index, limit)) {
-      if (row.payment.length !== transaction_bytes) fail('STORE_CORRUPT', `${this.path}: payment (${row.period}, ${row.idx}) is ${row.payment.length} bytes`);
+      if (!isPaymentLength(row.payment.length)) fail('STORE_CORRUPT', `${this.path}: payment (${row.period}, ${row.idx}) is ${row.payment.length} bytes`);
       out.push({ period: row.period, index: row.idx, applied: row.applied === 1, transaction: row.payment });
     }
     return out;

@@ -3,7 +3,8 @@
 // tests). Every method is atomic: after a crash at any instant, a store holds either all
 // of a call's effect or none of it.
 
-import { sync_replay_periods_max, transaction_bytes, votes_remembered_per_server } from '../constants.ts';
+import { sync_replay_periods_max, votes_remembered_per_server } from '../constants.ts';
+import { paymentsIn } from '../payment-list.ts';
 import { toHex } from '../bytes.ts';
 import { assert } from '../errors.ts';
 import type { Ballot } from '../consensus/ballot.ts';
@@ -84,7 +85,7 @@ export interface AccountPayment {
   readonly index: number;
   /** Applied, or skipped at re-validation (void). */
   readonly applied: boolean;
-  /** The 140 bytes as proposed and committed. */
+  /** The payment as proposed and committed: 140 bytes, or 148 with a reference. */
   readonly transaction: Uint8Array;
 }
 
@@ -199,8 +200,7 @@ export class MemoryStore implements Store {
         this.accounts.set(key, entry);
       }
     }
-    for (let i = 0; i * transaction_bytes < transactions.length; i++) {
-      const tx = transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes);
+    for (const [i, tx] of paymentsIn(transactions, 'batch').entries()) {
       const key = toHex(txidOf(tx));
       if (!this.payments.has(key)) this.payments.set(key, { period: certificate.period, applied: input.applied[i] === 1 });
       const payment: AccountPayment = { period: certificate.period, index: i, applied: input.applied[i] === 1, transaction: tx };

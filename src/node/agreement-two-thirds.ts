@@ -27,6 +27,7 @@
 import { pending_proposals_max, verified_votes_cached_max } from '../constants.ts';
 import { equal } from '../bytes.ts';
 import { assert } from '../errors.ts';
+import { paymentCount } from '../payment-list.ts';
 import { periodOf } from '../schedule.ts';
 import { type Ballot, ballotKey, type BallotStep, signBallot, verifyBallot } from '../consensus/ballot.ts';
 import { type Certificate, certificateFromPrecommits, type Decision, decisionKey, sameDecision, type Vote } from '../consensus/vote.ts';
@@ -113,7 +114,7 @@ export class TwoThirdsAgreement extends Agreement {
       const hash = this.outcomeOf(probe).prepared.hash;
       const fields = { period, decided: period, hash, transactions, parent: context.committed, validSlot: 0, pol: [] };
       message = this.signedProposal(change === null ? fields : { ...fields, change });
-      context.log.info(`beta: PROPOSAL for period ${period}: ${transactions.length / 140} payments on period ${context.committed.period}`);
+      context.log.info(`beta: PROPOSAL for period ${period}: ${paymentCount(transactions)} payments on period ${context.committed.period}`);
     }
     context.send('others', message);
     context.count('proposed');
@@ -140,7 +141,7 @@ export class TwoThirdsAgreement extends Agreement {
       if (!this.checkCertificate(parent)) return context.reject('bad_certificate', `PROPOSAL ${period}: parent certificate does not verify`);
     }
     this.proposals.set(period, proposalOf(message));
-    if (from !== context.self) context.log.info(`beta message from server ${from}: PROPOSAL for slot ${period}, period ${message.decided}, ${message.transactions.length / 140} payments`);
+    if (from !== context.self) context.log.info(`beta message from server ${from}: PROPOSAL for slot ${period}, period ${message.decided}, ${paymentCount(message.transactions)} payments`);
     while (this.proposals.size > pending_proposals_max) this.proposals.delete(this.oldestDroppable());
     if (!sameDecision(parent, context.committed)) this.onCertificate(parent, now);
     this.tryVote(now);

@@ -9,7 +9,6 @@ import {
   hash_bytes,
   pending_proposals_max,
   signature_bytes,
-  transaction_bytes,
   verified_certificates_cached_max,
   verified_votes_cached_max,
   vote_links_remembered_per_server,
@@ -20,6 +19,7 @@ import { compare, equal, toHex } from '../bytes.ts';
 import { assert, isScrypError, type ScrypError } from '../errors.ts';
 import { endOf, periodOf } from '../schedule.ts';
 import { timestampOf, txidOf } from '../transaction.ts';
+import { paymentCount, paymentsIn } from '../payment-list.ts';
 import { replayBatch } from '../ledger/batch.ts';
 import type { PreparedState } from '../ledger/state.ts';
 import type { StoredState } from '../ledger/store.ts';
@@ -246,7 +246,7 @@ export class Agreement {
     if (change !== null) context.log.info(`beta: PROPOSAL for period ${period} carries the change to configuration ${change.replaces + 1} (${change.servers.length} servers)`);
     context.send('others', message);
     context.count('proposed');
-    context.log.info(`beta: PROPOSAL for period ${period}: ${transactions.length / transaction_bytes} payments on period ${context.committed.period}`);
+    context.log.info(`beta: PROPOSAL for period ${period}: ${paymentCount(transactions)} payments on period ${context.committed.period}`);
     // Our own vote waits for the next turn (nextWakeAt says: at once), so the PROPOSAL
     // leaves first: persisting the vote (and the batch with it) takes a disk sync, which
     // the others should not wait for before they start re-validating.
@@ -355,7 +355,7 @@ export class Agreement {
     if (held !== undefined && context.lastVote?.period === period && held.message?.proposer !== message.proposer) return context.count('proposal_second_beta');
     this.proposals.set(period, proposalOf(message));
     // The beta's message of its period, as an operator sees it arrive (INFO's last-heard counts any batch).
-    if (from !== context.self) context.log.info(`beta message from server ${from}: PROPOSAL for period ${period}, ${message.transactions.length / transaction_bytes} payments`);
+    if (from !== context.self) context.log.info(`beta message from server ${from}: PROPOSAL for period ${period}, ${paymentCount(message.transactions)} payments`);
     while (this.proposals.size > pending_proposals_max) this.proposals.delete(this.oldestDroppableProposal());
     if (!sameDecision(parent, context.committed)) this.onCertificate(parent, now);
     this.tryVote(now);
@@ -633,7 +633,7 @@ export class Agreement {
     // the majority's state now (a snapshot still on its way is dropped if it is not newer).
     context.outOfSync = false;
     context.count('committed');
-    const count = transactions.length / transaction_bytes;
+    const count = outcome.applied.length;
     context.log.info(
       `committed period ${certificate.period}: ${outcome.appliedCount} of ${count} payments applied, ${context.state.describe()}` +
         (certificate.parent !== previous || certificate.parent + 1 !== certificate.period ? `, parent ${certificate.parent}` : ''),
@@ -836,8 +836,7 @@ export class Agreement {
    */
   private decidedTxids(proposal: Proposal): string[] {
     const txids: string[] = [];
-    for (let offset = 0; offset < proposal.transactions.length; offset += transaction_bytes) {
-      const tx = proposal.transactions.subarray(offset, offset + transaction_bytes);
+    for (const tx of paymentsIn(proposal.transactions)) {
       if (periodOf(this.context.timing, timestampOf(tx)) === proposal.decided) txids.push(toHex(txidOf(tx)));
     }
     return txids;

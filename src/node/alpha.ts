@@ -5,8 +5,8 @@
 // (agreement.ts); every commit re-applies the batch on the new committed state.
 
 import { change_lead_periods } from '../consensus/configuration.ts';
-import { forward_flush_ms, forward_transactions_max, period_transactions_max, transaction_bytes } from '../constants.ts';
-import { concat } from '../bytes.ts';
+import { forward_flush_ms, forward_transactions_max, period_transactions_max } from '../constants.ts';
+import { encodePaymentList, paymentsIn } from '../payment-list.ts';
 import { assert } from '../errors.ts';
 import { Status } from '../client/codec.ts';
 import { checkTimestamp, periodOf, type Timing } from '../schedule.ts';
@@ -69,7 +69,7 @@ export class Alpha {
   /** The batch of `period` as the beta proposes it (empty when we took no payment in it). */
   transactionsOf(period: number): Uint8Array {
     const batch = this.batches.get(period);
-    return batch === undefined ? new Uint8Array(0) : concat(...batch.transactions);
+    return batch === undefined ? new Uint8Array(0) : encodePaymentList(batch.transactions);
   }
 
   /** The period `ended` was proposed: its batch, and any older one, is done. */
@@ -188,14 +188,15 @@ export class Alpha {
     this.forwardQueue = null;
     if (queue === null || queue.transactions.length === 0) return;
     this.context.count('forwarded', queue.transactions.length);
-    this.context.send(queue.alpha, { type: 'forward', transactions: concat(...queue.transactions) });
+    this.context.send(queue.alpha, { type: 'forward', transactions: encodePaymentList(queue.transactions) });
   }
 
   handleForward(from: number, transactions: Uint8Array, now: number): void {
     const context = this.context;
     const current = periodOf(context.timing, now);
-    for (let offset = 0; offset < transactions.length; offset += transaction_bytes) {
-      const tx = transactions.slice(offset, offset + transaction_bytes);
+    const payments = paymentsIn(transactions, 'FORWARD'); // decoded strictly on arrival
+    for (const view of payments) {
+      const tx = view.slice();
       // A forwarder checked the signature; the time rules are the alpha's own clock's.
       const batch = context.alphaOf(current) === context.self ? this.batchFor(current) : null;
       if (batch === null || !context.isAvailable(now)) {
@@ -219,7 +220,7 @@ export class Alpha {
       batch.add(tx, txid);
       context.count('forward_accepted');
     }
-    context.log.debug(`FORWARD from server ${from}: ${transactions.length / transaction_bytes} payments`);
+    context.log.debug(`FORWARD from server ${from}: ${payments.length} payments`);
   }
 }
 

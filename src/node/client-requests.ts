@@ -22,6 +22,7 @@ import {
   decodeRequest,
   encodeReplyUnsigned,
   historyEntriesThatFit,
+  historyPageThatFits,
   Kind,
   kindName,
   peekRequest,
@@ -168,8 +169,9 @@ export class ClientRequests {
     const core = this.core;
     const reply = (status: Status, body: ReplyBody) => this.reply(asked, status, body);
     switch (request.kind) {
-      case Kind.PAY: {
-        // Cheap rules here; the signature in a worker thread; then the rules again and the decision.
+      case Kind.PAY:
+      case Kind.PAYREF: {
+        // Either form of payment (140 or 148 bytes): cheap rules here; the signature in a worker thread; then the rules again and the decision.
         const refused = core.precheckPay(request.transaction, now);
         if (refused !== null) {
           this.options.log.debug(`PAY refused at precheck: ${statusName[refused.status]} (timestamp ${timestampOf(request.transaction)}, now ${now})`);
@@ -205,9 +207,10 @@ export class ClientRequests {
         // As many entries as fit the request; asked for one even when none fits, so that
         // the reply says TOO_SHORT with the length one entry needs (307), or, for an account
         // with nothing to list, fits in 154 bytes.
+        // Entries with a reference are longer (161 bytes): the page keeps as many as fit.
         const fit = Math.max(1, historyEntriesThatFit(asked.length));
         const result = core.history(request.account, request.beforePeriod, request.beforeIndex, fit, now);
-        return reply(result.status, result.body);
+        return reply(result.status, result.body === null ? null : { ...result.body, entries: historyPageThatFits(result.body.entries, asked.length) });
       }
       case Kind.INFO:
         return reply(Status.OK, core.info(now));

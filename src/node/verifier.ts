@@ -9,7 +9,8 @@
 // With no spare core (or workers: 0) it verifies inline, synchronously: the same answers.
 
 import { availableParallelism } from 'node:os';
-import { transaction_bytes, verify_batch_max, verify_pending_max } from '../constants.ts';
+import { verify_batch_max, verify_pending_max } from '../constants.ts';
+import { encodePaymentList, paymentsIn } from '../payment-list.ts';
 import { verify } from '../signature.ts';
 import { payerOf, signatureOf, signingMessage } from '../transaction.ts';
 import type { VerifyRequest, VerifyResponse } from './verify-worker.ts';
@@ -79,7 +80,8 @@ export class Verifier {
     for (const [id, entry] of this.waiting) {
       if (entry.pool !== pool) continue;
       this.waiting.delete(id);
-      entry.callbacks.forEach((done, i) => done(this.verifyInline(entry.transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes))));
+      const payments = paymentsIn(entry.transactions);
+      entry.callbacks.forEach((done, i) => done(this.verifyInline(payments[i]!)));
     }
   }
 
@@ -124,8 +126,7 @@ export class Verifier {
     if (this.pending.length === 0 || this.closed) return;
     const batch = this.pending;
     this.pending = [];
-    const transactions = new Uint8Array(batch.length * transaction_bytes);
-    batch.forEach((item, i) => transactions.set(item.tx, i * transaction_bytes));
+    const transactions = encodePaymentList(batch.map((item) => item.tx)); // either form: 140 or 148 bytes each
     const alive = this.pools.filter((pool) => pool.alive);
     if (alive.length === 0) {
       batch.forEach((item) => item.done(this.verifyInline(item.tx)));

@@ -4,14 +4,14 @@
 //   kind  name                   payload
 //   0x01  STATUS                 certificate of the sender's last committed period ||
 //                                has_vote u8 || [vote]            (the heartbeat, every period)
-//   0x02  PROPOSAL               slot u64 || state hash (32) || n u32 || n × 140-byte payments ||
+//   0x02  PROPOSAL               slot u64 || state hash (32) || n u32 || a list of n payments (payment-list.ts) ||
 //                                certificate of the parent || decided u64 || valid slot u64 ||
 //                                p u16 || p × PREVOTE (the proof of a re-proposal) ||
 //                                proposer u16 || signature (64) over the header (consensus/proposal.ts)
 //   0x03  VOTE                   vote (154)
-//   0x04  FORWARD                n u16 || n × 140-byte payments   (to the current alpha)
+//   0x04  FORWARD                n u16 || a list of n payments    (to the current alpha)
 //   0x05  SYNC_REQUEST           after u64                        (committed periods after this one)
-//   0x06  SYNC_RECORDS           snapshot_needed u8 || r u16 || r × (certificate || n u32 || n × payment)
+//   0x06  SYNC_RECORDS           snapshot_needed u8 || r u16 || r × (certificate || n u32 || a list of n payments)
 //   0x07  SNAPSHOT_REQUEST       (empty)                          (the sender's last committed state)
 //   0x08  SNAPSHOT_HEADER        snapshot id u32 || accounts u32 || 256 mid hashes || certificate
 //   0x09  SNAPSHOT_PAGE_REQUEST  snapshot id u32 || from_start u8 || after account (32)
@@ -42,8 +42,8 @@ import {
   snapshot_page_accounts_max,
   state_mid_count,
   sync_records_per_reply_max,
-  transaction_bytes,
 } from '../constants.ts';
+import { paymentCount, readPaymentList } from '../payment-list.ts';
 import { concat, describe, Reader, Writer } from '../bytes.ts';
 import { fail } from '../errors.ts';
 import {
@@ -96,7 +96,7 @@ export const account_entry_bytes = key_bytes + 4;
 /** A committed period as kept in the archive and sent in catch-up. */
 export interface PeriodRecord {
   readonly certificate: Certificate;
-  /** The batch as proposed: n × 140 bytes, including payments that re-validation skipped. */
+  /** The batch as proposed (a payment list, payment-list.ts), including payments that re-validation skipped. */
   readonly transactions: Uint8Array;
   /** The configuration change this period carried, if any (consensus/configuration.ts). */
   readonly change?: Change;
@@ -157,14 +157,13 @@ export function headerOfProposal(message: ProposalMessage): ProposalHeader {
   };
 }
 
-function transactionsIn(reader: Reader, count: number, max: number, field: string): Uint8Array {
-  if (count > max) fail('BAD_MESSAGE', `${reader.what}.${field}: ${count} payments, at most ${max}`);
-  return reader.take(count * transaction_bytes, field);
-}
-
+/** Payments in a list this server holds (built by it, or decoded strictly): a malformed one is a bug. */
 function transactionCount(transactions: Uint8Array): number {
-  if (transactions.length % transaction_bytes !== 0) throw new Error('assertion failed: a batch is a whole number of payments');
-  return transactions.length / transaction_bytes;
+  try {
+    return paymentCount(transactions);
+  } catch (error) {
+    throw new Error(`assertion failed: a batch is a list of payments (${(error as Error).message})`);
+  }
 }
 
 /** In SYNC_RECORDS, the high bit of a record's payment count says a configuration change follows its payments. */
@@ -262,7 +261,7 @@ export function decodeUnsignedProposal(payload: Uint8Array, proposer: number): P
   const reader = new Reader(payload, 'PROPOSAL (unsigned)');
   const period = reader.u64('period');
   const hash = reader.take(hash_bytes, 'hash');
-  const transactions = transactionsIn(reader, reader.u32('count'), period_transactions_max, 'transactions');
+  const transactions = readPaymentList(reader, reader.u32('count'), period_transactions_max, 'transactions');
   const parent = readCertificate(reader);
   reader.end();
   if (period === 0 || parent.period >= period) fail('BAD_MESSAGE', `PROPOSAL: parent ${parent.period} is not before period ${period}`);
@@ -289,7 +288,7 @@ export function decodeMessage(raw: RawMessage): PeerMessage {
     case MessageKind.PROPOSAL: {
       const period = reader.u64('period');
       const hash = reader.take(hash_bytes, 'hash');
-      const transactions = transactionsIn(reader, reader.u32('count'), period_transactions_max, 'transactions');
+      const transactions = readPaymentList(reader, reader.u32('count'), period_transactions_max, 'transactions');
       const parent = readCertificate(reader);
       const decided = reader.u64('decided');
       const validSlot = reader.u64('validSlot');
@@ -345,7 +344,7 @@ export function decodeMessage(raw: RawMessage): PeerMessage {
     case MessageKind.FORWARD: {
       const count = reader.u16('count');
       if (count === 0) fail('BAD_MESSAGE', 'FORWARD: no payments');
-      message = { type: 'forward', transactions: transactionsIn(reader, count, forward_transactions_max, 'transactions') };
+      message = { type: 'forward', transactions: readPaymentList(reader, count, forward_transactions_max, 'transactions') };
       break;
     }
     case MessageKind.SYNC_REQUEST:
@@ -362,7 +361,7 @@ export function decodeMessage(raw: RawMessage): PeerMessage {
         if (certificate.period === 0) fail('BAD_MESSAGE', 'SYNC_RECORDS: genesis is not a record');
         if (i > 0 && certificate.parent !== records[i - 1]!.certificate.period) fail('BAD_MESSAGE', 'SYNC_RECORDS: records do not chain');
         const count = reader.u32('count');
-        const transactions = transactionsIn(reader, count & ~record_change_flag, period_transactions_max, 'transactions');
+        const transactions = readPaymentList(reader, count & ~record_change_flag, period_transactions_max, 'transactions');
         records.push((count & record_change_flag) === 0 ? { certificate, transactions } : { certificate, transactions, change: readChangeWithLength(reader) });
       }
       message = { type: 'sync_records', snapshotNeeded: snapshotNeeded === 1, records };

@@ -41,7 +41,8 @@
 // messages of adversary servers it is given, mirroring what the core remembers, and
 // names the evidence the core must then hold (checked by the simulator after each batch).
 
-import { hash_bytes, pending_proposals_max, transaction_bytes, votes_remembered_per_server } from '../constants.ts';
+import { hash_bytes, pending_proposals_max, votes_remembered_per_server } from '../constants.ts';
+import { encodePaymentList, paymentsIn } from '../payment-list.ts';
 import { toHex } from '../bytes.ts';
 import { type Ballot, ballotKey, type BallotStep, signBallot } from '../consensus/ballot.ts';
 import { proposalSigningMessage } from '../consensus/proposal.ts';
@@ -512,18 +513,15 @@ export class Adversary {
     if (message.parent.period !== committed.period) return null;
     const slot = message.period;
     const own = this.decisionOf(core, message.decided, message.transactions);
-    const count = message.transactions.length / transaction_bytes;
+    const payments = paymentsIn(message.transactions);
+    const count = payments.length;
     // A re-proposal's batch is of an earlier period: Y is then the slot's own period, empty.
     if (this.options.twins === true) return this.twin(from, core, message, own);
     const candidates: Uint8Array[] = [];
     if (message.decided === slot && count > 0) {
       const keep = new Uint8Array(count);
       for (let i = 0; i < count; i++) keep[i] = this.random.chance(0.5) ? 1 : 0;
-      const parts: Uint8Array[] = [];
-      for (let i = 0; i < count; i++) if (keep[i] === 1) parts.push(message.transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes));
-      const subset = new Uint8Array(parts.length * transaction_bytes);
-      parts.forEach((part, i) => subset.set(part, i * transaction_bytes));
-      candidates.push(subset);
+      candidates.push(encodePaymentList(payments.filter((_, i) => keep[i] === 1)));
     }
     candidates.push(new Uint8Array(0));
     for (const transactions of candidates) {
@@ -536,11 +534,10 @@ export class Adversary {
 
   /** X's payments with the last one first: another batch for the same state (when they all apply), or null. */
   private twin(from: number, core: ServerCore, message: ProposalMessage, own: Decision): ProposalMessage | null {
-    const count = message.transactions.length / transaction_bytes;
+    const payments = paymentsIn(message.transactions);
+    const count = payments.length;
     if (message.decided !== message.period || count < 2) return null;
-    const transactions = new Uint8Array(message.transactions.length);
-    transactions.set(message.transactions.subarray((count - 1) * transaction_bytes), 0);
-    transactions.set(message.transactions.subarray(0, (count - 1) * transaction_bytes), transaction_bytes);
+    const transactions = encodePaymentList([payments[count - 1]!, ...payments.slice(0, count - 1)]);
     if (decisionKey(this.decisionOf(core, message.decided, transactions)) !== decisionKey(own)) return null;
     return this.signedProposal(from, { period: message.period, decided: message.decided, hash: own.hash, transactions, parent: core.committed, validSlot: 0, pol: [] });
   }
@@ -645,12 +642,11 @@ export class Adversary {
     const committed = core.committed;
     for (const heard of this.proposalsHeard.values()) {
       if (heard.decided !== heard.period || heard.validSlot !== 0 || heard.decided >= message.period || heard.parent.period !== committed.period) continue;
-      const count = heard.transactions.length / transaction_bytes;
+      const payments = paymentsIn(heard.transactions);
+      const count = payments.length;
       if (count === 0 || this.controls(heard.proposer)) continue;
       const left = this.random.int(count);
-      const transactions = new Uint8Array((count - 1) * transaction_bytes);
-      transactions.set(heard.transactions.subarray(0, left * transaction_bytes), 0);
-      transactions.set(heard.transactions.subarray((left + 1) * transaction_bytes), left * transaction_bytes);
+      const transactions = encodePaymentList(payments.filter((_, i) => i !== left));
       const decision = this.decisionOf(core, heard.decided, transactions);
       return this.signedProposal(from, { period: message.period, decided: heard.decided, hash: decision.hash, transactions, parent: committed, validSlot: 0, pol: [] });
     }

@@ -23,7 +23,7 @@ import { utf8 } from '../bytes.ts';
 import type { Verify } from '../node/core.ts';
 import { sha256 } from '../hash.ts';
 import { isPayableKey, type Signer, signerFromSeed, verify as verifyEd25519 } from '../signature.ts';
-import { signingMessage, signature_offset } from '../transaction.ts';
+import { signatureOffsetOf, signingMessage } from '../transaction.ts';
 import type { Random } from './random.ts';
 
 export type CryptoMode = 'fast' | 'real';
@@ -86,7 +86,7 @@ const fastCrypto: SimCrypto = {
     let nonce = random.bytes(32);
     if (nonce.every((byte) => byte === 0)) nonce = Uint8Array.of(1, ...nonce.subarray(1));
     const out = tx.slice();
-    out.set(fastSign(publicKey, nonce, signingMessage(networkId, tx)), signature_offset);
+    out.set(fastSign(publicKey, nonce, signingMessage(networkId, tx)), signatureOffsetOf(tx));
     return out;
   },
 };
@@ -137,8 +137,8 @@ const realCrypto: SimCrypto = {
     const k = littleEndian(sha512(R, publicKey, message)) % L;
     const S = (r + k * a) % L;
     const out = tx.slice();
-    out.set(R, signature_offset);
-    out.set(toLittleEndian(S), signature_offset + 32);
+    out.set(R, signatureOffsetOf(tx));
+    out.set(toLittleEndian(S), signatureOffsetOf(tx) + 32);
     return out;
   },
 };

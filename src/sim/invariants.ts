@@ -42,7 +42,8 @@
 //
 // With lying servers (sim/byzantine.ts) every check is of the honest servers only.
 
-import { transaction_bytes, votes_remembered_per_server } from '../constants.ts';
+import { votes_remembered_per_server } from '../constants.ts';
+import { paymentsIn } from '../payment-list.ts';
 import { equal, toHex } from '../bytes.ts';
 import { PaymentState, Status, statusName } from '../client/codec.ts';
 import { describeEvidence, offenderOf } from '../consensus/evidence.ts';
@@ -284,15 +285,14 @@ export class Invariants {
     }
 
     // The batch: applied flags, one txid applied at most once, only in its own period.
-    const count = transactions.length / transaction_bytes;
+    const payments = paymentsIn(transactions, `period ${period}'s batch`);
     const batch = new Map<string, boolean>();
     const applied = this.appliedByServer[server]!;
     const known = this.chain.get(period);
     // The txids of a batch some server already committed (the same bytes, checked below).
     const knownTxids = known !== undefined && sameBytes(known.transactions, transactions) ? known.txids : null;
     const txids: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const tx = transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes);
+    for (const [i, tx] of payments.entries()) {
       const txidHex = knownTxids?.[i] ?? toHex(txidOf(tx));
       txids.push(txidHex);
       const isApplied = input.applied[i] === 1;
@@ -345,9 +345,9 @@ export class Invariants {
   private commitAfterFork(server: number, input: CommitInput): void {
     const applied = this.appliedByServer[server]!;
     const transactions = input.record.transactions;
-    for (let i = 0; i < transactions.length / transaction_bytes; i++) {
+    for (const [i, tx] of paymentsIn(transactions).entries()) {
       if (input.applied[i] !== 1) continue;
-      const txidHex = toHex(txidOf(transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes)));
+      const txidHex = toHex(txidOf(tx));
       if (applied.has(txidHex)) violation('applied-once', [server], `server ${server} applied txid ${txidHex.slice(0, 16)} again in period ${input.record.certificate.period}`);
       applied.add(txidHex);
     }
@@ -627,8 +627,9 @@ export class Invariants {
     for (let p = this.periods.length - 1; p >= 0 && out.length < limit; p--) {
       const link = this.chain.get(this.periods[p]!)!;
       if (link.period > through) continue;
-      for (let i = link.transactions.length / transaction_bytes - 1; i >= 0 && out.length < limit; i--) {
-        const tx = link.transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes);
+      const payments = paymentsIn(link.transactions);
+      for (let i = payments.length - 1; i >= 0 && out.length < limit; i--) {
+        const tx = payments[i]!;
         if (!equal(payerOf(tx), account) && !equal(payeeOf(tx), account)) continue;
         out.push({ period: link.period, index: i, applied: link.applied[i] === 1, transaction: tx });
       }
