@@ -17,12 +17,17 @@
 //   future      a timestamp two periods or more in the future
 //   bad_payee   to a key no one can sign for: the identity 0100…00, a non-canonical
 //               encoding (y = p), or 32 bytes that are not a point (y = 2)
+//
+// With a reference share above 0 (SimOptions.references), that share of the payments
+// signed is the 148-byte form with a random reference (1 … 2^64 − 1), whatever its kind:
+// both forms go through the same servers, batches and checks. At 0 nothing is drawn for
+// it, so runs without references are the runs they always were.
 
 import { balance_max } from '../constants.ts';
 import type { Network } from '../network.ts';
 import { alphaOf, periodOf, startOf, type Timing } from '../schedule.ts';
 import type { Signer } from '../signature.ts';
-import { signPayment, signature_offset } from '../transaction.ts';
+import { signatureOffsetOf, signPayment } from '../transaction.ts';
 import type { SimCrypto } from './crypto.ts';
 import type { Random } from './random.ts';
 
@@ -93,6 +98,8 @@ export class Clients {
     private readonly random: Random,
     /** How far a client's clock may be off (ms). */
     private readonly clockSkewMaxMs: number,
+    /** The share of payments signed with a reference (0: none, and no random draw for it). */
+    private readonly referenceShare = 0,
   ) {}
 
   private pickKind(): PaymentKind {
@@ -112,6 +119,11 @@ export class Clients {
   }
 
   private sign(wallet: Wallet, timestamp: number, amount: number, payee: Uint8Array): Uint8Array {
+    if (this.referenceShare > 0 && this.random.chance(this.referenceShare)) {
+      // A u64 from two draws, never 0: the high word anything, the low word at least 1.
+      const reference = (BigInt(this.random.u32()) << 32n) | BigInt(Math.max(1, this.random.u32()));
+      return signPayment(wallet.signer, this.network.id, { timestamp, amount, payee, reference });
+    }
     return signPayment(wallet.signer, this.network.id, { timestamp, amount, payee });
   }
 
@@ -187,7 +199,7 @@ export class Clients {
       case 'bad_sig': {
         const tx = this.sign(payer, clock, usual(), payee.signer.publicKey);
         const bit = random.int(64 * 8);
-        tx[signature_offset + (bit >> 3)]! ^= 1 << (bit & 7);
+        tx[signatureOffsetOf(tx) + (bit >> 3)]! ^= 1 << (bit & 7);
         return [one(tx)];
       }
       case 'stale': {

@@ -53,7 +53,7 @@ import { entry_bytes } from '../ledger/state.ts';
 import type { Network } from '../network.ts';
 import type { PayResult, ServerCore } from '../node/core.ts';
 import { alphaOf, periodOf, type Timing, timingOf } from '../schedule.ts';
-import { amountOf, payeeOf, payerOf, timestampOf, txidOf } from '../transaction.ts';
+import { amountOf, hasReference, payeeOf, payerOf, timestampOf, txidOf } from '../transaction.ts';
 import { type AcceptedPayment, invalid_kinds, type PayRequest } from './clients.ts';
 
 export type InvariantName =
@@ -196,6 +196,12 @@ export class Invariants {
   private pending: AcceptedPayment[] = [];
   private readonly outcomes = new Map<string, PaymentOutcomeName>();
   readonly payments: PaymentTally = { accepted: 0, committed: 0, voidSkipped: 0, voidRevalidation: 0 };
+  /**
+   * Applied payments of the 148-byte form, once per period of the chain. Their reference is
+   * signed and covered by the txid, so every invariant on txids holds it too: a payment
+   * ACCEPTED with a reference commits with that reference, or not at all.
+   */
+  paymentsWithReferenceApplied = 0;
   /** Conflicting commits among honest servers, where they are allowed (forkTolerant); the first one ends the chain checks. */
   readonly forks: Fork[] = [];
   private readonly forkTolerant: boolean;
@@ -292,11 +298,13 @@ export class Invariants {
     // The txids of a batch some server already committed (the same bytes, checked below).
     const knownTxids = known !== undefined && sameBytes(known.transactions, transactions) ? known.txids : null;
     const txids: string[] = [];
+    let withReference = 0;
     for (const [i, tx] of payments.entries()) {
       const txidHex = knownTxids?.[i] ?? toHex(txidOf(tx));
       txids.push(txidHex);
       const isApplied = input.applied[i] === 1;
       if (isApplied) {
+        if (hasReference(tx)) withReference++;
         if (batch.get(txidHex) === true) violation('applied-once', [server], `server ${server} applied txid ${txidHex.slice(0, 16)} twice in period ${period}`);
         if (applied.has(txidHex)) violation('applied-once', [server], `server ${server} applied txid ${txidHex.slice(0, 16)} again in period ${period}`);
         const before = this.appliedAt.get(txidHex);
@@ -337,6 +345,7 @@ export class Invariants {
         return;
       }
       for (const [txidHex, isApplied] of batch) if (isApplied) this.appliedAt.set(txidHex, period);
+      this.paymentsWithReferenceApplied += withReference;
     }
     this.committedByServer[server] = period;
   }

@@ -2,7 +2,7 @@
 //
 //   bun run sim --seed S --servers N --periods K [--faults none|light|heavy] [--real-crypto]
 //               [--quorum majority|two-thirds] [--byzantine L [--twins]] [--changes]
-//               [--trace] [--shrink] [--runs R] [--disable kind,kind] [--json]
+//               [--references SHARE] [--trace] [--shrink] [--runs R] [--disable kind,kind] [--json]
 //
 // Exit code 0 when every run holds every invariant, 1 when one breaks (the seed, the
 // period, the invariant, the servers and the last events are printed), 2 on bad arguments.
@@ -18,6 +18,12 @@ import { type SimOptions, simulate } from './simulator.ts';
 function positiveInteger(text: string, flag: string, min: number): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min) throw new Error(`${flag}: expected an integer ≥ ${min}, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function referenceShare(text: string): number {
+  const value = Number(text);
+  if (!/^(0|1|0?\.[0-9]+|1\.0*)$/.test(text) || !(value >= 0 && value <= 1)) throw new Error(`--references: expected a share in 0..1, got ${JSON.stringify(text)}`);
   return value;
 }
 
@@ -38,6 +44,7 @@ const simCommand = defineCommand({
     byzantine: { type: 'string', description: 'servers that lie (chosen from the seed; fewer than --servers)', default: '0' },
     twins: { type: 'boolean', description: 'liars send the same payments in another order (docs/RELIABILITY.md: batch not certified)', default: false },
     changes: { type: 'boolean', description: 'server-set changes at random during the faults, with 2 spare servers to bring in (no liars)', default: false },
+    references: { type: 'string', description: 'the share of payments signed with a reference (the 148-byte form), 0..1', default: '0' },
     disable: { type: 'string', description: `kinds of fault to turn off, comma-separated: ${fault_kinds.join(', ')}` },
     runs: { type: 'string', description: 'run this many seeds: S, S+1, ...', default: '1' },
     'real-crypto': { type: 'boolean', description: 'real Ed25519 instead of the fast stand-in', default: false },
@@ -67,6 +74,7 @@ const simCommand = defineCommand({
         byzantine: positiveInteger(args.byzantine, '--byzantine', 0),
         twins: args.twins,
         ...(args.changes ? { changes: true } : {}),
+        ...(referenceShare(args.references) > 0 ? { references: referenceShare(args.references) } : {}),
       };
       if (base.servers > 64) throw new Error('--servers: at most 64');
       if (base.byzantine! >= base.servers) throw new Error(`--byzantine: expected fewer liars than servers (${base.servers}), got ${base.byzantine}`);

@@ -89,6 +89,8 @@ export interface SimOptions {
    */
   readonly changes?: boolean;
   readonly spares?: number;
+  /** The share of client payments signed in the 148-byte form with a reference (0..1; absent: none). */
+  readonly references?: number;
 }
 
 export interface SimStats {
@@ -121,6 +123,8 @@ export interface SimStats {
   configurationsAtEnd?: number;
   sparesThatVoted?: number;
   serversRemoved?: number;
+  /** Applied payments with a reference, once per committed period (runs with references). */
+  paymentsWithReferenceApplied?: number;
   coreEvents: number;
 }
 
@@ -239,6 +243,8 @@ export class Simulator {
     this.crypto = simCrypto(options.realCrypto === true ? 'real' : 'fast');
 
     if (options.changes === true && (options.byzantine ?? 0) > 0) throw new Error('--changes: runs without liars only');
+    const references = options.references ?? 0;
+    if (!(references >= 0 && references <= 1)) throw new Error(`--references: expected a share in 0..1, got ${options.references}`);
     this.spares = options.changes === true ? (options.spares ?? 2) : 0;
     const serverSigners = Array.from({ length: options.servers + this.spares }, (_, i) => this.crypto.signer(`server ${i}`));
     this.changeRandom = options.changes === true ? root.fork('changes') : null;
@@ -276,7 +282,7 @@ export class Simulator {
     );
     this.trace = new TraceRing(options.traceCapacity ?? trace_capacity_default, options.live ?? null, (at) => this.label(at));
     this.net = new SimNetwork(options.servers + this.spares, root.fork('network'));
-    this.clients = new Clients(this.network, this.timing, this.crypto, this.wallets, this.clientRandom, client_clock_skew_max_ms);
+    this.clients = new Clients(this.network, this.timing, this.crypto, this.wallets, this.clientRandom, client_clock_skew_max_ms, references);
     const observer = {
       onCommit: (server: number, input: Parameters<Invariants['onCommit']>[1]) => {
         const certificate = input.record.certificate;
@@ -1063,6 +1069,7 @@ export class Simulator {
     stats.snapshots = this.servers.reduce((sum, server) => sum + server.store.snapshots, 0);
     stats.votes = this.servers.reduce((sum, server) => sum + server.store.votes, 0);
     stats.committedPeriods = this.invariants.committedPeriods;
+    if ((this.options.references ?? 0) > 0) stats.paymentsWithReferenceApplied = this.invariants.paymentsWithReferenceApplied;
     if (this.spares > 0) {
       // Spares that a change brought in and that voted; servers a change removed (they say so).
       stats.sparesThatVoted = this.servers.filter((server) => server.index >= this.options.servers && server.store.votes > 0).length;

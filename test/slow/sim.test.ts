@@ -15,6 +15,9 @@
 //   SCRYP_SIM_BYZANTINE_RUNS       at most this many runs (default 2000)
 //   SCRYP_SIM_BYZANTINE_PERIODS    periods of faults per run (default 150)
 //
+// Every third seed of each search (seed mod 3 = 1) signs half its payments in the 148-byte
+// form with a reference (issue 20), so both forms go through every shape of run.
+//
 // Then with server-set changes (issue 13): adds, removes, replaces and reorders at random
 // during the faults, two spare servers to bring in (majority and two-thirds networks, no liars).
 //
@@ -27,6 +30,9 @@ import { type SimOptions, simulate } from '../../src/sim/simulator.ts';
 import type { FaultMode } from '../../src/sim/faults.ts';
 
 const slow = process.env.SCRYP_SLOW === '1';
+
+/** Half the payments with a reference for every third seed, none for the others. */
+const withReferences = (seed: number): Pick<SimOptions, 'references'> => (seed % 3 === 1 ? { references: 0.5 } : {});
 
 if (!slow) {
   test('the long simulation runs only under bun run test:slow', () => {
@@ -46,8 +52,8 @@ if (!slow) {
       let runs = 0;
       let simulated = 0;
       for (let seed = firstSeed; performance.now() - started < budgetMs; seed++) {
-        const options: SimOptions = { seed, servers: serverCounts[seed % serverCounts.length]!, periods, faults: modes[Math.floor(seed / serverCounts.length) % modes.length]! };
-        process.stdout.write(`sim: seed ${seed}, ${options.servers} servers, ${options.faults}\n`);
+        const options: SimOptions = { seed, servers: serverCounts[seed % serverCounts.length]!, periods, faults: modes[Math.floor(seed / serverCounts.length) % modes.length]!, ...withReferences(seed) };
+        process.stdout.write(`sim: seed ${seed}, ${options.servers} servers, ${options.faults}${options.references === undefined ? '' : ', references'}\n`);
         const report = simulate(options);
         runs++;
         simulated += report.stats.periods;
@@ -88,7 +94,7 @@ if (!slow) {
       const known: string[] = [];
       for (let seed = firstSeed; runs < liarRunsMax && performance.now() - started < liarBudgetMs; seed++) {
         const [servers, quorum, byzantine] = liarShapes[seed % liarShapes.length]!;
-        const options: SimOptions = { seed, servers, periods: liarPeriods, faults: liarModes[Math.floor(seed / liarShapes.length) % liarModes.length]!, quorum, byzantine };
+        const options: SimOptions = { seed, servers, periods: liarPeriods, faults: liarModes[Math.floor(seed / liarShapes.length) % liarModes.length]!, quorum, byzantine, ...withReferences(seed) };
         process.stdout.write(`sim: seed ${seed}, ${servers} servers, ${quorum}, ${byzantine} lying, ${options.faults}\n`);
         const report = simulate(options);
         runs++;
@@ -134,6 +140,7 @@ if (!slow) {
           faults: changeModes[Math.floor(seed / changeServerCounts.length) % changeModes.length]!,
           changes: true,
           ...(seed % 3 === 2 ? { quorum: 'two-thirds' as const } : {}),
+          ...withReferences(seed),
         };
         process.stdout.write(`sim: seed ${seed}, ${options.servers} servers and 2 spares, ${options.faults}, ${options.quorum ?? 'majority'}, changes\n`);
         const report = simulate(options);
