@@ -14,7 +14,7 @@
 // tag, no reference 0 (that payment has a 140-byte form), no trailing bytes.
 
 import { referenced_transaction_bytes, transaction_bytes } from './constants.ts';
-import { type Reader } from './bytes.ts';
+import { abytes, type Reader } from './bytes.ts';
 import { assert, fail } from './errors.ts';
 import { hasReference, isPaymentLength, reference_offset } from './transaction.ts';
 
@@ -50,6 +50,7 @@ export function encodePaymentList(payments: readonly Uint8Array[]): Uint8Array {
  * `what` names the list in errors (BAD_MESSAGE).
  */
 function walk(bytes: Uint8Array, offset: number, count: number | null, what: string, each: ((tx: Uint8Array, index: number) => void) | null): number {
+  abytes(bytes, undefined, what);
   let index = 0;
   for (; count === null ? offset < bytes.length : index < count; index++) {
     const first = bytes[offset];

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { decodeAddress, encodeAddress } from '../src/address.ts';
 import { equal, toHex } from '../src/bytes.ts';
-import { decodeRequest, encodeReply, historyEntriesThatFit, Kind, type ListedPayment, replyBytes, historyBodyBytes, Status } from '../src/client/codec.ts';
+import { decodeRequest, encodeReply, historyPageThatFits, Kind, type ListedPayment, replyBytes, historyBodyBytes, Status } from '../src/client/codec.ts';
 import {
   accountHistory,
   history_csv_header,
@@ -34,8 +34,8 @@ const { network, servers, wallets } = testNetwork({
 const [alice, bob, carol] = wallets as [Signer, Signer, Signer];
 const P = 1_800_000_000;
 
-function payment(payer: Signer, payee: Signer, amount: number, period: number, offset = 1): Uint8Array {
-  return signPayment(payer, network.id, { timestamp: period * network.periodMs + offset, amount, payee: payee.publicKey });
+function payment(payer: Signer, payee: Signer, amount: number, period: number, offset = 1, reference?: bigint): Uint8Array {
+  return signPayment(payer, network.id, { timestamp: period * network.periodMs + offset, amount, payee: payee.publicKey, ...(reference === undefined ? {} : { reference }) });
 }
 
 const listed = (period: number, index: number, transaction: Uint8Array, applied = true): ListedPayment => ({ period, index, applied, transaction });
@@ -45,8 +45,9 @@ const truth: ListedPayment[] = [];
 for (let period = P + 4; period >= P + 1; period--) {
   const count = period === P + 2 ? 4 : 2;
   for (let index = count - 1; index >= 0; index--) {
-    // Odd indexes: Alice pays Bob; even ones: Carol pays Alice. The newest (P+4, 1) is out.
-    const tx = index % 2 === 1 ? payment(alice, bob, 10 + index, period, index + 1) : payment(carol, alice, 20 + index, period, index + 1);
+    // Odd indexes: Alice pays Bob, with Bob's invoice number as the reference (the 148-byte
+    // form); even ones: Carol pays Alice, without one. The newest (P+4, 1) is out.
+    const tx = index % 2 === 1 ? payment(alice, bob, 10 + index, period, index + 1, BigInt(period - P) * 1000n + BigInt(index)) : payment(carol, alice, 20 + index, period, index + 1);
     truth.push(listed(period, index, tx, !(period === P + 2 && index === 3)));
   }
 }
@@ -147,13 +148,14 @@ describe('mergeHistory: one page from what each server listed', () => {
 describe('historyCsv: the columns a bookkeeper expects (RFC 4180)', () => {
   const page = mergeHistory(network, alice.publicKey, [history(0, truth, true), history(1, truth, true), history(2, truth, true)], P + 4, 20);
 
-  test('a header, one CRLF-ended row per entry; time, period, direction, address, signed amount, txid, outcome, period end', () => {
+  test('a header, one CRLF-ended row per entry; time, period, direction, address, signed amount, txid, outcome, period end, reference', () => {
     const csv = historyCsv(alice.publicKey, page.entries, network.periodMs);
     const lines = csv.split('\r\n');
     expect(lines.pop()).toBe(''); // the last line ends with CRLF too
     expect(lines[0]).toBe(history_csv_header);
     expect(lines).toHaveLength(1 + truth.length);
-    const [time, period, direction, counterparty, amount, txid, outcome, periodEnd] = lines[1]!.split(',');
+    expect(history_csv_header).toBe('time,period,direction,counterparty,amount,txid,outcome,period_end,reference');
+    const [time, period, direction, counterparty, amount, txid, outcome, periodEnd, reference] = lines[1]!.split(',');
     expect(time).toBe(new Date(truth[0]!.period * network.periodMs + 2).toISOString());
     expect(Number(period)).toBe(P + 4);
     expect(direction).toBe('out');
@@ -162,9 +164,13 @@ describe('historyCsv: the columns a bookkeeper expects (RFC 4180)', () => {
     expect(txid).toBe(toHex(txidOf(truth[0]!.transaction)));
     expect(outcome).toBe('committed');
     expect(periodEnd).toBe(new Date((P + 5) * network.periodMs).toISOString());
+    expect(reference).toBe('4001'); // Bob's invoice, signed by Alice with the payment
+    expect(page.entries[0]!.reference).toBe(4001n);
     expect(lines[2]!.split(',').slice(2, 5)).toEqual(['in', encodeAddress(carol.publicKey), '20']);
+    expect(lines[2]!.split(',')[8]).toBe(''); // Carol's payment has no reference
+    expect(page.entries[1]!.reference).toBe(null);
     // The skipped payment is void: listed, but no money moved.
-    const voidRow = lines.find((line) => line.endsWith(`,void,${new Date((P + 3) * network.periodMs).toISOString()}`));
+    const voidRow = lines.find((line) => line.endsWith(`,void,${new Date((P + 3) * network.periodMs).toISOString()},2003`));
     expect(voidRow).toBeDefined();
     // Summing the committed rows gives the account's change in balance.
     const sum = lines.slice(1).reduce((total, line) => {
@@ -215,7 +221,7 @@ async function scriptedNetwork(scripts: Script[]) {
               account: answer.account ?? request.account,
               committedPeriod: answer.committedPeriod ?? P + 4,
               archiveFrom: answer.archiveFrom ?? 0,
-              entries: answer.entries.slice(0, Math.max(1, historyEntriesThatFit(request.length))),
+              entries: historyPageThatFits(answer.entries, request.length), // as the node does: 153- and 161-byte entries
             };
             const full = encodeReply(Kind.HISTORY, request.requestId, answer.status as 0, body, servers[index]!, network.id);
             const reply = full.length <= data.length ? full : encodeReply(Kind.HISTORY, request.requestId, Status.TOO_SHORT, { needed: full.length }, servers[index]!, network.id);

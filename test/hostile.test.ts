@@ -12,7 +12,9 @@ import { FrameDecoder, type RawMessage } from '../src/peer/framing.ts';
 import { decodeMessage, encodeMessage, isKnownKind } from '../src/peer/messages.ts';
 import { parseSeed } from '../src/seed.ts';
 import { verify } from '../src/signature.ts';
-import { decodeTransaction, signPayment } from '../src/transaction.ts';
+import { areference, decodeTransaction, encodeTransaction, signPayment } from '../src/transaction.ts';
+import { paymentCount, paymentsIn } from '../src/payment-list.ts';
+import { parsePaymentRequest } from '../src/payment-request.ts';
 import { serverIndexOf } from '../src/network.ts';
 import { testNetwork, testSigner } from './helpers/keys.ts';
 
@@ -34,6 +36,7 @@ function offsetView(content: Uint8Array, make: (buffer: ArrayBuffer, offset: num
 }
 
 const validTransaction = signPayment(wallet, network.id, { timestamp: 1_700_000_000_000, amount: 5, payee: servers[0]!.publicKey });
+const validReferencedTransaction = signPayment(wallet, network.id, { timestamp: 1_700_000_000_000, amount: 5, payee: servers[0]!.publicKey, reference: 2n ** 64n - 1n });
 const validRequest = encodeRequest({ kind: Kind.PAY, requestId: 1, transaction: validTransaction, length: 200 });
 const validReply = encodeReply(Kind.WHOAMI, 1, Status.OK, { address: Uint8Array.of(127, 0, 0, 1, 0x0f, 0xa1) }, servers[0]!, network.id);
 const validMessage = encodeMessage({ type: 'sync_request', after: 5 });
@@ -111,6 +114,10 @@ const hostile: [string, unknown][] = [
   ['Uint8Array(140)', new Uint8Array(140)],
   ['Uint8Array(140) all 0xff', new Uint8Array(140).fill(0xff)],
   ['Uint8Array(141)', new Uint8Array(141)],
+  ['Uint8Array(148)', new Uint8Array(148)],
+  ['Uint8Array(148) all 0xff', new Uint8Array(148).fill(0xff)],
+  ['Uint8Array(149) tagged, reference 0', Uint8Array.of(0x02, ...new Uint8Array(148))],
+  ['a 148-byte payment with a reference', validReferencedTransaction],
   ['Uint8Array(1232)', new Uint8Array(1232)],
   ['Uint8Array(1233)', new Uint8Array(1233)],
   ['Uint8Array(1 MiB) of 0xff', new Uint8Array(1 << 20).fill(0xff)],
@@ -198,6 +205,18 @@ describe('hostile input: a ScrypError or a normal return, never anything else', 
 
   describe('transaction', () => {
     test('decodeTransaction', () => expect(offenders((v) => decodeTransaction(v as Uint8Array))).toEqual([]));
+    test('encodeTransaction with a hostile reference', () =>
+      expect(offenders((v) => encodeTransaction({ ...decodeTransaction(validTransaction), reference: v as bigint }))).toEqual([]));
+    test('areference', () => expect(offenders((v) => areference(v, 'reference'))).toEqual([]));
+    test('paymentsIn and paymentCount (a payment list)', () => {
+      expect(offenders((v) => paymentsIn(v as Uint8Array))).toEqual([]);
+      expect(offenders((v) => paymentCount(v as Uint8Array))).toEqual([]);
+    });
+    test('parsePaymentRequest, and one with a hostile ref=', () => {
+      expect(offenders((v) => parsePaymentRequest(v as string))).toEqual([]);
+      const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' ? String(v) : '');
+      expect(offenders((v) => parsePaymentRequest(`scryp:${'ab'.repeat(32)}?amount=1&ref=${text(v)}`))).toEqual([]);
+    });
     test('a transaction at an offset decodes to the same payment', () => {
       expect(decodeTransaction(offsetView(validTransaction, (b, o, l) => Buffer.from(b, o, l)))).toEqual(decodeTransaction(validTransaction));
     });
@@ -262,7 +281,7 @@ describe('hostile input: a ScrypError or a normal return, never anything else', 
       // Payloads of every length 0..400 filled with 0xff and 0x00 and a counting pattern: certificates
       // with huge periods, vote counts and voter indexes must be refused with a ScrypError.
       const problems: string[] = [];
-      for (let kind = 1; kind <= 10; kind++) {
+      for (let kind = 1; kind <= 16; kind++) {
         for (let length = 0; length <= 400; length++) {
           for (const pattern of [0x00, 0xff, -1]) {
             const payload = pattern < 0 ? Uint8Array.from({ length }, (_, i) => i) : new Uint8Array(length).fill(pattern);

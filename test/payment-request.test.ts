@@ -1,6 +1,7 @@
 // src/payment-request.ts: scryp: URIs (PROTOCOL §3.7). What a payer's wallet must get
 // right: the amount exactly or not at all, label and message as the payee wrote them,
-// and a refusal for anything it cannot honour (a req- parameter, a parameter twice).
+// and a refusal for anything it cannot honour (a req- parameter, a parameter twice); the
+// payee's reference (ref=, 1 … 2^64 − 1) exactly, as a bigint.
 
 import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
@@ -20,6 +21,12 @@ describe('format', () => {
     );
     expect(formatPaymentRequest({ account: key })).toBe(`scryp:${address}`);
     expect(formatPaymentRequest({ account: key, label: '' })).toBe(`scryp:${address}`);
+  });
+
+  test('ref comes after the amount, before label and message; a reference out of range is refused', () => {
+    expect(formatPaymentRequest({ account: key, amount: 25, reference: 20260001n, label: 'Ruth' })).toBe(`scryp:${address}?amount=25&ref=20260001&label=Ruth`);
+    expect(formatPaymentRequest({ account: key, reference: 2n ** 64n - 1n })).toBe(`scryp:${address}?ref=18446744073709551615`);
+    for (const reference of [0n, -1n, 2n ** 64n]) expect(codeOf(() => formatPaymentRequest({ account: key, reference }))).toBe('OUT_OF_RANGE');
   });
 
   test('refuses an amount that is not a whole number in range', () => {
@@ -54,8 +61,21 @@ describe('parse', () => {
     ['a mistyped address', `scryp:${address.slice(0, -1)}q?amount=5`, 'ADDRESS_CHECKSUM'],
     ['no address', 'scryp:?amount=5', 'BAD_ACCOUNT'],
     ['too long', `scryp:${address}?message=${'x'.repeat(5000)}`, 'BAD_PAYMENT_REQUEST'],
+    ['a reference of 0 (a payment without one is the 140-byte form)', `scryp:${address}?amount=5&ref=0`, 'BAD_PAYMENT_REQUEST'],
+    ['a reference of 2^64', `scryp:${address}?amount=5&ref=18446744073709551616`, 'BAD_PAYMENT_REQUEST'],
+    ['a negative reference', `scryp:${address}?ref=-1`, 'BAD_PAYMENT_REQUEST'],
+    ['a reference in hex', `scryp:${address}?ref=0x10`, 'BAD_PAYMENT_REQUEST'],
+    ['an empty reference', `scryp:${address}?ref=`, 'BAD_PAYMENT_REQUEST'],
+    ['a reference given twice', `scryp:${address}?ref=1&ref=2`, 'BAD_PAYMENT_REQUEST'],
   ];
   for (const [name, text, code] of refused) test(`${name}: ${code}`, () => expect(codeOf(() => parsePaymentRequest(text))).toBe(code));
+
+  test('ref=: the payee\'s reference, 1 … 2^64 − 1 in decimal, kept exactly (beyond 2^53 too)', () => {
+    expect(parsePaymentRequest(`scryp:${address}?amount=5&ref=42`).reference).toBe(42n);
+    expect(parsePaymentRequest(`scryp:${address}?ref=18446744073709551615&amount=5`).reference).toBe(2n ** 64n - 1n);
+    expect(parsePaymentRequest(`scryp:${address}?ref=9007199254740993`).reference).toBe(9_007_199_254_740_993n);
+    expect(parsePaymentRequest(`scryp:${address}?amount=5`).reference).toBeUndefined();
+  });
 
   test('isPaymentRequest tells a request from an address', () => {
     expect(isPaymentRequest(` scryp:${address}`)).toBe(true);
@@ -68,12 +88,14 @@ test('property: parse(format(r)) = r for any amount and any UTF-8 label and mess
     fc.property(
       fc.uint8Array({ minLength: 32, maxLength: 32 }),
       fc.option(fc.integer({ min: 1, max: 2 ** 32 - 1 }), { nil: undefined }),
+      fc.option(fc.bigInt({ min: 1n, max: 2n ** 64n - 1n }), { nil: undefined }),
       fc.option(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), { nil: undefined }),
       fc.option(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 80 }), { nil: undefined }),
-      (account, amount, label, message) => {
-        const parsed = parsePaymentRequest(formatPaymentRequest({ account, amount, label, message }));
+      (account, amount, reference, label, message) => {
+        const parsed = parsePaymentRequest(formatPaymentRequest({ account, amount, reference, label, message }));
         expect(toHex(parsed.account)).toBe(toHex(account));
         expect(parsed.amount).toBe(amount);
+        expect(parsed.reference).toBe(reference);
         expect(parsed.label).toBe(label);
         expect(parsed.message).toBe(message);
       },

@@ -108,6 +108,14 @@ export function integerArg(text: string | undefined, field: string, min: number,
   return value;
 }
 
+/** A payee's reference as a person types it: decimal, 1 … 2^64 − 1 (beyond 2^53 kept exactly). */
+export function referenceArg(text: string | undefined, field: string): bigint {
+  if (text === undefined || !/^[0-9]{1,20}$/.test(text)) throw new UsageError(`${field}: expected a reference, a whole number 1..18446744073709551615, got ${text ?? 'nothing'}`);
+  const value = BigInt(text);
+  if (value < 1n || value > 0xffff_ffff_ffff_ffffn) throw new UsageError(`${field}: expected 1..18446744073709551615, got ${text}`);
+  return value;
+}
+
 /** Runs a command body; prints a failure as one line on stderr and exits with its code. */
 export async function action(body: () => Promise<number | void> | number | void): Promise<void> {
   let code: number;

@@ -24,7 +24,7 @@ export const historyCommand = defineCommand({
     address: { type: 'positional', description: 'the account: an address (scryp1…) or 64 hex characters', required: true, valueHint: 'ADDRESS' },
     limit: { type: 'string', description: `payments to show, 1..${history_client_entries_max} (default ${history_limit_default})`, valueHint: 'N' },
     before: { type: 'string', description: 'older than this payment: PERIOD:INDEX, as the last page ends (default: from the newest)', valueHint: 'PERIOD:INDEX' },
-    csv: { type: 'boolean', description: 'CSV for a bookkeeper: time, period, direction, counterparty, amount (signed), txid, outcome, period_end', default: false },
+    csv: { type: 'boolean', description: 'CSV for a bookkeeper: time, period, direction, counterparty, amount (signed), txid, outcome, period_end, reference', default: false },
     ...networkArg,
     ...logArgs,
   },
@@ -88,14 +88,17 @@ function printTable(network: Network, page: Awaited<ReturnType<typeof accountHis
     print(`${address}: no payments${page.next === null ? '' : ' in this page'} (committed period ${page.committedPeriod}; ${answered})`);
   } else {
     print(`${address}: ${page.entries.length} payment${page.entries.length === 1 ? '' : 's'}, newest first (committed period ${page.committedPeriod}; ${answered})`);
+    // The reference column only when a payment of the page has one (an invoice number the payee chose).
+    const references = page.entries.some((entry) => entry.reference !== null);
     const rows = page.entries.map((entry) => [
       isoTime(entry.timestamp).replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
       entry.direction,
       `${entry.direction === 'out' ? '-' : '+'}${entry.amount}`,
       encodeAddress(entry.counterparty),
+      ...(references ? [entry.reference?.toString() ?? '-'] : []),
       statusText(entry),
     ]);
-    const header = ['time (UTC)', 'dir', 'amount', 'counterparty', 'status'];
+    const header = ['time (UTC)', 'dir', 'amount', 'counterparty', ...(references ? ['reference'] : []), 'status'];
     const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
     const line = (cells: string[]) => cells.map((cell, column) => (column === 2 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd();
     print(line(header));
@@ -124,6 +127,7 @@ function jsonOf(network: Network, account: Uint8Array, page: Awaited<ReturnType<
       direction: entry.direction,
       counterparty: encodeAddress(entry.counterparty),
       amount: entry.amount,
+      reference: entry.reference === null ? null : entry.reference.toString(),
       txid: toHex(entry.txid),
       outcome: outcomeOf(entry),
       applied: entry.applied,

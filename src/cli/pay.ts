@@ -10,16 +10,25 @@ import { formatAddress } from '../ip.ts';
 import { isPaymentRequest, parsePaymentRequest } from '../payment-request.ts';
 import { seedFileState } from '../seed.ts';
 import { signerFromSeed } from '../signature.ts';
-import { accountArg, action, addressArg, chooseNetwork, dirArg, exit_code, integerArg, logArgs, networkArg, print, printable, setupLogs, UsageError } from './common.ts';
+import { accountArg, action, addressArg, chooseNetwork, dirArg, exit_code, integerArg, logArgs, networkArg, print, printable, referenceArg, setupLogs, UsageError } from './common.ts';
 import { openSeed, passphraseArg } from './passphrase.ts';
 
-/** The payee and amount of a payment: --to as an address, hex or a scryp: payment request, and --amount. */
-export function payeeArgs(to: string | undefined, amountText: string | undefined): { to: Uint8Array; amount: number; label?: string; message?: string } {
+/**
+ * The payee, amount and reference of a payment: --to as an address, hex or a scryp: payment
+ * request, --amount, and --ref (a request's ref= is honoured; a --ref that differs from it
+ * is a usage error, as for the amount).
+ */
+export function payeeArgs(
+  to: string | undefined,
+  amountText: string | undefined,
+  referenceText?: string,
+): { to: Uint8Array; amount: number; reference?: bigint; label?: string; message?: string } {
   if (to === undefined) throw new UsageError('--to is required (an address scryp1…, 64 hex characters, or a scryp: payment request)');
   const amountArg = amountText === undefined ? undefined : integerArg(amountText, '--amount', 1, 0xffff_ffff);
+  const referenceArgument = referenceText === undefined ? undefined : referenceArg(referenceText, '--ref');
   if (!isPaymentRequest(to)) {
     if (amountArg === undefined) throw new UsageError('--amount is required (1..4294967295)');
-    return { to: payable(accountArg(to, '--to')), amount: amountArg };
+    return { to: payable(accountArg(to, '--to')), amount: amountArg, ...(referenceArgument === undefined ? {} : { reference: referenceArgument }) };
   }
   let request;
   try {
@@ -33,7 +42,11 @@ export function payeeArgs(to: string | undefined, amountText: string | undefined
   if (request.amount !== undefined && amountArg !== undefined && amountArg !== request.amount) {
     throw new UsageError(`--amount ${amountArg} conflicts with the payment request's amount ${request.amount}: leave --amount out, or ask for another request`);
   }
-  return { to: payable(request.account), amount, ...(request.label === undefined ? {} : { label: request.label }), ...(request.message === undefined ? {} : { message: request.message }) };
+  if (request.reference !== undefined && referenceArgument !== undefined && referenceArgument !== request.reference) {
+    throw new UsageError(`--ref ${referenceArgument} conflicts with the payment request's reference ${request.reference}: leave --ref out, or ask for another request`);
+  }
+  const reference = request.reference ?? referenceArgument;
+  return { to: payable(request.account), amount, ...(reference === undefined ? {} : { reference }), ...(request.label === undefined ? {} : { label: request.label }), ...(request.message === undefined ? {} : { message: request.message }) };
 }
 
 /** A payee no one can sign for is refused before anything is signed (UNSPENDABLE_KEY), as a usage error. */
@@ -57,6 +70,7 @@ export const payCommand = defineCommand({
     dir: { type: 'string', description: 'the paying wallet\'s directory (its .seed, plain or encrypted)', required: true, valueHint: 'DIR' },
     to: { type: 'string', description: 'the payee: an address (scryp1…), 64 hex characters, or a scryp: payment request', required: true, valueHint: 'ACCOUNT' },
     amount: { type: 'string', description: 'scryp to pay, 1..4294967295 (a payment request may give it)', valueHint: 'N' },
+    ref: { type: 'string', description: 'the payee\'s reference (an invoice number), 1..18446744073709551615, signed into the payment (a payment request may give it)', valueHint: 'N' },
     server: { type: 'string', description: 'the server to send to (default: the first server of the network)', valueHint: 'HOST:PORT' },
     ...passphraseArg,
     ...networkArg,
@@ -68,12 +82,14 @@ export const payCommand = defineCommand({
       const fileNetwork = chooseNetwork(args.network);
       const dir = dirArg(args.dir);
       if (seedFileState(dir) === 'missing') throw new UsageError(`no wallet in ${dir}: create one with scryp keygen --dir ${dir}`);
-      const { to, amount, label, message } = payeeArgs(args.to, args.amount);
+      const { to, amount, reference, label, message } = payeeArgs(args.to, args.amount, args.ref);
       const serverAddress = args.server === undefined ? null : formatAddress(addressArg(args.server, '--server'));
       const log = logger('pay');
       if (label !== undefined || message !== undefined) {
         log.info(`payment request${label === undefined ? '' : ` from "${printable(label)}"`}${message === undefined ? '' : `: "${printable(message)}"`}`);
       }
+      // Shown before anything is signed: the reference is part of what the payer signs.
+      if (reference !== undefined) log.info(`paying ${amount} scryp to ${encodeAddress(to)} with reference ${reference}`);
       const client = await UdpClient.open();
       try {
         // Where servers that moved are now (PROTOCOL §3.10); --server may name either address.
@@ -85,14 +101,14 @@ export const payCommand = defineCommand({
         }
         // The seed last: a passphrase is asked only once everything else is known to be right.
         const signer = signerFromSeed(await openSeed(dir, args['passphrase-file']));
-        const end = await pay(client, network, signer, { to, amount, server, onProgress: (message) => log.info(message) });
+        const end = await pay(client, network, signer, { to, amount, server, ...(reference === undefined ? {} : { reference }), onProgress: (message) => log.info(message) });
         const txid = end.txid === null ? null : toHex(end.txid);
         if (args.json) {
-          print(JSON.stringify({ ...end, txid, from: toHex(signer.publicKey), fromAddress: encodeAddress(signer.publicKey), to: toHex(to), toAddress: encodeAddress(to), amount }));
+          print(JSON.stringify({ ...end, txid, from: toHex(signer.publicKey), fromAddress: encodeAddress(signer.publicKey), to: toHex(to), toAddress: encodeAddress(to), amount, reference: reference === undefined ? null : reference.toString() }));
         }
         switch (end.outcome) {
           case 'committed':
-            if (!args.json) print(`committed: ${amount} scryp to ${encodeAddress(to)} in period ${end.period} (txid ${txid})`);
+            if (!args.json) print(`committed: ${amount} scryp to ${encodeAddress(to)}${reference === undefined ? '' : ` with reference ${reference}`} in period ${end.period} (txid ${txid})`);
             return exit_code.ok;
           case 'void':
             if (!args.json) print(`void: period ${end.period} was decided without this payment; nothing was paid (txid ${txid}). Send it again.`);

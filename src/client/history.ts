@@ -21,7 +21,7 @@ import { encodeAddress } from '../address.ts';
 import { fail } from '../errors.ts';
 import type { Network } from '../network.ts';
 import { verify } from '../signature.ts';
-import { amountOf, payeeOf, payerOf, signatureOf, signingMessage, timestampOf, txidOf } from '../transaction.ts';
+import { amountOf, payeeOf, payerOf, referenceOf, signatureOf, signingMessage, timestampOf, txidOf } from '../transaction.ts';
 import { type HistoryBody, Kind, type ListedPayment, Status } from './codec.ts';
 import type { ClientTransport } from './transport.ts';
 
@@ -38,6 +38,8 @@ export interface HistoryEntry {
   readonly txid: Uint8Array;
   readonly timestamp: number;
   readonly amount: number;
+  /** The payee's reference, signed with the payment (the 148-byte form); null without one. */
+  readonly reference: bigint | null;
   readonly direction: 'in' | 'out';
   /** The other account. */
   readonly counterparty: Uint8Array;
@@ -219,6 +221,7 @@ export function describeEntry(network: Network, account: Uint8Array, payment: Li
     txid: txidOf(tx),
     timestamp: timestampOf(tx),
     amount: amountOf(tx),
+    reference: referenceOf(tx),
     direction: outgoing ? 'out' : 'in',
     counterparty: (outgoing ? payeeOf(tx) : payer).slice(),
     agreement: servers.length >= network.majority ? 'committed' : 'disputed',
@@ -233,7 +236,7 @@ export function outcomeOf(entry: HistoryEntry): 'committed' | 'void' | 'disputed
   return entry.applied ? 'committed' : 'void';
 }
 
-export const history_csv_header = 'time,period,direction,counterparty,amount,txid,outcome,period_end';
+export const history_csv_header = 'time,period,direction,counterparty,amount,txid,outcome,period_end,reference';
 
 /**
  * The entries as CSV (RFC 4180: CRLF line ends, a header line, fields quoted when they hold
@@ -247,6 +250,8 @@ export const history_csv_header = 'time,period,direction,counterparty,amount,txi
  *   outcome       committed (applied), void (in the batch but skipped: no money moved),
  *                 or disputed (no majority of servers listed it, or its signature is bad)
  *   period_end    end of that period, ISO 8601 UTC: the payment was final shortly after
+ *   reference     the payee's reference (an invoice number, decimal), signed with the
+ *                 payment; empty for a payment without one
  * Only the rows whose outcome is committed moved money: sum those for a balance change.
  */
 export function historyCsv(account: Uint8Array, entries: readonly HistoryEntry[], periodMs: number): string {
@@ -264,6 +269,7 @@ export function historyCsv(account: Uint8Array, entries: readonly HistoryEntry[]
         toHex(entry.txid),
         outcomeOf(entry),
         isoTime((entry.period + 1) * periodMs),
+        entry.reference === null ? '' : entry.reference.toString(),
       ]
         .map(csvField)
         .join(','),

@@ -13,7 +13,7 @@ import type { Address } from '../ip.ts';
 import { decodeReply, type Kind, type Reply, requestBytesFor, Status, verifyReply } from './codec.ts';
 
 export type RequestSpec =
-  | { kind: 0x01; transaction: Uint8Array }
+  | { kind: 0x01 | 0x0b; transaction: Uint8Array } // PAY (140 bytes) or PAYREF (148)
   | { kind: 0x02; account: Uint8Array }
   | { kind: 0x03; txid: Uint8Array }
   | { kind: 0x04 }

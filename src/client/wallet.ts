@@ -13,6 +13,10 @@
 //   void: never applied, so the wallet signs it anew and sends it again (five times at most).
 //   Timeouts scale with the period, and a server that stays silent is not asked again.
 //
+// A payment with a reference (an invoice number the payee chose, 1 … 2^64 − 1) is signed in
+// the 148-byte form and sent with PAYREF; every step after is the same. Without one it is the
+// 140-byte form and PAY, as always.
+//
 // Before anything is signed, a payee no one can sign for (src/signature.ts keyProblem) is
 // refused with UNSPENDABLE_KEY: the servers would refuse it too (BAD_PAYEE), and a wallet
 // says why before it asks anyone.
@@ -24,8 +28,8 @@ import { acceptingUntil, periodOf, startOf, endOf, timingOf } from '../schedule.
 import { encodeAddress } from '../address.ts';
 import { fail } from '../errors.ts';
 import { describeKeyProblem, keyProblem, type Signer } from '../signature.ts';
-import { signPayment, txidOf } from '../transaction.ts';
-import { Kind, PaymentState, Status, statusName, type StatusBody } from './codec.ts';
+import { areference, signPayment, txidOf } from '../transaction.ts';
+import { Kind, PaymentState, payKindOf, Status, statusName, type StatusBody } from './codec.ts';
 import { askMajority } from './majority.ts';
 import { type ClientTransport, ReplyTimeout } from './transport.ts';
 
@@ -38,6 +42,8 @@ export type PaymentEnd =
 export interface PayRequest {
   readonly to: Uint8Array;
   readonly amount: number;
+  /** The payee's reference (1 … 2^64 − 1): the payment is then the 148-byte form, sent with PAYREF. */
+  readonly reference?: bigint;
   /** The server to send to first (index in the network); others are tried when it is unavailable. */
   readonly server: number;
   /** How many times a void payment is signed anew and sent again (default 5). */
@@ -66,6 +72,7 @@ export async function pay(client: ClientTransport, network: Network, signer: Sig
     return { outcome: 'refused', txid: null, status: 'BAD_AMOUNT' };
   }
   assertPayable(request.to, 'recipient');
+  const reference = request.reference === undefined ? undefined : areference(request.reference, 'reference');
   const margin = Math.min(50, Math.floor(network.periodMs / 10));
   // A server that stayed silent is not asked again for this payment: it is probably down,
   // and waiting on it would spend whole periods.
@@ -82,7 +89,7 @@ export async function pay(client: ClientTransport, network: Network, signer: Sig
       await sleep(startOf(timing, periodOf(timing, t) + 1) + margin - t);
       t = now();
     }
-    const tx = signPayment(signer, network.id, { timestamp: t, amount: request.amount, payee: request.to });
+    const tx = signPayment(signer, network.id, { timestamp: t, amount: request.amount, payee: request.to, ...(reference === undefined ? {} : { reference }) });
     const txid = txidOf(tx);
     lastTxid = txid;
     const period = periodOf(timing, t);
@@ -96,7 +103,7 @@ export async function pay(client: ClientTransport, network: Network, signer: Sig
       if (silent.has(server)) continue;
       const target = network.servers[server]!;
       try {
-        const reply = await client.ask(target.address, { kind: Kind.PAY, transaction: tx }, { networkId: network.id, serverKey: target.key, attempts: 3, timeoutMs });
+        const reply = await client.ask(target.address, { kind: payKindOf(tx), transaction: tx }, { networkId: network.id, serverKey: target.key, attempts: 3, timeoutMs });
         progress(`server ${server}: ${statusName[reply.status]} (txid ${toHex(txid)}, period ${period})`);
         if (reply.status === Status.UNAVAILABLE || reply.status === Status.RATE_LIMITED) continue;
         answer = { status: reply.status, period: reply.body !== null && 'period' in reply.body ? reply.body.period : period };

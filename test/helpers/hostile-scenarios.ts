@@ -102,7 +102,7 @@ export async function udpFloodScenario(count: number, seed: number, perSecond = 
       if (drops === 0) expect(counters[counter] ?? 0, `${category} -> ${counter}`).toBe(expected);
       else expect(counters[counter] ?? 0, `${category} -> ${counter}`).toBeGreaterThanOrEqual(expected - drops);
     }
-    expect(counters.udp_answered_bad_request ?? 0).toBeGreaterThanOrEqual(result.byCategory.version + result.byCategory.kind + result.byCategory.padding - drops);
+    expect(counters.udp_answered_bad_request ?? 0).toBeGreaterThanOrEqual(result.byCategory.version + result.byCategory.kind + result.byCategory.padding + result.byCategory.reference - drops);
     for (const status of ['bad_signature', 'bad_time', 'bad_amount']) expect(counters[`udp_answered_${status}`] ?? 0, status).toBeGreaterThan(0);
     return {
       sent: result.sent,

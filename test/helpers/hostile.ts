@@ -4,7 +4,7 @@
 // node counter must account for them, so a test can check the node's books exactly.
 
 import { readFileSync } from 'node:fs';
-import { frame_bytes_max, frame_header_bytes, hash_bytes, transaction_bytes } from '../../src/constants.ts';
+import { frame_bytes_max, frame_header_bytes, hash_bytes, referenced_transaction_bytes, transaction_bytes } from '../../src/constants.ts';
 import { concat, Writer } from '../../src/bytes.ts';
 import { encodeRequest, Kind, requestBytesFor } from '../../src/client/codec.ts';
 import type { Vote } from '../../src/consensus/vote.ts';
@@ -31,9 +31,10 @@ export type UdpCategory =
   | 'bad_signature'
   | 'bad_time'
   | 'bad_amount'
+  | 'reference'
   | 'benign';
 
-const udpCategories: UdpCategory[] = ['random', 'short', 'long', 'magic', 'version', 'kind', 'padding', 'truncated', 'mutated', 'bad_signature', 'bad_time', 'bad_amount', 'benign'];
+const udpCategories: UdpCategory[] = ['random', 'short', 'long', 'magic', 'version', 'kind', 'padding', 'truncated', 'mutated', 'bad_signature', 'bad_time', 'bad_amount', 'reference', 'benign'];
 
 /** Categories whose every datagram must end in this one counter (whatever the node's state). */
 export const udpCertainOutcome: Partial<Record<UdpCategory, string>> = {
@@ -65,11 +66,13 @@ export interface UdpFloodResult {
 }
 
 function validRequest(prng: Prng, network: Network, payer: Signer, requestId: number): Uint8Array {
-  const kind = prng.pick([Kind.PAY, Kind.BALANCE, Kind.STATUS, Kind.INFO, Kind.WHOAMI] as const);
+  const kind = prng.pick([Kind.PAY, Kind.BALANCE, Kind.STATUS, Kind.INFO, Kind.WHOAMI, Kind.PAYREF] as const);
   const length = requestBytesFor(kind, network.servers.length);
   switch (kind) {
     case Kind.PAY:
       return encodeRequest({ kind, requestId, length, transaction: signPayment(payer, network.id, { timestamp: Date.now(), amount: 1 + prng.nextInt(5), payee: prng.bytes(32) }) });
+    case Kind.PAYREF:
+      return encodeRequest({ kind, requestId, length, transaction: signPayment(payer, network.id, { timestamp: Date.now(), amount: 1 + prng.nextInt(5), payee: prng.bytes(32), reference: 1n + BigInt(prng.nextU32()) }) });
     case Kind.BALANCE:
       return encodeRequest({ kind, requestId, length, account: prng.bytes(32) });
     case Kind.STATUS:
@@ -81,6 +84,58 @@ function validRequest(prng: Prng, network: Network, payer: Signer, requestId: nu
 
 function payRequest(network: Network, payer: Signer, requestId: number, fields: { timestamp: number; amount: number; payee: Uint8Array }): Uint8Array {
   return encodeRequest({ kind: Kind.PAY, requestId, length: requestBytesFor(Kind.PAY), transaction: signPayment(payer, network.id, fields) });
+}
+
+/**
+ * A payment in the wrong form for its kind (every one is BAD_REQUEST, PROTOCOL §6.1): PAYREF
+ * carrying a 140-byte payment (too short for its 148-byte body, or padded out to it, which
+ * reads as reference 0 or as a broken signature), PAY carrying a 148-byte payment (its last
+ * 8 bytes are not zero padding), PAYREF with reference 0, and a PAYREF cut short or with a
+ * byte after its body.
+ */
+export function wrongReferenceForm(prng: Prng, network: Network, payer: Signer, requestId: number): Uint8Array {
+  const fields = { timestamp: Date.now(), amount: 1 + prng.nextInt(5), payee: prng.bytes(32) };
+  const withReference = signPayment(payer, network.id, { ...fields, reference: 1n + BigInt(prng.nextU32()) });
+  const header = (kind: number, length: number) => {
+    const bytes = new Uint8Array(length);
+    bytes.set([0x53, 0x43, 1, kind]);
+    new DataView(bytes.buffer).setUint32(4, requestId);
+    return bytes;
+  };
+  switch (prng.nextInt(5)) {
+    case 0: {
+      // PAYREF with a 140-byte payment in a request shorter than its body needs.
+      const bytes = header(Kind.PAYREF, 148 + prng.nextInt(8));
+      bytes.set(signPayment(payer, network.id, fields).subarray(0, bytes.length - 8), 8);
+      return bytes;
+    }
+    case 1: {
+      // PAY with a 148-byte payment: the reference's place reads as a signature, the rest as padding.
+      const bytes = header(Kind.PAY, requestBytesFor(Kind.PAYREF));
+      bytes.set(withReference, 8);
+      return bytes;
+    }
+    case 2: {
+      // PAYREF with reference 0: that payment's one encoding is PAY with 140 bytes.
+      const bytes = header(Kind.PAYREF, requestBytesFor(Kind.PAYREF) + prng.nextInt(16));
+      bytes.set(withReference, 8);
+      bytes.fill(0, 8 + 76, 8 + 84);
+      return bytes;
+    }
+    case 3: {
+      // PAYREF cut inside its payment (at least the 128-byte minimum: a shorter datagram hears nothing).
+      const bytes = header(Kind.PAYREF, 128 + prng.nextInt(28));
+      bytes.set(withReference.subarray(0, bytes.length - 8), 8);
+      return bytes;
+    }
+    default: {
+      // PAYREF with a byte that is not zero after its body.
+      const bytes = header(Kind.PAYREF, requestBytesFor(Kind.PAYREF) + 1 + prng.nextInt(16));
+      bytes.set(withReference, 8);
+      bytes[8 + 148 + prng.nextInt(bytes.length - 156)] = 1 + prng.nextInt(255);
+      return bytes;
+    }
+  }
 }
 
 /** One hostile datagram of the given category. */
@@ -109,13 +164,13 @@ export function hostileDatagram(category: UdpCategory, prng: Prng, network: Netw
     }
     case 'kind': {
       const bytes = validRequest(prng, network, payer, requestId);
-      bytes[3] = prng.pick([0, 6, 7, 0x7f, 0x81, 0xff]);
+      bytes[3] = prng.pick([0, 6, 7, 0x0c, 0x7f, 0x81, 0x8b, 0xff]);
       return bytes;
     }
     case 'padding': {
       // A request with room to spare (a PAY at its minimum length has no padding), one padding byte not zero.
       const bytes = concat(validRequest(prng, network, payer, requestId), new Uint8Array(1 + prng.nextInt(32)));
-      const bodyEnd = 8 + (bytes[3] === Kind.PAY ? transaction_bytes : bytes[3] === Kind.BALANCE || bytes[3] === Kind.STATUS ? 32 : 0);
+      const bodyEnd = 8 + (bytes[3] === Kind.PAY ? transaction_bytes : bytes[3] === Kind.PAYREF ? referenced_transaction_bytes : bytes[3] === Kind.BALANCE || bytes[3] === Kind.STATUS ? 32 : 0);
       bytes[bodyEnd + prng.nextInt(bytes.length - bodyEnd)] = 1 + prng.nextInt(255);
       return bytes;
     }
@@ -143,6 +198,8 @@ export function hostileDatagram(category: UdpCategory, prng: Prng, network: Netw
       return prng.nextInt(2) === 0
         ? payRequest(network, payer, requestId, { timestamp: Date.now(), amount: 0, payee: prng.bytes(32) })
         : payRequest(network, payer, requestId, { timestamp: Date.now(), amount: 1, payee: payer.publicKey });
+    case 'reference':
+      return wrongReferenceForm(prng, network, payer, requestId);
     case 'benign':
       return prng.nextInt(2) === 0
         ? encodeRequest({ kind: Kind.INFO, requestId, length: requestBytesFor(Kind.INFO, network.servers.length) })
