@@ -47,10 +47,11 @@ import {
   checkerFor,
   voteSigningMessage,
 } from '../src/consensus/vote.ts';
-import { decodeMessage, encodeMessage, headerOfProposal, type PeerMessage } from '../src/peer/messages.ts';
+import { decodeMessage, encodeMessage, headerOfProposal, type PeerMessage, type ProposalMessage } from '../src/peer/messages.ts';
+import { encodePaymentList, paymentCount, paymentsIn } from '../src/payment-list.ts';
 import { type Ballot, ballotSigningMessage, encodeBallot, readBallot, signBallot, verifyBallot } from '../src/consensus/ballot.ts';
 import { checkEvidence, decodeEvidence, encodeEvidence, type Evidence } from '../src/consensus/evidence.ts';
-import { encodeProposalHeader, type ProposalHeader, proposalSigningMessage, readProposalHeader } from '../src/consensus/proposal.ts';
+import { encodeProposalHeader, type ProposalHeader, proposalSigningMessage, readProposalHeader, transactionsHashOf } from '../src/consensus/proposal.ts';
 import { encodeFrame, type Frame, FrameDecoder, type RawMessage } from '../src/peer/framing.ts';
 import { isKnownKind } from '../src/peer/messages.ts';
 import { emptyLeafDigest, emptyMidDigest, leafDigest, LedgerState, midDigestOfEntries, rootDigest } from '../src/ledger/state.ts';
@@ -114,9 +115,10 @@ function signerOf(vector: Vector) {
   return signerFromSeed(fromHex(entry.seed, 32, 'seed'));
 }
 
-/** Decoded values in the file's form: bytes as lowercase hex. */
+/** Decoded values in the file's form: bytes as lowercase hex, a reference as a decimal string. */
 function toJson(value: unknown): unknown {
   if (value instanceof Uint8Array) return toHex(value);
+  if (typeof value === 'bigint') return value.toString();
   if (Array.isArray(value)) return value.map(toJson);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, toJson(field)]));
@@ -124,8 +126,9 @@ function toJson(value: unknown): unknown {
   return value;
 }
 
-/** The file's form back to values: every string is hex, except a message's `type`, a ballot's `step`, an evidence's `kind`, an address's `host` and a gateway's `url`. */
+/** The file's form back to values: every string is hex, except a message's `type`, a ballot's `step`, an evidence's `kind`, an address's `host`, a gateway's `url` and a payment's `reference` (decimal: a u64). */
 function fromJson(value: unknown, key = ''): unknown {
+  if (typeof value === 'string' && key === 'reference') return BigInt(value);
   if (typeof value === 'string') return key === 'type' || key === 'step' || key === 'kind' || key === 'host' || key === 'url' ? value : fromHex(value, undefined, key);
   if (Array.isArray(value)) return value.map((item) => fromJson(item, key));
   if (value !== null && typeof value === 'object') {
@@ -160,7 +163,11 @@ describe('golden.json', () => {
     for (let kind = 1; kind <= 0x11; kind++) expect(messageKinds.has(kind)).toBe(true);
     for (const type of ['ballot', 'proposal header', 'evidence', 'address record', 'configuration change', 'gateway record', 'gateway exchange', 'webhook signature']) expect(types.has(type)).toBe(true);
     const requestKinds = new Set(ofType('request').map((vector) => vector.fields.kind));
-    for (let kind = 1; kind <= 10; kind++) expect(requestKinds.has(kind)).toBe(true);
+    for (let kind = 1; kind <= 11; kind++) expect(requestKinds.has(kind)).toBe(true);
+    expect(types.has('payment list')).toBe(true);
+    // Both forms of payment, and every message that carries payments with both forms in it (PROTOCOL §12).
+    expect(ofType('payment').map((vector) => bytesOf(vector).length).sort()).toContain(148);
+    for (const kind of [2, 4, 6]) expect(ofType('message').some((vector) => vector.kind === kind && vector.name.includes('both forms'))).toBe(true);
   });
 
   test('all hex is lowercase and every key derives from its label', () => {
@@ -246,7 +253,11 @@ describe('payment', () => {
       expect(toJson(decodeTransaction(tx))).toEqual(vector.fields);
       const message = signingMessage(networkId, tx);
       expect(toHex(message)).toBe(hexOf(vector, 'signingMessage'));
-      expect(toHex(message)).toBe(toHex(concat(utf8('scryp/tx/v1'), networkId, tx.subarray(0, 76))));
+      // The 140-byte form signs its first 76 bytes under v1; the 148-byte form its first 84 (with the reference) under v2.
+      const withReference = tx.length === 148;
+      expect(withReference).toBe(fields.reference !== undefined);
+      expect(toHex(message)).toBe(toHex(concat(utf8(withReference ? 'scryp/tx/v2' : 'scryp/tx/v1'), networkId, tx.subarray(0, withReference ? 84 : 76))));
+      expect(toHex(txidOf(tx))).toBe(toHex(sha256(tx.subarray(0, withReference ? 84 : 76))));
       expect(toHex(txidOf(tx))).toBe(hexOf(vector, 'txid'));
       expect(verify(fields.signature, message, fields.payer)).toBe(true);
       expect(verifyReference(fields.signature, message, fields.payer)).toBe(true);
@@ -375,6 +386,35 @@ describe('votes and certificates', () => {
   }
 });
 
+/** The golden network's state after a period, by replaying the PROPOSALs of the file from genesis. */
+function stateAt(period: number): LedgerState {
+  if (period === 0) return genesisState;
+  const proposal = ofType('message')
+    .filter((vector) => vector.kind === 2)
+    .map((vector) => decodeMessage({ kind: 2, payload: bytesOf(vector) }) as ProposalMessage)
+    .find((message) => message.period === period);
+  if (proposal === undefined) throw new Error(`golden.json has no PROPOSAL of period ${period}`);
+  const base = stateAt(proposal.parent.period);
+  const timing = timingOf(goldenNetwork);
+  const state = LedgerState.fromSortedEntries(concat(...base.entries()));
+  state.commit(state.prepare(replayBatch(state, period, timing, proposal.transactions).changes));
+  return state;
+}
+
+describe('payment lists (a batch, a FORWARD: PROTOCOL §7.6)', () => {
+  for (const vector of ofType('payment list')) {
+    test(vector.name, () => {
+      const payments = (vector.fields.payments as string[]).map((hex) => fromHex(hex, undefined, 'payment'));
+      const list = bytesOf(vector);
+      expect(toHex(encodePaymentList(payments))).toBe(hexOf(vector, 'hex'));
+      expect(paymentsIn(list).map(toHex)).toEqual(vector.fields.payments as string[]);
+      // By hand: the tag 0x02 before each 148-byte payment, nothing before a 140-byte one.
+      expect(toHex(list)).toBe(payments.map((tx) => (tx.length === 148 ? `02${toHex(tx)}` : toHex(tx))).join(''));
+      expect(toHex(transactionsHashOf(list))).toBe(hexOf(vector, 'transactionsHash'));
+    });
+  }
+});
+
 describe('peer messages', () => {
   for (const vector of ofType('message')) {
     test(vector.name, () => {
@@ -394,8 +434,10 @@ describe('peer messages', () => {
         expect(verifyCertificate(checker, decoded.parent)).toBe(true);
         expect(verify(decoded.signature, proposalSigningMessage(networkId, headerOfProposal(decoded)), goldenNetwork.servers[decoded.proposer]!.key)).toBe(true);
         const timing = timingOf(goldenNetwork);
-        const outcome = replayBatch(genesisState, decoded.period, timing, decoded.transactions);
-        expect(toHex(genesisState.prepare(outcome.changes).hash)).toBe(toHex(decoded.hash));
+        const base = stateAt(decoded.parent.period);
+        const outcome = replayBatch(base, decoded.period, timing, decoded.transactions);
+        expect(outcome.appliedCount).toBe(paymentCount(decoded.transactions));
+        expect(toHex(base.prepare(outcome.changes).hash)).toBe(toHex(decoded.hash));
       } else if (decoded.type === 'sync_records') {
         for (const record of decoded.records) expect(verifyCertificate(checker, record.certificate)).toBe(true);
       } else if (decoded.type === 'snapshot_header') {

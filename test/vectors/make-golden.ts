@@ -22,7 +22,8 @@ import { type Network, networkToJson, parseNetwork } from '../../src/network.ts'
 import { acceptingUntil, alphaOf, betaOf, endOf, periodOf, startOf, type Timing, timingOf } from '../../src/schedule.ts';
 import { formatSeed } from '../../src/seed.ts';
 import { signerFromSeed, type Signer } from '../../src/signature.ts';
-import { signingMessage, signPayment, txidOf } from '../../src/transaction.ts';
+import { decodeTransaction, signingMessage, signPayment, txidOf } from '../../src/transaction.ts';
+import { encodePaymentList } from '../../src/payment-list.ts';
 import {
   encodeReply,
   encodeReplyUnsigned,
@@ -64,9 +65,10 @@ function check(condition: boolean, what: string): void {
   if (!condition) throw new Error(`make-golden: ${what}: the project's code and the hand-built bytes disagree`);
 }
 
-/** JSON form of decoded values: bytes as lowercase hex, everything else as it is. */
+/** JSON form of decoded values: bytes as lowercase hex, a reference (a u64 beyond 2^53) as a decimal string, everything else as it is. */
 function toJson(value: unknown): unknown {
   if (value instanceof Uint8Array) return toHex(value);
+  if (typeof value === 'bigint') return value.toString();
   if (Array.isArray(value)) return value.map(toJson);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, toJson(field)]));
@@ -758,6 +760,130 @@ function entry(accountId: Uint8Array, balance: number): Uint8Array {
   const header = `t=${t},v1=${v1}`;
   check(webhookSignature(secret, t, body) === header, 'webhook signature: the recipe and the watcher');
   add({ name: 'webhook signature: bob\'s shop hears that alice paid 250', type: 'webhook signature', secret, t, body, v1, header });
+}
+
+// ---- payments with a reference (v1.2, §5.1): the 148-byte form everywhere ---------------
+
+// The next period (its alpha is server 1): Alice pays Carol 75 for Carol's invoice
+// 2026000123, in the 148-byte form, and Bob pays Alice 20 without a reference. Both in one
+// batch, which server 1 proposes at the start of the period after (it is that period's beta).
+{
+  const next = period + 1;
+  check(alphaOf(golden.servers.length, next) === 1 && betaOf(golden.servers.length, next + 1) === 1, 'server 1 is the alpha of the next period and proposes it');
+  const reference = 2_026_000_123n;
+  const payment3 = (() => {
+    const fields = { timestamp: startOf(timing, next) + 200, amount: 75, payee: carol.publicKey, reference };
+    const tx = signPayment(alice, networkId, fields);
+    const body = concat(new Writer(76).u64(fields.timestamp).u32(fields.amount).put(fields.payee).put(alice.publicKey).done(), new Writer(8).u32(0).u32(Number(reference)).done());
+    check(equal(tx.subarray(0, 84), body) && tx.length === 148, 'payment with a reference: layout (the reference at 76, the signature at 84)');
+    const message = signingMessage(networkId, tx);
+    check(equal(message, concat(utf8('scryp/tx/v2'), networkId, body)), 'payment with a reference: signing message');
+    check(equal(txidOf(tx), sha256(body)), 'payment with a reference: txid');
+    add({
+      name: 'payment with a reference: alice pays carol 75 for invoice 2026000123 (148 bytes)',
+      type: 'payment',
+      signer: 'alice',
+      fields: toJson(decodeTransaction(tx)),
+      networkId: toHex(networkId),
+      signingMessage: toHex(message),
+      txid: toHex(txidOf(tx)),
+      hex: toHex(tx),
+    });
+    return tx;
+  })();
+  const payment4 = addPayment('payment: bob pays alice 20 (no reference, in the same batch)', 'bob', { timestamp: startOf(timing, next) + 450, amount: 20, payee: alice.publicKey });
+  const txid3 = txidOf(payment3);
+
+  // The batch of both forms: the 148-byte payment after its tag 0x02, then the 140-byte one as it is.
+  const mixed = encodePaymentList([payment3, payment4]);
+  check(equal(mixed, concat(Uint8Array.of(0x02), payment3, payment4)), 'payment list: tag 0x02 before a 148-byte payment only');
+  check(equal(encodePaymentList([payment1, payment2]), batch), 'payment list: 140-byte payments alone are their concatenation');
+  add({
+    name: 'payment list of both forms (the batch of the next period)',
+    type: 'payment list',
+    fields: { payments: [toHex(payment3), toHex(payment4)] },
+    transactionsHash: toHex(transactionsHashOf(mixed)),
+    hex: toHex(mixed),
+  });
+
+  // Requests and replies: PAYREF and what it hears, STATUS of the payment, and Alice's history of both forms.
+  addRequest('request PAYREF (the payment with a reference)', { kind: Kind.PAYREF, requestId: 30, transaction: payment3, length: requestBytesFor(Kind.PAYREF, serverCount) });
+  {
+    const hand = new Writer(requestBytesFor(Kind.PAYREF, serverCount)).u8(0x53).u8(0x43).u8(1).u8(0x0b).u32(30).put(payment3).done();
+    check(hand.length === 156 && equal(hand, encodeRequest({ kind: Kind.PAYREF, requestId: 30, transaction: payment3, length: 156 })), 'request PAYREF layout');
+  }
+  addReply('reply PAYREF ACCEPTED', Kind.PAYREF, 30, Status.ACCEPTED, { period: next, txid: txid3 });
+  addRequest('request STATUS (the payment with a reference)', { kind: Kind.STATUS, requestId: 31, txid: txid3, length: requestBytesFor(Kind.STATUS, serverCount) });
+  addReply('reply STATUS OK (the payment with a reference, committed)', Kind.STATUS, 31, Status.OK, { txid: txid3, state: PaymentState.COMMITTED, period: next });
+  addRequest('request HISTORY (from the newest, after the next period)', { kind: Kind.HISTORY, requestId: 32, account: alice.publicKey, beforePeriod: 0, beforeIndex: 0, length: requestBytesFor(Kind.HISTORY, serverCount) });
+  const mixedHistory = {
+    account: alice.publicKey,
+    committedPeriod: next,
+    archiveFrom: 0,
+    entries: [
+      { period: next, index: 1, applied: true, transaction: payment4 },
+      { period: next, index: 0, applied: true, transaction: payment3 },
+      { period, index: 1, applied: true, transaction: payment2 },
+      { period, index: 0, applied: true, transaction: payment1 },
+    ],
+  };
+  {
+    // By hand: outcome 0x03 (applied, the 148-byte form) and a 161-byte entry for payment 3; the others as before.
+    const hand = concat(
+      alice.publicKey,
+      new Writer(17).u64(next).u64(0).u8(4).done(),
+      new Writer(13).u64(next).u32(1).u8(1).done(),
+      payment4,
+      new Writer(13).u64(next).u32(0).u8(3).done(),
+      payment3,
+      new Writer(13).u64(period).u32(1).u8(1).done(),
+      payment2,
+      new Writer(13).u64(period).u32(0).u8(1).done(),
+      payment1,
+    );
+    check(equal(encodeReplyUnsigned(Kind.HISTORY, 32, Status.OK, mixedHistory).subarray(9), hand), 'reply HISTORY body layout with both forms');
+  }
+  addReply('reply HISTORY OK (4 payments of both forms, newest first)', Kind.HISTORY, 32, Status.OK, mixedHistory);
+
+  // The peer messages that carry payments, with both forms.
+  const replayed = replayBatch(afterState, next, timing, mixed);
+  check(replayed.appliedCount === 2, 'both payments of the next period apply');
+  const nextState = LedgerState.fromAccounts([
+    { account: alice.publicKey, balance: 1_000_000 - 350 - 75 + 20 },
+    { account: bob.publicKey, balance: 250 - 20 },
+    { account: carol.publicKey, balance: 100 + 75 },
+  ]);
+  check(equal(afterState.prepare(replayed.changes).hash, nextState.hash), 'the state after the next period, two ways');
+  const nextDecision: Decision = { period: next, parent: period, parentHash: stateHash, hash: nextState.hash };
+  const nextCertificate = certificateFrom(nextDecision, [signVote(server1, networkId, nextDecision, period, 1), signVote(server2, networkId, nextDecision, 0, 2)]);
+  const nextFields = { period: next, decided: next, hash: nextState.hash, transactions: mixed, parent: certificate, validSlot: 0, pol: [], proposer: 1 };
+  const nextHeader = signProposalHeader(server1, networkId, {
+    slot: next,
+    decided: next,
+    proposer: 1,
+    parent: { period: certificate.period, parent: certificate.parent, parentHash: certificate.parentHash, hash: certificate.hash },
+    hash: nextState.hash,
+    transactionsHash: transactionsHashOf(mixed),
+    validSlot: 0,
+  });
+  addMessage('message PROPOSAL with payments of both forms (the next period, proposed by server 1)', { type: 'proposal', ...nextFields, signature: nextHeader.signature });
+  addMessage('message FORWARD with payments of both forms', { type: 'forward', transactions: mixed });
+  addMessage('message SYNC_RECORDS with 2 records (the period, then the next with both forms)', {
+    type: 'sync_records',
+    snapshotNeeded: false,
+    records: [
+      { certificate, transactions: batch },
+      { certificate: nextCertificate, transactions: mixed },
+    ],
+  });
+  add({ name: 'certificate of the next period: votes of servers 1 and 2', type: 'certificate', fields: toJson(nextCertificate), networkId: toHex(networkId), hex: toHex(encodeCertificate(nextCertificate)) });
+  add({
+    name: 'state hash of the golden network after the next period',
+    type: 'state',
+    fields: { accounts: [...nextState.entries()].map((e) => ({ account: toHex(e.subarray(0, 32)), balance: new DataView(e.buffer, e.byteOffset).getUint32(32) })) },
+    entries: toHex(concat(...nextState.entries())),
+    hash: toHex(nextState.hash),
+  });
 }
 
 const document = {
