@@ -1,0 +1,263 @@
+// Payments with a reference (the 148-byte form, PAYREF) through the compiled executable:
+// three real servers on loopback, real UDP and real SQLite files.
+//
+//   - Both forms mixed under a steady load, sent to every server (the alpha takes them,
+//     the others forward them), while one server is killed (kill -9) and comes back on a
+//     copy of its ledger taken periods earlier (scryp backup), so that it replays the
+//     periods after it (SYNC_RECORDS), and another loses its ledger file and comes back by
+//     a snapshot. Then every server lists the same payments, byte for byte,
+//     in HISTORY (from its archive_from on) and says the same in STATUS; batches held both
+//     forms together.
+//   - `scryp pay --ref N` and a request's `ref=`, then `scryp history --csv` and `--json`
+//     show the reference.
+//   - Wrong forms (PAYREF with a 140-byte payment, PAY with a 148-byte one, reference 0, a
+//     PAYREF cut short or with a byte after its body) each hear BAD_REQUEST, and the node
+//     goes on serving.
+
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeAddress } from '../src/address.ts';
+import { equal, toHex } from '../src/bytes.ts';
+import { decodeReply, type HistoryBody, Kind, type ListedPayment, payKindOf, PaymentState, Status, type StatusBody, verifyReply } from '../src/client/codec.ts';
+import { formatPaymentRequest } from '../src/payment-request.ts';
+import { formatSeed } from '../src/seed.ts';
+import { type Signer } from '../src/signature.ts';
+import { referenceOf, signPayment, txidOf } from '../src/transaction.ts';
+import { killAll, runProgram, show } from './helpers/cli-run.ts';
+import { wrongReferenceForm } from './helpers/hostile.ts';
+import { testSeed, testSigner } from './helpers/keys.ts';
+import { ProcessCluster } from './helpers/processes.ts';
+import { Prng } from './helpers/prng.ts';
+
+setDefaultTimeout(120_000);
+
+let cluster: ProcessCluster;
+let wallet: Signer;
+const payees = [0, 1, 2, 3].map((i) => testSigner(`references payee ${i}`));
+
+async function inStep(c: ProcessCluster, after: number): Promise<boolean> {
+  const infos = await Promise.all([0, 1, 2].map((i) => c.info(i)));
+  if (infos.some((info) => info === null)) return false;
+  return infos.every((info) => info!.committedPeriod > after && info!.committedPeriod === infos[0]!.committedPeriod);
+}
+
+/** Every page of `account`'s HISTORY from one server, newest first (bounded: 200 pages). */
+async function historyOf(c: ProcessCluster, server: number, account: Uint8Array): Promise<{ archiveFrom: number; entries: ListedPayment[] }> {
+  const client = await c.udp();
+  const entry = c.network.servers[server]!;
+  const entries: ListedPayment[] = [];
+  let archiveFrom = 0;
+  let cursor = { period: 0, index: 0 };
+  for (let page = 0; page < 200; page++) {
+    const reply = await client.ask(entry.address, { kind: Kind.HISTORY, account, beforePeriod: cursor.period, beforeIndex: cursor.index }, { networkId: c.network.id, serverKey: entry.key, attempts: 4, timeoutMs: 150 });
+    expect(reply.status).toBe(Status.OK);
+    const body = reply.body as HistoryBody;
+    archiveFrom = body.archiveFrom;
+    if (body.entries.length === 0) break;
+    entries.push(...body.entries);
+    const last = body.entries[body.entries.length - 1]!;
+    cursor = { period: last.period, index: last.index };
+  }
+  return { archiveFrom, entries };
+}
+
+async function statusOf(c: ProcessCluster, server: number, txid: Uint8Array): Promise<StatusBody> {
+  const client = await c.udp();
+  const entry = c.network.servers[server]!;
+  const reply = await client.ask(entry.address, { kind: Kind.STATUS, txid }, { networkId: c.network.id, serverKey: entry.key, attempts: 4, timeoutMs: 150 });
+  expect(reply.status).toBe(Status.OK);
+  return reply.body as StatusBody;
+}
+
+beforeAll(async () => {
+  cluster = await ProcessCluster.create({ servers: 3, periodMs: 400, wallets: [{ label: 'references genesis', balance: 1_000_000_000 }] });
+  wallet = cluster.wallets[0]!;
+  for (const server of cluster.servers) cluster.start(server.index, ['--client-rate', '100000']);
+  expect(await cluster.until(() => inStep(cluster, 0), 10_000), cluster.logs()).toBe(true);
+});
+
+afterAll(async () => {
+  await killAll();
+  for (const server of cluster.servers) if (server.process !== null) await cluster.stopServer(server.index, 'SIGTERM');
+  await cluster.stop();
+});
+
+afterEach(killAll);
+
+describe('both forms under load, a server caught up by replay and another by snapshot', () => {
+  test('every server lists the same payments of both forms and says the same of each', async () => {
+    const c = cluster;
+    const client = await c.udp();
+    const sent: { tx: Uint8Array; status: number }[] = [];
+    let loading = true;
+    const started = Date.now();
+    // The load: both forms, mixed, to every server in turn (bounded in count and time).
+    const load = (async () => {
+      for (let i = 0; loading && i < 4_000 && Date.now() - started < 60_000; i++) {
+        const target = i % 3;
+        const entry = c.network.servers[target]!;
+        const reference = i % 3 === 0 ? undefined : 1_000_000n + BigInt(i); // two thirds with a reference, for every payee
+        const tx = signPayment(wallet, c.network.id, { timestamp: Date.now(), amount: 1 + (i % 9), payee: payees[i % payees.length]!.publicKey, ...(reference === undefined ? {} : { reference }) });
+        try {
+          const reply = await client.ask(entry.address, { kind: payKindOf(tx), transaction: tx }, { networkId: c.network.id, serverKey: entry.key, attempts: 2, timeoutMs: 60 });
+          sent.push({ tx, status: reply.status });
+        } catch {
+          // that server is down right now
+        }
+        await Bun.sleep(8);
+      }
+    })();
+    const periodMs = c.network.periodMs;
+    await Bun.sleep(3 * periodMs);
+    // Server 2: a checked copy of its ledger now (scryp backup, while it runs) ...
+    const old = join(c.base, 'server2-old.sqlite');
+    const copy = await runProgram(['backup', '--dir', c.servers[2]!.dir, '--out', old, '--network', c.networkFile, '--json']);
+    expect(copy.exitCode, show(copy)).toBe(0);
+    const copiedAt = JSON.parse(copy.stdout).committedPeriod as number;
+    await Bun.sleep(6 * periodMs);
+    // ... then killed, and back on that older copy: it replays the periods after it (SYNC_RECORDS, both forms in them).
+    await c.stopServer(2, 'SIGKILL');
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(c.servers[2]!.dir, `ledger.sqlite${suffix}`), { force: true });
+    copyFileSync(old, join(c.servers[2]!.dir, 'ledger.sqlite'));
+    c.servers[2]!.log = '';
+    c.start(2, ['--client-rate', '100000']);
+    expect(await c.until(() => /catch-up: replayed \d+ periods/.test(c.servers[2]!.log), 10_000), c.logs()).toBe(true);
+    expect(c.servers[2]!.log).toContain(`committed period ${copiedAt},`); // it started from the copy
+    await Bun.sleep(2 * periodMs);
+    // Server 1: its ledger file deleted; back by a snapshot of a peer's state.
+    await c.stopServer(1, 'SIGTERM');
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(c.servers[1]!.dir, `ledger.sqlite${suffix}`), { force: true });
+    c.start(1, ['--client-rate', '100000']);
+    expect(await c.until(() => c.servers[1]!.log.includes('installed the snapshot'), 10_000), c.logs()).toBe(true);
+    await Bun.sleep(3 * periodMs);
+    loading = false;
+    await load;
+    const last = c.periodNow();
+    expect(await c.until(() => inStep(c, last), 10_000), c.logs()).toBe(true);
+
+    const taken = sent.filter((item) => item.status === Status.ACCEPTED || item.status === Status.FORWARDED);
+    expect(taken.filter((item) => item.tx.length === 148).length).toBeGreaterThan(20);
+    expect(taken.filter((item) => item.tx.length === 140).length).toBeGreaterThan(20);
+
+    // HISTORY: the same bytes on every server, from each one's archive on (server 1 holds nothing before its snapshot).
+    let withReference = 0;
+    let mixedPeriods = 0;
+    for (const payee of payees) {
+      const lists = await Promise.all([0, 1, 2].map((server) => historyOf(c, server, payee.publicKey)));
+      expect(lists[0]!.archiveFrom).toBe(0);
+      expect(lists[2]!.archiveFrom).toBe(0);
+      expect(lists[1]!.archiveFrom).toBeGreaterThan(0);
+      const key = (entry: ListedPayment) => `${entry.period}:${entry.index}:${entry.applied}:${toHex(entry.transaction)}`;
+      expect(lists[2]!.entries.map(key)).toEqual(lists[0]!.entries.map(key));
+      expect(lists[1]!.entries.map(key)).toEqual(lists[0]!.entries.filter((entry) => entry.period > lists[1]!.archiveFrom).map(key));
+      withReference += lists[0]!.entries.filter((entry) => referenceOf(entry.transaction) !== null).length;
+      const forms = new Map<number, Set<number>>();
+      for (const entry of lists[0]!.entries) forms.set(entry.period, (forms.get(entry.period) ?? new Set()).add(entry.transaction.length));
+      mixedPeriods += [...forms.values()].filter((set) => set.size === 2).length;
+    }
+    expect(withReference).toBeGreaterThan(20);
+    expect(mixedPeriods).toBeGreaterThan(0);
+
+    // STATUS: every payment a server took is committed or void, the same on every server
+    // (the restored one claims nothing older than its snapshot).
+    const archiveOf1 = (await historyOf(c, 1, payees[0]!.publicKey)).archiveFrom;
+    let committed = 0;
+    for (const { tx } of taken) {
+      const txid = txidOf(tx);
+      const [a, b, d] = await Promise.all([0, 1, 2].map((server) => statusOf(c, server, txid)));
+      if (a!.state === PaymentState.COMMITTED) committed++;
+      expect([toHex(txid), a!.state === PaymentState.COMMITTED || a!.state === PaymentState.VOID || a!.state === PaymentState.UNKNOWN]).toEqual([toHex(txid), true]);
+      expect([toHex(txid), d!.state, d!.period]).toEqual([toHex(txid), a!.state, a!.period]);
+      if (a!.period > archiveOf1 && a!.state === PaymentState.COMMITTED) expect([toHex(txid), b!.state, b!.period]).toEqual([toHex(txid), a!.state, a!.period]);
+    }
+    expect(committed).toBeGreaterThan(taken.length / 2);
+  });
+});
+
+describe('the CLI', () => {
+  test('scryp pay --ref and a request with ref=, then scryp history shows the reference (table, CSV, JSON)', async () => {
+    const c = cluster;
+    const dir = join(c.base, 'cli-wallet');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, '.seed'), formatSeed(testSeed('wallet references genesis')), { mode: 0o600 });
+    const payee = testSigner('references cli payee');
+    const paid = await runProgram(['pay', '--dir', dir, '--to', encodeAddress(payee.publicKey), '--amount', '3', '--ref', '18446744073709551615', '--network', c.networkFile, '--json'], { timeoutMs: 30_000 });
+    expect(paid.exitCode, show(paid)).toBe(0);
+    const answer = JSON.parse(paid.stdout) as { outcome: string; reference: string; txid: string };
+    expect([answer.outcome, answer.reference]).toEqual(['committed', '18446744073709551615']);
+    expect(paid.stderr).toContain('with reference 18446744073709551615');
+    const request = formatPaymentRequest({ account: payee.publicKey, amount: 4, reference: 77n, label: 'Stall 7' });
+    const byRequest = await runProgram(['pay', '--dir', dir, '--to', request, '--network', c.networkFile], { timeoutMs: 30_000 });
+    expect(byRequest.exitCode, show(byRequest)).toBe(0);
+    expect(byRequest.stdout).toContain('with reference 77');
+    // A --ref that contradicts the request's is a usage error: nothing is signed.
+    const conflicting = await runProgram(['pay', '--dir', dir, '--to', request, '--ref', '78', '--network', c.networkFile], { timeoutMs: 10_000 });
+    expect(conflicting.exitCode, show(conflicting)).toBe(2);
+    expect(conflicting.stderr).toContain('--ref 78 conflicts');
+    for (const bad of ['0', '18446744073709551616', '-3', '1e3']) {
+      const refused = await runProgram(['pay', '--dir', dir, '--to', encodeAddress(payee.publicKey), '--amount', '1', '--ref', bad, '--network', c.networkFile], { timeoutMs: 10_000 });
+      expect([bad, refused.exitCode]).toEqual([bad, 2]);
+    }
+
+    const csv = await runProgram(['history', encodeAddress(payee.publicKey), '--csv', '--network', c.networkFile], { timeoutMs: 20_000 });
+    expect(csv.exitCode, show(csv)).toBe(0);
+    const lines = csv.stdout.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('time,period,direction,counterparty,amount,txid,outcome,period_end,reference');
+    expect(lines.slice(1).map((line) => [line.split(',')[4], line.split(',')[8]])).toEqual([
+      ['4', '77'],
+      ['3', '18446744073709551615'],
+    ]);
+    const json = await runProgram(['history', encodeAddress(payee.publicKey), '--json', '--network', c.networkFile], { timeoutMs: 20_000 });
+    expect(json.exitCode, show(json)).toBe(0);
+    const page = JSON.parse(json.stdout) as { entries: { reference: string | null; txid: string; outcome: string }[] };
+    expect(page.entries.map((entry) => [entry.reference, entry.outcome])).toEqual([
+      ['77', 'committed'],
+      ['18446744073709551615', 'committed'],
+    ]);
+    expect(page.entries[1]!.txid).toBe(answer.txid);
+    const table = await runProgram(['history', encodeAddress(payee.publicKey), '--network', c.networkFile], { timeoutMs: 20_000 });
+    expect(table.exitCode, show(table)).toBe(0);
+    expect(table.stdout).toMatch(/reference/);
+    expect(table.stdout).toContain('18446744073709551615');
+  });
+});
+
+describe('wrong forms of payment', () => {
+  test('each hears BAD_REQUEST (no longer than itself), and the node goes on serving', async () => {
+    const c = cluster;
+    const entry = c.network.servers[0]!;
+    const replies: Uint8Array[] = [];
+    const socket = await Bun.udpSocket({ binaryType: 'uint8array', socket: { data: (_s, data) => void replies.push(data.slice()) } });
+    try {
+      const prng = new Prng(0x2020_0011);
+      const lengths: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const bytes = wrongReferenceForm(prng, c.network, wallet, 5_000 + i);
+        lengths.push(bytes.length);
+        socket.send(bytes, entry.address.port, entry.address.host);
+        await Bun.sleep(5);
+      }
+      expect(await c.until(() => replies.length >= 40, 3_000)).toBe(true);
+      for (const bytes of replies) {
+        const reply = decodeReply(bytes);
+        expect(verifyReply(reply, c.network.id)).toBe(true);
+        expect(equal(reply.serverKey, entry.key)).toBe(true);
+        expect(reply.status).toBe(Status.BAD_REQUEST);
+        expect(bytes.length).toBeLessThanOrEqual(lengths[reply.requestId - 5_000]!);
+      }
+    } finally {
+      socket.close();
+    }
+    // Still serving: INFO answers, and a payment of each form is taken.
+    expect(await c.info(0)).not.toBeNull();
+    const client = await c.udp();
+    for (const reference of [undefined, 5n]) {
+      await c.awayFromBoundaries(80);
+      const alpha = c.network.servers[c.periodNow() % 3]!;
+      const tx = signPayment(wallet, c.network.id, { timestamp: Date.now(), amount: 2, payee: payees[0]!.publicKey, ...(reference === undefined ? {} : { reference }) });
+      const reply = await client.ask(alpha.address, { kind: payKindOf(tx), transaction: tx }, { networkId: c.network.id, serverKey: alpha.key, attempts: 3, timeoutMs: 80 });
+      expect(reply.status, c.logs()).toBe(Status.ACCEPTED);
+    }
+  });
+});
