@@ -127,7 +127,7 @@ async function startNetwork(): Promise<{ file: string; ports: number[] }> {
 }
 
 describe('README examples, run as written', () => {
-  test('"Pay someone on the devnet": keygen, pay an address and a payment request, balance by address, info', async () => {
+  test('"Pay someone on the devnet": keygen, pay an address and a payment request, balance by address, info, a request with a reference', async () => {
     const { file, ports } = await network();
     const r = await runBlock(shellBlock('Pay someone on the devnet'), { network: file, server2: `127.0.0.1:${ports[1]!}` });
     const show = `exit ${r.exitCode}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
@@ -138,6 +138,7 @@ describe('README examples, run as written', () => {
     expect(r.stdout, show).toContain(`committed: 5 scryp to ${alice} in period `);
     expect(r.stdout, show).toContain('scryp1rgzsrts7sm0s9ur7v8h3jf4ef3fzw8lgmdtf7fqh59h6pl5vk98qhf2js0: 4294967265 scryp at committed period ');
     expect(r.stdout, show).toContain('server 1 of 3, key ');
+    expect(r.stdout, show).toContain(`committed: 7 scryp to ${alice} with reference 1001 in period `);
   });
 
   test('"Take payments in a shop": scryp watch --webhook and the receiver of the README, which checks the signature and prints the payment', async () => {

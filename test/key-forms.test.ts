@@ -15,7 +15,7 @@ import { decryptSeed, deriveSeedKey, encryptSeed } from '../src/seed-encryption.
 
 interface KeysFile {
   addresses: { name: string; key: string; address: string }[];
-  payment_requests: { name: string; fields: { key: string; amount?: number; label?: string; message?: string }; uri: string }[];
+  payment_requests: { name: string; fields: { key: string; amount?: number; reference?: string; label?: string; message?: string }; uri: string }[];
   phrases: { name: string; seed: string; phrase: string }[];
   encrypted_seeds: { name: string; seed: string; passphrase: string; salt: string; nonce: string; cost: { logCost: number; blockSize: number; parallelism: number }; key: string; line: string }[];
 }
@@ -36,11 +36,12 @@ describe('keys.json against the code', () => {
 
   test('payment requests: format and parse', () => {
     for (const vector of keys.payment_requests) {
-      const { key, ...rest } = vector.fields;
-      expect(formatPaymentRequest({ account: fromHex(key, 32, 'key'), ...rest })).toBe(vector.uri);
+      const { key, reference: referenceText, ...rest } = vector.fields;
+      const reference = referenceText === undefined ? undefined : BigInt(referenceText); // a u64, kept as decimal text in the file
+      expect(formatPaymentRequest({ account: fromHex(key, 32, 'key'), ...rest, ...(reference === undefined ? {} : { reference }) })).toBe(vector.uri);
       const parsed = parsePaymentRequest(vector.uri);
       expect(toHex(parsed.account)).toBe(key);
-      expect({ amount: parsed.amount, label: parsed.label, message: parsed.message }).toEqual({ amount: rest.amount, label: rest.label, message: rest.message });
+      expect({ amount: parsed.amount, reference: parsed.reference, label: parsed.label, message: parsed.message }).toEqual({ amount: rest.amount, reference, label: rest.label, message: rest.message });
     }
   });
 
