@@ -5,10 +5,13 @@
 // catch-up by replay and by snapshot, and HISTORY compared with the chain entry by entry.
 // Runs without references are unchanged: test/sim-recorded.test.ts keeps their digests.
 
-import { describe, expect, test } from 'bun:test';
+import { describe, expect, setDefaultTimeout, test } from 'bun:test';
 import type { FaultMode } from '../src/sim/faults.ts';
 import { failureLines } from '../src/sim/report.ts';
 import { type SimOptions, type SimReport, simulate } from '../src/sim/simulator.ts';
+
+// Whole simulated runs: a few seconds each on an idle machine, more when it is shared.
+setDefaultTimeout(60_000);
 
 function expectHolds(report: SimReport): void {
   if (!report.ok) throw new Error(failureLines(report).join('\n'));
