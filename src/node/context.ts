@@ -20,6 +20,7 @@ import type { Evidence } from '../consensus/evidence.ts';
 import type { Sync } from './catch-up.ts';
 import { type Availability, availabilityOf } from './availability.ts';
 import { Configurations, type Membership } from './configurations.ts';
+import type { Outgoing } from './outbox.ts';
 import { type Change, chainDigestOf, type CommittedChange } from '../consensus/configuration.ts';
 
 export type Verify = (signature: Uint8Array, message: Uint8Array, key: Uint8Array) => boolean;
@@ -44,12 +45,6 @@ export interface CoreOptions {
   readonly syncGraceMs?: number;
   /** How long a catch-up request may go unanswered before another peer is asked. */
   readonly syncTimeoutMs?: number;
-}
-
-export interface Outgoing {
-  /** A server index, or 'others' for every other server. */
-  readonly to: number | 'others';
-  readonly message: PeerMessage;
 }
 
 export class NodeContext {

@@ -38,11 +38,13 @@ import type { Address } from '../ip.ts';
 import { Alpha, type PayResult } from './alpha.ts';
 import type { Availability } from './availability.ts';
 import { CatchUp } from './catch-up.ts';
-import { type CoreOptions, NodeContext, type Outgoing } from './context.ts';
+import { type CoreOptions, NodeContext } from './context.ts';
+import type { Addressees, Outgoing } from './outbox.ts';
 import { Queries } from './queries.ts';
 import { Snapshots } from './snapshots.ts';
 
-export type { CoreLog, CoreOptions, Outgoing, Verify } from './context.ts';
+export type { CoreLog, CoreOptions, Verify } from './context.ts';
+export type { Outgoing } from './outbox.ts';
 export type { PayResult } from './alpha.ts';
 
 export class ServerCore {
@@ -126,6 +128,11 @@ export class ServerCore {
    */
   get membership(): Membership {
     return this.context.membership();
+  }
+
+  /** Who the outbox's messages go to (outbox.ts routeOutbox): every server of the directory, and this one's id. */
+  get addressees(): Addressees {
+    return { size: this.context.configurations.size, self: this.context.self };
   }
 
   /** The committed configuration changes, oldest first. */

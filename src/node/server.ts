@@ -24,8 +24,8 @@ import { LogLimiter, logger, type Logger } from '../log.ts';
 import { type Network, networkToJson, serverIndexOf } from '../network.ts';
 import { loadOrCreateSeed } from '../seed.ts';
 import { signerFromSeed, verify, type Signer } from '../signature.ts';
-import { decodeMessage, encodeMessage, messageKindName, type PeerMessage } from '../peer/messages.ts';
-import type { Frame, RawMessage } from '../peer/framing.ts';
+import { decodeMessage, encodeMessage, messageKindName } from '../peer/messages.ts';
+import type { Frame } from '../peer/framing.ts';
 import { PeerTransport } from '../peer/transport.ts';
 import { Kind, Status } from '../client/codec.ts';
 import { UdpClient } from '../client/udp-client.ts';
@@ -36,6 +36,7 @@ import { ClientRequests } from './client-requests.ts';
 import { Gateway, type GatewayConfig } from './gateway.ts';
 import { gatewayRecordToJson } from '../gateway-record.ts';
 import { ServerCore } from './core.ts';
+import { routeOutbox } from './outbox.ts';
 import { Verifier } from './verifier.ts';
 import type { Availability } from './availability.ts';
 import { type MetricsAddress, NodeMetrics, serveMetrics } from './metrics.ts';
@@ -276,19 +277,7 @@ export class ScrypNode {
     for (let id = this.network.servers.length; id < this.core.configurations.size; id++) if (!this.transport.hasLink(id)) this.transport.addServer(id, this.core.addressOf(id));
     const outbox = this.core.outbox.splice(0);
     if (outbox.length > 0) {
-      const perServer = new Map<number, RawMessage[]>();
-      const encoded = new Map<PeerMessage, RawMessage>();
-      for (const { to, message } of outbox) {
-        let raw = encoded.get(message);
-        if (raw === undefined) encoded.set(message, (raw = encodeMessage(message)));
-        const targets = to === 'others' ? this.everyOtherServer() : [to];
-        for (const target of targets) {
-          let list = perServer.get(target);
-          if (list === undefined) perServer.set(target, (list = []));
-          list.push(raw);
-        }
-      }
-      for (const [server, messages] of perServer) {
+      for (const [server, messages] of routeOutbox(outbox, this.core.addressees, encodeMessage)) {
         this.transport.send(server, messages);
         for (const message of messages) this.frameBytesSinceCollect += message.payload.length;
       }
@@ -300,13 +289,6 @@ export class ScrypNode {
   /** This server's directory id (node/configurations.ts), or -1 while it joins. */
   get self(): number {
     return this.core.self;
-  }
-
-  /** Every server of the directory but this one: the servers of every configuration, removed ones too (they learn they were). */
-  private everyOtherServer(): number[] {
-    const out: number[] = [];
-    for (let i = 0; i < this.core.configurations.size; i++) if (i !== this.self) out.push(i);
-    return out;
   }
 
   /**

@@ -23,6 +23,7 @@ import { isScrypError } from '../errors.ts';
 import { LedgerState } from '../ledger/state.ts';
 import { type Network, parseNetwork, type QuorumMode } from '../network.ts';
 import { type CoreLog, type PayResult, ServerCore } from '../node/core.ts';
+import { routeOutbox } from '../node/outbox.ts';
 import type { RawMessage } from '../peer/framing.ts';
 import { decodeMessage, encodeMessage, messageKindName, type PeerMessage } from '../peer/messages.ts';
 import { periodOf, startOf, type Timing, timingOf } from '../schedule.ts';
@@ -485,26 +486,9 @@ export class Simulator {
   private flush(server: SimServer, core: ServerCore): void {
     if (this.adversary?.controls(server.index) === true) return this.flushLies(this.adversary, server, core);
     if (core.outbox.length > 0) {
-      const outbox = core.outbox.splice(0);
-      const perPeer = new Map<number, RawMessage[]>();
-      const encoded = new Map<PeerMessage, RawMessage>();
-      for (const { to, message } of outbox) {
-        let raw = encoded.get(message);
-        if (raw === undefined) encoded.set(message, (raw = encodeMessage(message)));
-        if (to === 'others') {
-          if (this.spares === 0) {
-            for (let peer = 0; peer < this.servers.length; peer++) if (peer !== server.index) this.addTo(perPeer, peer, raw);
-          } else {
-            // Every server of the sender's directory (the node's transport does the same).
-            for (const entry of core.configurations.directory) if (entry.id !== core.self) this.addTo(perPeer, this.simIndexOf(entry.keyHex), raw);
-          }
-        } else {
-          const peer = this.spares === 0 ? to : this.simIndexOf(core.configurations.directory[to]!.keyHex);
-          if (peer === server.index) throw new Violation('core-assertion', [server.index], `server ${server.index} sent a message to itself`);
-          this.addTo(perPeer, peer, raw);
-        }
-      }
-      for (const [peer, messages] of perPeer) {
+      // As the node routes it (node/outbox.ts); the sender's directory ids are simulated servers by key.
+      for (const [id, messages] of routeOutbox(core.outbox.splice(0), core.addressees, encodeMessage)) {
+        const peer = this.spares === 0 ? id : this.simIndexOf(core.configurations.directory[id]!.keyHex);
         const fate = this.net.send(this.now, server.index, peer, messages);
         this.digest.event(Tag.send, this.now, server.index * 64 + peer, fate.length);
         if (fate !== 'sent') this.trace.add(this.now, () => `s${server.index}->s${peer} ${kinds(messages)} ${fate.toUpperCase()}`);
@@ -529,12 +513,6 @@ export class Simulator {
     const index = this.simIndexByKey.get(keyHex);
     if (index === undefined) throw new Violation('core-assertion', [], `a core names a server key no simulated server has: ${keyHex.slice(0, 16)}`);
     return index;
-  }
-
-  private addTo(perPeer: Map<number, RawMessage[]>, peer: number, raw: RawMessage): void {
-    let list = perPeer.get(peer);
-    if (list === undefined) perPeer.set(peer, (list = []));
-    list.push(raw);
   }
 
   /** Timers, as the node keeps them: only ever brought forward until they fire. */

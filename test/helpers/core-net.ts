@@ -14,6 +14,7 @@ import { LedgerState } from '../../src/ledger/state.ts';
 import { MemoryStore } from '../../src/ledger/store.ts';
 import { type Network, parseNetwork } from '../../src/network.ts';
 import { type CoreLog, ServerCore } from '../../src/node/core.ts';
+import { routeOutbox } from '../../src/node/outbox.ts';
 import { decodeMessage, encodeMessage, type PeerMessage } from '../../src/peer/messages.ts';
 import type { RawMessage } from '../../src/peer/framing.ts';
 import { startOf, type Timing, timingOf } from '../../src/schedule.ts';
@@ -154,18 +155,11 @@ export class CoreNet {
     this.servers[index]!.core = null;
   }
 
-  /** Moves a core's outbox into the network, as bytes, one entry per addressee. */
+  /** Moves a core's outbox into the network as the node sends it (node/outbox.ts): one batch per addressee, as bytes. */
   private collect(index: number): void {
     const core = this.servers[index]!.core;
     if (core === null) return;
-    for (const { to, message } of core.outbox.splice(0)) {
-      const raw = encodeMessage(message);
-      const targets = to === 'others' ? this.servers.map((s) => s.index).filter((i) => i !== index) : [to];
-      for (const target of targets) {
-        if (target === index) throw new Error(`server ${index} sent a message to itself`);
-        this.queue.push({ from: index, to: target, raw });
-      }
-    }
+    for (const [to, batch] of routeOutbox(core.outbox.splice(0), core.addressees, encodeMessage)) for (const raw of batch) this.queue.push({ from: index, to, raw });
   }
 
   /** Delivers every message in flight, and what they cause, until the network is quiet. */
