@@ -14,7 +14,7 @@ import { type SimOptions, type SimReport, simulate } from '../src/sim/simulator.
 import type { ByzantineStats } from '../src/sim/byzantine.ts';
 import { simCrypto } from '../src/sim/crypto.ts';
 import { Invariants } from '../src/sim/invariants.ts';
-import { Agreement } from '../src/node/agreement.ts';
+import { EvidenceKept } from '../src/node/evidence.ts';
 import { parseNetwork } from '../src/network.ts';
 import { toHex } from '../src/bytes.ts';
 import type { Ballot } from '../src/consensus/ballot.ts';
@@ -326,7 +326,7 @@ describe('Byzantine servers: the checks fail when they should', () => {
   });
 
   test('with fork halting taken out, a majority fork is reported as passing silently', () => {
-    const restore = patch(Agreement.prototype, 'halt', () => {});
+    const restore = patch(EvidenceKept.prototype, 'halt', () => {});
     try {
       const report = run(55, 3, 30, 'none', { byzantine: 1 });
       expect(report.ok).toBe(false);
@@ -338,7 +338,7 @@ describe('Byzantine servers: the checks fail when they should', () => {
   });
 
   test('with evidence never kept, an honest server given two conflicting ballots of a liar is reported', () => {
-    const restore = patch(Agreement.prototype, 'noteEvidence', () => {});
+    const restore = patch(EvidenceKept.prototype, 'note', () => {});
     try {
       const report = run(41, 4, 40, 'light', { quorum: 'two-thirds', byzantine: 1 });
       expect(report.ok).toBe(false);
@@ -374,7 +374,7 @@ describe('Byzantine servers: the checks fail when they should', () => {
 });
 
 describe('seeds that found bugs with liars (docs/RELIABILITY.md, Byzantine simulation, L1-L5)', () => {
-  // Each fails today with its fix taken out (src/node/agreement*.ts), and passes with it,
+  // Each fails today with its fix taken out (src/node/majority.ts, two-thirds.ts, proposals.ts, commits.ts), and passes with it,
   // except L3's, which found it before every server passed on proposal headers (67194c4).
   const twoThirdsLiar = { quorum: 'two-thirds', byzantine: 1 } as const;
   test('L1, seeds 2062 and 4014 (found as 310): a conflicting second ballot was not counted, so relayed polkas reached some servers only', () => {

@@ -43,6 +43,7 @@ export class VoteEvidence {
     this.serverCount = Math.max(this.serverCount, serverCount);
   }
 
+  /** A vote (period, prev) of `voter`; a voter outside the servers is ignored. */
   record(voter: number, period: number, prev: number): void {
     const list = this.links[voter];
     if (list === undefined) return;
@@ -57,15 +58,19 @@ export class VoteEvidence {
     return (this.links[voter] ?? []).some((link) => link.prev < period && period < link.period);
   }
 
-  /** True when `skippers` servers (of `voters`, by default all) skipped `period` (n − majority + 1 is enough: they meet every majority), so it can never be certified. */
-  isDead(period: number, majority: number, voters?: readonly number[]): boolean {
+  /**
+   * True when at least `skippers` servers (of `voters`, by default all) skipped `period`, so
+   * that it can never be certified: n − q + 1 skippers meet every quorum q of n (for a
+   * majority of an odd n that is the majority itself; the caller says how many).
+   */
+  isDead(period: number, skippers: number, voters?: readonly number[]): boolean {
     let count = 0;
     if (voters !== undefined) {
       for (const voter of voters) if (this.skipped(voter, period)) count++;
     } else {
       for (let voter = 0; voter < this.serverCount; voter++) if (this.skipped(voter, period)) count++;
     }
-    return count >= majority;
+    return count >= skippers;
   }
 }
 

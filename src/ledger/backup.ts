@@ -7,7 +7,7 @@
 //               voted_proposal) and, in a two-thirds network, its ballots and lock
 //               (prevote, precommit, lock, lock_proposal): a server restored from it starts
 //               as one whose store lost them, and votes or casts ballots only for periods
-//               after its restart (the vote and ballot floors of src/node/agreement*.ts),
+//               after its restart (the vote and ballot floors of src/node/majority.ts and two-thirds.ts),
 //               so it can never sign twice for one period or slot; and any server of the
 //               network may restore from it. Evidence stays: a backup taken after a fork
 //               holds its proof and stops the server restored from it, as it should;

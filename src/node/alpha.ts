@@ -2,13 +2,13 @@
 // period keeps its batch (AlphaBatch) and decides each payment by the rules of
 // docs/PROTOCOL.md §5.4; any other server checks what it can and forwards the payment to
 // the alpha, a few at a time (FORWARD). The beta proposes the batch when the period ends
-// (agreement.ts); every commit re-applies the batch on the new committed state.
+// (majority.ts, two-thirds.ts); every commit re-applies the batch on the new committed state.
 
 import { change_lead_periods } from '../consensus/configuration.ts';
 import { forward_flush_ms, forward_transactions_max, period_transactions_max } from '../constants.ts';
 import { encodePaymentList, paymentsIn } from '../payment-list.ts';
 import { assert } from '../errors.ts';
-import { Status } from '../client/codec.ts';
+import { Status, statusName } from '../client/codec.ts';
 import { checkTimestamp, periodOf, type Timing } from '../schedule.ts';
 import { signingMessage, signatureOf, payerOf, timestampOf, txidOf } from '../transaction.ts';
 import { BatchApplier, checkAmount, checkPayee } from '../ledger/batch.ts';
@@ -46,7 +46,11 @@ export class Alpha {
   private readonly batches = new Map<number, AlphaBatch>();
   private forwardQueue: { alpha: number; period: number; transactions: Uint8Array[]; since: number } | null = null;
 
-  constructor(private readonly context: NodeContext) {}
+  constructor(
+    private readonly context: NodeContext,
+    /** Whether this server answers clients now (availability.ts): an alpha that does not takes nothing. */
+    private readonly isAvailable: (now: number) => boolean,
+  ) {}
 
   private batchFor(period: number): AlphaBatch | null {
     const context = this.context;
@@ -127,7 +131,7 @@ export class Alpha {
   }
 
   private payResult(status: Status, decision: { period: number; txid: Uint8Array }): PayResult {
-    this.context.count(`pay_${statusName(status)}`);
+    this.context.count(`pay_${(statusName[status] ?? `status_${status}`).toLowerCase()}`);
     return { status, period: decision.period, txid: decision.txid };
   }
 
@@ -140,7 +144,7 @@ export class Alpha {
     const period = periodOf(context.timing, now);
     const alpha = context.alphaOf(period);
     const decided = (result: Status | null, batch: AlphaBatch | null = null) => ({ result, period, txid, alpha, batch });
-    if (!context.isAvailable(now)) return decided(Status.UNAVAILABLE);
+    if (!this.isAvailable(now)) return decided(Status.UNAVAILABLE);
     if (!checkAmount(tx)) return decided(Status.BAD_AMOUNT);
     if (checkTimestamp(context.timing, timestampOf(tx), now) !== 'ok') return decided(Status.BAD_TIME);
     if (alpha !== context.self) {
@@ -199,7 +203,7 @@ export class Alpha {
       const tx = view.slice();
       // A forwarder checked the signature; the time rules are the alpha's own clock's.
       const batch = context.alphaOf(current) === context.self ? this.batchFor(current) : null;
-      if (batch === null || !context.isAvailable(now)) {
+      if (batch === null || !this.isAvailable(now)) {
         context.count('forward_dropped_not_alpha');
         continue;
       }
@@ -221,32 +225,5 @@ export class Alpha {
       context.count('forward_accepted');
     }
     context.log.debug(`FORWARD from server ${from}: ${payments.length} payments`);
-  }
-}
-
-function statusName(status: Status): string {
-  switch (status) {
-    case Status.ACCEPTED:
-      return 'accepted';
-    case Status.FORWARDED:
-      return 'forwarded';
-    case Status.UNAVAILABLE:
-      return 'unavailable';
-    case Status.BAD_AMOUNT:
-      return 'bad_amount';
-    case Status.BAD_TIME:
-      return 'bad_time';
-    case Status.BAD_SIGNATURE:
-      return 'bad_signature';
-    case Status.DUPLICATE:
-      return 'duplicate';
-    case Status.INSUFFICIENT_FUNDS:
-      return 'insufficient_funds';
-    case Status.RATE_LIMITED:
-      return 'rate_limited';
-    case Status.BAD_PAYEE:
-      return 'bad_payee';
-    default:
-      return `status_${status}`;
   }
 }

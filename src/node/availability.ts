@@ -6,6 +6,9 @@
 // below (the first that holds is the reason).
 
 import type { QuorumMode } from '../network.ts';
+import { periodOf } from '../schedule.ts';
+import type { CatchUp } from './catch-up.ts';
+import type { NodeContext } from './context.ts';
 
 export interface Availability {
   /** What clients hear: OK (and the answer) when true, UNAVAILABLE when false. */
@@ -59,4 +62,28 @@ export function availabilityOf(standing: Standing): Availability {
     };
   }
   return { available: true, reason: `available: committed period ${committed}` };
+}
+
+/** Where this server stands now, as the core knows it: what availabilityOf weighs. */
+export function standingOf(context: NodeContext, catchUp: CatchUp, now: number): Standing {
+  const membership = context.membership();
+  const member = membership.members.has(context.self);
+  const current = periodOf(context.timing, now);
+  let heard = member ? 1 : 0;
+  for (const id of membership.ids) if (id !== context.self && context.lastHeard[id]! >= current - 1) heard++;
+  return {
+    halted: context.halted,
+    removed: context.removed,
+    joining: context.self < 0,
+    outOfSync: catchUp.outOfSync,
+    catchingUp: catchUp.asking,
+    committed: context.committed.period,
+    certified: context.highestCertified(),
+    snapshotAccountsLeft: catchUp.snapshotAccountsLeft,
+    heard,
+    servers: membership.ids.length,
+    quorum: membership.quorum,
+    member,
+    mode: context.network.quorumMode,
+  };
 }

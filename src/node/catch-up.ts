@@ -1,43 +1,192 @@
-// Catch-up (docs/PROTOCOL.md §8.9): a server behind the certificates it has seen, or out of
-// sync with the majority (NodeContext.markOutOfSync), chooses a peer and asks it: for the
-// periods it lacks (SYNC_REQUEST), replayed one by one against their certificates
-// (SYNC_RECORDS), or for a snapshot when the peer no longer holds them or our state is
-// not the majority's (received in snapshots.ts). A request unanswered in time goes to
-// another peer. This side also answers the peers' SYNC_REQUESTs from the store.
+// Catch-up (docs/PROTOCOL.md §8.9), one owner for where it stands. A server behind the
+// certificates it has seen, or out of sync with the majority, chooses a peer and asks it:
+// for the periods it lacks (SYNC_REQUEST, replayed in replay.ts), or for a snapshot when the
+// peer no longer holds them or our state is not the majority's (received in snapshots.ts).
+// A request unanswered in time goes to another peer.
+//
+// Where it stands is one Stage, changed only through enter(next), which asserts that the
+// move is one the machine makes and logs old → new (as TigerBeetle's sync stages):
+//
+//                 certificate beyond us           grace over, ask
+//       idle ───────────────────────────▶ behind ────────────────▶ asking_records
+//         ▲                                  ▲  ◀── answered, or timed out ──┘   │
+//         └──── caught up ───────────────────┘                              "snapshot needed"
+//                                                                                │
+//   (any) ── our state is not the certified one ──▶ out_of_sync ◀────────────────┘
+//                                                      │ ask                 ▲ refused, timed out
+//                                                      ▼                     │
+//                                               asking_snapshot ──header──▶ receiving_snapshot
+//                                                                              │ installed
+//                                                                              ▼
+//                                                                        behind, or idle
+//
+// Two facts ride along: since when we are behind (`since`, for the grace before the first
+// ask; null once a commit caught us up while a request was out), and, during a snapshot,
+// whether our own state is still known wrong (`outOfSync`: a commit of our own may set it
+// right while the pages come, and then only a newer snapshot is taken).
 
-import { sync_records_per_reply_max, sync_reply_bytes_max } from '../constants.ts';
-import { equal } from '../bytes.ts';
-import type { PeriodRecord } from '../peer/messages.ts';
-import type { Agreement, Proposal } from './agreement.ts';
+import { assert } from '../errors.ts';
 import type { NodeContext } from './context.ts';
-import type { SnapshotReceiving } from './snapshots.ts';
+import type { SnapshotReceiving } from './snapshot-assembly.ts';
 
-export type Sync =
-  | { mode: 'records'; peer: number; sentAt: number; after: number }
-  | { mode: 'snapshot'; peer: number; sentAt: number; receiving: SnapshotReceiving | null };
+export type Stage =
+  /** In step with every certificate we know. */
+  | { readonly name: 'idle' }
+  /** Certificates beyond our committed period (or a peer's word of them): waiting a grace for the batch, or between asks. */
+  | { readonly name: 'behind'; readonly since: number }
+  | { readonly name: 'asking_records'; readonly since: number | null; readonly peer: number; readonly sentAt: number; readonly after: number }
+  /** Our state is not the certified one: only a snapshot repairs it. */
+  | { readonly name: 'out_of_sync'; readonly since: number | null }
+  | { readonly name: 'asking_snapshot'; readonly since: number | null; readonly outOfSync: boolean; readonly peer: number; readonly sentAt: number }
+  | {
+      readonly name: 'receiving_snapshot';
+      readonly since: number | null;
+      readonly outOfSync: boolean;
+      readonly peer: number;
+      readonly sentAt: number;
+      readonly receiving: SnapshotReceiving;
+    };
+
+export type StageName = Stage['name'];
+
+/** The moves the machine makes (a stage may always be entered again, with new fields). */
+const transitions: Record<StageName, readonly StageName[]> = {
+  idle: ['behind', 'out_of_sync'],
+  behind: ['idle', 'asking_records', 'out_of_sync'],
+  asking_records: ['idle', 'behind', 'out_of_sync'],
+  out_of_sync: ['idle', 'behind', 'asking_snapshot'],
+  asking_snapshot: ['idle', 'behind', 'out_of_sync', 'receiving_snapshot'],
+  receiving_snapshot: ['idle', 'behind', 'out_of_sync'],
+};
+
+export function validTransition(from: StageName, to: StageName): boolean {
+  return from === to || transitions[from].includes(to);
+}
+
+/** The stage with no request in flight: out of sync, behind since `since`, or idle. */
+function settled(outOfSync: boolean, since: number | null): Stage {
+  if (outOfSync) return { name: 'out_of_sync', since };
+  return since === null ? { name: 'idle' } : { name: 'behind', since };
+}
 
 export class CatchUp {
+  private current: Stage = { name: 'idle' };
+  /**
+   * The highest period a peer's STATUS claims committed under a configuration we cannot check
+   * yet: where to ask to go, nothing more (never counted as certified, so a peer that lies
+   * about it cannot keep us unavailable). Forgotten when an answer brings nothing.
+   */
+  aheadHint = 0;
   /** After an answer that brought nothing, the next SYNC_REQUEST waits until then. */
-  private syncQuietUntil = 0;
-  private syncRotation = 0;
+  quietUntil = 0;
+  private rotation = 0;
   /** Peers that left a request unanswered: not asked again while another may be (reset when all have). */
   private readonly silentPeers = new Set<number>();
 
-  constructor(
-    private readonly context: NodeContext,
-    private readonly agreement: Agreement,
-  ) {}
+  constructor(private readonly context: NodeContext) {}
+
+  get stage(): Stage {
+    return this.current;
+  }
+
+  /** The one way the stage changes: the move must be one the machine makes; a change of name is logged. */
+  enter(next: Stage): void {
+    const from = this.current.name;
+    assert(validTransition(from, next.name), `catch-up moves from ${from} to ${next.name}`);
+    this.current = next;
+    if (from !== next.name) this.context.log.debug(`catch-up: ${from} -> ${next.name}`);
+  }
+
+  // ---- what the stage says ---------------------------------------------------------------
+
+  /** Our state is known not to be the certified one. */
+  get outOfSync(): boolean {
+    const stage = this.current;
+    return stage.name === 'out_of_sync' || ((stage.name === 'asking_snapshot' || stage.name === 'receiving_snapshot') && stage.outOfSync);
+  }
+
+  /** A request (records or a snapshot) is in flight. */
+  get asking(): boolean {
+    const name = this.current.name;
+    return name === 'asking_records' || name === 'asking_snapshot' || name === 'receiving_snapshot';
+  }
+
+  /** Since when we are behind, or null. */
+  get since(): number | null {
+    const stage = this.current;
+    return stage.name === 'idle' ? null : stage.since;
+  }
+
+  /** The snapshot being received, if any. */
+  get receiving(): SnapshotReceiving | null {
+    return this.current.name === 'receiving_snapshot' ? this.current.receiving : null;
+  }
+
+  /** Accounts of a snapshot still to come (0 when none is on its way). */
+  get snapshotAccountsLeft(): number {
+    const receiving = this.receiving;
+    return receiving === null ? 0 : receiving.accounts - receiving.received;
+  }
+
+  // ---- what moves it -----------------------------------------------------------------------
+
+  /** A certificate beyond our committed period: we are behind from now, unless we already were. */
+  behind(now: number): void {
+    if (this.since !== null) return;
+    const stage = this.current;
+    this.enter(stage.name === 'idle' ? { name: 'behind', since: now } : { ...stage, since: now });
+  }
+
+  /** Our committed period reached every certificate we know: no longer behind (a request in flight stays). */
+  caughtUp(): void {
+    const stage = this.current;
+    if (stage.name === 'idle' || stage.since === null) return;
+    this.enter(stage.name === 'behind' ? { name: 'idle' } : { ...stage, since: null });
+  }
+
+  /** We committed a period on our own state: it is the certified one (a snapshot still on its way is taken only if newer). */
+  stateHolds(): void {
+    const stage = this.current;
+    if (stage.name === 'out_of_sync') this.enter(settled(false, stage.since));
+    else if ((stage.name === 'asking_snapshot' || stage.name === 'receiving_snapshot') && stage.outOfSync) this.enter({ ...stage, outOfSync: false });
+  }
+
+  /**
+   * Our state is not the majority's (a certificate conflicts with our committed period, or
+   * replaying a certified batch gives another hash): a snapshot repairs it. A snapshot on
+   * its way goes on; a request for records is dropped.
+   */
+  markOutOfSync(now: number): void {
+    const context = this.context;
+    if (!this.outOfSync) context.log.warn('out of sync with the majority: fetching a snapshot');
+    const stage = this.current;
+    const since = this.since ?? now;
+    if (stage.name === 'asking_snapshot' || stage.name === 'receiving_snapshot') this.enter({ ...stage, since, outOfSync: true });
+    else this.enter({ name: 'out_of_sync', since });
+  }
+
+  /** The request in flight ended (answered, refused or timed out); `outOfSync`: our state is known wrong (again). */
+  settle(outOfSync: boolean): void {
+    this.enter(settled(outOfSync, this.since));
+  }
+
+  // ---- asking --------------------------------------------------------------------------------
 
   /** When catch-up must look again at the latest: a request to send, or one timing out (Infinity: none). */
   nextAskAt(): number {
     const context = this.context;
-    let at = Number.POSITIVE_INFINITY;
-    if (context.behindSince !== null && context.sync === null) at = Math.min(at, Math.max(context.behindSince + context.syncGraceMs, this.syncQuietUntil));
-    if (context.sync !== null) at = Math.min(at, context.sync.sentAt + context.syncTimeoutMs);
-    return at;
+    const stage = this.current;
+    if (stage.name === 'asking_records' || stage.name === 'asking_snapshot' || stage.name === 'receiving_snapshot') return stage.sentAt + context.syncTimeoutMs;
+    if (stage.name === 'idle' || stage.since === null) return Number.POSITIVE_INFINITY;
+    return Math.max(stage.since + context.syncGraceMs, this.quietUntil);
   }
 
-  private syncPeer(target: number): number {
+  /** A peer answered (it is not silent). */
+  heardFrom(peer: number): void {
+    this.silentPeers.delete(peer);
+  }
+
+  private peerFor(target: number): number {
     const context = this.context;
     const candidates: number[] = [];
     const servers = context.configurations.size;
@@ -59,8 +208,8 @@ export class CatchUp {
       this.silentPeers.clear(); // every candidate was silent once: try them all again
       pool = candidates;
     }
-    this.syncRotation++;
-    return pool[this.syncRotation % pool.length]!;
+    this.rotation++;
+    return pool[this.rotation % pool.length]!;
   }
 
   /**
@@ -71,108 +220,41 @@ export class CatchUp {
    */
   private target(): number {
     const context = this.context;
-    const certified = Math.max(context.highestCertified(), context.aheadHint);
+    const certified = Math.max(context.highestCertified(), this.aheadHint);
     if (context.self >= 0) return certified;
     return Math.max(certified, ...context.peerCommitted);
   }
 
-  driveSync(now: number): void {
+  /** Looks again: a request timed out goes to another peer; a server behind (after a grace) or out of sync asks one. */
+  drive(now: number): void {
     const context = this.context;
-    if (context.sync !== null) {
-      if (now - context.sync.sentAt < context.syncTimeoutMs) return;
+    const stage = this.current;
+    if (stage.name === 'asking_records' || stage.name === 'asking_snapshot' || stage.name === 'receiving_snapshot') {
+      if (now - stage.sentAt < context.syncTimeoutMs) return;
       context.count('sync_timeout');
-      context.log.warn(`catch-up: server ${context.sync.peer} did not answer in ${context.syncTimeoutMs} ms; asking another`);
-      this.silentPeers.add(context.sync.peer);
-      const snapshot = context.sync.mode === 'snapshot';
-      context.sync = null;
-      if (snapshot) context.outOfSync = true; // keep asking for a snapshot
+      context.log.warn(`catch-up: server ${stage.peer} did not answer in ${context.syncTimeoutMs} ms; asking another`);
+      this.silentPeers.add(stage.peer);
+      this.settle(stage.name !== 'asking_records'); // a snapshot timed out: keep asking for one
     }
+    const outOfSync = this.outOfSync;
     const target = this.target();
-    if (!context.outOfSync && target <= context.committed.period) return;
-    if (context.behindSince === null) context.behindSince = now;
+    if (!outOfSync && target <= context.committed.period) return;
+    this.behind(now);
+    const since = this.since!;
     const gap = target - context.committed.period;
-    if (!context.outOfSync && gap <= 1 && now - context.behindSince < context.syncGraceMs) return; // the batch may still be on its way
-    if (!context.outOfSync && now < this.syncQuietUntil) return; // the last answer had nothing: do not ask again at once
+    if (!outOfSync && gap <= 1 && now - since < context.syncGraceMs) return; // the batch may still be on its way
+    if (!outOfSync && now < this.quietUntil) return; // the last answer had nothing: do not ask again at once
     if (context.configurations.size <= 1 && context.self >= 0) return;
-    const peer = this.syncPeer(target);
-    if (context.outOfSync) {
-      context.sync = { mode: 'snapshot', peer, sentAt: now, receiving: null };
+    const peer = this.peerFor(target);
+    if (outOfSync) {
+      this.enter({ name: 'asking_snapshot', since, outOfSync: true, peer, sentAt: now });
       context.send(peer, { type: 'snapshot_request' });
       context.log.info(`catch-up: asking server ${peer} for a snapshot`);
     } else {
-      context.sync = { mode: 'records', peer, sentAt: now, after: context.committed.period };
-      context.send(peer, { type: 'sync_request', after: context.committed.period });
-      context.log.info(`catch-up: asking server ${peer} for the periods after ${context.committed.period} (certified up to ${target})`);
+      const after = context.committed.period;
+      this.enter({ name: 'asking_records', since, peer, sentAt: now, after });
+      context.send(peer, { type: 'sync_request', after });
+      context.log.info(`catch-up: asking server ${peer} for the periods after ${after} (certified up to ${target})`);
     }
-  }
-
-  handleSyncRequest(from: number, after: number): void {
-    const context = this.context;
-    // A server with an empty ledger needs no history: a snapshot costs O(accounts), not O(periods).
-    if (after === 0 && context.committed.period > 0) {
-      context.send(from, { type: 'sync_records', snapshotNeeded: true, records: [] });
-      return;
-    }
-    const records = context.store.records(after, sync_records_per_reply_max, sync_reply_bytes_max);
-    if (records === 'snapshot_needed') {
-      context.send(from, { type: 'sync_records', snapshotNeeded: true, records: [] });
-    } else {
-      context.send(from, { type: 'sync_records', snapshotNeeded: false, records });
-    }
-  }
-
-  handleSyncRecords(from: number, records: PeriodRecord[], snapshotNeeded: boolean, now: number): void {
-    const context = this.context;
-    this.silentPeers.delete(from); // it answers again
-    // The answer to the request we wait for, about where we stand now? Records are checked
-    // one by one and kept whatever their age; but a late "snapshot needed" (an answer to a
-    // request that timed out, sent before we caught up another way) says nothing about our
-    // committed period now. Found by the simulator: a stale one sent a server that was in
-    // sync after a needless snapshot.
-    const awaited = context.sync?.mode === 'records' && context.sync.peer === from && context.sync.after === context.committed.period;
-    let applied = 0;
-    for (const record of records) {
-      const certificate = record.certificate;
-      if (certificate.period <= context.committed.period) continue;
-      if (certificate.parent !== context.committed.period || !equal(certificate.parentHash, context.committed.hash)) {
-        context.reject('sync_record_unchained', `catch-up: server ${from} sent period ${certificate.period} on parent ${certificate.parent}, we hold ${context.committed.period}`);
-        break;
-      }
-      // (Checked again under its parent's configuration, now known exactly: the cache may hold a check made under a guess.)
-      if (!this.agreement.checkCertificate(certificate) || !this.agreement.holdsInItsConfiguration(certificate)) {
-        context.reject('bad_certificate', `catch-up: server ${from} sent period ${certificate.period} with a certificate that does not verify`);
-        break;
-      }
-      const base: Proposal = { period: certificate.period, decided: certificate.period, hash: certificate.hash, transactions: record.transactions, parent: context.committed, outcome: null, txids: null, message: null };
-      const proposal: Proposal = record.change === undefined ? base : { ...base, change: record.change };
-      const outcome = this.agreement.outcomeOf(proposal);
-      if (!equal(outcome.prepared.hash, certificate.hash)) {
-        context.count('state_differs');
-        context.log.error(`catch-up: replaying period ${certificate.period} gives another hash than the certificate: we are out of sync`);
-        context.markOutOfSync(now);
-        return;
-      }
-      this.agreement.commit(certificate, record.transactions, outcome, now, record.change);
-      applied++;
-    }
-    if (context.sync?.mode === 'records' && context.sync.peer === from) context.sync = null;
-    // Nothing new (the peer has not committed what we lack either): ask again after a grace,
-    // not at once. Found by the simulator: servers behind the same certificate asked one
-    // another every round trip, forever.
-    if (applied === 0 && !snapshotNeeded) {
-      this.syncQuietUntil = now + context.syncGraceMs;
-      context.aheadHint = 0; // whoever claimed more, this peer had nothing beyond our period: ask again only if told again
-    }
-    if (applied > 0) context.log.info(`catch-up: replayed ${applied} periods from server ${from}, now at period ${context.committed.period}`);
-    if (snapshotNeeded && !awaited) {
-      context.count('sync_snapshot_needed_stale');
-      snapshotNeeded = false;
-    }
-    if (snapshotNeeded) {
-      context.log.info(`catch-up: server ${from} answers that a snapshot is needed (${context.committed.period === 0 ? 'we start from genesis' : `it no longer has the periods after ${context.committed.period}`}); fetching a snapshot`);
-      context.outOfSync = true;
-    }
-    if (applied > 0 && context.highestCertified() > context.committed.period) this.driveSync(now);
-    else if (snapshotNeeded) this.driveSync(now);
   }
 }

@@ -1,27 +1,26 @@
 // What the concerns of a server's core share: the network, its timing and this server's
-// place in it, the signer, the store and the log; the counters and the outbox every
-// concern writes to; and where this server stands (the committed state and certificate,
-// its last vote, the certificates beyond it, what it heard from each peer, whether it is
-// out of sync and the catch-up request in flight). The concerns (alpha.ts, agreement.ts,
-// catch-up.ts, snapshots.ts, queries.ts) each hold a reference to one NodeContext, and
-// core.ts builds it and routes messages and time between them.
+// place in it, the signer, the store and the log; the counters, the outbox and the queue
+// of steps every concern writes to; and where this server stands (the committed state and
+// certificate, its last vote, the certificates beyond it, what it heard from each peer,
+// whether it stopped). Each concern (docs/ARCHITECTURE.md) holds a reference to one
+// NodeContext, and core.ts builds it and drains the steps they queue. Catch-up's stage has
+// its own owner (catch-up.ts), and so does availability (availability.ts).
 
 import { sync_timeout_ms_min } from '../constants.ts';
 import { equal } from '../bytes.ts';
 import { assert } from '../errors.ts';
 import type { Network } from '../network.ts';
 import type { PeerMessage } from '../peer/messages.ts';
-import { periodOf, startOf, type Timing, timingOf } from '../schedule.ts';
+import { startOf, type Timing, timingOf } from '../schedule.ts';
 import type { Signer } from '../signature.ts';
 import { LedgerState } from '../ledger/state.ts';
 import type { Store, StoredState } from '../ledger/store.ts';
 import type { Certificate, Vote } from '../consensus/vote.ts';
 import type { Evidence } from '../consensus/evidence.ts';
-import type { Sync } from './catch-up.ts';
-import { type Availability, availabilityOf } from './availability.ts';
 import { Configurations, type Membership } from './configurations.ts';
 import type { Outgoing } from './outbox.ts';
-import { type Change, chainDigestOf, type CommittedChange } from '../consensus/configuration.ts';
+import type { Step } from './steps.ts';
+import { chainDigestOf, type CommittedChange } from '../consensus/configuration.ts';
 
 export type Verify = (signature: Uint8Array, message: Uint8Array, key: Uint8Array) => boolean;
 
@@ -53,6 +52,8 @@ export class NodeContext {
   /** This server's directory id (configurations.ts), or -1 while no configuration it knows names its key (a server joining: it catches up first). */
   self: number;
   readonly outbox: Outgoing[] = [];
+  /** What the step being run queued, in order (core.ts runs them next). */
+  private readonly queued: Step[] = [];
   readonly counters = new Map<string, number>();
   readonly signer: Signer;
   readonly store: Store;
@@ -77,9 +78,7 @@ export class NodeContext {
   readonly peerCommitted: number[];
   readonly lastHeard: number[];
 
-  /** The catch-up request in flight, if any (catch-up.ts; snapshots.ts fills in its pages). */
-  sync: Sync | null = null;
-  /** Evidence of equivocation this server holds, oldest first (agreement.ts keeps it on disk). */
+  /** Evidence of equivocation this server holds, oldest first (evidence.ts keeps it on disk). */
   readonly evidence: Evidence[] = [];
   /**
    * Why this server stopped taking part, or null: it holds two certificates that conflict
@@ -87,16 +86,6 @@ export class NodeContext {
    * tolerates. It answers UNAVAILABLE and keeps the proof until an operator acts.
    */
   halted: string | null = null;
-  behindSince: number | null = null;
-  outOfSync = false;
-  /** A change a client or a peer submitted, checked against the newest configuration, for a beta to carry (§8.13). */
-  changeCandidate: Change | null = null;
-  /**
-   * The highest period a peer's STATUS claims committed under a configuration we cannot check
-   * yet: where catch-up.ts asks to go, nothing more (never counted as certified, so a peer that
-   * lies about it cannot keep us unavailable). Forgotten when an answer brings nothing.
-   */
-  aheadHint = 0;
   /** Why this server no longer takes part (a committed change removed it), or null. */
   removed: string | null = null;
 
@@ -135,6 +124,16 @@ export class NodeContext {
     this.outbox.push({ to, message });
   }
 
+  /** Queues what follows from the step being run (steps.ts): it runs next, after what was queued before it in this step. */
+  then(step: Step): void {
+    this.queued.push(step);
+  }
+
+  /** The steps queued since the last call, in order (core.ts). */
+  takeQueued(): Step[] {
+    return this.queued.splice(0);
+  }
+
   reject(counter: string, message: string): void {
     this.count(counter);
     this.log.warn(message);
@@ -145,44 +144,6 @@ export class NodeContext {
   }
 
   // ---- where this server stands --------------------------------------------------------
-
-  /**
-   * Whether this server answers clients, and why not (availability.ts): the one answer the
-   * client requests, /healthz and the metrics read.
-   */
-  availability(now: number): Availability {
-    const membership = this.membership();
-    const member = membership.members.has(this.self);
-    const current = periodOf(this.timing, now);
-    let heard = member ? 1 : 0;
-    for (const id of membership.ids) if (id !== this.self && this.lastHeard[id]! >= current - 1) heard++;
-    return availabilityOf({
-      halted: this.halted,
-      removed: this.removed,
-      joining: this.self < 0,
-      outOfSync: this.outOfSync,
-      catchingUp: this.sync !== null,
-      committed: this.committed.period,
-      certified: this.highestCertified(),
-      snapshotAccountsLeft: this.snapshotAccountsLeft(),
-      heard,
-      servers: membership.ids.length,
-      quorum: membership.quorum,
-      member,
-      mode: this.network.quorumMode,
-    });
-  }
-
-  /** Accounts of a snapshot still to come (0 when none is on its way). */
-  snapshotAccountsLeft(): number {
-    const receiving = this.sync?.mode === 'snapshot' ? this.sync.receiving : null;
-    return receiving === null ? 0 : receiving.accounts - receiving.received;
-  }
-
-  /** In consensus: in sync with the servers in force and hearing a quorum of them. Otherwise clients hear UNAVAILABLE. */
-  isAvailable(now: number): boolean {
-    return this.availability(now).available;
-  }
 
   /** The configuration that decides the next period built on our committed one. */
   membership(): Membership {
@@ -238,16 +199,5 @@ export class NodeContext {
     let highest = this.committed.period;
     for (const period of this.certified.keys()) if (period > highest) highest = period;
     return highest;
-  }
-
-  /**
-   * Our state is not the majority's (a certificate conflicts with our committed period, or
-   * replaying a certified batch gives another hash): catch-up (catch-up.ts) fetches a snapshot.
-   */
-  markOutOfSync(now: number): void {
-    if (!this.outOfSync) this.log.warn('out of sync with the majority: fetching a snapshot');
-    this.outOfSync = true;
-    if (this.behindSince === null) this.behindSince = now;
-    if (this.sync?.mode !== 'snapshot') this.sync = null;
   }
 }

@@ -5,17 +5,22 @@
 // and SQLite; the simulator (src/sim) wires the very same code to a simulated network,
 // clock and memory store.
 //
-// ServerCore builds the concerns and routes messages (onMessage) and time (tick,
-// nextWakeAt, startPeriod) between them; each concern has its own file:
-//   context.ts    what they share: the network, this server, the store, the log, the
-//                 counters and the outbox, and where this server stands
-//   alpha.ts      the alpha's batch and the pay rules; forwarding to the alpha
-//   agreement.ts  proposals, votes, locks, certificates, commits, void periods, STATUS
-//   catch-up.ts   out of sync or behind: asking a peer, replaying SYNC_RECORDS
-//   snapshots.ts  serving a snapshot and receiving one
-//   queries.ts    BALANCE, STATUS of a payment, HISTORY and INFO
-//   addresses.ts  where each server is now: signed address records (ADDRESS, ADDRESSES)
-//   gateways.ts   where each server's HTTP gateway answers: signed gateway records (GATEWAY)
+// ServerCore builds the concerns, routes messages (onMessage) and time (tick, nextWakeAt,
+// startPeriod) to them, and drains the one queue of steps they write to (steps.ts): no
+// concern calls another's handler. docs/ARCHITECTURE.md draws the rooms; in short:
+//   context.ts        what they share: the network, this server, the store, the log, the
+//                     counters, the outbox and the queue, and where this server stands
+//   availability.ts   whether it answers clients, and why not
+//   alpha.ts          the alpha's batch and the pay rules; forwarding to the alpha
+//   proposals.ts      pending proposals, the beta's batch, the checks of every PROPOSAL
+//   majority.ts       votes and locks (majority networks); two-thirds.ts ballots (two-thirds)
+//   commits.ts        certificates taken: commit, keep, out of sync, fork
+//   changes.ts        configuration changes; evidence.ts the evidence held
+//   heartbeat.ts      STATUS; vote-memory.ts the votes that free a locked peer
+//   catch-up.ts       catch-up's stage and its asks; replay.ts records; snapshots.ts snapshots
+//   queries.ts        BALANCE, STATUS of a payment, HISTORY and INFO
+//   addresses.ts      where each server is now: signed address records (ADDRESS, ADDRESSES)
+//   gateways.ts       where each server's HTTP gateway answers: signed gateway records (GATEWAY)
 
 import { assert } from '../errors.ts';
 import type { ConfigBody, HistoryBody, InfoBody, PaymentState, Status } from '../client/codec.ts';
@@ -25,23 +30,32 @@ import { periodOf, startOf, type Timing } from '../schedule.ts';
 import { LedgerState } from '../ledger/state.ts';
 import { type Certificate, genesisCertificate } from '../consensus/vote.ts';
 import type { Evidence } from '../consensus/evidence.ts';
-import { Agreement } from './agreement.ts';
-import { TwoThirdsAgreement } from './agreement-two-thirds.ts';
-import { Addresses } from './addresses.ts';
-import { Gateways } from './gateways.ts';
-import type { GatewayRecord } from '../gateway-record.ts';
-import type { Configurations, Membership } from './configurations.ts';
 import { type Change, type CommittedChange, encodeCommittedChange } from '../consensus/configuration.ts';
 import type { ScrypError } from '../errors.ts';
 import type { AddressRecord } from '../address-record.ts';
 import type { Address } from '../ip.ts';
+import { Addresses } from './addresses.ts';
+import { Gateways } from './gateways.ts';
+import type { GatewayRecord } from '../gateway-record.ts';
 import { Alpha, type PayResult } from './alpha.ts';
-import type { Availability } from './availability.ts';
+import { type Availability, availabilityOf, standingOf } from './availability.ts';
 import { CatchUp } from './catch-up.ts';
+import { Certificates } from './certificates.ts';
+import { Changes } from './changes.ts';
+import { Commits } from './commits.ts';
+import type { Configurations, Membership } from './configurations.ts';
 import { type CoreOptions, NodeContext } from './context.ts';
+import { EvidenceKept } from './evidence.ts';
+import { Heartbeat } from './heartbeat.ts';
+import { MajorityAgreement } from './majority.ts';
 import type { Addressees, Outgoing } from './outbox.ts';
+import { Proposals } from './proposals.ts';
 import { Queries } from './queries.ts';
+import { Replay } from './replay.ts';
 import { Snapshots } from './snapshots.ts';
+import type { Step } from './steps.ts';
+import { TwoThirdsAgreement } from './two-thirds.ts';
+import { VoteMemory } from './vote-memory.ts';
 
 export type { CoreLog, CoreOptions, Verify } from './context.ts';
 export type { Outgoing } from './outbox.ts';
@@ -54,9 +68,16 @@ export class ServerCore {
   readonly counters: Map<string, number>;
 
   private readonly context: NodeContext;
+  private readonly catchUp_: CatchUp;
   private readonly alpha: Alpha;
-  private readonly agreement: Agreement;
-  private readonly catchingUp: CatchUp;
+  private readonly changes: Changes;
+  private readonly evidenceKept: EvidenceKept;
+  private readonly certificates: Certificates;
+  private readonly proposals: Proposals;
+  private readonly agreement: MajorityAgreement | TwoThirdsAgreement;
+  private readonly commits: Commits;
+  private readonly heartbeat: Heartbeat;
+  private readonly replay: Replay;
   private readonly snapshots: Snapshots;
   private readonly queries: Queries;
   private readonly addresses: Addresses;
@@ -75,11 +96,24 @@ export class ServerCore {
     this.timing = context.timing;
     this.outbox = context.outbox;
     this.counters = context.counters;
-    this.alpha = new Alpha(context);
-    this.agreement = network.quorumMode === 'two-thirds' ? new TwoThirdsAgreement(context, this.alpha, stored) : new Agreement(context, this.alpha, stored);
-    this.catchingUp = new CatchUp(context, this.agreement);
-    this.snapshots = new Snapshots(context, this.agreement, this.catchingUp);
-    this.queries = new Queries(context, this.alpha, this.agreement);
+    const catchUp = new CatchUp(context);
+    this.catchUp_ = catchUp;
+    const isAvailable = (now: number): boolean => availabilityOf(standingOf(context, catchUp, now)).available;
+    this.alpha = new Alpha(context, isAvailable);
+    this.changes = new Changes(context);
+    this.evidenceKept = new EvidenceKept(context, stored);
+    this.certificates = new Certificates(context);
+    this.proposals = new Proposals(context, this.alpha, this.changes, this.evidenceKept);
+    const memory = new VoteMemory(context, stored);
+    this.agreement =
+      network.quorumMode === 'two-thirds'
+        ? new TwoThirdsAgreement(context, this.proposals, this.certificates, this.evidenceKept, stored)
+        : new MajorityAgreement(context, this.proposals, this.certificates, memory, this.evidenceKept, stored);
+    this.commits = new Commits(context, catchUp, this.certificates, this.proposals, this.changes, this.evidenceKept, this.alpha, this.agreement);
+    this.heartbeat = new Heartbeat(context, this.certificates, memory, catchUp);
+    this.replay = new Replay(context, catchUp, this.certificates, this.proposals, this.commits);
+    this.snapshots = new Snapshots(context, catchUp, this.certificates, this.commits);
+    this.queries = new Queries(context, this.alpha, this.proposals, isAvailable);
     this.addresses = new Addresses(context);
     this.gateways = new Gateways(context);
     this.lastTickPeriod = periodOf(this.timing, options.now);
@@ -93,10 +127,10 @@ export class ServerCore {
     // Our stored vote counts in our own tally, as it did before the restart: the others'
     // STATUS brings theirs back, and without ours a majority that includes us never forms
     // (found by the simulator: three of four votes for a period, each server seeing two).
-    if (context.lastVote !== null && context.lastVote.period > this.committed.period) this.agreement.handleVote(context.lastVote, options.now);
+    if (context.lastVote !== null && context.lastVote.period > this.committed.period) this.run({ kind: 'vote', vote: context.lastVote }, options.now);
     // The same for our ballots in a two-thirds network.
     if (this.agreement instanceof TwoThirdsAgreement) {
-      for (const ballot of [stored.ballots.prevote, stored.ballots.precommit]) if (ballot !== null && ballot.slot > this.committed.period) this.agreement.handleBallot(ballot, options.now);
+      for (const ballot of this.agreement.storedBallots) if (ballot.slot > this.committed.period) this.run({ kind: 'ballot', ballot }, options.now);
     }
   }
 
@@ -142,7 +176,7 @@ export class ServerCore {
 
   /** A change a client submits (§8.13): null when taken (and passed on for a beta to carry), else why it is refused. */
   submitChange(change: Change, now: number): ScrypError | null {
-    return this.agreement.submitChange(change, 'client', now);
+    return this.changes.submit(change, 'client', now);
   }
 
   /**
@@ -191,27 +225,32 @@ export class ServerCore {
 
   /** For operators (metrics): the accounts of a snapshot still to come, and the period after which the archive is whole (it moves when a snapshot is installed). */
   get catchUp(): { readonly snapshotAccountsLeft: number; readonly archiveFrom: number } {
-    return { snapshotAccountsLeft: this.context.snapshotAccountsLeft(), archiveFrom: this.context.archiveFrom };
+    return { snapshotAccountsLeft: this.catchUp_.snapshotAccountsLeft, archiveFrom: this.context.archiveFrom };
+  }
+
+  /** Catch-up's stage (catch-up.ts), for tests and operators. */
+  get catchUpStage(): CatchUp['stage'] {
+    return this.catchUp_.stage;
   }
 
   /** Whether this server answers clients, and why not: what every client request, /healthz and the metrics read (availability.ts). */
   availability(now: number): Availability {
-    return this.context.availability(now);
+    return availabilityOf(standingOf(this.context, this.catchUp_, now));
   }
 
   /** In consensus: in sync with the servers in force and hearing a quorum of them. Otherwise: UNAVAILABLE. */
   isAvailable(now: number): boolean {
-    return this.context.isAvailable(now);
+    return this.availability(now).available;
   }
 
   /** When the node should call tick() next, at the latest. */
   nextWakeAt(now: number): number {
-    if (this.agreement.ownProposalWaiting()) return now + 1;
+    if (this.proposals.ownWaiting) return now + 1;
     let at = startOf(this.timing, periodOf(this.timing, now) + 1);
     at = Math.min(at, this.agreement.nextVotableAt(now));
     const flushAt = this.alpha.forwardFlushAt();
     if (flushAt !== null) at = Math.min(at, flushAt);
-    at = Math.min(at, this.catchingUp.nextAskAt());
+    at = Math.min(at, this.catchUp_.nextAskAt());
     return Math.max(at, now + 1);
   }
 
@@ -219,21 +258,23 @@ export class ServerCore {
 
   /** Called at every period boundary and whenever nextWakeAt says. */
   tick(now: number): void {
-    this.agreement.voteOwnProposal(now);
+    // Our own PROPOSAL, sent at the last turn: we take it as the others do.
+    const own = this.proposals.takeOwn();
+    if (own !== null) this.run({ kind: 'proposal', from: this.self, message: own }, now);
     const current = periodOf(this.timing, now);
     if (current > this.lastTickPeriod) {
       this.lastTickPeriod = current;
       this.startPeriod(current, now);
     }
     this.alpha.flushForwardsIfDue(now, current);
-    this.agreement.tryVote(now); // a proposal that came early may be votable now
-    this.catchingUp.driveSync(now);
+    this.run({ kind: 'vote_due' }, now); // a proposal that came early may be votable now
+    this.run({ kind: 'catch_up_due' }, now);
     this.snapshots.dropIdle(now);
   }
 
   /** The first heartbeat after a (re)start, so that peers learn at once where we stand. */
   announce(): void {
-    this.context.send('others', { type: 'status', committed: this.committed, vote: this.context.lastVote });
+    this.heartbeat.announce();
   }
 
   private startPeriod(current: number, now: number): void {
@@ -241,11 +282,12 @@ export class ServerCore {
     // The beta of this period is the alpha of the one that just ended: it proposes it.
     // Its rotation is the one of the configuration that decides on our committed period; a
     // period we already hold decided (a certificate came before our own clock's turn) is not proposed again.
-    if (ended > this.committed.period && this.context.configurations.alphaOf(ended, this.committed.period) === this.self && this.context.witnessed(ended)) this.agreement.propose(ended, now);
+    if (ended > this.committed.period && this.context.configurations.alphaOf(ended, this.committed.period) === this.self && this.context.witnessed(ended)) this.agreement.propose(ended);
     this.alpha.dropBatchesUpTo(ended);
     this.announce();
     this.addresses.onPeriod(current);
     this.gateways.onPeriod(current);
+    void now;
   }
 
   // ---- where servers are (addresses.ts) --------------------------------------------------
@@ -331,24 +373,87 @@ export class ServerCore {
 
   /** One decoded message from server `from` (the batch it came in was authenticated). */
   onMessage(from: number, message: PeerMessage, now: number): void {
+    this.run({ kind: 'message', from, message }, now);
+  }
+
+  // ---- the queue of steps (steps.ts) ---------------------------------------------------------
+
+  /**
+   * Runs a step and everything it leads to: what a step queues runs next, in the order
+   * queued, before anything queued earlier (a stack of what is left to do, the newest on top).
+   */
+  private run(first: Step, now: number): void {
+    const context = this.context;
+    assert(context.takeQueued().length === 0, 'steps are queued only while the core runs one');
+    const left: Step[] = [first];
+    for (let step = left.pop(); step !== undefined; step = left.pop()) {
+      this.take(step, now);
+      const queued = context.takeQueued();
+      for (let i = queued.length - 1; i >= 0; i--) left.push(queued[i]!);
+    }
+  }
+
+  /** One step, to the concern that owns it. */
+  private take(step: Step, now: number): void {
+    const agreement = this.agreement;
+    switch (step.kind) {
+      case 'message':
+        return this.takeMessage(step.from, step.message, now);
+      case 'proposal':
+        return agreement.handleProposal(step.from, step.message);
+      case 'vote':
+        return agreement.handleVote(step.vote);
+      case 'vote_counted':
+        assert(agreement instanceof MajorityAgreement, 'votes are counted in a majority network');
+        return agreement.voteCounted(step.tallied);
+      case 'vote_due':
+        return agreement.tryVote(now);
+      case 'ballot':
+        assert(agreement instanceof TwoThirdsAgreement, 'ballots are cast in a two-thirds network');
+        return agreement.handleBallot(step.ballot);
+      case 'polka':
+        assert(agreement instanceof TwoThirdsAgreement, 'polkas are of a two-thirds network');
+        return agreement.notePolka(step.polka, step.retried);
+      case 'polkas_retried':
+        assert(agreement instanceof TwoThirdsAgreement, 'polkas are of a two-thirds network');
+        return agreement.retryPolkas();
+      case 'prevote_resumed':
+        assert(agreement instanceof TwoThirdsAgreement, 'prevotes are cast in a two-thirds network');
+        return agreement.prevoteFrom(step.candidates, step.index, step.decision, step.lastSlot, now);
+      case 'certificate':
+        return this.commits.take(step.certificate, now);
+      case 'certificate_waiting':
+        return this.commits.takeWaiting(step.period, now);
+      case 'certificate_next':
+        return this.commits.takeNext(now);
+      case 'status_rest':
+        return this.heartbeat.rest(step.from, step.committed, step.vote, now);
+      case 'records_replayed':
+        return this.replay.replay(step, now);
+      case 'catch_up_due':
+        return this.catchUp_.drive(now);
+    }
+  }
+
+  private takeMessage(from: number, message: PeerMessage, now: number): void {
     this.context.lastHeard[from] = periodOf(this.timing, now);
     this.context.count(`message_${message.type}`);
     switch (message.type) {
       case 'status':
-        return this.agreement.handleStatus(from, message.committed, message.vote, now);
+        return this.heartbeat.handle(from, message.committed, message.vote);
       case 'proposal':
-        return this.agreement.handleProposal(from, message, now);
+        return this.agreement.handleProposal(from, message);
       case 'vote':
         // A vote proves what it says whoever passes it on: its voter signed it. Servers pass
-        // on the votes that free a peer locked on a dead period (sendSkipProof).
+        // on the votes that free a peer locked on a dead period (VoteMemory.sendSkipProof).
         if (message.vote.voter !== from) this.context.count('vote_relayed');
-        return this.agreement.handleVote(message.vote, now);
+        return this.agreement.handleVote(message.vote);
       case 'forward':
         return this.alpha.handleForward(from, message.transactions, now);
       case 'sync_request':
-        return this.catchingUp.handleSyncRequest(from, message.after);
+        return this.replay.handleSyncRequest(from, message.after);
       case 'sync_records':
-        return this.catchingUp.handleSyncRecords(from, message.records, message.snapshotNeeded, now);
+        return this.replay.handleSyncRecords(from, message.records, message.snapshotNeeded);
       case 'snapshot_request':
         return this.snapshots.handleSnapshotRequest(from, now);
       case 'snapshot_header':
@@ -361,14 +466,14 @@ export class ServerCore {
       case 'precommit':
         if (!(this.agreement instanceof TwoThirdsAgreement)) return this.context.reject('ballot_in_majority_network', `${message.type.toUpperCase()} from server ${from}: this network decides by VOTE`);
         if (message.ballot.voter !== from) this.context.count('ballot_relayed');
-        return this.agreement.handleBallot(message.ballot, now);
+        return this.agreement.handleBallot(message.ballot);
       case 'evidence':
-        return this.agreement.handleEvidence(from, message.evidence, now);
+        return this.evidenceKept.handle(from, message.evidence);
       case 'change':
-        this.agreement.submitChange(message.change, from, now);
+        this.changes.submit(message.change, from, now);
         return;
       case 'proposal_header':
-        return this.agreement.handleProposalHeader(from, message.header, now);
+        return this.proposals.handleHeader(from, message.header);
       case 'address':
         return this.addresses.handle(from, message.record);
       case 'gateway':

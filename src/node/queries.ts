@@ -12,19 +12,21 @@ import { type EvidenceBody, evidence_whole_bytes_max, type HistoryBody, type Inf
 import { encodeEvidence, type Evidence } from '../consensus/evidence.ts';
 import type { Decision } from '../consensus/vote.ts';
 import { periodOf } from '../schedule.ts';
-import type { Agreement } from './agreement.ts';
 import type { Alpha } from './alpha.ts';
 import type { NodeContext } from './context.ts';
+import type { Proposals } from './proposals.ts';
 
 export class Queries {
   constructor(
     private readonly context: NodeContext,
     private readonly alpha: Alpha,
-    private readonly agreement: Agreement,
+    private readonly proposals: Proposals,
+    /** Whether this server answers clients now (availability.ts). */
+    private readonly isAvailable: (now: number) => boolean,
   ) {}
 
   balance(account: Uint8Array, now: number): { status: Status; balance: number } {
-    if (!this.context.isAvailable(now)) return { status: Status.UNAVAILABLE, balance: 0 };
+    if (!this.isAvailable(now)) return { status: Status.UNAVAILABLE, balance: 0 };
     const balance = this.context.state.balanceOf(account);
     return { status: balance === 0 ? Status.NOT_FOUND : Status.OK, balance };
   }
@@ -36,7 +38,7 @@ export class Queries {
    */
   paymentStatus(txid: Uint8Array, now: number): { status: Status; state: PaymentState; period: number } {
     const context = this.context;
-    if (!context.isAvailable(now)) return { status: Status.UNAVAILABLE, state: PaymentState.UNKNOWN, period: 0 };
+    if (!this.isAvailable(now)) return { status: Status.UNAVAILABLE, state: PaymentState.UNKNOWN, period: 0 };
     const outcome = context.store.paymentOutcome(txid);
     if (outcome !== null) {
       return { status: Status.OK, state: outcome.applied ? PaymentState.COMMITTED : PaymentState.VOID, period: outcome.period };
@@ -44,9 +46,9 @@ export class Queries {
     const txidHex = toHex(txid);
     const batched = this.alpha.pendingPeriodOf(txid);
     if (batched !== null) return { status: Status.OK, state: PaymentState.PENDING, period: batched };
-    const proposed = this.agreement.proposedPeriodOf(txidHex);
+    const proposed = this.proposals.proposedPeriodOf(txidHex);
     if (proposed !== null) return { status: Status.OK, state: PaymentState.PENDING, period: proposed };
-    const voided = this.agreement.voidPeriodOf(txidHex);
+    const voided = this.proposals.voidPeriodOf(txidHex);
     if (voided !== null) return { status: Status.OK, state: PaymentState.VOID, period: voided };
     // "Not applied in any period up to p": only true where we hold every period since
     // genesis. A server restored from a snapshot never saw the payments before it, so it
@@ -61,7 +63,7 @@ export class Queries {
    */
   history(account: Uint8Array, beforePeriod: number, beforeIndex: number, maxEntries: number, now: number): { status: Status; body: HistoryBody | null } {
     const context = this.context;
-    if (!context.isAvailable(now)) return { status: Status.UNAVAILABLE, body: null };
+    if (!this.isAvailable(now)) return { status: Status.UNAVAILABLE, body: null };
     const before = beforePeriod === 0 ? null : { period: beforePeriod, index: beforeIndex };
     const entries = context.store.history(account, before, maxEntries);
     return { status: Status.OK, body: { account, committedPeriod: context.committed.period, archiveFrom: context.archiveFrom, entries } };

@@ -1,44 +1,23 @@
 // Snapshots (docs/PROTOCOL.md §8.9): the whole committed state of a period, for a server
 // that cannot catch up by replay. Serving: a frozen copy of our state, its header (the
 // certificate and the mid digests it hashes to) and then its accounts page by page, each
-// page asked for by the receiver; idle copies are dropped. Receiving: the header checked
-// against its certificate, each page against the order and the mids, the whole against the
-// certified hash and the genesis supply, then installed in one store transaction.
+// page asked for by the receiver; idle copies are dropped. Receiving (catch-up's stages
+// asking_snapshot and receiving_snapshot): the header checked against its certificate, the
+// pages by the assembler (snapshot-assembly.ts), then installed in one store transaction.
 
-import {
-  hash_bytes,
-  snapshot_accounts_max,
-  snapshot_hold_ms,
-  snapshot_page_accounts_max,
-  snapshots_served_max,
-  state_mid_count,
-} from '../constants.ts';
+import { snapshot_accounts_max, snapshot_hold_ms, snapshot_page_accounts_max, snapshots_served_max } from '../constants.ts';
 import { equal } from '../bytes.ts';
 import type { PeerMessage } from '../peer/messages.ts';
-import { entriesAfter, entry_bytes, type FrozenState, LedgerState, midDigestOfEntries, rootDigest, emptyMidDigest, stateHashOf } from '../ledger/state.ts';
+import { entriesAfter, type FrozenState, rootDigest, stateHashOf } from '../ledger/state.ts';
 import { type Certificate, verifyCertificate } from '../consensus/vote.ts';
 import { chainDigestOf, type CommittedChange } from '../consensus/configuration.ts';
 import { isScrypError } from '../errors.ts';
 import { Configurations } from './configurations.ts';
-import type { Agreement } from './agreement.ts';
 import type { CatchUp } from './catch-up.ts';
+import type { Certificates } from './certificates.ts';
+import type { Commits } from './commits.ts';
 import type { NodeContext } from './context.ts';
-
-export interface SnapshotReceiving {
-  readonly snapshotId: number;
-  readonly certificate: Certificate;
-  /** The chain of configuration changes the snapshot's state binds (checked from the network file). */
-  readonly chain: readonly CommittedChange[];
-  readonly mids: Uint8Array;
-  readonly accounts: number;
-  /** Every entry received so far, in order, in one buffer sized by the header (pages are copied in, not kept). */
-  readonly entries: Uint8Array;
-  received: number;
-  nextMid: number;
-  /** Where the entries of the mid being received begin in `entries` (not yet checked). */
-  midStart: number;
-  pages: number;
-}
+import { startReceiving, takePage } from './snapshot-assembly.ts';
 
 interface Served {
   readonly frozen: FrozenState;
@@ -53,8 +32,9 @@ export class Snapshots {
 
   constructor(
     private readonly context: NodeContext,
-    private readonly agreement: Agreement,
     private readonly catchUp: CatchUp,
+    private readonly certificates: Certificates,
+    private readonly commits: Commits,
   ) {}
 
   // ---- serving -------------------------------------------------------------------------
@@ -91,109 +71,79 @@ export class Snapshots {
 
   handleSnapshotHeader(from: number, message: Extract<PeerMessage, { type: 'snapshot_header' }>, now: number): void {
     const context = this.context;
-    const sync = context.sync;
-    if (sync?.mode !== 'snapshot' || sync.peer !== from || sync.receiving !== null) return context.count('snapshot_header_unexpected');
+    const catchUp = this.catchUp;
+    const stage = catchUp.stage;
+    if (stage.name !== 'asking_snapshot' || stage.peer !== from) return context.count('snapshot_header_unexpected');
     const { certificate, mids } = message;
-    const newer = certificate.period > context.committed.period || (context.outOfSync && certificate.period >= context.committed.period);
+    const newer = certificate.period > context.committed.period || (stage.outOfSync && certificate.period >= context.committed.period);
     if (!newer) {
       // We caught up some other way while asking: nothing is wrong, there is just nothing to fetch.
       context.count('snapshot_header_stale');
-      context.sync = null;
+      catchUp.settle(stage.outOfSync);
       return;
     }
     const chain = message.chain ?? [];
     if (!this.headerHolds(certificate, mids, chain) || message.accounts > snapshot_accounts_max) {
       context.reject('snapshot_header_bad', `catch-up: snapshot header from server ${from} does not match its certificate`);
-      context.sync = null;
-      context.outOfSync = true;
+      catchUp.settle(true);
       return;
     }
-    sync.receiving = {
-      snapshotId: message.snapshotId,
-      certificate,
-      chain,
-      mids,
-      accounts: message.accounts,
-      entries: new Uint8Array(message.accounts * entry_bytes), // the OS commits its pages only as they fill
-      received: 0,
-      nextMid: 0,
-      midStart: 0,
-      pages: 0,
-    };
-    sync.sentAt = now;
+    const receiving = startReceiving({ snapshotId: message.snapshotId, certificate, chain, mids, accounts: message.accounts });
+    catchUp.enter({ name: 'receiving_snapshot', since: stage.since, outOfSync: stage.outOfSync, peer: from, sentAt: now, receiving });
     context.log.info(`catch-up: receiving snapshot of period ${certificate.period} (${message.accounts} accounts) from server ${from}`);
     context.send(from, { type: 'snapshot_page_request', snapshotId: message.snapshotId, after: null });
   }
 
   handleSnapshotPage(from: number, snapshotId: number, entries: Uint8Array, last: boolean, now: number): void {
     const context = this.context;
-    const sync = context.sync;
-    const receiving = sync?.mode === 'snapshot' ? sync.receiving : null;
-    if (sync === null || receiving === null || sync.peer !== from || receiving.snapshotId !== snapshotId) return context.count('snapshot_page_unexpected');
-    const abort = (why: string): void => {
-      context.reject('snapshot_page_bad', `catch-up: snapshot from server ${from} refused: ${why}`);
-      context.sync = null;
-      context.outOfSync = true;
-    };
-    const count = entries.length / entry_bytes;
-    if (receiving.received + count > receiving.accounts || (!last && count === 0)) return abort('more or fewer accounts than announced');
-    const all = receiving.entries;
-    const base = receiving.received * entry_bytes;
-    all.set(entries, base);
-    for (let offset = base; offset < base + entries.length; offset += entry_bytes) {
-      if (offset > 0 && compareAccountsAt(all, offset - entry_bytes, offset) >= 0) return abort('accounts out of order');
-      if (all[offset + 32] === 0 && all[offset + 33] === 0 && all[offset + 34] === 0 && all[offset + 35] === 0) return abort('a zero balance');
-      // Entering a new mid: the mids before it are complete and must match the header.
-      while (all[offset]! > receiving.nextMid) {
-        if (!this.finishMid(receiving, offset)) return abort(`mid ${receiving.nextMid} does not match`);
-      }
-    }
-    receiving.received += count;
-    receiving.pages++;
-    sync.sentAt = now;
-    if (receiving.pages % 8 === 0 || last) {
+    const catchUp = this.catchUp;
+    const stage = catchUp.stage;
+    if (stage.name !== 'receiving_snapshot' || stage.peer !== from || stage.receiving.snapshotId !== snapshotId) return context.count('snapshot_page_unexpected');
+    const receiving = stage.receiving;
+    const pages = receiving.pages;
+    const verdict = takePage(receiving, entries, last, context.network.supply);
+    if (receiving.pages !== pages && (receiving.pages % 8 === 0 || last)) {
       context.log.info(`catch-up: snapshot page ${receiving.pages}, ${receiving.received} of ${receiving.accounts} accounts`);
     }
-    if (!last) {
-      const end = receiving.received * entry_bytes;
-      context.send(from, { type: 'snapshot_page_request', snapshotId, after: all.slice(end - entry_bytes, end - entry_bytes + 32) });
+    if (verdict.kind === 'refused') {
+      context.reject('snapshot_page_bad', `catch-up: snapshot from server ${from} refused: ${verdict.why}`);
+      catchUp.settle(true);
       return;
     }
-    if (receiving.received !== receiving.accounts) return abort('fewer accounts than announced');
-    while (receiving.nextMid < state_mid_count) if (!this.finishMid(receiving, all.length)) return abort(`mid ${receiving.nextMid} does not match`);
-    const state = LedgerState.fromSortedEntries(all, chainDigestOf(receiving.chain));
-    if (!equal(state.hash, receiving.certificate.hash)) return abort('the state hash does not match');
-    if (state.supply() !== context.network.supply) return abort('the supply does not match the genesis supply');
+    if (verdict.kind === 'more') {
+      catchUp.enter({ ...stage, sentAt: now });
+      context.send(from, { type: 'snapshot_page_request', snapshotId, after: verdict.after });
+      return;
+    }
+    const state = verdict.state;
     // We may have committed on our own while the pages came in (a peer that no longer holds
     // the periods we lack sends us here, yet the next PROPOSAL still reaches us). A snapshot
     // never takes the committed period back (found by the simulator: installed over a newer commit).
-    if (receiving.certificate.period < context.committed.period || (receiving.certificate.period === context.committed.period && !context.outOfSync)) {
+    if (receiving.certificate.period < context.committed.period || (receiving.certificate.period === context.committed.period && !stage.outOfSync)) {
       context.count('snapshot_stale');
       context.log.info(`catch-up: the snapshot of period ${receiving.certificate.period} is no newer than our committed period ${context.committed.period}; dropped`);
-      context.sync = null;
-      this.catchUp.driveSync(now);
+      catchUp.settle(stage.outOfSync);
+      context.then({ kind: 'catch_up_due' });
       return;
     }
-    context.store.installSnapshot(receiving.certificate, all, receiving.chain);
+    context.store.installSnapshot(receiving.certificate, receiving.entries, receiving.chain);
     context.archiveFrom = receiving.certificate.period;
     context.state = state;
     context.committed = receiving.certificate;
     if (receiving.chain.length > 0 || context.chain.length > 0) {
       const before = context.configurations.latest.number;
       context.adoptChain(receiving.chain);
-      this.agreement.growTables();
       if (context.configurations.latest.number !== before) {
         context.log.info(`catch-up: the snapshot brings configuration ${context.configurations.latest.number} (${context.configurations.latest.servers.length} servers)`);
       }
     }
-    context.outOfSync = false;
-    context.sync = null;
+    catchUp.settle(false);
     // The alpha's batch stays: afterCommittedMoved re-applies it on the new state, as after
     // any commit. Dropping it lost payments already answered ACCEPTED, while the period was
     // still proposed with what came after (found by the simulator).
     context.log.info(`catch-up: installed the snapshot of period ${receiving.certificate.period}: ${state.describe()}`);
-    this.agreement.afterCommittedMoved(now);
-    this.catchUp.driveSync(now);
+    this.commits.afterCommittedMoved(now);
+    context.then({ kind: 'catch_up_due' });
   }
 
   /**
@@ -205,7 +155,7 @@ export class Snapshots {
   private headerHolds(certificate: Certificate, mids: Uint8Array, chain: readonly CommittedChange[]): boolean {
     const context = this.context;
     if (!equal(stateHashOf(rootDigest(mids), chainDigestOf(chain)), certificate.hash)) return false;
-    if (chain.length === 0 && context.chain.length === 0) return this.agreement.checkCertificate(certificate);
+    if (chain.length === 0 && context.chain.length === 0) return this.certificates.check(certificate);
     if (chain.some((entry) => entry.carrier > certificate.period)) return false;
     let configurations: Configurations;
     try {
@@ -216,23 +166,4 @@ export class Snapshots {
     }
     return verifyCertificate(configurations.at(certificate.parent).checker, certificate);
   }
-
-  /** Checks the mid being received, whose entries end at `end`, against the certified mids. */
-  private finishMid(receiving: SnapshotReceiving, end: number): boolean {
-    const mid = receiving.nextMid;
-    const expected = receiving.mids.subarray(mid * hash_bytes, (mid + 1) * hash_bytes);
-    const digest = end === receiving.midStart ? emptyMidDigest : midDigestOfEntries(receiving.entries.subarray(receiving.midStart, end));
-    receiving.midStart = end;
-    receiving.nextMid++;
-    return equal(digest, expected);
-  }
-}
-
-/** Compares the accounts of two entries of one buffer, by offset. */
-function compareAccountsAt(entries: Uint8Array, a: number, b: number): number {
-  for (let i = 0; i < 32; i++) {
-    const d = entries[a + i]! - entries[b + i]!;
-    if (d !== 0) return d;
-  }
-  return 0;
 }

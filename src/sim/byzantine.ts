@@ -735,7 +735,7 @@ interface CoreMemory {
 /**
  * Follows the signed messages of adversary servers that reach each honest core and says
  * which evidence the core must hold once it has taken them. It mirrors what the core
- * remembers (agreement.ts): the first proposal header of a slot it accepted (slots after
+ * remembers (node/proposals.ts, vote-memory.ts, two-thirds.ts): the first proposal header of a slot it accepted (slots after
  * its committed period), the first vote of each of a voter's newest 16 periods (majority
  * networks), the first ballot of each (step, slot, voter) (two-thirds networks; that
  * memory is bounded by count, so only pairs that came within a few periods are counted).
@@ -802,7 +802,7 @@ export class EvidenceWatch {
     }
   }
 
-  /** As Agreement.handleVote and rememberVote: the first vote of each of the voter's newest periods. */
+  /** As MajorityAgreement.handleVote and VoteMemory.remember: the first vote of each of the voter's newest periods. */
   private vote(memory: CoreMemory, vote: Vote, at: number): string | null {
     if (!this.adversaries.has(vote.voter)) return null;
     let periods = memory.votes.get(vote.voter);

@@ -22,7 +22,9 @@
 // it already cast in, and keeps them and its lock on disk before they leave. When a slot
 // brings no certificate, the next slot's beta tries again with what is valid by then; the
 // rotation gives every server its turn, so in a calm stretch with a quorum of honest servers
-// connected, a slot with an honest beta commits.
+// connected, a slot with an honest beta commits. The ballots of each step of a slot are
+// counted in one VoteSet (consensus/vote-set.ts), which also holds each voter's first ballot:
+// a second, different one is evidence.
 
 import { pending_proposals_max, verified_votes_cached_max } from '../constants.ts';
 import { equal } from '../bytes.ts';
@@ -30,27 +32,22 @@ import { assert } from '../errors.ts';
 import { paymentCount } from '../payment-list.ts';
 import { periodOf } from '../schedule.ts';
 import { type Ballot, ballotKey, type BallotStep, signBallot, verifyBallot } from '../consensus/ballot.ts';
+import { VoteSet } from '../consensus/vote-set.ts';
 import { type Certificate, certificateFromPrecommits, type Decision, decisionKey, sameDecision, type Vote } from '../consensus/vote.ts';
 import type { BallotState, StoredState } from '../ledger/store.ts';
 import type { ProposalMessage } from '../peer/messages.ts';
-import { Agreement, type Proposal, proposalOf } from './agreement.ts';
-import type { Alpha } from './alpha.ts';
+import type { Certificates } from './certificates.ts';
+import type { Rounds } from './commits.ts';
 import type { NodeContext } from './context.ts';
+import type { EvidenceKept } from './evidence.ts';
+import { type Proposal, proposalOf } from './pending.ts';
+import type { Proposals } from './proposals.ts';
+import type { Polka } from './steps.ts';
 
-interface Polka {
-  readonly slot: number;
-  readonly decision: Decision;
-  readonly prevotes: readonly Ballot[];
-}
+/** The slots' ballots kept (two steps each): enough for every slot that can still matter. */
+const ballot_rounds_max = 8 * pending_proposals_max;
 
-interface BallotTally {
-  readonly step: BallotStep;
-  readonly slot: number;
-  readonly decision: Decision;
-  readonly ballots: Map<number, Ballot>;
-}
-
-export class TwoThirdsAgreement extends Agreement {
+export class TwoThirdsAgreement implements Rounds {
   private ballots: BallotState;
   /** This server casts ballots only in slots after this one (a store that lost its ballots: see the constructor). */
   private readonly ballotFloor: number;
@@ -62,21 +59,25 @@ export class TwoThirdsAgreement extends Agreement {
   private valid: (Polka & { proposal: Proposal }) | null = null;
   /** Polkas seen whose batch we do not hold yet. */
   private readonly polkas = new Map<number, Polka>();
-  private readonly ballotTallies = new Map<string, BallotTally>();
-  /** The first ballot of each (step, slot, voter): a second, different one is evidence. */
-  private readonly firstBallots = new Map<string, Ballot>();
+  /** The ballots of each step of each slot ("step:slot"), counted per decision. */
+  private readonly rounds = new Map<string, VoteSet<Ballot>>();
   private readonly verifiedBallots = new Set<string>();
   private readonly relayedPolkas = new Set<number>();
 
-  constructor(context: NodeContext, alpha: Alpha, stored: StoredState) {
-    super(context, alpha, stored);
+  constructor(
+    private readonly context: NodeContext,
+    private readonly proposals: Proposals,
+    private readonly certificates: Certificates,
+    private readonly evidence: EvidenceKept,
+    stored: StoredState,
+  ) {
     this.ballots = stored.ballots;
     // As with votes: a store without ballots may be a lost one, so cast only in later slots.
     this.ballotFloor = stored.ballots.prevote === null && stored.ballots.precommit === null ? periodOf(context.timing, context.startedAt) : 0;
     const lock = stored.ballots.lock;
     if (lock !== null && sameDecision(lock.proposal.parent, stored.committed) && lock.decision.parent === stored.committed.period) {
       const proposal = proposalOf(lock.proposal);
-      this.proposals.set(lock.proposal.period, proposal);
+      proposals.pending.set(lock.proposal.period, proposal);
       this.lock = { slot: lock.slot, decision: lock.decision, proposal };
       // The prevotes that made it valid come back too: when it is our turn as beta we propose
       // it again with them, the only proof that frees servers locked on it across restarts.
@@ -84,9 +85,14 @@ export class TwoThirdsAgreement extends Agreement {
     }
   }
 
+  /** Our stored ballots, counted again at start as the others' STATUS brings theirs back. */
+  get storedBallots(): Ballot[] {
+    return [this.ballots.prevote, this.ballots.precommit].filter((ballot): ballot is Ballot => ballot !== null);
+  }
+
   // ---- the beta -------------------------------------------------------------------------
 
-  override propose(period: number, now: number): void {
+  propose(period: number): void {
     const context = this.context;
     if (context.halted !== null) return;
     const valid = this.valid;
@@ -104,32 +110,25 @@ export class TwoThirdsAgreement extends Agreement {
         pol: valid.prevotes,
       };
       // The change that batch carried goes with it: it is part of the decision (§9).
-      message = this.signedProposal(valid.proposal.change === undefined ? fields : { ...fields, change: valid.proposal.change });
+      message = this.proposals.signed(valid.proposal.change === undefined ? fields : { ...fields, change: valid.proposal.change });
       context.log.info(`beta: PROPOSAL for slot ${period}: period ${valid.proposal.decided} again, prevoted by a quorum in slot ${valid.slot}`);
     } else {
-      const transactions = this.alpha.transactionsOf(period);
-      const change = this.changeToCarry(period);
-      const base: Proposal = { period, decided: period, hash: new Uint8Array(32), transactions, parent: context.committed, outcome: null, txids: null, message: null };
-      const probe: Proposal = change === null ? base : { ...base, change };
-      const hash = this.outcomeOf(probe).prepared.hash;
-      const fields = { period, decided: period, hash, transactions, parent: context.committed, validSlot: 0, pol: [] };
-      message = this.signedProposal(change === null ? fields : { ...fields, change });
-      context.log.info(`beta: PROPOSAL for period ${period}: ${paymentCount(transactions)} payments on period ${context.committed.period}`);
+      const { fields } = this.proposals.freshBatch(period);
+      message = this.proposals.signed(fields);
+      context.log.info(`beta: PROPOSAL for period ${period}: ${paymentCount(fields.transactions)} payments on period ${context.committed.period}`);
     }
-    context.send('others', message);
-    context.count('proposed');
-    this.ownProposal = message;
-    void now;
+    this.proposals.send(message);
   }
 
-  override handleProposal(from: number, message: ProposalMessage, now: number): void {
+  handleProposal(from: number, message: ProposalMessage): void {
     const context = this.context;
     const { period, parent } = message;
+    const pending = this.proposals.pending;
     if (period <= context.committed.period) return context.count('proposal_stale');
     // Another server's PROPOSAL passed on: only the batch of a polka we hold without it (showLockProof).
     const relayed = message.proposer !== from;
     if (relayed && ![...this.polkas.values()].some((polka) => polka.decision.period === message.decided)) return context.count('proposal_relayed_unwanted');
-    if (!this.acceptProposalHeader(from, message, now, relayed)) return;
+    if (!this.proposals.acceptHeader(from, message, relayed)) return;
     if (message.validSlot === 0 && message.decided !== period) {
       // Only a quorum's prevotes make an earlier period's batch worth proposing again (§8.11);
       // without them a lying beta could commit an honest alpha's period with some of its
@@ -138,30 +137,30 @@ export class TwoThirdsAgreement extends Agreement {
     }
     if (!sameDecision(parent, context.committed)) {
       if (parent.period < context.committed.period) return context.count('proposal_old_parent');
-      if (!this.checkCertificate(parent)) return context.reject('bad_certificate', `PROPOSAL ${period}: parent certificate does not verify`);
+      if (!this.certificates.check(parent)) return context.reject('bad_certificate', `PROPOSAL ${period}: parent certificate does not verify`);
     }
-    this.proposals.set(period, proposalOf(message));
+    pending.set(period, proposalOf(message));
     if (from !== context.self) context.log.info(`beta message from server ${from}: PROPOSAL for slot ${period}, period ${message.decided}, ${paymentCount(message.transactions)} payments`);
-    while (this.proposals.size > pending_proposals_max) this.proposals.delete(this.oldestDroppable());
-    if (!sameDecision(parent, context.committed)) this.onCertificate(parent, now);
-    this.tryVote(now);
-    this.retryPolkas(now);
-    const waiting = context.certified.get(message.decided);
-    if (waiting !== undefined) this.onCertificate(waiting, now);
+    while (pending.size > pending_proposals_max) pending.delete(this.oldestDroppable());
+    if (!sameDecision(parent, context.committed)) context.then({ kind: 'certificate', certificate: parent });
+    context.then({ kind: 'vote_due' });
+    context.then({ kind: 'polkas_retried' });
+    context.then({ kind: 'certificate_waiting', period: message.decided });
   }
 
   /** The pending proposal to forget first: the oldest slot, but never the batch we are locked on. */
   private oldestDroppable(): number {
+    const pending = this.proposals.pending;
     let oldest = Number.POSITIVE_INFINITY;
-    for (const [slot, proposal] of this.proposals) if (proposal !== this.lock?.proposal && proposal !== this.valid?.proposal && slot < oldest) oldest = slot;
-    return oldest === Number.POSITIVE_INFINITY ? Math.min(...this.proposals.keys()) : oldest;
+    for (const [slot, proposal] of pending) if (proposal !== this.lock?.proposal && proposal !== this.valid?.proposal && slot < oldest) oldest = slot;
+    return oldest === Number.POSITIVE_INFINITY ? Math.min(...pending.keys()) : oldest;
   }
 
-  override nextVotableAt(now: number): number {
+  nextVotableAt(now: number): number {
     const last = this.ballots.prevote?.slot ?? 0;
     let at = Number.POSITIVE_INFINITY;
-    for (const slot of this.proposals.keys()) {
-      const votable = this.votableAt(slot);
+    for (const slot of this.proposals.pending.keys()) {
+      const votable = this.proposals.votableAt(slot);
       if (votable > now && slot > last) at = Math.min(at, votable);
     }
     return at;
@@ -169,40 +168,59 @@ export class TwoThirdsAgreement extends Agreement {
 
   // ---- prevotes -------------------------------------------------------------------------
 
-  /** Prevotes in the newest slot whose proposal this server may back (core.ts calls it every tick). */
-  override tryVote(now: number): void {
+  /** Prevotes in the newest slot whose proposal this server may back (core.ts asks every tick). */
+  tryVote(now: number): void {
     const context = this.context;
-    if (this.proposals.size === 0 || context.halted !== null) return;
-    const lastSlot = this.ballots.prevote?.slot ?? 0;
-    const candidates = [...this.proposals.entries()].sort((a, b) => b[0] - a[0]);
-    for (const [slot, proposal] of candidates) {
-      if (slot <= lastSlot || slot <= this.ballotFloor) return;
-      if (!sameDecision(proposal.parent, context.committed)) continue;
-      if (now < this.votableAt(slot)) {
-        context.count('vote_early');
-        continue;
-      }
-      if (!context.membership().members.has(context.self)) {
-        context.count('vote_not_member');
-        return;
-      }
-      if (proposal.change !== undefined) {
-        const problem = this.changeProblem(proposal.change, proposal.decided);
-        if (problem !== null) {
-          context.reject('proposal_bad_change', `PROPOSAL ${slot} carries a change we refuse: ${problem}`);
-          this.proposals.delete(slot);
+    const pending = this.proposals.pending;
+    if (pending.size === 0 || context.halted !== null) return;
+    this.prevoteFrom([...pending.entries()].sort((a, b) => b[0] - a[0]), 0, null, this.ballots.prevote?.slot ?? 0, now);
+  }
+
+  /**
+   * Goes through the candidates (newest slot first) from `start`. `resumed`: the decision of
+   * candidate `start`, whose proof was a polka that has been taken since (prevote_resumed);
+   * `lastSlot`: our last prevote's slot when the decision began.
+   */
+  prevoteFrom(candidates: readonly (readonly [number, Proposal])[], start: number, resumed: Decision | null, lastSlot: number, now: number): void {
+    const context = this.context;
+    for (let index = start; index < candidates.length; index++) {
+      const [slot, proposal] = candidates[index]!;
+      const message = proposal.message;
+      let decision: Decision;
+      if (index === start && resumed !== null) {
+        decision = resumed;
+        assert(message !== null, 'a proposal of a slot came as a message');
+      } else {
+        if (slot <= lastSlot || slot <= this.ballotFloor) return;
+        if (!sameDecision(proposal.parent, context.committed)) continue;
+        if (now < this.proposals.votableAt(slot)) {
+          context.count('vote_early');
           continue;
         }
+        if (!context.membership().members.has(context.self)) {
+          context.count('vote_not_member');
+          return;
+        }
+        const problem = this.proposals.changeProblem(proposal);
+        if (problem !== null) {
+          context.reject('proposal_bad_change', `PROPOSAL ${slot} carries a change we refuse: ${problem}`);
+          this.proposals.pending.delete(slot);
+          continue;
+        }
+        decision = this.decisionOf(proposal);
+        assert(message !== null, 'a proposal of a slot came as a message');
+        if (message.validSlot !== 0 && !this.polkaHolds(message, decision)) {
+          context.reject('proposal_bad_proof', `PROPOSAL ${slot}: its proof (a quorum of prevotes in slot ${message.validSlot}) does not hold`);
+          this.proposals.pending.delete(slot);
+          continue;
+        }
+        if (message.validSlot !== 0) {
+          // The proof is a polka: taken first (it may lock us), then this candidate goes on.
+          context.then({ kind: 'polka', polka: { slot: message.validSlot, decision, prevotes: message.pol }, retried: false });
+          context.then({ kind: 'prevote_resumed', candidates, index, decision, lastSlot });
+          return;
+        }
       }
-      const decision = this.decisionOf(proposal);
-      const message = proposal.message;
-      assert(message !== null, 'a proposal of a slot came as a message');
-      if (message.validSlot !== 0 && !this.polkaHolds(message, decision)) {
-        context.reject('proposal_bad_proof', `PROPOSAL ${slot}: its proof (a quorum of prevotes in slot ${message.validSlot}) does not hold`);
-        this.proposals.delete(slot);
-        continue;
-      }
-      if (message.validSlot !== 0) this.notePolka({ slot: message.validSlot, decision, prevotes: message.pol }, now);
       const lock = this.lock;
       const mayBack = lock === null || decisionKey(lock.decision) === decisionKey(decision) || (message.validSlot !== 0 && lock.slot <= message.validSlot);
       if (!mayBack) {
@@ -215,7 +233,7 @@ export class TwoThirdsAgreement extends Agreement {
       context.store.recordBallots(this.ballots); // durable before it leaves
       context.count('prevoted');
       context.send('others', { type: 'prevote', ballot });
-      this.handleBallot(ballot, now);
+      context.then({ kind: 'ballot', ballot });
       return;
     }
   }
@@ -242,24 +260,26 @@ export class TwoThirdsAgreement extends Agreement {
   /** The decision this server computes for a proposal on its committed state. */
   private decisionOf(proposal: Proposal): Decision {
     const committed = this.context.committed;
-    return { period: proposal.decided, parent: committed.period, parentHash: committed.hash, hash: this.outcomeOf(proposal).prepared.hash };
+    return { period: proposal.decided, parent: committed.period, parentHash: committed.hash, hash: this.proposals.outcomeOf(proposal).prepared.hash };
   }
 
   /** A re-proposal's proof: a quorum of distinct servers prevoted this very decision in its valid slot. */
   private polkaHolds(message: ProposalMessage, decision: Decision): boolean {
-    const voters = new Set<number>();
+    const voters = new VoteSet<Ballot>('count_if_backed');
+    const quorum = this.context.membership().quorum;
+    let reached = false;
     for (const ballot of message.pol) {
-      if (ballot.step !== 'prevote' || ballot.slot !== message.validSlot || !sameDecision(ballot, decision) || voters.has(ballot.voter)) return false;
-      if (!this.ballotVerified(ballot)) return false;
-      voters.add(ballot.voter);
+      if (ballot.step !== 'prevote' || ballot.slot !== message.validSlot || !sameDecision(ballot, decision)) return false;
+      const added = voters.add(ballot, quorum);
+      if (added.kind !== 'added' || !this.ballotVerified(ballot)) return false;
+      if (added.quorum !== null) reached = true;
     }
-    return voters.size >= this.context.membership().quorum;
+    return reached;
   }
 
   // ---- ballots --------------------------------------------------------------------------
 
-  override handleVote(vote: Vote, now: number): void {
-    void now;
+  handleVote(vote: Vote): void {
     this.context.reject('vote_in_two_thirds_network', `VOTE of server ${vote.voter}: this network decides by PREVOTE and PRECOMMIT`);
   }
 
@@ -273,41 +293,45 @@ export class TwoThirdsAgreement extends Agreement {
     return true;
   }
 
+  /** The ballots of one step of one slot. */
+  private roundOf(step: BallotStep, slot: number): VoteSet<Ballot> {
+    const key = `${step}:${slot}`;
+    let round = this.rounds.get(key);
+    if (round === undefined) {
+      this.rounds.set(key, (round = new VoteSet<Ballot>('count_if_backed')));
+      if (this.rounds.size > ballot_rounds_max) this.rounds.delete(this.rounds.keys().next().value!);
+    }
+    return round;
+  }
+
   /** A PREVOTE or PRECOMMIT, ours or a peer's (relayed or not: its voter signed it). */
-  handleBallot(ballot: Ballot, now: number): void {
+  handleBallot(ballot: Ballot): void {
     const context = this.context;
     if (!this.ballotVerified(ballot)) return context.reject('bad_ballot', `${ballot.step.toUpperCase()} of server ${ballot.voter} for slot ${ballot.slot} does not verify`);
-    const firstKey = `${ballot.step}:${ballot.slot}:${ballot.voter}`;
-    const first = this.firstBallots.get(firstKey);
-    if (first !== undefined && decisionKey(first) !== decisionKey(ballot)) {
-      this.noteEvidence({ kind: ballot.step, a: first, b: ballot }, now);
+    const round = this.roundOf(ballot.step, ballot.slot);
+    if (ballot.parent !== context.committed.period || !equal(ballot.parentHash, context.committed.hash)) {
+      // Another height: a later one is the others' news (their STATUS and certificates bring
+      // it); an earlier one no longer matters. Its voter's first ballot of the slot is kept all the same.
+      const first = round.remember(ballot);
+      if (first.kind === 'conflict') return this.evidence.note({ kind: ballot.step, a: first.first, b: ballot });
+      return context.count('ballot_other_height');
+    }
+    const added = round.add(ballot, context.membership().quorum);
+    if (added.kind === 'duplicate') return;
+    if (added.kind === 'conflict') {
+      this.evidence.note({ kind: ballot.step, a: added.first, b: ballot });
       // It still counts toward a decision another server backs in this slot: a polka passed
       // on may hold it. Dropped, a liar that shows each server another first ballot (or
       // sends one for a future slot early) kept its polkas from all but some servers, which
       // locked on decisions the others never learned of and refused the next betas' batches
       // (found by the simulator's liars). Safe: two quorums of one slot share an honest server.
-      if (!this.ballotTallies.has(ballotKey(ballot))) return;
+      if (!added.counted) return;
     }
-    if (first === undefined) {
-      this.firstBallots.set(firstKey, ballot);
-      if (this.firstBallots.size > 8 * pending_proposals_max * context.membership().ids.length) this.firstBallots.delete(this.firstBallots.keys().next().value!);
-    }
-    if (ballot.parent !== context.committed.period || !equal(ballot.parentHash, context.committed.hash)) {
-      // Another height: a later one is the others' news (their STATUS and certificates bring
-      // it); an earlier one no longer matters.
-      return context.count('ballot_other_height');
-    }
-    const key = ballotKey(ballot);
-    let tally = this.ballotTallies.get(key);
-    if (tally === undefined) this.ballotTallies.set(key, (tally = { step: ballot.step, slot: ballot.slot, decision: ballot, ballots: new Map() }));
-    if (tally.ballots.has(ballot.voter)) return;
-    tally.ballots.set(ballot.voter, ballot);
-    while (this.ballotTallies.size > 4 * pending_proposals_max * context.membership().ids.length) this.ballotTallies.delete(this.ballotTallies.keys().next().value!);
-    if (tally.ballots.size !== context.membership().quorum) return;
-    if (tally.step === 'prevote') {
-      this.notePolka({ slot: tally.slot, decision: tally.decision, prevotes: [...tally.ballots.values()] }, now);
+    if (added.quorum === null) return;
+    if (ballot.step === 'prevote') {
+      context.then({ kind: 'polka', polka: { slot: ballot.slot, decision: round.tallyOf(decisionKey(ballot))!.decision, prevotes: added.quorum }, retried: false });
     } else {
-      this.onCertificate(certificateFromPrecommits(tally.decision, tally.slot, tally.ballots.values()), now);
+      context.then({ kind: 'certificate', certificate: certificateFromPrecommits(round.tallyOf(decisionKey(ballot))!.decision, ballot.slot, added.quorum) });
     }
   }
 
@@ -316,10 +340,11 @@ export class TwoThirdsAgreement extends Agreement {
    * we pass the proof on (a server that lies may have shown its prevote to some of us only);
    * and we lock on it and precommit, unless we already cast in a later slot.
    */
-  private notePolka(polka: Polka, now: number): void {
+  notePolka(polka: Polka, retried: boolean): void {
     const context = this.context;
     const proposal = this.proposalFor(polka.decision);
     if (proposal === undefined) {
+      if (retried) return; // still without its batch (or of a height gone by)
       this.polkas.set(polka.slot, polka); // the batch may still come
       return;
     }
@@ -340,45 +365,45 @@ export class TwoThirdsAgreement extends Agreement {
     context.store.recordBallots(this.ballots); // durable before it leaves, with the lock
     context.count('precommitted');
     context.send('others', { type: 'precommit', ballot });
-    this.handleBallot(ballot, now);
+    context.then({ kind: 'ballot', ballot });
   }
 
-  /** Polkas whose batch arrived since. */
-  private retryPolkas(now: number): void {
-    for (const polka of [...this.polkas.values()]) if (this.proposalFor(polka.decision) !== undefined) this.notePolka(polka, now);
+  /** Polkas whose batch arrived since: each taken again, if its batch is here when its turn comes. */
+  retryPolkas(): void {
+    for (const polka of [...this.polkas.values()]) this.context.then({ kind: 'polka', polka, retried: true });
   }
 
   /** The pending proposal (any slot) whose batch gives this decision on our committed state. */
-  private proposalFor(decision: Decision): Proposal | undefined {
+  proposalFor(decision: Decision): Proposal | undefined {
     const committed = this.context.committed;
     if (decision.parent !== committed.period || !equal(decision.parentHash, committed.hash)) return undefined;
-    for (const proposal of this.proposals.values()) {
+    for (const proposal of this.proposals.pending.values()) {
       if (proposal.decided !== decision.period || !sameDecision(proposal.parent, committed)) continue;
-      if (equal(this.outcomeOf(proposal).prepared.hash, decision.hash)) return proposal;
+      if (equal(this.proposals.outcomeOf(proposal).prepared.hash, decision.hash)) return proposal;
     }
     return undefined;
   }
 
-  protected override proposalDeciding(certificate: Certificate): Proposal | undefined {
+  // ---- what commits ask (Rounds) ------------------------------------------------------------
+
+  proposalDeciding(certificate: Certificate): Proposal | undefined {
     return this.proposalFor(certificate);
   }
 
-  // ---- a new height ---------------------------------------------------------------------
-
-  override afterCommittedMoved(now: number): void {
+  /** A new height: proposals on an older committed period can no longer be decided, nor can the lock, the valid decision and the polkas. */
+  settleCommitted(): void {
     const committed = this.context.committed;
     // Proposals built on an older committed period can no longer be decided: their batches
     // are void where the new certificate skipped them.
-    for (const [slot, proposal] of this.proposals) {
+    for (const [slot, proposal] of this.proposals.pending) {
       if (proposal.parent.period >= committed.period || slot <= committed.period) continue;
-      if (proposal.decided !== committed.period && proposal.decided < committed.period) this.markVoid(proposal);
-      this.proposals.delete(slot);
+      if (proposal.decided !== committed.period && proposal.decided < committed.period) this.proposals.markVoid(proposal);
+      this.proposals.pending.delete(slot);
     }
     this.lock = null;
     this.valid = null;
     this.polkas.clear();
     this.relayedPolkas.clear();
-    for (const [key, tally] of this.ballotTallies) if (tally.decision.parent < committed.period) this.ballotTallies.delete(key);
-    super.afterCommittedMoved(now);
+    for (const round of this.rounds.values()) round.forgetDecisions((decision) => decision.parent < committed.period);
   }
 }
