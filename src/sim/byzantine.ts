@@ -50,6 +50,7 @@ import { type Decision, decisionKey, signVote, type Vote } from '../consensus/vo
 import { replayBatch } from '../ledger/batch.ts';
 import type { Network } from '../network.ts';
 import type { Outgoing, ServerCore } from '../node/core.ts';
+import { recipientsOf } from '../node/outbox.ts';
 import { headerOfProposal, type PeerMessage, type ProposalMessage } from '../peer/messages.ts';
 import { periodOf } from '../schedule.ts';
 import type { Signer } from '../signature.ts';
@@ -162,8 +163,16 @@ export class Adversary {
     private readonly random: Random,
     /** The shadow core of a server, or null when it is down. */
     private readonly coreOf: (index: number) => ServerCore | null,
+    /**
+     * The simulated server that a core's directory id names (node/configurations.ts): the
+     * liars address whom their shadows' configurations name, as honest cores do, so that
+     * they lie across server-set changes too.
+     */
+    private readonly simIndexOf: (core: ServerCore, id: number) => number,
     private readonly options: { readonly twins?: boolean } = {},
   ) {
+    // A liar is a server of the network file: its directory id is its index in every core.
+    for (const index of indexes) if (index >= network.servers.length) throw new Error(`a liar is a server of the network file, not ${index}`);
     this.controlled = new Set(indexes);
     this.stats = {
       servers: [...indexes].sort((a, b) => a - b),
@@ -270,10 +279,11 @@ export class Adversary {
       if (message.type === 'sync_records' || message.type === 'snapshot_header') this.unansweredAsks.delete(`${from}:${to}`);
     };
     for (const { to, message } of this.pending.get(from)?.splice(0) ?? []) send(to, message);
-    const everyone = this.network.servers.map((_, i) => i).filter((i) => i !== from);
+    // As the node routes its outbox (node/outbox.ts), to whom its shadow's directory names.
+    const everyone = recipientsOf('others', core.addressees).map((id) => this.simIndexOf(core, id));
     for (const { to, message } of outbox) {
       this.stats.shadowMessages++;
-      const recipients = to === 'others' ? everyone : [to];
+      const recipients = to === 'others' ? everyone : [this.simIndexOf(core, to)];
       this.route(from, core, message, recipients, send, now);
     }
     this.extras(from, core, everyone, send, now);
@@ -599,8 +609,8 @@ export class Adversary {
     };
     const toA = forGroup(campaign.a);
     const toB = forGroup(campaign.b);
-    for (let to = 0; to < this.network.servers.length; to++) {
-      if (to === voter || !this.isHonest(to)) continue;
+    for (const to of recipientsOf('others', shadow.addressees).map((id) => this.simIndexOf(shadow, id))) {
+      if (!this.isHonest(to)) continue;
       for (const message of campaign.groupB.has(to) ? toB : toA) messages.push({ to, message });
     }
     return messages;
@@ -618,7 +628,7 @@ export class Adversary {
     const committed = core.committed;
     let oldest: { slot: number; decision: Decision; ballots: Map<number, Ballot> } | null = null;
     for (const polka of this.prevotesHeard.values()) {
-      if (polka.ballots.size < this.network.quorum || polka.slot >= message.period) continue;
+      if (polka.ballots.size < core.membership.quorum || polka.slot >= message.period) continue;
       if (polka.decision.parent !== committed.period || toHex(polka.decision.parentHash) !== toHex(committed.hash)) continue;
       if (oldest === null || polka.slot < oldest.slot) oldest = polka;
     }
@@ -627,7 +637,7 @@ export class Adversary {
     for (const heard of this.proposalsHeard.values()) {
       if (heard.decided !== decision.period || heard.parent.period !== committed.period) continue;
       if (decisionKey(this.decisionOf(core, heard.decided, heard.transactions)) !== decisionKey(decision)) continue;
-      const pol = [...oldest.ballots.values()].slice(0, this.network.quorum);
+      const pol = [...oldest.ballots.values()].slice(0, core.membership.quorum);
       return this.signedProposal(from, { period: message.period, decided: decision.period, hash: decision.hash, transactions: heard.transactions, parent: committed, validSlot: oldest.slot, pol });
     }
     return null;
@@ -765,6 +775,8 @@ export class EvidenceWatch {
     switch (message.type) {
       case 'proposal': {
         if (!this.adversaries.has(message.proposer) || message.proposer !== from) return null;
+        // Not this slot's beta in the core's configurations (a change moved the rotation): refused before its header is kept.
+        if (core.configurations.alphaOf(message.period, message.parent.period) !== message.proposer) return null;
         if (message.period <= core.committed.period) return null; // stale: dropped before its header is looked at
         if (majority && (message.decided !== message.period || message.validSlot !== 0)) return null; // malformed in a majority network
         const key = `${message.proposer}:${message.period}`;
@@ -778,14 +790,15 @@ export class EvidenceWatch {
       }
       case 'status':
         if (!majority || message.vote === null || message.vote.voter !== from) return null;
-        return this.vote(memory, message.vote, at);
+        return this.vote(core, memory, message.vote, at);
       case 'vote':
         if (!majority) return null;
-        return this.vote(memory, message.vote, at);
+        return this.vote(core, memory, message.vote, at);
       case 'prevote':
       case 'precommit': {
         if (majority || !this.adversaries.has(message.ballot.voter)) return null;
         const ballot = message.ballot;
+        if (!this.signsAt(core, ballot.voter, ballot.parent)) return null; // a liar a change removed: its ballots do not verify
         const key = `${ballot.step}:${ballot.slot}:${ballot.voter}`;
         const content = decisionKey(ballot);
         const first = memory.ballots.get(key);
@@ -802,9 +815,14 @@ export class EvidenceWatch {
     }
   }
 
+  /** Whether `voter` is one of the servers whose votes a core checks at parent `parent` (a change may have removed it). */
+  private signsAt(core: ServerCore, voter: number, parent: number): boolean {
+    return core.configurations.at(parent).members.has(voter);
+  }
+
   /** As MajorityAgreement.handleVote and VoteMemory.remember: the first vote of each of the voter's newest periods. */
-  private vote(memory: CoreMemory, vote: Vote, at: number): string | null {
-    if (!this.adversaries.has(vote.voter)) return null;
+  private vote(core: ServerCore, memory: CoreMemory, vote: Vote, at: number): string | null {
+    if (!this.adversaries.has(vote.voter) || !this.signsAt(core, vote.voter, vote.parent)) return null;
     let periods = memory.votes.get(vote.voter);
     if (periods === undefined) memory.votes.set(vote.voter, (periods = new Map()));
     const content = `${decisionKey(vote)}:${vote.prev}`;

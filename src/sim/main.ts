@@ -43,7 +43,7 @@ const simCommand = defineCommand({
     quorum: { type: 'string', description: `the network's quorum: ${quorumModes.join(', ')}`, default: 'majority' },
     byzantine: { type: 'string', description: 'servers that lie (chosen from the seed; fewer than --servers)', default: '0' },
     twins: { type: 'boolean', description: 'liars send the same payments in another order (docs/RELIABILITY.md: batch not certified)', default: false },
-    changes: { type: 'boolean', description: 'server-set changes at random during the faults, with 2 spare servers to bring in (no liars)', default: false },
+    changes: { type: 'boolean', description: 'server-set changes at random during the faults, with 2 spare servers to bring in (with liars too)', default: false },
     references: { type: 'string', description: 'the share of payments signed with a reference (the 148-byte form), 0..1', default: '0' },
     disable: { type: 'string', description: `kinds of fault to turn off, comma-separated: ${fault_kinds.join(', ')}` },
     runs: { type: 'string', description: 'run this many seeds: S, S+1, ...', default: '1' },

@@ -11,6 +11,7 @@ export function commandFor(options: SimOptions): string {
   if (options.quorum !== undefined && options.quorum !== 'majority') parts.push(`--quorum ${options.quorum}`);
   if (options.byzantine !== undefined && options.byzantine > 0) parts.push(`--byzantine ${options.byzantine}`);
   if (options.twins === true) parts.push('--twins');
+  if (options.changes === true) parts.push('--changes');
   if (options.references !== undefined && options.references > 0) parts.push(`--references ${options.references}`);
   return parts.join(' ');
 }

@@ -21,7 +21,7 @@ import { toHex } from '../bytes.ts';
 import { statusName } from '../client/codec.ts';
 import { isScrypError } from '../errors.ts';
 import { LedgerState } from '../ledger/state.ts';
-import { type Network, parseNetwork, type QuorumMode } from '../network.ts';
+import { type Network, parseNetwork, quorumOf, type QuorumMode } from '../network.ts';
 import { type CoreLog, type PayResult, ServerCore } from '../node/core.ts';
 import { routeOutbox } from '../node/outbox.ts';
 import type { RawMessage } from '../peer/framing.ts';
@@ -86,7 +86,8 @@ export interface SimOptions {
    * Server-set changes at random during the faults (PROTOCOL §8.13): adds, removes, replaces
    * and reorders, signed by a quorum of the configuration in force and submitted to a live
    * server. The network file names `servers`; `spares` more servers run from the start,
-   * joining, for the changes to bring in. Runs without liars (the adversary names servers by the network file).
+   * joining, for the changes to bring in. With liars too: they address whom their shadows'
+   * configurations name, and a change keeps them within what each configuration tolerates.
    */
   readonly changes?: boolean;
   readonly spares?: number;
@@ -243,7 +244,6 @@ export class Simulator {
     this.tailPeriods = options.tailPeriods ?? liveness_tail_periods;
     this.crypto = simCrypto(options.realCrypto === true ? 'real' : 'fast');
 
-    if (options.changes === true && (options.byzantine ?? 0) > 0) throw new Error('--changes: runs without liars only');
     const references = options.references ?? 0;
     if (!(references >= 0 && references <= 1)) throw new Error(`--references: expected a share in 0..1, got ${options.references}`);
     this.spares = options.changes === true ? (options.spares ?? 2) : 0;
@@ -266,7 +266,7 @@ export class Simulator {
     if (liarCount > 0) {
       const random = root.fork('byzantine');
       const liars = Adversary.choose(options.servers, liarCount, random);
-      this.adversary = new Adversary(this.network, serverSigners, liars, random, (index) => this.servers[index]!.core, { twins: options.twins === true });
+      this.adversary = new Adversary(this.network, serverSigners, liars, random, (index) => this.servers[index]!.core, (core, id) => this.simIndexOfId(core, id), { twins: options.twins === true });
       this.liars = new Set(liars);
       this.evidenceWatch = new EvidenceWatch(this.network, this.liars);
     } else {
@@ -488,7 +488,7 @@ export class Simulator {
     if (core.outbox.length > 0) {
       // As the node routes it (node/outbox.ts); the sender's directory ids are simulated servers by key.
       for (const [id, messages] of routeOutbox(core.outbox.splice(0), core.addressees, encodeMessage)) {
-        const peer = this.spares === 0 ? id : this.simIndexOf(core.configurations.directory[id]!.keyHex);
+        const peer = this.simIndexOfId(core, id);
         const fate = this.net.send(this.now, server.index, peer, messages);
         this.digest.event(Tag.send, this.now, server.index * 64 + peer, fate.length);
         if (fate !== 'sent') this.trace.add(this.now, () => `s${server.index}->s${peer} ${kinds(messages)} ${fate.toUpperCase()}`);
@@ -507,6 +507,11 @@ export class Simulator {
       if (fate !== 'sent') this.trace.add(this.now, () => `s${server.index}->s${peer} ${kinds(raws)} ${fate.toUpperCase()}`);
     }
     this.schedule(server, core);
+  }
+
+  /** The simulated server a core's directory id names. */
+  private simIndexOfId(core: ServerCore, id: number): number {
+    return this.spares === 0 ? id : this.simIndexOf(core.configurations.directory[id]!.keyHex);
   }
 
   private simIndexOf(keyHex: string): number {
@@ -565,7 +570,6 @@ export class Simulator {
     if (!this.liars.has(batch.from)) for (const message of messages) if (message.type === 'proposal' && message.validSlot > this.provenSlotInCalm) this.provenSlotInCalm = message.validSlot;
     this.stats.messagesDelivered += messages.length;
     this.trace.add(this.now, () => `s${batch.from}->s${batch.to}${batch.duplicate ? ' (dup)' : ''} ${messages.map(describeMessage).join(', ')}`);
-    if (this.adversary !== null) return this.deliverAmongLiars(this.adversary, batch.from, server, messages);
     // The receiver names the sender by its own directory: a key it does not know is refused,
     // as the node's framing refuses a batch whose sender is no server it knows (FRAME_SENDER).
     const from = this.spares === 0 ? batch.from : server.core.configurations.idOf(this.servers[batch.from]!.signer.publicKey);
@@ -573,6 +577,7 @@ export class Simulator {
       this.trace.add(this.now, () => `s${batch.from}->s${batch.to} REFUSED: s${batch.to} knows no server with that key`);
       return;
     }
+    if (this.adversary !== null) return this.deliverAmongLiars(this.adversary, batch.from, from, server, messages);
     this.guard(server, 'onMessage', (core) => {
       const now = this.local(server);
       for (const message of messages) {
@@ -594,7 +599,7 @@ export class Simulator {
    * honest core takes it as always, and then must hold the evidence of every pair of
    * conflicting signed messages of a liar it was given (EvidenceWatch).
    */
-  private deliverAmongLiars(adversary: Adversary, from: number, server: SimServer, messages: readonly PeerMessage[]): void {
+  private deliverAmongLiars(adversary: Adversary, sender: number, from: number, server: SimServer, messages: readonly PeerMessage[]): void {
     const liar = adversary.controls(server.index);
     const watch = this.evidenceWatch!;
     this.guard(server, 'onMessage', (core) => {
@@ -602,7 +607,7 @@ export class Simulator {
       const expected: string[] = [];
       for (const message of messages) {
         if (liar) {
-          adversary.observe(server.index, from, message);
+          adversary.observe(server.index, sender, message);
           core.onMessage(from, message, now);
           continue;
         }
@@ -803,6 +808,12 @@ export class Simulator {
       list.push(list.shift()!);
       what = 'rotate the order';
     }
+    if (!this.liarsTolerated(list)) {
+      // Liars stay within what the new configuration tolerates (f of a two-thirds network),
+      // as the run's checks assume: the operators reorder instead.
+      list.splice(0, list.length, ...latest.servers.slice(1).map((server) => ({ key: server.key, address: server.address })), { key: latest.servers[0]!.key, address: latest.servers[0]!.address });
+      what = `rotate the order (${what} would leave more liars than the configuration tolerates)`;
+    }
     const period = periodOf(this.timing, this.local(source));
     const first = random.chance(0.5) ? 0 : period + random.between(1, 6);
     const body = { replaces: latest.number, replacesHash: latest.hash, first, servers: list };
@@ -822,6 +833,13 @@ export class Simulator {
       const refused = c.submitChange(change, this.local(target));
       if (refused !== null) this.trace.add(this.now, `s${target.index} refuses the change: ${refused}`);
     });
+  }
+
+  /** In a two-thirds network, no more liars among `list` than its quorum tolerates (f = n − q); a majority network tolerates none anyway. */
+  private liarsTolerated(list: readonly { key: Uint8Array }[]): boolean {
+    if (this.liars.size === 0 || this.network.quorumMode !== 'two-thirds') return true;
+    const liars = list.filter((server) => this.liars.has(this.simIndexOf(toHex(server.key)))).length;
+    return liars <= list.length - quorumOf(list.length, 'two-thirds');
   }
 
   /** Spares that no configuration ever named: no server talks to them, and they stay at genesis. */
@@ -970,18 +988,23 @@ export class Simulator {
       period,
     );
     for (const txid of invariants.resolvePayments()) this.settledSinceStatusCheck.push(txid);
+    // Spares that no change brought in are no servers of the network yet: neither stopped by a fork nor live.
+    const outside = this.spares === 0 ? new Set<number>() : this.serversNoOneKnows();
+    const known = honest.filter((server) => !outside.has(server.index));
     if (invariants.forked) {
       const fork = invariants.forks[0]!;
       if (!this.faulty) this.calmSinceForkMs += this.now - Math.max(this.lastForkCheckAt, fork.at);
       this.lastForkCheckAt = this.now;
-      invariants.checkForkStopped(honest, this.calmSinceForkMs);
+      invariants.checkForkStopped(known, this.calmSinceForkMs);
     }
     const calm = index - this.quietSince;
     if (!this.faulty && calm >= this.tailPeriods && !this.forksPossible) {
       this.stats.livenessChecks++;
+      if (this.spares > 0) this.checkSameConfiguration(new Set([...outside, ...this.liars]));
       let lag: number;
       try {
-        lag = invariants.checkLivenessAmongLiars(this.servers.map((server) => server.core), this.firstPeriod + this.quietSince, period, this.liars, liar_lag_periods_base + liar_lag_periods_per_liar * this.liars.size);
+        const notChecked = outside.size === 0 ? this.liars : new Set([...this.liars, ...outside]);
+        lag = invariants.checkLivenessAmongLiars(this.servers.map((server) => server.core), this.firstPeriod + this.quietSince, period, notChecked, liar_lag_periods_base + liar_lag_periods_per_liar * this.liars.size);
       } catch (error) {
         if (!(error instanceof Violation)) throw error;
         const proofLost = invariants.lockProofLost(this.storedLocks(), this.provenSlotInCalm, period);
@@ -994,7 +1017,7 @@ export class Simulator {
         throw error;
       }
       this.adversary!.stats.commitLagMax = Math.max(this.adversary!.stats.commitLagMax, lag);
-      invariants.checkSettledBefore(Math.min(...honest.map((server) => server.core!.committed.period)) + 1);
+      invariants.checkSettledBefore(Math.min(...known.map((server) => server.core!.committed.period)) + 1);
       if (this.settledSinceStatusCheck.length > 0 && (index - this.lastStatusCheck >= status_check_every || period === this.lastPeriod)) {
         for (const server of honest) invariants.checkStatusAnswers(server.index, server.core!, this.local(server), this.settledSinceStatusCheck);
         this.settledSinceStatusCheck = [];
