@@ -4,7 +4,7 @@
 // line identical; a change of behaviour changes some, and its commit re-records them and
 // says why. To re-record: bun test/sim-recorded.test.ts --print (after reviewing the change).
 
-import { describe, expect, test } from 'bun:test';
+import { describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { createHash } from 'node:crypto';
 import type { FaultMode } from '../src/sim/faults.ts';
 import { simulate } from '../src/sim/simulator.ts';
@@ -48,6 +48,9 @@ export const recorded: Recorded[] = [
   [5, 4, 100, 'light', false, 'bc4298e2206c9274', 13275, '4f47e65bf4a01d4a', true],
   [7, 5, 80, 'heavy', false, 'ae6c5086094300ce', 13179, '18938379440d1ac5', true],
 ];
+
+// Each run is CPU-bound and takes a second or two on an idle machine; the bound is for a shared one.
+setDefaultTimeout(60_000);
 
 function runOf([seed, servers, periods, faults, realCrypto, , , , changes]: Recorded) {
   const report = simulate({ seed, servers, periods, faults, realCrypto, ...(changes === true ? { changes } : {}) });
