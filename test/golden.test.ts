@@ -49,6 +49,7 @@ import {
 } from '../src/consensus/vote.ts';
 import { decodeMessage, encodeMessage, headerOfProposal, type PeerMessage, type ProposalMessage } from '../src/peer/messages.ts';
 import { encodePaymentList, paymentCount, paymentsIn } from '../src/payment-list.ts';
+import { checkReceipt, formatReceipt, parseReceipt } from '../src/receipt.ts';
 import { type Ballot, ballotSigningMessage, encodeBallot, readBallot, signBallot, verifyBallot } from '../src/consensus/ballot.ts';
 import { checkEvidence, decodeEvidence, encodeEvidence, type Evidence } from '../src/consensus/evidence.ts';
 import { encodeProposalHeader, type ProposalHeader, proposalSigningMessage, readProposalHeader, transactionsHashOf } from '../src/consensus/proposal.ts';
@@ -165,6 +166,7 @@ describe('golden.json', () => {
     const requestKinds = new Set(ofType('request').map((vector) => vector.fields.kind));
     for (let kind = 1; kind <= 11; kind++) expect(requestKinds.has(kind)).toBe(true);
     expect(types.has('payment list')).toBe(true);
+    expect(types.has('receipt')).toBe(true);
     // Both forms of payment, and every message that carries payments with both forms in it (PROTOCOL §12).
     expect(ofType('payment').map((vector) => bytesOf(vector).length).sort()).toContain(148);
     for (const kind of [2, 4, 6]) expect(ofType('message').some((vector) => vector.kind === kind && vector.name.includes('both forms'))).toBe(true);
@@ -400,6 +402,22 @@ function stateAt(period: number): LedgerState {
   state.commit(state.prepare(replayBatch(state, period, timing, proposal.transactions).changes));
   return state;
 }
+
+describe('receipts (PROTOCOL §6.14)', () => {
+  for (const vector of ofType('receipt')) {
+    test(vector.name, () => {
+      const receipt = parseReceipt(vector.json);
+      expect(formatReceipt(receipt)).toBe(vector.text as string);
+      expect(JSON.parse(vector.text as string)).toEqual(vector.json);
+      const checked = checkReceipt(goldenNetwork, receipt);
+      const expected = vector.checked as { txid: string; period: number; amount: number; reference: string; configuration: number; quorum: number; servers: number[] };
+      expect({ txid: toHex(checked.txid), period: checked.period, amount: checked.amount, reference: String(checked.reference), configuration: checked.configuration.number, quorum: checked.configuration.quorum, servers: checked.servers }).toEqual(expected);
+      // Every reply is a STATUS reply that golden.json's servers signed: one of them is the vector "reply STATUS OK (the payment with a reference, committed)".
+      const statusVector = ofType('reply').find((reply) => reply.name === 'reply STATUS OK (the payment with a reference, committed)')!;
+      expect((vector.json as { replies: string[] }).replies).toContain(hexOf(statusVector, 'hex'));
+    });
+  }
+});
 
 describe('payment lists (a batch, a FORWARD: PROTOCOL §7.6)', () => {
   for (const vector of ofType('payment list')) {

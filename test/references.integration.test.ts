@@ -10,12 +10,15 @@
 //     forms together.
 //   - `scryp pay --ref N` and a request's `ref=`, then `scryp history --csv` and `--json`
 //     show the reference.
+//   - Receipts: `scryp receipt save` (by the payer's wallet, by the payee's address), then
+//     `scryp receipt check` offline: the summary; forgeries made from it, each its code and
+//     exit 3; what save refuses.
 //   - Wrong forms (PAYREF with a 140-byte payment, PAY with a 148-byte one, reference 0, a
 //     PAYREF cut short or with a byte after its body) each hear BAD_REQUEST, and the node
 //     goes on serving.
 
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeAddress } from '../src/address.ts';
 import { equal, toHex } from '../src/bytes.ts';
@@ -220,6 +223,76 @@ describe('the CLI', () => {
     expect(table.exitCode, show(table)).toBe(0);
     expect(table.stdout).toMatch(/reference/);
     expect(table.stdout).toContain('18446744073709551615');
+  });
+});
+
+describe('receipts through the executable (PROTOCOL §6.14)', () => {
+  test('save by the payer\'s wallet and by the payee\'s address, check offline; forgeries refused with their codes', async () => {
+    const c = cluster;
+    const dir = join(c.base, 'receipt-wallet');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, '.seed'), formatSeed(testSeed('wallet references genesis')), { mode: 0o600 });
+    const shop = testSigner('references receipt shop');
+    const paid = await runProgram(['pay', '--dir', dir, '--to', encodeAddress(shop.publicKey), '--amount', '12', '--ref', '4242', '--network', c.networkFile, '--json'], { timeoutMs: 30_000 });
+    expect(paid.exitCode, show(paid)).toBe(0);
+    const { txid } = JSON.parse(paid.stdout) as { txid: string };
+    const file = join(c.base, 'receipt.json');
+    const saved = await runProgram(['receipt', 'save', txid, '--out', file, '--dir', dir, '--network', c.networkFile], { timeoutMs: 30_000 });
+    expect(saved.exitCode, show(saved)).toBe(0);
+    expect(saved.stdout).toContain(`receipt saved to ${file}: 12 scryp from`);
+    // The shop saves its own from its address alone (no wallet, no passphrase).
+    const byShop = join(c.base, 'receipt-shop.json');
+    const shopSaved = await runProgram(['receipt', 'save', txid, '--out', byShop, '--account', encodeAddress(shop.publicKey), '--network', c.networkFile, '--json'], { timeoutMs: 30_000 });
+    expect(shopSaved.exitCode, show(shopSaved)).toBe(0);
+    expect((JSON.parse(shopSaved.stdout) as { reference: string; replies: number }).reference).toBe('4242');
+    // Never over a file.
+    const again = await runProgram(['receipt', 'save', txid, '--out', file, '--dir', dir, '--network', c.networkFile]);
+    expect([again.exitCode, again.stderr.includes('OUT_EXISTS')]).toEqual([1, true]);
+
+    // Offline: the servers are not needed any more.
+    await c.stopServer(0, 'SIGTERM');
+    const check = (path: string, extra: string[] = []) => runProgram(['receipt', 'check', path, '--network', c.networkFile, ...extra]);
+    const ok = await check(file);
+    expect(ok.exitCode, show(ok)).toBe(0);
+    expect(ok.stdout).toContain(`valid receipt: 12 scryp from ${encodeAddress(wallet.publicKey)} to ${encodeAddress(shop.publicKey)} with reference 4242, committed in period `);
+    expect(ok.stdout).toContain(`(txid ${txid})`);
+    // With the chain of changes the servers report (none here), as scryp network show --out writes it.
+    const chainFile = join(c.base, 'chain.json');
+    writeFileSync(chainFile, JSON.stringify({ network: toHex(c.network.id), changes: [] }));
+    expect((await check(file, ['--chain', chainFile])).exitCode).toBe(0);
+
+    const receipt = JSON.parse(readFileSync(file, 'utf8')) as { network: string; tx: string; replies: string[] };
+    const forged = async (name: string, edit: (r: typeof receipt) => unknown, network = c.networkFile): Promise<string> => {
+      const path = join(c.base, `forged-${name}.json`);
+      const edited = edit(structuredClone(receipt));
+      writeFileSync(path, typeof edited === 'string' ? edited : JSON.stringify(edited)); // a string is written as it is (not JSON)
+      const r = await runProgram(['receipt', 'check', path, '--network', network]);
+      expect([name, r.exitCode]).toEqual([name, 3]);
+      return /scryp: ([A-Z_]+):/.exec(r.stderr)?.[1] ?? r.stderr;
+    };
+    const flip = (hex: string, at: number) => hex.slice(0, at) + (hex[at] === '0' ? '1' : '0') + hex.slice(at + 1);
+    expect(await forged('amount', (r) => ({ ...r, tx: flip(r.tx, 23) }))).toBe('RECEIPT_BAD_PAYMENT_SIGNATURE');
+    expect(await forged('one-reply', (r) => ({ ...r, replies: r.replies.slice(0, 1) }))).toBe('RECEIPT_TOO_FEW');
+    expect(await forged('same-reply-twice', (r) => ({ ...r, replies: [r.replies[0], r.replies[0]] }))).toBe('RECEIPT_TOO_FEW');
+    expect(await forged('reply-period', (r) => ({ ...r, replies: [flip(r.replies[0]!, 98), ...r.replies.slice(1)] }))).toBe('RECEIPT_REPLY_SIGNATURE');
+    expect(await forged('not-json', () => '{')).toBe('RECEIPT_MALFORMED');
+    // Checked against another network's file: the receipt is not of it.
+    const otherFile = join(c.base, 'other-network.json');
+    writeFileSync(otherFile, readFileSync(c.networkFile, 'utf8').replace('"testnet"', '"othernet"'));
+    expect(await forged('other-network', (r) => r, otherFile)).toBe('RECEIPT_OTHER_NETWORK');
+    c.start(0, ['--client-rate', '100000']);
+    expect(await c.until(() => inStep(c, 0), 10_000), c.logs()).toBe(true);
+  });
+
+  test('a txid that is not this wallet\'s payment gets no receipt (exit 3); --dir and --account together are a usage error', async () => {
+    const c = cluster;
+    const dir = join(c.base, 'receipt-wallet');
+    const unknown = '11'.repeat(32);
+    const none = await runProgram(['receipt', 'save', unknown, '--out', join(c.base, 'none.json'), '--dir', dir, '--network', c.networkFile], { timeoutMs: 30_000 });
+    expect(none.exitCode, show(none)).toBe(3);
+    expect(none.stderr).toContain('RECEIPT_NOT_COMMITTED');
+    const both = await runProgram(['receipt', 'save', unknown, '--out', join(c.base, 'none.json'), '--dir', dir, '--account', encodeAddress(wallet.publicKey), '--network', c.networkFile]);
+    expect(both.exitCode).toBe(2);
   });
 });
 

@@ -16,6 +16,7 @@ import { networkCommand } from './network.ts';
 import { backupCommand } from './backup.ts';
 import { evidenceCommand } from './evidence.ts';
 import { watchCommand } from './watch.ts';
+import { receiptCommand } from './receipt.ts';
 import packageJson from '../../package.json';
 
 export const mainCommand = defineCommand({
@@ -41,6 +42,7 @@ export const mainCommand = defineCommand({
     backup: backupCommand,
     evidence: evidenceCommand,
     watch: watchCommand,
+    receipt: receiptCommand,
   },
 });
 

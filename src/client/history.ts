@@ -103,6 +103,30 @@ export async function accountHistory(
   return mergeHistory(network, account, histories, committedPeriod, limit);
 }
 
+/** Entries a search for one payment reads, page after page, before it gives up. */
+export const payment_search_entries_max = history_client_entries_max;
+const payment_search_page = 500;
+
+/**
+ * The payment `txid` in `account`'s history (the account is its payer or its payee), as the
+ * servers list it (accountHistory: each signature checked, equal bytes grouped), newest
+ * first; null when it is not among the account's newest payment_search_entries_max entries
+ * or what the servers hold. Whether enough servers list it is the caller's to judge
+ * (entry.servers).
+ */
+export async function findPayment(client: ClientTransport, network: Network, account: Uint8Array, txid: Uint8Array): Promise<HistoryEntry | null> {
+  let before: HistoryCursor | undefined;
+  for (let read = 0; read < payment_search_entries_max; read += payment_search_page) {
+    const page = await accountHistory(client, network, account, { limit: payment_search_page, ...(before === undefined ? {} : { before }) });
+    // Two signatures of one body are one payment (one txid): the listing most servers agree on.
+    const found = page.entries.filter((entry) => equal(entry.txid, txid)).sort((a, b) => b.servers.length - a.servers.length)[0];
+    if (found !== undefined) return found;
+    if (page.next === null) return null;
+    before = page.next;
+  }
+  return null;
+}
+
 /** The newest period a majority of the servers (counting all of them) has committed; with fewer answers, the lowest answered. */
 export function majorityCommitted(network: Network, committed: readonly number[]): number {
   if (committed.length === 0) return 0;

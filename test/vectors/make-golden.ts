@@ -24,6 +24,7 @@ import { formatSeed } from '../../src/seed.ts';
 import { signerFromSeed, type Signer } from '../../src/signature.ts';
 import { decodeTransaction, signingMessage, signPayment, txidOf } from '../../src/transaction.ts';
 import { encodePaymentList } from '../../src/payment-list.ts';
+import { checkReceipt, formatReceipt, receiptJson } from '../../src/receipt.ts';
 import {
   encodeReply,
   encodeReplyUnsigned,
@@ -876,6 +877,23 @@ function entry(accountId: Uint8Array, balance: number): Uint8Array {
       { certificate: nextCertificate, transactions: mixed },
     ],
   });
+  // A receipt of alice's payment to carol (§6.14): the payment and the STATUS replies of
+  // servers 0 and 1, a quorum of the golden network, each COMMITTED in the next period.
+  {
+    const statusBody = { txid: txid3, state: PaymentState.COMMITTED, period: next };
+    const replies = [encodeReply(Kind.STATUS, 31, Status.OK, statusBody, server0, networkId), encodeReply(Kind.STATUS, 31, Status.OK, statusBody, server1, networkId)];
+    const receipt = { network: networkId, tx: payment3, replies, chain: [] };
+    const checked = checkReceipt(golden, receipt);
+    check(checked.period === next && checked.servers.join() === '0,1' && checked.reference === reference, 'receipt: what it proves');
+    check(JSON.stringify(receiptJson(receipt)) === JSON.stringify({ network: toHex(networkId), tx: toHex(payment3), replies: replies.map(toHex) }), 'receipt: the JSON of §6.14');
+    add({
+      name: 'receipt: alice paid carol 75 for invoice 2026000123, vouched for by servers 0 and 1',
+      type: 'receipt',
+      json: receiptJson(receipt),
+      text: formatReceipt(receipt),
+      checked: { txid: toHex(checked.txid), period: checked.period, amount: checked.amount, reference: String(checked.reference), configuration: checked.configuration.number, quorum: checked.configuration.quorum, servers: checked.servers },
+    });
+  }
   add({ name: 'certificate of the next period: votes of servers 1 and 2', type: 'certificate', fields: toJson(nextCertificate), networkId: toHex(networkId), hex: toHex(encodeCertificate(nextCertificate)) });
   add({
     name: 'state hash of the golden network after the next period',
