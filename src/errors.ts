@@ -108,6 +108,11 @@ export const errorCodes = [
   'RECEIPT_PERIODS_DISAGREE',
   'RECEIPT_UNKNOWN_SERVER',
   'RECEIPT_TOO_FEW',
+  // refunds (client/refund.ts): a payment that may not be refunded
+  'REFUND_NOT_FOUND',
+  'REFUND_NOT_RECEIVED',
+  'REFUND_VOID',
+  'REFUND_NOT_CONFIRMED',
   // storage
   'STORE_MISMATCH',
   'STORE_CORRUPT',

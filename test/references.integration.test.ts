@@ -13,6 +13,9 @@
 //   - Receipts: `scryp receipt save` (by the payer's wallet, by the payee's address), then
 //     `scryp receipt check` offline: the summary; forgeries made from it, each its code and
 //     exit 3; what save refuses.
+//   - Refunds: `scryp pay --refund TXID` pays the payer back the same amount with the same
+//     reference, after a yes on a terminal (a real pty, by script(1)) or --yes when piped;
+//     a payment the wallet made, an unknown txid: their codes, nothing signed.
 //   - Wrong forms (PAYREF with a 140-byte payment, PAY with a 148-byte one, reference 0, a
 //     PAYREF cut short or with a byte after its body) each hear BAD_REQUEST, and the node
 //     goes on serving.
@@ -30,7 +33,7 @@ import { referenceOf, signPayment, txidOf } from '../src/transaction.ts';
 import { killAll, runProgram, show } from './helpers/cli-run.ts';
 import { wrongReferenceForm } from './helpers/hostile.ts';
 import { testSeed, testSigner } from './helpers/keys.ts';
-import { ProcessCluster } from './helpers/processes.ts';
+import { binary, ProcessCluster } from './helpers/processes.ts';
 import { Prng } from './helpers/prng.ts';
 
 setDefaultTimeout(120_000);
@@ -293,6 +296,52 @@ describe('receipts through the executable (PROTOCOL §6.14)', () => {
     expect(none.stderr).toContain('RECEIPT_NOT_COMMITTED');
     const both = await runProgram(['receipt', 'save', unknown, '--out', join(c.base, 'none.json'), '--dir', dir, '--account', encodeAddress(wallet.publicKey), '--network', c.networkFile]);
     expect(both.exitCode).toBe(2);
+  });
+});
+
+describe('refunds through the executable', () => {
+  test('pay --refund pays the payer back, same amount, same reference, once said yes to; what may not be refunded is refused', async () => {
+    const c = cluster;
+    const customerDir = join(c.base, 'refund-customer');
+    const shopDir = join(c.base, 'refund-shop');
+    for (const [dir, label] of [[customerDir, 'wallet references genesis'], [shopDir, 'references refund shop']] as const) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, '.seed'), formatSeed(testSeed(label)), { mode: 0o600 });
+    }
+    const shop = testSigner('references refund shop');
+    const paid = await runProgram(['pay', '--dir', customerDir, '--to', encodeAddress(shop.publicKey), '--amount', '9', '--ref', '777', '--network', c.networkFile, '--json'], { timeoutMs: 30_000 });
+    expect(paid.exitCode, show(paid)).toBe(0);
+    const { txid } = JSON.parse(paid.stdout) as { txid: string };
+    const refund = (extra: string[], stdin?: string) => runProgram(['pay', '--dir', shopDir, '--refund', txid, '--network', c.networkFile, ...extra], { timeoutMs: 30_000, ...(stdin === undefined ? {} : { stdin }) });
+
+    // Piped, it will not pay without --yes; and --refund takes its payee, amount and reference from the payment.
+    const piped = await refund([], 'y\n');
+    expect([piped.exitCode, piped.stderr.includes('give --yes')], show(piped)).toEqual([2, true]);
+    const mixed = await refund(['--yes', '--amount', '9']);
+    expect(mixed.exitCode).toBe(2);
+
+    // On a terminal it asks, and a no pays nothing.
+    const onTerminal = (answer: string) =>
+      runProgram(['-qec', `${binary} pay --dir ${shopDir} --refund ${txid} --network ${c.networkFile}`, '/dev/null'], { program: ['script'], stdin: answer, timeoutMs: 30_000 });
+    const declined = await onTerminal('n\n');
+    expect(declined.exitCode, show(declined)).toBe(1);
+    expect(declined.stdout).toContain(`refund 9 scryp to ${encodeAddress(wallet.publicKey)} with reference 777, paying back payment ${txid}`);
+    expect(declined.stdout).toContain('not refunded: nothing was signed');
+    const accepted = await onTerminal('y\n');
+    expect(accepted.exitCode, show(accepted)).toBe(0);
+    expect(accepted.stdout).toMatch(new RegExp(`committed: 9 scryp to ${encodeAddress(wallet.publicKey)} with reference 777 in period \\d+ \\(txid [0-9a-f]{64}\\), the refund of ${txid}`));
+    const refundTxid = /\(txid ([0-9a-f]{64})\)/.exec(accepted.stdout)![1]!;
+
+    // The customer's history: the refund came in, with the reference of the payment it undoes.
+    const history = await runProgram(['history', encodeAddress(wallet.publicKey), '--json', '--limit', '5', '--network', c.networkFile], { timeoutMs: 20_000 });
+    const entries = (JSON.parse(history.stdout) as { entries: { txid: string; direction: string; amount: number; reference: string | null; outcome: string }[] }).entries;
+    expect(entries.find((entry) => entry.txid === refundTxid)).toMatchObject({ direction: 'in', amount: 9, reference: '777', outcome: 'committed' });
+
+    // The refund is the shop's own payment: not one it received. An unknown txid is not found.
+    const notReceived = await runProgram(['pay', '--dir', shopDir, '--refund', refundTxid, '--yes', '--network', c.networkFile], { timeoutMs: 30_000 });
+    expect([notReceived.exitCode, notReceived.stderr.includes('REFUND_NOT_RECEIVED')], show(notReceived)).toEqual([3, true]);
+    const unknown = await runProgram(['pay', '--dir', shopDir, '--refund', 'ab'.repeat(32), '--yes', '--network', c.networkFile], { timeoutMs: 30_000 });
+    expect([unknown.exitCode, unknown.stderr.includes('REFUND_NOT_FOUND')], show(unknown)).toEqual([3, true]);
   });
 });
 

@@ -6,6 +6,7 @@
 // Ctrl-U edit, Enter ends, Ctrl-C cancels (exit 130), Ctrl-D on an empty line cancels.
 
 import { closeSync, openSync, readSync, constants as fs } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { passphrase_bytes_max, recovery_phrase_chars_max, recovery_phrase_words } from '../constants.ts';
 import { fail, isScrypError } from '../errors.ts';
 import { logger } from '../log.ts';
@@ -124,6 +125,20 @@ export async function openSeed(dir: string, passphraseFile: string | undefined):
 }
 
 // ---- the terminal ------------------------------------------------------------------------
+
+/** Asks a yes-or-no question on the terminal (the answer echoed): true only for y or yes. Ctrl-D or Ctrl-C is no. */
+export async function promptYes(question: string): Promise<boolean> {
+  const lines = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  try {
+    const answer = await new Promise<string | null>((resolve) => {
+      lines.once('close', () => resolve(null));
+      lines.question(question, resolve);
+    });
+    return answer !== null && /^\s*y(es)?\s*$/i.test(answer);
+  } finally {
+    lines.close();
+  }
+}
 
 /** Reads one line on the terminal without echoing it. */
 export function promptHidden(question: string): Promise<string> {
