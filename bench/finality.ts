@@ -5,7 +5,8 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { utf8 } from '../src/bytes.ts';
+import { concat, utf8 } from '../src/bytes.ts';
+import { encodePaymentList } from '../src/payment-list.ts';
 import { sha256 } from '../src/hash.ts';
 import { alphaOf, startOf, type Timing } from '../src/schedule.ts';
 import { signerFromSeed } from '../src/signature.ts';
@@ -50,7 +51,35 @@ export async function finalityBench(quick: boolean): Promise<Row> {
   };
 }
 
-async function finalityRun(periods: number, perPeriod: number): Promise<FinalityRun> {
+/**
+ * Row "finality references": the finality run at a load this machine carries without
+ * saturating (3,000 payments a period), with half the payments in the 148-byte form with a
+ * reference, beside the same run with none, in turns (none, half, half, none) so that the
+ * machine's drift falls on both alike. Both forms go through the same checks, batches and
+ * commits: the half must cost nothing measurable.
+ */
+export async function finalityReferencesBench(quick: boolean): Promise<Row> {
+  const periods = quick ? 4 : 20;
+  const perPeriod = quick ? 500 : 3_000;
+  const runs = { none: [] as FinalityRun[], half: [] as FinalityRun[] };
+  for (const share of [0, 0.5, 0.5, 0] as const) (share === 0 ? runs.none : runs.half).push(await finalityRun(periods, perPeriod, share));
+  const pooled = (list: FinalityRun[]) => ({ p50: list.reduce((sum, run) => sum + run.p50, 0) / list.length, p99: Math.max(...list.map((run) => run.p99)), missing: list.reduce((sum, run) => sum + run.missing, 0) });
+  const half = pooled(runs.half);
+  const none = pooled(runs.none);
+  const ratio = half.p50 / none.p50;
+  const list = (values: FinalityRun[]) => values.map((run) => `p50 ${run.p50.toFixed(0)} / p99 ${run.p99.toFixed(0)} ms`).join('; ');
+  return {
+    row: 'finality references',
+    measured: `half the payments with a reference: p50 ${half.p50.toFixed(0)} ms, p99 ${half.p99.toFixed(0)} ms; ${half.missing === 0 ? 'every period committed' : `${half.missing} period×server commits missing`}`,
+    reference: `none with a reference, same run: p50 ${none.p50.toFixed(0)} ms, p99 ${none.p99.toFixed(0)} ms${none.missing === 0 ? '' : `; ${none.missing} commits missing`}`,
+    ratio: `p50 ${ratio.toFixed(2)} ×`,
+    target: 'all committed; p50 ≤ 1.1 × none (no measurable difference)',
+    met: half.missing === 0 && none.missing === 0 && ratio <= 1.1,
+    notes: `3 servers, ${periods} periods of ${perPeriod.toLocaleString('en')} payments a run, in the order none, half, half, none (p50: the runs' mean; p99: their largest). Half: ${list(runs.half)}. None: ${list(runs.none)}. Accepted: ${[...runs.half, ...runs.none].map((run) => `${run.accepted.toLocaleString('en')} of ${run.sent.toLocaleString('en')}`).join(', ')}`,
+  };
+}
+
+async function finalityRun(periods: number, perPeriod: number, referenceShare = 0): Promise<FinalityRun> {
   const payerCount = 2_000;
   const periodMs = 1_000;
   const cluster = await ProcessCluster.create({
@@ -80,23 +109,24 @@ async function finalityRun(periods: number, perPeriod: number): Promise<Finality
     for (let i = 0; i < 200; i++) signPayment(payers[i % payerCount]!, network.id, { timestamp: Date.now(), amount: 1, payee });
     const msPerSignature = (performance.now() - sampleStart) / 200;
     const first = Math.floor(Date.now() / periodMs) + 2 + Math.ceil((periods * perPeriod * msPerSignature * 1.5) / periodMs);
-    const records = new Uint8Array(periods * perPeriod * 141);
+    // Records: the target server (the period's alpha) u8 || the payment as a payment list holds it (period-loadgen.ts).
+    const records: Uint8Array[] = [];
     const window = periodMs - timing.blackoutMs - 80;
-    let r = 0;
     for (let k = first; k < first + periods; k++) {
       const alpha = alphaOf(network.servers.length, k);
       for (let i = 0; i < perPeriod; i++) {
         const timestamp = startOf(timing, k) + 20 + Math.floor((i * window) / perPeriod);
         const payer = payers[(i + k) % payerCount]!;
-        records.set(signPayment(payer, network.id, { timestamp, amount: 1 + ((i >> 11) % 7), payee }), r * 141);
-        records[r * 141 + 140] = alpha;
-        r++;
+        // With a reference share, every 1/share-th payment carries one (a fixed pattern, not a random one: runs compare alike).
+        const reference = referenceShare > 0 && i % Math.round(1 / referenceShare) === 0 ? BigInt(k) * 100_000n + BigInt(i + 1) : undefined;
+        const tx = signPayment(payer, network.id, { timestamp, amount: 1 + ((i >> 11) % 7), payee, ...(reference === undefined ? {} : { reference }) });
+        records.push(Uint8Array.of(alpha), encodePaymentList([tx]));
       }
     }
     const signSeconds = (performance.now() - signStart) / 1000;
     if (Date.now() > startOf(timing, first) - 200) throw new Error(`bench: signing took ${signSeconds.toFixed(1)} s, past the first period`);
     const file = join(cluster.base, 'finality-payments.bin');
-    writeFileSync(file, records);
+    writeFileSync(file, concat(...records));
     const planFile = join(cluster.base, 'plan.json');
     writeFileSync(planFile, JSON.stringify({ ports: cluster.servers.map((s) => s.port), periodMs, blackoutMs: timing.blackoutMs, file }));
     debug(`signed ${periods * perPeriod} in ${signSeconds.toFixed(1)} s; load starts at period ${first}`);

@@ -14,6 +14,7 @@ import { UdpClient } from '../src/client/udp-client.ts';
 import { formatSeed } from '../src/seed.ts';
 import { signerFromSeed } from '../src/signature.ts';
 import { signPayment } from '../src/transaction.ts';
+import { encodePaymentList } from '../src/payment-list.ts';
 import { binary, ensureBinary, freePorts } from '../test/helpers/processes.ts';
 import { cpus } from 'node:os';
 import { formatRate, type Row, threadCpuMsOf } from './report.ts';
@@ -76,6 +77,36 @@ export async function ingestBench(quick: boolean, measureNative: (ms: number) =>
 }
 
 /**
+ * Row "ingest references": the same load with half the payments in the 148-byte form with
+ * a reference (sent with PAYREF), beside the same load with none, in turns (none, half,
+ * half, none, none, half) so that the machine's drift falls on both alike. A payment with a
+ * reference is 8 bytes longer and checked the same way: it must cost nothing measurable.
+ */
+export async function ingestReferencesBench(quick: boolean, measureNative: (ms: number) => number): Promise<Row> {
+  const rates = { none: [] as number[], half: [] as number[] };
+  let lost = 0;
+  for (const share of [0, 0.5, 0.5, 0, 0, 0.5] as const) {
+    const run = await ingestRun(quick, measureNative, false, share);
+    (share === 0 ? rates.none : rates.half).push(run.result.accepted / run.result.seconds);
+    lost += run.result.payments - run.result.accepted;
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const half = median(rates.half);
+  const none = median(rates.none);
+  const ratio = half / none;
+  const list = (values: number[]) => values.map((rate) => formatRate(rate, '/s')).join(', ');
+  return {
+    row: 'ingest references',
+    measured: `${formatRate(half, 'payments/s')} with half of them with a reference (runs: ${list(rates.half)})`,
+    reference: `${formatRate(none, 'payments/s')} with none (runs: ${list(rates.none)})`,
+    ratio: ratio.toFixed(2),
+    target: '≥ 0.95 (no measurable difference)',
+    met: ratio >= 0.95 && lost === 0,
+    notes: `medians of three runs each, in the order none half half none none half; every other payment of a "half" run is the 148-byte form, sent with PAYREF; ${lost} payments not accepted after resends in all six runs`,
+  };
+}
+
+/**
  * Row "ingest metrics": the same load with `--metrics` on and /metrics scraped every
  * second (15 times Prometheus's usual 15 s), beside the same load without, in turns
  * (off, on, on, off, off, on) so that the machine's drift falls on both alike. The metrics must
@@ -107,7 +138,7 @@ export async function ingestMetricsBench(quick: boolean, measureNative: (ms: num
   };
 }
 
-async function ingestRun(quick: boolean, measureNative: (ms: number) => number, metrics: boolean): Promise<IngestRun> {
+async function ingestRun(quick: boolean, measureNative: (ms: number) => number, metrics: boolean, referenceShare = 0): Promise<IngestRun> {
   ensureBinary();
   const payments = quick ? 5_000 : 50_000;
   const payerCount = quick ? 100 : 1_000;
@@ -147,14 +178,16 @@ async function ingestRun(quick: boolean, measureNative: (ms: number) => number, 
     await untilAnswers(port!, network.id, child);
     const timestamp = Math.floor((Date.now() + load_lead_ms) / periodMs + 1) * periodMs + 50;
     const file = join(base, 'payments.bin');
-    const all = new Uint8Array(payments * 140);
+    const all: Uint8Array[] = [];
     for (let i = 0; i < payments; i++) {
       const payer = payers[i % payerCount]!;
       const payee = payers[(i * 7 + 1) % payerCount]!.publicKey;
+      // With a reference share, every 1/share-th payment carries a reference (the 148-byte form).
+      const reference = referenceShare > 0 && i % Math.round(1 / referenceShare) === 0 ? BigInt(i + 1) : undefined;
       // (payer, timestamp) is unique: no two payments share a txid.
-      all.set(signPayment(payer, network.id, { timestamp: timestamp + Math.floor(i / payerCount), amount: 1 + (i % 3), payee }), i * 140);
+      all.push(signPayment(payer, network.id, { timestamp: timestamp + Math.floor(i / payerCount), amount: 1 + (i % 3), payee, ...(reference === undefined ? {} : { reference }) }));
     }
-    writeFileSync(file, all);
+    writeFileSync(file, encodePaymentList(all)); // a payment list: what loadgen.ts reads
     // The reference, measured right before the load and right after it (the machine's
     // speed drifts: a rate taken a minute earlier in the verify row can be 30% off).
     const nativeBefore = measureNative(quick ? 200 : 1_000);

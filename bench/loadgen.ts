@@ -1,22 +1,24 @@
-// A load generator in its own process: sends pre-signed PAY requests over UDP with a
-// bounded number in flight, resends what gets no answer, and reports what it saw.
+// A load generator in its own process: sends pre-signed PAY requests (PAYREF for a payment
+// with a reference) over UDP with a bounded number in flight, resends what gets no answer,
+// and reports what it saw.
 // Usage: bun bench/loadgen.ts HOST PORT NETWORK_ID_HEX PAYMENTS_FILE WINDOW
+// The payments file is a payment list (src/payment-list.ts): 140-byte payments one after
+// the other, a 148-byte one after the tag 0x02.
 // Prints one JSON line: { sent, accepted, refused, lost, seconds, statuses }.
 
 import { fromHex } from '../src/bytes.ts';
-import { transaction_bytes } from '../src/constants.ts';
-import { encodeRequest, Kind, requestBytesFor, Status } from '../src/client/codec.ts';
+import { encodeRequest, payKindOf, requestBytesFor, Status } from '../src/client/codec.ts';
+import { paymentsIn } from '../src/payment-list.ts';
 
 const [host, portText, , file, windowText] = process.argv.slice(2);
 const port = Number(portText);
 const window = Number(windowText ?? 256);
-const payments = new Uint8Array(await Bun.file(file!).arrayBuffer());
-const count = payments.length / transaction_bytes;
-const length = requestBytesFor(Kind.PAY);
-const requests: Uint8Array[] = [];
-for (let i = 0; i < count; i++) {
-  requests.push(encodeRequest({ kind: Kind.PAY, requestId: i, transaction: payments.subarray(i * transaction_bytes, (i + 1) * transaction_bytes), length }));
-}
+const payments = paymentsIn(new Uint8Array(await Bun.file(file!).arrayBuffer()));
+const count = payments.length;
+const requests: Uint8Array[] = payments.map((transaction, i) => {
+  const kind = payKindOf(transaction);
+  return encodeRequest({ kind, requestId: i, transaction, length: requestBytesFor(kind) });
+});
 void fromHex;
 
 const state = new Uint8Array(count); // 0 waiting, 1 in flight, 2 done

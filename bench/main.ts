@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { catchUpBench } from './catch-up.ts';
 import { commitLatencyBench } from './commit-latency.ts';
 import { confirmationBench } from './confirmation.ts';
-import { finalityBench } from './finality.ts';
+import { finalityBench, finalityReferencesBench } from './finality.ts';
 import { framingBench } from './framing.ts';
 import { gatewayBench } from './gateway.ts';
 import { historyBench } from './history.ts';
-import { ingestBench, ingestMetricsBench } from './ingest.ts';
+import { ingestBench, ingestMetricsBench, ingestReferencesBench } from './ingest.ts';
 import { markdown, type Row, table } from './report.ts';
 import { scaleBench } from './scale.ts';
 import { changeCatchUpBench, changeCostBench } from './server-set.ts';
@@ -51,12 +51,14 @@ const say = (row: Row) => {
 };
 
 // The verify row's native rate is the ingest rows' reference: measured only when one of them runs.
-const verify = wanted('verify') || wanted('ingest') || wanted('ingest metrics') ? verifyBench(quick) : null;
+const verify = wanted('verify') || wanted('ingest') || wanted('ingest metrics') || wanted('ingest references') ? verifyBench(quick) : null;
 if (verify !== null && wanted('verify')) say(verify.row);
 if (verify !== null && wanted('ingest')) say(await ingestBench(quick, verify.measureNative));
 if (verify !== null && wanted('ingest metrics')) say(await ingestMetricsBench(quick, verify.measureNative));
+if (verify !== null && wanted('ingest references')) say(await ingestReferencesBench(quick, verify.measureNative));
 if (wanted('framing')) say(await framingBench(quick));
 if (wanted('finality')) say(await finalityBench(quick));
+if (wanted('finality references')) say(await finalityReferencesBench(quick));
 if (wanted('commit latency')) say(await commitLatencyBench(quick));
 if (wanted('state hash')) say(stateHashBench(quick));
 if (wanted('history')) say(historyBench(quick));

@@ -3,18 +3,26 @@
 // what gets no answer while the period still accepts, and reports what it saw.
 // Usage: bun bench/period-loadgen.ts PLAN_FILE
 // The plan file: JSON { ports: number[], periodMs, blackoutMs, file } where `file` holds
-// records of 140-byte payment || target u8 (141 bytes), in the order to send them.
+// records of target u8 || a payment as a payment list holds it (src/payment-list.ts: 140
+// bytes, or the tag 0x02 and 148 bytes with a reference), in the order to send them; a
+// payment with a reference goes as PAYREF.
 // Prints one JSON line: { payments, accepted, lost, statuses }.
 
-import { transaction_bytes } from '../src/constants.ts';
-import { encodeRequest, Kind, requestBytesFor, Status } from '../src/client/codec.ts';
+import { encodeRequest, payKindOf, requestBytesFor, Status } from '../src/client/codec.ts';
+import { paymentsIn } from '../src/payment-list.ts';
 import { timestampOf } from '../src/transaction.ts';
 
 const plan = JSON.parse(await Bun.file(process.argv[2]!).text()) as { ports: number[]; periodMs: number; blackoutMs: number; file: string };
 const records = new Uint8Array(await Bun.file(plan.file).arrayBuffer());
-const record_bytes = transaction_bytes + 1;
-const count = records.length / record_bytes;
-const length = requestBytesFor(Kind.PAY);
+const targets: number[] = [];
+const payments: Uint8Array[] = [];
+for (let offset = 0; offset < records.length; ) {
+  targets.push(records[offset]!);
+  const tx = paymentsIn(records.subarray(offset + 1, offset + 1 + (records[offset + 1] === 0x02 ? 149 : 140)))[0]!;
+  payments.push(tx);
+  offset += 1 + (tx.length === 148 ? 149 : 140);
+}
+const count = payments.length;
 const state = new Uint8Array(count); // 0 not sent, 1 in flight, 2 done
 const sentAt = new Float64Array(count);
 const statuses = new Map<number, number>();
@@ -42,10 +50,12 @@ const socket = await Bun.udpSocket({
   },
 });
 
-const request = (id: number) =>
-  encodeRequest({ kind: Kind.PAY, requestId: id, transaction: records.subarray(id * record_bytes, id * record_bytes + transaction_bytes), length });
-const targetOf = (id: number) => plan.ports[records[id * record_bytes + transaction_bytes]!]!;
-const timestampAt = (id: number) => timestampOf(records.subarray(id * record_bytes, id * record_bytes + transaction_bytes));
+const request = (id: number) => {
+  const kind = payKindOf(payments[id]!);
+  return encodeRequest({ kind, requestId: id, transaction: payments[id]!, length: requestBytesFor(kind) });
+};
+const targetOf = (id: number) => plan.ports[targets[id]!]!;
+const timestampAt = (id: number) => timestampOf(payments[id]!);
 
 function send(id: number): void {
   state[id] = 1;
