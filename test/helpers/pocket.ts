@@ -27,14 +27,18 @@ export function selfSigned(dir: string): { cert: string; key: string } {
   return { cert, key };
 }
 
-/** Starts every server of the cluster with a gateway; returns each gateway's base URL (no trailing slash). */
-export async function startWithGateways(cluster: ProcessCluster, tls?: { cert: string; key: string }): Promise<string[]> {
+/**
+ * Starts every server of the cluster with a gateway; returns each gateway's base URL (no
+ * trailing slash). Each server signs its gateway record unless `publish` is false (then a
+ * page knows only the gateways it is given).
+ */
+export async function startWithGateways(cluster: ProcessCluster, tls?: { cert: string; key: string }, publish = true): Promise<string[]> {
   const ports = await freePorts(cluster.network.servers.length);
   const scheme = tls === undefined ? 'http' : 'https';
   const urls = ports.map((port) => `${scheme}://127.0.0.1:${port}`);
   cluster.network.servers.forEach((_, index) => {
     // Each server signs where its gateway is (a gateway record): a page served by one finds the others.
-    const extra = ['--http', `127.0.0.1:${ports[index]}`, '--http-public', `${urls[index]}/`, ...(tls === undefined ? [] : ['--http-tls-cert', tls.cert, '--http-tls-key', tls.key])];
+    const extra = ['--http', `127.0.0.1:${ports[index]}`, ...(publish ? ['--http-public', `${urls[index]}/`] : []), ...(tls === undefined ? [] : ['--http-tls-cert', tls.cert, '--http-tls-key', tls.key])];
     cluster.start(index, extra);
   });
   for (const [index] of urls.entries()) {
