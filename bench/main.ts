@@ -21,6 +21,7 @@ import { changeCatchUpBench, changeCostBench } from './server-set.ts';
 import { startBench } from './start.ts';
 import { stateHashBench } from './state-hash.ts';
 import { verifyBench } from './verify.ts';
+import { pocketBench } from './pocket.ts';
 import { walletPageBench } from './wallet-page.ts';
 import { ensureBinary } from '../test/helpers/processes.ts';
 
@@ -68,6 +69,7 @@ if (wanted('scale')) say(await scaleBench(quick));
 if (wanted('start')) say(await startBench(quick));
 if (wanted('confirmation')) for (const row of await confirmationBench(quick)) say(row);
 if (wanted('wallet page')) say(await walletPageBench(quick));
+if (wanted('pocket page') || wanted('pocket confirmation')) for (const row of await pocketBench(quick, { page: wanted('pocket page'), confirmation: wanted('pocket confirmation') })) say(row);
 if (wanted('change cost')) say(await changeCostBench(quick));
 if (wanted('catch-up across changes')) say(await changeCatchUpBench(quick));
 

@@ -47,8 +47,9 @@ const messageOf = (error: ScrypError) => (error.message.startsWith(`${error.code
 
 /** The pocket wallet's backend, or null when this page is not served as one (no network file beside it or at its server). */
 export async function pocketBackend(log: { info(message: string): void; error(message: string): void }): Promise<Backend | null> {
-  const servers = await reach();
-  if (servers === null) return null;
+  const found = await reach();
+  if (found === null) return null;
+  const servers = found;
   const contacts = await browserContacts();
   let service: WalletService | null = null;
   const keys = await PocketKeys.load((account) => {
@@ -74,6 +75,7 @@ export async function pocketBackend(log: { info(message: string): void; error(me
     if (method === 'POST' && (url.pathname === '/api/payments/check' || url.pathname === '/api/payments') && offline()) {
       fail('POCKET_OFFLINE', 'no server is reached: nothing can be signed or sent now; try again when the phone is online');
     }
+    if (method === 'POST' && url.pathname === '/api/payments') await servers.timeKnown(); // stamped with the network's time, not a wrong clock's
     const result = await answerApi(method, url.pathname, url.searchParams, async () => parseBody(JSON.stringify(body ?? {})), keys, service);
     if (!('json' in result)) return result.csv;
     if (url.pathname === '/api/overview') {

@@ -28,6 +28,8 @@ export interface PocketReach {
   describeServer(server: ServerEntry): string;
   /** The network's time (this device's clock until a majority of servers said theirs). */
   now(): number;
+  /** Settles once the network's time was asked (bounded: a few hundred ms per server at most); signing waits for it. */
+  timeKnown(): Promise<void>;
   /** Whether the network file came from the network now (false: the copy kept from an earlier visit). */
   readonly online: boolean;
 }
@@ -56,12 +58,13 @@ function listedGateways(text: string | null): string[] {
 /** The network file and the first gateways to ask, or null when the page has neither (it is not a pocket wallet's page). */
 async function firstContact(): Promise<{ text: string; starts: string[]; online: boolean } | null> {
   const here = new URL('.', location.href);
-  const copy = await fetchText(new URL('network.json', here).href, network_file_bytes_max);
-  if (copy !== null) {
-    const starts = listedGateways(await fetchText(new URL('gateways.json', here).href, gateway_list_bytes_max));
-    return { text: copy, starts, online: true };
-  }
-  const served = await fetchText(new URL('/v1/network', location.href).href, network_file_bytes_max);
+  // All three at once: a static copy has the first two, a gateway the third.
+  const [copy, listed, served] = await Promise.all([
+    fetchText(new URL('network.json', here).href, network_file_bytes_max),
+    fetchText(new URL('gateways.json', here).href, gateway_list_bytes_max),
+    fetchText(new URL('/v1/network', location.href).href, network_file_bytes_max),
+  ]);
+  if (copy !== null) return { text: copy, starts: listedGateways(listed), online: true };
   if (served !== null) return { text: served, starts: [location.origin], online: true };
   const kept = await readStored<{ text: string; starts: string[] }>('network');
   return kept === undefined ? null : { ...kept, online: false };
@@ -93,7 +96,7 @@ export async function reach(): Promise<PocketReach | null> {
     }),
   );
 
-  async function locate(inForce: Network): Promise<Network> {
+  async function locate(inForce: Network): Promise<void> {
     const lists = await Promise.all([...new Set([...known.values()].map((gateway) => gateway.url))].map((url) => fetchText(`${url}/v1/gateways`, gateway_list_bytes_max)));
     for (const text of lists) {
       if (text === null) continue;
@@ -106,25 +109,30 @@ export async function reach(): Promise<PocketReach | null> {
       for (const record of records) if (checkGatewayRecord(inForce, record, verify) >= 0) use(record.key, record.url, record.sequence);
     }
     located = inForce;
-    return inForce;
   }
 
   let located = network;
   let offsetMs = 0;
   let timeAskedAt = Number.NEGATIVE_INFINITY;
-  const learnTime = async () => {
+  let timeLearnt: Promise<void> | null = null;
+  const learnTime = (): Promise<void> => {
     timeAskedAt = Date.now();
-    const learned = await learnNetworkTime(client, located);
-    if (learned.offsetMs !== null) offsetMs = learned.offsetMs;
+    timeLearnt = learnNetworkTime(client, located).then((learned) => {
+      if (learned.offsetMs !== null) offsetMs = learned.offsetMs;
+    });
+    return timeLearnt;
   };
-  await locate(network);
-  await learnTime();
   return {
     network,
     client,
-    locate,
+    async locate(inForce) {
+      await locate(inForce);
+      if (timeLearnt === null) void learnTime(); // once the gateways of the servers in force are known
+      return inForce;
+    },
     online: first.online,
     describeServer: (server) => known.get(server.keyHex)?.url ?? 'no gateway known',
+    timeKnown: () => timeLearnt ?? learnTime(),
     now() {
       if (Date.now() - timeAskedAt > network_time_refresh_ms) void learnTime();
       return Date.now() + offsetMs;

@@ -1,0 +1,132 @@
+// Rows of the pocket wallet (the page that runs the wallet in a phone's browser), against
+// three compiled servers with --http (each signing its gateway record), Chromium at 390×844
+// with touch, the wallet kept in the page from an earlier visit (the genesis wallet, restored).
+//
+// "pocket page": ms from opening the URL (GET / of server 0's gateway) to the balance drawn
+// with a quorum's signed replies checked in the page (the network file, the gateways and
+// their records, the network's time, the chain of changes, BALANCE from every server),
+// with the CPU throttled 4× (CDP Emulation.setCPUThrottlingRate, a mid-range phone's
+// speed); beside it, the same page unthrottled, in the same run. Target ≤ 1.5 s.
+//
+// "pocket confirmation": at period 1000 ms, ms from Sign and send to Committed as the page
+// shows it (the key already open), payments to fresh accounts at random instants of the
+// period; beside it, `scryp pay` to committed in the same run (process start included).
+// Both share the floor of the wait for the period's end (0.5 × period on average).
+
+import { chromium } from 'playwright-core';
+import { encodeAddress } from '../src/address.ts';
+import { seedToPhrase } from '../src/recovery-phrase.ts';
+import { formatSeed } from '../src/seed.ts';
+import { signerFromSeed } from '../src/signature.ts';
+import { browserSkipReason, chromium_args, chromium_path } from '../test/helpers/browser.ts';
+import { phone_size, startWithGateways } from '../test/helpers/pocket.ts';
+import { testSeed } from '../test/helpers/keys.ts';
+import { binary, ProcessCluster } from '../test/helpers/processes.ts';
+import { percentile, type Row } from './report.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const page_target_ms = 1_500;
+const throttle_rate = 4;
+
+const freshAddress = () => encodeAddress(signerFromSeed(crypto.getRandomValues(new Uint8Array(32))).publicKey);
+
+export async function pocketBench(quick: boolean, which: { page: boolean; confirmation: boolean }): Promise<Row[]> {
+  const skip = browserSkipReason();
+  if (skip !== null) {
+    const none = (row: string, target: string): Row => ({ row, measured: `not measured: ${skip}`, reference: '—', ratio: '—', target, met: null });
+    return [...(which.page ? [none('pocket page', `≤ ${page_target_ms} ms`)] : []), ...(which.confirmation ? [none('pocket confirmation', 'the floor of scryp pay')] : [])];
+  }
+  const cluster = await ProcessCluster.create({ periodMs: 1000, wallets: [{ label: 'genesis', balance: 1_000_000_000 }] });
+  const browser = await chromium.launch({ executablePath: chromium_path, headless: true, args: chromium_args, timeout: 20_000 });
+  try {
+    const url = `${(await startWithGateways(cluster))[0]}/`;
+    if (!(await cluster.until(async () => ((await cluster.committedOf(0)) ?? 0) > 0, 15_000))) throw new Error(`bench pocket: the servers did not commit\n${cluster.logs()}`);
+    const context = await browser.newContext({ viewport: phone_size, isMobile: true, hasTouch: true });
+    // The earlier visit: the genesis wallet restored in this browser (not timed).
+    const setup = await context.newPage();
+    await setup.goto(url);
+    await setup.getByRole('button', { name: 'Restore from recovery phrase' }).click();
+    await setup.getByLabel('Recovery phrase (24 words)').fill(seedToPhrase(testSeed('wallet genesis')).join(' '));
+    await setup.locator('#setup-restore-form').getByLabel('Passphrase', { exact: true }).fill('bench passphrase');
+    await setup.locator('#setup-restore-form').getByLabel('Repeat passphrase').fill('bench passphrase');
+    await setup.getByRole('button', { name: 'Restore wallet' }).click();
+    await setup.locator('#agreement', { hasText: 'servers agree' }).waitFor({ timeout: 30_000 });
+    const rows: Row[] = [];
+    if (which.page) {
+      const runs = quick ? 3 : 10;
+      const openTimes = async (rate: number): Promise<number[]> => {
+        const times: number[] = [];
+        for (let i = 0; i < runs; i++) {
+          const page = await context.newPage();
+          const cdp = await context.newCDPSession(page);
+          await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+          const started = performance.now();
+          await page.goto(url);
+          await page.locator('#agreement', { hasText: /servers agree/ }).waitFor({ timeout: 30_000 });
+          times.push(performance.now() - started);
+          await page.close();
+        }
+        return times;
+      };
+      const throttled = await openTimes(throttle_rate);
+      const plain = await openTimes(1);
+      const p50 = percentile(throttled, 50);
+      const reference = percentile(plain, 50);
+      rows.push({
+        row: 'pocket page',
+        measured: `${p50.toFixed(0)} ms from opening the URL to the balance with a quorum checked, CPU ${throttle_rate}× slower (median of ${runs}; max ${Math.max(...throttled).toFixed(0)})`,
+        reference: `the same page unthrottled: ${reference.toFixed(0)} ms`,
+        ratio: `${(p50 / reference).toFixed(1)}× unthrottled`,
+        target: `≤ ${page_target_ms} ms`,
+        met: Math.max(...throttled) <= page_target_ms,
+      });
+    }
+    if (which.confirmation) rows.push(await confirmation(quick, cluster, setup));
+    return rows;
+  } finally {
+    await browser.close();
+    await cluster.stop();
+  }
+}
+
+async function confirmation(quick: boolean, cluster: ProcessCluster, page: import('playwright-core').Page): Promise<Row> {
+  const payments = quick ? 5 : 30;
+  const periodMs = cluster.network.periodMs;
+  // The key is open (restored in this visit): Sign and send signs at once.
+  const pageTimes: number[] = [];
+  for (let i = 0; i < payments; i++) {
+    await page.getByRole('tab', { name: 'Send' }).click();
+    if (await page.getByRole('button', { name: 'New payment' }).isVisible()) await page.getByRole('button', { name: 'New payment' }).click();
+    await page.getByLabel('Recipient').fill(freshAddress());
+    await page.getByLabel('Amount', { exact: true }).fill('1');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByRole('button', { name: 'Sign and send' }).waitFor();
+    await Bun.sleep(Math.random() * periodMs); // a random instant of the period
+    const started = performance.now();
+    await page.getByRole('button', { name: 'Sign and send' }).click();
+    await page.locator('#stage-final', { hasText: 'Committed ✓' }).waitFor({ timeout: 30_000 });
+    pageTimes.push(performance.now() - started);
+  }
+  const wallet = join(cluster.base, 'cli-payer');
+  mkdirSync(wallet, { recursive: true });
+  writeFileSync(join(wallet, '.seed'), formatSeed(testSeed('wallet genesis')), { mode: 0o600 });
+  const cliTimes: number[] = [];
+  for (let i = 0; i < payments; i++) {
+    await Bun.sleep(Math.random() * periodMs);
+    const started = performance.now();
+    const child = Bun.spawn([binary, 'pay', '--network', cluster.networkFile, '--dir', wallet, '--to', freshAddress(), '--amount', '1', '--log-level', 'warn'], { stdout: 'ignore', stderr: 'ignore' });
+    if ((await child.exited) !== 0) throw new Error('bench pocket confirmation: scryp pay did not commit');
+    cliTimes.push(performance.now() - started);
+  }
+  const p50 = percentile(pageTimes, 50);
+  const cli = percentile(cliTimes, 50);
+  return {
+    row: 'pocket confirmation',
+    measured: `p50 ${p50.toFixed(0)} ms, p99 ${percentile(pageTimes, 99).toFixed(0)} ms from Sign and send to Committed in the page (period ${periodMs} ms, ${payments} payments to fresh accounts)`,
+    reference: `scryp pay: p50 ${cli.toFixed(0)} ms, p99 ${percentile(cliTimes, 99).toFixed(0)} ms`,
+    ratio: `p50 ${(p50 - cli).toFixed(0)} ms from scryp pay's`,
+    target: `the floor of scryp pay (p50 ≤ ${0.5 * periodMs + 100} ms)`,
+    met: p50 <= 0.5 * periodMs + 100,
+  };
+}
