@@ -161,6 +161,7 @@ export const camera_scan_ms_max = 120_000; // the camera stops by itself after t
 export const camera_frame_ms = 150; // one frame decoded this often (a QR decode takes a few ms on a phone; the rest of the time is the page's)
 export const camera_frame_pixels_max = 640; // frames are scaled to at most this wide before decoding: enough for a code that fills a third of the view
 export const network_time_refresh_ms = 60_000; // the page asks the network's time again this often (a phone's clock drifts slowly)
+export const network_time_retry_ms = 5_000; // ... and this soon when too few servers answered to tell it
 
 // ---- Watching an account (scryp watch) --------------------------------------------
 

@@ -14,7 +14,7 @@ import { toHex } from '../../../bytes.ts';
 import { bodyAtMost, GatewayClient } from '../../../client/gateway-client.ts';
 import { Kind } from '../../../client/codec.ts';
 import { learnNetworkTime } from '../../../client/network-time.ts';
-import { gateway_list_bytes_max, network_file_bytes_max, network_time_refresh_ms } from '../../../constants.ts';
+import { gateway_list_bytes_max, network_file_bytes_max, network_time_refresh_ms, network_time_retry_ms } from '../../../constants.ts';
 import { checkGatewayRecord, type GatewayRecord, gatewayRecordsFromJson } from '../../../gateway-record.ts';
 import { type Network, parseNetworkText, type ServerEntry } from '../../../network.ts';
 import { verify } from '../../../signature.ts';
@@ -113,12 +113,14 @@ export async function reach(): Promise<PocketReach | null> {
 
   let located = network;
   let offsetMs = 0;
-  let timeAskedAt = Number.NEGATIVE_INFINITY;
+  let askAgainAt = Number.POSITIVE_INFINITY; // not before the gateways of the servers in force are known
   let timeLearnt: Promise<void> | null = null;
   const learnTime = (): Promise<void> => {
-    timeAskedAt = Date.now();
+    askAgainAt = Number.POSITIVE_INFINITY; // one question at a time
     timeLearnt = learnNetworkTime(client, located).then((learned) => {
       if (learned.offsetMs !== null) offsetMs = learned.offsetMs;
+      // Too few answered: ask again soon; else once in a while (a clock drifts slowly).
+      askAgainAt = Date.now() + (learned.offsetMs === null ? network_time_retry_ms : network_time_refresh_ms);
     });
     return timeLearnt;
   };
@@ -134,7 +136,7 @@ export async function reach(): Promise<PocketReach | null> {
     describeServer: (server) => known.get(server.keyHex)?.url ?? 'no gateway known',
     timeKnown: () => timeLearnt ?? learnTime(),
     now() {
-      if (Date.now() - timeAskedAt > network_time_refresh_ms) void learnTime();
+      if (Date.now() >= askAgainAt) void learnTime();
       return Date.now() + offsetMs;
     },
   };
