@@ -71,6 +71,7 @@ async function genesisBehind(liar: string, name: string): Promise<Phone> {
   await phone.page.getByLabel('Recovery phrase (24 words)').fill(seedToPhrase(testSeed('wallet genesis')).join(' '));
   await phone.page.locator('#setup-restore-form').getByLabel('Passphrase', { exact: true }).fill('genesis passphrase');
   await phone.page.locator('#setup-restore-form').getByLabel('Repeat passphrase').fill('genesis passphrase');
+  if (name === 'rewrite') await shoot(phone.page, 'restore');
   await phone.page.getByRole('button', { name: 'Restore wallet' }).click();
   await phone.page.locator('#disagreeing li', { hasText: 'refused' }).waitFor({ timeout: 30_000 });
   return phone;

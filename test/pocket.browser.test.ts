@@ -187,6 +187,36 @@ describe.skipIf(skip !== null)('the pocket wallet on a phone, against three comp
     await alice.context.setOffline(false);
   });
 
+  test('a key file made by scryp keygen --encrypt opens in the page (Import a key file), and a contact is kept beside it', async () => {
+    const dir = join(cluster.base, 'keygen-encrypted');
+    const passphraseFile = join(cluster.base, 'carol-passphrase');
+    writeFileSync(passphraseFile, 'carol keeps goats\n', { mode: 0o600 });
+    const made = await runProgram(['keygen', '--dir', dir, '--encrypt', '--passphrase-file', passphraseFile]);
+    expect(made.exitCode, made.stderr).toBe(0);
+    const address = made.stdout.split('\n')[0]!;
+    const carol = await openPhone(pageUrl);
+    phones.push(carol);
+    const page = carol.page;
+    await page.getByRole('button', { name: 'Import a key file (.seed)' }).click();
+    await page.getByLabel('Key file (.seed)').setInputFiles(join(dir, '.seed'));
+    await page.locator('#setup-import-form').getByLabel('Passphrase', { exact: true }).fill('not carol’s');
+    await page.getByRole('button', { name: 'Import key' }).click();
+    await page.getByRole('alert').filter({ hasText: 'BAD_PASSPHRASE' }).waitFor({ timeout: 30_000 });
+    await page.locator('#setup-import-form').getByLabel('Passphrase', { exact: true }).fill('carol keeps goats');
+    await shoot(page, 'import');
+    await page.getByRole('button', { name: 'Import key' }).click();
+    await page.locator('#overview-address', { hasText: address }).waitFor({ timeout: 30_000 });
+    await page.getByRole('tab', { name: 'Contacts' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Alice');
+    await page.getByLabel('Address', { exact: true }).fill(aliceAddress);
+    await page.getByRole('button', { name: 'Add contact' }).click();
+    await page.locator('#contacts-list li', { hasText: 'Alice' }).waitFor();
+    await page.reload(); // kept in this browser
+    await page.getByRole('tab', { name: 'Contacts' }).click();
+    await page.locator('#contacts-list li', { hasText: 'Alice' }).waitFor();
+    await shoot(page, 'contacts');
+  });
+
   test('no request either page made carries a seed, a recovery word or a passphrase', () => {
     const secrets: [string, Uint8Array][] = [];
     for (const [who, words, passphrase] of [['alice', aliceWords, alicePassphrase], ['bob', bobWords, bobPassphrase]] as const) {

@@ -11,7 +11,7 @@
 // origin once a signed INFO reply said whose it is.
 
 import { datagram_bytes_max, gateway_attempt_timeout_ms_min } from '../constants.ts';
-import { toHex } from '../bytes.ts';
+import { concat, toHex } from '../bytes.ts';
 import { type Address, formatAddress } from '../ip.ts';
 import { encodeRequest, type Reply, type Request } from './codec.ts';
 import { type AskOptions, askRepadding, checkReply, type ClientTransport, ReplyTimeout, requestLengthOf, type RequestSpec } from './transport.ts';
@@ -40,13 +40,7 @@ export async function bodyAtMost(response: Response, max: number): Promise<Uint8
     }
     parts.push(value);
   }
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concat(...parts);
 }
 
 export class GatewayClient implements ClientTransport {

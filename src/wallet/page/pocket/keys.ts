@@ -103,9 +103,9 @@ export class PocketKeys implements KeyStore {
       const passphrase = textField(body, 'passphrase', { optional: true, maxChars: 2_048 });
       if (passphrase === '') fail('PASSPHRASE_EMPTY', 'Passphrase: type the passphrase this key file was encrypted with');
       const line = text.endsWith('\n') ? text : `${text}\n`;
-      await this.keep(await decryptSeedWeb(line, passphrase, 'the key file'), line);
+      await this.keep(await decryptSeedWeb(line, passphrase, 'The key file'), line);
     } else {
-      const seed = parseSeed(text, 'the key file');
+      const seed = parseSeed(text, 'The key file');
       await this.keep(seed, await encryptSeedWeb(seed, newPassphrase(body, { required: true })!));
     }
     return this.view();
