@@ -20,8 +20,8 @@ export const networkArg = {
   network: { type: 'string', description: 'network file (default: the embedded devnet)', valueHint: 'FILE' },
 } as const;
 
-/** Exit codes: 0 done; 1 error; 2 usage; 3 refused or void; 4 no answer in time. */
-export const exit_code = { ok: 0, error: 1, usage: 2, refused: 3, timeout: 4 } as const;
+export { exit_code } from '../exit-codes.ts';
+import { exit_code } from '../exit-codes.ts';
 
 export class UsageError extends Error {}
 

@@ -12,7 +12,7 @@ import { fail, isScrypError } from '../errors.ts';
 import { logger } from '../log.ts';
 import { readSeed, seedFileAccount, seedFileState, seedPath } from '../seed.ts';
 import { passphraseBytes } from '../seed-encryption.ts';
-import { PromptCancelled } from './common.ts';
+import { exit_code, PromptCancelled } from './common.ts';
 
 export const passphraseArg = {
   'passphrase-file': {
@@ -180,7 +180,7 @@ function readTerminal(question: string, onLine: (typed: string) => { done: boole
         if (character === '\u0003') {
           finish(() => {
             process.stderr.write('cancelled\n');
-            process.exit(130);
+            process.exit(exit_code.interrupted);
           });
           return;
         }

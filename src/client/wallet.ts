@@ -21,7 +21,7 @@
 // refused with UNSPENDABLE_KEY: the servers would refuse it too (BAD_PAYEE), and a wallet
 // says why before it asks anyone.
 
-import { balance_max, confirm_poll_fast_ms, confirm_poll_first_ms, confirm_poll_max_ms } from '../constants.ts';
+import { balance_max, confirm_poll_fast_ms, confirm_poll_first_ms, confirm_poll_max_ms, key_bytes } from '../constants.ts';
 import { toHex } from '../bytes.ts';
 import type { Network } from '../network.ts';
 import { acceptingUntil, periodOf, startOf, endOf, timingOf } from '../schedule.ts';
@@ -60,7 +60,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.
 export function assertPayable(payee: Uint8Array, field: string): void {
   const problem = keyProblem(payee);
   if (problem === null) return;
-  const shown = payee.length === 32 ? encodeAddress(payee) : `${payee.length} bytes`;
+  const shown = payee.length === key_bytes ? encodeAddress(payee) : `${payee.length} bytes`;
   fail('UNSPENDABLE_KEY', `${field} ${shown}: no one can sign for this key (${describeKeyProblem(problem)}); money sent there could never be spent, so nothing was signed. Check the address with the payee.`);
 }
 

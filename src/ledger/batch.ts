@@ -17,7 +17,7 @@
 // design trusts its servers. The clock-dependent parts of rule 2 (skew, blackout) are the
 // alpha's alone: only period(timestamp) can be re-checked by everyone.
 
-import { balance_max } from '../constants.ts';
+import { balance_max, key_bytes } from '../constants.ts';
 import { assert } from '../errors.ts';
 import { paymentsIn } from '../payment-list.ts';
 import { periodOf, type Timing } from '../schedule.ts';
@@ -38,7 +38,7 @@ const timestampAt = (tx: Uint8Array): number =>
   (((tx[0]! << 24) | (tx[1]! << 16) | (tx[2]! << 8) | tx[3]!) >>> 0) * 0x1_0000_0000 + (((tx[4]! << 24) | (tx[5]! << 16) | (tx[6]! << 8) | tx[7]!) >>> 0);
 
 function samePayerPayee(tx: Uint8Array): boolean {
-  for (let i = 0; i < 32; i++) if (tx[payee_offset + i] !== tx[payer_offset + i]) return false;
+  for (let i = 0; i < key_bytes; i++) if (tx[payee_offset + i] !== tx[payer_offset + i]) return false;
   return true;
 }
 
@@ -49,7 +49,7 @@ export function checkAmount(tx: Uint8Array): boolean {
 
 /** Rule 5 alone: the payee is a key someone can sign for. */
 export function checkPayee(tx: Uint8Array): boolean {
-  return isPayableKey(tx.subarray(payee_offset, payee_offset + 32));
+  return isPayableKey(tx.subarray(payee_offset, payee_offset + key_bytes));
 }
 
 /** Applies payments in order on top of a base state, keeping only the accounts they touch. */
@@ -77,7 +77,7 @@ export class BatchApplier implements BalanceSource {
     if (!checkAmount(tx)) return 'bad_amount';
     if (periodOf(this.timing, timestampAt(tx)) !== this.period) return 'wrong_period';
     if (this.seen.has(txid)) return 'duplicate';
-    if (this.balanceOf(tx.subarray(payer_offset, payer_offset + 32)) < amountAt(tx)) return 'insufficient_funds';
+    if (this.balanceOf(tx.subarray(payer_offset, payer_offset + key_bytes)) < amountAt(tx)) return 'insufficient_funds';
     if (!checkPayee(tx)) return 'bad_payee';
     return 'ok';
   }
@@ -88,8 +88,8 @@ export class BatchApplier implements BalanceSource {
     this.seen.set(txid, true);
     if (verdict !== 'ok') return verdict;
     const amount = amountAt(tx);
-    const payer = tx.subarray(payer_offset, payer_offset + 32);
-    const payee = tx.subarray(payee_offset, payee_offset + 32);
+    const payer = tx.subarray(payer_offset, payer_offset + key_bytes);
+    const payee = tx.subarray(payee_offset, payee_offset + key_bytes);
     this.touched.set(payer, this.balanceOf(payer) - amount);
     const credited = this.balanceOf(payee) + amount;
     // Balances sum to the supply, which fits u32: a credit can never overflow.

@@ -3,7 +3,7 @@
 // tests). Every method is atomic: after a crash at any instant, a store holds either all
 // of a call's effect or none of it.
 
-import { sync_replay_periods_max, votes_remembered_per_server } from '../constants.ts';
+import { key_bytes, sync_replay_periods_max, votes_remembered_per_server } from '../constants.ts';
 import { paymentsIn } from '../payment-list.ts';
 import { toHex } from '../bytes.ts';
 import { assert } from '../errors.ts';
@@ -179,7 +179,7 @@ export class MemoryStore implements Store {
 
   /** The genesis accounts (36-byte entries), which SqliteStore takes in its constructor: before the first commit. */
   seedGenesis(entries: Iterable<Uint8Array>): void {
-    for (const entry of entries) this.accounts.set(toHex(entry.subarray(0, 32)), entry.slice());
+    for (const entry of entries) this.accounts.set(toHex(entry.subarray(0, key_bytes)), entry.slice());
     this.seeded = true;
   }
 
@@ -267,7 +267,7 @@ export class MemoryStore implements Store {
     this.seeded = true;
     this.accounts = new Map();
     for (let offset = 0; offset < entries.length; offset += entry_bytes) {
-      this.accounts.set(toHex(entries.subarray(offset, offset + 32)), entries.slice(offset, offset + entry_bytes));
+      this.accounts.set(toHex(entries.subarray(offset, offset + key_bytes)), entries.slice(offset, offset + entry_bytes));
     }
     this.committed = certificate;
     this.archiveFrom = certificate.period;

@@ -36,6 +36,7 @@ import { ClientRequests } from './client-requests.ts';
 import { Gateway, type GatewayConfig } from './gateway.ts';
 import { gatewayRecordToJson } from '../gateway-record.ts';
 import { ServerCore } from './core.ts';
+import { exit_code } from '../exit-codes.ts';
 import { routeOutbox } from './outbox.ts';
 import { Verifier } from './verifier.ts';
 import type { Availability } from './availability.ts';
@@ -333,10 +334,10 @@ export class ScrypNode {
         this.log.error(
           `storage failed (${(error as { code?: string }).code ?? 'SQLite'}: ${(error as Error).message}); stopping. The ledger on disk is intact as of its last commit: restart once the disk is writable and has room.`,
         );
-        process.exit(74);
+        process.exit(exit_code.storage);
       } else {
         this.log.error(`internal error, stopping: ${(error as Error).stack ?? String(error)}`);
-        process.exit(70);
+        process.exit(exit_code.internal);
       }
     }
     this.afterCore();

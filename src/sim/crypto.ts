@@ -38,7 +38,9 @@ export interface SimCrypto {
 }
 
 const fastTag = utf8('scryp/sim/signature/v1');
-const zeroNonce = new Uint8Array(32);
+/** A stand-in signature is a nonce and a MAC, each half of the 64 bytes (as R and S of Ed25519). */
+const half_signature_bytes = signature_bytes / 2;
+const zeroNonce = new Uint8Array(half_signature_bytes);
 const hasher = new Bun.CryptoHasher('sha256');
 
 function fastMac(publicKey: Uint8Array, nonce: Uint8Array, message: Uint8Array): Uint8Array {
@@ -53,15 +55,15 @@ function fastMac(publicKey: Uint8Array, nonce: Uint8Array, message: Uint8Array):
 function fastSign(publicKey: Uint8Array, nonce: Uint8Array, message: Uint8Array): Uint8Array {
   const signature = new Uint8Array(signature_bytes);
   signature.set(nonce, 0);
-  signature.set(fastMac(publicKey, nonce, message), 32);
+  signature.set(fastMac(publicKey, nonce, message), half_signature_bytes);
   return signature;
 }
 
 function fastVerify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== signature_bytes || publicKey.length !== key_bytes) return false;
   if (!isPayableKey(publicKey)) return false;
-  const mac = fastMac(publicKey, signature.subarray(0, 32), message);
-  for (let i = 0; i < 32; i++) if (mac[i] !== signature[32 + i]) return false;
+  const mac = fastMac(publicKey, signature.subarray(0, half_signature_bytes), message);
+  for (let i = 0; i < half_signature_bytes; i++) if (mac[i] !== signature[half_signature_bytes + i]) return false;
   return true;
 }
 
@@ -83,7 +85,7 @@ const fastCrypto: SimCrypto = {
   verify: fastVerify,
   resign(label, networkId, tx, random) {
     const publicKey = fastPublicKey(label);
-    let nonce = random.bytes(32);
+    let nonce = random.bytes(half_signature_bytes);
     if (nonce.every((byte) => byte === 0)) nonce = Uint8Array.of(1, ...nonce.subarray(1));
     const out = tx.slice();
     out.set(fastSign(publicKey, nonce, signingMessage(networkId, tx)), signatureOffsetOf(tx));
@@ -138,7 +140,7 @@ const realCrypto: SimCrypto = {
     const S = (r + k * a) % L;
     const out = tx.slice();
     out.set(R, signatureOffsetOf(tx));
-    out.set(toLittleEndian(S), signatureOffsetOf(tx) + 32);
+    out.set(toLittleEndian(S), signatureOffsetOf(tx) + half_signature_bytes);
     return out;
   },
 };

@@ -42,9 +42,9 @@
 //
 // With lying servers (sim/byzantine.ts) every check is of the honest servers only.
 
-import { votes_remembered_per_server } from '../constants.ts';
+import { hash_bytes, key_bytes, votes_remembered_per_server } from '../constants.ts';
 import { paymentsIn } from '../payment-list.ts';
-import { equal, toHex } from '../bytes.ts';
+import { equal, fromHex, toHex } from '../bytes.ts';
 import { PaymentState, Status, statusName } from '../client/codec.ts';
 import { describeEvidence, offenderOf } from '../consensus/evidence.ts';
 import type { Certificate, Vote } from '../consensus/vote.ts';
@@ -296,7 +296,7 @@ export class Invariants {
     const applied = this.appliedByServer[server]!;
     const known = this.chain.get(period);
     // The txids of a batch some server already committed (the same bytes, checked below).
-    const knownTxids = known !== undefined && sameBytes(known.transactions, transactions) ? known.txids : null;
+    const knownTxids = known !== undefined && equal(known.transactions, transactions) ? known.txids : null;
     const txids: string[] = [];
     let withReference = 0;
     for (const [i, tx] of payments.entries()) {
@@ -329,7 +329,7 @@ export class Invariants {
         this.committedByServer[server] = period; // its payments are counted above
         return;
       }
-      if (!sameBytes(known.transactions, transactions)) violation('one-hash', [known.firstServer, server], `period ${period} committed with two different batches`);
+      if (!equal(known.transactions, transactions)) violation('one-hash', [known.firstServer, server], `period ${period} committed with two different batches`);
       for (const [txidHex, isApplied] of batch) {
         if (known.batch.get(txidHex) !== isApplied) violation('one-hash', [known.firstServer, server], `period ${period}: servers disagree whether ${txidHex.slice(0, 16)} applied`);
       }
@@ -562,7 +562,7 @@ export class Invariants {
     for (const txidHex of txids) {
       const outcome = this.outcomes.get(txidHex)!;
       const payment = this.accepted.get(txidHex)!;
-      const answer = core.paymentStatus(fromHexFast(txidHex), localNow);
+      const answer = core.paymentStatus(fromHex(txidHex, hash_bytes, 'txid'), localNow);
       if (answer.status !== Status.OK) violation('payments', [server], `server ${server} is available but answered STATUS with ${statusName[answer.status]}`);
       const says = answer.state;
       if (says === PaymentState.COMMITTED && (outcome !== 'committed' || answer.period !== payment.period)) {
@@ -793,19 +793,9 @@ export class Invariants {
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 export function supplyOfEntries(entries: Uint8Array): number {
   const dv = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
   let total = 0;
-  for (let offset = 32; offset < entries.length; offset += entry_bytes) total += dv.getUint32(offset);
+  for (let offset = key_bytes; offset < entries.length; offset += entry_bytes) total += dv.getUint32(offset);
   return total;
-}
-
-function fromHexFast(hex: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(hex, 'hex'));
 }

@@ -17,10 +17,11 @@
 // invariant is checked on the honest servers only. A run without liars never builds the
 // adversary and draws nothing more from the seed: its events are what they always were.
 
-import { toHex } from '../bytes.ts';
+import { equal, toHex } from '../bytes.ts';
+import { paymentCount } from '../payment-list.ts';
 import { statusName } from '../client/codec.ts';
 import { isScrypError } from '../errors.ts';
-import { LedgerState } from '../ledger/state.ts';
+import { entry_bytes, LedgerState } from '../ledger/state.ts';
 import { type Network, parseNetwork, quorumOf, type QuorumMode } from '../network.ts';
 import { type CoreLog, type PayResult, ServerCore } from '../node/core.ts';
 import { routeOutbox } from '../node/outbox.ts';
@@ -558,7 +559,7 @@ export class Simulator {
         throw new Violation('codec', [batch.from, batch.to], `a ${messageKindName[raw.kind]} from server ${batch.from} does not decode: ${(error as Error).message}`);
       }
       const again = encodeMessage(message);
-      if (again.kind !== raw.kind || !sameBytes(again.payload, raw.payload)) {
+      if (again.kind !== raw.kind || !equal(again.payload, raw.payload)) {
         throw new Violation('codec', [batch.from, batch.to], `a ${messageKindName[raw.kind]} from server ${batch.from} re-encodes to other bytes`);
       }
       messages.push(message);
@@ -1084,12 +1085,6 @@ export function simulate(options: SimOptions): SimReport {
   return new Simulator(options).run();
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function kinds(messages: readonly RawMessage[]): string {
   return messages.map((raw) => messageKindName[raw.kind] ?? `0x${raw.kind.toString(16)}`).join(',');
 }
@@ -1103,11 +1098,11 @@ export function describeMessage(message: PeerMessage): string {
     case 'status':
       return `STATUS(committed ${message.committed.period}, vote ${message.vote === null ? '-' : `${message.vote.period}/prev ${message.vote.prev}`})`;
     case 'proposal':
-      return `PROPOSAL(${message.period}${message.decided === message.period ? '' : ` re-proposing ${message.decided} (valid in ${message.validSlot})`} on ${message.parent.period}, ${message.transactions.length / 140} tx, ${short(message.hash)})`;
+      return `PROPOSAL(${message.period}${message.decided === message.period ? '' : ` re-proposing ${message.decided} (valid in ${message.validSlot})`} on ${message.parent.period}, ${paymentCount(message.transactions)} tx, ${short(message.hash)})`;
     case 'vote':
       return `VOTE(s${message.vote.voter}: ${message.vote.period} on ${message.vote.parent}, prev ${message.vote.prev}, ${short(message.vote.hash)})`;
     case 'forward':
-      return `FORWARD(${message.transactions.length / 140} tx)`;
+      return `FORWARD(${paymentCount(message.transactions)} tx)`;
     case 'sync_request':
       return `SYNC_REQUEST(after ${message.after})`;
     case 'sync_records':
@@ -1119,7 +1114,7 @@ export function describeMessage(message: PeerMessage): string {
     case 'snapshot_page_request':
       return `SNAPSHOT_PAGE_REQUEST(#${message.snapshotId})`;
     case 'snapshot_page':
-      return `SNAPSHOT_PAGE(#${message.snapshotId}, ${message.entries.length / 36} accounts${message.last ? ', last' : ''})`;
+      return `SNAPSHOT_PAGE(#${message.snapshotId}, ${message.entries.length / entry_bytes} accounts${message.last ? ', last' : ''})`;
     case 'prevote':
     case 'precommit':
       return `${message.type.toUpperCase()}(s${message.ballot.voter}: slot ${message.ballot.slot}, ${message.ballot.period} on ${message.ballot.parent}, ${short(message.ballot.hash)})`;
