@@ -3,10 +3,10 @@ import { encodeAddress } from '../address.ts';
 import { toHex } from '../bytes.ts';
 import { type BalanceBody, Kind, Status, statusName } from '../client/codec.ts';
 import { askAll, type Agreement, majorityOf } from '../client/majority.ts';
-import { networkInForce } from '../client/addresses.ts';
 import { UdpClient } from '../client/udp-client.ts';
 import type { Network } from '../network.ts';
-import { accountArg, action, chooseNetwork, exit_code, logArgs, networkArg, print, setupLogs } from './common.ts';
+import { askingServers } from './servers.ts';
+import { accountArg, exit_code, logArgs, networkAction, networkArg, print } from './common.ts';
 
 interface BalanceView {
   status: string;
@@ -46,14 +46,11 @@ export const balanceCommand = defineCommand({
     ...logArgs,
   },
   run: ({ args }) =>
-    action(async () => {
-      setupLogs(args);
-      const fileNetwork = chooseNetwork(args.network);
+    networkAction(args, async (fileNetwork) => {
       const account = accountArg(args.account, 'ACCOUNT');
       const address = encodeAddress(account);
-      const client = await UdpClient.open();
-      try {
-        const network = await networkInForce(client, fileNetwork); // where servers that moved are now (PROTOCOL §3.10)
+      // Where servers that moved are now (PROTOCOL §3.10), and which a change put in charge (§6.11).
+      return askingServers(fileNetwork, async (client, network) => {
         const agreement = await askBalance(client, network, account);
         const majority = agreement.value;
         if (args.json) {
@@ -73,8 +70,6 @@ export const balanceCommand = defineCommand({
           }
         }
         return majority === null ? exit_code.timeout : majority.status === 'OK' || majority.status === 'NOT_FOUND' ? exit_code.ok : exit_code.refused;
-      } finally {
-        client.close();
-      }
+      });
     }),
 });

@@ -116,6 +116,17 @@ export function referenceArg(text: string | undefined, field: string): bigint {
   return value;
 }
 
+/**
+ * action() for a command of one network: its logs set up and its network file read (the
+ * embedded devnet's without --network) before the body runs.
+ */
+export function networkAction(args: { readonly network?: string | undefined; readonly 'log-level'?: string; readonly json?: boolean }, body: (network: Network) => Promise<number | void> | number | void): Promise<void> {
+  return action(() => {
+    setupLogs(args);
+    return body(chooseNetwork(args.network));
+  });
+}
+
 /** Runs a command body; prints a failure as one line on stderr and exits with its code. */
 export async function action(body: () => Promise<number | void> | number | void): Promise<void> {
   let code: number;

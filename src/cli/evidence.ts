@@ -4,15 +4,14 @@
 // messages in hex with the exact bytes each signature covers, and whether each verifies.
 // Exit 0 when no server holds any; 3 when one does (or a server stopped); 4 when none answered.
 
-import { networkInForce } from '../client/addresses.ts';
 import { defineCommand } from 'citty';
 import { toHex } from '../bytes.ts';
 import { encodeEvidence, offenderOf } from '../consensus/evidence.ts';
 import { askEvidence, explainEvidence, explainSummary, groupProofs, type HeldProof, proofJson, type ServerEvidence, signedMessagesOf } from '../client/evidence.ts';
-import { UdpClient } from '../client/udp-client.ts';
 import { formatAddress } from '../ip.ts';
 import type { Network } from '../network.ts';
-import { action, addressArg, chooseNetwork, exit_code, logArgs, networkArg, print, UsageError, setupLogs } from './common.ts';
+import { askingServers } from './servers.ts';
+import { addressArg, exit_code, logArgs, networkAction, networkArg, print, UsageError } from './common.ts';
 
 export const evidenceCommand = defineCommand({
   meta: {
@@ -26,12 +25,9 @@ export const evidenceCommand = defineCommand({
     ...logArgs,
   },
   run: ({ args }) =>
-    action(async () => {
-      setupLogs(args);
-      const fileNetwork = chooseNetwork(args.network);
-      const client = await UdpClient.open();
-      try {
-        const network = await networkInForce(client, fileNetwork); // where servers that moved are now (PROTOCOL §3.10)
+    networkAction(args, async (fileNetwork) => {
+      // Where servers that moved are now (PROTOCOL §3.10), and which a change put in charge (§6.11).
+      return askingServers(fileNetwork, async (client, network) => {
         const servers = args.server === undefined ? network.servers.map((server) => server.index) : [serverOf(network, args.server)];
         const answers = await askEvidence(client, network, servers);
         const proofs = groupProofs(network, answers);
@@ -56,9 +52,7 @@ export const evidenceCommand = defineCommand({
           return exit_code.timeout;
         }
         return proofs.length > 0 || stopped.length > 0 ? exit_code.refused : exit_code.ok;
-      } finally {
-        client.close();
-      }
+      });
     }),
 });
 

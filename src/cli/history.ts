@@ -3,15 +3,14 @@
 // A table by default; --csv for a bookkeeper (the columns are documented in historyCsv);
 // --json for programs.
 
-import { networkInForce } from '../client/addresses.ts';
 import { defineCommand } from 'citty';
 import { encodeAddress, parseAccount } from '../address.ts';
 import { toHex } from '../bytes.ts';
 import { history_client_entries_max } from '../constants.ts';
 import { accountHistory, type HistoryCursor, type HistoryEntry, history_limit_default, historyCsv, isoTime, outcomeOf } from '../client/history.ts';
-import { UdpClient } from '../client/udp-client.ts';
 import { isScrypError } from '../errors.ts';
 import type { Network } from '../network.ts';
+import { askingServers } from './servers.ts';
 import { action, chooseNetwork, exit_code, integerArg, logArgs, networkArg, print, setupLogs, UsageError } from './common.ts';
 
 export const historyCommand = defineCommand({
@@ -36,9 +35,8 @@ export const historyCommand = defineCommand({
       const account = accountArgument(args.address);
       const limit = args.limit === undefined ? history_limit_default : integerArg(args.limit, '--limit', 1, history_client_entries_max);
       const before = args.before === undefined ? undefined : cursorArgument(args.before);
-      const client = await UdpClient.open();
-      try {
-        const network = await networkInForce(client, fileNetwork); // where servers that moved are now (PROTOCOL §3.10)
+      // Where servers that moved are now (PROTOCOL §3.10), and which a change put in charge (§6.11).
+      return askingServers(fileNetwork, async (client, network) => {
         const page = await accountHistory(client, network, account, { limit, ...(before === undefined ? {} : { before }) });
         const heard = page.answered.length >= network.majority;
         if (args.csv) process.stdout.write(historyCsv(account, page.entries, network.periodMs));
@@ -50,9 +48,7 @@ export const historyCommand = defineCommand({
           return exit_code.timeout;
         }
         return exit_code.ok;
-      } finally {
-        client.close();
-      }
+      });
     }),
 });
 

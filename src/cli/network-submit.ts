@@ -16,7 +16,7 @@ import { verify } from '../signature.ts';
 import { learnChain, type ServerTarget, submitChange, targetsOf } from '../client/chain.ts';
 import { ChangeVerdict, changeVerdictName } from '../client/codec.ts';
 import { ReplyTimeout, UdpClient } from '../client/udp-client.ts';
-import { action, addressArg, chooseNetwork, exit_code, logArgs, networkArg, print, setupLogs, UsageError } from './common.ts';
+import { addressArg, exit_code, logArgs, networkAction, networkArg, print, UsageError } from './common.ts';
 import { keyText, loadChangeFile, plural } from './network-change.ts';
 import { refuseExisting, writeNew } from './out-file.ts';
 
@@ -60,9 +60,7 @@ export const submitCommand = defineCommand({
     ...logArgs,
   },
   run: ({ args }) =>
-    action(async () => {
-      setupLogs(args);
-      const network = chooseNetwork(args.network);
+    networkAction(args, async (network) => {
       const file = loadChangeFile(args.file);
       if (!equal(file.network, network.id)) {
         fail('CHANGE_OTHER_NETWORK', `${args.file} is a change of network ${toHex(file.network).slice(0, 16)}…, not of ${network.name}: give the --network file it was made for`);
@@ -144,9 +142,7 @@ export const showCommand = defineCommand({
     ...logArgs,
   },
   run: ({ args }) =>
-    action(async () => {
-      setupLogs(args);
-      const network = chooseNetwork(args.network);
+    networkAction(args, async (network) => {
       if (args.out !== undefined) refuseExisting(args.out);
       const client = await UdpClient.open();
       try {

@@ -2,15 +2,14 @@ import { defineCommand } from 'citty';
 import { encodeAddress } from '../address.ts';
 import { toHex } from '../bytes.ts';
 import { assertPayable, pay } from '../client/wallet.ts';
-import { UdpClient } from '../client/udp-client.ts';
-import { networkInForce } from '../client/addresses.ts';
 import { isScrypError } from '../errors.ts';
 import { logger } from '../log.ts';
 import { formatAddress } from '../ip.ts';
 import { isPaymentRequest, parsePaymentRequest } from '../payment-request.ts';
 import { seedFileAccount, seedFileState } from '../seed.ts';
 import { signerFromSeed } from '../signature.ts';
-import { accountArg, action, addressArg, chooseNetwork, dirArg, exit_code, hexArg, integerArg, logArgs, networkArg, print, printable, referenceArg, setupLogs, UsageError } from './common.ts';
+import { accountArg, addressArg, dirArg, exit_code, hexArg, integerArg, logArgs, networkAction, networkArg, print, printable, referenceArg, UsageError } from './common.ts';
+import { askingServers } from './servers.ts';
 import { hasTerminal, openSeed, passphraseArg, promptYes } from './passphrase.ts';
 import { refundOf } from '../client/refund.ts';
 import { hash_bytes } from '../constants.ts';
@@ -81,9 +80,7 @@ export const payCommand = defineCommand({
     ...logArgs,
   },
   run: ({ args }) =>
-    action(async () => {
-      setupLogs(args);
-      const fileNetwork = chooseNetwork(args.network);
+    networkAction(args, async (fileNetwork) => {
       if (args.to === undefined && args.refund === undefined) throw new UsageError('Missing required argument: --to (an address, 64 hex characters or a scryp: payment request; or --refund TXID)');
       const dir = dirArg(args.dir);
       if (seedFileState(dir) === 'missing') throw new UsageError(`no wallet in ${dir}: create one with scryp keygen --dir ${dir}`);
@@ -103,10 +100,8 @@ export const payCommand = defineCommand({
       }
       // Shown before anything is signed: the reference is part of what the payer signs.
       if (reference !== undefined) log.info(`paying ${amount} scryp to ${encodeAddress(to)} with reference ${reference}`);
-      const client = await UdpClient.open();
-      try {
-        // Where servers that moved are now (PROTOCOL §3.10); --server may name either address.
-        const network = await networkInForce(client, fileNetwork);
+      // Where servers that moved are now (PROTOCOL §3.10); --server may name either address.
+      return askingServers(fileNetwork, async (client, network) => {
         let server = 0;
         if (serverAddress !== null) {
           server = network.servers.findIndex((entry, i) => formatAddress(entry.address) === serverAddress || formatAddress(fileNetwork.servers[i]!.address) === serverAddress);
@@ -163,8 +158,6 @@ export const payCommand = defineCommand({
             if (!args.json) print(`no outcome yet${txid === null ? '' : ` for txid ${txid}`}: ask later with scryp status ${txid ?? 'TXID'}`);
             return exit_code.timeout;
         }
-      } finally {
-        client.close();
-      }
+      });
     }),
 });

@@ -3,9 +3,8 @@ import { toHex } from '../bytes.ts';
 import { hash_bytes } from '../constants.ts';
 import { Kind, PaymentState, Status, statusName, type StatusBody } from '../client/codec.ts';
 import { askAll, majorityOf } from '../client/majority.ts';
-import { networkInForce } from '../client/addresses.ts';
-import { UdpClient } from '../client/udp-client.ts';
-import { action, chooseNetwork, exit_code, hexArg, logArgs, networkArg, print, setupLogs } from './common.ts';
+import { askingServers } from './servers.ts';
+import { exit_code, hexArg, logArgs, networkAction, networkArg, print } from './common.ts';
 
 const stateName = ['unknown', 'pending', 'committed', 'void'];
 
@@ -21,13 +20,10 @@ export const statusCommand = defineCommand({
     ...logArgs,
   },
   run: ({ args }) =>
-    action(async () => {
-      setupLogs(args);
-      const fileNetwork = chooseNetwork(args.network);
+    networkAction(args, async (fileNetwork) => {
       const txid = hexArg(args.txid, hash_bytes, 'TXID');
-      const client = await UdpClient.open();
-      try {
-        const network = await networkInForce(client, fileNetwork); // where servers that moved are now (PROTOCOL §3.10)
+      // Where servers that moved are now (PROTOCOL §3.10), and which a change put in charge (§6.11).
+      return askingServers(fileNetwork, async (client, network) => {
         const answers = await askAll(client, network, { kind: Kind.STATUS, txid });
         const agreement = majorityOf(
           network,
@@ -49,8 +45,6 @@ export const statusCommand = defineCommand({
         }
         if (!args.json) for (const other of agreement.others) print(`  server ${other.server} says: ${other.value === null ? `no answer` : `${other.value.status} ${stateName[other.value.state]} ${other.value.period}`}`);
         return view === null ? exit_code.timeout : exit_code.ok;
-      } finally {
-        client.close();
-      }
+      });
     }),
 });
