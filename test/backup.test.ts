@@ -16,7 +16,7 @@ import { signPayment } from '../src/transaction.ts';
 import { killAll, runProgram, show } from './helpers/cli-run.ts';
 import { testSigner } from './helpers/keys.ts';
 import { checkLedger } from './helpers/ledger-check.ts';
-import { ensureBinary, ProcessCluster } from './helpers/processes.ts';
+import { ensureBinary, ProcessCluster, root } from './helpers/processes.ts';
 
 setDefaultTimeout(90_000);
 
@@ -136,6 +136,33 @@ describe('scryp backup', () => {
     expect(readFileSync(out).length).toBe(report.bytes);
   });
 
+  test("a server's directory knows its network: backup and network sign with --dir alone act on it (not the devnet); a --network of another network is STORE_MISMATCH", async () => {
+    const c = await cluster('knows-its-network');
+    const dir = tempDir();
+    // The backup's copy remembers the network too (it is the ledger's).
+    const alone = await runProgram(['backup', '--dir', c.servers[0]!.dir, '--out', join(dir, 'alone.sqlite'), '--json']);
+    expect(alone.exitCode, show(alone)).toBe(0);
+    expect(JSON.parse(alone.stdout).committedPeriod).toBeGreaterThan(0);
+    expect(metaKeys(join(dir, 'alone.sqlite'))).toContain('network_file');
+    // A change file of this network, signed with --dir alone (no --network, no --chain).
+    const change = join(dir, 'change.json');
+    const made = await runProgram(['network', 'change', '--dir', c.servers[0]!.dir, '--remove', toHex(c.keyOf(2)), '--out', change]);
+    expect(made.exitCode, show(made)).toBe(0);
+    expect(made.stdout).toContain('of network knows-its-network');
+    const signed = await runProgram(['network', 'sign', change, '--dir', c.servers[1]!.dir]);
+    expect(signed.exitCode, show(signed)).toBe(0);
+    expect(signed.stdout).toContain('server 1 signed');
+    // The devnet's file (or any other network's) beside the directory is refused, nothing written.
+    const other = await runProgram(['backup', '--dir', c.servers[0]!.dir, '--out', join(dir, 'other.sqlite'), '--network', join(root, 'seeds', 'devnet', 'network.json')]);
+    expect(other.exitCode, show(other)).toBe(1);
+    expect(other.stderr).toContain('STORE_MISMATCH');
+    expect(other.stderr).toContain('serves network knows-its-network');
+    expect(existsSync(join(dir, 'other.sqlite'))).toBe(false);
+    const wrongSign = await runProgram(['network', 'sign', change, '--dir', c.servers[2]!.dir, '--network', join(root, 'seeds', 'devnet', 'network.json')]);
+    expect(wrongSign.exitCode, show(wrongSign)).toBe(1);
+    expect(wrongSign.stderr).toContain('STORE_MISMATCH');
+  });
+
   test('restore: a backup many periods old put back as the ledger; the server rejoins by replay and ends in step', async () => {
     const c = await cluster();
     const dir = tempDir();
@@ -188,7 +215,7 @@ describe('scryp backup', () => {
     const wrong = await runProgram(['backup', '--dir', b.servers[1]!.dir, '--out', join(tempDir(), 'x.sqlite'), '--network', a.networkFile]);
     expect(wrong.exitCode, show(wrong)).toBe(1);
     expect(wrong.stderr).toContain('STORE_MISMATCH');
-    expect(wrong.stderr).toContain('give the server\'s own --network file');
+    expect(wrong.stderr).toContain('leave --network out (the directory knows its network)');
   });
 });
 
@@ -230,7 +257,7 @@ describe('a ledger that does not check never becomes a backup', () => {
     const r = await runProgram(['backup', '--dir', dir, '--out', join(outDir, 'b.sqlite'), '--network', c.networkFile]);
     expect(r.exitCode, show(r)).toBe(1);
     expect(r.stderr).toContain('BACKUP_CHECK_FAILED');
-    expect(r.stderr).toContain('is not signed by a majority');
+    expect(r.stderr).toContain('is not signed by a quorum of the servers that decided it');
     expect(readdirSync(outDir)).toEqual([]);
   });
 

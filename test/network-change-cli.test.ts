@@ -238,7 +238,7 @@ describe('scryp network change, then sign', () => {
     expect(r.stdout).toContain(`   4  ${address(newcomers[1]!)}  127.0.0.1:5004`);
     expect(r.stdout).toContain('quorum: 2 of 3 now, 3 of 5 after the change');
     expect(r.stdout).toContain('signatures needed: 2 of the 3 servers of configuration 0');
-    expect(r.stdout).toContain(`scryp network sign ${out} --dir SERVERDIR --network ${w.net}`);
+    expect(r.stdout).toContain(`scryp network sign ${out} --dir SERVERDIR   (the server's directory knows its network and the changes it committed)`);
     expect(readdirSync(w.dir).filter((name) => name.includes('partial'))).toEqual([]);
 
     const first = await signBy(w, out, 0);
@@ -340,7 +340,7 @@ describe('scryp network change, then sign', () => {
       expect(existsSync(out)).toBe(false);
     }
     const noNetwork = await run(['network', 'change', '--add', `${hex(newcomers[0]!)}@127.0.0.1:5003`, '--out', out]);
-    expect([noNetwork.exitCode, noNetwork.stderr]).toEqual([2, 'scryp: --network FILE is required (the network whose servers change) (see --help)\n']);
+    expect([noNetwork.exitCode, noNetwork.stderr]).toEqual([2, "scryp: --network FILE or --dir DIR is required (the network whose servers change, or a server's directory that knows it) (see --help)\n"]);
     const noOut = await run(['network', 'change', '--network', w.net, '--add', `${hex(newcomers[0]!)}@127.0.0.1:5003`]);
     expect([noOut.exitCode, noOut.stderr.includes('--out CHANGE.json is required')]).toEqual([2, true]);
     // An existing --out is never replaced: OUT_EXISTS, exit 1 as for scryp network new.

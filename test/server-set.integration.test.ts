@@ -38,6 +38,21 @@ async function allCommitBeyond(c: ProcessCluster, indexes: readonly number[], pe
   return c.until(async () => (await Promise.all(indexes.map((i) => c.committedOf(i)))).every((p) => p !== null && p > period), timeoutMs, 100);
 }
 
+/**
+ * kill -9 of server `victim` once one of the others logged that it took the change (`what`,
+ * as "change to configuration N"), and its start again once another has committed a period
+ * since: each wait bounded.
+ */
+async function killWhileCarried(c: ProcessCluster, victim: number, what: string): Promise<void> {
+  const taken = (server: { log: string }) => server.log.split('\n').some((line) => line.includes(what) && line.includes('taken from'));
+  expect(await c.until(() => c.servers.some((server) => server.index !== victim && taken(server)), 10_000), c.logs()).toBe(true);
+  await c.stopServer(victim, 'SIGKILL');
+  const witness = c.servers.find((server) => server.index !== victim && server.process !== null)!.index;
+  const before = (await c.committedOf(witness)) ?? 0;
+  expect(await c.until(async () => ((await c.committedOf(witness)) ?? 0) > before, 10_000, 50), c.logs()).toBe(true);
+  c.start(victim);
+}
+
 /** `scryp` with the cluster's network file. */
 function scryp(c: ProcessCluster, args: string[], timeoutMs = 60_000) {
   return runProgram([...args, '--network', c.networkFile], { cwd: c.base, timeoutMs });
@@ -97,11 +112,9 @@ describe('changing the server set of a running network', () => {
       expect(signed.exitCode, show(signed)).toBe(0);
     }
     const submitting = scryp(c, ['network', 'submit', grow]);
-    // kill -9 one of the three while the change is carried, and start it again.
-    await Bun.sleep(150);
-    await c.stopServer(2, 'SIGKILL');
-    await Bun.sleep(600);
-    c.start(2);
+    // kill -9 one of the three while the change is carried (once a server took it), and start
+    // it again once the others have committed a period without it.
+    await killWhileCarried(c, 2, 'change to configuration 1');
     const submitted = await submitting;
     expect(submitted.exitCode, `${show(submitted)}\n${c.logs()}`).toBe(0);
     const grown = /configuration 1 \(5 servers, quorum 3\) takes effect at period (\d+)/.exec(submitted.stdout);
@@ -142,10 +155,7 @@ describe('changing the server set of a running network', () => {
     expect(early.stderr).toContain('CHANGE_SIGNATURES');
     expect((await scryp(c, ['network', 'sign', shrink, '--dir', c.servers[4]!.dir, '--chain', chain])).exitCode).toBe(0);
     const submitting2 = scryp(c, ['network', 'submit', shrink]);
-    await Bun.sleep(150);
-    await c.stopServer(3, 'SIGKILL');
-    await Bun.sleep(600);
-    c.start(3);
+    await killWhileCarried(c, 3, 'change to configuration 2');
     const submitted2 = await submitting2;
     expect(submitted2.exitCode, `${show(submitted2)}\n${c.logs()}`).toBe(0);
     const shrunk = /configuration 2 \(3 servers, quorum 2\) takes effect at period (\d+)/.exec(submitted2.stdout);
@@ -160,13 +170,21 @@ describe('changing the server set of a running network', () => {
     expect(stale.exitCode, show(stale)).toBe(1);
     expect(stale.stderr).toContain('CHANGE_NOT_CURRENT');
 
+    // ---- a server's directory knows its network and the changes it committed --------------
+    // backup, network change and sign with --dir alone: no --network, no --chain (issue 19).
+    const backedUp = await runProgram(['backup', '--dir', c.servers[3]!.dir, '--out', join(c.base, 'server3.sqlite'), '--json'], { cwd: c.base, timeoutMs: 60_000 });
+    expect(backedUp.exitCode, show(backedUp)).toBe(0);
+    expect(JSON.parse(backedUp.stdout).committedPeriod).toBeGreaterThan(first2);
+
     // ---- replace server 2's key by a fresh directory's (server 5) ---------------------
-    const chain2 = join(c.base, 'chain2.json');
-    expect((await scryp(c, ['network', 'show', '--out', chain2])).exitCode).toBe(0);
     const replace = join(c.base, 'replace.json');
-    const replaced = await scryp(c, ['network', 'change', '--chain', chain2, '--replace', `${toHex(c.keyOf(2))}=${serverFlag(c, 5)}`, '--out', replace]);
+    const replaced = await runProgram(['network', 'change', '--dir', c.servers[3]!.dir, '--replace', `${toHex(c.keyOf(2))}=${serverFlag(c, 5)}`, '--out', replace], { cwd: c.base, timeoutMs: 60_000 });
     expect(replaced.exitCode, show(replaced)).toBe(0);
-    for (const signer of [3, 4]) expect((await scryp(c, ['network', 'sign', replace, '--dir', c.servers[signer]!.dir, '--chain', chain2])).exitCode).toBe(0);
+    expect(replaced.stdout).toContain('replacing configuration 2');
+    for (const signer of [3, 4]) {
+      const signed = await runProgram(['network', 'sign', replace, '--dir', c.servers[signer]!.dir], { cwd: c.base, timeoutMs: 60_000 });
+      expect(signed.exitCode, show(signed)).toBe(0);
+    }
     const submitted3 = await scryp(c, ['network', 'submit', replace]);
     expect(submitted3.exitCode, `${show(submitted3)}\n${c.logs()}`).toBe(0);
     const first3 = Number(/takes effect at period (\d+)/.exec(submitted3.stdout)![1]);

@@ -5,7 +5,7 @@ import { fail } from '../errors.ts';
 import { backupInto } from '../ledger/backup.ts';
 import { ledger_file_name } from '../ledger/sqlite-store.ts';
 import { logger } from '../log.ts';
-import { action, chooseNetwork, logArgs, networkArg, print, setupLogs, UsageError } from './common.ts';
+import { action, directoryNetwork, logArgs, print, setupLogs, UsageError } from './common.ts';
 import { asidePath, placeNew, refuseExisting } from './out-file.ts';
 
 export const backupCommand = defineCommand({
@@ -17,7 +17,7 @@ export const backupCommand = defineCommand({
   args: {
     dir: { type: 'string', description: 'the server directory (as given to scryp node --dir)', valueHint: 'DIR' },
     out: { type: 'string', description: 'the backup file to write; never replaces an existing file (put the date in its name)', valueHint: 'FILE' },
-    ...networkArg,
+    network: { type: 'string', description: 'the network file (default: the one the directory serves, which its node remembers; given, it must be that one)', valueHint: 'FILE' },
     ...logArgs,
   },
   run: ({ args }) =>
@@ -25,7 +25,8 @@ export const backupCommand = defineCommand({
       setupLogs(args);
       if (args.dir === undefined) throw new UsageError('--dir DIR is required (the server directory)');
       if (args.out === undefined) throw new UsageError('--out FILE is required (the backup file to write)');
-      const network = chooseNetwork(args.network);
+      // The directory knows the network it serves; a --network given must be that one.
+      const { network } = directoryNetwork(args.dir, args.network);
       const out = args.out;
       refuseExisting(out);
       const started = Date.now();

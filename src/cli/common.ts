@@ -2,8 +2,10 @@
 // errors are printed and the process exits.
 
 import { parseAccount } from '../address.ts';
-import { fromHex } from '../bytes.ts';
-import { isScrypError, personInputCodes } from '../errors.ts';
+import { equal, fromHex, toHex } from '../bytes.ts';
+import type { CommittedChange } from '../consensus/configuration.ts';
+import { fail, isScrypError, personInputCodes } from '../errors.ts';
+import { servedNetwork } from '../ledger/served-network.ts';
 import { configureLogs, parseLogLevel } from '../log.ts';
 import { loadNetworkFile } from '../network-file.ts';
 import { type Network } from '../network.ts';
@@ -45,6 +47,25 @@ export function setupLogs(args: { 'log-level'?: string; json?: boolean }): void 
 
 export function chooseNetwork(path: string | undefined): Network {
   return path === undefined ? devnetNetwork : loadNetworkFile(path);
+}
+
+/**
+ * The network of a server's directory (--dir), with the chain of changes it committed, as
+ * its ledger remembers them (ledger/served-network.ts). A --network given beside it must be
+ * that same network (STORE_MISMATCH); a directory whose ledger remembers none (no ledger,
+ * or its node has not started since directories remember) takes --network, or the devnet's.
+ */
+export function directoryNetwork(dir: string, networkPath: string | undefined): { network: Network; chain: readonly CommittedChange[] | null } {
+  const served = servedNetwork(dir);
+  if (networkPath === undefined) return served ?? { network: devnetNetwork, chain: null };
+  const network = loadNetworkFile(networkPath);
+  if (served !== null && !equal(served.network.id, network.id)) {
+    fail(
+      'STORE_MISMATCH',
+      `${dir} serves network ${served.network.name} (${toHex(served.network.id).slice(0, 16)}…), not ${network.name} (${toHex(network.id).slice(0, 16)}…) of ${networkPath}: leave --network out (the directory knows its network), or give the directory of a server of ${network.name}`,
+    );
+  }
+  return { network, chain: served?.chain ?? null };
 }
 
 /** The directory a command works in (--dir): given and not empty. */

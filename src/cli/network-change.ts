@@ -17,6 +17,7 @@ import { type ChainFile, type ChangeFile, checkSignatureKeys, currentConfigurati
 import {
   type Change,
   type ChangeSignature,
+  type CommittedChange,
   change_lead_periods,
   changeId,
   changeSigningMessage,
@@ -32,7 +33,7 @@ import { loadNetworkFile } from '../network-file.ts';
 import { type Network, quorumOf } from '../network.ts';
 import { seedFileAccount, seedPath } from '../seed.ts';
 import { signerFromSeed, verify } from '../signature.ts';
-import { accountArg, action, chooseNetwork, dirArg, integerArg, logArgs, networkArg, print, setupLogs, UsageError } from './common.ts';
+import { accountArg, action, dirArg, directoryNetwork, integerArg, logArgs, print, setupLogs, UsageError } from './common.ts';
 import { parseServerFlag } from './network-flags.ts';
 import { refuseExisting, replaceFile, writeNew } from './out-file.ts';
 import { openSeed, passphraseArg } from './passphrase.ts';
@@ -82,9 +83,13 @@ export function loadChainFile(path: string): ChainFile {
   return parseFile(path, 'chain file', parseChainFile);
 }
 
-/** The network, and the configuration in force: configuration 0, or the chain's last. */
-function current(network: Network, chainPath: string | undefined): Configuration {
-  return currentConfiguration(network, chainPath === undefined ? null : loadChainFile(chainPath), verify);
+/**
+ * The configuration in force: the last of a chain file (--chain), or of the changes the
+ * server's directory committed, or the network file's (configuration 0).
+ */
+function current(network: Network, chainPath: string | undefined, committed: readonly CommittedChange[] | null): Configuration {
+  const chain = chainPath !== undefined ? loadChainFile(chainPath) : committed === null ? null : { network: network.id, changes: committed };
+  return currentConfiguration(network, chain, verify);
 }
 
 // ---- the edits -----------------------------------------------------------------------------
@@ -240,7 +245,8 @@ export const changeCommand = defineCommand({
       'Write an unsigned change of the server set: the current servers with the edits applied in the order given (--add puts a server last in the rotation; --remove and --replace keep the others\' order; --replace puts the new server at the old one\'s place). Then each current server signs it (scryp network sign) until a quorum has, and one of them submits it (scryp network submit).',
   },
   args: {
-    network: { type: 'string', description: 'the network file', valueHint: 'FILE' },
+    network: { type: 'string', description: 'the network file (not needed with --dir)', valueHint: 'FILE' },
+    dir: { type: 'string', description: 'a server\'s directory: the network it serves and the changes it committed (instead of --network and --chain)', valueHint: 'DIR' },
     ...chainArg,
     add: { type: 'string', description: 'a server to add: its key (scryp1… or 64 hex, from scryp keygen on that machine) @ where the others reach it; repeatable', valueHint: 'KEY@HOST:PORT' },
     remove: { type: 'string', description: 'a server to remove, by its key (scryp1… or 64 hex); repeatable', valueHint: 'KEY' },
@@ -256,14 +262,14 @@ export const changeCommand = defineCommand({
   run: ({ args, rawArgs }) =>
     action(() => {
       setupLogs(args);
-      if (args.network === undefined) throw new UsageError('--network FILE is required (the network whose servers change)');
+      if (args.network === undefined && args.dir === undefined) throw new UsageError('--network FILE or --dir DIR is required (the network whose servers change, or a server\'s directory that knows it)');
       if (args.out === undefined) throw new UsageError('--out CHANGE.json is required (the change file to write, which the servers then sign)');
       const edits = parseEdits(rawArgs);
       if (edits.length === 0) throw new UsageError('give at least one --add KEY@HOST:PORT, --remove KEY or --replace OLD=NEW@HOST:PORT');
       const first = args.at === undefined ? 0 : integerArg(args.at, '--at', 1, u64_safe_max);
       refuseExisting(args.out);
-      const network = loadNetworkFile(args.network);
-      const before = current(network, args.chain);
+      const { network, chain } = args.dir === undefined ? { network: loadNetworkFile(args.network!), chain: null } : directoryNetwork(args.dir, args.network);
+      const before = current(network, args.chain, chain);
       const servers = asUsage(() => applyEdits(before, edits));
       if (servers.length === before.servers.length && servers.every((server, i) => equal(server.key, before.servers[i]!.key) && formatAddress(server.address) === formatAddress(before.servers[i]!.address))) {
         throw new UsageError('the edits leave the server list as it is: there is nothing to change');
@@ -296,7 +302,7 @@ export const changeCommand = defineCommand({
         `starts: ${first === 0 ? `the earliest allowed, ${change_lead_periods} periods after the period that commits it` : `period ${first} (it must be committed by period ${first - change_lead_periods})`}`,
         `signatures needed: ${before.quorum} of the ${plural(before.servers.length, 'server')} of configuration ${before.number} (0 so far)`,
         `next: on each of these servers, with its own directory,`,
-        `  scryp network sign ${args.out} --dir SERVERDIR --network ${args.network}${args.chain === undefined ? '' : ` --chain ${args.chain}`}`,
+        `  scryp network sign ${args.out} --dir SERVERDIR${args.chain === undefined ? '' : ` --chain ${args.chain}`}   (the server's directory knows its network and the changes it committed)`,
         `and pass the signed file on to the next; with ${before.quorum} signatures, scryp network submit ${args.out}`,
       ];
       for (const line of lines) print(line);
@@ -311,8 +317,8 @@ export const signCommand = defineCommand({
   },
   args: {
     file: { type: 'positional', description: 'the change file (from scryp network change)', required: true, valueHint: 'CHANGE.json' },
-    dir: { type: 'string', description: 'this server\'s directory (its .seed signs)', valueHint: 'DIR' },
-    ...networkArg,
+    dir: { type: 'string', description: 'this server\'s directory (its .seed signs; its ledger knows the network and the changes committed)', valueHint: 'DIR' },
+    network: { type: 'string', description: 'the network file (default: the one the directory serves; given, it must be that one)', valueHint: 'FILE' },
     ...chainArg,
     ...passphraseArg,
     ...logArgs,
@@ -321,8 +327,8 @@ export const signCommand = defineCommand({
     action(async () => {
       setupLogs(args);
       const dir = dirArg(args.dir);
-      const network = chooseNetwork(args.network);
-      const before = current(network, args.chain);
+      const { network, chain } = directoryNetwork(dir, args.network);
+      const before = current(network, args.chain, chain);
       const file = loadChangeFile(args.file);
       if (!equal(file.network, network.id)) {
         fail(
@@ -341,7 +347,7 @@ export const signCommand = defineCommand({
       if (index < 0) {
         fail(
           'CHANGE_UNKNOWN_SERVER',
-          `${seedPath(dir)} is ${keyText(key)}, not a server of configuration ${before.number}: only its ${plural(before.servers.length, 'server')} sign a change of it; check --dir${before.number === 0 && args.chain === undefined ? ' (and --chain, if changes were committed since the network file)' : ''}`,
+          `${seedPath(dir)} is ${keyText(key)}, not a server of configuration ${before.number}: only its ${plural(before.servers.length, 'server')} sign a change of it; check --dir${before.number === 0 && args.chain === undefined && chain === null ? ' (and --chain, if changes were committed since the network file)' : ''}`,
         );
       }
       const report = (signatures: readonly ChangeSignature[], added: boolean) => {

@@ -12,8 +12,9 @@
 //               network may restore from it. Evidence stays: a backup taken after a fork
 //               holds its proof and stops the server restored from it, as it should;
 //   3. check    opened as the node opens a ledger (SqliteStore: the network id, the schema),
-//               the accounts' state hash recomputed and compared with the committed
-//               certificate, whose signatures are verified against the network's keys;
+//               the accounts' state hash (with the chain of changes it binds) recomputed and
+//               compared with the committed certificate, whose signatures are verified
+//               against the configuration that decided it (the network file's, or a change's);
 //               then SQLite's integrity_check on the final bytes;
 //   4. place    the file takes its name only then, never replacing one (src/cli/backup.ts,
 //               src/cli/out-file.ts).
@@ -25,7 +26,9 @@ import { Database } from 'bun:sqlite';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { equal, toHex } from '../bytes.ts';
-import { checkerFor, genesisCertificate, verifyCertificate } from '../consensus/vote.ts';
+import { chainDigestOf } from '../consensus/configuration.ts';
+import { genesisCertificate, verifyCertificate } from '../consensus/vote.ts';
+import { Configurations } from '../node/configurations.ts';
 import { fail, isScrypError, ScrypError } from '../errors.ts';
 import type { Network } from '../network.ts';
 import { verify } from '../signature.ts';
@@ -106,13 +109,15 @@ export function neuterAndCheck(dir: string, network: Network): Omit<BackupReport
   try {
     const stored = store.load();
     if (stored.lastVote !== null || stored.votedProposal !== null) throw new Error('assertion failed: the copy forgot its votes');
-    const state = stored.entries === null ? LedgerState.fromAccounts(network.genesis) : LedgerState.fromSortedEntries(stored.entries);
+    // The state hash binds the chain of changes the ledger committed (§9), and the certificate is
+    // checked against the configuration that decided it: the network file's, or a change's.
+    const state = stored.entries === null ? LedgerState.fromAccounts(network.genesis) : LedgerState.fromSortedEntries(stored.entries, chainDigestOf(stored.chain));
     const certificate = stored.committed;
     if (!equal(state.hash, certificate.hash)) {
       fail('BACKUP_CHECK_FAILED', `the accounts hash to ${toHex(state.hash).slice(0, 16)}…, but the certificate of period ${certificate.period} says ${toHex(certificate.hash).slice(0, 16)}…`);
     }
-    const checker = checkerFor(network, genesisHash, verify);
-    if (!verifyCertificate(checker, certificate)) fail('BACKUP_CHECK_FAILED', `the certificate of period ${certificate.period} is not signed by a majority of the network's servers`);
+    const checker = new Configurations(network, genesisHash, verify, stored.chain).at(certificate.parent).checker;
+    if (!verifyCertificate(checker, certificate)) fail('BACKUP_CHECK_FAILED', `the certificate of period ${certificate.period} is not signed by a quorum of the servers that decided it`);
     if (state.supply() !== network.supply) fail('BACKUP_CHECK_FAILED', `the accounts hold ${state.supply()} scryp, the genesis supply is ${network.supply}`);
     report = { committedPeriod: certificate.period, accounts: state.accountCount, stateHash: toHex(state.hash), archiveFrom: stored.archiveFrom };
   } catch (error) {

@@ -3,7 +3,7 @@
 // it is sent, so kill -9 at any instant leaves the last committed state intact and the
 // server never votes twice for a period.
 //
-//   meta      (key, value)                    schema, network id, committed, last vote, archive_from
+//   meta      (key, value)                    schema, network id, the network file it serves, committed, last vote, archive_from
 //   accounts  (account PK, balance)           the committed state; balances ≥ 1
 //   periods   (period PK, certificate, transactions, applied)   the archive of committed batches (payment lists, payment-list.ts)
 //   payments  (txid PK, period, applied)      for STATUS
@@ -28,8 +28,9 @@ import { Database, type Statement } from 'bun:sqlite';
 import { join } from 'node:path';
 import { key_bytes, sync_replay_periods_max, u64_safe_max, votes_remembered_per_server } from '../constants.ts';
 import { paymentsIn } from '../payment-list.ts';
-import { concat, equal, Reader, toHex, view, Writer } from '../bytes.ts';
+import { concat, equal, Reader, toHex, utf8, view, Writer } from '../bytes.ts';
 import { fail } from '../errors.ts';
+import { type Network, networkToJson } from '../network.ts';
 import { type Certificate, encodeCertificate, encodeVote, readCertificate, readVote, type Vote, vote_bytes } from '../consensus/vote.ts';
 import { decodeMessage, decodeUnsignedProposal, encodeMessage, MessageKind, type PeriodRecord } from '../peer/messages.ts';
 import { type Ballot, ballot_bytes, encodeBallot, readBallot } from '../consensus/ballot.ts';
@@ -539,6 +540,16 @@ export class SqliteStore implements Store {
       out.push({ period: row.period, index: row.idx, applied: row.applied === 1, transaction: row.payment });
     }
     return out;
+  }
+
+  /**
+   * The network file this directory serves, kept beside its id (meta network_file, the
+   * canonical JSON): what commands given the directory alone read (served-network.ts).
+   * The node writes it at every start; its id is checked against the one the ledger holds.
+   */
+  rememberNetwork(network: Network): void {
+    if (!equal(network.id, this.getMeta.get('network_id')!.value)) fail('STORE_MISMATCH', `${this.path} belongs to another network than ${network.name}`);
+    this.putMeta.run('network_file', utf8(JSON.stringify(networkToJson(network))));
   }
 
   close(): void {

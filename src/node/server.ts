@@ -162,6 +162,8 @@ export class ScrypNode {
       if (!isStorageError(error)) throw error;
       throw new ScrypError('STORE_UNAVAILABLE', `cannot open the ledger in ${options.dir}: ${(error as Error).message}`);
     }
+    // The directory remembers the network file it serves: commands given --dir alone act on it (ledger/served-network.ts).
+    store.rememberNetwork(network);
     const core = new ServerCore({
       network,
       selfIndex: fileIndex,
