@@ -86,6 +86,12 @@ export const gateway_resend_periods = 16; // ... and every gateway record it kno
 export const gateway_body_backstop_bytes = 16 * KiB; // Bun itself refuses a longer body (413, uncounted) before the gateway sees it; shorter ones the gateway refuses itself once past datagram_bytes_max, without buffering more
 export const gateway_body_deadline_ms = 10_000; // a request body must arrive whole within this (slowloris): 1232 bytes take a phone on a poor link well under a second
 export const gateway_connection_idle_ms = 10_000; // a connection silent this long is closed (Bun's idleTimeout, whole seconds)
+export const events_streams_max = 4_096; // event streams a node serves at once: each holds a connection and up to events_stream_buffer_bytes_max (128 MiB in all at worst)
+export const events_streams_per_source_max = 32; // ... and one source address (a family or a shop behind one NAT; a proxy's clients are told apart by --http-trusted-proxy)
+export const events_stream_buffer_bytes_max = 32 * KiB; // events waiting for a live stream's reader (about 45 payments); beyond, the reader is cut and resumes by its cursor
+export const events_page_entries = 32; // payments read from the store per backlog page: a page (about 22 KiB) fits a reader's room
+export const events_live_periods_max = 64; // a commit that moves further at once (catching up) sends live streams back to their backlog, read a page at a time
+export const events_keepalive_ms = 15_000; // a comment to every stream this often: proxies close connections silent for 30 to 60 s
 export const gateway_preflight_cache_s = 86_400; // browsers may keep a CORS preflight answer this long: it never changes
 
 // ---- Ledger and consensus ---------------------------------------------------------
@@ -218,6 +224,7 @@ check(network_blackout_ms_default >= network_skew_ms_default, 'the default black
 check(network_skew_ms_default <= network_skew_period_fraction_max * network_period_ms_default, 'the defaults raise no warning of their own');
 check(128 * seed_kdf_block_size * 2 ** seed_kdf_log2_cost <= seed_kdf_memory_bytes_max, 'the seed files we write are within what we read');
 check(seed_kdf_log2_cost >= seed_kdf_log2_cost_min, 'the seed files we write are not refused as weak');
+check(events_page_entries * 800 <= events_stream_buffer_bytes_max, 'a backlog page (payment events of under 800 bytes) fits a reader\'s room');
 check(gateway_body_backstop_bytes > datagram_bytes_max, 'the gateway itself refuses every body a datagram cannot hold');
 check(gateway_connection_idle_ms % 1_000 === 0 && gateway_connection_idle_ms <= 255_000, 'Bun takes the idle timeout in whole seconds, at most 255');
 check(watch_delivery_retry_first_ms <= watch_delivery_retry_max_ms, 'the delivery backoff starts below its cap');

@@ -68,6 +68,8 @@ export const errorCodes = [
   'GATEWAY_METHOD',
   'GATEWAY_NOT_FOUND',
   'GATEWAY_TLS',
+  'GATEWAY_CURSOR',
+  'GATEWAY_STREAMS',
   // peer framing
   'FRAME_MAGIC',
   'FRAME_VERSION',

@@ -92,6 +92,14 @@ CREATE TABLE account_ids (id INTEGER PRIMARY KEY, account BLOB NOT NULL UNIQUE);
 CREATE TABLE account_payments (account_id INTEGER NOT NULL, period INTEGER NOT NULL, idx INTEGER NOT NULL, applied INTEGER NOT NULL, PRIMARY KEY (account_id, period, idx)) WITHOUT ROWID;
 `;
 
+/** The event stream's backlog: oldest first, strictly newer than the cursor, after archive_from. */
+const history_after_sql = `
+SELECT a.period AS period, a.idx AS idx, a.applied AS applied, b.payment AS payment
+FROM account_payments AS a JOIN batch_payments AS b ON b.period = a.period AND b.idx = a.idx
+WHERE a.account_id = (SELECT id FROM account_ids WHERE account = ?) AND a.period > ? AND (a.period, a.idx) > (?, ?)
+ORDER BY a.period ASC, a.idx ASC
+LIMIT ?`;
+
 /** The page query: newest first, strictly older than the cursor, after archive_from. */
 export const history_page_sql = `
 SELECT a.period AS period, a.idx AS idx, a.applied AS applied, b.payment AS payment
@@ -463,6 +471,20 @@ export class SqliteStore implements Store {
 
   addressRecords(): Uint8Array[] {
     return (this.db.query('SELECT record FROM addresses').all() as { record: Uint8Array }[]).map((row) => row.record);
+  }
+
+  historyAfter(account: Uint8Array, after: HistoryCursor, limit: number): AccountPayment[] {
+    if (limit <= 0) return [];
+    const rows = this.db.query<{ period: number; idx: number; applied: number; payment: Uint8Array }, [Uint8Array, number, number, number, number]>(history_after_sql);
+    return rows.all(account, this.archiveFrom, after.period, after.index, limit).map((row) => ({ period: row.period, index: row.idx, applied: row.applied === 1, transaction: row.payment }));
+  }
+
+  periodPayments(period: number): AccountPayment[] {
+    if (period <= this.archiveFrom) return [];
+    const applied = (this.db.query('SELECT applied FROM periods WHERE period = ?').get(period) as { applied: Uint8Array } | null)?.applied;
+    if (applied === undefined) return [];
+    const rows = this.db.query('SELECT idx, payment FROM batch_payments WHERE period = ? ORDER BY idx').all(period) as { idx: number; payment: Uint8Array }[];
+    return rows.map((row) => ({ period, index: row.idx, applied: applied[row.idx] === 1, transaction: row.payment }));
   }
 
   recordGateway(key: Uint8Array, record: Uint8Array): void {

@@ -126,6 +126,14 @@ export interface Store {
    * archiveFrom (a store restored from a snapshot knows nothing older).
    */
   history(account: Uint8Array, before: HistoryCursor | null, limit: number): AccountPayment[];
+  /**
+   * The event stream's backlog (PROTOCOL §6.12): the committed payments in which `account`
+   * is payer or payee, oldest first, strictly newer than `after`, at most `limit`; only
+   * periods after archiveFrom.
+   */
+  historyAfter(account: Uint8Array, after: HistoryCursor, limit: number): AccountPayment[];
+  /** The payments of committed period `period` in batch order, each with its outcome; none for a period not held (void, or before archiveFrom). */
+  periodPayments(period: number): AccountPayment[];
   close(): void;
 }
 
@@ -313,6 +321,31 @@ export class MemoryStore implements Store {
     }
     const out: AccountPayment[] = [];
     for (let i = low - 1; i >= 0 && out.length < limit; i--) out.push(list[i]!);
+    return out;
+  }
+
+  historyAfter(account: Uint8Array, after: HistoryCursor, limit: number): AccountPayment[] {
+    const list = this.accountPayments.get(toHex(account));
+    if (list === undefined || limit <= 0) return [];
+    // The first entry newer than the cursor (binary search), then forward from it.
+    let low = 0;
+    let high = list.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compareCursor(list[middle]!, after) <= 0) low = middle + 1;
+      else high = middle;
+    }
+    return list.slice(low, low + limit);
+  }
+
+  periodPayments(period: number): AccountPayment[] {
+    const record = this.periods.find((candidate) => candidate.certificate.period === period);
+    if (record === undefined) return [];
+    const out: AccountPayment[] = [];
+    for (let i = 0; i * transaction_bytes < record.transactions.length; i++) {
+      const tx = record.transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes);
+      out.push({ period, index: i, applied: this.payments.get(toHex(txidOf(tx)))?.applied === true, transaction: tx });
+    }
     return out;
   }
 

@@ -147,6 +147,11 @@ export class ClientRequests {
     options.run(() => this.withOutcome(asked, () => this.answer(asked, request, source, now)));
   }
 
+  /** Takes one request's worth of a source's rate for something that is not a request (an event stream opened): false when it is spent. */
+  admit(source: Source, now: number): boolean {
+    return this.options.rateLimiter.take(source.host, now);
+  }
+
   /** Work that ends a request: if it fails on bad input, the request's outcome is <edge>_dropped_error. */
   private withOutcome(asked: Asked, work: () => void): void {
     try {

@@ -8,6 +8,7 @@
 //                       slower than gateway_body_deadline_ms 408, no reply over UDP 400, rate 429
 //   GET  /v1/network    the network file (JSON)
 //   GET  /v1/gateways   the gateway records of the servers in force (JSON, PROTOCOL §3.11)
+//   GET  /v1/events     Server-Sent Events of one account's committed payments (events.ts, §6.13)
 //   OPTIONS /v1/*       the CORS preflight (Content-Type: application/octet-stream)
 //   GET  /, page paths  the pocket wallet, when the node is given pages; else 404
 //
@@ -20,6 +21,10 @@ import type { Server } from 'bun';
 import { readFileSync } from 'node:fs';
 import {
   datagram_bytes_max,
+  events_keepalive_ms,
+  events_stream_buffer_bytes_max,
+  events_streams_max,
+  events_streams_per_source_max,
   gateway_body_backstop_bytes,
   gateway_body_deadline_ms,
   gateway_connection_idle_ms,
@@ -27,10 +32,13 @@ import {
   request_bytes_min,
 } from '../constants.ts';
 import { concat } from '../bytes.ts';
-import { type ErrorCode, ScrypError } from '../errors.ts';
+import { type ErrorCode, isScrypError, ScrypError } from '../errors.ts';
 import { plainIPv4 } from '../ip.ts';
 import type { Logger } from '../log.ts';
 import type { Answer, Source } from './client-requests.ts';
+import { type EventSink, type EventStreams, parseCursor, type Stream } from './events.ts';
+import type { HistoryCursor } from '../ledger/store.ts';
+import { parseAccount } from '../address.ts';
 import type { ListenAddress } from './listen-address.ts';
 
 /** The wallet page and its files: a response for a path it serves (GET or HEAD), or null. */
@@ -58,6 +66,10 @@ export interface GatewayNode {
   networkJson(): string;
   /** The gateway records of the servers in force, as JSON text. */
   gatewaysJson(): string;
+  /** The event streams (events.ts). */
+  readonly events: EventStreams;
+  /** Takes one request's worth of the source's rate (the same budget as UDP); false when it is spent. */
+  admit(source: Source): boolean;
   count(name: string): void;
   readonly log: Logger;
 }
@@ -66,13 +78,14 @@ export interface GatewayNode {
 export const gateway_request_counter_prefix = 'http_request ';
 
 /** The paths the gateway names in its counters; anything else is `other` (a label per path a scanner tries would grow without bound). */
-const v1_paths = ['/v1/request', '/v1/network', '/v1/gateways'] as const;
+const v1_paths = ['/v1/request', '/v1/network', '/v1/gateways', '/v1/events'] as const;
 type V1Path = (typeof v1_paths)[number];
 
 const allowed: Record<V1Path, string> = {
   '/v1/request': 'POST, OPTIONS',
   '/v1/network': 'GET, HEAD, OPTIONS',
   '/v1/gateways': 'GET, HEAD, OPTIONS',
+  '/v1/events': 'GET, OPTIONS',
 };
 
 const cors = { 'access-control-allow-origin': '*' } as const;
@@ -169,7 +182,8 @@ function preflight(path: V1Path): Response {
     headers: {
       ...cors,
       'access-control-allow-methods': allowed[path],
-      'access-control-allow-headers': 'Content-Type',
+      // An EventSource that reconnects sends Last-Event-ID (not a header browsers send unasked).
+      'access-control-allow-headers': path === '/v1/events' ? 'Content-Type, Last-Event-ID' : 'Content-Type',
       'access-control-max-age': String(gateway_preflight_cache_s),
     },
   });
@@ -179,10 +193,77 @@ function json(text: string, method: string): Response {
   return new Response(method === 'HEAD' ? null : text, { headers: { 'content-type': 'application/json', 'cache-control': 'no-cache', ...cors } });
 }
 
+/**
+ * GET /v1/events: a Server-Sent Events response fed by the node's event streams. What
+ * waits for the reader is bounded (events_stream_buffer_bytes_max): the ReadableStream's
+ * queue is measured in bytes, Bun drains it as the connection takes bytes, and a reader
+ * that falls behind is cut (events.ts). The reader's disconnect cancels the stream.
+ */
+function eventsResponse(request: Request, server: Server<undefined>, config: GatewayConfig, node: GatewayNode): Response {
+  const query = new URL(request.url).searchParams;
+  let account: Uint8Array;
+  let cursor: HistoryCursor | null;
+  try {
+    account = parseAccount(query.get('account') ?? '', 'account');
+    const lastEventId = request.headers.get('last-event-id');
+    const afterText = query.get('after');
+    // A reconnecting EventSource keeps its URL (with the first `after`) and says where it got to in Last-Event-ID.
+    cursor = lastEventId !== null && lastEventId !== '' ? parseCursor(lastEventId, 'Last-Event-ID') : afterText !== null ? parseCursor(afterText, 'after') : null;
+  } catch (error) {
+    if (!isScrypError(error)) throw error;
+    return refusal(400, error.code, error.message.slice(error.code.length + 2), cors);
+  }
+  const peer = server.requestIP(request) ?? { address: '0.0.0.0', port: 0 };
+  const source = sourceOf(peer, request.headers.get('x-forwarded-for'), config.trustedProxy);
+  if (!node.admit(source)) return refusal(429, 'GATEWAY_RATE_LIMITED', 'this source sends more requests than its rate: slow down', cors);
+  const encoder = new TextEncoder();
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let stream: Stream | null = null;
+  const sink: EventSink = {
+    room: () => controller.desiredSize ?? 0,
+    write: (text) => controller.enqueue(encoder.encode(text)),
+    end: () => {
+      try {
+        controller.close();
+      } catch {
+        // closed already: the reader went away
+      }
+    },
+  };
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start: (c) => {
+        controller = c;
+      },
+      pull: () => {
+        if (stream !== null) node.events.pump(stream);
+      },
+      cancel: () => {
+        if (stream !== null) node.events.close(stream);
+      },
+    },
+    { highWaterMark: events_stream_buffer_bytes_max, size: (chunk) => chunk?.byteLength ?? 0 },
+  );
+  const opened = node.events.open(account, cursor, source.host, sink);
+  if ('refused' in opened) {
+    void body.cancel();
+    const message = opened.status === 429 ? `this source holds ${events_streams_per_source_max} event streams already: close one` : `this server serves ${events_streams_max} event streams already: ask another server's gateway`;
+    return refusal(opened.status, opened.refused, message, opened.status === 503 ? { ...cors, 'retry-after': '10' } : cors);
+  }
+  stream = opened;
+  // The stream is kept alive by its events and comments, not closed as an idle connection.
+  server.timeout(request, 0);
+  return new Response(body, {
+    headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', ...cors },
+  });
+}
+
 export class Gateway {
   private constructor(
     readonly server: Server<undefined>,
     readonly url: string,
+    private readonly keepAlive: ReturnType<typeof setInterval>,
+    private readonly events: EventStreams,
   ) {}
 
   get port(): number {
@@ -205,6 +286,8 @@ export class Gateway {
             return { label: path, response: json(node.networkJson(), method) };
           case '/v1/gateways':
             return { label: path, response: json(node.gatewaysJson(), method) };
+          case '/v1/events':
+            return { label: path, response: eventsResponse(request, server, config, node) };
           case '/v1/request': {
             const body = await readBody(request, config.bodyDeadlineMs ?? gateway_body_deadline_ms);
             if ('refused' in body) return { label: path, response: body.refused };
@@ -246,10 +329,13 @@ export class Gateway {
       throw new ScrypError('BAD_ADDRESS', `cannot serve the gateway on ${config.address.host}:${config.address.port}: ${message}`);
     }
     const host = config.address.host.includes(':') ? `[${config.address.host}]` : config.address.host;
-    return new Gateway(server, `${tls === undefined ? 'http' : 'https'}://${host}:${server.port}/`);
+    const keepAlive = setInterval(() => node.events.keepAlive(), events_keepalive_ms);
+    return new Gateway(server, `${tls === undefined ? 'http' : 'https'}://${host}:${server.port}/`, keepAlive, node.events);
   }
 
   stop(): void {
+    clearInterval(this.keepAlive);
+    this.events.closeAll();
     void this.server.stop(true);
   }
 }

@@ -34,6 +34,7 @@ import { SqliteStore } from '../ledger/sqlite-store.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { ClientRequests } from './client-requests.ts';
 import { Gateway, type GatewayConfig } from './gateway.ts';
+import { EventStreams } from './events.ts';
 import { gatewayRecordToJson } from '../gateway-record.ts';
 import { ServerCore } from './core.ts';
 import { exit_code } from '../exit-codes.ts';
@@ -106,8 +107,9 @@ export class ScrypNode {
   /** With --metrics: what is watched as it happens, and the HTTP server that shows it. */
   private metrics: NodeMetrics | null = null;
   private metricsServer: ReturnType<typeof serveMetrics> | null = null;
-  /** With --http: the HTTP gateway. */
+  /** With --http: the HTTP gateway, and the event streams it serves (told of every commit). */
   private gateway: Gateway | null = null;
+  private events: EventStreams | null = null;
 
   private constructor(
     options: NodeOptions,
@@ -274,6 +276,7 @@ export class ScrypNode {
   private afterCore(): void {
     if (this.stopped) return;
     this.metrics?.afterCore(this.now());
+    this.events?.onCommitted();
     // A peer moved (an ADDRESS record was taken): dial it there before anything more is sent.
     for (const { server, address } of this.core.movedServers.splice(0)) this.transport.moveLink(server, address);
     // A committed change brought servers in: a link to each (PROTOCOL §8.13).
@@ -412,8 +415,21 @@ export class ScrypNode {
 
   private startGateway(config: GatewayConfig): void {
     const networkJson = JSON.stringify(networkToJson(this.network));
+    const store = this.store;
+    const events = new EventStreams(
+      {
+        historyAfter: (account, after, limit) => store.historyAfter(account, after, limit),
+        periodPayments: (period) => store.periodPayments(period),
+        committedPeriod: () => this.core.committed.period,
+        archiveFrom: () => this.core.catchUp.archiveFrom,
+      },
+      (name) => this.count(name),
+    );
+    this.events = events;
     this.gateway = Gateway.serve(config, {
       handle: (data, source, deliver) => this.clientRequests.handle('http', data, source, this.now(), deliver),
+      events,
+      admit: (source) => this.clientRequests.admit(source, this.now()),
       networkJson: () => networkJson,
       gatewaysJson: () => JSON.stringify(this.core.gatewayRecords().map(gatewayRecordToJson)),
       count: (name) => this.count(name),
@@ -422,7 +438,7 @@ export class ScrypNode {
     if (!config.address.loopback) {
       this.log.warn(`the gateway on ${this.gateway.url} answers anyone who reaches that address${config.tls === undefined ? ', without TLS: browsers need HTTPS for an installed wallet and its camera; give --http-tls-cert/--http-tls-key, or put a reverse proxy with TLS in front (docs/OPERATIONS.md)' : ''}`);
     }
-    this.log.info(`gateway on ${this.gateway.url} (POST /v1/request, GET /v1/network, GET /v1/gateways)`);
+    this.log.info(`gateway on ${this.gateway.url} (POST /v1/request, GET /v1/network, GET /v1/gateways, GET /v1/events)`);
   }
 
   /** Where the HTTP gateway listens, or null without --http. */
