@@ -10,7 +10,7 @@ import { toHex } from '../src/bytes.ts';
 import { decodeReply, encodeRequest, Kind, requestBytesFor, Status, verifyReply } from '../src/client/codec.ts';
 import { checkGatewayRecord, type GatewayRecord, gatewayRecordsFromJson } from '../src/gateway-record.ts';
 import { verify } from '../src/signature.ts';
-import { binary, freePorts, ProcessCluster } from './helpers/processes.ts';
+import { binary, freePorts, ProcessCluster, rssOf } from './helpers/processes.ts';
 
 setDefaultTimeout(120_000);
 
@@ -182,9 +182,3 @@ describe('scryp node --http, compiled', () => {
     }
   });
 });
-
-/** Resident memory of a process, in bytes (Linux). */
-function rssOf(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((text) => text.startsWith('VmRSS:'));
-  return Number(/([0-9]+)/.exec(line ?? '')?.[1] ?? 0) * 1024;
-}

@@ -152,7 +152,10 @@ export class EventStreams {
     };
     this.all.add(stream);
     this.count('events_streams_opened');
-    if (cursor === null) this.goLive(stream);
+    if (cursor === null) {
+      // Its first event: a cursor for the client, even if no payment comes before it reconnects.
+      if (this.send(stream, committedEvent(this.lastCommitted), 'cut')) this.goLive(stream);
+    }
     return stream;
   }
 
@@ -228,7 +231,7 @@ export class EventStreams {
 
   private sendCommitted(stream: Stream, period: number): void {
     const cursor = { period, index: after_every_index };
-    if (after(stream.cursor, cursor)) return;
+    if (!after(cursor, stream.cursor)) return; // said already (or the stream is ahead of this server: it catches up)
     if (this.send(stream, committedEvent(period), 'cut')) stream.cursor = cursor;
   }
 

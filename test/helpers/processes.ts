@@ -251,6 +251,12 @@ export class ProcessCluster {
   }
 }
 
+/** Resident memory of a process, in bytes (Linux). */
+export function rssOf(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((text) => text.startsWith('VmRSS:'));
+  return Number(/([0-9]+)/.exec(line ?? '')?.[1] ?? 0) * 1024;
+}
+
 async function collect(stream: ReadableStream<Uint8Array>, sink: (text: string) => void): Promise<void> {
   const decoder = new TextDecoder();
   for await (const chunk of stream) sink(decoder.decode(chunk, { stream: true }));
