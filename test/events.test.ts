@@ -67,10 +67,10 @@ class Reader implements EventSink {
   room(): number {
     return this.capacity - this.waiting;
   }
-  write(text: string): void {
+  write(bytes: Uint8Array): void {
     expect(this.ended).toBe(false);
-    this.text += text;
-    this.waiting += text.length;
+    this.text += new TextDecoder().decode(bytes);
+    this.waiting += bytes.length;
   }
   /** The reader takes everything that waits. */
   read(): void {

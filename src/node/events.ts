@@ -29,6 +29,8 @@ import { type ErrorCode, fail } from '../errors.ts';
 import type { AccountPayment, HistoryCursor } from '../ledger/store.ts';
 import { amountOf, payeeOf, payerOf, timestampOf, txidOf } from '../transaction.ts';
 
+const encoder = new TextEncoder();
+
 /** The index in a `committed` event's id: after every payment of its period (indices are u32). */
 export const after_every_index = 0xffff_ffff;
 
@@ -45,8 +47,8 @@ export interface EventSource {
 export interface EventSink {
   /** Bytes that may still wait for the reader (events_stream_buffer_bytes_max less what waits now). */
   room(): number;
-  /** Queues text for the reader (the caller checked room()). */
-  write(text: string): void;
+  /** Queues an event's bytes for the reader (the caller checked room()); the same bytes may go to many sinks. */
+  write(bytes: Uint8Array): void;
   /** Ends the response (the stream was cut, or the node stops). */
   end(): void;
 }
@@ -154,7 +156,7 @@ export class EventStreams {
     this.count('events_streams_opened');
     if (cursor === null) {
       // Its first event: a cursor for the client, even if no payment comes before it reconnects.
-      if (this.send(stream, committedEvent(this.lastCommitted), 'cut')) this.goLive(stream);
+      if (this.send(stream, encoder.encode(committedEvent(this.lastCommitted)), 'cut')) this.goLive(stream);
     }
     return stream;
   }
@@ -168,12 +170,12 @@ export class EventStreams {
     if (stream.mode !== 'backlog') return;
     const archiveFrom = this.source.archiveFrom();
     if (archiveFrom > 0 && !after(stream.cursor, { period: archiveFrom, index: after_every_index - 1 })) {
-      if (!this.send(stream, gapEvent(stream.cursor, archiveFrom), 'wait')) return;
+      if (!this.send(stream, encoder.encode(gapEvent(stream.cursor, archiveFrom)), 'wait')) return;
       stream.cursor = { period: archiveFrom, index: after_every_index };
     }
     const page = this.source.historyAfter(stream.account, stream.cursor, events_page_entries);
     // What does not fit the reader's room now is read again at its next pump (the cursor did not pass it).
-    for (const entry of page) if (!this.sendPayment(stream, entry, 'wait')) return;
+    for (const entry of page) if (!this.sendPayment(stream, entry, null, 'wait')) return;
     if (page.length < events_page_entries) this.goLive(stream);
   }
 
@@ -182,7 +184,7 @@ export class EventStreams {
     let set = this.live.get(stream.accountHex);
     if (set === undefined) this.live.set(stream.accountHex, (set = new Set()));
     set.add(stream);
-    this.sendCommitted(stream, this.lastCommitted);
+    this.sendCommitted(stream, this.lastCommitted, null);
   }
 
   /**
@@ -211,28 +213,32 @@ export class EventStreams {
         for (const entry of this.source.periodPayments(period)) {
           const payer = toHex(payerOf(entry.transaction));
           const payee = toHex(payeeOf(entry.transaction));
+          let bytes: Uint8Array | null = null; // one event's bytes, for every stream of either account
           for (const account of payer === payee ? [payer] : [payer, payee]) {
             const streams = this.live.get(account);
-            if (streams !== undefined) for (const stream of [...streams]) this.sendPayment(stream, entry, 'cut');
+            if (streams === undefined) continue;
+            bytes ??= encoder.encode(paymentEvent(entry));
+            for (const stream of [...streams]) this.sendPayment(stream, entry, bytes, 'cut');
           }
         }
       }
     }
-    for (const set of [...this.live.values()]) for (const stream of [...set]) this.sendCommitted(stream, committed);
+    const bytes = encoder.encode(committedEvent(committed)); // the same for every stream
+    for (const set of [...this.live.values()]) for (const stream of [...set]) this.sendCommitted(stream, committed, bytes);
   }
 
-  private sendPayment(stream: Stream, entry: AccountPayment, whenFull: 'wait' | 'cut'): boolean {
+  private sendPayment(stream: Stream, entry: AccountPayment, bytes: Uint8Array | null, whenFull: 'wait' | 'cut'): boolean {
     if (!after(entry, stream.cursor)) return true; // sent already
-    if (!this.send(stream, paymentEvent(entry), whenFull)) return false;
+    if (!this.send(stream, bytes ?? encoder.encode(paymentEvent(entry)), whenFull)) return false;
     stream.cursor = { period: entry.period, index: entry.index };
     this.count('events_payments_sent');
     return true;
   }
 
-  private sendCommitted(stream: Stream, period: number): void {
+  private sendCommitted(stream: Stream, period: number, bytes: Uint8Array | null): void {
     const cursor = { period, index: after_every_index };
     if (!after(cursor, stream.cursor)) return; // said already (or the stream is ahead of this server: it catches up)
-    if (this.send(stream, committedEvent(period), 'cut')) stream.cursor = cursor;
+    if (this.send(stream, bytes ?? encoder.encode(committedEvent(period)), 'cut')) stream.cursor = cursor;
   }
 
   /**
@@ -240,10 +246,10 @@ export class EventStreams {
    * the reader to ask again ('wait'); a live stream is cut ('cut'): its reader is too slow,
    * and is never buffered for without bound (it reconnects and resumes from its cursor).
    */
-  private send(stream: Stream, text: string, whenFull: 'wait' | 'cut'): boolean {
+  private send(stream: Stream, bytes: Uint8Array, whenFull: 'wait' | 'cut'): boolean {
     if (stream.mode === 'closed') return false;
-    if (stream.sink.room() >= text.length) {
-      stream.sink.write(text);
+    if (stream.sink.room() >= bytes.length) {
+      stream.sink.write(bytes);
       return true;
     }
     if (whenFull === 'wait') return false;
@@ -255,7 +261,8 @@ export class EventStreams {
 
   /** A comment to every stream (proxies close connections silent for long); a reader with no room for it is cut. */
   keepAlive(): void {
-    for (const stream of [...this.all]) this.send(stream, ': keep-alive\n\n', 'cut');
+    const comment = encoder.encode(': keep-alive\n\n');
+    for (const stream of [...this.all]) this.send(stream, comment, 'cut');
   }
 
   /** The stream ended (its reader went away, or it was cut): forgotten. */

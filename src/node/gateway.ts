@@ -216,12 +216,11 @@ function eventsResponse(request: Request, server: Server<undefined>, config: Gat
   const peer = server.requestIP(request) ?? { address: '0.0.0.0', port: 0 };
   const source = sourceOf(peer, request.headers.get('x-forwarded-for'), config.trustedProxy);
   if (!node.admit(source)) return refusal(429, 'GATEWAY_RATE_LIMITED', 'this source sends more requests than its rate: slow down', cors);
-  const encoder = new TextEncoder();
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let stream: Stream | null = null;
   const sink: EventSink = {
     room: () => controller.desiredSize ?? 0,
-    write: (text) => controller.enqueue(encoder.encode(text)),
+    write: (bytes) => controller.enqueue(bytes),
     end: () => {
       try {
         controller.close();
