@@ -1,4 +1,4 @@
-// The event stream of the compiled executable (GET /v1/events, PROTOCOL §6.13): under a
+// The event stream of the compiled executable (GET /v1/events, PROTOCOL §6.14): under a
 // steady payment load, a subscriber whose connection is cut at random moments (seeded) and
 // who reconnects to any server with Last-Event-ID, across a kill -9 and restart of one of
 // them, receives every payment of its account once and in order, exactly the list a fresh
@@ -10,7 +10,7 @@ import type { udp } from 'bun';
 import net from 'node:net';
 import { encodeAddress } from '../src/address.ts';
 import { toHex, view } from '../src/bytes.ts';
-import { encodeRequest, Kind, requestBytesFor, Status } from '../src/client/codec.ts';
+import { encodeRequest, payKindOf, requestBytesFor, Status } from '../src/client/codec.ts';
 import { signPayment, txidOf } from '../src/transaction.ts';
 import { freePorts, ProcessCluster, rssOf } from './helpers/processes.ts';
 import { testSigner } from './helpers/keys.ts';
@@ -51,7 +51,8 @@ async function payer(c: ProcessCluster): Promise<{ send: (server: number, tx: Ui
       const id = nextId++;
       sent.set(id, toHex(txidOf(tx)));
       try {
-        socket.send(encodeRequest({ kind: Kind.PAY, requestId: id, transaction: tx, length: requestBytesFor(Kind.PAY, 3) }), c.servers[server]!.port, '127.0.0.1');
+        const kind = payKindOf(tx);
+        socket.send(encodeRequest({ kind, requestId: id, transaction: tx, length: requestBytesFor(kind, 3) }), c.servers[server]!.port, '127.0.0.1');
       } catch {
         // that server is down: the payment is simply not made
       }
@@ -62,14 +63,14 @@ async function payer(c: ProcessCluster): Promise<{ send: (server: number, tx: Ui
 }
 
 /** Reads a fresh stream from the beginning of time until a `committed` at or after `period`: the payment ids and txids, in order. */
-async function wholeList(url: string, period: number): Promise<{ id: string; txid: string }[]> {
+async function wholeList(url: string, period: number): Promise<{ id: string; txid: string; reference: string | null }[]> {
   const stream = await SseStream.open(`${url}v1/events?account=${encodeAddress(shop.publicKey)}&after=0:0`);
-  const out: { id: string; txid: string }[] = [];
+  const out: { id: string; txid: string; reference: string | null }[] = [];
   try {
     for (;;) {
       const event = await stream.next(10_000);
       if (event === null) throw new Error(`the whole list stopped at ${out.length} payments`);
-      if (event.event === 'payment') out.push({ id: event.id!, txid: JSON.parse(event.data).txid });
+      if (event.event === 'payment') out.push({ id: event.id!, txid: JSON.parse(event.data).txid, reference: JSON.parse(event.data).reference });
       if (event.event === 'committed' && JSON.parse(event.data).period >= period) return out;
     }
   } finally {
@@ -104,7 +105,7 @@ describe('GET /v1/events, compiled', () => {
       const wallet = c.wallets[0]!;
 
       // The subscriber: reads for a random while, cuts, reconnects to a random server that is up.
-      const received: { id: string; txid: string }[] = [];
+      const received: { id: string; txid: string; reference: string | null }[] = [];
       let lastId = '0:0';
       let lastCommitted = 0;
       let connections = 0;
@@ -136,7 +137,7 @@ describe('GET /v1/events, compiled', () => {
               expect(isAfter(event.id, lastId), `${event.event} ${event.id} after ${lastId}`).toBe(true);
               lastId = event.id;
             }
-            if (event.event === 'payment') received.push({ id: event.id!, txid: JSON.parse(event.data).txid });
+            if (event.event === 'payment') received.push({ id: event.id!, txid: JSON.parse(event.data).txid, reference: JSON.parse(event.data).reference });
             if (event.event === 'committed') lastCommitted = Math.max(lastCommitted, JSON.parse(event.data).period);
           }
           stream.close();
@@ -144,7 +145,9 @@ describe('GET /v1/events, compiled', () => {
         }
       })();
 
-      // The load: 240 payments, 40 ms apart, two in three to the shop, each to a server that is up.
+      // The load: 240 payments, 40 ms apart, two in three to the shop (one in four of them with a reference,
+      // the 148-byte form), each to a server that is up.
+      const references = new Map<string, string>();
       const payments = 240;
       for (let k = 0; k < payments; k++) {
         if (k === 80) {
@@ -156,7 +159,10 @@ describe('GET /v1/events, compiled', () => {
           up.add(1);
         }
         const to = k % 3 === 2 ? passerby : shop;
-        pay.send(prng.pick([...up]), signPayment(wallet, c.network.id, { timestamp: Date.now(), amount: 1 + (k % 7), payee: to.publicKey }));
+        const reference = k % 4 === 0 ? BigInt(1_000_000 + k) : undefined;
+        const tx = signPayment(wallet, c.network.id, { timestamp: Date.now(), amount: 1 + (k % 7), payee: to.publicKey, ...(reference === undefined ? {} : { reference }) });
+        if (reference !== undefined) references.set(toHex(txidOf(tx)), reference.toString());
+        pay.send(prng.pick([...up]), tx);
         await Bun.sleep(40);
       }
       // Every accepted payment is in a period that commits (or is void) within a few periods.
@@ -171,7 +177,11 @@ describe('GET /v1/events, compiled', () => {
       expect(received).toEqual(whole); // every payment once, in order, nothing else
       // The list is the shop's accepted payments (a few may be void: a period lost with the killed server).
       const accepted = new Set([...pay.answers.values()].filter((answer) => answer.status === Status.ACCEPTED || answer.status === Status.FORWARDED).map((answer) => answer.txid));
-      for (const { txid } of whole) expect(accepted.has(txid)).toBe(true);
+      for (const { txid, reference } of whole) {
+        expect(accepted.has(txid)).toBe(true);
+        expect(reference).toBe(references.get(txid) ?? null);
+      }
+      expect(whole.filter((entry) => entry.reference !== null).length).toBeGreaterThan(10);
       expect(whole.length).toBeGreaterThan(payments * (2 / 3) * 0.8);
       expect(connections).toBeGreaterThan(10);
     });

@@ -122,7 +122,7 @@ function setup() {
 }
 
 describe('events: what a stream is sent', () => {
-  test('a payment event: id PERIOD:INDEX and the fields of PROTOCOL §6.13', () => {
+  test('a payment event: id PERIOD:INDEX and the fields of PROTOCOL §6.14', () => {
     const ledger = new Ledger();
     const [entry] = ledger.commit(101, [{ from: alice, to: bob, amount: 25, applied: false }]);
     const text = paymentEvent(entry!);
@@ -142,6 +142,9 @@ describe('events: what a stream is sent', () => {
       tx: toHex(entry!.transaction),
     });
     expect(committedEvent(7)).toBe(`id: 7:${after_every_index}\nevent: committed\ndata: {"period":7}\n\n`);
+    // A payment with a reference (the 148-byte form): its reference as a decimal string, all 64 bits of it.
+    const referenced = { period: 102, index: 3, applied: true, transaction: signPayment(alice, networkId, { timestamp: 102_000, amount: 9, payee: bob.publicKey, reference: 18_446_744_073_709_551_615n }) };
+    expect(JSON.parse(paymentEvent(referenced).split('\n')[2]!.slice('data: '.length))).toMatchObject({ reference: '18446744073709551615', tx: toHex(referenced.transaction), amount: 9 });
   });
 
   test('cursors: PERIOD:INDEX in decimal, nothing else', () => {

@@ -134,6 +134,7 @@ describe('the same request bytes over UDP and over the gateway', () => {
     forged[11]! ^= 1;
     const tooMuch = signPayment(payer, nodes[0]!.network.id, { timestamp, amount: 5_000, payee: payee.publicKey });
     const late = signPayment(payer, nodes[0]!.network.id, { timestamp: timestamp - 60_000, amount: 1, payee: payee.publicKey });
+    const withReference = signPayment(payer, nodes[0]!.network.id, { timestamp, amount: 7, payee: payee.publicKey, reference: 18_446_744_073_709_551_615n });
     const info = sized({ kind: Kind.INFO }, 4);
     const cases: [string, Uint8Array, number][] = [
       ['PAY accepted', sized({ kind: Kind.PAY, transaction: tx }, 1), 0x01],
@@ -141,6 +142,8 @@ describe('the same request bytes over UDP and over the gateway', () => {
       ['PAY with a bad signature', sized({ kind: Kind.PAY, transaction: forged }, 3), 0x11],
       ['PAY beyond the balance', sized({ kind: Kind.PAY, transaction: tooMuch }, 5), 0x14],
       ['PAY a minute late', sized({ kind: Kind.PAY, transaction: late }, 6), 0x12],
+      ['PAYREF (a payment with a reference) accepted', sized({ kind: Kind.PAYREF, transaction: withReference }, 30), 0x01],
+      ['PAYREF again: duplicate', sized({ kind: Kind.PAYREF, transaction: withReference }, 31), 0x13],
       ['BALANCE', sized({ kind: Kind.BALANCE, account: payer.publicKey }, 7), 0x00],
       ['BALANCE of nobody', sized({ kind: Kind.BALANCE, account: payee.publicKey }, 8), 0x16],
       ['BALANCE padded to 128 only: TOO_SHORT', sized({ kind: Kind.BALANCE, account: payer.publicKey }, 9, 128), 0x19],

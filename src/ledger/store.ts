@@ -341,12 +341,7 @@ export class MemoryStore implements Store {
   periodPayments(period: number): AccountPayment[] {
     const record = this.periods.find((candidate) => candidate.certificate.period === period);
     if (record === undefined) return [];
-    const out: AccountPayment[] = [];
-    for (let i = 0; i * transaction_bytes < record.transactions.length; i++) {
-      const tx = record.transactions.subarray(i * transaction_bytes, (i + 1) * transaction_bytes);
-      out.push({ period, index: i, applied: this.payments.get(toHex(txidOf(tx)))?.applied === true, transaction: tx });
-    }
-    return out;
+    return paymentsIn(record.transactions, 'batch').map((tx, index) => ({ period, index, applied: this.payments.get(toHex(txidOf(tx)))?.applied === true, transaction: tx }));
   }
 
   close(): void {}

@@ -1,4 +1,4 @@
-// The event stream (docs/PROTOCOL.md §6.13): `GET /v1/events?account=ADDRESS[&after=P:I]`
+// The event stream (docs/PROTOCOL.md §6.14): `GET /v1/events?account=ADDRESS[&after=P:I]`
 // on the HTTP gateway, as Server-Sent Events. The committed payments of one account, oldest
 // first, each once, resumable exactly by its id; this module decides what each stream is
 // sent and when. The gateway (gateway.ts) carries the text; the node (server.ts) calls
@@ -27,7 +27,7 @@ import { toHex } from '../bytes.ts';
 import { events_live_periods_max, events_page_entries, events_streams_max, events_streams_per_source_max } from '../constants.ts';
 import { type ErrorCode, fail } from '../errors.ts';
 import type { AccountPayment, HistoryCursor } from '../ledger/store.ts';
-import { amountOf, payeeOf, payerOf, timestampOf, txidOf } from '../transaction.ts';
+import { amountOf, payeeOf, payerOf, referenceOf, timestampOf, txidOf } from '../transaction.ts';
 
 const encoder = new TextEncoder();
 
@@ -82,12 +82,8 @@ function after(a: HistoryCursor, b: HistoryCursor): boolean {
   return a.period !== b.period ? a.period > b.period : a.index > b.index;
 }
 
-/** The reference of a payment as the event says it: a decimal string, or null for the 140-byte form. */
-function referenceOf(_tx: Uint8Array): string | null {
-  return null;
-}
 
-/** One `payment` event (PROTOCOL §6.13): its id, and one line of JSON. */
+/** One `payment` event (PROTOCOL §6.14): its id, and one line of JSON. */
 export function paymentEvent(entry: AccountPayment): string {
   const tx = entry.transaction;
   const data = {
@@ -99,7 +95,7 @@ export function paymentEvent(entry: AccountPayment): string {
     payer: encodeAddress(payerOf(tx)),
     payee: encodeAddress(payeeOf(tx)),
     amount: amountOf(tx),
-    reference: referenceOf(tx),
+    reference: referenceOf(tx)?.toString() ?? null, // a decimal string (u64), or null for the 140-byte form
     tx: toHex(tx),
   };
   return `id: ${entry.period}:${entry.index}\nevent: payment\ndata: ${JSON.stringify(data)}\n\n`;
