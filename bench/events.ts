@@ -1,5 +1,5 @@
 // Row "events": from a period's commit to its `committed` event at each subscriber of
-// GET /v1/events (PROTOCOL §6.14), with 1 and with 1,000 subscribers on one server of the
+// GET /v1/events (PROTOCOL §6.16), with 1 and with 1,000 subscribers on one server of the
 // compiled executable (a 1-server network, 500 ms periods), beside the commit latency of the
 // same run (from the period's end to the commit).
 //

@@ -66,7 +66,7 @@ async function pay(to: Uint8Array, amount: number): Promise<string> {
 const eventsUrl = (account: Uint8Array, after?: string) => `${url}v1/events?account=${encodeAddress(account)}${after === undefined ? '' : `&after=${after}`}`;
 
 describe('GET /v1/events', () => {
-  test('a stream from now: `committed` at once, then each payment of the account as it commits, with the fields of §6.14, then its `committed`', async () => {
+  test('a stream from now: `committed` at once, then each payment of the account as it commits, with the fields of §6.16, then its `committed`', async () => {
     const stream = await SseStream.open(eventsUrl(shop.publicKey));
     expect(stream.response.status).toBe(200);
     expect(stream.response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');

@@ -1,4 +1,4 @@
-// The event stream of the compiled executable (GET /v1/events, PROTOCOL §6.14): under a
+// The event stream of the compiled executable (GET /v1/events, PROTOCOL §6.16): under a
 // steady payment load, a subscriber whose connection is cut at random moments (seeded) and
 // who reconnects to any server with Last-Event-ID, across a kill -9 and restart of one of
 // them, receives every payment of its account once and in order, exactly the list a fresh

@@ -122,7 +122,7 @@ function setup() {
 }
 
 describe('events: what a stream is sent', () => {
-  test('a payment event: id PERIOD:INDEX and the fields of PROTOCOL §6.14', () => {
+  test('a payment event: id PERIOD:INDEX and the fields of PROTOCOL §6.16', () => {
     const ledger = new Ledger();
     const [entry] = ledger.commit(101, [{ from: alice, to: bob, amount: 25, applied: false }]);
     const text = paymentEvent(entry!);

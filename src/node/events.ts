@@ -1,4 +1,4 @@
-// The event stream (docs/PROTOCOL.md §6.14): `GET /v1/events?account=ADDRESS[&after=P:I]`
+// The event stream (docs/PROTOCOL.md §6.16): `GET /v1/events?account=ADDRESS[&after=P:I]`
 // on the HTTP gateway, as Server-Sent Events. The committed payments of one account, oldest
 // first, each once, resumable exactly by its id; this module decides what each stream is
 // sent and when. The gateway (gateway.ts) carries the text; the node (server.ts) calls
@@ -83,7 +83,7 @@ function after(a: HistoryCursor, b: HistoryCursor): boolean {
 }
 
 
-/** One `payment` event (PROTOCOL §6.14): its id, and one line of JSON. */
+/** One `payment` event (PROTOCOL §6.16): its id, and one line of JSON. */
 export function paymentEvent(entry: AccountPayment): string {
   const tx = entry.transaction;
   const data = {

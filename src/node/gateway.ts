@@ -8,7 +8,7 @@
 //                       slower than gateway_body_deadline_ms 408, no reply over UDP 400, rate 429
 //   GET  /v1/network    the network file (JSON)
 //   GET  /v1/gateways   the gateway records of the servers in force (JSON, PROTOCOL §3.11)
-//   GET  /v1/events     Server-Sent Events of one account's committed payments (events.ts, §6.14)
+//   GET  /v1/events     Server-Sent Events of one account's committed payments (events.ts, §6.16)
 //   OPTIONS /v1/*       the CORS preflight (Content-Type: application/octet-stream)
 //   GET  /, page paths  the pocket wallet, when the node is given pages; else 404
 //
