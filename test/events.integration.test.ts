@@ -110,8 +110,9 @@ describe('GET /v1/events, compiled', () => {
       let lastCommitted = 0;
       let connections = 0;
       let stopped = false;
+      const subscriberDeadline = Date.now() + 120_000; // bounded, whatever happens to the load
       const subscriber = (async () => {
-        while (!stopped) {
+        while (!stopped && Date.now() < subscriberDeadline) {
           const server = prng.pick([...up]);
           let stream: SseStream;
           try {
@@ -209,9 +210,10 @@ describe('GET /v1/events, compiled', () => {
     let wanted = Number.POSITIVE_INFINITY;
     let resumes = 0;
     const first = await SseStream.open(url);
+    const readingDeadline = Date.now() + 120_000; // bounded, whatever happens to the node
     const reading = (async () => {
       let stream: SseStream | null = first;
-      while (ids.length < wanted) {
+      while (ids.length < wanted && Date.now() < readingDeadline) {
         if (stream === null || stream.ended) {
           stream?.close();
           stream = await SseStream.open(url, lastId === null ? {} : { 'Last-Event-ID': lastId });

@@ -54,7 +54,6 @@ export interface EventSink {
 }
 
 export interface Stream {
-  readonly id: number;
   readonly account: Uint8Array;
   readonly accountHex: string;
   readonly source: string;
@@ -116,7 +115,6 @@ export class EventStreams {
   private readonly perSource = new Map<string, number>();
   private lastCommitted: number;
   private lastArchiveFrom: number;
-  private nextId = 1;
 
   constructor(
     private readonly source: EventSource,
@@ -140,7 +138,6 @@ export class EventStreams {
     if (held >= events_streams_per_source_max) return { refused: 'GATEWAY_STREAMS', status: 429 };
     this.perSource.set(source, held + 1);
     const stream: Stream = {
-      id: this.nextId++,
       account,
       accountHex: toHex(account),
       source,

@@ -357,7 +357,7 @@ export class NodeMetrics {
     });
     new Counter({
       name: 'scryp_gateway_requests_total',
-      help: 'Requests the HTTP gateway answered (--http), by path (/v1/request, /v1/network, /v1/gateways, page, other) and HTTP status',
+      help: 'Requests the HTTP gateway answered (--http), by path (/v1/request, /v1/network, /v1/gateways, /v1/events, page, other) and HTTP status',
       labelNames: ['path', 'status'],
       registers,
       collect() {
