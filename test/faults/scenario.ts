@@ -1,7 +1,7 @@
 // The frame every fault scenario shares: a seeded random source, the end-of-scenario
 // checks in one place, and small figures helpers for the result lines.
 
-import { afterAll, afterEach, expect, test } from 'bun:test';
+import { afterAll, afterEach, describe, expect } from 'bun:test';
 import { Prng } from '../helpers/prng.ts';
 import { accountPayments, checkLedgers, listProblems, type Accounting, type LedgerCheck } from './checks.ts';
 import type { FaultCluster } from './cluster.ts';
@@ -30,23 +30,19 @@ export interface ClusterHolder {
 }
 
 /**
- * Registers a fault file's tests. Without SCRYP_FAULTS=1 it registers one trivial test
- * instead, so a plain `bun test` stays fast and needs no root; with it, everything the
- * test made is undone after each one, and the run's summary is written at the end.
+ * Registers a fault file's tests, skipped without SCRYP_FAULTS=1 (so a plain `bun test`
+ * stays fast and needs no root, and says what it skipped); with it, everything the test
+ * made is undone after each one, and the run's summary is written at the end.
  */
 export function faultTests(what: string, holder: ClusterHolder, register: () => void): void {
-  if (!faults_enabled) {
-    test(`${what}: runs only under bun run test:faults`, () => {
-      expect(faults_enabled).toBe(false);
+  describe.skipIf(!faults_enabled)(`${what} (bun run test:faults)`, () => {
+    afterEach(() => {
+      cleanupScenario(holder.cluster);
+      holder.cluster = null;
     });
-    return;
-  }
-  afterEach(() => {
-    cleanupScenario(holder.cluster);
-    holder.cluster = null;
+    afterAll(() => void finishRun());
+    register();
   });
-  afterAll(() => void finishRun());
-  register();
 }
 
 /**
