@@ -36,8 +36,15 @@ describe('three servers, one executable each', () => {
     // All three answer INFO (they are up) ...
     expect(await c.until(async () => (await Promise.all([0, 1, 2].map((i) => c.info(i)))).every((info) => info !== null), 5_000)).toBe(true);
     const startPeriod = c.periodNow();
-    // ... then two full rotations: 2 × 3 periods, plus one period of slack for the start.
-    await Bun.sleep(7 * c.network.periodMs);
+    // ... then until every server was beta since and every other logged its beta message (two
+    // rotations at most, with room for a loaded machine), and hears every other now.
+    const everyBetaHeard = () =>
+      [0, 1, 2].every((beta) => {
+        const proposals = proposedBy(c.servers[beta]!.log).filter((period) => period >= startPeriod);
+        return [0, 1, 2].every((other) => other === beta || proposals.some((period) => betaMessagesIn(c.servers[other]!.log, beta).includes(period)));
+      });
+    const everyoneHeard = async () => (await Promise.all([0, 1, 2].map((i) => c.info(i)))).every((info, i) => info !== null && [0, 1, 2].every((j) => j === i || info.lastHeard[j]! >= info.currentPeriod - 1));
+    expect(await c.until(async () => everyBetaHeard() && (await everyoneHeard()), 20 * c.network.periodMs), c.logs()).toBe(true);
     const infos = await Promise.all([0, 1, 2].map((i) => c.info(i)));
     for (const [i, info] of infos.entries()) {
       expect(info, c.logs()).not.toBeNull();
@@ -71,7 +78,13 @@ describe('three servers, one executable each', () => {
     const c = cluster;
     expect(await c.until(async () => (await c.info(0)) !== null && (await c.info(1)) !== null, 5_000)).toBe(true);
     const first = (await c.info(0))!.committedPeriod;
-    await Bun.sleep(6 * c.network.periodMs);
+    // The two go on: both commit past first + 2, each having taken the other's turn as beta
+    // (bounded; two rotations on an idle machine).
+    const wentOn = async () =>
+      betaMessagesIn(c.servers[0]!.log, 1).length > 0 &&
+      betaMessagesIn(c.servers[1]!.log, 0).length > 0 &&
+      (await Promise.all([c.info(0), c.info(1)])).every((info) => info !== null && info.committedPeriod > first + 2);
+    expect(await c.until(wentOn, 20 * c.network.periodMs), c.logs()).toBe(true);
     const [a, b] = await Promise.all([c.info(0), c.info(1)]);
     expect(a!.committedPeriod, c.logs()).toBeGreaterThan(first + 2);
     expect(b!.committedPeriod).toBeGreaterThan(first + 2);
@@ -105,8 +118,8 @@ describe('three servers, one executable each', () => {
     cluster = await ProcessCluster.create({ servers: 3, periodMs: 4_000 });
     const c = cluster;
     c.start(0);
+    // The log line is written as it starts waiting: it is between rounds now.
     expect(await c.until(() => c.servers[0]!.log.includes('asking again every 4000 ms'), 5_000), c.logs()).toBe(true);
-    await Bun.sleep(200);
     const started = performance.now();
     expect(await c.stopServer(0, 'SIGTERM')).toBe(0);
     expect(performance.now() - started, 'stopped without waiting for the next round').toBeLessThan(2_000);

@@ -187,11 +187,12 @@ describe('payments through three servers', () => {
     // Re-signed with another signature, same body: the alpha already holds that txid.
     expect(await payRaw(c, alpha, resigned)).toBe(Status.DUPLICATE);
     // Next period, the very same bytes are out of their period.
-    await Bun.sleep(startOf(c.timing(), period + 1) + 30 - Date.now());
+    expect(await c.until(() => Date.now() >= startOf(c.timing(), period + 1) + 30, 2 * c.network.periodMs, 5)).toBe(true);
     expect(await payRaw(c, (alpha + 1) % 3, tx)).toBe(Status.BAD_TIME);
     expect(await payRaw(c, (alpha + 1) % 3, resigned)).toBe(Status.BAD_TIME);
     expect(await c.until(async () => (await paymentState(c, 0, txidOf(tx))).state === PaymentState.COMMITTED, 3_000), c.logs()).toBe(true);
-    await Bun.sleep(2 * c.network.periodMs);
+    // Every server commits it once: 1,000 and never 2,000 (a second application would show there too).
+    expect(await c.until(async () => (await balances(c, dave.publicKey)).every((answer) => answer.balance === 1_000), 5_000), c.logs()).toBe(true);
     for (const answer of await balances(c, dave.publicKey)) expect(answer.balance).toBe(1_000);
   });
 
@@ -285,10 +286,11 @@ describe('servers stopping and starting', () => {
     expect(paid.outcome, c.logs()).toBe('committed');
 
     await c.stopServer(1);
-    await Bun.sleep(2 * c.network.periodMs); // server 0 stops hearing a majority
+    // Server 0 stops hearing a majority: it answers UNAVAILABLE (within a couple of periods).
+    expect(await c.until(async () => (await balances(c, wallet.publicKey, [0]))[0]!.status === Status.UNAVAILABLE, 5_000), c.logs()).toBe(true);
     const alone = (await c.info(0))!.committedPeriod;
-    await Bun.sleep(3 * c.network.periodMs);
-    expect((await c.info(0))!.committedPeriod, c.logs()).toBe(alone);
+    // And commits nothing more: watched for three periods, the first commit would fail it at once.
+    expect(await c.until(async () => (await c.info(0))!.committedPeriod !== alone, 3 * c.network.periodMs), c.logs()).toBe(false);
     expect((await balances(c, wallet.publicKey, [0]))[0]!.status).toBe(Status.UNAVAILABLE);
     await c.awayFromBoundaries();
     expect(await payRaw(c, 0, signPayment(wallet, c.network.id, { timestamp: Date.now(), amount: 1, payee: payee('frank').publicKey }))).toBe(Status.UNAVAILABLE);
@@ -360,7 +362,16 @@ describe('servers stopping and starting', () => {
     await load;
     expect(accepted.length).toBeGreaterThan(10);
     // Every ACCEPTED payment ends committed or void, and the majority agrees on which.
-    await Bun.sleep(3 * c.network.periodMs);
+    const decidedEverywhere = async () => {
+      for (const { txid, period } of accepted) {
+        for (const state of await Promise.all([0, 1, 2].map((server) => paymentState(c, server, txid)))) {
+          if (state.status !== Status.OK) return false;
+          if (!(state.state === PaymentState.COMMITTED || state.state === PaymentState.VOID || (state.state === PaymentState.UNKNOWN && state.period >= period))) return false;
+        }
+      }
+      return true;
+    };
+    expect(await c.until(decidedEverywhere, 10_000, 200), c.logs()).toBe(true);
     let committed = 0;
     for (const { txid, period } of accepted) {
       const states = await Promise.all([0, 1, 2].map((server) => paymentState(c, server, txid)));
