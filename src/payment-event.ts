@@ -7,11 +7,14 @@
 //
 // Addresses in the scryp1… form; `time` is the payer's timestamp in ISO 8601 UTC;
 // `reference` a decimal string (a u64 does not fit a JSON number) or null; `tx` the signed
-// payment in hex, so that a receiver can check the payer's signature itself.
+// payment in hex, so that a receiver can check the payer's signature itself. A watcher
+// adds whose side the payment is on: `account`, `direction` ("in": the account was paid)
+// and the `network` id.
 
 import { encodeAddress } from './address.ts';
 import { toHex } from './bytes.ts';
-import { isoTime } from './client/history.ts';
+import { type HistoryEntry, isoTime } from './client/history.ts';
+import type { Network } from './network.ts';
 import { amountOf, payeeOf, payerOf, timestampOf, txidOf } from './transaction.ts';
 
 export interface PaymentEvent {
@@ -41,4 +44,9 @@ export function paymentEventOf(listed: { readonly period: number; readonly index
     reference: null, // the 140-byte payment carries none
     tx: toHex(tx),
   };
+}
+
+/** What `scryp watch` hands on (one line of JSON): the payment, and whose side it is on. */
+export function watchEventOf(network: Network, account: Uint8Array, entry: HistoryEntry): string {
+  return JSON.stringify({ ...paymentEventOf(entry), account: encodeAddress(account), direction: entry.direction, network: toHex(network.id) });
 }

@@ -72,7 +72,7 @@ import {
 import { oneAnswer } from './helpers/one-answer.ts';
 import { describeEntry } from '../src/client/history.ts';
 import { webhookSignature } from '../src/watch/deliver.ts';
-import { watchEventOf } from '../src/watch/watcher.ts';
+import { watchEventOf } from '../src/payment-event.ts';
 
 // ---- the file ------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ import { watch_network_refresh_ms, watch_pages_per_round_max } from '../constant
 import type { ListedPayment } from '../client/codec.ts';
 import type { Network } from '../network.ts';
 import type { Logger } from '../log.ts';
-import { paymentEventOf } from '../payment-event.ts';
+import { watchEventOf } from '../payment-event.ts';
 import { type Delivery, type Sink } from './deliver.ts';
 import { compareCursors, type Cursor, follow, justBefore, liarsOutnumbered, period_end_index, positionNow, type Step } from './follow.ts';
 import { checkPositionFor, positionPath, readPosition, removeLeftAsides, writePosition } from './position.ts';
@@ -41,11 +41,6 @@ export interface WatchOptions {
   readonly signal: AbortSignal;
   readonly clock?: () => number;
   readonly random?: () => number;
-}
-
-/** The JSON a receiver gets: the payment (payment-event.ts) and, for a shop, whose side it is on. */
-export function watchEventOf(network: Network, account: Uint8Array, entry: HistoryEntry): string {
-  return JSON.stringify({ ...paymentEventOf(entry), account: encodeAddress(account), direction: entry.direction, network: toHex(network.id) });
 }
 
 const cursorText = (cursor: Cursor): string => (cursor.index === period_end_index ? `the end of period ${cursor.period}` : `${cursor.period}:${cursor.index}`);

@@ -57,7 +57,7 @@ import { verify } from '../../src/signature.ts';
 import { testNetwork, testSigner } from '../helpers/keys.ts';
 import { describeEntry } from '../../src/client/history.ts';
 import { webhookSignature } from '../../src/watch/deliver.ts';
-import { watchEventOf } from '../../src/watch/watcher.ts';
+import { watchEventOf } from '../../src/payment-event.ts';
 
 const root = join(import.meta.dir, '..', '..');
 const outputPath = join(import.meta.dir, 'golden.json');
