@@ -1,5 +1,5 @@
 // A committed payment as JSON, for programs that hear about payments (docs/PROTOCOL.md
-// §6.12): the body of a `scryp watch` webhook, the stdin of its --exec command, a line
+// §6.13): the body of a `scryp watch` webhook, the stdin of its --exec command, a line
 // of its --jsonl, and the data of the gateway's `event: payment`. One owner for the form,
 // so that a shop's receiver reads the same fields from each.
 //

@@ -1,6 +1,6 @@
 // Where `scryp watch` hands a payment on (src/watch/deliver.ts), each against a real
 // receiver on loopback: the webhook (a Bun.serve that checks the signature with the recipe
-// of docs/PROTOCOL.md §6.12, written here from the document, not from the code), a shell
+// of docs/PROTOCOL.md §6.13, written here from the document, not from the code), a shell
 // command, and JSON lines; and the webhook URL as a person types it.
 
 import { afterAll, describe, expect, test } from 'bun:test';

@@ -124,7 +124,7 @@ function readPositionFile(dir: string): Cursor {
   return { period: saved.period, index: saved.index };
 }
 
-/** The documented recipe (docs/PROTOCOL.md §6.12), from the document: HMAC-SHA256 keyed with the secret file's text over "<t>.<body>". */
+/** The documented recipe (docs/PROTOCOL.md §6.13), from the document: HMAC-SHA256 keyed with the secret file's text over "<t>.<body>". */
 function signatureHolds(secret: string, header: string | null, body: string): boolean {
   const fields = Object.fromEntries((header ?? '').split(',').map((part) => part.split('=') as [string, string]));
   const expected = createHmac('sha256', secret).update(`${fields.t}.${body}`).digest('hex');

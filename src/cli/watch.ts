@@ -25,7 +25,7 @@ export const watchCommand = defineCommand({
       'a command (--exec: the JSON on stdin, exit 0 = delivered), or a JSON line on stdout (--jsonl).',
       'A delivery that fails is retried with backoff until it succeeds. The position is kept in DIR/watch-position.json after each delivery,',
       'so a restart (even after kill -9) loses nothing and repeats at most the one payment in flight: dedup by txid. Void payments are not handed on.',
-      'A first run starts now (nothing of the past) unless --from says otherwise. See docs/PROTOCOL.md §6.12.',
+      'A first run starts now (nothing of the past) unless --from says otherwise. See docs/PROTOCOL.md §6.13.',
     ].join(' '),
   },
   args: {

@@ -1,4 +1,4 @@
-// Where `scryp watch` hands a payment on (the thin edge; docs/PROTOCOL.md §6.12):
+// Where `scryp watch` hands a payment on (the thin edge; docs/PROTOCOL.md §6.13):
 //
 //   webhook  POST URL, the JSON as body, headers:
 //              Content-Type: application/json

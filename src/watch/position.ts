@@ -1,4 +1,4 @@
-// Where `scryp watch` stands, kept in DIR/watch-position.json (docs/PROTOCOL.md §6.12):
+// Where `scryp watch` stands, kept in DIR/watch-position.json (docs/PROTOCOL.md §6.13):
 //
 //   {"version":1,"network":"<network id, hex>","account":"scryp1…","period":P,"index":I}
 //

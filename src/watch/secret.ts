@@ -1,7 +1,7 @@
 // The webhook secret of `scryp watch`: DIR/webhook-secret, 64 lowercase hex characters and
 // a newline, made from the system's random source on first use (mode 0600) and never
 // replaced. A webhook's receiver keeps a copy: the Scryp-Signature header is HMAC-SHA256
-// keyed with these 64 characters as text (docs/PROTOCOL.md §6.12), so that any language
+// keyed with these 64 characters as text (docs/PROTOCOL.md §6.13), so that any language
 // can check it with the string as it is in the file.
 
 import { randomBytes } from 'node:crypto';
