@@ -15,7 +15,7 @@ import { encodeAddress } from './address.ts';
 import { toHex } from './bytes.ts';
 import { type HistoryEntry, isoTime } from './client/history.ts';
 import type { Network } from './network.ts';
-import { amountOf, payeeOf, payerOf, timestampOf, txidOf } from './transaction.ts';
+import { amountOf, payeeOf, payerOf, referenceOf, timestampOf, txidOf } from './transaction.ts';
 
 export interface PaymentEvent {
   readonly period: number;
@@ -41,7 +41,7 @@ export function paymentEventOf(listed: { readonly period: number; readonly index
     payer: encodeAddress(payerOf(tx)),
     payee: encodeAddress(payeeOf(tx)),
     amount: amountOf(tx),
-    reference: null, // the 140-byte payment carries none
+    reference: referenceOf(tx)?.toString() ?? null, // the 148-byte form's; the 140-byte form has none
     tx: toHex(tx),
   };
 }

@@ -154,10 +154,10 @@ describe('README examples, run as written', () => {
     try {
       const shop = encodeAddress(signerFromSeed(await waitForSeed(join(base, 'shop'))).publicKey);
       const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline && !printed().includes('paid: 12 scryp from')) await Bun.sleep(100);
+      while (Date.now() < deadline && !printed().includes('paid: 12 scryp for')) await Bun.sleep(100);
       const show = `--- stdout\n${printed()}--- stderr\n${existsSync(`${out}.err`) ? readFileSync(`${out}.err`, 'utf8') : ''}`;
-      expect(printed(), show).toContain(`committed: 12 scryp to ${shop} in period `);
-      expect(printed(), show).toContain(`paid: 12 scryp from ${encodeAddress(signerFromSeed(devnetWalletSeed).publicKey)} (txid `);
+      expect(printed(), show).toContain(`committed: 12 scryp to ${shop} with reference 1042 in period `);
+      expect(printed(), show).toContain(`paid: 12 scryp for 1042 from ${encodeAddress(signerFromSeed(devnetWalletSeed).publicKey)} (txid `);
       expect(printed().split('paid: ').length - 1, show).toBe(1);
     } finally {
       try {

@@ -71,6 +71,7 @@ import {
 } from '../src/gateway-record.ts';
 import { oneAnswer } from './helpers/one-answer.ts';
 import { describeEntry } from '../src/client/history.ts';
+import { decodeAddress } from '../src/address.ts';
 import { webhookSignature } from '../src/watch/deliver.ts';
 import { watchEventOf } from '../src/payment-event.ts';
 
@@ -645,28 +646,31 @@ describe('state hash', () => {
 });
 
 describe('scryp watch: the payment as JSON and the webhook signature (§6.13)', () => {
-  for (const vector of ofType('webhook signature')) {
+  const document = readFileSync(join(root, 'docs', 'PROTOCOL.md'), 'utf8');
+  // The bodies as docs/PROTOCOL.md §12.12 shows them, wrapped at their commas, in the order of the vectors.
+  const section = document.slice(document.indexOf('### 12.12 '), document.indexOf('### 12.13 '));
+  const shown = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((match) => match[1]!.replaceAll('\n', ''));
+  ofType('webhook signature').forEach((vector, place) => {
     test(vector.name, () => {
-      const payment = vectors.find((candidate) => candidate.name === 'payment: alice pays bob 250')!;
-      const tx = bytesOf(payment);
-      const bob = signerFromSeed(fromHex(golden.keys.bob!.seed, 32, 'seed')).publicKey;
       const event = JSON.parse(vector.body as string);
-      const entry = describeEntry(goldenNetwork, bob, { period: event.period, index: 0, applied: true, transaction: tx }, [0, 1, 2]);
-      expect(watchEventOf(goldenNetwork, bob, entry)).toBe(vector.body as string);
+      // The payment is a golden one; the shop is its payee; every server lists it.
+      const payment = vectors.find((candidate) => candidate.type === 'payment' && candidate.txid === event.txid)!;
+      expect(payment).toBeDefined();
+      const shop = decodeAddress(event.account);
+      const entry = describeEntry(goldenNetwork, shop, { period: event.period, index: event.index, applied: true, transaction: bytesOf(payment) }, [0, 1, 2]);
+      expect(watchEventOf(goldenNetwork, shop, entry)).toBe(vector.body as string);
       expect(Object.keys(event)).toEqual(['period', 'index', 'outcome', 'txid', 'time', 'payer', 'payee', 'amount', 'reference', 'tx', 'account', 'direction', 'network']);
-      expect([event.txid, event.tx, event.amount, event.direction, event.network]).toEqual([payment.txid, payment.hex, 250, 'in', toHex(networkId)]);
+      const fields = payment.fields as { amount: number; reference?: string };
+      expect([event.tx, event.amount, event.reference, event.payee, event.direction, event.network]).toEqual([payment.hex, fields.amount, fields.reference ?? null, event.account, 'in', toHex(networkId)]);
       // The recipe, from the document: HMAC-SHA256 keyed with the secret's 64 characters as text, over "<t>.<body>".
       const v1 = createHmac('sha256', vector.secret as string).update(`${vector.t}.${vector.body}`).digest('hex');
       expect(v1).toBe(vector.v1 as string);
       expect(vector.header).toBe(`t=${vector.t},v1=${v1}`);
       expect(webhookSignature(vector.secret as string, vector.t as number, vector.body as string)).toBe(vector.header as string);
-      // The body as docs/PROTOCOL.md §12.12 shows it, wrapped at its commas.
-      const document = readFileSync(join(root, 'docs', 'PROTOCOL.md'), 'utf8');
-      const shown = /### 12\.12 [^\n]*\n[\s\S]*?```json\n([\s\S]*?)```/.exec(document);
-      expect(shown?.[1]?.replaceAll('\n', '')).toBe(vector.body as string);
-      expect(document).toContain(`The secret is \`${vector.secret}\``);
+      expect(shown[place]).toBe(vector.body as string);
+      expect(section).toContain(`\`${vector.secret}\``);
     });
-  }
+  });
 });
 
 describe('docs/PROTOCOL.md quotes golden.json exactly', () => {

@@ -23,7 +23,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeAddress } from '../src/address.ts';
 import { toHex } from '../src/bytes.ts';
-import { decodeRequest, encodeReply, type HistoryBody, historyEntriesThatFit, Kind, type ListedPayment, Status } from '../src/client/codec.ts';
+import { decodeRequest, encodeReply, type HistoryBody, historyPageThatFits, Kind, type ListedPayment, payKindOf, Status } from '../src/client/codec.ts';
 import { accountHistory } from '../src/client/history.ts';
 import { alphaOf, periodOf } from '../src/schedule.ts';
 import { formatSeed } from '../src/seed.ts';
@@ -77,8 +77,17 @@ async function stopWatcher(watcher: Watcher, signal: 'SIGTERM' | 'SIGKILL' = 'SI
  * away from the period's edges), for `periods` periods; skips periods whose alpha is in
  * `skipAlphas` (a server not running). Returns the txids the alpha ACCEPTED.
  */
-async function steadyLoad(c: ProcessCluster, payer: Signer, payee: Uint8Array, periods: number, perPeriod: number, skipAlphas: number[] = []): Promise<{ accepted: string[]; lastPeriod: number }> {
+async function steadyLoad(
+  c: ProcessCluster,
+  payer: Signer,
+  payee: Uint8Array,
+  periods: number,
+  perPeriod: number,
+  skipAlphas: number[] = [],
+  references = false,
+): Promise<{ accepted: string[]; lastPeriod: number; referenceOf: Map<string, string> }> {
   const accepted: string[] = [];
+  const referenceOf = new Map<string, string>(); // txid → the reference it was signed with (every other payment, with `references`)
   let lastPeriod = 0;
   const client = await c.udp();
   let amount = 1;
@@ -90,9 +99,12 @@ async function steadyLoad(c: ProcessCluster, payer: Signer, payee: Uint8Array, p
       const server = c.network.servers[alpha]!;
       await Promise.all(
         Array.from({ length: perPeriod }, async (_, k) => {
-          const tx = signPayment(payer, c.network.id, { timestamp: Date.now() + k, amount: amount++, payee });
+          const paid = amount++;
+          const reference = references && paid % 2 === 0 ? 9_000_000_000_000_000_000n + BigInt(paid) : undefined; // beyond 2^53: it must travel as a string
+          const tx = signPayment(payer, c.network.id, { timestamp: Date.now() + k, amount: paid, payee, ...(reference === undefined ? {} : { reference }) });
+          if (reference !== undefined) referenceOf.set(toHex(txidOf(tx)), reference.toString());
           try {
-            const reply = await client.ask(server.address, { kind: Kind.PAY, transaction: tx }, { networkId: c.network.id, serverKey: server.key, attempts: 2, timeoutMs: 60 });
+            const reply = await client.ask(server.address, { kind: payKindOf(tx), transaction: tx }, { networkId: c.network.id, serverKey: server.key, attempts: 2, timeoutMs: 60 });
             if (reply.status === Status.ACCEPTED) accepted.push(toHex(txidOf(tx)));
           } catch {
             // not answered in time: not counted as made
@@ -102,7 +114,7 @@ async function steadyLoad(c: ProcessCluster, payer: Signer, payee: Uint8Array, p
     }
     await c.until(() => periodOf(c.timing(), Date.now()) > period, 5_000, 10);
   }
-  return { accepted, lastPeriod };
+  return { accepted, lastPeriod, referenceOf };
 }
 
 /** Until a majority of the servers has committed `period` (or the time is up). */
@@ -204,7 +216,7 @@ describe('scryp watch on three real servers under load', () => {
       // The first run starts "now": the position it writes is where the payments to expect begin.
       expect(await c.until(() => existsSync(join(shop.dir, 'watch-position.json')), 10_000), watcher.stderr).toBe(true);
       const start = readPositionFile(shop.dir);
-      const load = steadyLoad(c, customer, shop.signer.publicKey, 45, 3);
+      const load = steadyLoad(c, customer, shop.signer.publicKey, 45, 3, [], true); // every other payment with a reference (the 148-byte form)
       let kills = 0;
       for (; kills < 20; kills++) {
         await Bun.sleep(prng.between(20, 700));
@@ -212,7 +224,7 @@ describe('scryp watch on three real servers under load', () => {
         logs.push(watcher.stderr);
         watcher = startWatcher(c, args);
       }
-      const { accepted, lastPeriod } = await load;
+      const { accepted, lastPeriod, referenceOf } = await load;
       // Every committed payment, as a majority of the servers lists it, once the load's last period is committed.
       expect(await committedThrough(c, shop.signer.publicKey, lastPeriod), c.logs()).toBe(true);
       paid = (await committedIncoming(c, shop.signer.publicKey)).filter((p) => after(p, start));
@@ -227,6 +239,11 @@ describe('scryp watch on three real servers under load', () => {
       expect(redeliveries).toBeLessThanOrEqual(kills); // at most the delivery in flight, once per kill
       expect([hook.state.badSignatures, hook.state.mismatchedKeys]).toEqual([0, 0]);
       expect(paid.length).toBeGreaterThanOrEqual(60);
+      // Each with its reference, as signed (a decimal string, or null for the 140-byte form), and both forms were there.
+      for (const { txid, body } of hook.state.raw) expect([txid, body.reference]).toEqual([txid, referenceOf.get(txid) ?? null]);
+      const withReference = hook.state.firstArrivals.filter((arrival) => referenceOf.has(arrival.txid)).length;
+      expect(withReference).toBeGreaterThan(10);
+      expect(hook.state.firstArrivals.length - withReference).toBeGreaterThan(10);
       for (const { body } of hook.state.raw) {
         expect(body.payee).toBe(encodeAddress(shop.signer.publicKey));
         expect([body.direction, body.outcome, body.account, body.network]).toEqual(['in', 'applied', encodeAddress(shop.signer.publicKey), toHex(c.network.id)]);
@@ -410,11 +427,12 @@ async function lyingServer(c: ProcessCluster, index: number, honest: number, lie
           if (reply.status !== Status.OK) return;
           const told = lie(reply.body as HistoryBody);
           const before = request.beforePeriod === 0 ? null : { period: request.beforePeriod, index: request.beforeIndex };
-          const entries = told.entries.filter((entry) => before === null || entry.period < before.period || (entry.period === before.period && entry.index < before.index)).slice(0, historyEntriesThatFit(request.length));
+          const entries = told.entries.filter((entry) => before === null || entry.period < before.period || (entry.period === before.period && entry.index < before.index));
+          const page = historyPageThatFits(entries, request.length);
           const honestBytes = new Set((reply.body as HistoryBody).entries.map((entry) => toHex(entry.transaction)));
           state.historyAnswers++;
-          state.liesTold += entries.filter((entry) => !honestBytes.has(toHex(entry.transaction))).length;
-          sock.send(encodeReply(Kind.HISTORY, request.requestId, Status.OK, { ...told, entries }, signer, c.network.id), port, address);
+          state.liesTold += page.filter((entry) => !honestBytes.has(toHex(entry.transaction))).length;
+          sock.send(encodeReply(Kind.HISTORY, request.requestId, Status.OK, { ...told, entries: page }, signer, c.network.id), port, address);
         })();
       },
     },

@@ -7,11 +7,11 @@ import { defineCommand } from 'citty';
 import { encodeAddress, parseAccount } from '../address.ts';
 import { toHex } from '../bytes.ts';
 import { history_client_entries_max } from '../constants.ts';
-import { accountHistory, type HistoryCursor, type HistoryEntry, history_limit_default, historyCsv, isoTime, outcomeOf } from '../client/history.ts';
+import { accountHistory, type HistoryEntry, history_limit_default, historyCsv, isoTime, outcomeOf } from '../client/history.ts';
 import { isScrypError } from '../errors.ts';
 import type { Network } from '../network.ts';
 import { askingServers } from './servers.ts';
-import { action, chooseNetwork, exit_code, integerArg, logArgs, networkArg, print, setupLogs, UsageError } from './common.ts';
+import { action, chooseNetwork, cursorArg, exit_code, integerArg, logArgs, networkArg, print, setupLogs, UsageError } from './common.ts';
 
 export const historyCommand = defineCommand({
   meta: {
@@ -34,7 +34,7 @@ export const historyCommand = defineCommand({
       const fileNetwork = chooseNetwork(args.network);
       const account = accountArgument(args.address);
       const limit = args.limit === undefined ? history_limit_default : integerArg(args.limit, '--limit', 1, history_client_entries_max);
-      const before = args.before === undefined ? undefined : cursorArgument(args.before);
+      const before = args.before === undefined ? undefined : cursorArg(args.before, '--before');
       // Where servers that moved are now (PROTOCOL §3.10), and which a change put in charge (§6.11).
       return askingServers(fileNetwork, async (client, network) => {
         const page = await accountHistory(client, network, account, { limit, ...(before === undefined ? {} : { before }) });
@@ -60,14 +60,6 @@ function accountArgument(text: string | undefined): Uint8Array {
     if (isScrypError(error)) throw new UsageError(error.message);
     throw error;
   }
-}
-
-function cursorArgument(text: string): HistoryCursor {
-  const match = /^([0-9]{1,16}):([0-9]{1,10})$/.exec(text);
-  if (match === null) throw new UsageError(`--before: expected PERIOD:INDEX (two whole numbers, as "next" shows them), got ${text}`);
-  const period = integerArg(match[1], '--before period', 1, Number.MAX_SAFE_INTEGER);
-  const index = integerArg(match[2], '--before index', 0, 0xffff_ffff);
-  return { period, index };
 }
 
 function statusText(entry: HistoryEntry): string {

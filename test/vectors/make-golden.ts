@@ -22,7 +22,7 @@ import { type Network, networkToJson, parseNetwork } from '../../src/network.ts'
 import { acceptingUntil, alphaOf, betaOf, endOf, periodOf, startOf, type Timing, timingOf } from '../../src/schedule.ts';
 import { formatSeed } from '../../src/seed.ts';
 import { signerFromSeed, type Signer } from '../../src/signature.ts';
-import { decodeTransaction, signingMessage, signPayment, txidOf } from '../../src/transaction.ts';
+import { decodeTransaction, signingMessage, signPayment, timestampOf, txidOf } from '../../src/transaction.ts';
 import { encodePaymentList } from '../../src/payment-list.ts';
 import { checkReceipt, formatReceipt, receiptJson } from '../../src/receipt.ts';
 import {
@@ -747,21 +747,21 @@ function entry(accountId: Uint8Array, balance: number): Uint8Array {
   exchange('BALANCE padded only to 128 bytes (TOO_SHORT, as over UDP)', { kind: Kind.BALANCE, requestId: 23, account: soloWallet.publicKey, length: 128 }, Status.TOO_SHORT, { needed: 181 });
 }
 
-// scryp watch (PROTOCOL §6.13): the golden payment as a webhook carries it to bob's shop
-// (committed at index 0 of its period, every server listing it), and the Scryp-Signature
-// of that body at the payment's second under a secret of 64 hex characters, keyed with
-// the secret's text. The HMAC is computed here with node:crypto from the recipe, and
-// compared with what the watcher's own code signs.
-{
-  const entry = describeEntry(golden, bob.publicKey, { period, index: 0, applied: true, transaction: payment1 }, [0, 1, 2]);
-  const body = watchEventOf(golden, bob.publicKey, entry);
+// scryp watch (PROTOCOL §6.13): a committed payment as a webhook carries it to a shop
+// (every server listing it), and the Scryp-Signature of that body at the payment's second
+// under a secret of 64 hex characters, keyed with the secret's text. The HMAC is computed
+// here with node:crypto from the recipe, and compared with what the watcher's code signs.
+function addWebhookVector(name: string, shop: Signer, listed: { period: number; index: number; transaction: Uint8Array }): void {
+  const entry = describeEntry(golden, shop.publicKey, { ...listed, applied: true }, [0, 1, 2]);
+  const body = watchEventOf(golden, shop.publicKey, entry);
   const secret = toHex(sha256(utf8('scryp golden vector webhook secret')));
-  const t = Math.floor(paymentTime / 1000);
+  const t = Math.floor(timestampOf(listed.transaction) / 1000);
   const v1 = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
   const header = `t=${t},v1=${v1}`;
-  check(webhookSignature(secret, t, body) === header, 'webhook signature: the recipe and the watcher');
-  add({ name: 'webhook signature: bob\'s shop hears that alice paid 250', type: 'webhook signature', secret, t, body, v1, header });
+  check(webhookSignature(secret, t, body) === header, `${name}: the recipe and the watcher`);
+  add({ name, type: 'webhook signature', secret, t, body, v1, header });
 }
+addWebhookVector('webhook signature: bob\'s shop hears that alice paid 250', bob, { period, index: 0, transaction: payment1 });
 
 // ---- payments with a reference (v1.2, §5.1): the 148-byte form everywhere ---------------
 
@@ -794,6 +794,7 @@ function entry(accountId: Uint8Array, balance: number): Uint8Array {
   })();
   const payment4 = addPayment('payment: bob pays alice 20 (no reference, in the same batch)', 'bob', { timestamp: startOf(timing, next) + 450, amount: 20, payee: alice.publicKey });
   const txid3 = txidOf(payment3);
+  addWebhookVector('webhook signature: carol\'s shop hears that alice paid invoice 2026000123', carol, { period: next, index: 0, transaction: payment3 });
 
   // The batch of both forms: the 148-byte payment after its tag 0x02, then the 140-byte one as it is.
   const mixed = encodePaymentList([payment3, payment4]);
