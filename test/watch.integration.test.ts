@@ -320,7 +320,8 @@ describe('scryp watch on three real servers under load', () => {
       expect(await c.until(() => watcher.stderr.includes('first run: starting after'), 10_000), watcher.stderr).toBe(true);
       await c.stopServer(1);
       await c.stopServer(2);
-      expect(await c.until(() => watcher.stderr.includes('only 1 of 3 servers answered'), 15_000), watcher.stderr).toBe(true);
+      // Server 0 answers until it notices it is alone (then it is unavailable too, §8.8): 1 or 0 of 3, depending on the moment.
+      expect(await c.until(() => /only [01] of 3 servers answered \(a quorum is 2\)/.test(watcher.stderr), 15_000), watcher.stderr).toBe(true);
       c.start(1);
       c.start(2);
       expect(await c.until(() => watcher.stderr.includes('a quorum of servers answers again'), 30_000), watcher.stderr).toBe(true);
