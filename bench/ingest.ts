@@ -83,22 +83,17 @@ export async function ingestBench(quick: boolean, measureNative: (ms: number) =>
  * reference is 8 bytes longer and checked the same way: it must cost nothing measurable.
  */
 export async function ingestReferencesBench(quick: boolean, measureNative: (ms: number) => number): Promise<Row> {
-  const rates = { none: [] as number[], half: [] as number[] };
   let lost = 0;
-  for (const share of [0, 0.5, 0.5, 0, 0, 0.5] as const) {
-    const run = await ingestRun(quick, measureNative, false, share);
-    (share === 0 ? rates.none : rates.half).push(run.result.accepted / run.result.seconds);
+  const { with: half, without: none, rates } = await inTurns(async (references) => {
+    const run = await ingestRun(quick, measureNative, false, references ? 0.5 : 0);
     lost += run.result.payments - run.result.accepted;
-  }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  const half = median(rates.half);
-  const none = median(rates.none);
+    return run.result.accepted / run.result.seconds;
+  });
   const ratio = half / none;
-  const list = (values: number[]) => values.map((rate) => formatRate(rate, '/s')).join(', ');
   return {
     row: 'ingest references',
-    measured: `${formatRate(half, 'payments/s')} with half of them with a reference (runs: ${list(rates.half)})`,
-    reference: `${formatRate(none, 'payments/s')} with none (runs: ${list(rates.none)})`,
+    measured: `${formatRate(half, 'payments/s')} with half of them with a reference (runs: ${rateList(rates.with)})`,
+    reference: `${formatRate(none, 'payments/s')} with none (runs: ${rateList(rates.without)})`,
     ratio: ratio.toFixed(2),
     target: '≥ 0.95 (no measurable difference)',
     met: ratio >= 0.95 && lost === 0,
@@ -114,29 +109,37 @@ export async function ingestReferencesBench(quick: boolean, measureNative: (ms: 
  * gauge is read at scrape time.
  */
 export async function ingestMetricsBench(quick: boolean, measureNative: (ms: number) => number): Promise<Row> {
-  const rates = { off: [] as number[], on: [] as number[] };
   let scrapes = 0;
-  for (const metrics of [false, true, true, false, false, true]) {
+  const { with: on, without: off, rates } = await inTurns(async (metrics) => {
     const run = await ingestRun(quick, measureNative, metrics);
-    (metrics ? rates.on : rates.off).push(run.result.accepted / run.result.seconds);
     scrapes += run.scrapes;
-  }
-  // Medians: on a shared machine one run in a few is slowed by someone else's work.
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  const on = median(rates.on);
-  const off = median(rates.off);
+    return run.result.accepted / run.result.seconds;
+  });
   const ratio = on / off;
-  const list = (values: number[]) => values.map((rate) => formatRate(rate, '/s')).join(', ');
   return {
     row: 'ingest metrics',
-    measured: `${formatRate(on, 'payments/s')} with --metrics (runs: ${list(rates.on)})`,
-    reference: `${formatRate(off, 'payments/s')} without (runs: ${list(rates.off)})`,
+    measured: `${formatRate(on, 'payments/s')} with --metrics (runs: ${rateList(rates.with)})`,
+    reference: `${formatRate(off, 'payments/s')} without (runs: ${rateList(rates.without)})`,
     ratio: ratio.toFixed(2),
     target: '≥ 0.95 (no measurable cost)',
     met: ratio >= 0.95,
     notes: `medians of three runs each, in the order off on on off off on; ${scrapes} scrapes of /metrics during the loads with it on`,
   };
 }
+
+/**
+ * Three runs with a thing and three without, in turns (without, with, with, without,
+ * without, with) so that the machine's drift falls on both alike; the median of each three
+ * (on a shared machine one run in a few is slowed by someone else's work).
+ */
+async function inTurns(run: (withIt: boolean) => Promise<number>): Promise<{ with: number; without: number; rates: { with: number[]; without: number[] } }> {
+  const rates = { with: [] as number[], without: [] as number[] };
+  for (const withIt of [false, true, true, false, false, true]) (withIt ? rates.with : rates.without).push(await run(withIt));
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return { with: median(rates.with), without: median(rates.without), rates };
+}
+
+const rateList = (values: readonly number[]) => values.map((rate) => formatRate(rate, '/s')).join(', ');
 
 async function ingestRun(quick: boolean, measureNative: (ms: number) => number, metrics: boolean, referenceShare = 0): Promise<IngestRun> {
   ensureBinary();

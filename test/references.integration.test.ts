@@ -42,6 +42,14 @@ let cluster: ProcessCluster;
 let wallet: Signer;
 const payees = [0, 1, 2, 3].map((i) => testSigner(`references payee ${i}`));
 
+/** A wallet directory with the seed of `label` (testSeed), for the executable's --dir. */
+function walletDir(c: ProcessCluster, name: string, label: string): string {
+  const dir = join(c.base, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, '.seed'), formatSeed(testSeed(label)), { mode: 0o600 });
+  return dir;
+}
+
 async function inStep(c: ProcessCluster, after: number): Promise<boolean> {
   const infos = await Promise.all([0, 1, 2].map((i) => c.info(i)));
   if (infos.some((info) => info === null)) return false;
@@ -184,9 +192,7 @@ describe('both forms under load, a server caught up by replay and another by sna
 describe('the CLI', () => {
   test('scryp pay --ref and a request with ref=, then scryp history shows the reference (table, CSV, JSON)', async () => {
     const c = cluster;
-    const dir = join(c.base, 'cli-wallet');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, '.seed'), formatSeed(testSeed('wallet references genesis')), { mode: 0o600 });
+    const dir = walletDir(c, 'cli-wallet', 'wallet references genesis');
     const payee = testSigner('references cli payee');
     const paid = await runProgram(['pay', '--dir', dir, '--to', encodeAddress(payee.publicKey), '--amount', '3', '--ref', '18446744073709551615', '--network', c.networkFile, '--json'], { timeoutMs: 30_000 });
     expect(paid.exitCode, show(paid)).toBe(0);
@@ -232,9 +238,7 @@ describe('the CLI', () => {
 describe('receipts through the executable (PROTOCOL §6.14)', () => {
   test('save by the payer\'s wallet and by the payee\'s address, check offline; forgeries refused with their codes', async () => {
     const c = cluster;
-    const dir = join(c.base, 'receipt-wallet');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, '.seed'), formatSeed(testSeed('wallet references genesis')), { mode: 0o600 });
+    const dir = walletDir(c, 'receipt-wallet', 'wallet references genesis');
     const shop = testSigner('references receipt shop');
     const paid = await runProgram(['pay', '--dir', dir, '--to', encodeAddress(shop.publicKey), '--amount', '12', '--ref', '4242', '--network', c.networkFile, '--json'], { timeoutMs: 30_000 });
     expect(paid.exitCode, show(paid)).toBe(0);
@@ -302,12 +306,8 @@ describe('receipts through the executable (PROTOCOL §6.14)', () => {
 describe('refunds through the executable', () => {
   test('pay --refund pays the payer back, same amount, same reference, once said yes to; what may not be refunded is refused', async () => {
     const c = cluster;
-    const customerDir = join(c.base, 'refund-customer');
-    const shopDir = join(c.base, 'refund-shop');
-    for (const [dir, label] of [[customerDir, 'wallet references genesis'], [shopDir, 'references refund shop']] as const) {
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, '.seed'), formatSeed(testSeed(label)), { mode: 0o600 });
-    }
+    const customerDir = walletDir(c, 'refund-customer', 'wallet references genesis');
+    const shopDir = walletDir(c, 'refund-shop', 'references refund shop');
     const shop = testSigner('references refund shop');
     const paid = await runProgram(['pay', '--dir', customerDir, '--to', encodeAddress(shop.publicKey), '--amount', '9', '--ref', '777', '--network', c.networkFile, '--json'], { timeoutMs: 30_000 });
     expect(paid.exitCode, show(paid)).toBe(0);
