@@ -55,6 +55,10 @@ export const chain_ask_attempts = 4; // a client fetching the chain of changes (
 export const chain_ask_timeout_ms = 200; // ... waiting this long first, doubled at each resend
 export const addresses_refresh_ms = 60_000; // a long-running wallet asks again this often
 export const history_client_entries_max = 10_000; // entries one history query gathers: ≤ 1,429 pages per server, a few seconds on a LAN
+export const payment_search_entries_max = 10_000; // entries a search for one payment by txid (receipt save, pay --refund) reads, newest first, before it gives up ...
+export const payment_search_page_entries = 500; // ... a page of history at a time
+export const receipt_replies_max = servers_max; // replies in a receipt: one per server of the largest network
+export const receipt_file_bytes_max = 64 * KiB; // a receipt is a payment and at most 64 replies of 146 bytes, in hex: about 19 KiB
 
 // ---- Peer protocol (TCP) ----------------------------------------------------------
 
@@ -230,6 +234,8 @@ check(gateway_connection_idle_ms % 1_000 === 0 && gateway_connection_idle_ms <= 
 check(watch_delivery_retry_first_ms <= watch_delivery_retry_max_ms, 'the delivery backoff starts below its cap');
 check(watch_delivery_timeout_ms_default <= watch_delivery_timeout_ms_max, 'the default delivery timeout is one --timeout-ms allows');
 check(watch_pages_per_round_max * history_entries_max <= history_client_entries_max, 'a watch round gathers no more than a history query');
+check(payment_search_entries_max <= history_client_entries_max, 'a payment search reads no more than a history query');
+check(receipt_file_bytes_max >= 2 * (transaction_bytes + 8 + receipt_replies_max * (reply_header_bytes + hash_bytes + 1 + 8 + reply_trailer_bytes)) + 4 * KiB, 'the largest receipt, in hex, fits a receipt file');
 check(reply_header_bytes + 1 + addresses_per_reply_max * address_record_bytes + reply_trailer_bytes <= datagram_bytes_max, 'a full ADDRESSES reply fits one datagram');
 check(
   reply_header_bytes + key_bytes + 8 + 8 + 1 + history_entries_max * (8 + 4 + 1 + transaction_bytes) + reply_trailer_bytes <= datagram_bytes_max,

@@ -17,7 +17,7 @@
 // out; the network file and the chain are the only outside knowledge, and no server is asked.
 
 import { describe, equal, fromHex, toHex } from './bytes.ts';
-import { hash_bytes, servers_max } from './constants.ts';
+import { hash_bytes, receipt_replies_max } from './constants.ts';
 import { fail, isScrypError } from './errors.ts';
 import { type CommittedChange, type Configuration, configurationAt, configurationsOf, encodeChange } from './consensus/configuration.ts';
 import { parseChainFile } from './consensus/change-file.ts';
@@ -26,9 +26,6 @@ import type { Network } from './network.ts';
 import { periodOf, timingOf } from './schedule.ts';
 import { verify } from './signature.ts';
 import { amountOf, decodeTransaction, payeeOf, payerOf, referenceOf, signatureOf, signingMessage, timestampOf, txidOf } from './transaction.ts';
-
-/** The most replies a receipt holds: one per server of the largest network. */
-export const receipt_replies_max = servers_max;
 
 export interface Receipt {
   readonly network: Uint8Array;

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { defineCommand } from 'citty';
 import { encodeAddress } from '../address.ts';
 import { toHex } from '../bytes.ts';
-import { hash_bytes } from '../constants.ts';
+import { hash_bytes, receipt_file_bytes_max } from '../constants.ts';
 import { isScrypError } from '../errors.ts';
 import { type CheckedReceipt, checkReceipt, formatReceipt, parseReceipt } from '../receipt.ts';
 import { collectReceipt } from '../client/receipt.ts';
@@ -20,9 +20,6 @@ import { seedFileAccount, seedFileState } from '../seed.ts';
 import { accountArg, action, chooseNetwork, exit_code, hexArg, logArgs, networkArg, print, setupLogs, UsageError } from './common.ts';
 import { loadChainFile } from './network-change.ts';
 import { refuseExisting, writeNew } from './out-file.ts';
-
-/** A receipt file is a few KiB (a payment and at most 64 replies of 146 bytes, in hex): more is not one. */
-const receipt_file_bytes_max = 64 * 1024;
 
 /** The one line a person reads: what was paid, to whom, when, and who vouches. */
 export function receiptSummary(network: Network, checked: CheckedReceipt): string {

@@ -15,7 +15,7 @@
 //   3. Equal bytes are grouped; a group listed by a majority of all servers is committed,
 //      any other is disputed, with the servers that listed it.
 
-import { history_client_entries_max } from '../constants.ts';
+import { history_client_entries_max, payment_search_entries_max, payment_search_page_entries } from '../constants.ts';
 import { equal, toHex } from '../bytes.ts';
 import { encodeAddress } from '../address.ts';
 import { fail } from '../errors.ts';
@@ -103,9 +103,6 @@ export async function accountHistory(
   return mergeHistory(network, account, histories, committedPeriod, limit);
 }
 
-/** Entries a search for one payment reads, page after page, before it gives up. */
-export const payment_search_entries_max = history_client_entries_max;
-const payment_search_page = 500;
 
 /**
  * The payment `txid` in `account`'s history (the account is its payer or its payee), as the
@@ -116,8 +113,8 @@ const payment_search_page = 500;
  */
 export async function findPayment(client: ClientTransport, network: Network, account: Uint8Array, txid: Uint8Array): Promise<HistoryEntry | null> {
   let before: HistoryCursor | undefined;
-  for (let read = 0; read < payment_search_entries_max; read += payment_search_page) {
-    const page = await accountHistory(client, network, account, { limit: payment_search_page, ...(before === undefined ? {} : { before }) });
+  for (let read = 0; read < payment_search_entries_max; read += payment_search_page_entries) {
+    const page = await accountHistory(client, network, account, { limit: payment_search_page_entries, ...(before === undefined ? {} : { before }) });
     // Two signatures of one body are one payment (one txid): the listing most servers agree on.
     const found = page.entries.filter((entry) => equal(entry.txid, txid)).sort((a, b) => b.servers.length - a.servers.length)[0];
     if (found !== undefined) return found;
