@@ -44,6 +44,21 @@ describe('Verifier', () => {
     expect(v.hasRoom).toBe(true);
   });
 
+  test('both forms of payment, mixed in one batch of a worker: each under its own tag (v1, v2); a reference taken off or changed does not verify', async () => {
+    const withReference = signPayment(payer, networkId, { timestamp: 1_700_000_000_001, amount: 5, payee, reference: 2026n });
+    const changed = withReference.slice();
+    changed[83]! ^= 1; // the reference
+    const stripped = new Uint8Array(140);
+    stripped.set(withReference.subarray(0, 76));
+    stripped.set(withReference.subarray(84), 76); // the same fields and signature, without the reference
+    const expected = [true, true, false, false, false];
+    const inline = new Verifier(networkId, 0);
+    expect(await Promise.all([good, withReference, changed, stripped, bad].map((tx) => check(inline, tx)))).toEqual(expected);
+    inline.close();
+    const v = (verifier = new Verifier(networkId, 1));
+    expect(await Promise.all([good, withReference, changed, stripped, bad].map((tx) => check(v, tx)))).toEqual(expected);
+  });
+
   test('the strict rule holds off the main thread too: the forgery from the identity key (R = identity, S = 0) is refused, inline and in a worker', async () => {
     const identity = Uint8Array.of(1, ...new Uint8Array(31));
     const forged = encodeTransaction({ timestamp: 1_700_000_000_000, amount: 1_000, payee, payer: identity, signature: Uint8Array.of(...identity, ...new Uint8Array(32)) });
