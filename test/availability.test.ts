@@ -7,9 +7,7 @@
 
 import { describe, expect, test } from 'bun:test';
 import { Status, statusName } from '../src/client/codec.ts';
-import { certificateFrom, type Decision, signVote } from '../src/consensus/vote.ts';
 import { ServerCore } from '../src/node/core.ts';
-import type { PeriodRecord } from '../src/peer/messages.ts';
 import { periodOf, startOf } from '../src/schedule.ts';
 import { CoreNet, first_period } from './helpers/core-net.ts';
 
@@ -65,11 +63,7 @@ describe('/healthz and the client edge answer from one availability', () => {
     const net = new CoreNet();
     net.startAll();
     net.advanceToPeriod(P + 4, 500);
-    const records = net.servers[0]!.store.records(P + 1, 1, 1 << 20) as PeriodRecord[];
-    const parent = records[0]!.certificate;
-    const decision: Decision = { period: P + 4, parent: parent.period, parentHash: parent.hash, hash: new Uint8Array(32).fill(9) };
-    const conflicting = certificateFrom(decision, [0, 1].map((voter) => signVote(net.servers[voter]!.signer, net.network.id, decision, parent.period, voter)));
-    net.inject(0, 2, { type: 'status', committed: conflicting, vote: null });
+    net.showFork(2, P + 4);
     const answer = served(net, net.core(2));
     expect(answer.available).toBe(false);
     expect(answer.reason).toBe(`stopped: ${net.core(2).halted}`);
@@ -78,10 +72,7 @@ describe('/healthz and the client edge answer from one availability', () => {
   test('catching up (it slept through periods the others committed): unavailable on both until it is back, and /healthz says so', () => {
     const net = new CoreNet();
     net.startAll();
-    net.advanceToPeriod(P + 2, 500);
-    net.crash(2);
-    net.advanceToPeriod(P + 8, 500);
-    const core = net.start(2);
+    const core = net.sleepThrough(2, P + 2, P + 8);
     const answer = served(net, core);
     expect(answer.available).toBe(false);
     expect(answer.reason).toStartWith('catching up:');

@@ -35,10 +35,7 @@ describe('a server walks the stages', () => {
   test('asleep through periods: behind, asking records, and idle once replayed; unavailable until then', () => {
     const net = new CoreNet();
     net.startAll();
-    net.advanceToPeriod(P + 2, 500);
-    net.crash(2);
-    net.advanceToPeriod(P + 8, 500);
-    const core = net.start(2);
+    const core = net.sleepThrough(2, P + 2, P + 8);
     const seen: string[] = [core.catchUpStage.name];
     // The stage is looked at as every message moves (a request and its answer pass within one step).
     const watch = () => {

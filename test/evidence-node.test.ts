@@ -6,10 +6,9 @@
 
 import { describe, expect, test } from 'bun:test';
 import { Status } from '../src/client/codec.ts';
-import { certificateFrom, type Decision, signVote } from '../src/consensus/vote.ts';
+import { type Decision, signVote } from '../src/consensus/vote.ts';
 import { NodeMetrics } from '../src/node/metrics.ts';
 import { evidenceAnswer } from '../src/node/queries.ts';
-import type { PeriodRecord } from '../src/peer/messages.ts';
 import { CoreNet, first_period } from './helpers/core-net.ts';
 import { parseExposition, valueOf } from './helpers/prometheus-text.ts';
 
@@ -62,12 +61,8 @@ describe('evidence as an operator sees it', () => {
     const net = new CoreNet();
     net.startAll();
     net.advanceToPeriod(P + 4, 500);
-    const records = net.servers[0]!.store.records(P + 1, 1, 1 << 20) as PeriodRecord[];
-    const parent = records[0]!.certificate;
     // Servers 0 and 1 sign a certificate that skips server 2's committed period P+3.
-    const decision: Decision = { period: P + 4, parent: parent.period, parentHash: parent.hash, hash: new Uint8Array(32).fill(9) };
-    const conflicting = certificateFrom(decision, [0, 1].map((voter) => signVote(net.servers[voter]!.signer, net.network.id, decision, parent.period, voter)));
-    net.inject(0, 2, { type: 'status', committed: conflicting, vote: null });
+    net.showFork(2, P + 4);
     const core = net.core(2);
     expect(core.halted).toContain('two certificates conflict');
     const health = core.availability(net.now);

@@ -33,6 +33,7 @@ import { fail, isScrypError, ScrypError } from '../errors.ts';
 import type { Network } from '../network.ts';
 import { verify } from '../signature.ts';
 import { LedgerState } from './state.ts';
+import { readLedger } from './served-network.ts';
 import { ledger_file_name, SqliteStore } from './sqlite-store.ts';
 
 /** The meta keys that hold this server's votes and ballots (src/ledger/sqlite-store.ts writeVote, writeBallots): a backup drops them. */
@@ -51,22 +52,7 @@ export interface BackupReport {
 
 /** The network id a ledger file belongs to, read without writing anything. */
 function storedNetworkId(path: string): Uint8Array {
-  let db: Database;
-  try {
-    db = new Database(path, { readonly: true });
-  } catch (error) {
-    fail('STORE_UNAVAILABLE', `cannot open ${path}: ${(error as Error).message}`);
-  }
-  try {
-    const row = db.query('SELECT value FROM meta WHERE key = ?').get('network_id') as { value: Uint8Array } | null;
-    if (row === null) fail('STORE_CORRUPT', `${path} has no network id: it is not a scryp ledger`);
-    return row.value;
-  } catch (error) {
-    if (isScrypError(error)) throw error;
-    fail('STORE_CORRUPT', `${path} is not a scryp ledger: ${(error as Error).message}`);
-  } finally {
-    db.close();
-  }
+  return readLedger(path, (_db, meta) => meta('network_id') ?? fail('STORE_CORRUPT', `${path} has no network id: it is not a scryp ledger`));
 }
 
 /** Step 1: a consistent copy of the live ledger at `to` (which must not exist). */

@@ -28,14 +28,7 @@ export interface ServedNetwork {
 export function servedNetwork(dir: string): ServedNetwork | null {
   const path = join(dir, ledger_file_name);
   if (!existsSync(path)) return null;
-  let db: Database;
-  try {
-    db = new Database(path, { readonly: true });
-  } catch (error) {
-    fail('STORE_UNAVAILABLE', `cannot open ${path}: ${(error as Error).message}`);
-  }
-  try {
-    const meta = (key: string) => (db.query('SELECT value FROM meta WHERE key = ?').get(key) as { value: Uint8Array } | null)?.value ?? null;
+  return readLedger(path, (db, meta) => {
     const file = meta('network_file');
     if (file === null) return null;
     const network = parseNetworkText(new TextDecoder().decode(file), `${path} (meta network_file)`);
@@ -46,6 +39,23 @@ export function servedNetwork(dir: string): ServedNetwork | null {
     const chain = rows.map((row) => ({ carrier: row.carrier, change: decodeChange(row.change) }));
     configurationsOf(network, chain, verify); // each link from the file: CHANGE_CHAIN if one does not follow
     return { network, chain };
+  });
+}
+
+/**
+ * Reads a ledger file without writing anything (the node may be running): `read` gets the
+ * database and its meta values. A file SQLite cannot open is STORE_UNAVAILABLE; one that is
+ * not a scryp ledger, STORE_CORRUPT.
+ */
+export function readLedger<T>(path: string, read: (db: Database, meta: (key: string) => Uint8Array | null) => T): T {
+  let db: Database;
+  try {
+    db = new Database(path, { readonly: true });
+  } catch (error) {
+    fail('STORE_UNAVAILABLE', `cannot open ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return read(db, (key) => (db.query('SELECT value FROM meta WHERE key = ?').get(key) as { value: Uint8Array } | null)?.value ?? null);
   } catch (error) {
     if (isScrypError(error)) throw error;
     fail('STORE_CORRUPT', `${path} is not a scryp ledger: ${(error as Error).message}`);

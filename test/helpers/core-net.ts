@@ -8,6 +8,7 @@
 
 import { type Change, changeSigningMessage, type ConfigServer } from '../../src/consensus/configuration.ts';
 import { proposalSigningMessage } from '../../src/consensus/proposal.ts';
+import { certificateFrom, type Decision, signVote } from '../../src/consensus/vote.ts';
 import { headerOfProposal, type ProposalMessage } from '../../src/peer/messages.ts';
 import { toHex } from '../../src/bytes.ts';
 import { LedgerState } from '../../src/ledger/state.ts';
@@ -15,7 +16,7 @@ import { MemoryStore } from '../../src/ledger/store.ts';
 import { type Network, parseNetwork } from '../../src/network.ts';
 import { type CoreLog, ServerCore } from '../../src/node/core.ts';
 import { routeOutbox } from '../../src/node/outbox.ts';
-import { decodeMessage, encodeMessage, type PeerMessage } from '../../src/peer/messages.ts';
+import { decodeMessage, encodeMessage, type PeerMessage, type PeriodRecord } from '../../src/peer/messages.ts';
 import type { RawMessage } from '../../src/peer/framing.ts';
 import { startOf, type Timing, timingOf } from '../../src/schedule.ts';
 import type { Signer } from '../../src/signature.ts';
@@ -148,6 +149,27 @@ export class CoreNet {
       .sort((a, b) => a.signer - b.signer)
       .map(({ signer, key }) => ({ signer, signature: this.servers[key]!.signer.sign(message) }));
     return { ...body, signatures };
+  }
+
+  /**
+   * A fork shown to server `to`: a certificate of period `period`, signed by servers 0 and 1,
+   * built on the committed period P+1 of server 0's store, so that it skips what `to` committed
+   * since; brought by a STATUS from server 0. Both certificates hold: `to` stops (§8.12).
+   */
+  showFork(to: number, period: number): void {
+    const records = this.servers[0]!.store.records(first_period + 1, 1, 1 << 20) as PeriodRecord[];
+    const parent = records[0]!.certificate;
+    const decision: Decision = { period, parent: parent.period, parentHash: parent.hash, hash: new Uint8Array(32).fill(9) };
+    const conflicting = certificateFrom(decision, [0, 1].map((voter) => signVote(this.servers[voter]!.signer, this.network.id, decision, parent.period, voter)));
+    this.inject(0, to, { type: 'status', committed: conflicting, vote: null });
+  }
+
+  /** Server `index` down from `from` to `to` (periods, each at 500 ms), then started again from its store. */
+  sleepThrough(index: number, from: number, to: number): ServerCore {
+    this.advanceToPeriod(from, 500);
+    this.crash(index);
+    this.advanceToPeriod(to, 500);
+    return this.start(index);
   }
 
   /** Drops server `index`'s core (kill -9): its store stays, messages to it are lost. */
