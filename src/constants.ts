@@ -161,6 +161,18 @@ export const wallet_progress_steps_max = 64; // progress lines kept per payment 
 export const wallet_balance_cache_ms = 250; // the overview asked twice within this is answered once (several tabs open)
 export const wallet_confirm_words = 3; // words of a new recovery phrase typed back before the seed is written: proof it was written down
 
+// ---- The till (Take a payment, in both wallet pages) ------------------------------
+
+export const till_sale_ms_default = 10 * 60_000; // a till's request lives this long: a customer at the counter pays within minutes, and a forgotten screen stops asking
+export const till_sale_ms_min = 10_000; // scryp wallet --till-expiry below this could expire before a customer's wallet has signed
+export const till_sale_ms_max = 24 * 60 * 60_000; // ... and above a day it is an invoice, not a sale at a counter (scryp watch follows those)
+export const till_late_watch_ms = 30 * 60_000; // after a request expired, the till still looks this long for a payment that comes too late (to say so, and offer the refund)
+export const till_unwatched_ms = 15_000; // a sale whose screen no one asked about this long stops the asking (a closed tab; a browser checks a tab in the background about once a second); a look starts it again
+export const till_poll_ms = 100; // the till's screen asks the wallet for its sale this often (a call to the local wallet, not to the servers)
+export const till_sales_max = 32; // sales one wallet follows at once (several tills of one shop share one wallet); the oldest finished one goes first
+export const till_history_entries_max = 2_000; // entries a check reads back, newest first, to find the open sales' payments (a shop's busiest minutes)
+export const till_note_chars_max = 200; // the seller's note, shown to the payer in the request (as the Receive tab's message)
+
 // ---- Pocket wallet (the page in a phone's browser, over the HTTP gateway) ----------
 
 export const gateway_attempt_timeout_ms_min = 1_000; // a phone's first request to a gateway may wait for a TLS handshake over a slow radio link
@@ -241,3 +253,5 @@ check(
   reply_header_bytes + key_bytes + 8 + 8 + 1 + history_entries_max * (8 + 4 + 1 + transaction_bytes) + reply_trailer_bytes <= datagram_bytes_max,
   'a full HISTORY page fits one datagram',
 );
+check(till_sale_ms_min <= till_sale_ms_default && till_sale_ms_default <= till_sale_ms_max, 'the till’s default lifetime is one --till-expiry allows');
+check(till_history_entries_max <= history_client_entries_max, 'a till check reads no more than a history query');

@@ -48,6 +48,8 @@ export const errorCodes = [
   'BAD_CONTACTS_FILE',
   'WALLET_LOCKED',
   'WALLET_WORDS',
+  'WALLET_REFERENCE',
+  'WALLET_STAFF',
   // the pocket wallet (the page in a browser, over servers' HTTP gateways)
   'BAD_GATEWAY_URL',
   'POCKET_OFFLINE',

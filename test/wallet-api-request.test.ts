@@ -8,7 +8,7 @@ import { encodeAddress } from '../src/address.ts';
 import { toHex } from '../src/bytes.ts';
 import { balance_max, wallet_api_body_bytes_max } from '../src/constants.ts';
 import { formatPaymentRequest } from '../src/payment-request.ts';
-import { parseAmount, parseBody, parseCursor, parseRecipient, parseRequestBuilder, textField } from '../src/wallet/api-request.ts';
+import { parseAmount, parseBody, parseCursor, parseRecipient, parseReference, parseRequestBuilder, parseSale, textField, txidField } from '../src/wallet/api-request.ts';
 import { codeOf } from './helpers/errors.ts';
 import { testSigner } from './helpers/keys.ts';
 
@@ -44,8 +44,10 @@ describe('recipient', () => {
     const request = formatPaymentRequest({ account: payee, amount: 42, label: 'Ruth <b>', message: 'bread & jam' });
     const parsed = parseRecipient(request, me, []);
     expect(parsed.address).toBe(payeeAddress);
-    expect(parsed.request).toEqual({ amount: 42, label: 'Ruth <b>', message: 'bread & jam' });
-    expect(parseRecipient(`scryp:${payeeAddress}`, me, []).request).toEqual({ amount: null, label: '', message: '' });
+    expect(parsed.request).toEqual({ amount: 42, reference: null, label: 'Ruth <b>', message: 'bread & jam' });
+    expect(parseRecipient(`scryp:${payeeAddress}`, me, []).request).toEqual({ amount: null, reference: null, label: '', message: '' });
+    // A request's reference, exact beyond 2^53: the payment will carry it.
+    expect(parseRecipient(`scryp:${payeeAddress}?amount=5&ref=18446744073709551615`, me, []).request?.reference).toBe(18446744073709551615n);
     expect(parseRecipient(payeeAddress, me, []).request).toBeNull();
   });
 
@@ -86,10 +88,34 @@ describe('bodies', () => {
   });
 
   test('the request builder: amount optional, label and message free text up to 200 characters', () => {
-    expect(parseRequestBuilder({ amount: '', label: 'Ruth', message: '' })).toEqual({ amount: undefined, label: 'Ruth', message: '' });
-    expect(parseRequestBuilder({ amount: '12' })).toEqual({ amount: 12, label: '', message: '' });
+    expect(parseRequestBuilder({ amount: '', label: 'Ruth', message: '' })).toEqual({ amount: undefined, reference: undefined, label: 'Ruth', message: '' });
+    expect(parseRequestBuilder({ amount: '12' })).toEqual({ amount: 12, reference: undefined, label: '', message: '' });
     expect(codeOf(() => parseRequestBuilder({ amount: '1.5' }))).toBe('WALLET_AMOUNT');
     expect(codeOf(() => parseRequestBuilder({ label: 'x'.repeat(201) }))).toBe('WALLET_REQUEST');
+  });
+
+  test('the request builder’s reference: an order number, 1 to 2^64 − 1, exact; anything else WALLET_REFERENCE', () => {
+    expect(parseRequestBuilder({ reference: ' 1042 ' }).reference).toBe(1042n);
+    expect(parseRequestBuilder({ reference: '18446744073709551615' }).reference).toBe(18446744073709551615n);
+    expect(parseRequestBuilder({ reference: '' }).reference).toBeUndefined();
+    for (const text of ['0', '18446744073709551616', '-1', '10.5', 'A-1042', '1e3', '123456789012345678901']) {
+      expect([text, codeOf(() => parseRequestBuilder({ reference: text }))]).toEqual([text, 'WALLET_REFERENCE']);
+    }
+    expect(codeOf(() => parseReference('0'))).toBe('WALLET_REFERENCE');
+  });
+
+  test('a sale: the amount to charge (required) and a note up to 200 characters', () => {
+    expect(parseSale({ amount: '12', note: ' two loaves ' })).toEqual({ amount: 12, note: 'two loaves' });
+    expect(parseSale({ amount: '7' })).toEqual({ amount: 7, note: '' });
+    expect(codeOf(() => parseSale({ amount: '' }))).toBe('WALLET_AMOUNT');
+    expect(codeOf(() => parseSale({ amount: '0' }))).toBe('WALLET_AMOUNT');
+    expect(codeOf(() => parseSale({}))).toBe('WALLET_REQUEST');
+    expect(codeOf(() => parseSale({ amount: '5', note: 'x'.repeat(201) }))).toBe('WALLET_REQUEST');
+  });
+
+  test('a txid is 64 lowercase hex characters', () => {
+    expect(txidField({ txid: 'ab'.repeat(32) }).length).toBe(32);
+    for (const txid of ['AB'.repeat(32), 'ab'.repeat(31), 'ab'.repeat(33), 'zz'.repeat(32), 5]) expect(codeOf(() => txidField({ txid }))).toBe('WALLET_REQUEST');
   });
 
   test('a history cursor is PERIOD:INDEX or nothing', () => {

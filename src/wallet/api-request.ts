@@ -4,8 +4,8 @@
 // gets values or a ScrypError with a code and a sentence that says what to do.
 
 import { encodeAddress, parseAccount } from '../address.ts';
-import { balance_max, wallet_api_body_bytes_max } from '../constants.ts';
-import { describe, equal, utf8 } from '../bytes.ts';
+import { balance_max, hash_bytes, reference_max, till_note_chars_max, wallet_api_body_bytes_max } from '../constants.ts';
+import { describe, equal, fromHex, utf8 } from '../bytes.ts';
 import { fail } from '../errors.ts';
 import { isPaymentRequest, parsePaymentRequest, payment_request_text_chars_max } from '../payment-request.ts';
 import { assertPayable } from '../client/wallet.ts';
@@ -57,7 +57,7 @@ export interface Recipient {
   /** The contact saved under this address, if any. */
   readonly contact: string | null;
   /** Present when the person pasted a payment request: what the payee asked for. */
-  readonly request: { readonly amount: number | null; readonly label: string; readonly message: string } | null;
+  readonly request: { readonly amount: number | null; readonly reference: bigint | null; readonly label: string; readonly message: string } | null;
 }
 
 /**
@@ -72,7 +72,7 @@ export function parseRecipient(text: string, ownKey: Uint8Array, contacts: reado
   if (isPaymentRequest(trimmed)) {
     const parsed = parsePaymentRequest(trimmed);
     key = parsed.account;
-    request = { amount: parsed.amount ?? null, label: parsed.label ?? '', message: parsed.message ?? '' };
+    request = { amount: parsed.amount ?? null, reference: parsed.reference ?? null, label: parsed.label ?? '', message: parsed.message ?? '' };
   } else {
     key = parseAccount(trimmed, 'Recipient');
   }
@@ -82,15 +82,43 @@ export function parseRecipient(text: string, ownKey: Uint8Array, contacts: reado
   return { key, address, contact: contactOf(contacts, address)?.name ?? null, request };
 }
 
-/** The parameters of the Receive tab's request builder: amount optional, label and message free text. */
-export function parseRequestBuilder(body: JsonObject): { amount: number | undefined; label: string; message: string } {
+/** A reference as typed (an order number): digits only, 1 to 2⁶⁴ − 1. */
+export function parseReference(text: string, field = 'Reference'): bigint {
+  const trimmed = text.trim();
+  if (!/^[0-9]{1,20}$/.test(trimmed)) {
+    fail('WALLET_REFERENCE', `${field}: "${trimmed.length > 24 ? `${trimmed.slice(0, 24)}…` : trimmed}" is not an order number: use digits only (1 to ${reference_max})`);
+  }
+  const reference = BigInt(trimmed);
+  if (reference < 1n || reference > reference_max) fail('WALLET_REFERENCE', `${field}: ${trimmed} is outside 1 … ${reference_max} (0 means no reference: leave the field empty)`);
+  return reference;
+}
+
+/** The parameters of the Receive tab's request builder: amount and reference optional, label and message free text. */
+export function parseRequestBuilder(body: JsonObject): { amount: number | undefined; reference: bigint | undefined; label: string; message: string } {
   const amountText = textField(body, 'amount', { optional: true, maxChars: 20 });
+  const referenceText = textField(body, 'reference', { optional: true, maxChars: 40 });
   const limit = { optional: true, maxChars: 200 };
   return {
     amount: amountText.trim() === '' ? undefined : parseAmount(amountText),
+    reference: referenceText.trim() === '' ? undefined : parseReference(referenceText, 'Reference (order number)'),
     label: textField(body, 'label', limit),
     message: textField(body, 'message', limit),
   };
+}
+
+/** A new sale at the till: the amount to charge, and a note for the payer (optional). */
+export function parseSale(body: JsonObject): { amount: number; note: string } {
+  return {
+    amount: parseAmount(textField(body, 'amount', { maxChars: 40 }), 'Amount to charge'),
+    note: textField(body, 'note', { optional: true, maxChars: till_note_chars_max }).trim(),
+  };
+}
+
+/** A payment's txid in a body (Receipt, Refund): 64 hex characters. */
+export function txidField(body: JsonObject): Uint8Array {
+  const text = textField(body, 'txid', { maxChars: 80 });
+  if (!/^[0-9a-f]{64}$/.test(text)) fail('WALLET_REQUEST', `txid: expected 64 lowercase hex characters, got "${text.slice(0, 80)}"`);
+  return fromHex(text, hash_bytes, 'txid');
 }
 
 /** A history cursor from the query string: "PERIOD:INDEX", or none for the newest. */

@@ -6,9 +6,15 @@
 //   POST /api/payments/check {recipient, amount}  Confirmation  (what will be signed)
 //   POST /api/payments {ticket}        PaymentView          (signs and sends)
 //   GET  /api/payments/:id             PaymentView
-//   POST /api/request {amount, label, message}    RequestView  (Receive tab)
+//   POST /api/request {amount, reference, label, message}  RequestView  (Receive tab)
 //   GET  /api/history?before=P:I       HistoryView
 //   GET  /api/history.csv              text/csv
+//   POST /api/receipt {txid}           ReceiptView          (a receipt file of a committed payment)
+//   POST /api/refund {txid}            Confirmation         (paying a received payment back: what will be signed)
+//   POST /api/till {amount, note}      TillView             (Take a payment: a new sale)
+//   GET  /api/till/:id                 TillView
+//   POST /api/till/cancel {id}         {}                   (New sale, Cancel: the sale is no longer followed)
+//   GET  /api/staff                    StaffView            (Settings: the link that opens the till alone)
 //   GET  /api/contacts                 ContactsView
 //   POST /api/contacts {name, address} ContactsView
 //   POST /api/contacts/remove {name}   ContactsView
@@ -25,6 +31,8 @@
 //   GET  /api/key/export               KeyFileView          (the key as an encrypted .seed)
 //
 // A refusal is HTTP 4xx with ApiError; before the wallet is open, other calls are 409 WALLET_LOCKED.
+// A staff session (the staff link: the till alone) may call GET /api/overview and the till's
+// three calls, nothing else: the others are 403 WALLET_STAFF (api-routes.ts).
 
 export interface ApiError {
   readonly error: { readonly code: string; readonly message: string };
@@ -60,7 +68,15 @@ export interface Overview {
 export interface RecipientView {
   readonly address: string;
   readonly contact: string | null;
-  readonly request: { readonly amount: number | null; readonly label: string; readonly message: string } | null;
+  readonly request: RequestFields | null;
+}
+
+/** What a pasted payment request asks for; `reference` is decimal text (a u64 does not fit a JSON number), null without one. */
+export interface RequestFields {
+  readonly amount: number | null;
+  readonly reference: string | null;
+  readonly label: string;
+  readonly message: string;
 }
 
 export interface Confirmation {
@@ -74,6 +90,10 @@ export interface Confirmation {
   readonly networkId: string;
   readonly label: string;
   readonly message: string;
+  /** The payee's reference the payment will carry (signed: the 148-byte form), decimal; null without one. */
+  readonly reference: string | null;
+  /** A refund: the txid of the payment it pays back, and the period it was received in; null for any other payment. */
+  readonly refunds: { readonly txid: string; readonly period: number } | null;
 }
 
 export type Stage = 'signing' | 'sent' | 'accepted' | 'committed' | 'void' | 'refused' | 'timeout';
@@ -82,6 +102,7 @@ export interface PaymentView {
   readonly id: string;
   readonly to: string;
   readonly amount: number;
+  readonly reference: string | null;
   readonly stage: Stage;
   readonly final: boolean;
   readonly words: string;
@@ -93,6 +114,8 @@ export interface PaymentView {
 
 export interface RequestView {
   readonly uri: string;
+  /** The reference the request asks the payer to sign, decimal; null without one. */
+  readonly reference: string | null;
   /** The QR code as an SVG image in a data: URL, for an <img>. */
   readonly qr: string;
 }
@@ -107,6 +130,10 @@ export interface HistoryRow {
   readonly contact: string | null;
   readonly amount: number;
   readonly txid: string;
+  /** The payee's reference the payment carries, decimal; null without one. */
+  readonly reference: string | null;
+  /** committed (a majority lists it applied: a receipt can be saved; received, it can be refunded), void, or disputed. */
+  readonly outcome: 'committed' | 'void' | 'disputed';
   /** In words: committed, void, disputed, bad signature. */
   readonly status: string;
 }
@@ -154,4 +181,62 @@ export interface NewWalletView {
 
 export interface PhraseView {
   readonly words: readonly string[];
+}
+
+export interface ReceiptView {
+  /** The file name to save it as: receipt-<txid>.json. */
+  readonly name: string;
+  /** The receipt file's text (PROTOCOL §6.14), checked as anyone would check it before it was handed back. */
+  readonly text: string;
+  /** One sentence: which servers vouch for it. */
+  readonly summary: string;
+}
+
+export interface TillPaymentView {
+  readonly txid: string;
+  readonly payer: string;
+  readonly amount: number;
+  readonly period: number;
+  readonly index: number;
+  /** The payment's timestamp, ISO 8601 UTC. */
+  readonly time: string;
+  /** Made after the period the request expired in. */
+  readonly late: boolean;
+}
+
+/** A sale at the till (sale.ts, till.ts). */
+export interface TillView {
+  readonly id: string;
+  readonly amount: number;
+  readonly note: string;
+  /** The sale's reference, decimal (a random u64). */
+  readonly reference: string;
+  /** The payment request (`scryp:ADDRESS?amount=N&ref=R&message=NOTE`) and its QR code (an SVG in a data: URL). */
+  readonly uri: string;
+  readonly qr: string;
+  readonly startedAt: string;
+  readonly expiresAt: string;
+  readonly state: 'waiting' | 'paid' | 'short' | 'over' | 'expired' | 'late';
+  /** The till no longer asks about it (paid, over, cancelled, or long expired). */
+  readonly final: boolean;
+  /** One sentence: what came of the sale and what to do. */
+  readonly words: string;
+  /** The sum of the payments in time. */
+  readonly received: number;
+  readonly payments: readonly TillPaymentView[];
+  /** Too little, still in time: a request for the rest, with the same reference. */
+  readonly rest: { readonly amount: number; readonly uri: string; readonly qr: string } | null;
+  /** The majority's committed period at the till's last check (null: none yet). */
+  readonly committedPeriod: number | null;
+  /** The majority's committed period at the check that gave the sale its state (null: still waiting). */
+  readonly decidedAt: number | null;
+  /** Why the last check could not decide, in words, or null. */
+  readonly trouble: string | null;
+}
+
+export interface StaffView {
+  /** The link that opens the till alone: `scryp wallet`'s with its staff token, the pocket wallet's with the account's address. */
+  readonly link: string;
+  /** What the link can and cannot do, in words. */
+  readonly note: string;
 }

@@ -3,14 +3,16 @@
 // security.ts first (Host, then token for /api/, then Origin for calls that change
 // something); every response carries the security headers. Bad input becomes a 4xx
 // answer with its code; anything else is a bug, logged with its stack, answered 500.
+// Two tokens open the API: the wallet's own (the owner: everything) and the staff token
+// (the staff link: the till alone, api-routes.ts staffMayCall).
 
 import type { Server } from 'bun';
 import { isScrypError, type ErrorCode } from '../errors.ts';
 import type { Address } from '../ip.ts';
 import type { Logger } from '../log.ts';
-import type { ApiError } from './api-types.ts';
+import type { ApiError, StaffView } from './api-types.ts';
 import { parseBody } from './api-request.ts';
-import { answerApi } from './api-routes.ts';
+import { answerApi, type ApiRole } from './api-routes.ts';
 import type { Assets } from './assets.ts';
 import { changesState, hostAllowed, originAllowed, security_headers, tokenMatches } from './security.ts';
 import type { WalletKeys } from './keys.ts';
@@ -19,6 +21,10 @@ import type { WalletService } from './service.ts';
 export interface WalletServerOptions {
   readonly listen: Address;
   readonly token: string;
+  /** The staff link's token: it opens the till alone. */
+  readonly staffToken: string;
+  /** The staff link, for the owner's Settings. */
+  readonly staff: () => StaffView;
   readonly assets: Assets;
   readonly keys: WalletKeys;
   /** The open wallet, or null until the first screen or the unlock screen is done. */
@@ -30,6 +36,7 @@ const httpStatusOf: Partial<Record<ErrorCode, number>> = {
   WALLET_TOKEN: 401,
   WALLET_HOST: 403,
   WALLET_ORIGIN: 403,
+  WALLET_STAFF: 403,
   WALLET_LOCKED: 409,
 };
 
@@ -50,8 +57,9 @@ function messageOf(error: { code: string; message: string }): string {
 export function startWalletServer(options: WalletServerOptions): Server<undefined> {
   const { listen, token, assets, keys, log } = options;
 
-  async function api(request: Request, path: string, url: URL): Promise<Response> {
-    const answer = await answerApi(request.method, path, url.searchParams, async () => parseBody(await request.text()), keys, options.service());
+  async function api(request: Request, path: string, url: URL, role: ApiRole): Promise<Response> {
+    const edge = { keys, service: options.service(), role, staff: options.staff };
+    const answer = await answerApi(request.method, path, url.searchParams, async () => parseBody(await request.text()), edge);
     if ('json' in answer) return json(answer.json);
     return new Response(answer.csv, {
       headers: { ...security_headers, 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="scryp-history.csv"' },
@@ -71,14 +79,16 @@ export function startWalletServer(options: WalletServerOptions): Server<undefine
       if (asset === undefined) return new Response('not found', { status: 404, headers: { ...security_headers, 'content-type': 'text/plain; charset=utf-8' } });
       return new Response(asset.bytes, { headers: { ...security_headers, 'content-type': asset.contentType } });
     }
-    if (!tokenMatches(request.headers.get('authorization'), token)) {
+    const authorization = request.headers.get('authorization');
+    const role: ApiRole | null = tokenMatches(authorization, token) ? 'owner' : tokenMatches(authorization, options.staffToken) ? 'staff' : null;
+    if (role === null) {
       return refusal('WALLET_TOKEN', 'this call needs the wallet’s token: open the full address that scryp wallet printed (the part after # is the token)');
     }
     if (changesState(request.method) && !originAllowed(request.headers.get('origin'), host!)) {
       return refusal('WALLET_ORIGIN', 'this call must come from the wallet’s own page; another site cannot act for you');
     }
     try {
-      return await api(request, path, url);
+      return await api(request, path, url, role);
     } catch (error) {
       if (isScrypError(error)) return refusal(error.code, messageOf(error));
       log.error(`${request.method} ${path}: ${(error as Error).stack ?? String(error)}`);

@@ -11,6 +11,8 @@ import { base64 } from '@scure/base';
 import { renderSVG } from 'uqr';
 import { encodeAddress } from '../address.ts';
 import { toHex, utf8 } from '../bytes.ts';
+import { collectReceipt } from '../client/receipt.ts';
+import { refundOf } from '../client/refund.ts';
 import { type BalanceBody, Kind, Status, statusName } from '../client/codec.ts';
 import { accountHistory, type HistoryCursor, type HistoryEntry, historyCsv, history_limit_default, isoTime, outcomeOf } from '../client/history.ts';
 import { askAll, majorityOf } from '../client/majority.ts';
@@ -18,22 +20,47 @@ import { learnChain, targetsOf, withConfiguration } from '../client/chain.ts';
 import type { Configuration } from '../consensus/configuration.ts';
 import type { ClientTransport } from '../client/transport.ts';
 import { pay, type PaymentEnd } from '../client/wallet.ts';
-import { addresses_refresh_ms, history_client_entries_max, wallet_balance_cache_ms, wallet_payments_remembered_max, wallet_progress_steps_max } from '../constants.ts';
+import {
+  addresses_refresh_ms,
+  history_client_entries_max,
+  till_history_entries_max,
+  till_sale_ms_default,
+  wallet_balance_cache_ms,
+  wallet_payments_remembered_max,
+  wallet_progress_steps_max,
+} from '../constants.ts';
 import { fail } from '../errors.ts';
 import { formatAddress } from '../ip.ts';
 import type { Network, ServerEntry } from '../network.ts';
-import { formatPaymentRequest } from '../payment-request.ts';
+import { formatPaymentRequest, type PaymentRequest } from '../payment-request.ts';
+import { formatReceipt } from '../receipt.ts';
 import { alphaOf, periodOf, type Timing, timingOf } from '../schedule.ts';
 import type { Signer } from '../signature.ts';
-import type { BalanceView, Confirmation, ContactsView, HistoryRow, HistoryView, Overview, PaymentView, RecipientView, RequestView, ServerSaid } from './api-types.ts';
-import { parseAmount, parseRecipient, parseRequestBuilder, type JsonObject, textField } from './api-request.ts';
+import type {
+  BalanceView,
+  Confirmation,
+  ContactsView,
+  HistoryRow,
+  HistoryView,
+  Overview,
+  PaymentView,
+  ReceiptView,
+  RecipientView,
+  RequestView,
+  ServerSaid,
+  TillView,
+} from './api-types.ts';
+import { parseAmount, parseRecipient, parseRequestBuilder, parseSale, type JsonObject, textField, txidField } from './api-request.ts';
 import { addContact, type Contact, type ContactsStore, removeContact } from './contacts.ts';
 import { final_stages, progressOfEnd, type Progress, stageAfter, stageInWords } from './payment-life.ts';
+import { freshReference } from './sale.ts';
+import { Till, type TillRead } from './till.ts';
 
 interface PaymentRecord {
   readonly id: string;
   readonly to: string;
   readonly amount: number;
+  readonly reference: bigint | null;
   progress: Progress;
   refusal: string | null;
   readonly steps: string[];
@@ -42,6 +69,8 @@ interface PaymentRecord {
 interface Ticket {
   readonly to: Uint8Array;
   readonly amount: number;
+  /** The payee's reference, signed into the payment (the 148-byte form). */
+  readonly reference: bigint | null;
 }
 
 export interface WalletServiceOptions {
@@ -62,6 +91,8 @@ export interface WalletServiceOptions {
   readonly log: { info(message: string): void; error(message: string): void };
   /** The time payments are stamped with: the network's (the pocket wallet's network-time.ts) or this machine's. */
   readonly now?: () => number;
+  /** How long a till's request lives (default till_sale_ms_default). */
+  readonly tillSaleMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -95,6 +126,7 @@ export class WalletService {
   private readonly payments = new Map<string, PaymentRecord>();
   private readonly tickets = new Map<string, Ticket>();
   private balanceAsked: { at: number; view: Promise<BalanceView> } | null = null;
+  private readonly till: Till;
 
   constructor(options: WalletServiceOptions) {
     this.network = options.network;
@@ -108,6 +140,18 @@ export class WalletService {
     this.log = options.log;
     this.now = options.now ?? Date.now;
     this.address = encodeAddress(this.account);
+    this.till = new Till({
+      account: this.account,
+      timing: () => this.timing,
+      quorum: () => this.network.quorum,
+      now: this.now,
+      lifetimeMs: options.tillSaleMs ?? till_sale_ms_default,
+      read: (since) => this.tillRead(since),
+      request: (amount, reference, note) => this.requestOf({ account: this.account, amount, reference, message: note }),
+      newId: randomId,
+      newReference: () => freshReference(),
+      log: this.log,
+    });
   }
 
   private get timing(): Timing {
@@ -225,31 +269,53 @@ export class WalletService {
 
   recipient(body: JsonObject): RecipientView {
     const recipient = parseRecipient(textField(body, 'recipient'), this.account, this.contacts().contacts);
-    return { address: recipient.address, contact: recipient.contact, request: recipient.request };
+    const request = recipient.request;
+    return { address: recipient.address, contact: recipient.contact, request: request === null ? null : { ...request, reference: request.reference?.toString() ?? null } };
   }
 
   /** Checks a payment and returns exactly what will be signed, with a single-use ticket. */
   async check(body: JsonObject): Promise<Confirmation> {
     const recipient = parseRecipient(textField(body, 'recipient'), this.account, this.contacts().contacts);
     const amount = parseAmount(textField(body, 'amount', { maxChars: 40 }));
+    const request = recipient.request;
+    return this.confirmation({ to: recipient.key, amount, reference: request?.reference ?? null }, { contact: recipient.contact, label: request?.label ?? '', message: request?.message ?? '', refunds: null });
+  }
+
+  /** Checks the balance covers a payment, and returns what will be signed with its single-use ticket. */
+  private async confirmation(ticket: Ticket, shown: Pick<Confirmation, 'contact' | 'label' | 'message' | 'refunds'>): Promise<Confirmation> {
     const balance = await this.balance();
-    if (balance.balance !== null && amount > balance.balance) {
-      fail('WALLET_OVERDRAFT', `Amount: ${amount} scryp is more than this wallet’s balance, ${balance.balance} scryp; nothing was signed`);
+    if (balance.balance !== null && ticket.amount > balance.balance) {
+      fail('WALLET_OVERDRAFT', `Amount: ${ticket.amount} scryp is more than this wallet’s balance, ${balance.balance} scryp; nothing was signed`);
     }
-    const ticket = randomId();
+    const id = randomId();
     if (this.tickets.size >= wallet_payments_remembered_max) this.tickets.delete(this.tickets.keys().next().value!);
-    this.tickets.set(ticket, { to: recipient.key, amount });
+    this.tickets.set(id, ticket);
     return {
-      ticket,
+      ticket: id,
       from: this.address,
-      to: recipient.address,
-      contact: recipient.contact,
-      amount,
+      to: encodeAddress(ticket.to),
+      amount: ticket.amount,
       network: this.network.name,
       networkId: toHex(this.network.id),
-      label: recipient.request?.label ?? '',
-      message: recipient.request?.message ?? '',
+      reference: ticket.reference?.toString() ?? null,
+      ...shown,
     };
+  }
+
+  /**
+   * A refund of payment `txid` (client/refund.ts decides what may be refunded: a payment a
+   * quorum lists committed to this wallet): what will be signed, to its payer, the same
+   * amount and reference. REFUND_* codes say why not.
+   */
+  async refund(body: JsonObject): Promise<Confirmation> {
+    const txid = txidField(body);
+    await this.refreshAddresses();
+    const refund = await refundOf(this.client, this.network, this.account, txid);
+    const payer = encodeAddress(refund.to);
+    return this.confirmation(
+      { to: refund.to, amount: refund.amount, reference: refund.reference ?? null },
+      { contact: this.contacts().contacts.find((contact) => contact.address === payer)?.name ?? null, label: '', message: '', refunds: { txid: toHex(txid), period: refund.original.period } },
+    );
   }
 
   /** Signs and sends the payment a ticket stands for (once), and follows it in the background. */
@@ -264,6 +330,7 @@ export class WalletService {
       id,
       to: encodeAddress(ticket.to),
       amount: ticket.amount,
+      reference: ticket.reference,
       progress: { stage: 'signing', txid: null, period: null },
       refusal: null,
       steps: [],
@@ -276,7 +343,8 @@ export class WalletService {
     // The current alpha first: it answers INSUFFICIENT_FUNDS at once, where a forwarder cannot.
     const server = alphaOf(this.network.servers.length, periodOf(this.timing, this.now()));
     this.log.info(`paying ${ticket.amount} scryp to ${record.to}`);
-    pay(this.client, this.network, signer, { to: ticket.to, amount: ticket.amount, server, onProgress: step, now: this.now }).then(
+    const reference = ticket.reference === null ? {} : { reference: ticket.reference };
+    pay(this.client, this.network, signer, { to: ticket.to, amount: ticket.amount, ...reference, server, onProgress: step, now: this.now }).then(
       (end: PaymentEnd) => {
         record.progress = progressOfEnd(end);
         if (end.outcome === 'refused') record.refusal = end.status;
@@ -316,6 +384,7 @@ export class WalletService {
       id: record.id,
       to: record.to,
       amount: record.amount,
+      reference: record.reference?.toString() ?? null,
       stage: record.progress.stage,
       final: final_stages.includes(record.progress.stage),
       words: stageInWords(record.progress, record.refusal),
@@ -328,11 +397,67 @@ export class WalletService {
   // ---- receive ----------------------------------------------------------------------------
 
   request(body: JsonObject): RequestView {
-    const { amount, label, message } = parseRequestBuilder(body);
-    const uri = formatPaymentRequest({ account: this.account, ...(amount === undefined ? {} : { amount }), label, message });
+    const { amount, reference, label, message } = parseRequestBuilder(body);
+    const view = this.requestOf({ account: this.account, ...(amount === undefined ? {} : { amount }), ...(reference === undefined ? {} : { reference }), label, message });
+    return { ...view, reference: reference?.toString() ?? null };
+  }
+
+  /** A payment request as text and as a QR code. */
+  private requestOf(request: PaymentRequest): { uri: string; qr: string } {
+    const uri = formatPaymentRequest(request);
     // ecc M: a phone camera reads it off a screen or a worn print; border 4 is the quiet zone the standard asks.
     const svg = renderSVG(uri, { ecc: 'M', border: 4, pixelSize: 8 });
     return { uri, qr: `data:image/svg+xml;base64,${base64.encode(utf8(svg))}` };
+  }
+
+  // ---- the till ---------------------------------------------------------------------------
+
+  tillStart(body: JsonObject): TillView {
+    const { amount, note } = parseSale(body);
+    return this.till.start(amount, note);
+  }
+
+  tillView(id: string): TillView {
+    return this.till.view(id);
+  }
+
+  tillCancel(body: JsonObject): Record<string, never> {
+    this.till.cancel(textField(body, 'id', { maxChars: 64 }));
+    return {};
+  }
+
+  /** The account's payments from period `since` on, newest first, page after page (at most till_history_entries_max). */
+  private async tillRead(since: number): Promise<TillRead> {
+    await this.refreshAddresses();
+    const entries: HistoryEntry[] = [];
+    let before: HistoryCursor | undefined;
+    let committedPeriod: number | null = null;
+    while (entries.length < till_history_entries_max) {
+      const page = await accountHistory(this.client, this.network, this.account, { limit: 100, ...(before === undefined ? {} : { before }) });
+      if (page.answered.length < this.network.majority) break; // no majority: nothing to believe, nothing decided
+      committedPeriod ??= page.committedPeriod;
+      entries.push(...page.entries);
+      const last = page.entries[page.entries.length - 1];
+      if (page.next === null || last === undefined || last.period < since) break;
+      before = page.next;
+    }
+    return { entries, committedPeriod };
+  }
+
+  // ---- receipts ---------------------------------------------------------------------------
+
+  /** The receipt of a committed payment of this wallet (client/receipt.ts: a quorum of the servers in force for its period vouch for it). */
+  async receipt(body: JsonObject): Promise<ReceiptView> {
+    const txid = txidField(body);
+    await this.refreshAddresses(); // where the servers' gateways are, for the pocket wallet
+    const collected = await collectReceipt(this.client, this.fileNetwork, this.account, txid);
+    const { checked } = collected;
+    const name = `receipt-${toHex(txid)}.json`;
+    const summary =
+      `${checked.amount.toLocaleString('en-US')} scryp from ${encodeAddress(checked.payer)} to ${encodeAddress(checked.payee)}` +
+      `${checked.reference === null ? '' : ` with reference ${checked.reference}`}, committed in period ${checked.period}: ` +
+      `vouched for by ${listOf([...checked.servers])} (a quorum is ${checked.configuration.quorum} of ${checked.configuration.servers.length}).`;
+    return { name, text: formatReceipt(collected.receipt), summary };
   }
 
   // ---- history ----------------------------------------------------------------------------
@@ -377,6 +502,8 @@ export class WalletService {
       contact: contacts.find((contact) => contact.address === counterparty)?.name ?? null,
       amount: entry.amount,
       txid: toHex(entry.txid),
+      reference: entry.reference?.toString() ?? null,
+      outcome,
       status,
     };
   }

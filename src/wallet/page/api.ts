@@ -16,9 +16,25 @@ export class ApiFailure extends Error {
   }
 }
 
-export function tokenFromLocation(): string | null {
-  const match = /(?:^#|&)token=([A-Za-z0-9_-]+)/.exec(window.location.hash);
+/** A parameter of the URL's fragment (#token=…, #staff=…, #till=…), never sent to any server. */
+function fragmentParameter(name: string, pattern: string): string | null {
+  const match = new RegExp(`(?:^#|&)${name}=(${pattern})(?:&|$)`).exec(window.location.hash);
   return match === null ? null : match[1]!;
+}
+
+/** The wallet's own token: `scryp wallet`'s page, the owner. */
+export function tokenFromLocation(): string | null {
+  return fragmentParameter('token', '[A-Za-z0-9_-]+');
+}
+
+/** The staff token of `scryp wallet`'s staff link: the till alone. */
+export function staffTokenFromLocation(): string | null {
+  return fragmentParameter('staff', '[A-Za-z0-9_-]+');
+}
+
+/** The account of the pocket wallet's staff link (#till=ADDRESS): the till alone, for that account. */
+export function tillFromLocation(): string | null {
+  return fragmentParameter('till', '[^&]*');
 }
 
 export interface Backend {

@@ -6,9 +6,15 @@
 // encrypted key; the pocket wallet opens locked and asks the passphrase to sign), or the
 // wallet. Once the wallet is open it draws the overview and asks again every period (at
 // most once a second); when the committed period moves, History refreshes itself.
+//
+// A staff link opens the till alone (till.ts): `scryp wallet`'s with #staff=TOKEN (the
+// process allows that token the till's calls only), the pocket wallet's with #till=ADDRESS
+// (the wallet runs in the page for that account with no key). The page then shows the
+// till and nothing else: no tabs, no Send, no Refund, no way to the key.
 
+import { parseAccount } from '../../address.ts';
 import type { KeyView, Overview } from '../api-types.ts';
-import { failureText, get, httpBackend, tokenFromLocation, useBackend } from './api.ts';
+import { failureText, get, httpBackend, staffTokenFromLocation, tillFromLocation, tokenFromLocation, useBackend } from './api.ts';
 import { initContacts, refreshContacts } from './contacts.ts';
 import { byId, setText, show } from './dom.ts';
 import { initHistory, refreshHistory } from './history.ts';
@@ -18,11 +24,14 @@ import { initSend, setSignerOpen } from './send.ts';
 import { initCamera } from './camera.ts';
 import { pocketBackend } from './pocket/backend.ts';
 import { installable } from './pocket/install.ts';
-import { initSettings, renderSettings } from './settings.ts';
+import { initSettings, renderSettings, renderStaffLink } from './settings.ts';
 import { hideKeyScreens, initKeyScreens, showKeyScreen } from './setup.ts';
 import { initTabs, onTabSelected } from './tabs.ts';
+import { initTill, openTill, renderTillAccount } from './till.ts';
 
 let committedPeriod: number | null = null;
+/** The page is a staff link's: the till alone. */
+let staff = false;
 
 function fatal(text: string | null): void {
   setText(byId('fatal'), text ?? '');
@@ -39,6 +48,8 @@ async function refresh(): Promise<number> {
   }
   fatal(null);
   renderOverview(overview);
+  renderTillAccount(overview.account.address);
+  if (staff) return Math.max(1000, overview.network.periodMs); // the till asks for its sale itself; this is the header's line
   renderReceive(overview.account.address);
   const period = overview.balance.committedPeriod;
   if (period !== null && period !== committedPeriod) {
@@ -63,15 +74,25 @@ function openWallet(key: KeyView): void {
   setSignerOpen(key.state === 'open');
   setText(byId('network-line'), 'Asking the servers…');
   void refreshContacts();
+  void renderStaffLink();
+  void loop();
+}
+
+/** The till alone, for a staff link's session. */
+function openStaffTill(): void {
+  document.body.classList.add('staff');
+  setText(byId('network-line'), 'Asking the servers…');
+  initTill(true);
+  openTill();
   void loop();
 }
 
 /** Starts the pocket wallet when this page is one: 'none' when it is not, 'failed' when it is but cannot start (said on the page). */
-async function startPocket(): Promise<'pocket' | 'none' | 'failed'> {
+async function startPocket(till: Uint8Array | null): Promise<'pocket' | 'none' | 'failed'> {
   setText(byId('network-line'), 'Finding the servers…');
   let backend;
   try {
-    backend = await pocketBackend({ info: (message) => console.info(message), error: (message) => console.error(message) });
+    backend = await pocketBackend({ info: (message) => console.info(message), error: (message) => console.error(message) }, till);
   } catch (error) {
     fatal(`The wallet cannot start: ${error instanceof Error ? error.message : String(error)}`);
     setText(byId('network-line'), 'Not connected');
@@ -84,14 +105,35 @@ async function startPocket(): Promise<'pocket' | 'none' | 'failed'> {
   return 'pocket';
 }
 
+/** The account a pocket wallet's staff link names, or null; a link that names none is said on the page. */
+function tillAccount(): Uint8Array | null | 'bad' {
+  const text = tillFromLocation();
+  if (text === null) return null;
+  try {
+    return parseAccount(decodeURIComponent(text), 'The till link’s account');
+  } catch (error) {
+    fatal(`This till link does not name an account: ${error instanceof Error ? error.message : String(error)}. Ask for the staff link again (the wallet’s Settings shows it).`);
+    setText(byId('network-line'), 'Not connected');
+    return 'bad';
+  }
+}
+
 async function start(): Promise<void> {
-  const token = tokenFromLocation();
-  const pocket = token === null ? await startPocket() : null;
+  const staffToken = staffTokenFromLocation();
+  const token = tokenFromLocation() ?? staffToken;
+  const till = token === null ? tillAccount() : null;
+  if (till === 'bad') return;
+  const pocket = token === null ? await startPocket(till) : null;
   if (pocket === 'failed') return;
+  staff = (token !== null && token === staffToken) || till !== null;
   if (token !== null) useBackend(httpBackend(token));
   else if (pocket === 'none') {
     fatal('This page needs its token: open the whole address that scryp wallet printed, including the part after #.');
     setText(byId('network-line'), 'Not connected');
+    return;
+  }
+  if (staff) {
+    openStaffTill();
     return;
   }
   initTabs();
@@ -103,6 +145,7 @@ async function start(): Promise<void> {
   initContacts();
   initSettings();
   initCamera();
+  initTill(false);
   onTabSelected((name) => {
     if (name === 'contacts') void refreshContacts();
     if (name === 'history') void refreshHistory();

@@ -37,12 +37,31 @@ export async function copyText(text: string, fallback: HTMLElement, status: HTML
     await navigator.clipboard.writeText(text);
     setText(status, 'Copied.');
   } catch {
-    const range = document.createRange();
-    range.selectNodeContents(fallback);
-    const selection = window.getSelection();
-    selection?.removeAllRanges();
-    selection?.addRange(range);
+    if (fallback instanceof HTMLInputElement || fallback instanceof HTMLTextAreaElement) fallback.select(); // a field's text is its value, not its contents
+    else {
+      const range = document.createRange();
+      range.selectNodeContents(fallback);
+      const selection = window.getSelection();
+      selection?.removeAllRanges();
+      selection?.addRange(range);
+    }
     setText(status, 'Selected: press Ctrl+C (or ⌘C) to copy.');
   }
   window.setTimeout(() => setText(status, ''), 4000);
+}
+
+/** Saves `text` as a file named `name` (the browser's download), from memory: nothing is fetched. */
+export function saveFile(name: string, text: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = make('a', '', { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** The time in the person's own zone and language; the ISO form stays in a title. */
+export function localTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 }

@@ -1,20 +1,40 @@
 // History: newest first, a page at a time, refreshed by itself when a new period commits
-// (app.ts calls refreshHistory then), and exported as CSV.
+// (app.ts calls refreshHistory then), and exported as CSV. Each committed payment has a
+// Receipt button (the receipt file of PROTOCOL §6.14, collected from a quorum of the
+// servers and saved as receipt-<txid>.json); each one received, Refund (refund.ts).
 
-import type { HistoryRow, HistoryView } from '../api-types.ts';
-import { failureText, get } from './api.ts';
-import { byId, make, setText, shorten, show } from './dom.ts';
+import type { HistoryRow, HistoryView, ReceiptView } from '../api-types.ts';
+import { failureText, get, post } from './api.ts';
+import { byId, localTime, make, saveFile, setText, shorten, show } from './dom.ts';
 import { contactName } from './contacts.ts';
+import { startRefund } from './refund.ts';
 
 /** The cursor of each page shown, so Newest goes back and Older goes on. */
 let cursor: string | null = null;
 let next: string | null = null;
 let loading = false;
 
-/** The time in the person's own zone and language; the ISO form stays in the title. */
-function localTime(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+function showError(text: string | null): void {
+  setText(byId('history-error'), text ?? '');
+  show(byId('history-error'), text !== null);
+}
+
+/** Asks the wallet for a payment's receipt (a few hundred ms: every server in force is asked) and saves it. */
+async function saveReceipt(entry: HistoryRow, button: HTMLButtonElement): Promise<void> {
+  const status = byId('history-action-status');
+  showError(null);
+  button.disabled = true;
+  setText(status, `Asking the servers for the receipt of ${shorten(entry.txid, 10, 6)}…`);
+  try {
+    const receipt = await post<ReceiptView>('/api/receipt', { txid: entry.txid });
+    saveFile(receipt.name, receipt.text, 'application/json');
+    setText(status, `Saved ${receipt.name}: ${receipt.summary}`);
+  } catch (error) {
+    setText(status, '');
+    showError(`No receipt: ${failureText(error)}`);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 function row(entry: HistoryRow): HTMLTableRowElement {
@@ -32,7 +52,25 @@ function row(entry: HistoryRow): HTMLTableRowElement {
   const amount = cell('Amount', '', { class: `number ${entry.direction}` });
   amount.append(make('span', entry.direction === 'in' ? '+' : '−', { class: 'amount-sign', 'aria-hidden': 'true' }), document.createTextNode(`${entry.amount.toLocaleString('en-US')} scryp`));
   cell('Status', entry.status);
+  cell('Reference', entry.reference ?? '—');
   cell('Txid', '', { title: entry.txid }).append(make('code', shorten(entry.txid, 10, 6), { class: 'txid' }));
+  const actions = make('td', '', { class: 'actions' });
+  tr.append(actions);
+  const short = shorten(entry.txid, 10, 6);
+  if (entry.outcome === 'committed') {
+    const receipt = make('button', 'Receipt', { type: 'button', 'aria-label': `Receipt of payment ${short}` });
+    receipt.addEventListener('click', () => void saveReceipt(entry, receipt));
+    actions.append(receipt);
+    if (entry.direction === 'in') {
+      const refund = make('button', 'Refund', { type: 'button', 'aria-label': `Refund payment ${short}`, class: 'owner-only' });
+      refund.addEventListener('click', () => {
+        showError(null);
+        setText(byId('history-action-status'), '');
+        void startRefund(entry.txid, refund, (text) => showError(`Not refunded: ${text}`));
+      });
+      actions.append(' ', refund);
+    }
+  }
   return tr;
 }
 
@@ -64,12 +102,7 @@ async function exportCsv(): Promise<void> {
   const status = byId('history-csv-status');
   try {
     const csv = await get<string>('/api/history.csv');
-    const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
-    const link = make('a', '', { href: url, download: 'scryp-history.csv' });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    saveFile('scryp-history.csv', csv, 'text/csv');
     setText(status, `Saved scryp-history.csv (${Math.max(0, csv.trim().split('\n').length - 1)} payments).`);
   } catch (error) {
     setText(status, failureText(error));

@@ -1,9 +1,9 @@
-// Receive: the address, and a payment request (amount, label, message) built as the
+// Receive: the address, and a payment request (amount, reference, label, message) built as the
 // person types, shown as a URI to copy and as a QR code. The QR code is an SVG the
 // wallet process renders; the page puts it in an <img> as a data: URL, never as markup.
 
 import type { RequestView } from '../api-types.ts';
-import { failureText, post } from './api.ts';
+import { ApiFailure, failureText, post } from './api.ts';
 import { byId, copyText, setText, show } from './dom.ts';
 
 let address = '';
@@ -16,6 +16,7 @@ async function build(): Promise<void> {
   try {
     const view = await post<RequestView>('/api/request', {
       amount: byId<HTMLInputElement>('receive-amount').value,
+      reference: byId<HTMLInputElement>('receive-reference').value,
       label: byId<HTMLInputElement>('receive-label').value,
       message: byId<HTMLInputElement>('receive-message').value,
     });
@@ -25,12 +26,12 @@ async function build(): Promise<void> {
     image.src = view.qr;
     show(image, true);
     show(error, false);
-    byId('receive-amount').removeAttribute('aria-invalid');
+    for (const id of ['receive-amount', 'receive-reference']) byId(id).removeAttribute('aria-invalid');
   } catch (failure) {
     if (mine !== sequence) return;
     setText(error, failureText(failure));
     show(error, true);
-    byId('receive-amount').setAttribute('aria-invalid', 'true');
+    byId(failure instanceof ApiFailure && failure.code === 'WALLET_REFERENCE' ? 'receive-reference' : 'receive-amount').setAttribute('aria-invalid', 'true');
   }
 }
 
@@ -48,7 +49,7 @@ export function renderReceive(newAddress: string): void {
 
 export function initReceive(): void {
   show(byId('receive-qr'), false);
-  for (const id of ['receive-amount', 'receive-label', 'receive-message']) byId(id).addEventListener('input', rebuildSoon);
+  for (const id of ['receive-amount', 'receive-reference', 'receive-label', 'receive-message']) byId(id).addEventListener('input', rebuildSoon);
   byId<HTMLFormElement>('receive-form').addEventListener('submit', (event) => {
     event.preventDefault();
     void build();

@@ -1,9 +1,12 @@
 // Send: Recipient (checked as the person types, the refusal in words), a contact to pick,
-// Amount; then a confirmation of exactly what will be signed; then the payment's life,
-// sent → accepted → committed (or void, or refused), followed until it ends.
+// Amount; then a confirmation of exactly what will be signed (a request's reference with
+// it); then the payment's life, sent → accepted → committed (or void, or refused),
+// followed until it ends. A refund (History's or the till's Refund) comes in at the
+// confirmation, with what it pays back.
 //
 //   form ──Send──► confirmation ──Sign and send──► life ──New payment──► form
 //                      └──Back──► form
+//   Refund ───────►┘
 
 import type { Confirmation, PaymentView, RecipientView } from '../api-types.ts';
 import { ApiFailure, failureText, get, post } from './api.ts';
@@ -31,9 +34,17 @@ function setStatus(element: HTMLElement, text: string, kind: 'ok' | 'bad' | ''):
 }
 
 function showRequest(request: RecipientView['request']): void {
-  show(byId('send-request'), request !== null && (request.label !== '' || request.message !== ''));
+  show(byId('send-request'), request !== null && (request.label !== '' || request.message !== '' || request.reference !== null));
   setText(byId('send-request-label'), request?.label || '—');
   setText(byId('send-request-message'), request?.message || '—');
+  setText(byId('send-request-reference'), request?.reference ?? '—');
+}
+
+/** A fact of the confirmation that only some payments have: shown with its term, or both hidden. */
+function optionalFact(id: string, value: string): void {
+  setText(byId(id), value);
+  show(byId(id), value !== '');
+  show(byId(`${id}-term`), value !== '');
 }
 
 /** Asks the wallet what the Recipient field holds; an older answer never overwrites a newer one. */
@@ -102,20 +113,32 @@ async function review(event: SubmitEvent): Promise<void> {
   } finally {
     submit.disabled = false;
   }
-  setText(byId('confirm-from'), ticket.from);
-  setText(byId('confirm-to'), ticket.to);
-  setText(byId('confirm-contact'), ticket.contact === null ? '' : `(${ticket.contact})`);
-  setText(byId('confirm-amount'), ticket.amount.toLocaleString('en-US'));
-  setText(byId('confirm-network'), `${ticket.network} (network id ${ticket.networkId.slice(0, 16)}…)`);
-  for (const [field, value] of [
-    ['label', ticket.label],
-    ['message', ticket.message],
-  ] as const) {
-    setText(byId(`confirm-${field}`), value);
-    show(byId(`confirm-${field}`), value !== '');
-    show(byId(`confirm-${field}-term`), value !== '');
-  }
+  showConfirmation(ticket);
+}
+
+/** The confirmation of exactly what will be signed: a payment of the form, or a refund. */
+export function showConfirmation(confirmation: Confirmation): void {
+  ticket = confirmation;
+  following = null;
+  const refund = confirmation.refunds;
+  setText(byId('send-confirm-title'), refund === null ? 'Check the payment, then sign it' : 'Check the refund, then sign it');
+  setText(
+    byId('confirm-intro'),
+    refund === null
+      ? 'This is exactly what the wallet will sign and send. Nothing has been sent yet.'
+      : 'This pays the payment back to its payer: the same amount, with the same reference. This is exactly what the wallet will sign and send; nothing has been sent yet.',
+  );
+  setText(byId('confirm-from'), confirmation.from);
+  setText(byId('confirm-to'), confirmation.to);
+  setText(byId('confirm-contact'), confirmation.contact === null ? '' : `(${confirmation.contact})`);
+  setText(byId('confirm-amount'), confirmation.amount.toLocaleString('en-US'));
+  setText(byId('confirm-network'), `${confirmation.network} (network id ${confirmation.networkId.slice(0, 16)}…)`);
+  optionalFact('confirm-reference', confirmation.reference ?? '');
+  optionalFact('confirm-refunds', refund === null ? '' : `payment ${refund.txid}, received in period ${refund.period}`);
+  optionalFact('confirm-label', confirmation.label);
+  optionalFact('confirm-message', confirmation.message);
   show(byId('send-form'), false);
+  show(byId('send-life'), false);
   show(byId('send-confirm'), true);
   byId('send-confirm-title').focus();
 }
@@ -131,6 +154,7 @@ function backToForm(): void {
 function renderLife(view: PaymentView): void {
   setText(byId('life-to'), view.to);
   setText(byId('life-amount'), view.amount.toLocaleString('en-US'));
+  optionalFact('life-reference', view.reference ?? '');
   setText(byId('life-txid'), view.txid ?? '—');
   setText(byId('send-life-words'), view.words);
   byId('send-life-words').className = `status-words ${view.stage === 'committed' ? 'ok' : view.final ? 'bad' : ''}`;

@@ -1,9 +1,9 @@
 // Settings: where the key file is, whether it is encrypted, and the recovery phrase shown
 // again once the passphrase (of an encrypted wallet) is typed.
 
-import type { KeyFileView, KeyView, PhraseView } from '../api-types.ts';
+import type { KeyFileView, KeyView, PhraseView, StaffView } from '../api-types.ts';
 import { failureText, get, post } from './api.ts';
-import { byId, make, setText, show } from './dom.ts';
+import { byId, copyText, make, saveFile, setText, show } from './dom.ts';
 
 function hideWords(): void {
   byId('settings-word-list').replaceChildren();
@@ -32,15 +32,21 @@ async function exportKey(): Promise<void> {
   const status = byId('settings-export-status');
   try {
     const file = await get<KeyFileView>('/api/key/export');
-    const url = URL.createObjectURL(new Blob([file.text], { type: 'application/octet-stream' }));
-    const link = make('a', '', { href: url, download: file.name });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    saveFile(file.name, file.text, 'application/octet-stream');
     setText(status, `Saved ${file.name}.`);
   } catch (error) {
     setText(status, failureText(error));
+  }
+}
+
+/** The staff link (the till alone), asked once the wallet is open. */
+export async function renderStaffLink(): Promise<void> {
+  try {
+    const view = await get<StaffView>('/api/staff');
+    byId<HTMLInputElement>('settings-staff-link').value = view.link;
+    setText(byId('settings-staff-note'), view.note);
+  } catch (error) {
+    setText(byId('settings-staff-note'), failureText(error));
   }
 }
 
@@ -61,4 +67,8 @@ export function initSettings(): void {
   byId<HTMLFormElement>('settings-phrase-form').addEventListener('submit', (event) => void showPhrase(event));
   byId('settings-hide').addEventListener('click', hideWords);
   byId('settings-export').addEventListener('click', () => void exportKey());
+  byId('settings-staff-copy').addEventListener('click', () => {
+    const link = byId<HTMLInputElement>('settings-staff-link');
+    void copyText(link.value, link, byId('settings-staff-status'));
+  });
 }

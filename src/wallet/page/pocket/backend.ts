@@ -3,13 +3,17 @@
 // with the key (keys.ts) and contacts kept in this browser. It adds what a phone needs:
 // when no server is reached (offline, or every gateway down) it shows the last overview and
 // history page it saw, marked as such, and refuses to sign anything (POCKET_OFFLINE).
+//
+// Opened from a staff link (#till=ADDRESS), it is the till alone for that account: no key
+// is read from this browser or asked for, the calls are a staff session's (api-routes.ts),
+// and everything it shows is public (the servers' signed answers about the account).
 
 import { isScrypError, type ScrypError, fail } from '../../../errors.ts';
-import type { HistoryView, Overview } from '../../api-types.ts';
+import type { HistoryView, KeyView, Overview, StaffView } from '../../api-types.ts';
 import { parseBody } from '../../api-request.ts';
-import { answerApi } from '../../api-routes.ts';
+import { answerApi, type ApiRole, type KeyStore } from '../../api-routes.ts';
 import { type Contact, type ContactsStore, formatContactsFile, parseContactsFile } from '../../contacts.ts';
-import { WalletService } from '../../service.ts';
+import { WalletService, type WalletServiceOptions } from '../../service.ts';
 import { ApiFailure, type Backend } from '../api.ts';
 import { PocketKeys } from './keys.ts';
 import { reach } from './servers.ts';
@@ -45,18 +49,34 @@ const when = (at: number) => new Date(at).toLocaleString(undefined, { dateStyle:
 /** The message of a ScrypError without its "CODE: " prefix (the page shows the code apart). */
 const messageOf = (error: ScrypError) => (error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message);
 
-/** The pocket wallet's backend, or null when this page is not served as one (no network file beside it or at its server). */
-export async function pocketBackend(log: { info(message: string): void; error(message: string): void }): Promise<Backend | null> {
+const staffOnly = (): never => fail('WALLET_STAFF', 'this page is a till opened from a staff link: it holds no key and can never send');
+
+/** The till's session holds no key: every key call is refused (api-routes.ts refuses them first). */
+const noKeys: KeyStore = {
+  view: (): KeyView => staffOnly(),
+  unlock: staffOnly,
+  begin: staffOnly,
+  create: staffOnly,
+  restore: staffOnly,
+  phrase: staffOnly,
+};
+
+/**
+ * The pocket wallet's backend, or null when this page is not served as one (no network file
+ * beside it or at its server). With `till` (an account's key, from a staff link), the till
+ * alone for that account.
+ */
+export async function pocketBackend(log: { info(message: string): void; error(message: string): void }, till: Uint8Array | null = null): Promise<Backend | null> {
   const found = await reach();
   if (found === null) return null;
   const servers = found;
-  const contacts = await browserContacts();
+  const contacts: ContactsStore = till === null ? await browserContacts() : { load: () => ({ contacts: [], problem: null }), save: staffOnly };
   let service: WalletService | null = null;
-  const keys = await PocketKeys.load((account) => {
+  const open = (account: Uint8Array, signer: WalletServiceOptions['signer']) => {
     service = new WalletService({
       network: servers.network,
       account,
-      signer: (request) => keys.signerFor(request),
+      signer,
       client: servers.client,
       contacts,
       locate: (inForce) => servers.locate(inForce),
@@ -64,8 +84,28 @@ export async function pocketBackend(log: { info(message: string): void; error(me
       log,
       now: () => servers.now(),
     });
-    void askToPersist();
-  });
+  };
+  let keys: KeyStore;
+  if (till === null) {
+    const pocketKeys: PocketKeys = await PocketKeys.load((account) => {
+      open(account, (request) => pocketKeys.signerFor(request));
+      void askToPersist();
+    });
+    keys = pocketKeys;
+  } else {
+    open(till, staffOnly);
+    keys = noKeys;
+  }
+  const role: ApiRole = till === null ? 'owner' : 'staff';
+  // The staff link of this wallet: this page, opened with the account's address and no key.
+  const staff = (): StaffView => {
+    const opened: WalletService | null = service;
+    const address = opened === null ? staffOnly() : opened.address;
+    return {
+      link: `${location.origin}${location.pathname}#till=${address}`,
+      note: 'Opens the till for this account in any browser (a shop’s tablet, a colleague’s phone): it takes payments and reads only what the servers tell anyone. It holds no key, so it can never send. It keeps working as long as the account does.',
+    };
+  };
   const seen: Seen = (await readStored<Seen>('offline')) ?? {};
   let reached = servers.online;
   const offline = () => !reached || !navigator.onLine;
@@ -76,7 +116,7 @@ export async function pocketBackend(log: { info(message: string): void; error(me
       fail('POCKET_OFFLINE', 'no server is reached: nothing can be signed or sent now; try again when the phone is online');
     }
     if (method === 'POST' && url.pathname === '/api/payments') await servers.timeKnown(); // stamped with the network's time, not a wrong clock's
-    const result = await answerApi(method, url.pathname, url.searchParams, async () => parseBody(JSON.stringify(body ?? {})), keys, service);
+    const result = await answerApi(method, url.pathname, url.searchParams, async () => parseBody(JSON.stringify(body ?? {})), { keys, service, role, staff });
     if (!('json' in result)) return result.csv;
     if (url.pathname === '/api/overview') {
       const view = result.json as Overview;
