@@ -135,7 +135,7 @@ describe('the words', () => {
   test('each state says what came and what to do', () => {
     const words = (entries: HistoryEntry[], committed: number) => saleInWords(terms, judgeSale(terms, entries, committed, network.quorum), 600_000);
     expect(words([], start)).toBe('Waiting for payment…');
-    expect(words([entry({})], start + 1)).toBe(`Paid: 12 scryp from ${encodeAddress(customer.publicKey)}, committed in period ${start + 1}.`);
+    expect(words([entry({})], start + 1)).toBe(`Paid in full: 12 scryp, committed in period ${start + 1}.`);
     expect(words([entry({ amount: 5 })], start + 1)).toBe('Too little: 5 scryp of 12 scryp arrived with this reference. Ask for the rest (7 scryp: the code below asks for it), or refund.');
     expect(words([entry({ amount: 15 })], start + 1)).toBe('More than asked: 15 scryp arrived for 12 scryp. Give back the 3 scryp over, or refund the payment and ask again.');
     expect(words([], start + 100)).toBe('Expired: no payment arrived within 10 minutes. Start a new sale if the customer still wants to pay.');

@@ -154,8 +154,8 @@ export function saleInWords(terms: SaleTerms, verdict: SaleVerdict, lifetimeMs: 
       return 'Waiting for payment…';
     case 'paid':
       return inTime.length === 1
-        ? `Paid: ${scryp(terms.amount)} from ${inTime[0]!.payer}, committed in period ${inTime[0]!.period}.`
-        : `Paid: ${scryp(terms.amount)} in ${inTime.length} payments with this reference, the last committed in period ${inTime[inTime.length - 1]!.period}.`;
+        ? `Paid in full: ${scryp(terms.amount)}, committed in period ${inTime[0]!.period}.`
+        : `Paid in full: ${scryp(terms.amount)} in ${inTime.length} payments with this reference, the last committed in period ${inTime[inTime.length - 1]!.period}.`;
     case 'over':
       return `More than asked: ${scryp(verdict.received)} arrived for ${scryp(terms.amount)}. Give back the ${scryp(verdict.received - terms.amount)} over, or refund the payment and ask again.`;
     case 'short':

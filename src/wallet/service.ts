@@ -10,7 +10,7 @@
 import { base64 } from '@scure/base';
 import { renderSVG } from 'uqr';
 import { encodeAddress } from '../address.ts';
-import { toHex, utf8 } from '../bytes.ts';
+import { equal, toHex, utf8 } from '../bytes.ts';
 import { collectReceipt } from '../client/receipt.ts';
 import { refundOf } from '../client/refund.ts';
 import { type BalanceBody, Kind, Status, statusName } from '../client/codec.ts';
@@ -453,9 +453,9 @@ export class WalletService {
     const collected = await collectReceipt(this.client, this.fileNetwork, this.account, txid);
     const { checked } = collected;
     const name = `receipt-${toHex(txid)}.json`;
+    const direction = equal(checked.payee, this.account) ? 'received' : 'paid';
     const summary =
-      `${checked.amount.toLocaleString('en-US')} scryp from ${encodeAddress(checked.payer)} to ${encodeAddress(checked.payee)}` +
-      `${checked.reference === null ? '' : ` with reference ${checked.reference}`}, committed in period ${checked.period}: ` +
+      `${checked.amount.toLocaleString('en-US')} scryp ${direction}${checked.reference === null ? '' : ` with reference ${checked.reference}`}, committed in period ${checked.period}: ` +
       `vouched for by ${listOf([...checked.servers])} (a quorum is ${checked.configuration.quorum} of ${checked.configuration.servers.length}).`;
     return { name, text: formatReceipt(collected.receipt), summary };
   }

@@ -126,3 +126,32 @@ async function collectText(stream: ReadableStream<Uint8Array>, sink: (text: stri
   const decoder = new TextDecoder();
   for await (const chunk of stream) sink(decoder.decode(chunk, { stream: true }));
 }
+
+/**
+ * The text of the QR code an <img> on the page shows, read from its pixels as drawn in the
+ * browser (a canvas) and decoded here with the decoder the page's camera uses: what a
+ * customer's phone would read off the screen. Throws when no code can be read.
+ */
+export async function readQrImage(page: Page, selector: string): Promise<string> {
+  // Run in the page (the tests have no DOM types: the few calls it makes are named here).
+  interface Context2d {
+    fillStyle: string;
+    fillRect(x: number, y: number, w: number, h: number): void;
+    drawImage(image: unknown, x: number, y: number, w: number, h: number): void;
+    getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+  }
+  const { width, height, pixels } = await page.locator(selector).evaluate((image) => {
+    const size = 480; // the code drawn large, on white, with its quiet zone
+    const page = globalThis as unknown as { document: { createElement(tag: 'canvas'): { width: number; height: number; getContext(kind: '2d'): Context2d } } };
+    const canvas = page.document.createElement('canvas');
+    canvas.width = size;
+    canvas.height = size;
+    const context = canvas.getContext('2d');
+    context.fillStyle = '#fff';
+    context.fillRect(0, 0, size, size);
+    context.drawImage(image, 0, 0, size, size);
+    return { width: size, height: size, pixels: Array.from(context.getImageData(0, 0, size, size).data) };
+  });
+  const { default: decodeQR } = await import('qr/decode.js');
+  return decodeQR({ width, height, data: Uint8Array.from(pixels) });
+}

@@ -13,6 +13,8 @@ import { startRefund } from './refund.ts';
 let cursor: string | null = null;
 let next: string | null = null;
 let loading = false;
+/** What the table shows now: rows are drawn again only when they change (a button being pressed stays where it is). */
+let shown = '';
 
 function showError(text: string | null): void {
   setText(byId('history-error'), text ?? '');
@@ -81,7 +83,9 @@ async function load(before: string | null): Promise<void> {
     const view = await get<HistoryView>(`/api/history${before === null ? '' : `?before=${encodeURIComponent(before)}`}`);
     cursor = before;
     next = view.next;
-    byId('history-rows').replaceChildren(...view.rows.map(row));
+    const drawn = JSON.stringify([before, view.rows]);
+    if (drawn !== shown) byId('history-rows').replaceChildren(...view.rows.map(row));
+    shown = drawn;
     show(byId('history-empty'), view.rows.length === 0 && before === null);
     setText(byId('history-note'), view.note);
     byId<HTMLButtonElement>('history-older').disabled = next === null;
@@ -103,7 +107,8 @@ async function exportCsv(): Promise<void> {
   try {
     const csv = await get<string>('/api/history.csv');
     saveFile('scryp-history.csv', csv, 'text/csv');
-    setText(status, `Saved scryp-history.csv (${Math.max(0, csv.trim().split('\n').length - 1)} payments).`);
+    const count = Math.max(0, csv.trim().split('\n').length - 1);
+    setText(status, `Saved scryp-history.csv (${count} payment${count === 1 ? '' : 's'}).`);
   } catch (error) {
     setText(status, failureText(error));
   }

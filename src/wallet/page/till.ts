@@ -54,7 +54,7 @@ function renderWaiting(view: TillView): void {
   show(byId('till-trouble'), view.trouble !== null);
   setText(byId('till-reference'), view.reference);
   const expires = byId('till-expires');
-  setText(expires, localTime(view.expiresAt));
+  setText(expires, `at ${new Date(view.expiresAt).toLocaleTimeString(undefined, { timeStyle: 'short' })}`);
   expires.title = view.expiresAt;
   byId<HTMLTextAreaElement>('till-uri').value = view.uri;
   showStep('sale');
@@ -68,7 +68,10 @@ function renderResult(view: TillView, state: Exclude<TillView['state'], 'waiting
   // What a test (and a curious person) can read of when the till decided: the servers' committed period then.
   result.dataset.decidedAt = view.decidedAt === null ? '' : String(view.decidedAt);
   setText(byId('till-result-title'), titles[state]);
-  setText(byId('till-result-amount'), state === 'paid' || state === 'expired' ? scryp(view.amount) : `${scryp(view.received || view.payments.reduce((sum, payment) => sum + payment.amount, 0))} of ${scryp(view.amount)}`);
+  // Paid and expired: the amount asked; too little: how much of it; more than asked: what came; too late: what came late.
+  const late = view.payments.filter((payment) => payment.late).reduce((sum, payment) => sum + payment.amount, 0);
+  const amount = { paid: scryp(view.amount), expired: scryp(view.amount), short: `${scryp(view.received)} of ${scryp(view.amount)}`, over: scryp(view.received), late: scryp(late) }[state];
+  setText(byId('till-result-amount'), amount);
   setText(byId('till-result-words'), view.words);
   const payments = view.payments;
   const last = payments[payments.length - 1];
@@ -174,7 +177,7 @@ function closeTill(): void {
 
 /** Whose payments the till takes: the account's address, under the title. */
 export function renderTillAccount(address: string): void {
-  setText(byId('till-account'), `Payments to ${address}`);
+  setText(byId('till-account'), staffSession ? `A staff till for ${address}: it takes payments, and cannot send.` : `Payments to ${address}`);
 }
 
 /** `staff`: the page is the till alone (a staff link): no way back to the wallet, no Refund. */
