@@ -243,11 +243,39 @@ describe('the command line', () => {
   }
 
   test('a bad --listen, an unknown option, no --dir: exit 2 with one line saying what to do', async () => {
-    for (const args of [['--dir', dir, '--listen', 'nonsense'], ['--dir', dir, '--lisen', '127.0.0.1:1'], []]) {
+    for (const args of [
+      ['--dir', dir, '--listen', 'nonsense'],
+      ['--dir', dir, '--lisen', '127.0.0.1:1'],
+      [],
+      ['--dir', dir, '--till-expiry', '5'], // a request that could expire before a customer's wallet signed
+      ['--dir', dir, '--till-expiry', '10m'],
+      ['--export-static', join(base, 'static-staff'), '--gateway', 'http://127.0.0.1:1', '--staff'],
+    ]) {
       const result = await run(args);
       expect([args.join(' '), result.code]).toEqual([args.join(' '), 2]);
       expect(result.stdout).toBe('');
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  test('the staff link of a wallet: its own token, the same Host and Origin defences; before the wallet opens, WALLET_LOCKED', async () => {
+    const empty = join(base, 'staff-empty');
+    const fresh = await startWallet(['--dir', empty, '--network', cluster.networkFile, '--staff']);
+    try {
+      await cluster.until(() => fresh.stdout().split('\n').length >= 3, 5_000, 10);
+      const staffUrl = fresh.stdout().split('\n')[1]!;
+      expect(staffUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#staff=[A-Za-z0-9_-]{43}$/);
+      const staffToken = staffUrl.split('#staff=')[1]!;
+      const ask = (method: string, path: string, headers: Record<string, string>, body?: unknown) =>
+        fetch(new URL(path, fresh.base), { method, headers: { authorization: `Bearer ${staffToken}`, ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const origin = { origin: new URL(fresh.base).origin };
+      expect(await refusalCode(await ask('GET', '/api/overview', {}))).toEqual([409, 'WALLET_LOCKED']);
+      expect(await refusalCode(await ask('POST', '/api/till', { origin: 'http://evil.example' }, { amount: '5' }))).toEqual([403, 'WALLET_ORIGIN']);
+      expect(await refusalCode(await ask('POST', '/api/key/create', origin, {}))).toEqual([403, 'WALLET_STAFF']); // the first screen is the owner's
+      expect(await refusalCode(await ask('GET', '/api/overview', { host: 'evil.example:80' }))).toEqual([403, 'WALLET_HOST']);
+      expect(fresh.stderr()).not.toContain(staffToken);
+    } finally {
+      await fresh.stop();
     }
   });
 
