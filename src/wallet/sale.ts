@@ -1,4 +1,4 @@
-// A sale at the till (Take a payment, docs/PROTOCOL.md §6.16): the seller asks for an
+// A sale at the till (Take a payment, docs/PROTOCOL.md §6.17): the seller asks for an
 // amount under a fresh reference, and the servers' history says what came of it. Pure:
 // the terms, the verdict from history entries, the words a person reads, and when to ask
 // the servers next; the till (till.ts) does the asking.
