@@ -19,17 +19,16 @@
 // Screenshots of every new screen go to test/artifacts/till-*.png.
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { encodeAddress } from '../src/address.ts';
 import { history_csv_header } from '../src/client/history.ts';
-import { formatSeed } from '../src/seed.ts';
 import type { Confirmation } from '../src/wallet/api-types.ts';
-import { artifactPath, browserSkipReason, launchBrowser, readQrImage, startWallet, type TestBrowser, type WalletProcess } from './helpers/browser.ts';
+import { artifactPath, browserSkipReason, openWatchedPage, type PageTrouble, launchBrowser, readQrImage, startWallet, type TestBrowser, type WalletProcess } from './helpers/browser.ts';
 import { killAll, runProgram, show } from './helpers/cli-run.ts';
-import { testSeed, testSigner } from './helpers/keys.ts';
+import { seededWalletDir, testSigner } from './helpers/keys.ts';
 import { phone_size } from './helpers/pocket.ts';
 import { ProcessCluster } from './helpers/processes.ts';
 
@@ -48,27 +47,11 @@ let alice: WalletProcess;
 let shopPage: Page;
 let alicePage: Page;
 let aliceDir = '';
-const dialogs: string[] = [];
-const pageErrors: string[] = [];
+const trouble: PageTrouble = { dialogs: [], pageErrors: [] };
 const base = mkdtempSync(join(tmpdir(), 'scryp-till-browser-'));
 
-function walletDir(label: string): string {
-  const dir = join(base, label);
-  mkdirSync(dir);
-  writeFileSync(join(dir, '.seed'), formatSeed(testSeed(`wallet ${label}`)), { mode: 0o600 });
-  return dir;
-}
-
-async function openPage(url: string): Promise<Page> {
-  const page = await browser.newPage(phone_size);
-  page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(url);
-  return page;
-}
+const walletDir = (label: string) => seededWalletDir(join(base, label), `wallet ${label}`);
+const openPage = (url: string) => openWatchedPage(browser, url, trouble, phone_size);
 
 async function shoot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: artifactPath(`till-${name}.png`), fullPage: true });
@@ -358,7 +341,7 @@ describe.skipIf(skipReason !== null)('a shop with scryp wallet, in Chromium at a
   });
 
   test('nothing typed or sent by the network ran as script: no dialog, no page error', () => {
-    expect(dialogs).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(trouble.dialogs).toEqual([]);
+    expect(trouble.pageErrors).toEqual([]);
   });
 });

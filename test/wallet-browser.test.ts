@@ -10,16 +10,15 @@
 // payments (Bob's without a reload); the CSV has the rows; contacts are saved and picked.
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { encodeAddress } from '../src/address.ts';
 import { history_csv_header } from '../src/client/history.ts';
 import { pay } from '../src/client/wallet.ts';
-import { formatSeed } from '../src/seed.ts';
-import { artifactPath, browserSkipReason, desktop, launchBrowser, phone, startWallet, type TestBrowser, type WalletProcess } from './helpers/browser.ts';
-import { testSeed, testSigner } from './helpers/keys.ts';
+import { artifactPath, browserSkipReason, openWatchedPage, type PageTrouble, desktop, launchBrowser, phone, startWallet, type TestBrowser, type WalletProcess } from './helpers/browser.ts';
+import { seededWalletDir, testSigner } from './helpers/keys.ts';
 import { ProcessCluster } from './helpers/processes.ts';
 
 setDefaultTimeout(30_000);
@@ -38,27 +37,11 @@ let alice: WalletProcess;
 let bob: WalletProcess;
 let alicePage: Page;
 let bobPage: Page;
-const dialogs: string[] = [];
-const pageErrors: string[] = [];
+const trouble: PageTrouble = { dialogs: [], pageErrors: [] };
 const base = mkdtempSync(join(tmpdir(), 'scryp-wallet-browser-'));
 
-function walletDir(label: string): string {
-  const dir = join(base, label);
-  mkdirSync(dir);
-  writeFileSync(join(dir, '.seed'), formatSeed(testSeed(`wallet ${label}`)), { mode: 0o600 });
-  return dir;
-}
-
-async function openPage(wallet: WalletProcess): Promise<Page> {
-  const page = await browser.newPage();
-  page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(wallet.url);
-  return page;
-}
+const walletDir = (label: string) => seededWalletDir(join(base, label), `wallet ${label}`);
+const openPage = (wallet: WalletProcess) => openWatchedPage(browser, wallet.url, trouble);
 
 /** A screenshot at desktop size and at phone size (360×740), for a person to look at. */
 async function shoot(page: Page, name: string): Promise<void> {
@@ -316,7 +299,7 @@ describe.skipIf(skipReason !== null)('the wallet page in Chromium', () => {
   });
 
   test('nothing typed or sent by the network ran as script: no dialog, no page error', () => {
-    expect(dialogs).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(trouble.dialogs).toEqual([]);
+    expect(trouble.pageErrors).toEqual([]);
   });
 });

@@ -67,6 +67,24 @@ export async function launchBrowser(): Promise<TestBrowser> {
   };
 }
 
+/** Every dialog and page error a page raised: a test of hostile input asserts there were none. */
+export interface PageTrouble {
+  readonly dialogs: string[];
+  readonly pageErrors: string[];
+}
+
+/** A new page of `size` at `url`, its dialogs (dismissed) and page errors written into `trouble`. */
+export async function openWatchedPage(browser: TestBrowser, url: string, trouble: PageTrouble, size: { width: number; height: number } = desktop): Promise<Page> {
+  const page = await browser.newPage(size);
+  page.on('dialog', (dialog) => {
+    trouble.dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on('pageerror', (error) => trouble.pageErrors.push(error.message));
+  await page.goto(url);
+  return page;
+}
+
 /** Where screenshots go for a person to look at (ignored by git). */
 export function artifactPath(name: string): string {
   const dir = join(root, 'test', 'artifacts');

@@ -1,11 +1,14 @@
 // Deterministic test keys and networks.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { signingMessage } from '../../src/transaction.ts';
 import { sha256 } from '../../src/hash.ts';
 import { toHex, utf8 } from '../../src/bytes.ts';
 import { parseNetwork, type Network } from '../../src/network.ts';
+import { formatSeed } from '../../src/seed.ts';
 import { signerFromSeed, type Signer } from '../../src/signature.ts';
 
 export function testSeed(label: string): Uint8Array {
@@ -14,6 +17,13 @@ export function testSeed(label: string): Uint8Array {
 
 export function testSigner(label: string): Signer {
   return signerFromSeed(testSeed(label));
+}
+
+/** `dir` (made if missing) with a `.seed` of testSeed(label), mode 0600: a wallet to run the executable on. */
+export function seededWalletDir(dir: string, label: string): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, '.seed'), formatSeed(testSeed(label)), { mode: 0o600 });
+  return dir;
 }
 
 export interface TestNetworkOptions {

@@ -80,6 +80,34 @@ const call = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
 export const get = <T>(path: string): Promise<T> => call<T>('GET', path);
 export const post = <T>(path: string, body: unknown): Promise<T> => call<T>('POST', path, body);
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Asks `path` every `everyMs` and renders each answer until one is final, or until
+ * `wanted()` says the screen moved on; a failed call is shown and asked again a second
+ * later. At most `rounds` calls: the caller's bound on how long the thing can last.
+ */
+export async function followUntilFinal<T extends { readonly final: boolean }>(
+  path: string,
+  options: { everyMs: number; rounds: number; wanted: () => boolean; render: (view: T) => void; failed: (text: string) => void },
+): Promise<void> {
+  for (let round = 0; round < options.rounds && options.wanted(); round++) {
+    let view: T;
+    try {
+      view = await get<T>(path);
+    } catch (error) {
+      if (!options.wanted()) return;
+      options.failed(failureText(error));
+      await sleep(1000);
+      continue;
+    }
+    if (!options.wanted()) return;
+    options.render(view);
+    if (view.final) return;
+    await sleep(options.everyMs);
+  }
+}
+
 /** A failure as a person reads it: the sentence, then the code to look up in docs/ERRORS.md. */
 export function failureText(error: unknown): string {
   if (error instanceof ApiFailure) return error.code === 'OFFLINE' || error.code === 'HTTP' ? error.message : `${error.message} (${error.code})`;

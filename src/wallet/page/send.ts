@@ -9,7 +9,7 @@
 //   Refund ───────►┘
 
 import type { Confirmation, PaymentView, RecipientView } from '../api-types.ts';
-import { ApiFailure, failureText, get, post } from './api.ts';
+import { ApiFailure, failureText, followUntilFinal, post } from './api.ts';
 import { byId, make, setText, show } from './dom.ts';
 
 const recipientInput = () => byId<HTMLInputElement>('send-recipient');
@@ -176,22 +176,14 @@ function renderLife(view: PaymentView): void {
 }
 
 async function follow(id: string): Promise<void> {
-  // Bounded: a payment ends within a few periods; the wallet process's own patience ends it.
   const token = (following = Date.now());
-  for (let round = 0; round < 3000 && following === token; round++) {
-    let view: PaymentView;
-    try {
-      view = await get<PaymentView>(`/api/payments/${id}`);
-    } catch (error) {
-      setText(byId('send-life-words'), failureText(error));
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      continue;
-    }
-    if (following !== token) return;
-    renderLife(view);
-    if (view.final) return;
-    await new Promise((resolve) => setTimeout(resolve, 50)); // a local call: asking often costs nothing, and Committed shows at once
-  }
+  await followUntilFinal<PaymentView>(`/api/payments/${id}`, {
+    everyMs: 50, // a local call: asking often costs nothing, and Committed shows at once
+    rounds: 3000, // a payment ends within a few periods; the wallet process's own patience ends it
+    wanted: () => following === token,
+    render: renderLife,
+    failed: (text) => setText(byId('send-life-words'), text),
+  });
 }
 
 async function sign(): Promise<void> {

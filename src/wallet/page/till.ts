@@ -13,7 +13,7 @@
 
 import type { TillView } from '../api-types.ts';
 import { till_poll_ms } from '../../constants.ts';
-import { failureText, get, post } from './api.ts';
+import { failureText, followUntilFinal, post } from './api.ts';
 import { byId, copyText, localTime, setText, show } from './dom.ts';
 import { onRefundLeave, startRefund } from './refund.ts';
 
@@ -109,23 +109,16 @@ function render(view: TillView): void {
 
 async function follow(id: string): Promise<void> {
   const token = (following = Date.now());
-  // Bounded: the wallet stops following a sale at last till_late_watch_ms after it expires (final).
-  for (let round = 0; round < 200_000 && following === token; round++) {
-    let view: TillView;
-    try {
-      view = await get<TillView>(`/api/till/${id}`);
-    } catch (error) {
-      if (following !== token) return;
-      setText(byId('till-trouble'), failureText(error));
+  await followUntilFinal<TillView>(`/api/till/${id}`, {
+    everyMs: till_poll_ms,
+    rounds: 200_000, // the wallet stops following a sale at last till_late_watch_ms after it expires (final)
+    wanted: () => following === token,
+    render,
+    failed: (text) => {
+      setText(byId('till-trouble'), text);
       show(byId('till-trouble'), true);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      continue;
-    }
-    if (following !== token) return;
-    render(view);
-    if (view.final) return;
-    await new Promise((resolve) => setTimeout(resolve, till_poll_ms));
-  }
+    },
+  });
 }
 
 async function startSale(amount: string, note: string): Promise<void> {
