@@ -75,8 +75,17 @@ async function api(wallet: WalletProcess, token: string, method: string, path: s
 
 const tillResult = (page: Page) => page.locator('#till-result');
 
+/** Waits (bounded) for the till to show `state`; if it does not, says what it shows instead and what the shop's wallet logged. */
 async function tillState(page: Page, state: string, timeout = 20_000): Promise<void> {
-  await page.locator(`#till-result[data-state="${state}"]:visible`).waitFor({ timeout });
+  try {
+    await page.locator(`#till-result[data-state="${state}"]:visible`).waitFor({ timeout });
+  } catch (error) {
+    const shown = await page.evaluate(() => {
+      const text = (id: string) => (globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null; hidden: boolean } | null } }).document.getElementById(id);
+      return ['till-words', 'till-trouble', 'till-result-title', 'till-result-words'].map((id) => `${id}${text(id)?.hidden ? ' (hidden)' : ''}: ${text(id)?.textContent ?? ''}`);
+    });
+    throw new Error(`the till did not turn ${state}: ${(error as Error).message}\n${shown.join('\n')}\n--- the shop's wallet\n${shop.stderr().slice(-3000)}`);
+  }
 }
 
 /** Starts a sale on `page`'s till and returns its request text and reference. */

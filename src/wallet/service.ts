@@ -23,6 +23,7 @@ import { pay, type PaymentEnd } from '../client/wallet.ts';
 import {
   addresses_refresh_ms,
   history_client_entries_max,
+  history_entries_max,
   till_history_entries_max,
   till_sale_ms_default,
   wallet_balance_cache_ms,
@@ -426,14 +427,18 @@ export class WalletService {
     return {};
   }
 
-  /** The account's payments from period `since` on, newest first, page after page (at most till_history_entries_max). */
+  /**
+   * The account's payments from period `since` on, newest first, page after page (at most
+   * till_history_entries_max). A page is what one HISTORY reply holds: asked every period,
+   * a till costs one datagram per server unless more payments came since its sale began.
+   */
   private async tillRead(since: number): Promise<TillRead> {
     await this.refreshAddresses();
     const entries: HistoryEntry[] = [];
     let before: HistoryCursor | undefined;
     let committedPeriod: number | null = null;
     while (entries.length < till_history_entries_max) {
-      const page = await accountHistory(this.client, this.network, this.account, { limit: 100, ...(before === undefined ? {} : { before }) });
+      const page = await accountHistory(this.client, this.network, this.account, { limit: history_entries_max, ...(before === undefined ? {} : { before }) });
       if (page.answered.length < this.network.majority) break; // no majority: nothing to believe, nothing decided
       committedPeriod ??= page.committedPeriod;
       entries.push(...page.entries);
