@@ -26,7 +26,7 @@ import type { Page } from 'playwright-core';
 import { encodeAddress } from '../src/address.ts';
 import { history_csv_header } from '../src/client/history.ts';
 import type { Confirmation } from '../src/wallet/api-types.ts';
-import { artifactPath, browserSkipReason, openWatchedPage, type PageTrouble, launchBrowser, readQrImage, startWallet, type TestBrowser, type WalletProcess } from './helpers/browser.ts';
+import { artifactPath, browserSkipReason, desktop, openWatchedPage, type PageTrouble, launchBrowser, readQrImage, startWallet, type TestBrowser, type WalletProcess } from './helpers/browser.ts';
 import { killAll, runProgram, show } from './helpers/cli-run.ts';
 import { seededWalletDir, testSigner } from './helpers/keys.ts';
 import { phone_size } from './helpers/pocket.ts';
@@ -53,8 +53,12 @@ const base = mkdtempSync(join(tmpdir(), 'scryp-till-browser-'));
 const walletDir = (label: string) => seededWalletDir(join(base, label), `wallet ${label}`);
 const openPage = (url: string) => openWatchedPage(browser, url, trouble, phone_size);
 
-async function shoot(page: Page, name: string): Promise<void> {
+async function shoot(page: Page, name: string, sizes: 'phone' | 'both' = 'phone'): Promise<void> {
   await page.screenshot({ path: artifactPath(`till-${name}.png`), fullPage: true });
+  if (sizes === 'phone') return;
+  await page.setViewportSize(desktop); // the till on a laptop at the counter
+  await page.screenshot({ path: artifactPath(`till-${name}-desktop.png`), fullPage: true });
+  await page.setViewportSize(phone_size);
 }
 
 /** Alice pays from the command line (`scryp pay`): an exact amount and reference, as a wallet that did not scan the code would. */
@@ -223,7 +227,7 @@ describe.skipIf(skipReason !== null)('a shop with scryp wallet, in Chromium at a
     const qrBox = await shopPage.locator('#till-qr').boundingBox();
     expect(qrBox!.width).toBeGreaterThan(0.8 * phone_size.width); // large: most of a phone's width
     expect(await shopPage.locator('#till-sale-amount').textContent()).toBe('12');
-    await shoot(shopPage, 'waiting');
+    await shoot(shopPage, 'waiting', 'both');
 
     await alicePage.getByRole('tab', { name: 'Send' }).click();
     const newPayment = alicePage.getByRole('button', { name: 'New payment' });
@@ -249,7 +253,7 @@ describe.skipIf(skipReason !== null)('a shop with scryp wallet, in Chromium at a
     const decidedAt = Number(await tillResult(shopPage).getAttribute('data-decided-at'));
     expect(decidedAt).toBeGreaterThanOrEqual(period);
     expect(decidedAt).toBeLessThanOrEqual(period + 1);
-    await shoot(shopPage, 'paid');
+    await shoot(shopPage, 'paid', 'both');
   });
 
   test('too little (5 of 20): the till says so and shows a code for the rest, with the same reference; the rest paid: Paid', async () => {
