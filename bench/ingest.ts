@@ -52,27 +52,51 @@ interface IngestRun {
   readonly scrapes: number;
 }
 
+/** The loads of the ingest row: real traffic pays new accounts all the time, old ones too, and some with a reference. */
+const ingestLoads = [
+  { name: 'new payees', payees: 'new', referenceShare: 0 },
+  { name: 'existing payees', payees: 'existing', referenceShare: 0 },
+  { name: 'new payees, half with a reference', payees: 'new', referenceShare: 0.5 },
+] as const;
+
+/**
+ * Row "ingest": three loads one after the other, each beside native verify measured right
+ * before and after it: every payment to a payee the node never saw (its point decode is on
+ * the payment's path), every payment to one of the 1,000 payers, and new payees with every
+ * other payment in the 148-byte form (PAYREF). The ratio is the lowest of the three.
+ */
 export async function ingestBench(quick: boolean, measureNative: (ms: number) => number): Promise<Row> {
-  const run = await ingestRun(quick, measureNative, false);
-  const { result, output, nativeRate, payerCount, window, used } = run;
-  const ingestRate = result.accepted / result.seconds;
-  const lossRate = (result.payments - result.accepted) / result.payments;
-  // DUPLICATE is the answer to a resend whose first reply was lost; more of them than
-  // resends would mean the generated payments repeat.
-  if ((result.statuses[String(0x13)] ?? 0) > result.sends - result.payments) throw new Error(`bench: the generated payments repeat (DUPLICATE answers): ${output}`);
-  const ratio = ingestRate / nativeRate;
-  // Where the CPU went, per payment accepted: the node's threads and the load generator.
-  const perPayment = (ms: number) => `${((ms * 1000) / result.accepted).toFixed(0)} µs`;
-  const nodeMs = used.reduce((sum, [, ms]) => sum + ms, 0);
-  const cpu = `CPU per payment: node ${perPayment(nodeMs)} (${used.map(([name, ms]) => `${name} ${perPayment(ms)}`).join(', ')}), load generator ${perPayment(result.cpuMs)}; ${(((nodeMs + result.cpuMs) / 1000 / result.seconds) * 100).toFixed(0)}% of one core busy on average over ${cpus().length} cores`;
+  const outcomes: { name: string; rate: number; ratio: number; lossRate: number; nativeRate: number; note: string }[] = [];
+  for (const load of ingestLoads) {
+    const run = await ingestRun(quick, measureNative, false, load.referenceShare, load.payees);
+    const { result, output, nativeRate, payerCount, window, used } = run;
+    const rate = result.accepted / result.seconds;
+    // DUPLICATE is the answer to a resend whose first reply was lost; more of them than
+    // resends would mean the generated payments repeat.
+    if ((result.statuses[String(0x13)] ?? 0) > result.sends - result.payments) throw new Error(`bench: the generated payments repeat (DUPLICATE answers): ${output}`);
+    // Where the CPU went, per payment accepted: the node's threads and the load generator.
+    const perPayment = (ms: number) => `${((ms * 1000) / result.accepted).toFixed(0)} µs`;
+    const nodeMs = used.reduce((sum, [, ms]) => sum + ms, 0);
+    const cpu = `CPU per payment: node ${perPayment(nodeMs)} (${used.map(([name, ms]) => `${name} ${perPayment(ms)}`).join(', ')}), load generator ${perPayment(result.cpuMs)}; ${(((nodeMs + result.cpuMs) / 1000 / result.seconds) * 100).toFixed(0)}% of one core busy on average over ${cpus().length} cores`;
+    outcomes.push({
+      name: load.name,
+      rate,
+      ratio: rate / nativeRate,
+      lossRate: (result.payments - result.accepted) / result.payments,
+      nativeRate,
+      note: `${load.name}: ${result.payments} payments from ${payerCount} payers, ${window} in flight, ${result.sends - result.payments} resends; statuses ${JSON.stringify(result.statuses)}. ${cpu}`,
+    });
+  }
+  const worst = outcomes.reduce((a, b) => (b.ratio < a.ratio ? b : a));
+  const lossRate = Math.max(...outcomes.map((outcome) => outcome.lossRate));
   return {
     row: 'ingest',
-    measured: `${formatRate(ingestRate, 'payments/s')}; ${(lossRate * 100).toFixed(3)}% not accepted after resends`,
-    reference: `native verify ${formatRate(nativeRate, '/s')} (1 core)`,
-    ratio: ratio.toFixed(2),
-    target: '≥ 0.7, < 0.1% lost',
-    met: ratio >= 0.7 && lossRate < 0.001,
-    notes: `${result.payments} payments from ${payerCount} payers, ${window} in flight, ${result.sends - result.payments} resends; statuses ${JSON.stringify(result.statuses)}. ${cpu}`,
+    measured: `${outcomes.map((outcome) => `${outcome.name} ${formatRate(outcome.rate, 'payments/s')} (${outcome.ratio.toFixed(2)})`).join('; ')}; ${(lossRate * 100).toFixed(3)}% not accepted after resends at most`,
+    reference: `native verify ${outcomes.map((outcome) => formatRate(outcome.nativeRate, '/s')).join(', ')} (1 core, around each load)`,
+    ratio: `${worst.ratio.toFixed(2)} (${worst.name})`,
+    target: '≥ 0.8 each, < 0.1% lost',
+    met: worst.ratio >= 0.8 && lossRate < 0.001,
+    notes: outcomes.map((outcome) => outcome.note).join(' — '),
   };
 }
 
@@ -146,7 +170,14 @@ async function inTurns(run: (withIt: boolean) => Promise<number>): Promise<{ wit
 
 const rateList = (values: readonly number[]) => values.map((rate) => formatRate(rate, '/s')).join(', ');
 
-async function ingestRun(quick: boolean, measureNative: (ms: number) => number, metrics: boolean, referenceShare = 0): Promise<IngestRun> {
+/** Payees never seen by the node: every payment of a "new payees" load pays one of these (made once per bench process). */
+let newPayeeKeys: Uint8Array[] = [];
+function newPayees(count: number): Uint8Array[] {
+  while (newPayeeKeys.length < count) newPayeeKeys.push(signerFromSeed(sha256(utf8(`bench ingest new payee ${newPayeeKeys.length}`))).publicKey);
+  return newPayeeKeys;
+}
+
+async function ingestRun(quick: boolean, measureNative: (ms: number) => number, metrics: boolean, referenceShare = 0, payees: 'existing' | 'new' = 'existing'): Promise<IngestRun> {
   ensureBinary();
   const payments = quick ? 5_000 : 50_000;
   const payerCount = quick ? 100 : 1_000;
@@ -158,6 +189,7 @@ async function ingestRun(quick: boolean, measureNative: (ms: number) => number, 
     const serverSeed = sha256(utf8('bench ingest server'));
     const server = signerFromSeed(serverSeed);
     const payers = Array.from({ length: payerCount }, (_, i) => signerFromSeed(sha256(utf8(`bench ingest payer ${i}`))));
+    const fresh = payees === 'new' ? newPayees(payments) : [];
     const periodMs = 10_000;
     const json = {
       name: 'bench-ingest',
@@ -189,7 +221,7 @@ async function ingestRun(quick: boolean, measureNative: (ms: number) => number, 
     const all: Uint8Array[] = [];
     for (let i = 0; i < payments; i++) {
       const payer = payers[i % payerCount]!;
-      const payee = payers[(i * 7 + 1) % payerCount]!.publicKey;
+      const payee = payees === 'new' ? fresh[i]! : payers[(i * 7 + 1) % payerCount]!.publicKey;
       // With a reference share, every 1/share-th payment carries a reference (the 148-byte form).
       const reference = referenceShare > 0 && i % Math.round(1 / referenceShare) === 0 ? BigInt(i + 1) : undefined;
       // (payer, timestamp) is unique: no two payments share a txid.

@@ -6,6 +6,7 @@
 
 import { describe, expect, test } from 'bun:test';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { jacobi } from '../src/jacobi.ts';
 import { describeKeyProblem, isPayableKey, isStrictEncoding, keyProblem, publicKeyFromSeed, signerFromSeed, smallOrderY, verify, verifyReference } from '../src/signature.ts';
 import { loadWycheproofEd25519 } from './helpers/wycheproof.ts';
 import { loadCctv, loadCctvExpected, loadSpeccheck, strictRejectFlags } from './helpers/ed25519-suites.ts';
@@ -187,6 +188,71 @@ describe('the small-order blocklist and keys no one can sign for', () => {
     for (let i = 0; i < 500; i++) keys.push(Uint8Array.from({ length: 32 }, (_, j) => (i * 131 + j * 29 + (i >> 3)) & 0xff));
     const wrong = keys.filter((key) => isPayableKey(key) !== full(key)).map((key) => Buffer.from(key).toString('hex'));
     expect(wrong).toEqual([]);
+  });
+
+  test('isPayableKey agrees with the full decode on 20,000 seeded random keys, each sign bit, and every y near 0 and p', () => {
+    const full = (key: Uint8Array): boolean => {
+      try {
+        const point = Point.fromBytes(key, false);
+        return !point.isSmallOrder();
+      } catch {
+        return false;
+      }
+    };
+    let seed = 0x5eed;
+    const next = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) >>> 24;
+    const keys: Uint8Array[] = [];
+    for (let i = 0; i < 20_000; i++) keys.push(Uint8Array.from({ length: 32 }, next));
+    // y = 0 … 63 and p − 64 … p − 1 (little-endian), each with both sign bits.
+    for (let i = 0; i < 64; i++) {
+      keys.push(Uint8Array.of(i, ...new Uint8Array(31)));
+      keys.push(Uint8Array.of(0xed - 1 - i, ...new Uint8Array(30).fill(0xff), 0x7f));
+    }
+    for (const key of keys.slice(-128)) keys.push(Uint8Array.of(...key.subarray(0, 31), key[31]! | 0x80));
+    const points = keys.filter(full).length;
+    const wrong = keys.filter((key) => isPayableKey(key) !== full(key)).map((key) => Buffer.from(key).toString('hex'));
+    expect(wrong).toEqual([]);
+    // About half of all y are points': both verdicts are well represented.
+    expect(points).toBeGreaterThan(9_000);
+    expect(keys.length - points).toBeGreaterThan(9_000);
+  });
+
+  test('jacobi is the Jacobi symbol: Euler\'s criterion for primes, the product over the factors for composites', () => {
+    const euler = (a: bigint, prime: bigint): number => {
+      let result = 1n;
+      let base = ((a % prime) + prime) % prime;
+      for (let e = (prime - 1n) / 2n; e > 0n; e >>= 1n, base = (base * base) % prime) if (e & 1n) result = (result * base) % prime;
+      return result === 0n ? 0 : result === 1n ? 1 : -1;
+    };
+    const factors = (n: number): number[] => {
+      const out: number[] = [];
+      for (let f = 3; n > 1; f += 2) while (n % f === 0) (out.push(f), (n /= f));
+      return out;
+    };
+    for (let n = 1; n < 400; n += 2) {
+      for (let a = -3; a < n + 3; a++) {
+        const expected = factors(n).reduce((sign, f) => sign * euler(BigInt(a), BigInt(f)), 1);
+        expect(jacobi(BigInt(a), BigInt(n))).toBe(expected + 0); // + 0: a product with a 0 factor may be −0
+      }
+    }
+    const p = 2n ** 255n - 19n;
+    for (let i = 1n; i < 300n; i++) {
+      const a = (i * 0x1234_5678_9abc_def0_1234_5678_9abc_def0n * i * i + i) % p;
+      expect(jacobi(a, p)).toBe(euler(a, p));
+      expect(jacobi(a * a, p)).toBe(1);
+    }
+    // Numerators with up to 250 factors of 2: the steps whose low 32 bits cannot say s and t are taken on BigInts.
+    for (let k = 0n; k < 250n; k++) {
+      const a = ((2n ** k) * (0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835n | 1n)) % p;
+      expect(jacobi(a, p)).toBe(euler(a, p));
+    }
+    // Primes on both sides of 2^48, 2^53 and beyond, where the steps leave the limbs for doubles.
+    for (const prime of [2n ** 31n - 1n, 2n ** 53n - 111n, 2n ** 53n + 5n, 2n ** 61n - 1n, 2n ** 127n - 1n]) {
+      for (let i = 1n; i < 200n; i++) {
+        const a = i * 0x9e37_79b9_7f4a_7c15n;
+        expect(jacobi(a, prime)).toBe(euler(a, prime));
+      }
+    }
   });
 
   test("the simulator's stand-in decides acceptance as the rule does: a payer key no one can sign for never verifies, its own keys are real points", () => {
