@@ -18,6 +18,7 @@ import { historyBench } from './history.ts';
 import { ingestBench, ingestMetricsBench, ingestReferencesBench } from './ingest.ts';
 import { markdown, type Row, table } from './report.ts';
 import { scaleBench } from './scale.ts';
+import { simulatorBench } from './simulator.ts';
 import { changeCatchUpBench, changeCostBench } from './server-set.ts';
 import { startBench } from './start.ts';
 import { stateHashBench } from './state-hash.ts';
@@ -52,12 +53,13 @@ const say = (row: Row) => {
   process.stderr.write(`${row.row}: ${row.measured} | ${row.reference} | ${row.ratio} | ${row.met === null ? '' : row.met ? 'met' : 'NOT met'}\n`);
 };
 
-// The verify row's native rate is the ingest rows' reference: measured only when one of them runs.
-const verify = wanted('verify') || wanted('ingest') || wanted('ingest metrics') || wanted('ingest references') ? verifyBench(quick) : null;
+// The verify row's native rate is the ingest rows' and the simulator row's reference: measured only when one of them runs.
+const verify = wanted('verify') || wanted('ingest') || wanted('ingest metrics') || wanted('ingest references') || wanted('simulator') ? verifyBench(quick) : null;
 if (verify !== null && wanted('verify')) say(verify.row);
 if (verify !== null && wanted('ingest')) say(await ingestBench(quick, verify.measureNative));
 if (verify !== null && wanted('ingest metrics')) say(await ingestMetricsBench(quick, verify.measureNative));
 if (verify !== null && wanted('ingest references')) say(await ingestReferencesBench(quick, verify.measureNative));
+if (verify !== null && wanted('simulator')) say(await simulatorBench(quick, verify.measureNative));
 if (wanted('framing')) say(await framingBench(quick));
 if (wanted('finality')) say(await finalityBench(quick));
 if (wanted('finality references')) say(await finalityReferencesBench(quick));

@@ -34,7 +34,11 @@ export function describe(value: unknown): string {
 const hexDigits = '0123456789abcdef';
 const hexPairs: string[] = Array.from({ length: 256 }, (_, i) => hexDigits[i >> 4]! + hexDigits[i & 15]!);
 
+/** Uint8Array.prototype.toHex where the engine has it (Bun does; some browsers do not yet): a quarter of the time of the loop. */
+const nativeToHex = (Uint8Array.prototype as { toHex?: () => string }).toHex;
+
 export function toHex(bytes: Uint8Array): string {
+  if (nativeToHex !== undefined) return nativeToHex.call(bytes);
   let out = '';
   for (let i = 0; i < bytes.length; i++) out += hexPairs[bytes[i]!]!;
   return out;
@@ -178,8 +182,10 @@ export class Writer {
   private readonly dv: DataView;
   offset = 0;
   constructor(size: number) {
-    this.bytes = new Uint8Array(size);
-    this.dv = view(this.bytes);
+    // Both views over a buffer made here: asking a small Uint8Array for its .buffer costs more than the fields.
+    const buffer = new ArrayBuffer(size);
+    this.bytes = new Uint8Array(buffer);
+    this.dv = new DataView(buffer);
   }
   u8(value: number): this {
     this.dv.setUint8(this.offset, value);
