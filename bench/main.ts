@@ -65,7 +65,7 @@ if (wanted('finality')) say(await finalityBench(quick));
 if (wanted('finality references')) say(await finalityReferencesBench(quick));
 if (wanted('commit latency')) say(await commitLatencyBench(quick));
 if (wanted('state hash')) say(stateHashBench(quick));
-if (wanted('history')) say(historyBench(quick));
+if (wanted('commit cost') || wanted('history')) for (const row of historyBench(quick)) if (wanted(row.row)) say(row);
 if (wanted('gateway')) say(await gatewayBench(quick));
 if (wanted('events')) say(await eventsBench(quick));
 if (wanted('catch-up') || wanted('memory')) for (const row of await catchUpBench(quick)) if (wanted(row.row)) say(row);

@@ -110,6 +110,9 @@ export const state_mid_count = 256; // state hash: groups of 256 buckets, by the
 export const sync_records_per_reply_max = 256; // committed periods per SYNC_RECORDS
 export const sync_reply_bytes_max = 8 * MiB; // ... and their total size
 export const sync_replay_periods_max = 10_000; // a longer gap is closed with a snapshot
+export const account_ids_cached_max = 1_048_576; // accounts' numbers in the account index kept in memory (about 100 bytes each): a lookup per payer and payee was half of a commit
+export const index_epoch_periods = 64; // the account index summarises an account's periods by epochs of this many (a bitmap each; open epochs in memory, rebuilt at start)
+export const txid_epoch_periods = 16; // the txid index is kept by epochs of this many periods: a period's rows land among at most this many periods' (a lookup asks each epoch, newest first)
 export const snapshot_page_accounts_max = 65_536; // accounts per SNAPSHOT_PAGE
 export const snapshots_served_max = 4; // frozen states a server keeps for peers at once
 export const snapshot_hold_ms = 60_000; // ... and for how long after its last page
@@ -255,3 +258,4 @@ check(
 );
 check(till_sale_ms_min <= till_sale_ms_default && till_sale_ms_default <= till_sale_ms_max, 'the till’s default lifetime is one --till-expiry allows');
 check(till_history_entries_max <= history_client_entries_max, 'a till check reads no more than a history query');
+check(index_epoch_periods % 8 === 0 && index_epoch_periods >= 8, 'an epoch of the account index is a whole bitmap of bytes');

@@ -12,18 +12,20 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concat, equal, Reader, toHex } from '../src/bytes.ts';
-import { transaction_bytes } from '../src/constants.ts';
+import { index_epoch_periods, transaction_bytes } from '../src/constants.ts';
 import { isScrypError } from '../src/errors.ts';
 import { type Certificate, certificateFrom, type Decision, readCertificate, signVote } from '../src/consensus/vote.ts';
 import { replayBatch } from '../src/ledger/batch.ts';
-import { history_page_sql, ledger_file_name, SqliteStore } from '../src/ledger/sqlite-store.ts';
+import { ledger_file_name, SqliteStore } from '../src/ledger/sqlite-store.ts';
+import { epochs_before_sql, period_rows_before_sql } from '../src/ledger/account-index.ts';
 import { LedgerState } from '../src/ledger/state.ts';
 import { type AccountPayment, type CommitInput, type HistoryCursor, MemoryStore, type Store } from '../src/ledger/store.ts';
 import { ServerCore } from '../src/node/core.ts';
 import type { Network } from '../src/network.ts';
 import { type Timing, timingOf } from '../src/schedule.ts';
 import type { Signer } from '../src/signature.ts';
-import { payeeOf, payerOf, signPayment } from '../src/transaction.ts';
+import { payeeOf, payerOf, signPayment, txidOf } from '../src/transaction.ts';
+import { paymentsIn } from '../src/payment-list.ts';
 import { testNetwork } from './helpers/keys.ts';
 
 const directories: string[] = [];
@@ -236,6 +238,103 @@ for (const harness of harnesses) {
   });
 }
 
+/** The truth from the batches, oldest first, strictly after `after`. */
+function expectedAfter(chain: Chain, account: Uint8Array, after: HistoryCursor): string[] {
+  return chain.expected(account).reverse().filter((line) => {
+    const [period, index] = line.split(':').map(Number) as [number, number];
+    return period > after.period || (period === after.period && index > after.index);
+  });
+}
+
+describe('account history across epochs (the period-first index and its sealed epochs)', () => {
+  // About 200 periods from an epoch boundary on: three epochs close and are sealed a slice per
+  // commit; some periods void, some empty; the SQLite store closed and opened again while an
+  // epoch is half sealed, and a commit that fails during a sealing slice.
+  const E = index_epoch_periods;
+  const start = P + 3 * E - 5;
+  function longChain(): Chain {
+    const chain = new Chain(fixture.network, fixture.servers);
+    const wallets = [alice, bob, carol, dave];
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) >>> 8;
+    for (let period = start; period < start + 200; period++) {
+      if (next() % 7 === 0) continue; // void: nothing committed
+      const count = next() % 5;
+      const payments: Uint8Array[] = [];
+      for (let i = 0; i < count; i++) {
+        const payer = wallets[next() % 3]!; // dave has 1 scryp at most: he is mostly paid
+        const payee = wallets[next() % 4]!;
+        payments.push(chain.pay(payer, payee, 1 + (next() % 3), period, 1 + i));
+      }
+      chain.next(period, payments);
+    }
+    return chain;
+  }
+  const chain = longChain();
+  const wallets = [alice, bob, carol, dave];
+
+  for (const harness of harnesses) {
+    test(`${harness.name}: every page, both ways, equals the batches' truth after every commit, through sealing and reopening`, () => {
+      let store = harness.open(chain);
+      chain.inputs.forEach((input, i) => {
+        store.commit(input);
+        if (i % 25 === 24) store = harness.reopen(store, chain); // now and then in the middle of a sealing
+        if (i % 9 !== 0 && i !== chain.inputs.length - 1) return;
+        const committedSoFar = chain.inputs.slice(0, i + 1);
+        const truth = new Chain(fixture.network, fixture.servers);
+        truth.inputs.push(...committedSoFar);
+        for (const wallet of wallets) expect(listOf(store, wallet.publicKey, null, 1_000)).toEqual(truth.expected(wallet.publicKey));
+      });
+      for (const wallet of wallets) {
+        const all = chain.expected(wallet.publicKey);
+        expect(all.length).toBeGreaterThan(20);
+        for (const limit of [1, 7]) expect(allPages(store, wallet.publicKey, limit).flat()).toEqual(all);
+        // Cursors at, between and beyond entries, in both directions.
+        for (const line of all.filter((_, i) => i % 5 === 0)) {
+          const [period, index] = line.split(':').map(Number) as [number, number];
+          for (const cursor of [
+            { period, index },
+            { period, index: index + 1 },
+            { period: period - 1, index: 0 },
+            { period: period + 1, index: 0 },
+          ]) {
+            expect(listOf(store, wallet.publicKey, cursor, 10)).toEqual(chain.expected(wallet.publicKey, cursor).slice(0, 10));
+            expect(store.historyAfter(wallet.publicKey, cursor, 10).map(describePayment)).toEqual(expectedAfter(chain, wallet.publicKey, cursor).slice(0, 10));
+          }
+        }
+        expect(store.historyAfter(wallet.publicKey, { period: 0, index: 0 }, 1_000).map(describePayment)).toEqual([...all].reverse());
+      }
+      // STATUS's index, across its epochs: every payment's outcome, once written and after a reopen.
+      if (store instanceof SqliteStore) store.flushIndex();
+      store = harness.reopen(store, chain);
+      for (const input of chain.inputs) {
+        paymentsIn(input.record.transactions).forEach((tx, i) => expect(store.paymentOutcome(txidOf(tx))).toEqual({ period: input.record.certificate.period, applied: input.applied[i] === 1 }));
+      }
+      expect(store.paymentOutcome(new Uint8Array(32).fill(9))).toBeNull();
+      store.close();
+    });
+  }
+
+  test('SqliteStore: epochs are sealed in account_epochs as the committed period passes them, a slice per commit, and the bitmaps name the periods', () => {
+    const dir = temporaryDirectory();
+    const store = new SqliteStore(dir, chain.network.id, chain.genesis, chain.genesisEntries);
+    for (const input of chain.inputs) store.commit(input);
+    store.close();
+    const db = new Database(join(dir, ledger_file_name), { readonly: true });
+    const rows = db.query('SELECT account_id, epoch, periods FROM account_epochs ORDER BY epoch, account_id').all() as { account_id: number; epoch: number; periods: Uint8Array }[];
+    const sealed = new Reader((db.query("SELECT value FROM meta WHERE key = 'index_sealed'").get() as { value: Uint8Array }).value, 'index_sealed').u64('index_sealed');
+    const fromRows = db.query('SELECT DISTINCT period, account_id FROM account_index WHERE period < ?').all(sealed * E) as { period: number; account_id: number }[];
+    db.close();
+    const last = chain.inputs[chain.inputs.length - 1]!.record.certificate.period;
+    // Every epoch but the newest two is sealed by now (the one before the newest may still be in its slices).
+    expect(sealed).toBeGreaterThanOrEqual(Math.floor(last / E) - 1);
+    expect(new Set(rows.map((row) => row.epoch)).size).toBeGreaterThanOrEqual(2);
+    // The epoch being sealed (index_sealed itself) may hold a first slice of its accounts already: only whole epochs are compared.
+    const periodsOfRows = new Set(rows.filter((row) => row.epoch < sealed).flatMap((row) => [...Array(E).keys()].filter((bit) => (row.periods[bit >> 3]! & (1 << (bit & 7))) !== 0).map((bit) => `${row.account_id}:${row.epoch * E + bit}`)));
+    expect(periodsOfRows).toEqual(new Set(fromRows.filter((row) => Math.floor(row.period / E) < sealed).map((row) => `${row.account_id}:${row.period}`)));
+  });
+});
+
 /** The ledger after the first `count` periods of the chain, rebuilt from genesis. */
 function chainStateAfter(chain: Chain, count: number): LedgerState {
   const state = LedgerState.fromAccounts(chain.network.genesis);
@@ -244,24 +343,47 @@ function chainStateAfter(chain: Chain, count: number): LedgerState {
   return state;
 }
 
+describe('account history on SQLite, a commit that fails in its sealing slice', () => {
+  test('leaves the index as it was: the same period commits afterwards, and every page is still the truth', () => {
+    const E = index_epoch_periods;
+    const chain = new Chain(fixture.network, fixture.servers);
+    const start = P + 5 * E - 3;
+    for (let period = start; period < start + E + 10; period++) chain.next(period, [chain.pay(alice, bob, 1, period), chain.pay(bob, carol, 1, period, 2)]);
+    const dir = temporaryDirectory();
+    const store = new SqliteStore(dir, chain.network.id, chain.genesis, chain.genesisEntries);
+    const [first, second, ...rest] = chain.inputs;
+    for (const input of [first!, second!, rest[0]!]) store.commit(input); // the epoch of `start` is closed now: its sealing began
+    const db = new Database(join(dir, ledger_file_name));
+    db.exec("CREATE TRIGGER refuse_epochs BEFORE INSERT ON account_epochs BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+    expect(() => store.commit(rest[1]!)).toThrow('refused by the test');
+    db.exec('DROP TRIGGER refuse_epochs');
+    db.close();
+    for (const input of rest.slice(1)) store.commit(input);
+    for (const wallet of [alice, bob, carol]) expect(listOf(store, wallet.publicKey, null, 1_000)).toEqual(chain.expected(wallet.publicKey));
+    store.close();
+    const check = new Database(join(dir, ledger_file_name), { readonly: true });
+    const epochs = check.query('SELECT DISTINCT epoch FROM account_epochs').all() as { epoch: number }[];
+    check.close();
+    expect(epochs.map((row) => row.epoch)).toContain(Math.floor(start / E));
+  });
+});
+
 describe('account history on SQLite', () => {
-  test('a page is one range of the account index, newest first, with no scan and no sort (EXPLAIN QUERY PLAN)', () => {
+  test('a page reads one range of an account\'s sealed epochs and one range per period that holds it: no scan, no sort (EXPLAIN QUERY PLAN)', () => {
     const chain = buildChain();
     const dir = temporaryDirectory();
     const store = new SqliteStore(dir, chain.network.id, chain.genesis, chain.genesisEntries);
     for (const input of chain.inputs) store.commit(input);
     store.close();
     const db = new Database(join(dir, ledger_file_name), { readonly: true });
-    const plan = (db.query(`EXPLAIN QUERY PLAN ${history_page_sql}`).all(alice.publicKey, 0, P + 3, 0, 7) as { detail: string }[]).map((row) => row.detail);
+    const plan = (sql: string, ...values: (number | Uint8Array)[]) => (db.query(`EXPLAIN QUERY PLAN ${sql}`).all(...values) as { detail: string }[]).map((row) => row.detail);
+    const rows = plan(period_rows_before_sql, P + 2, 1, 5, 7);
+    const epochs = plan(epochs_before_sql, 1, 28_000_000);
     db.close();
-    // The account's number (one index lookup), one range of the account index read backwards, one lookup per entry.
-    expect(plan).toEqual([
-      'SEARCH a USING PRIMARY KEY (account_id=? AND period>? AND (period,idx)<(?,?))',
-      'SCALAR SUBQUERY 1',
-      'SEARCH account_ids USING COVERING INDEX sqlite_autoindex_account_ids_1 (account=?)',
-      'SEARCH b USING PRIMARY KEY (period=? AND idx=?)',
-    ]);
-    expect(plan.join()).not.toMatch(/SCAN|TEMP B-TREE|periods/);
+    // One period's rows of the account (read backwards), one lookup of each payment; the account's sealed epochs, newest first.
+    expect(rows).toEqual(['SEARCH a USING PRIMARY KEY (period=? AND account_id=? AND idx<?)', 'SEARCH b USING PRIMARY KEY (period=? AND idx=?)']);
+    expect(epochs).toEqual(['SEARCH account_epochs USING PRIMARY KEY (account_id=? AND epoch<?)']);
+    expect([...rows, ...epochs].join()).not.toMatch(/SCAN|TEMP B-TREE|periods/);
   });
 
   test('the index rows are written in the commit\'s own transaction: when they cannot be written, nothing of the commit is', () => {
@@ -333,7 +455,7 @@ function historyFromBatches(path: string, account: Uint8Array): string[] {
 }
 
 describe('a ledger file of schema 1 (before the account index)', () => {
-  test('is upgraded when opened: the index filled from the archived batches, schema 2, the state untouched', () => {
+  test('is upgraded when opened: the index filled from the archived batches, schema 3, the state untouched', () => {
     expect(schemaOf(fixturePath)).toBe(1);
     const dir = temporaryDirectory();
     const path = join(dir, ledger_file_name);
@@ -349,7 +471,7 @@ describe('a ledger file of schema 1 (before the account index)', () => {
     // Carol's overdraft in P1+3 is listed, as skipped.
     expect(before.history(v1Carol.publicKey, { period: P1 + 4, index: 0 }, 1)[0]).toMatchObject({ period: P1 + 3, index: 1, applied: false });
     before.close();
-    expect(schemaOf(path)).toBe(2);
+    expect(schemaOf(path)).toBe(3);
     // Opened again, nothing more to upgrade; the state hash still matches the certificate.
     const again = new SqliteStore(dir, v1.network.id, ServerCore.genesisFor(v1.network), () => {
       throw new Error('an existing file');
@@ -408,5 +530,76 @@ describe('a ledger file of schema 1 (before the account index)', () => {
     const tables = (after.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((table) => table.name).sort();
     after.close();
     expect(tables).toEqual(['accounts', 'meta', 'payments', 'periods']); // no account_ids, batch_payments, account_payments
+  });
+});
+
+// ---- a ledger file of schema 2 ------------------------------------------------------------
+
+// test/vectors/ledger-schema2.db was written by the schema-2 SqliteStore (the account index
+// keyed by account first; the parent of the commit that brought schema 3): 136 periods from
+// P2 = 1,800,000,634 (six periods before an epoch boundary) to 1,800,000,783, every period
+// with period % 11 = 3 void, 0 to 3 payments each among the wallets below, Carol's payments
+// of 999 skipped as overdrafts; in a network of the three test servers.
+const v2 = testNetwork({
+  servers: 3,
+  wallets: [
+    { label: 'history v2 alice', balance: 1_000 },
+    { label: 'history v2 bob', balance: 500 },
+    { label: 'history v2 carol', balance: 5 },
+  ],
+});
+const schema2Path = join(import.meta.dir, 'vectors', 'ledger-schema2.db');
+
+describe('a ledger file of schema 2 (the account index by account first)', () => {
+  test('is upgraded when opened: every page the same as before, its closed epochs sealed, the old table dropped, schema 3', () => {
+    const dir = temporaryDirectory();
+    const path = join(dir, ledger_file_name);
+    copyFileSync(schema2Path, path);
+    expect(schemaOf(path)).toBe(2);
+    const expected = v2.wallets.map((wallet) => historyFromBatches(path, wallet.publicKey));
+    expect(expected.map((list) => list.length)).toEqual([expect.any(Number), expect.any(Number), expect.any(Number)]);
+    expect(Math.min(...expected.map((list) => list.length))).toBeGreaterThan(50);
+    const store = new SqliteStore(dir, v2.network.id, ServerCore.genesisFor(v2.network), () => {
+      throw new Error('an existing file');
+    });
+    expect(schemaOf(path)).toBe(3);
+    v2.wallets.forEach((wallet, i) => {
+      expect(listOf(store, wallet.publicKey, null, 1_000)).toEqual(expected[i]!);
+      expect(allPages(store, wallet.publicKey, 7).flat()).toEqual(expected[i]!);
+      expect(store.historyAfter(wallet.publicKey, { period: 0, index: 0 }, 1_000).map(describePayment)).toEqual([...expected[i]!].reverse());
+    });
+    // STATUS's index moved by epoch: every archived payment's outcome as before.
+    const archived = new Database(path, { readonly: true });
+    const periods = archived.query('SELECT period, transactions, applied FROM periods').all() as { period: number; transactions: Uint8Array; applied: Uint8Array }[];
+    archived.close();
+    for (const row of periods) paymentsIn(row.transactions).forEach((tx, i) => expect(store.paymentOutcome(txidOf(tx))).toEqual({ period: row.period, applied: row.applied[i] === 1 }));
+    store.close();
+    const db = new Database(path, { readonly: true });
+    const tables = (db.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((table) => table.name);
+    const epochs = (db.query('SELECT DISTINCT epoch FROM account_epochs ORDER BY epoch').all() as { epoch: number }[]).map((row) => row.epoch);
+    db.close();
+    expect(tables).not.toContain('account_payments');
+    expect(tables).not.toContain('payments');
+    expect(tables).toEqual(expect.arrayContaining(['account_index', 'account_epochs', 'account_ids', 'batch_payments']));
+    // The file's periods cover epochs 28,125,009 (its last six periods) to 28,125,012; all but the last, still open, are sealed.
+    expect(epochs).toEqual([28_125_009, 28_125_010, 28_125_011]);
+  });
+
+  test('an upgrade that fails leaves the file at schema 2, its account-first table in place (one transaction)', () => {
+    const dir = temporaryDirectory();
+    const path = join(dir, ledger_file_name);
+    copyFileSync(schema2Path, path);
+    // A table in the way of the new index: its creation fails after the upgrade has begun.
+    const db = new Database(path);
+    db.exec('CREATE TABLE account_epochs (x INTEGER)');
+    db.close();
+    expect(() => new SqliteStore(dir, v2.network.id, ServerCore.genesisFor(v2.network), () => [])).toThrow();
+    expect(schemaOf(path)).toBe(2);
+    const after = new Database(path, { readonly: true });
+    const tables = (after.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((table) => table.name);
+    const rows = (after.query('SELECT count(*) AS n FROM account_payments').get() as { n: number }).n;
+    after.close();
+    expect(tables).not.toContain('account_index');
+    expect(rows).toBe(446);
   });
 });

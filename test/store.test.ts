@@ -435,11 +435,11 @@ describe('SqliteStore only', () => {
   });
 
   test('a database of another schema version is refused with STORE_MISMATCH', () => {
-    // (Schema 1, before the account index, is upgraded instead: test/history-store.test.ts.)
+    // (Schemas 1 and 2, with the indexes of before, are upgraded instead: test/history-store.test.ts.)
     const dir = temporaryDirectory();
     new SqliteStore(dir, network.id, genesis, genesisEntries).close();
     const db = new Database(join(dir, ledger_file_name));
-    db.query("UPDATE meta SET value = ? WHERE key = 'schema'").run(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 3]));
+    db.query("UPDATE meta SET value = ? WHERE key = 'schema'").run(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 4]));
     db.close();
     let caught: unknown = null;
     try {
@@ -498,7 +498,7 @@ describe('SqliteStore only', () => {
     reopened.close();
   });
 
-  test('the payments index is written after the commit; a crash before it is written loses nothing', () => {
+  test('the txid index is written after the commit; a crash before it is written loses nothing', () => {
     const dir = temporaryDirectory();
     const store = new SqliteStore(dir, network.id, genesis, genesisEntries);
     const chain = new Chain();
@@ -507,13 +507,13 @@ describe('SqliteStore only', () => {
     // Answered from memory at once, before the index transaction runs ...
     expect(store.paymentOutcome(txidOf(tx))).toEqual({ period: 1, applied: true });
     const db = new Database(join(dir, ledger_file_name), { readonly: true });
-    expect(db.query('SELECT count(*) AS n FROM payments').get()).toEqual({ n: 0 });
+    expect(db.query('SELECT count(*) AS n FROM txids').get()).toEqual({ n: 0 });
     db.close();
     // ... and a process killed right now (no close, no flush) finds it again from the archive.
     const afterCrash = new SqliteStore(dir, network.id, genesis, genesisEntries);
     expect(afterCrash.paymentOutcome(txidOf(tx))).toEqual({ period: 1, applied: true });
     const check = new Database(join(dir, ledger_file_name), { readonly: true });
-    expect(check.query('SELECT count(*) AS n FROM payments').get()).toEqual({ n: 1 });
+    expect(check.query('SELECT count(*) AS n FROM txids').get()).toEqual({ n: 1 });
     check.close();
     afterCrash.close();
     store.close();

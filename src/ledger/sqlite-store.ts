@@ -6,10 +6,9 @@
 //   meta      (key, value)                    schema, network id, the network file it serves, committed, last vote, archive_from
 //   accounts  (account PK, balance)           the committed state; balances ≥ 1
 //   periods   (period PK, certificate, transactions, applied)   the archive of committed batches (payment lists, payment-list.ts)
-//   payments  (txid PK, period, applied)      for STATUS
+//   txids     (epoch, txid PK, period, applied)   for STATUS, by epoch (written after each commit)
 //   batch_payments   (period, idx PK, payment)             each payment of each committed batch (140 or 148 bytes), for HISTORY
-//   account_ids      (id PK, account UNIQUE)              a short number for every account that ever paid or was paid
-//   account_payments (account_id, period, idx PK, applied) an account's payments (payer and payee), for HISTORY
+//   account_ids, account_index, account_epochs             the account index, for HISTORY (account-index.ts)
 //   evidence  (key PK, bytes, seq)             proofs of equivocation this server holds (consensus/evidence.ts)
 //   addresses (key PK, record)                 the newest signed address record of each server that moved (address-record.ts)
 //   gateways  (key PK, record)                 the newest signed gateway record of each server that has one (gateway-record.ts)
@@ -18,15 +17,17 @@
 // lock): written in one transaction before a ballot leaves. The evidence table and these
 // keys are created or read when present, in any schema-2 file.
 //
-// Schema 2 added the last three, written in the commit's own transaction; a schema-1 file
-// is upgraded when it is opened (one transaction fills them from the archived batches).
+// Schema 2 added HISTORY's tables, written in the commit's own transaction; schema 3 keys
+// the account index by period first (account-index.ts says why). A file of schema 1 or 2
+// is upgraded when it is opened, in one transaction: schema 1's from the archived batches,
+// schema 2's from its account-first table (then dropped).
 // Payments with a reference (v1.2) need no new schema: a batch is a payment list, whose
 // 140-byte payments are the bytes a batch always was, and a payment row is as long as
 // its form; files written before keep being read as they are.
 
 import { Database, type Statement } from 'bun:sqlite';
 import { join } from 'node:path';
-import { key_bytes, sync_replay_periods_max, u64_safe_max, votes_remembered_per_server } from '../constants.ts';
+import { key_bytes, txid_epoch_periods, sync_replay_periods_max, votes_remembered_per_server } from '../constants.ts';
 import { paymentsIn } from '../payment-list.ts';
 import { concat, equal, Reader, toHex, utf8, view, Writer } from '../bytes.ts';
 import { fail } from '../errors.ts';
@@ -34,9 +35,9 @@ import { type Network, networkToJson } from '../network.ts';
 import { type Certificate, encodeCertificate, encodeVote, readCertificate, readVote, type Vote, vote_bytes } from '../consensus/vote.ts';
 import { decodeMessage, decodeUnsignedProposal, encodeMessage, MessageKind, type PeriodRecord } from '../peer/messages.ts';
 import { type Ballot, ballot_bytes, encodeBallot, readBallot } from '../consensus/ballot.ts';
-import { isPaymentLength, payeeOf, payerOf, txidOf } from '../transaction.ts';
+import { txidOf } from '../transaction.ts';
 import { type Change, type CommittedChange, decodeChange, encodeChange } from '../consensus/configuration.ts';
-import { KeyMap } from './key-map.ts';
+import { AccountIndex, account_ids_schema, account_index_schema, type IndexWrite } from './account-index.ts';
 import { entry_bytes } from './state.ts';
 import {
   type AccountPayment,
@@ -53,30 +54,27 @@ import {
 export const ledger_file_name = 'ledger.sqlite';
 /** Rows between full garbage collections when loading or installing a whole ledger. */
 const collect_every_rows = 131_072;
-const schema_version = 2;
+const schema_version = 3;
 
-/** The tables of schema 1; schema 2's are created with the file, or by the upgrade. */
+/** The tables every schema has; the indexes are created with the file, or by an upgrade. */
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS accounts (account BLOB PRIMARY KEY, balance INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS periods (period INTEGER PRIMARY KEY, certificate BLOB NOT NULL, transactions BLOB NOT NULL, applied BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS payments (txid BLOB PRIMARY KEY, period INTEGER NOT NULL, applied INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
 /**
- * HISTORY's index. A page is one lookup of the account's number, one range of
- * account_payments' primary key (never a scan of the periods), then one primary-key lookup
- * per entry in batch_payments: reading a payment out of its period's batch blob would read
- * the whole blob (up to 9 MB) for 140 bytes.
- *
- * What a commit costs: batch_payments grows in key order (period, idx), so its rows are
- * cheap appends; account_payments takes two rows per payment at random places in a B-tree
- * that grows with the ledger, so every page it touches is written again. An account's
- * number (a few bytes) instead of its 32-byte key in each row makes those rows a third
- * as large, and a 10,000-payment commit touches about a third as many pages (measured
- * for these rows alone, at 1,000,000 payments among 100,000 accounts: 187 ms instead of
- * 546 ms per period, on a busy 2-core machine).
+ * STATUS's index: each committed payment's txid, by epoch (txid_epoch_periods periods).
+ * A period's txids are random keys: schemas 1 and 2 kept them in one B-tree (payments, txid
+ * first), where each period's 10,000 rows landed on nearly as many pages of a tree that grows
+ * with the ledger (71 ms per period at 1,000,000 payments, 140 ms at 1,500,000, measured
+ * alone). With the epoch first, they land in the current epoch's part of the tree only
+ * (at most 16 periods' rows), whatever the size of the ledger; a lookup asks each epoch that
+ * holds txids, newest first: a payment of the last 16 periods in one probe, a txid no one
+ * committed in one per epoch (63 for 10,000,000 payments at 10,000 a period).
  */
+const txids_schema = 'CREATE TABLE txids (epoch INTEGER NOT NULL, txid BLOB NOT NULL, period INTEGER NOT NULL, applied INTEGER NOT NULL, PRIMARY KEY (epoch, txid)) WITHOUT ROWID;';
+
 /** Evidence of equivocation (consensus/evidence.ts): created with a new file, or when a file of this network and a known schema is opened. */
 const evidence_schema = 'CREATE TABLE IF NOT EXISTS evidence (key TEXT PRIMARY KEY, bytes BLOB NOT NULL, seq INTEGER NOT NULL);';
 /** Servers' newest address records (PROTOCOL §3.10): like evidence, created with a new file or when a known one is opened. */
@@ -86,27 +84,12 @@ const gateways_schema = 'CREATE TABLE IF NOT EXISTS gateways (key BLOB PRIMARY K
 /** Committed configuration changes (consensus/configuration.ts), by the period that carried each: created like evidence. */
 const changes_schema = 'CREATE TABLE IF NOT EXISTS changes (carrier INTEGER PRIMARY KEY, change BLOB NOT NULL);';
 
+/** HISTORY's tables: the payments at their positions, and the account index over them (account-index.ts). */
 const history_schema = `
 CREATE TABLE batch_payments (period INTEGER NOT NULL, idx INTEGER NOT NULL, payment BLOB NOT NULL, PRIMARY KEY (period, idx)) WITHOUT ROWID;
-CREATE TABLE account_ids (id INTEGER PRIMARY KEY, account BLOB NOT NULL UNIQUE);
-CREATE TABLE account_payments (account_id INTEGER NOT NULL, period INTEGER NOT NULL, idx INTEGER NOT NULL, applied INTEGER NOT NULL, PRIMARY KEY (account_id, period, idx)) WITHOUT ROWID;
-`;
-
-/** The event stream's backlog: oldest first, strictly newer than the cursor, after archive_from. */
-const history_after_sql = `
-SELECT a.period AS period, a.idx AS idx, a.applied AS applied, b.payment AS payment
-FROM account_payments AS a JOIN batch_payments AS b ON b.period = a.period AND b.idx = a.idx
-WHERE a.account_id = (SELECT id FROM account_ids WHERE account = ?) AND a.period > ? AND (a.period, a.idx) > (?, ?)
-ORDER BY a.period ASC, a.idx ASC
-LIMIT ?`;
-
-/** The page query: newest first, strictly older than the cursor, after archive_from. */
-export const history_page_sql = `
-SELECT a.period AS period, a.idx AS idx, a.applied AS applied, b.payment AS payment
-FROM account_payments AS a JOIN batch_payments AS b ON b.period = a.period AND b.idx = a.idx
-WHERE a.account_id = (SELECT id FROM account_ids WHERE account = ?) AND a.period > ? AND (a.period, a.idx) < (?, ?)
-ORDER BY a.period DESC, a.idx DESC
-LIMIT ?`;
+${account_ids_schema}
+${account_index_schema}
+${txids_schema}`;
 
 function u64(value: number): Uint8Array {
   return new Writer(8).u64(value).done();
@@ -120,16 +103,15 @@ export class SqliteStore implements Store {
   private readonly upsertAccount: Statement<unknown, [Uint8Array, number]>;
   private readonly deleteAccount: Statement<unknown, [Uint8Array]>;
   private readonly insertPeriod: Statement<unknown, [number, Uint8Array, Uint8Array, Uint8Array]>;
-  private readonly insertPayment: Statement<unknown, [Uint8Array, number, number]>;
-  private readonly getPayment: Statement<{ period: number; applied: number }, [Uint8Array]>;
+  private insertTxid!: Statement<unknown, [number, Uint8Array, number, number]>;
+  private getTxid!: Statement<{ period: number; applied: number }, [number, Uint8Array]>;
+  /** The epochs txids holds rows of, oldest first: a lookup asks them newest first. */
+  private txidEpochs: number[] = [];
   private insertBatchPayment!: Statement<unknown, [number, number, Uint8Array]>;
-  private insertAccountPayment!: Statement<unknown, [number, number, number, number]>;
-  private getAccountId!: Statement<{ id: number }, [Uint8Array]>;
-  private insertAccountId!: Statement<unknown, [Uint8Array]>;
-  private historyPage!: Statement<{ period: number; idx: number; applied: number; payment: Uint8Array }, [Uint8Array, number, number, number, number]>;
+  private accountIndex!: AccountIndex;
   /** meta archive_from, kept here: every HISTORY page filters by it. */
   private archiveFrom = 0;
-  private readonly commitTransaction: (input: CommitInput, payments: readonly Uint8Array[]) => void;
+  private readonly commitTransaction: (input: CommitInput, payments: readonly Uint8Array[]) => IndexWrite;
   private readonly recordVoteTransaction: (vote: Vote, proposal: VotedProposal | null) => void;
   private readonly recordBallotsTransaction: (state: BallotState) => void;
   private recentVoteBytes: Uint8Array;
@@ -156,8 +138,6 @@ export class SqliteStore implements Store {
     );
     this.deleteAccount = this.db.query('DELETE FROM accounts WHERE account = ?');
     this.insertPeriod = this.db.query('INSERT INTO periods (period, certificate, transactions, applied) VALUES (?, ?, ?, ?)');
-    this.insertPayment = this.db.query('INSERT OR IGNORE INTO payments (txid, period, applied) VALUES (?, ?, ?)');
-    this.getPayment = this.db.query('SELECT period, applied FROM payments WHERE txid = ?');
     this.commitTransaction = this.db.transaction((input: CommitInput, payments: readonly Uint8Array[]) => this.writeCommit(input, payments));
     this.recordVoteTransaction = this.db.transaction((vote: Vote, proposal: VotedProposal | null) => this.writeVote(vote, proposal));
     this.recordBallotsTransaction = this.db.transaction((state: BallotState) => this.writeBallots(state));
@@ -184,8 +164,9 @@ export class SqliteStore implements Store {
           fail('STORE_MISMATCH', `${this.path} belongs to network ${toHex(storedNetwork).slice(0, 16)}…, not ${toHex(networkId).slice(0, 16)}…`);
         }
         const version = this.metaU64('schema');
-        if (version !== schema_version && version !== 1) fail('STORE_MISMATCH', `${this.path}: schema ${version}, this build reads ${schema_version} (and upgrades 1)`);
+        if (version !== schema_version && version !== 1 && version !== 2) fail('STORE_MISMATCH', `${this.path}: schema ${version}, this build reads ${schema_version} (and upgrades 1 and 2)`);
         if (version === 1) this.upgradeFromSchema1();
+        else if (version === 2) this.upgradeFromSchema2();
         else this.prepareHistory();
         this.db.exec(evidence_schema);
         this.db.exec(addresses_schema);
@@ -203,30 +184,63 @@ export class SqliteStore implements Store {
 
   private prepareHistory(): void {
     this.insertBatchPayment = this.db.query('INSERT INTO batch_payments (period, idx, payment) VALUES (?, ?, ?)');
-    this.insertAccountPayment = this.db.query('INSERT OR IGNORE INTO account_payments (account_id, period, idx, applied) VALUES (?, ?, ?, ?)');
-    this.getAccountId = this.db.query('SELECT id FROM account_ids WHERE account = ?');
-    this.insertAccountId = this.db.query('INSERT INTO account_ids (account) VALUES (?)');
-    this.historyPage = this.db.query(history_page_sql);
+    this.accountIndex = new AccountIndex(this.db, this.path);
+    this.insertTxid = this.db.query('INSERT OR IGNORE INTO txids (epoch, txid, period, applied) VALUES (?, ?, ?, ?)');
+    this.getTxid = this.db.query('SELECT period, applied FROM txids WHERE epoch = ? AND txid = ?');
+    const nextEpoch = this.db.query<{ epoch: number }, [number]>('SELECT epoch FROM txids WHERE epoch > ? ORDER BY epoch LIMIT 1');
+    this.txidEpochs = [];
+    for (let row = nextEpoch.get(-1); row !== null; row = nextEpoch.get(row.epoch)) this.txidEpochs.push(row.epoch);
+  }
+
+  /** Schemas 1 and 2 kept the txids in payments (txid first): moved to txids, by epoch. Inside an upgrade's transaction. */
+  private moveTxids(): void {
+    this.db.exec(txids_schema);
+    this.db.exec(`INSERT INTO txids (epoch, txid, period, applied) SELECT period / ${txid_epoch_periods}, txid, period, applied FROM payments ORDER BY period / ${txid_epoch_periods}, txid`);
+    this.db.exec('DROP TABLE payments');
   }
 
   /**
-   * Schema 1 had no account index: create it and fill it from every archived batch, and
-   * say schema 2, in one transaction (a crash during it leaves the file as it was).
+   * Schema 1 had no account index: create HISTORY's tables and fill them from every
+   * archived batch, and say schema 3, in one transaction (a crash during it leaves the file
+   * as it was).
    */
   private upgradeFromSchema1(): void {
     this.db.transaction(() => {
-      this.db.exec(history_schema);
+      this.db.exec(history_schema.replace(txids_schema, ''));
       this.db.exec(evidence_schema);
+      this.moveTxids();
       this.prepareHistory();
       for (const row of this.db.query('SELECT period, transactions, applied FROM periods ORDER BY period').iterate() as IterableIterator<{
         period: number;
         transactions: Uint8Array;
         applied: Uint8Array;
       }>) {
-        this.writeHistory(row.period, this.paymentsOf(row.period, row.transactions, row.applied), row.applied);
+        this.accountIndex.afterCommit(this.writeHistory(row.period, this.paymentsOf(row.period, row.transactions, row.applied), row.applied));
       }
+      this.accountIndex.sealClosed(this.committedPeriod());
       this.putMeta.run('schema', u64(schema_version));
     })();
+  }
+
+  /**
+   * Schema 2 keyed the account index by account first: its rows move to the period-first
+   * table and its epochs are sealed, the old table dropped, schema 3, in one transaction.
+   */
+  private upgradeFromSchema2(): void {
+    this.db.transaction(() => {
+      this.db.exec(account_index_schema);
+      this.moveTxids();
+      this.prepareHistory();
+      this.accountIndex.fillFromSchema2(this.committedPeriod());
+      this.db.exec('DROP TABLE account_payments');
+      this.putMeta.run('schema', u64(schema_version));
+    })();
+  }
+
+  private committedPeriod(): number {
+    const bytes = this.getMeta.get('committed')?.value;
+    if (bytes === undefined) fail('STORE_CORRUPT', `${this.path}: meta committed is missing`);
+    return readCertificate(new Reader(bytes, 'meta.committed')).period;
   }
 
   /** An archived batch's payments, checked against its outcomes (one each). */
@@ -241,27 +255,10 @@ export class SqliteStore implements Store {
     return payments;
   }
 
-  /** HISTORY's rows for one committed batch: inside the caller's transaction. */
-  private writeHistory(period: number, payments: readonly Uint8Array[], applied: Uint8Array): void {
-    // Numbers looked up (or given) once per account per batch; never kept across commits,
-    // since a transaction that fails takes the numbers it gave back with it.
-    const ids = new KeyMap<number>();
-    const idOf = (account: Uint8Array): number => {
-      let id = ids.get(account);
-      if (id === undefined) {
-        id = this.getAccountId.get(account)?.id ?? Number(this.insertAccountId.run(account.slice()).lastInsertRowid);
-        ids.set(account, id);
-      }
-      return id;
-    };
-    const rows: { id: number; index: number }[] = [];
-    for (const [i, tx] of payments.entries()) {
-      this.insertBatchPayment.run(period, i, tx);
-      rows.push({ id: idOf(payerOf(tx)), index: i }, { id: idOf(payeeOf(tx)), index: i });
-    }
-    // In key order, so that each account's new rows go next to one another in the B-tree.
-    rows.sort((a, b) => a.id - b.id || a.index - b.index);
-    for (const row of rows) this.insertAccountPayment.run(row.id, period, row.index, applied[row.index]!);
+  /** HISTORY's rows for one committed batch, inside the caller's transaction; what the account index learns once it succeeded. */
+  private writeHistory(period: number, payments: readonly Uint8Array[], applied: Uint8Array): IndexWrite {
+    for (const [i, tx] of payments.entries()) this.insertBatchPayment.run(period, i, tx);
+    return this.accountIndex.write(period, payments, applied);
   }
 
   private metaU64(key: string): number {
@@ -364,11 +361,11 @@ export class SqliteStore implements Store {
 
   commit(input: CommitInput): void {
     const payments = this.paymentsOf(input.record.certificate.period, input.record.transactions, input.applied);
-    this.commitTransaction(input, payments);
+    this.accountIndex.afterCommit(this.commitTransaction(input, payments));
     this.queueIndex(input.record.certificate.period, payments, input.applied);
   }
 
-  private writeCommit(input: CommitInput, payments: readonly Uint8Array[]): void {
+  private writeCommit(input: CommitInput, payments: readonly Uint8Array[]): IndexWrite {
     const { certificate, transactions } = input.record;
     for (const change of input.changes) {
       if (change.balance === 0) this.deleteAccount.run(change.account);
@@ -376,8 +373,9 @@ export class SqliteStore implements Store {
     }
     this.insertPeriod.run(certificate.period, encodeCertificate(certificate), transactions, input.applied);
     if (input.record.change !== undefined) this.db.query('INSERT INTO changes (carrier, change) VALUES (?, ?)').run(certificate.period, encodeChange(input.record.change));
-    this.writeHistory(certificate.period, payments, input.applied);
+    const written = this.writeHistory(certificate.period, payments, input.applied);
     this.putMeta.run('committed', encodeCertificate(certificate));
+    return written;
   }
 
   /**
@@ -401,16 +399,22 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Writes the queued index rows, sorted by txid (B-tree appends stay local), in one transaction. */
+  /** Writes the queued index rows, sorted by epoch and txid (B-tree appends stay local), in one transaction. */
   flushIndex(): void {
     this.flushScheduled = false;
     if (this.pendingIndex.size === 0 || this.closed) return;
-    const rows = [...this.pendingIndex.values()].sort((a, b) => Buffer.compare(a.txid, b.txid));
+    const rows = [...this.pendingIndex.values()].map((row) => ({ ...row, epoch: Math.floor(row.period / txid_epoch_periods) }));
+    rows.sort((a, b) => a.epoch - b.epoch || Buffer.compare(a.txid, b.txid));
     const through = this.pendingThrough;
     this.db.transaction(() => {
-      for (const row of rows) this.insertPayment.run(row.txid, row.period, row.applied ? 1 : 0);
+      for (const row of rows) this.insertTxid.run(row.epoch, row.txid, row.period, row.applied ? 1 : 0);
       this.putMeta.run('indexed_through', u64(through));
     })();
+    for (const row of rows) {
+      const last = this.txidEpochs[this.txidEpochs.length - 1];
+      if (last === undefined || row.epoch > last) this.txidEpochs.push(row.epoch);
+      else if (row.epoch !== last && !this.txidEpochs.includes(row.epoch)) this.txidEpochs = [...this.txidEpochs, row.epoch].sort((a, b) => a - b);
+    }
     this.pendingIndex.clear();
   }
 
@@ -474,9 +478,7 @@ export class SqliteStore implements Store {
   }
 
   historyAfter(account: Uint8Array, after: HistoryCursor, limit: number): AccountPayment[] {
-    if (limit <= 0) return [];
-    const rows = this.db.query<{ period: number; idx: number; applied: number; payment: Uint8Array }, [Uint8Array, number, number, number, number]>(history_after_sql);
-    return rows.all(account, this.archiveFrom, after.period, after.index, limit).map((row) => ({ period: row.period, index: row.idx, applied: row.applied === 1, transaction: row.payment }));
+    return this.accountIndex.pageAfter(account, after, limit, this.archiveFrom);
   }
 
   periodPayments(period: number): AccountPayment[] {
@@ -547,21 +549,17 @@ export class SqliteStore implements Store {
   }
 
   paymentOutcome(txid: Uint8Array): PaymentOutcome | null {
-    const row = this.getPayment.get(txid);
-    if (row !== null) return { period: row.period, applied: row.applied === 1 };
     const pending = this.pendingIndex.get(toHex(txid));
-    return pending === undefined ? null : { period: pending.period, applied: pending.applied };
+    if (pending !== undefined) return { period: pending.period, applied: pending.applied };
+    for (let i = this.txidEpochs.length - 1; i >= 0; i--) {
+      const row = this.getTxid.get(this.txidEpochs[i]!, txid);
+      if (row !== null) return { period: row.period, applied: row.applied === 1 };
+    }
+    return null;
   }
 
   history(account: Uint8Array, before: HistoryCursor | null, limit: number): AccountPayment[] {
-    if (limit <= 0) return [];
-    const cursor = before ?? { period: u64_safe_max, index: 0 };
-    const out: AccountPayment[] = [];
-    for (const row of this.historyPage.iterate(account, this.archiveFrom, cursor.period, cursor.index, limit)) {
-      if (!isPaymentLength(row.payment.length)) fail('STORE_CORRUPT', `${this.path}: payment (${row.period}, ${row.idx}) is ${row.payment.length} bytes`);
-      out.push({ period: row.period, index: row.idx, applied: row.applied === 1, transaction: row.payment });
-    }
-    return out;
+    return this.accountIndex.page(account, before, limit, this.archiveFrom);
   }
 
   /**
