@@ -107,6 +107,16 @@ export function listOf(servers: readonly number[]): string {
   return `servers ${servers.slice(0, -1).join(', ')} and ${servers[servers.length - 1]}`;
 }
 
+/** Whether two views of the network have the same servers in force, in the same order, at the same addresses, with the same quorum. */
+function sameServers(a: Network, b: Network): boolean {
+  if (a === b) return true;
+  if (a.servers.length !== b.servers.length || a.majority !== b.majority || a.quorum !== b.quorum) return false;
+  return a.servers.every((server, index) => {
+    const other = b.servers[index]!;
+    return equal(server.key, other.key) && formatAddress(server.address) === formatAddress(other.address);
+  });
+}
+
 export class WalletService {
   /** The network with every server where its newest address record puts it (PROTOCOL §3.10). */
   private network: Network;
@@ -208,14 +218,20 @@ export class WalletService {
   }
 
   private async askBalance(): Promise<BalanceView> {
-    await this.refreshAddresses();
     type Said = { status: string; balance: number; period: number | null };
     const account = this.account;
+    // Short waits: a silent server must not hold the page up (2 tries: 450 ms at most).
+    const ask = () => askAll(this.client, this.network, { kind: Kind.BALANCE, account }, { attempts: 2, timeoutMs: 150 });
+    // The servers last known are asked while refreshAddresses learns which are in force and
+    // where (a round of CONFIG, and ADDRESSES or gateway records, each reply checked): their
+    // answers count only if the same servers turn out to be in force; else they are asked again.
+    const asked = this.network;
+    const early = ask();
+    await this.refreshAddresses();
     let agreement = null;
     // Servers commit a few milliseconds apart: ask once more when no majority agrees yet.
     for (let round = 0; round < 2; round++) {
-      // Short waits: a silent server must not hold the page up (2 tries: 450 ms at most).
-      const answers = await askAll(this.client, this.network, { kind: Kind.BALANCE, account }, { attempts: 2, timeoutMs: 150 });
+      const answers = round === 0 && sameServers(asked, this.network) ? await early : await ask();
       agreement = majorityOf(
         this.network,
         answers,

@@ -118,24 +118,8 @@ function tillAccount(): Uint8Array | null | 'bad' {
   }
 }
 
-async function start(): Promise<void> {
-  const staffToken = staffTokenFromLocation();
-  const token = tokenFromLocation() ?? staffToken;
-  const till = token === null ? tillAccount() : null;
-  if (till === 'bad') return;
-  const pocket = token === null ? await startPocket(till) : null;
-  if (pocket === 'failed') return;
-  staff = (token !== null && token === staffToken) || till !== null;
-  if (token !== null) useBackend(httpBackend(token));
-  else if (pocket === 'none') {
-    fatal('This page needs its token: open the whole address that scryp wallet printed, including the part after #.');
-    setText(byId('network-line'), 'Not connected');
-    return;
-  }
-  if (staff) {
-    openStaffTill();
-    return;
-  }
+/** The screens' controls, wired before anything is asked (the pocket wallet reaches its servers meanwhile). */
+function initScreens(): void {
   initTabs();
   initKeyScreens();
   initOverview();
@@ -155,6 +139,28 @@ async function start(): Promise<void> {
       show(byId('settings-words'), false);
     }
   });
+}
+
+async function start(): Promise<void> {
+  const staffToken = staffTokenFromLocation();
+  const token = tokenFromLocation() ?? staffToken;
+  const till = token === null ? tillAccount() : null;
+  if (till === 'bad') return;
+  staff = (token !== null && token === staffToken) || till !== null;
+  const starting = token === null ? startPocket(till) : null;
+  if (!staff) initScreens(); // while the pocket wallet's first requests are on their way
+  const pocket = await starting;
+  if (pocket === 'failed') return;
+  if (token !== null) useBackend(httpBackend(token));
+  else if (pocket === 'none') {
+    fatal('This page needs its token: open the whole address that scryp wallet printed, including the part after #.');
+    setText(byId('network-line'), 'Not connected');
+    return;
+  }
+  if (staff) {
+    openStaffTill();
+    return;
+  }
   let key: KeyView;
   try {
     key = await get<KeyView>('/api/key');

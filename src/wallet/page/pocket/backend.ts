@@ -67,10 +67,14 @@ const noKeys: KeyStore = {
  * alone for that account.
  */
 export async function pocketBackend(log: { info(message: string): void; error(message: string): void }, till: Uint8Array | null = null): Promise<Backend | null> {
+  // What this browser keeps is read while the servers are reached, not after.
+  const kept = Promise.all([till === null ? browserContacts() : null, till === null ? PocketKeys.read() : null, readStored<Seen>('offline')]);
+  kept.catch(() => {}); // when the page is not a pocket wallet's, nobody reads these
   const found = await reach();
   if (found === null) return null;
   const servers = found;
-  const contacts: ContactsStore = till === null ? await browserContacts() : { load: () => ({ contacts: [], problem: null }), save: staffOnly };
+  const [browserKept, keyLine, seenBefore] = await kept;
+  const contacts: ContactsStore = browserKept ?? { load: () => ({ contacts: [], problem: null }), save: staffOnly };
   let service: WalletService | null = null;
   const open = (account: Uint8Array, signer: WalletServiceOptions['signer']) => {
     service = new WalletService({
@@ -87,7 +91,7 @@ export async function pocketBackend(log: { info(message: string): void; error(me
   };
   let keys: KeyStore;
   if (till === null) {
-    const pocketKeys: PocketKeys = await PocketKeys.load((account) => {
+    const pocketKeys: PocketKeys = PocketKeys.withLine(keyLine ?? null, (account) => {
       open(account, (request) => pocketKeys.signerFor(request));
       void askToPersist();
     });
@@ -106,7 +110,7 @@ export async function pocketBackend(log: { info(message: string): void; error(me
       note: 'Opens the till for this account in any browser (a shop’s tablet, a colleague’s phone): it takes payments and reads only what the servers tell anyone. It holds no key, so it can never send. It keeps working as long as the account does.',
     };
   };
-  const seen: Seen = (await readStored<Seen>('offline')) ?? {};
+  const seen: Seen = seenBefore ?? {};
   let reached = servers.online;
   const offline = () => !reached || !navigator.onLine;
 
@@ -120,6 +124,7 @@ export async function pocketBackend(log: { info(message: string): void; error(me
     if (!('json' in result)) return result.csv;
     if (url.pathname === '/api/overview') {
       const view = result.json as Overview;
+      servers.startTime(); // once the first balance is in: the network's time, for signing
       reached = view.balance.answered > 0 && navigator.onLine;
       if (reached) seen.overview = { view, at: Date.now() };
       else if (seen.overview !== undefined) {

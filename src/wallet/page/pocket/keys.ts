@@ -36,15 +36,25 @@ export class PocketKeys implements KeyStore {
     private readonly kept: (account: Uint8Array) => void,
   ) {}
 
-  static async load(kept: (account: Uint8Array) => void): Promise<PocketKeys> {
-    const line = (await readStored<string>('seed')) ?? null;
+  /** The key kept in this browser: its encrypted line, or null (none yet). */
+  static async read(): Promise<string | null> {
+    return (await readStored<string>('seed')) ?? null;
+  }
+
+  /** The keys of `line` (as read()); `kept` is called with the account at once when there is one. */
+  static withLine(line: string | null, kept: (account: Uint8Array) => void): PocketKeys {
     const keys = new PocketKeys(line, kept);
     if (line !== null) kept(keys.account()!);
     return keys;
   }
 
+  /** The account of the line kept (read from it once: the page asks at every view). */
+  private parsed: { line: string; account: Uint8Array } | null = null;
+
   account(): Uint8Array | null {
-    return this.line === null ? null : parseEncryptedSeed(this.line, where).account;
+    if (this.line === null) return null;
+    if (this.parsed?.line !== this.line) this.parsed = { line: this.line, account: parseEncryptedSeed(this.line, where).account };
+    return this.parsed.account;
   }
 
   view(): KeyView {

@@ -4,17 +4,22 @@
 //   - the network file: ./network.json beside the page (a static copy, `scryp wallet
 //     --export-static`) or GET /v1/network of the server that served the page; kept, for a
 //     start without the network;
-//   - the first gateways: the page's own origin and those listed in ./gateways.json, each
-//     asked INFO: the signed reply says whose gateway it is;
-//   - every server's gateway: GET /v1/gateways of any gateway known, each record checked
-//     against the servers in force (a signature by the server it names), the newest kept;
-//   - the network's time: the median of a majority's signed INFO replies (network-time.ts).
-
+//   - every server's gateway: GET /v1/gateways of the first gateways (the page's own origin,
+//     or those listed in ./gateways.json), each record checked against the servers in force
+//     (a signature by the server it names), the newest kept;
+//   - a first gateway no record places is asked INFO: the signed reply says whose it is;
+//   - the network's time: the median of a majority's signed INFO replies (network-time.ts),
+//     asked once the first balance is drawn (startTime), or before the first signature.
+//
+// The page's start waits for these in as few rounds as it can (a phone's CPU is the limit:
+// every reply's signature is checked here): the network file and the page's own server's
+// records are asked at once; the records say where every server is, so INFO is asked only
+// of a first gateway they do not place; the first `locate` uses the records just read.
 import { toHex } from '../../../bytes.ts';
 import { bodyAtMost, GatewayClient } from '../../../client/gateway-client.ts';
 import { Kind } from '../../../client/codec.ts';
 import { learnNetworkTime } from '../../../client/network-time.ts';
-import { gateway_list_bytes_max, network_file_bytes_max, network_time_refresh_ms, network_time_retry_ms } from '../../../constants.ts';
+import { gateway_list_bytes_max, gateway_records_max, network_file_bytes_max, network_time_refresh_ms, network_time_retry_ms } from '../../../constants.ts';
 import { checkGatewayRecord, type GatewayRecord, gatewayRecordsFromJson } from '../../../gateway-record.ts';
 import { type Network, parseNetworkText, type ServerEntry } from '../../../network.ts';
 import { verify } from '../../../signature.ts';
@@ -30,6 +35,8 @@ export interface PocketReach {
   now(): number;
   /** Settles once the network's time was asked (bounded: a few hundred ms per server at most); signing waits for it. */
   timeKnown(): Promise<void>;
+  /** Begins learning the network's time if nothing has yet (the page calls it once its first balance is drawn). */
+  startTime(): void;
   /** Whether the network file came from the network now (false: the copy kept from an earlier visit). */
   readonly online: boolean;
 }
@@ -55,27 +62,58 @@ function listedGateways(text: string | null): string[] {
   }
 }
 
+interface FirstContact {
+  readonly text: string;
+  readonly starts: string[];
+  readonly online: boolean;
+  /** The text of GET /v1/gateways of each start (null: none read). */
+  readonly records: Promise<(string | null)[]>;
+}
+
+const recordsOf = (url: string) => fetchText(`${url.replace(/\/+$/, '')}/v1/gateways`, gateway_list_bytes_max);
+
 /** The network file and the first gateways to ask, or null when the page has neither (it is not a pocket wallet's page). */
-async function firstContact(): Promise<{ text: string; starts: string[]; online: boolean } | null> {
+async function firstContact(): Promise<FirstContact | null> {
   const here = new URL('.', location.href);
-  // All three at once: a static copy has the first two, a gateway the third.
+  // All four at once: a static copy has the first two, a gateway the last two.
+  const own = recordsOf(location.origin);
   const [copy, listed, served] = await Promise.all([
     fetchText(new URL('network.json', here).href, network_file_bytes_max),
     fetchText(new URL('gateways.json', here).href, gateway_list_bytes_max),
     fetchText(new URL('/v1/network', location.href).href, network_file_bytes_max),
   ]);
-  if (copy !== null) return { text: copy, starts: listedGateways(listed), online: true };
-  if (served !== null) return { text: served, starts: [location.origin], online: true };
+  if (copy !== null) {
+    const starts = listedGateways(listed);
+    return { text: copy, starts, online: true, records: Promise.all(starts.map(recordsOf)) };
+  }
+  if (served !== null) return { text: served, starts: [location.origin], online: true, records: Promise.all([own]) };
   const kept = await readStored<{ text: string; starts: string[] }>('network');
-  return kept === undefined ? null : { ...kept, online: false };
+  return kept === undefined ? null : { ...kept, online: false, records: Promise.resolve([]) };
+}
+
+/** `verify`, remembering its verdicts: the same gateway record is read again at every `locate`. */
+function rememberingVerify(): typeof verify {
+  const verdicts = new Map<string, boolean>();
+  return (signature, message, key) => {
+    const id = `${toHex(signature)}${toHex(key)}${toHex(message)}`;
+    let verdict = verdicts.get(id);
+    if (verdict === undefined) {
+      verdict = verify(signature, message, key);
+      if (verdicts.size >= gateway_records_max * 4) verdicts.clear();
+      verdicts.set(id, verdict);
+    }
+    return verdict;
+  };
 }
 
 export async function reach(): Promise<PocketReach | null> {
   const first = await firstContact();
   if (first === null) return null;
   const network = parseNetworkText(first.text, 'the network file'); // BAD_NETWORK_FILE: the page says so
-  if (first.online) await writeStored('network', { text: first.text, starts: first.starts });
+  // Kept for a start without the network; nothing waits for the write.
+  if (first.online) writeStored('network', { text: first.text, starts: first.starts }).catch(() => {});
   const client = new GatewayClient();
+  const checked = rememberingVerify();
   const known = new Map<string, { url: string; sequence: number }>(); // server key hex -> gateway
   const use = (key: Uint8Array, given: string, sequence: number) => {
     const url = given.replace(/\/+$/, ''); // records may end in "/": paths are added to the base
@@ -84,9 +122,26 @@ export async function reach(): Promise<PocketReach | null> {
     known.set(hex, { url, sequence });
     client.useGateway(key, url);
   };
-  // The first gateways: a signed INFO says whose each is (sequence 0: any record is newer).
+  const learnRecords = (inForce: Network, lists: readonly (string | null)[]) => {
+    for (const text of lists) {
+      if (text === null) continue;
+      let records: GatewayRecord[];
+      try {
+        records = gatewayRecordsFromJson(JSON.parse(text)).records;
+      } catch {
+        continue; // not a list: this gateway does not help
+      }
+      for (const record of records) if (checkGatewayRecord(inForce, record, checked) >= 0) use(record.key, record.url, record.sequence);
+    }
+  };
+  // The records the first gateways serve, checked against the network file's servers.
+  let lists: (string | null)[] | null = await first.records;
+  learnRecords(network, lists);
+  // A first gateway no record places: a signed INFO says whose it is (sequence 0: any record is newer).
+  const placed = new Set([...known.values()].map((gateway) => gateway.url));
+  const unplaced = network.servers.some((server) => !known.has(server.keyHex)) ? first.starts.filter((url) => !placed.has(url.replace(/\/+$/, ''))) : [];
   await Promise.all(
-    first.starts.map(async (url) => {
+    unplaced.map(async (url) => {
       try {
         const reply = await client.askAt(url, { kind: Kind.INFO }, { networkId: network.id, serverCount: network.servers.length, attempts: 2, timeoutMs: 500 });
         use(reply.serverKey, url, 0);
@@ -97,17 +152,10 @@ export async function reach(): Promise<PocketReach | null> {
   );
 
   async function locate(inForce: Network): Promise<void> {
-    const lists = await Promise.all([...new Set([...known.values()].map((gateway) => gateway.url))].map((url) => fetchText(`${url}/v1/gateways`, gateway_list_bytes_max)));
-    for (const text of lists) {
-      if (text === null) continue;
-      let records: GatewayRecord[];
-      try {
-        records = gatewayRecordsFromJson(JSON.parse(text)).records;
-      } catch {
-        continue; // not a list: this gateway does not help
-      }
-      for (const record of records) if (checkGatewayRecord(inForce, record, verify) >= 0) use(record.key, record.url, record.sequence);
-    }
+    // The first time, the records reach() has just read; then every known gateway's, anew.
+    const texts = lists ?? (await Promise.all([...new Set([...known.values()].map((gateway) => gateway.url))].map(recordsOf)));
+    lists = null;
+    learnRecords(inForce, texts);
     located = inForce;
   }
 
@@ -129,12 +177,15 @@ export async function reach(): Promise<PocketReach | null> {
     client,
     async locate(inForce) {
       await locate(inForce);
-      if (timeLearnt === null) void learnTime(); // once the gateways of the servers in force are known
       return inForce;
     },
     online: first.online,
     describeServer: (server) => known.get(server.keyHex)?.url ?? 'no gateway known',
     timeKnown: () => timeLearnt ?? learnTime(),
+    startTime() {
+      // After the first balance: its INFO replies would otherwise be checked in the same moments as the balance's.
+      if (timeLearnt === null) void learnTime();
+    },
     now() {
       if (Date.now() >= askAgainAt) void learnTime();
       return Date.now() + offsetMs;
