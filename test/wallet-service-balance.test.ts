@@ -5,8 +5,8 @@
 // which requests went where, and what the overview then says.
 
 import { describe, expect, test } from 'bun:test';
-import { Kind, type Reply, type RequestSpec, Status } from '../src/client/codec.ts';
-import { type AskOptions, type ClientTransport, ReplyTimeout } from '../src/client/transport.ts';
+import { Kind, type Reply, Status } from '../src/client/codec.ts';
+import { type AskOptions, type ClientTransport, ReplyTimeout, type RequestSpec } from '../src/client/transport.ts';
 import { toHex } from '../src/bytes.ts';
 import { formatAddress } from '../src/ip.ts';
 import type { Network } from '../src/network.ts';

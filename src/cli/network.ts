@@ -29,6 +29,7 @@ import { refuseExisting, writeNew } from './out-file.ts';
 import { changeCommand, signCommand } from './network-change.ts';
 import { parseGenesisFlag, parseServerFlag, repeatedFlag } from './network-flags.ts';
 import { showCommand, submitCommand } from './network-submit.ts';
+import { amountText } from '../amount-text.ts';
 
 export function networkWarnings(network: Network): string[] {
   const warnings: string[] = [];
@@ -75,8 +76,8 @@ export function describeNetwork(network: Network, genesisShown = 10): string[] {
     `period ${network.periodMs} ms, blackout ${network.blackoutMs} ms, skew ${network.skewMs} ms`,
     `${network.servers.length} server${network.servers.length === 1 ? '' : 's'} (alpha in this order; quorum ${network.quorumMode}: a certificate needs ${network.quorum}${network.quorumMode === 'two-thirds' ? `, and ${network.faulty} may lie` : ''}):`,
     ...network.servers.map((server) => `  ${String(server.index).padStart(2)}  ${encodeAddress(server.key)}  ${formatAddress(server.address)}`),
-    `genesis: ${network.genesis.length} account${network.genesis.length === 1 ? '' : 's'}, supply ${network.supply.toLocaleString('en-US')} scryp`,
-    ...network.genesis.slice(0, genesisShown).map((entry) => `      ${encodeAddress(entry.account)}  ${entry.balance.toLocaleString('en-US')}`),
+    `genesis: ${network.genesis.length} account${network.genesis.length === 1 ? '' : 's'}, supply ${amountText(network.supply)} scryp`,
+    ...network.genesis.slice(0, genesisShown).map((entry) => `      ${encodeAddress(entry.account)}  ${amountText(entry.balance)}`),
   ];
   if (network.genesis.length > genesisShown) lines.push(`      … and ${network.genesis.length - genesisShown} more`);
   return lines;
@@ -169,7 +170,7 @@ const newCommand = defineCommand({
       writeNew(args.out, `${JSON.stringify(networkToJson(network), null, 2)}\n`);
       if (args.json) print(JSON.stringify({ file: args.out, ...summaryJson(network, warnings) }));
       else {
-        process.stderr.write(`wrote ${args.out}: network ${network.name}, ${network.servers.length} servers, supply ${network.supply.toLocaleString('en-US')}; give this same file to every server\n`);
+        process.stderr.write(`wrote ${args.out}: network ${network.name}, ${network.servers.length} servers, supply ${amountText(network.supply)}; give this same file to every server\n`);
         print(toHex(network.id));
       }
     }),

@@ -28,6 +28,7 @@ import type { HistoryEntry } from '../client/history.ts';
 import { confirm_poll_first_ms, confirm_poll_max_ms } from '../constants.ts';
 import { periodOf, startOf, type Timing } from '../schedule.ts';
 import { payeeOf } from '../transaction.ts';
+import { amountText } from '../amount-text.ts';
 
 export interface SaleTerms {
   /** The account paid: the till's wallet. */
@@ -140,7 +141,7 @@ export function judgeSale(terms: SaleTerms, entries: readonly HistoryEntry[], co
   return { state, received, payments, closed };
 }
 
-const scryp = (amount: number) => `${amount.toLocaleString('en-US')} scryp`;
+const scryp = (amount: number) => `${amountText(amount)} scryp`;
 
 /** One sentence for the seller (and the customer looking at the screen): what came of the sale and what to do. */
 export function saleInWords(terms: SaleTerms, verdict: SaleVerdict, lifetimeMs: number): string {

@@ -56,6 +56,7 @@ import { addContact, type Contact, type ContactsStore, removeContact } from './c
 import { final_stages, progressOfEnd, type Progress, stageAfter, stageInWords } from './payment-life.ts';
 import { freshReference } from './sale.ts';
 import { Till, type TillRead } from './till.ts';
+import { amountText } from '../amount-text.ts';
 
 interface PaymentRecord {
   readonly id: string;
@@ -476,7 +477,7 @@ export class WalletService {
     const name = `receipt-${toHex(txid)}.json`;
     const direction = equal(checked.payee, this.account) ? 'received' : 'paid';
     const summary =
-      `${checked.amount.toLocaleString('en-US')} scryp ${direction}${checked.reference === null ? '' : ` with reference ${checked.reference}`}, committed in period ${checked.period}: ` +
+      `${amountText(checked.amount)} scryp ${direction}${checked.reference === null ? '' : ` with reference ${checked.reference}`}, committed in period ${checked.period}: ` +
       `vouched for by ${listOf([...checked.servers])} (a quorum is ${checked.configuration.quorum} of ${checked.configuration.servers.length}).`;
     return { name, text: formatReceipt(collected.receipt), summary };
   }

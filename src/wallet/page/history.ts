@@ -5,6 +5,7 @@
 
 import type { HistoryRow, HistoryView, ReceiptView } from '../api-types.ts';
 import { failureText, get, post } from './api.ts';
+import { amountText } from '../../amount-text.ts';
 import { byId, localTime, make, saveFile, setText, shorten, show } from './dom.ts';
 import { contactName } from './contacts.ts';
 import { startRefund } from './refund.ts';
@@ -52,7 +53,7 @@ function row(entry: HistoryRow): HTMLTableRowElement {
   const who = cell('Counterparty', name ?? shorten(entry.counterparty, 14, 8), { title: entry.counterparty });
   if (name !== null) who.append(make('br'), make('code', shorten(entry.counterparty, 14, 8), { class: 'address' }));
   const amount = cell('Amount', '', { class: `number ${entry.direction}` });
-  amount.append(make('span', entry.direction === 'in' ? '+' : '−', { class: 'amount-sign', 'aria-hidden': 'true' }), document.createTextNode(`${entry.amount.toLocaleString('en-US')} scryp`));
+  amount.append(make('span', entry.direction === 'in' ? '+' : '−', { class: 'amount-sign', 'aria-hidden': 'true' }), document.createTextNode(`${amountText(entry.amount)} scryp`));
   cell('Status', entry.status);
   cell('Reference', entry.reference ?? '—');
   cell('Txid', '', { title: entry.txid }).append(make('code', shorten(entry.txid, 10, 6), { class: 'txid' }));

@@ -2,6 +2,7 @@
 // disagrees or is silent, and the address with a Copy button.
 
 import type { Overview } from '../api-types.ts';
+import { amountText } from '../../amount-text.ts';
 import { byId, copyText, make, setText, show } from './dom.ts';
 
 let address = '';
@@ -18,7 +19,7 @@ export function renderOverview(overview: Overview): void {
   setText(byId('offline'), overview.offline ?? '');
   show(byId('offline'), overview.offline !== undefined);
   const balance = overview.balance;
-  setText(byId('balance'), balance.balance === null ? 'unknown' : balance.balance.toLocaleString('en-US'));
+  setText(byId('balance'), balance.balance === null ? 'unknown' : amountText(balance.balance));
   setText(byId('agreement'), balance.summary);
   const list = byId('disagreeing');
   list.replaceChildren(...balance.others.map((other) => make('li', `Server ${other.server} (${other.address}): ${other.said}`)));

@@ -10,6 +10,7 @@
 
 import type { Confirmation, PaymentView, RecipientView } from '../api-types.ts';
 import { ApiFailure, failureText, followUntilFinal, post } from './api.ts';
+import { amountText } from '../../amount-text.ts';
 import { byId, make, setText, show } from './dom.ts';
 
 const recipientInput = () => byId<HTMLInputElement>('send-recipient');
@@ -131,7 +132,7 @@ export function showConfirmation(confirmation: Confirmation): void {
   setText(byId('confirm-from'), confirmation.from);
   setText(byId('confirm-to'), confirmation.to);
   setText(byId('confirm-contact'), confirmation.contact === null ? '' : `(${confirmation.contact})`);
-  setText(byId('confirm-amount'), confirmation.amount.toLocaleString('en-US'));
+  setText(byId('confirm-amount'), amountText(confirmation.amount));
   setText(byId('confirm-network'), `${confirmation.network} (network id ${confirmation.networkId.slice(0, 16)}…)`);
   optionalFact('confirm-reference', confirmation.reference ?? '');
   optionalFact('confirm-refunds', refund === null ? '' : `payment ${refund.txid}, received in period ${refund.period}`);
@@ -153,7 +154,7 @@ function backToForm(): void {
 
 function renderLife(view: PaymentView): void {
   setText(byId('life-to'), view.to);
-  setText(byId('life-amount'), view.amount.toLocaleString('en-US'));
+  setText(byId('life-amount'), amountText(view.amount));
   optionalFact('life-reference', view.reference ?? '');
   setText(byId('life-txid'), view.txid ?? '—');
   setText(byId('send-life-words'), view.words);

@@ -14,6 +14,7 @@
 import type { TillView } from '../api-types.ts';
 import { till_poll_ms } from '../../constants.ts';
 import { failureText, followUntilFinal, post } from './api.ts';
+import { amountText } from '../../amount-text.ts';
 import { byId, copyText, localTime, setText, show } from './dom.ts';
 import { onRefundLeave, startRefund } from './refund.ts';
 
@@ -29,7 +30,7 @@ const titles: Record<Exclude<TillView['state'], 'waiting'>, string> = {
   expired: 'Expired',
 };
 
-const scryp = (amount: number) => amount.toLocaleString('en-US');
+const scryp = amountText;
 
 function showStep(step: 'form' | 'sale' | 'result'): void {
   show(byId('till-form'), step === 'form');
