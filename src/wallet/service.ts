@@ -95,6 +95,8 @@ export interface WalletServiceOptions {
   readonly now?: () => number;
   /** How long a till's request lives (default till_sale_ms_default). */
   readonly tillSaleMs?: number;
+  /** Called whenever a payment of this session moves a step (the pocket page wakes its Send screen with it). */
+  readonly onPaymentChange?: () => void;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -134,6 +136,7 @@ export class WalletService {
   private readonly describeServer: (server: ServerEntry) => string;
   private readonly log: WalletServiceOptions['log'];
   private readonly now: () => number;
+  private readonly onPaymentChange: () => void;
   readonly address: string;
   private readonly payments = new Map<string, PaymentRecord>();
   private readonly tickets = new Map<string, Ticket>();
@@ -151,6 +154,7 @@ export class WalletService {
     this.describeServer = options.describeServer ?? ((server) => formatAddress(server.address));
     this.log = options.log;
     this.now = options.now ?? Date.now;
+    this.onPaymentChange = options.onPaymentChange ?? (() => {});
     this.address = encodeAddress(this.account);
     this.till = new Till({
       account: this.account,
@@ -357,6 +361,7 @@ export class WalletService {
     const step = (line: string) => {
       if (record.steps.length < wallet_progress_steps_max) record.steps.push(line);
       record.progress = stageAfter(record.progress, line);
+      this.onPaymentChange();
     };
     // The current alpha first: it answers INSUFFICIENT_FUNDS at once, where a forwarder cannot.
     const server = alphaOf(this.network.servers.length, periodOf(this.timing, this.now()));
@@ -366,8 +371,8 @@ export class WalletService {
       (end: PaymentEnd) => {
         record.progress = progressOfEnd(end);
         if (end.outcome === 'refused') record.refusal = end.status;
-        step(`${end.outcome}${end.txid === null ? '' : ` (txid ${toHex(end.txid)})`}`);
         this.balanceAsked = null; // the balance changed, or may have
+        step(`${end.outcome}${end.txid === null ? '' : ` (txid ${toHex(end.txid)})`}`);
         this.log.info(`payment ${record.progress.txid ?? ''}: ${end.outcome}`);
       },
       (error: Error) => {

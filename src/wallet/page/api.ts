@@ -5,6 +5,7 @@
 // get and post the same way for both.
 
 import type { ApiError } from '../api-types.ts';
+import { follow } from './follow.ts';
 
 export class ApiFailure extends Error {
   constructor(
@@ -39,6 +40,12 @@ export function tillFromLocation(): string | null {
 
 export interface Backend {
   call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>;
+  /**
+   * Settles when something a screen follows may have changed (a payment's step), or after
+   * `ms` at most. The pocket wallet's backend knows (the wallet runs in the page); a backend
+   * that cannot know is asked again after `ms`.
+   */
+  changed?(ms: number): Promise<void>;
 }
 
 let backend: Backend = { call: () => Promise.reject(new ApiFailure('OFFLINE', 'the page is still starting', 0)) };
@@ -80,32 +87,21 @@ const call = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
 export const get = <T>(path: string): Promise<T> => call<T>('GET', path);
 export const post = <T>(path: string, body: unknown): Promise<T> => call<T>('POST', path, body);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Asks `path` every `everyMs` and renders each answer until one is final, or until
- * `wanted()` says the screen moved on; a failed call is shown and asked again a second
- * later. At most `rounds` calls: the caller's bound on how long the thing can last.
+ * Asks `path` every `everyMs`, or sooner when the backend says something changed, and
+ * renders each answer until one is final (follow.ts).
  */
-export async function followUntilFinal<T extends { readonly final: boolean }>(
+export function followUntilFinal<T extends { readonly final: boolean }>(
   path: string,
   options: { everyMs: number; rounds: number; wanted: () => boolean; render: (view: T) => void; failed: (text: string) => void },
 ): Promise<void> {
-  for (let round = 0; round < options.rounds && options.wanted(); round++) {
-    let view: T;
-    try {
-      view = await get<T>(path);
-    } catch (error) {
-      if (!options.wanted()) return;
-      options.failed(failureText(error));
-      await sleep(1000);
-      continue;
-    }
-    if (!options.wanted()) return;
-    options.render(view);
-    if (view.final) return;
-    await sleep(options.everyMs);
-  }
+  return follow(() => get<T>(path), {
+    ...options,
+    failed: (error) => options.failed(failureText(error)),
+    wait: (ms) => backend.changed?.(ms) ?? sleep(ms),
+  });
 }
 
 /** A failure as a person reads it: the sentence, then the code to look up in docs/ERRORS.md. */

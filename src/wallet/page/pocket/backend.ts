@@ -15,6 +15,7 @@ import { answerApi, type ApiRole, type KeyStore } from '../../api-routes.ts';
 import { type Contact, type ContactsStore, formatContactsFile, parseContactsFile } from '../../contacts.ts';
 import { WalletService, type WalletServiceOptions } from '../../service.ts';
 import { ApiFailure, type Backend } from '../api.ts';
+import { Changes } from '../follow.ts';
 import { PocketKeys } from './keys.ts';
 import { reach } from './servers.ts';
 import { askToPersist, readStored, writeStored } from './storage.ts';
@@ -75,6 +76,7 @@ export async function pocketBackend(log: { info(message: string): void; error(me
   const servers = found;
   const [browserKept, keyLine, seenBefore] = await kept;
   const contacts: ContactsStore = browserKept ?? { load: () => ({ contacts: [], problem: null }), save: staffOnly };
+  const changes = new Changes();
   let service: WalletService | null = null;
   const open = (account: Uint8Array, signer: WalletServiceOptions['signer']) => {
     service = new WalletService({
@@ -87,6 +89,7 @@ export async function pocketBackend(log: { info(message: string): void; error(me
       describeServer: (server) => servers.describeServer(server),
       log,
       now: () => servers.now(),
+      onPaymentChange: () => changes.happened(),
     });
   };
   let keys: KeyStore;
@@ -142,6 +145,7 @@ export async function pocketBackend(log: { info(message: string): void; error(me
   }
 
   return {
+    changed: (ms) => changes.next(ms),
     async call(method, path, body) {
       try {
         return await answer(method, path, body);
