@@ -186,7 +186,7 @@ async function confirmation(quick: boolean, cluster: ProcessCluster, page: impor
     row: 'pocket confirmation',
     measured: `p50 ${p50.toFixed(0)} ms, p99 ${percentile(pageTimes, 99).toFixed(0)} ms from Sign and send to Committed in the page (period ${periodMs} ms, ${payments} payments to fresh accounts)`,
     reference: `scryp pay: p50 ${cli.toFixed(0)} ms, p99 ${percentile(cliTimes, 99).toFixed(0)} ms`,
-    ratio: `p50 ${(p50 - cli).toFixed(0)} ms from scryp pay's`,
+    ratio: `p50 ${Math.round(p50 - cli)} ms from scryp pay's`,
     target: `the floor of scryp pay (p50 within ${confirmation_gap_ms_max} ms of its)`,
     met: p50 - cli <= confirmation_gap_ms_max,
   };
