@@ -126,6 +126,7 @@ export const verified_certificates_cached_max = 1_024; // certificates whose vot
 export const verified_votes_cached_max = 4_096; // signed votes already checked, remembered
 export const evidence_kept_max = 4_096; // proofs of equivocation one server keeps (each a few hundred bytes; honest servers make none)
 export const public_keys_cached_max = 4_096; // payer keys decoded for the native verify (and their strict check), remembered
+export const webcrypto_verdicts_max = 256; // signatures the page's WebCrypto found valid, kept until verify reads them (one per reply in flight)
 export const payable_keys_cached_max = 65_536; // payee verdicts (a Jacobi symbol, ≈8 µs each: jacobi.ts) remembered: a full period's distinct payees
 
 // ---- Operation --------------------------------------------------------------------

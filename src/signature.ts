@@ -33,8 +33,13 @@ import { isCurveY, smallOrderAt, yAtLeastP } from './point-encoding.ts';
 
 export { isStrictEncoding, smallOrderY } from './point-encoding.ts';
 export { verifyReference } from './signature-reference.ts';
-/** Strict verify (never throws: bad input is just false), a signer from a 32-byte seed, and its public key: the platform's. */
-export { publicKeyFromSeed, signerFromSeed, verify } from '#ed25519';
+/**
+ * Strict verify (never throws: bad input is just false), a signer from a 32-byte seed, and
+ * its public key: the platform's. verifyAhead checks a signature before verify is asked,
+ * where the platform's fast verifier is asynchronous (the browser's WebCrypto); a no-op on
+ * the node.
+ */
+export { publicKeyFromSeed, signerFromSeed, verify, verifyAhead } from '#ed25519';
 
 // ---- keys that someone can sign for -----------------------------------------------------
 

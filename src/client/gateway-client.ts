@@ -14,7 +14,7 @@ import { datagram_bytes_max, gateway_attempt_timeout_ms_min } from '../constants
 import { concat, toHex } from '../bytes.ts';
 import { type Address, formatAddress } from '../ip.ts';
 import { encodeRequest, type Reply, type Request } from './codec.ts';
-import { type AskOptions, askRepadding, checkReply, type ClientTransport, ReplyTimeout, requestLengthOf, type RequestSpec } from './transport.ts';
+import { type AskOptions, askRepadding, checkReplyAhead, type ClientTransport, ReplyTimeout, requestLengthOf, type RequestSpec } from './transport.ts';
 
 type Fetch = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -101,7 +101,7 @@ export class GatewayClient implements ClientTransport {
         });
         if (response.status === 200) {
           const body = await bodyAtMost(response, datagram_bytes_max);
-          const checked = body === null ? { refused: `the gateway answered more than ${datagram_bytes_max} bytes, longer than any reply` } : checkReply(body, { requestId, kind: spec.kind, options });
+          const checked = body === null ? { refused: `the gateway answered more than ${datagram_bytes_max} bytes, longer than any reply` } : await checkReplyAhead(body, { requestId, kind: spec.kind, options });
           if ('reply' in checked) return checked.reply;
           this.rejectedReplies++;
           throw new ReplyTimeout(url, attempt, checked.refused); // what a gateway changed, it changes again: not asked twice

@@ -10,7 +10,8 @@ import { datagram_bytes_max, request_header_bytes } from '../constants.ts';
 import { equal } from '../bytes.ts';
 import { isScrypError, ScrypError } from '../errors.ts';
 import type { Address } from '../ip.ts';
-import { decodeReply, type Kind, type Reply, requestBytesFor, Status, verifyReply } from './codec.ts';
+import { verifyAhead } from '../signature.ts';
+import { decodeReply, type Kind, type Reply, replySigningMessage, requestBytesFor, Status, verifyReply } from './codec.ts';
 
 export type RequestSpec =
   | { kind: 0x01 | 0x0b; transaction: Uint8Array } // PAY (140 bytes) or PAYREF (148)
@@ -75,9 +76,13 @@ export interface Expected {
  * servers that disagree; null when it does. A valid signature under another network's id
  * fails like a changed byte: a reply replayed from another network is refused here.
  */
+/** The network id a reply must be signed under: the one asked for, or (INFO of an unknown network) the one it carries. */
+const networkIdOf = (reply: Reply, expected: Expected): Uint8Array | null =>
+  expected.options.networkId ?? (reply.body !== null && 'networkId' in reply.body ? reply.body.networkId : null);
+
 export function refusalOf(reply: Reply, expected: Expected): string | null {
   if (reply.requestId !== expected.requestId || reply.kind !== expected.kind) return 'the reply answers another request';
-  const networkId = expected.options.networkId ?? (reply.body !== null && 'networkId' in reply.body ? reply.body.networkId : null);
+  const networkId = networkIdOf(reply, expected);
   if (networkId === null || !verifyReply(reply, networkId)) {
     return 'the reply’s signature does not verify under this network’s id: it was changed on the way, or it is a reply from another network';
   }
@@ -85,17 +90,35 @@ export function refusalOf(reply: Reply, expected: Expected): string | null {
   return null;
 }
 
-/** The reply in `bytes` if it answers `expected`, or why not. */
-export function checkReply(bytes: Uint8Array, expected: Expected): { reply: Reply } | { refused: string } {
-  let reply: Reply;
+function decoded(bytes: Uint8Array): { reply: Reply } | { refused: string } {
   try {
-    reply = decodeReply(bytes);
+    return { reply: decodeReply(bytes) };
   } catch (error) {
     if (!isScrypError(error)) throw error;
     return { refused: `the reply does not decode (${error.message})` };
   }
-  const refused = refusalOf(reply, expected);
-  return refused === null ? { reply } : { refused };
+}
+
+/** The reply in `bytes` if it answers `expected`, or why not. */
+export function checkReply(bytes: Uint8Array, expected: Expected): { reply: Reply } | { refused: string } {
+  const read = decoded(bytes);
+  if ('refused' in read) return read;
+  const refused = refusalOf(read.reply, expected);
+  return refused === null ? read : { refused };
+}
+
+/**
+ * checkReply for an edge that can wait (GatewayClient): the signature is first checked
+ * ahead by the platform (the browser's WebCrypto, off the page's thread: signature.ts
+ * verifyAhead), then every check is checkReply's, the signature's answered from that.
+ */
+export async function checkReplyAhead(bytes: Uint8Array, expected: Expected): Promise<{ reply: Reply } | { refused: string }> {
+  const read = decoded(bytes);
+  if ('refused' in read) return read;
+  const networkId = networkIdOf(read.reply, expected);
+  if (networkId !== null) await verifyAhead(read.reply.signature, replySigningMessage(networkId, read.reply.signed), read.reply.serverKey);
+  const refused = refusalOf(read.reply, expected);
+  return refused === null ? read : { refused };
 }
 
 /**

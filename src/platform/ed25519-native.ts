@@ -51,6 +51,9 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
   }
 }
 
+/** Nothing to do ahead on the node: its verify is native and synchronous (the browser's twin checks ahead with WebCrypto). */
+export async function verifyAhead(_signature: Uint8Array, _message: Uint8Array, _publicKey: Uint8Array): Promise<void> {}
+
 /**
  * The public key of a private key, on the native path: the last 32 bytes of its SPKI form.
  * (noble's getPublicKey builds its base-point tables on first use: about 150 ms that every

@@ -20,9 +20,9 @@ import { bodyAtMost, GatewayClient } from '../../../client/gateway-client.ts';
 import { Kind } from '../../../client/codec.ts';
 import { learnNetworkTime } from '../../../client/network-time.ts';
 import { gateway_list_bytes_max, gateway_records_max, network_file_bytes_max, network_time_refresh_ms, network_time_retry_ms } from '../../../constants.ts';
-import { checkGatewayRecord, type GatewayRecord, gatewayRecordsFromJson } from '../../../gateway-record.ts';
-import { type Network, parseNetworkText, type ServerEntry } from '../../../network.ts';
-import { verify } from '../../../signature.ts';
+import { checkGatewayRecord, type GatewayRecord, gatewayRecordSigningMessage, gatewayRecordsFromJson } from '../../../gateway-record.ts';
+import { type Network, parseNetworkText, type ServerEntry, serverIndexOf } from '../../../network.ts';
+import { verify, verifyAhead } from '../../../signature.ts';
 import { readStored, writeStored } from './storage.ts';
 
 export interface PocketReach {
@@ -122,21 +122,23 @@ export async function reach(): Promise<PocketReach | null> {
     known.set(hex, { url, sequence });
     client.useGateway(key, url);
   };
-  const learnRecords = (inForce: Network, lists: readonly (string | null)[]) => {
+  const learnRecords = async (inForce: Network, lists: readonly (string | null)[]) => {
+    const records: GatewayRecord[] = [];
     for (const text of lists) {
       if (text === null) continue;
-      let records: GatewayRecord[];
       try {
-        records = gatewayRecordsFromJson(JSON.parse(text)).records;
+        records.push(...gatewayRecordsFromJson(JSON.parse(text)).records);
       } catch {
-        continue; // not a list: this gateway does not help
+        // not a list: this gateway does not help
       }
-      for (const record of records) if (checkGatewayRecord(inForce, record, checked) >= 0) use(record.key, record.url, record.sequence);
     }
+    // Their signatures checked ahead, all at once (the browser's WebCrypto), then each record as always.
+    await Promise.all(records.map((record) => (serverIndexOf(inForce, record.key) < 0 ? null : verifyAhead(record.signature, gatewayRecordSigningMessage(inForce.id, record), record.key))));
+    for (const record of records) if (checkGatewayRecord(inForce, record, checked) >= 0) use(record.key, record.url, record.sequence);
   };
   // The records the first gateways serve, checked against the network file's servers.
   let lists: (string | null)[] | null = await first.records;
-  learnRecords(network, lists);
+  await learnRecords(network, lists);
   // A first gateway no record places: a signed INFO says whose it is (sequence 0: any record is newer).
   const placed = new Set([...known.values()].map((gateway) => gateway.url));
   const unplaced = network.servers.some((server) => !known.has(server.keyHex)) ? first.starts.filter((url) => !placed.has(url.replace(/\/+$/, ''))) : [];
@@ -155,7 +157,7 @@ export async function reach(): Promise<PocketReach | null> {
     // The first time, the records reach() has just read; then every known gateway's, anew.
     const texts = lists ?? (await Promise.all([...new Set([...known.values()].map((gateway) => gateway.url))].map(recordsOf)));
     lists = null;
-    learnRecords(inForce, texts);
+    await learnRecords(inForce, texts);
     located = inForce;
   }
 
