@@ -44,7 +44,9 @@ export function renderReceive(newAddress: string): void {
   if (newAddress === address) return;
   address = newAddress;
   setText(byId('receive-address'), address);
-  void build();
+  // Once the frame in hand is drawn: the QR code costs a phone-speed page 50 to 100 ms
+  // (uqr), and it comes with the first overview, whose balance is what is on the screen.
+  requestAnimationFrame(() => setTimeout(() => void build(), 0));
 }
 
 export function initReceive(): void {
