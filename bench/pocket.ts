@@ -84,9 +84,18 @@ const mark_drawn = `{
 
 type Bench = { scrypBench: Marks };
 
+/**
+ * The page's marks once `which` is set: read every 50 ms for 30 s at most. page.evaluate,
+ * not waitForFunction or a locator: those inject Playwright's script into the page (42 ms
+ * of the throttled page's thread, in its trace, in the middle of its start).
+ */
 async function marksOf(page: import('playwright-core').Page, which: 'agreed' | 'committed'): Promise<Marks> {
-  await page.waitForFunction((key) => (globalThis as unknown as Bench).scrypBench[key] > 0, which, { timeout: 30_000, polling: 100 });
-  return page.evaluate(() => (globalThis as unknown as Bench).scrypBench);
+  for (let read = 0; read < 600; read++) {
+    const marks = await page.evaluate(() => (globalThis as unknown as Bench).scrypBench);
+    if (marks[which] > 0) return marks;
+    await Bun.sleep(50);
+  }
+  throw new Error(`bench pocket: the page never marked ${which} (30 s)`);
 }
 
 /** Sleeps until the instant `phase` (0 ≤ phase < 1) of a period of `periodMs`. */
