@@ -150,6 +150,7 @@ export async function pocketBench(quick: boolean, which: { page: boolean; confir
         ratio: `${(p50 / reference).toFixed(1)}× unthrottled`,
         target: `≤ ${page_target_ms} ms`,
         met: Math.max(...throttled) <= page_target_ms,
+        notes: `three compiled servers with --http (each signing its gateway record), Chromium at 390×844 with touch; the genesis wallet restored in the page once before (its key kept in IndexedDB, locked), then a new tab per run opens GET / of server 0's gateway; timed from before page.goto to the frame after the overview says which servers agree, by the page's own clock (a mark an init script keeps, read with page.evaluate: Playwright's waits poll every 500 ms after the first 270 ms, and inject a script into the page). CPU throttled with CDP Emulation.setCPUThrottlingRate ${throttle_rate}; the reference is the same page, same browser, unthrottled.`,
       });
     }
     if (which.confirmation) rows.push(await confirmation(quick, cluster, setup));
@@ -198,5 +199,6 @@ async function confirmation(quick: boolean, cluster: ProcessCluster, page: impor
     ratio: `p50 ${Math.round(p50 - cli)} ms from scryp pay's`,
     target: `the floor of scryp pay (p50 within ${confirmation_gap_ms_max} ms of its)`,
     met: p50 - cli <= confirmation_gap_ms_max,
+    notes: `the same page, its key open; each payment of 1 scryp to a fresh account, Sign and send clicked at a random instant of the period, timed by the page's clock from the click as the page received it to the frame after "Committed ✓"; the reference pays ${payments} fresh accounts with \`scryp pay\` (spawn to exit) in the same run, started at the same instants of the period as the page's clicks. Target: the page's median within ${confirmation_gap_ms_max} ms of scryp pay's.`,
   };
 }
