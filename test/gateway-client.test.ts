@@ -4,7 +4,7 @@
 // busy, and refuses in words a reply a gateway changed or replayed from another network.
 // And the signed gateway records (src/gateway-record.ts) it learns servers' gateways from.
 
-import { afterEach, describe, expect, test } from 'bun:test';
+import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import type { Server } from 'bun';
 import { utf8 } from '../src/bytes.ts';
 import { decodeRequest, encodeReply, Kind, Status } from '../src/client/codec.ts';
@@ -15,6 +15,10 @@ import { sha256 } from '../src/hash.ts';
 import { parseNetwork } from '../src/network.ts';
 import { signerFromSeed, verify } from '../src/signature.ts';
 import { codeOf } from './helpers/errors.ts';
+
+// Real sockets, timers or key stretching at its real cost: a busy CI machine can take several times
+// the 5-second default; a hang still fails, within this bound.
+setDefaultTimeout(30_000);
 
 const networkId = sha256(utf8('gateway client test network'));
 const otherNetworkId = sha256(utf8('another network'));

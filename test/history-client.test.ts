@@ -3,7 +3,7 @@
 // against scripted servers on loopback (real UDP, real signed replies): one that lies, one
 // that signs for another account, one that pages forever.
 
-import { afterAll, describe, expect, test } from 'bun:test';
+import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { decodeAddress, encodeAddress } from '../src/address.ts';
 import { equal, toHex } from '../src/bytes.ts';
 import { decodeRequest, encodeReply, historyPageThatFits, Kind, type ListedPayment, replyBytes, historyBodyBytes, Status } from '../src/client/codec.ts';
@@ -22,6 +22,10 @@ import { parseNetwork } from '../src/network.ts';
 import type { Signer } from '../src/signature.ts';
 import { amountOf, payerOf, signPayment, txidOf } from '../src/transaction.ts';
 import { testNetwork } from './helpers/keys.ts';
+
+// Real sockets, timers or key stretching at its real cost: a busy CI machine can take several times
+// the 5-second default; a hang still fails, within this bound.
+setDefaultTimeout(30_000);
 
 const { network, servers, wallets } = testNetwork({
   servers: 3,

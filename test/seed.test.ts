@@ -1,7 +1,7 @@
 // src/seed.ts: the .seed file. Every test works in its own temporary directory and
 // removes it afterwards.
 
-import { afterEach, describe, expect, test } from 'bun:test';
+import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import fc from 'fast-check';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,10 @@ import { fromHex, toHex, utf8 } from '../src/bytes.ts';
 import { sha256 } from '../src/hash.ts';
 import { signerFromSeed } from '../src/signature.ts';
 import { codeOf } from './helpers/errors.ts';
+
+// Real sockets, timers or key stretching at its real cost: a busy CI machine can take several times
+// the 5-second default; a hang still fails, within this bound.
+setDefaultTimeout(30_000);
 
 const made: string[] = [];
 

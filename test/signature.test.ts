@@ -4,7 +4,7 @@
 // ed25519-speccheck (12) and C2SP/CCTV (914); noble's sign and getPublicKey are the
 // independent oracle for signing.
 
-import { describe, expect, test } from 'bun:test';
+import { describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { jacobi } from '../src/jacobi.ts';
 import { describeKeyProblem, isPayableKey, isStrictEncoding, keyProblem, publicKeyFromSeed, signerFromSeed, smallOrderY, verify, verifyReference } from '../src/signature.ts';
@@ -12,6 +12,10 @@ import { loadWycheproofEd25519 } from './helpers/wycheproof.ts';
 import { loadCctv, loadCctvExpected, loadSpeccheck, strictRejectFlags } from './helpers/ed25519-suites.ts';
 import { codeOf } from './helpers/errors.ts';
 import { simCrypto } from '../src/sim/crypto.ts';
+
+// Real sockets, timers or key stretching at its real cost: a busy CI machine can take several times
+// the 5-second default; a hang still fails, within this bound.
+setDefaultTimeout(30_000);
 
 const hex = (text: string) => new Uint8Array(Buffer.from(text, 'hex'));
 const wycheproof = loadWycheproofEd25519();

@@ -4,7 +4,7 @@
 // total connection limits, the idle timeout and the frame deadline (docs/PROTOCOL.md §7.1,
 // §7.4). Every socket and transport a test opens is closed in afterEach.
 
-import { afterEach, describe, expect, test } from 'bun:test';
+import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import type { Socket, TCPSocketListener } from 'bun';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +23,10 @@ import { packBatches, PeerTransport, type TransportOptions } from '../src/peer/t
 import { type Signer, verify } from '../src/signature.ts';
 import { testSigner } from './helpers/keys.ts';
 import { freePorts } from './helpers/processes.ts';
+
+// Real sockets, timers or key stretching at its real cost: a busy CI machine can take several times
+// the 5-second default; a hang still fails, within this bound.
+setDefaultTimeout(30_000);
 
 const MiB = 1024 * 1024;
 const host = '127.0.0.1';

@@ -1,13 +1,17 @@
 // The UDP client against a scripted server on loopback: it believes only a reply that
 // matches what it asked (kind, request id, sender, network, key and signature).
 
-import { afterEach, describe, expect, test } from 'bun:test';
+import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import type { udp } from 'bun';
 import { utf8 } from '../src/bytes.ts';
 import { decodeRequest, encodeReply, Kind, Status } from '../src/client/codec.ts';
 import { ReplyTimeout, UdpClient } from '../src/client/udp-client.ts';
 import { sha256 } from '../src/hash.ts';
 import { signerFromSeed } from '../src/signature.ts';
+
+// Real sockets, timers or key stretching at its real cost: a busy CI machine can take several times
+// the 5-second default; a hang still fails, within this bound.
+setDefaultTimeout(30_000);
 
 const networkId = sha256(utf8('udp client test network'));
 const server = signerFromSeed(sha256(utf8('udp client test server')));

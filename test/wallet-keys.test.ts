@@ -3,7 +3,7 @@
 // key; an encrypted key opens only with its passphrase and the file never changes; the
 // phrase is shown again only through the passphrase; nothing ever overwrites a .seed.
 
-import { afterEach, describe, expect, test } from 'bun:test';
+import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import fc from 'fast-check';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,10 @@ import { publicKeyFromSeed } from '../src/signature.ts';
 import { checkConfirmation, confirmationPositions, newPassphrase, WalletKeys } from '../src/wallet/keys.ts';
 import { codeOf } from './helpers/errors.ts';
 import { testSeed } from './helpers/keys.ts';
+
+// Real sockets, timers or key stretching at its real cost: a busy CI machine can take several times
+// the 5-second default; a hang still fails, within this bound.
+setDefaultTimeout(30_000);
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -3,13 +3,17 @@
 // of docs/PROTOCOL.md §6.13, written here from the document, not from the code), a shell
 // command, and JSON lines; and the webhook URL as a person types it.
 
-import { afterAll, describe, expect, test } from 'bun:test';
+import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isScrypError } from '../src/errors.ts';
 import { attempt_header, type Delivery, event_id_header, execSink, idempotency_header, jsonlSink, parseWebhookUrl, signature_header, webhookSignature, webhookSink } from '../src/watch/deliver.ts';
+
+// Real sockets, timers or key stretching at its real cost: a busy CI machine can take several times
+// the 5-second default; a hang still fails, within this bound.
+setDefaultTimeout(30_000);
 
 const base = mkdtempSync(join(tmpdir(), 'scryp-watch-deliver-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
