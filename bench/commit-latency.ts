@@ -10,7 +10,7 @@
 import { percentile, type Row } from './report.ts';
 import { Kind } from '../src/client/codec.ts';
 import type { QuorumMode } from '../src/network.ts';
-import { acceptingUntil, alphaOf, periodOf, startOf, type Timing } from '../src/schedule.ts';
+import { forwardingUntil, alphaOf, periodOf, startOf, type Timing } from '../src/schedule.ts';
 import { signPayment } from '../src/transaction.ts';
 import { testSigner } from '../test/helpers/keys.ts';
 import { ProcessCluster } from '../test/helpers/processes.ts';
@@ -81,7 +81,7 @@ async function latencyRun(servers: number, quorum: QuorumMode, periods: number):
     while (Date.now() < startOf(timing, last + 1)) {
       const now = Date.now();
       const period = periodOf(timing, now);
-      if (period >= first && now < acceptingUntil(timing, period) - 20) {
+      if (period >= first && now < forwardingUntil(timing, period) - 20) {
         const alpha = cluster.network.servers[alphaOf(servers, period)]!;
         const tx = signPayment(payer, cluster.network.id, { timestamp: now, amount: 1, payee });
         void client.ask(alpha.address, { kind: Kind.PAY, transaction: tx }, { networkId: cluster.network.id, serverKey: alpha.key, attempts: 1, timeoutMs: 100 }).catch(() => {});

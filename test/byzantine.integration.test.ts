@@ -32,7 +32,7 @@ import { LedgerState } from '../src/ledger/state.ts';
 import { type Network, serverIndexOf } from '../src/network.ts';
 import { encodeFrame, FrameDecoder } from '../src/peer/framing.ts';
 import { decodeMessage, encodeMessage, headerOfProposal, isKnownKind, type PeerMessage, type ProposalMessage } from '../src/peer/messages.ts';
-import { acceptingUntil, alphaOf, periodOf, startOf, type Timing, timingOf } from '../src/schedule.ts';
+import { forwardingUntil, alphaOf, periodOf, startOf, type Timing, timingOf } from '../src/schedule.ts';
 import { type Signer, signerFromSeed, verify } from '../src/signature.ts';
 import { signPayment, timestampOf, txidOf } from '../src/transaction.ts';
 import { killAll, type Run, runProgram, show } from './helpers/cli-run.ts';
@@ -437,7 +437,7 @@ describe('a two-thirds network of four with one lying server', () => {
     while (Date.now() < loadEnd) {
       const now = Date.now();
       const period = periodOf(timing, now);
-      if (now >= acceptingUntil(timing, period) - 40) {
+      if (now >= forwardingUntil(timing, period) - 40) {
         await Bun.sleep(startOf(timing, period + 1) + 5 - now);
         continue;
       }

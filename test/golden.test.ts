@@ -14,7 +14,7 @@ import { pack, unpack } from '../src/ip.ts';
 import { parseNetwork } from '../src/network.ts';
 import { chainDigestOf, changeId, changeSigningMessage, checkChange, decodeChange, encodeChange, genesisConfiguration } from '../src/consensus/configuration.ts';
 import { testNetwork } from './helpers/keys.ts';
-import { acceptingUntil, alphaOf, betaOf, endOf, periodOf, startOf, timingOf } from '../src/schedule.ts';
+import { acceptingFrom, alphaOf, betaOf, checkTimestamp, endOf, forwardingUntil, periodOf, startOf, type Taker, timingOf } from '../src/schedule.ts';
 import { formatSeed, parseSeed } from '../src/seed.ts';
 import { publicKeyFromSeed, signerFromSeed, verify, verifyReference } from '../src/signature.ts';
 import { decodeTransaction, encodeTransaction, type Payment, signingMessage, signPayment, txidOf } from '../src/transaction.ts';
@@ -239,11 +239,24 @@ describe('schedule', () => {
       expect(period).toBe(vector.period as number);
       expect(startOf(timing, period)).toBe(vector.start as number);
       expect(endOf(timing, period)).toBe(vector.end as number);
-      expect(acceptingUntil(timing, period)).toBe(vector.acceptingUntil as number);
+      expect(acceptingFrom(timing, period)).toBe(vector.acceptingFrom as number);
+      expect(forwardingUntil(timing, period)).toBe(vector.forwardingUntil as number);
       expect(alphaOf(f.serverCount, period)).toBe(vector.alpha as number);
       expect(betaOf(f.serverCount, period + 1)).toBe(vector.betaOfNext as number);
     });
   }
+});
+
+describe('accept rule', () => {
+  for (const vector of ofType('accept rule')) {
+    const f = vector.fields as { periodMs: number; blackoutMs: number; skewMs: number };
+    for (const one of vector.cases as { what: string; timestamp: number; now: number; taker: Taker; verdict: string }[]) {
+      test(`${vector.name}: ${one.what}`, () => {
+        expect(checkTimestamp(timingOf(f), one.timestamp, one.now, one.taker)).toBe(one.verdict as ReturnType<typeof checkTimestamp>);
+      });
+    }
+  }
+  test('there are accept rule vectors', () => expect(ofType('accept rule').length).toBe(1));
 });
 
 describe('payment', () => {

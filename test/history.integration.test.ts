@@ -13,7 +13,7 @@ import { toHex } from '../src/bytes.ts';
 import { decodeReply, encodeRequest, type HistoryBody, historyEntriesThatFit, Kind, replyBytes, historyBodyBytes, Status, verifyReply } from '../src/client/codec.ts';
 import { accountHistory } from '../src/client/history.ts';
 import { history_csv_header } from '../src/client/history.ts';
-import { acceptingUntil, periodOf, startOf, timingOf } from '../src/schedule.ts';
+import { forwardingUntil, periodOf, startOf, timingOf } from '../src/schedule.ts';
 import type { Signer } from '../src/signature.ts';
 import { signPayment, txidOf } from '../src/transaction.ts';
 import { testSigner } from './helpers/keys.ts';
@@ -40,7 +40,7 @@ async function payNow(c: ProcessCluster, after: number, payments: { payer: Signe
   for (let waits = 0; waits < 1_000; waits++) {
     const now = Date.now();
     const period = periodOf(timing, now);
-    if (period > after && now - startOf(timing, period) >= 40 && acceptingUntil(timing, period) - now >= 120) break;
+    if (period > after && now - startOf(timing, period) >= 40 && forwardingUntil(timing, period) - now >= 120) break;
     await Bun.sleep(5);
   }
   const now = Date.now();

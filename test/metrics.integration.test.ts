@@ -6,7 +6,7 @@
 
 import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { Kind, Status } from '../src/client/codec.ts';
-import { acceptingUntil, periodOf, startOf, timingOf } from '../src/schedule.ts';
+import { forwardingUntil, periodOf, startOf, timingOf } from '../src/schedule.ts';
 import { signerFromSeed } from '../src/signature.ts';
 import { signPayment } from '../src/transaction.ts';
 import { testSeed } from './helpers/keys.ts';
@@ -86,7 +86,7 @@ describe('scryp node --metrics', () => {
       while (Date.now() < deadline && status !== Status.ACCEPTED && status !== Status.FORWARDED) {
         const now = Date.now();
         const period = periodOf(timing, now);
-        if (now - startOf(timing, period) < 30 || acceptingUntil(timing, period) - now < 60) {
+        if (now - startOf(timing, period) < 30 || forwardingUntil(timing, period) - now < 60) {
           await Bun.sleep(20);
           continue;
         }

@@ -4,13 +4,13 @@
 // to the genesis supply, and no txid was applied twice, on every server.
 
 import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '../src/bytes.ts';
 import { Kind, PaymentState, replySigningMessage, Status, statusName, type BalanceBody, type StatusBody } from '../src/client/codec.ts';
 import { pay } from '../src/client/wallet.ts';
-import { acceptingUntil, alphaOf, periodOf, startOf } from '../src/schedule.ts';
-import { signPayment, txidOf } from '../src/transaction.ts';
+import { alphaOf, forwardingUntil, periodOf, startOf } from '../src/schedule.ts';
+import { signPayment, timestampOf, txidOf } from '../src/transaction.ts';
 import { signerFromSeed, verify, type Signer } from '../src/signature.ts';
 import { checkLedger } from './helpers/ledger-check.ts';
 import { binary, ProcessCluster } from './helpers/processes.ts';
@@ -134,12 +134,22 @@ describe('payments through three servers', () => {
     const cli = Bun.spawnSync([binary, 'pay', '--network', c.networkFile, '--dir', walletDir, '--to', toHex(carol.publicKey), '--amount', '7', '--log-level', 'warn']);
     expect(cli.exitCode, cli.stderr.toString() + c.logs()).toBe(0);
     expect(cli.stdout.toString()).toContain('committed: 7 scryp');
+    // It kept what it learnt of the servers, and the next payment starts from it (signed at once, asked again after).
+    const known = join(walletDir, 'known-servers.json');
+    expect(JSON.parse(readFileSync(known, 'utf8')).network).toBe(toHex(c.network.id));
+    // A file that does not check (a forged address record for server 0) is not used: the servers are asked, and it is written again, good.
+    writeFileSync(known, JSON.stringify({ ...JSON.parse(readFileSync(known, 'utf8')), addresses: ['00'.repeat(110)] }));
+    const again = Bun.spawnSync([binary, 'pay', '--network', c.networkFile, '--dir', walletDir, '--to', toHex(carol.publicKey), '--amount', '1', '--log-level', 'warn']);
+    expect(again.exitCode, again.stderr.toString() + c.logs()).toBe(0);
+    expect(JSON.parse(readFileSync(known, 'utf8')).addresses).toEqual([]);
+    const third = Bun.spawnSync([binary, 'pay', '--network', c.networkFile, '--dir', walletDir, '--to', toHex(carol.publicKey), '--amount', '1', '--log-level', 'warn']);
+    expect(third.exitCode, third.stderr.toString() + c.logs()).toBe(0);
 
     expect(await c.until(() => inStep(c, [0, 1, 2], 0), 3_000)).toBe(true);
     for (const [account, expected] of [
-      [carol.publicKey, 307],
+      [carol.publicKey, 309],
       [a.publicKey, 1_000_000 - 150],
-      [b.publicKey, 500_000 - 207 + 50],
+      [b.publicKey, 500_000 - 209 + 50],
     ] as const) {
       const answers = await balances(c, account);
       for (const answer of answers) {
@@ -150,7 +160,7 @@ describe('payments through three servers', () => {
       }
     }
     const cliBalance = Bun.spawnSync([binary, 'balance', toHex(carol.publicKey), '--network', c.networkFile, '--json', '--log-level', 'warn']);
-    expect(JSON.parse(cliBalance.stdout.toString()).majority.balance).toBe(307);
+    expect(JSON.parse(cliBalance.stdout.toString()).majority.balance).toBe(309);
     // The txid the wallet printed, asked of every server through the executable.
     const txid = /\(txid ([0-9a-f]{64})\)/.exec(cli.stdout.toString())?.[1];
     expect(txid, cli.stdout.toString()).toBeDefined();
@@ -249,28 +259,60 @@ describe('payments through three servers', () => {
   });
 });
 
-describe('the blackout', () => {
-  test('a payment stamped and sent in the blackout of its period is BAD_TIME at the alpha and at a forwarder; a moment earlier it is taken', async () => {
+describe('the blackout and the seal (PROTOCOL §4)', () => {
+  test('in the blackout of period k: its alpha still takes a payment stamped in k, a forwarder refuses it; the alpha of k+1 takes one stamped in k+1 and a forwarder passes it on; before the blackout, k+1 is refused; each commits in its own period', async () => {
     const c = await readyCluster({ periodMs: 600, blackoutMs: 250 });
     const rich = c.wallets[0]!;
     const timing = c.timing();
-    const sign = (timestamp: number, amount: number) => signPayment(rich, c.network.id, { timestamp, amount, payee: payee('frank').publicKey });
-    // Just before the blackout: accepted by the alpha.
-    let period = await c.awayFromBoundaries(60);
-    expect(await payRaw(c, alphaOf(c.network.servers.length, period), sign(Date.now(), 1))).toBe(Status.ACCEPTED);
-    // Inside the blackout (its middle, 125 ms from either edge): refused by every server.
-    for (const [round, asked] of ['alpha', 'forwarder'].entries()) {
+    const n = c.network.servers.length;
+    const sign = (timestamp: number, amount: number, to = 'frank') => signPayment(rich, c.network.id, { timestamp, amount, payee: payee(to).publicKey });
+    /** Waits until now is `from`..`to` ms into the blackout of its period; returns the period. */
+    const intoBlackout = async (from: number, to: number): Promise<number> => {
       for (;;) {
         const now = Date.now();
-        period = periodOf(timing, now);
-        const into = now - acceptingUntil(timing, period);
-        if (into >= 100 && into <= 150) break;
+        const period = periodOf(timing, now);
+        const into = now - forwardingUntil(timing, period);
+        if (into >= from && into <= to) return period;
         await Bun.sleep(5);
       }
-      const alpha = alphaOf(c.network.servers.length, period);
-      const server = asked === 'alpha' ? alpha : (alpha + 1) % 3;
-      expect(await payRaw(c, server, sign(Date.now(), 2 + round)), `${asked} in the blackout of period ${period}`).toBe(Status.BAD_TIME);
-    }
+    };
+    const client = await c.udp();
+    const ask = async (server: number, tx: Uint8Array) => {
+      const entry = c.network.servers[server]!;
+      const reply = await client.ask(entry.address, { kind: Kind.PAY, transaction: tx }, { networkId: c.network.id, serverKey: entry.key, attempts: 4, timeoutMs: 100 });
+      return { status: reply.status, period: reply.body !== null && 'period' in reply.body ? reply.body.period : null };
+    };
+    await c.awayFromBoundaries(60);
+    // Stamped in k, sent in k's blackout (its middle: 100 to 150 ms of 250).
+    let period = await intoBlackout(100, 150);
+    const alpha = alphaOf(n, period);
+    const late = sign(Date.now(), 2);
+    expect(await ask(alpha, late)).toEqual({ status: Status.ACCEPTED, period });
+    expect((await ask((alpha + 1) % n, sign(Date.now(), 3))).status).toBe(Status.BAD_TIME);
+    // Stamped at the start of k+1, sent in k's blackout: taken by the alpha of k+1 for k+1, or forwarded to it.
+    period = await intoBlackout(100, 150);
+    const next = period + 1;
+    const early = sign(startOf(timing, next), 4, 'grace');
+    expect(await ask(alphaOf(n, next), early)).toEqual({ status: Status.ACCEPTED, period: next });
+    const forwarded = sign(startOf(timing, next) + 1, 5, 'grace');
+    expect(await ask((alphaOf(n, next) + 1) % n, forwarded)).toEqual({ status: Status.FORWARDED, period: next });
+    // Before the blackout, a payment stamped in the next period is refused everywhere.
+    const before = await c.awayFromBoundaries(60);
+    for (let server = 0; server < n; server++) expect((await ask(server, sign(startOf(timing, before + 1), 6 + server, 'grace'))).status).toBe(Status.BAD_TIME);
+    // Each committed in the period it was stamped in.
+    const outcome = async (tx: Uint8Array) => {
+      for (let tries = 0; tries < 100; tries++) {
+        const entry = c.network.servers[0]!;
+        const reply = await client.ask(entry.address, { kind: Kind.STATUS, txid: txidOf(tx) }, { networkId: c.network.id, serverKey: entry.key, attempts: 4, timeoutMs: 100 });
+        const body = reply.body as StatusBody | null;
+        if (body !== null && body.state === PaymentState.COMMITTED) return body.period;
+        await Bun.sleep(50);
+      }
+      return null;
+    };
+    expect(await outcome(late), c.logs()).toBe(periodOf(timing, timestampOf(late)));
+    expect(await outcome(early), c.logs()).toBe(next);
+    expect(await outcome(forwarded), c.logs()).toBe(next);
   });
 });
 

@@ -3,7 +3,7 @@
 
 import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
-import { acceptingUntil, alphaOf, betaOf, checkTimestamp, endOf, periodOf, startOf, type Timing } from '../src/schedule.ts';
+import { acceptingFrom, alphaOf, betaOf, checkTimestamp, endOf, forwardingUntil, periodOf, startOf, type Taker, type Timing } from '../src/schedule.ts';
 
 const timing: Timing = { periodMs: 2000, blackoutMs: 200, skewMs: 500 };
 const servers = 3;
@@ -35,7 +35,8 @@ describe('periods', () => {
     expect(periodOf(timing, 2000)).toBe(1);
     expect(startOf(timing, 5)).toBe(10_000);
     expect(endOf(timing, 5)).toBe(12_000);
-    expect(acceptingUntil(timing, 5)).toBe(11_800);
+    expect(acceptingFrom(timing, 5)).toBe(9_800);
+    expect(forwardingUntil(timing, 5)).toBe(11_800);
   });
 
   test('period(t) is floor(t / period_ms), exactly, up to 2^53 - 1 (checked with bigint)', () => {
@@ -98,83 +99,96 @@ describe('alpha and beta', () => {
 });
 
 describe('checkTimestamp: rule 2 at every boundary (period 2000, blackout 200, skew 500)', () => {
-  // Period 10 is [20_000, 22_000); the alpha accepts while now < 21_800.
-  const k = 10;
+  // Period 10 is [20_000, 22_000). Its alpha takes payments stamped in it from 19_800 (the
+  // previous period's blackout) until 22_000, when it seals its batch; a forwarder passes
+  // them on from 19_800 until 21_800 (the forward must reach the alpha before the seal).
   const start = 20_000;
   const end = 22_000;
   const cutoff = end - 200;
-  const cases: [string, number, number, string][] = [
-    // [what, timestamp, now, verdict]
-    ['now at the start, timestamp = now', start, start, 'ok'],
-    ['now one ms before the blackout', cutoff - 1, cutoff - 1, 'ok'],
-    ['now exactly at end - blackout', cutoff, cutoff, 'blackout'],
-    ['now one ms into the blackout, timestamp earlier in the period', cutoff - 100, cutoff + 1, 'blackout'],
-    ['now at the last ms of the period', end - 1, end - 1, 'blackout'],
-    ['timestamp exactly skew before now', start + 1000 - 500, start + 1000, 'ok'],
-    ['timestamp one ms more than skew before now', start + 1000 - 501, start + 1000, 'skew'],
-    ['timestamp exactly skew after now', start + 1000 + 500, start + 1000, 'ok'],
-    ['timestamp one ms more than skew after now', start + 1000 + 501, start + 1000, 'skew'],
-    ['timestamp in the blackout part, now before it, within skew', cutoff + 50, cutoff - 300, 'ok'],
-    ['timestamp the last ms of the previous period, now at the start', start - 1, start, 'wrong_period'],
-    ['timestamp the first ms of the next period, now at the last accepting ms', end, cutoff - 1, 'wrong_period'],
-    ['timestamp of the next period, within skew of now', end + 10, cutoff - 1, 'wrong_period'],
-    ['timestamp of the previous period during the blackout (wrong period wins)', start - 1, cutoff + 1, 'wrong_period'],
-    ['timestamp far in the future', Number.MAX_SAFE_INTEGER, start, 'wrong_period'],
-    ['timestamp zero', 0, start, 'wrong_period'],
-    ['skewed and in the blackout: blackout wins', start, cutoff, 'blackout'],
+  const cases: [string, number, number, Taker, string][] = [
+    // [what, timestamp, now, taker, verdict]
+    ['now at the start, timestamp = now', start, start, 'alpha', 'ok'],
+    ['now at the start, timestamp = now, a forwarder', start, start, 'forwarder', 'ok'],
+    ['now one ms before the blackout, a forwarder', cutoff - 1, cutoff - 1, 'forwarder', 'ok'],
+    ['now exactly at end - blackout, a forwarder', cutoff, cutoff, 'forwarder', 'blackout'],
+    ['now exactly at end - blackout, the alpha', cutoff, cutoff, 'alpha', 'ok'],
+    ['now in the blackout, timestamp earlier in the period, a forwarder', cutoff - 100, cutoff + 1, 'forwarder', 'blackout'],
+    ['now in the blackout, timestamp earlier in the period, the alpha', cutoff - 100, cutoff + 1, 'alpha', 'ok'],
+    ['now the last ms of the period, the alpha', end - 1, end - 1, 'alpha', 'ok'],
+    ['now the last ms of the period, a forwarder', end - 1, end - 1, 'forwarder', 'blackout'],
+    ['now at the end: the alpha sealed its batch', end - 1, end, 'alpha', 'wrong_period'],
+    ['timestamp exactly skew before now', start + 1000 - 500, start + 1000, 'alpha', 'ok'],
+    ['timestamp one ms more than skew before now', start + 1000 - 501, start + 1000, 'alpha', 'skew'],
+    ['timestamp exactly skew after now', start + 1000 + 500, start + 1000, 'forwarder', 'ok'],
+    ['timestamp one ms more than skew after now', start + 1000 + 501, start + 1000, 'forwarder', 'skew'],
+    ['stamped in the next period, now in this one before its blackout', end, cutoff - 1, 'alpha', 'wrong_period'],
+    ['stamped in the next period, now the first ms of this one\'s blackout: the next alpha takes it', end, cutoff, 'alpha', 'ok'],
+    ['stamped in the next period during this one\'s blackout, a forwarder passes it on', end + 10, cutoff + 50, 'forwarder', 'ok'],
+    ['stamped in this period, now before its window opens (the previous blackout not begun)', start, start - 201, 'alpha', 'wrong_period'],
+    ['stamped in this period, now the first ms of its window', start, start - 200, 'alpha', 'ok'],
+    ['timestamp the last ms of the previous period, now at the start', start - 1, start, 'alpha', 'wrong_period'],
+    ['stamped two periods ahead during the blackout', end + 2000, cutoff + 1, 'alpha', 'wrong_period'],
+    ['timestamp far in the future', Number.MAX_SAFE_INTEGER, start, 'alpha', 'wrong_period'],
+    ['timestamp zero', 0, start, 'alpha', 'wrong_period'],
+    ['skewed and in the blackout, a forwarder: blackout wins', start, cutoff, 'forwarder', 'blackout'],
   ];
-  for (const [what, timestamp, now, verdict] of cases) {
+  for (const [what, timestamp, now, taker, verdict] of cases) {
     test(`${what}: ${verdict}`, () => {
-      expect(periodOf(timing, now)).toBe(k);
-      expect(checkTimestamp(timing, timestamp, now)).toBe(verdict as ReturnType<typeof checkTimestamp>);
+      expect(checkTimestamp(timing, timestamp, now, taker)).toBe(verdict as ReturnType<typeof checkTimestamp>);
     });
   }
 
-  test('blackout 0: the last ms of the period still accepts', () => {
+  test('blackout 0: nothing early, the alpha and forwarders alike until the end', () => {
     const noBlackout = { ...timing, blackoutMs: 0 };
-    expect(checkTimestamp(noBlackout, end - 1, end - 1)).toBe('ok');
-    expect(checkTimestamp(noBlackout, end - 1, end)).toBe('wrong_period');
+    for (const taker of ['alpha', 'forwarder'] as const) {
+      expect(checkTimestamp(noBlackout, end - 1, end - 1, taker)).toBe('ok');
+      expect(checkTimestamp(noBlackout, end - 1, end, taker)).toBe('wrong_period');
+      expect(checkTimestamp(noBlackout, end, end - 1, taker)).toBe('wrong_period');
+    }
   });
 
   test('skew 0: only the exact ms is accepted', () => {
     const noSkew = { ...timing, skewMs: 0 };
-    expect(checkTimestamp(noSkew, start + 7, start + 7)).toBe('ok');
-    expect(checkTimestamp(noSkew, start + 6, start + 7)).toBe('skew');
-    expect(checkTimestamp(noSkew, start + 8, start + 7)).toBe('skew');
+    expect(checkTimestamp(noSkew, start + 7, start + 7, 'alpha')).toBe('ok');
+    expect(checkTimestamp(noSkew, start + 6, start + 7, 'alpha')).toBe('skew');
+    expect(checkTimestamp(noSkew, start + 8, start + 7, 'alpha')).toBe('skew');
+    expect(checkTimestamp(noSkew, end, end - 1, 'alpha')).toBe('skew'); // early, but a ms ahead of the clock
   });
 
   test('property: the verdict is the design rule, computed with bigint', () => {
-    const rule = (t: Timing, timestamp: number, now: number): string => {
+    const rule = (t: Timing, timestamp: number, now: number, taker: Taker): string => {
       const p = BigInt(t.periodMs);
-      const k = BigInt(now) / p;
-      if (BigInt(timestamp) / p !== k) return 'wrong_period';
-      if (BigInt(now) >= (k + 1n) * p - BigInt(t.blackoutMs)) return 'blackout';
+      const k = BigInt(timestamp) / p;
+      if (BigInt(now) < k * p - BigInt(t.blackoutMs) || BigInt(now) >= (k + 1n) * p) return 'wrong_period';
+      if (taker === 'forwarder' && BigInt(now) >= (k + 1n) * p - BigInt(t.blackoutMs)) return 'blackout';
       const distance = BigInt(timestamp) - BigInt(now);
       if ((distance < 0n ? -distance : distance) > BigInt(t.skewMs)) return 'skew';
       return 'ok';
     };
     fc.assert(
-      fc.property(timingArbitrary, timeArbitrary, fc.integer({ min: -7_300_000, max: 7_300_000 }), (t, now, offset) => {
-        const timestamp = Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, now + offset));
-        expect(checkTimestamp(t, timestamp, now)).toBe(rule(t, timestamp, now) as ReturnType<typeof checkTimestamp>);
+      fc.property(timingArbitrary, earlyTimeArbitrary, fc.integer({ min: -7_300_000, max: 7_300_000 }), fc.constantFrom<Taker>('alpha', 'forwarder'), (t, now, offset, taker) => {
+        const timestamp = Math.max(0, Math.min(2 ** 52, now + offset));
+        expect(checkTimestamp(t, timestamp, now, taker)).toBe(rule(t, timestamp, now, taker) as ReturnType<typeof checkTimestamp>);
       }),
-      { numRuns: 1000 },
+      { numRuns: 2000 },
     );
   });
 
-  test('property: "ok" implies a timestamp accepted in exactly one period, by the alpha of that period only', () => {
+  test('property: "ok" only within its own period\'s window: a timestamp is taken for exactly one period, whatever the clock', () => {
     fc.assert(
-      fc.property(timingArbitrary, earlyTimeArbitrary, fc.integer({ min: -5000, max: 5000 }), (t, now, offset) => {
+      fc.property(timingArbitrary, earlyTimeArbitrary, fc.integer({ min: -5000, max: 5000 }), fc.constantFrom<Taker>('alpha', 'forwarder'), (t, now, offset, taker) => {
         const timestamp = Math.max(0, now + offset);
-        if (checkTimestamp(t, timestamp, now) !== 'ok') return;
+        if (checkTimestamp(t, timestamp, now, taker) !== 'ok') return;
         const k = periodOf(t, timestamp);
-        expect(periodOf(t, now)).toBe(k);
-        expect(now).toBeLessThan(acceptingUntil(t, k));
-        // At any time outside period k the same timestamp is refused.
-        expect(checkTimestamp(t, timestamp, endOf(t, k))).toBe('wrong_period');
-        if (k > 0) expect(checkTimestamp(t, timestamp, startOf(t, k) - 1)).toBe('wrong_period');
+        // Now is in period k, or in period k − 1's last blackout_ms.
+        expect(now).toBeGreaterThanOrEqual(acceptingFrom(t, k));
+        expect(now).toBeLessThan(taker === 'alpha' ? endOf(t, k) : forwardingUntil(t, k));
+        expect(periodOf(t, now) === k || (periodOf(t, now) === k - 1 && now >= endOf(t, k - 1) - t.blackoutMs)).toBe(true);
+        // At any time outside that window the same timestamp is refused.
+        expect(checkTimestamp(t, timestamp, endOf(t, k), taker)).toBe('wrong_period');
+        if (acceptingFrom(t, k) > 0) expect(checkTimestamp(t, timestamp, acceptingFrom(t, k) - 1, taker)).toBe('wrong_period');
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
 });

@@ -36,8 +36,9 @@ describe('both forms of payment, half of them with a reference', () => {
     });
   }
 
-  test('seed 102: 4 servers, 120 periods of heavy faults, a server caught up by a snapshot with both forms in the archive', () => {
-    const report = simulate({ seed: 102, servers: 4, periods: 120, faults: 'heavy', references: 0.5 });
+  // (Seed 102 until issue 21's clients, whose payments go straight to the alpha, made its run another, without a snapshot.)
+  test('seed 103: 4 servers, 120 periods of heavy faults, a server caught up by a snapshot with both forms in the archive', () => {
+    const report = simulate({ seed: 103, servers: 4, periods: 120, faults: 'heavy', references: 0.5 });
     expectHolds(report);
     expect(report.stats.snapshots).toBeGreaterThanOrEqual(1);
     expect(report.stats.paymentsWithReferenceApplied).toBeGreaterThan(0);
@@ -50,7 +51,7 @@ describe('both forms of payment, half of them with a reference', () => {
     const plain = simulate({ seed: 17, servers: 5, periods: 40, faults: 'light' });
     const zero = simulate({ seed: 17, servers: 5, periods: 40, faults: 'light', references: 0 });
     expect(zero.digest).toBe(plain.digest);
-    expect(plain.digest).toBe('2f4bbeb8cf857565'); // test/sim-recorded.test.ts
+    expect(plain.digest).toBe('57f96e075d50cb4e'); // test/sim-recorded.test.ts
     expect(a.digest).not.toBe(plain.digest);
     expect(plain.stats.paymentsWithReferenceApplied).toBeUndefined();
   });

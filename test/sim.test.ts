@@ -38,8 +38,10 @@ describe('server-set changes (issue 13): adds, removes, replaces and reorders, a
   // invariants hold throughout (one decision per period across configurations, supply, no
   // payment lost or applied twice), and in the calm every server the network knows ends on
   // the same configuration, with the same chain of changes (checkSameConfiguration).
+  // (How many a seed's changes remove is what its run happens to submit: seed 2008 removed 3
+  // before issue 21's clients, whose payments go straight to the alpha, and 2 since.)
   const cases: [seed: number, servers: number, periods: number, faults: FaultMode, removed: number][] = [
-    [2008, 4, 100, 'heavy', 3],
+    [2008, 4, 100, 'heavy', 2],
     [5, 4, 100, 'light', 0],
     [7, 5, 80, 'heavy', 1],
   ];
@@ -415,8 +417,10 @@ describe('seeds that found bugs with liars (docs/RELIABILITY.md, Byzantine simul
   test('seed 1040 (found L3): with a liar proposing, the payments a server reports void are those of the void period', () => {
     expectHolds(run(1040, 4, 60, 'heavy', twoThirdsLiar));
   });
-  test('L4, seed 900118: the fork proof, passed on once, was lost on a server down then, which went on at its side', () => {
-    const report = run(900118, 3, 40, 'heavy', { byzantine: 1 });
+  // Found with seed 900118; since issue 21's clients (payments straight to the alpha) that
+  // seed's liar no longer forks anyone, and 900100, of the same shape, does (with 3 restarts).
+  test('L4, seed 900100: the fork proof, passed on once, was lost on a server down then, which went on at its side', () => {
+    const report = run(900100, 3, 40, 'heavy', { byzantine: 1 });
     expectHolds(report);
     expect(report.byzantine!.forksDetected).toBe(1);
   });
@@ -449,7 +453,7 @@ describe('lock-proof-lost, fixed in the store: the prevotes that made a lock val
 
 describe('known issues the liars found, not fixed here (docs/RELIABILITY.md): each run is labelled', () => {
   test('batch not certified (--twins): the same payments in another order make honest servers commit two batches under one certificate', () => {
-    for (const report of [run(55, 3, 30, 'none', { byzantine: 1, twins: true }), run(42, 4, 40, 'light', { quorum: 'two-thirds', byzantine: 1, twins: true })]) {
+    for (const report of [run(55, 3, 30, 'none', { byzantine: 1, twins: true }), run(43, 4, 40, 'light', { quorum: 'two-thirds', byzantine: 1, twins: true })]) {
       expect(report.ok).toBe(false);
       expect(report.violation!.invariant).toBe('one-hash');
       expect(report.violation!.detail).toContain('committed with two different batches');

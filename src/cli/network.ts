@@ -43,7 +43,7 @@ export function networkWarnings(network: Network): string[] {
   }
   if (network.blackoutMs < network.skewMs) {
     warnings.push(
-      `blackout ${network.blackoutMs} ms is shorter than the skew ${network.skewMs} ms: a server whose clock lags the alpha's can still forward a payment after the alpha's period has closed, and the payer hears FORWARDED for a payment that ends void; give --blackout-ms at least the skew`,
+      `blackout ${network.blackoutMs} ms is shorter than the skew ${network.skewMs} ms: a server whose clock lags the alpha's can still forward a payment after the alpha has sealed its batch, and the payer hears FORWARDED for a payment that ends void; give --blackout-ms at least the skew`,
     );
   }
   if (network.skewMs > network_skew_period_fraction_max * network.periodMs) {
@@ -58,7 +58,9 @@ export function networkWarnings(network: Network): string[] {
     warnings.push(`a period of ${network.periodMs} ms leaves little time for votes over a town's internet (round trips of 10 to 300 ms); ${network_period_ms_default} ms is the default`);
   }
   if (network.blackoutMs >= network.periodMs / 2) {
-    warnings.push(`a blackout of ${network.blackoutMs} ms is half the period of ${network.periodMs} ms or more: the alpha refuses payments (BAD_TIME) for that much of every period`);
+    warnings.push(
+      `a blackout of ${network.blackoutMs} ms is half the period of ${network.periodMs} ms or more: for that much of every period only the alpha takes payments (the other servers refuse to forward them, BAD_TIME), so a wallet that cannot reach the alpha waits for the next period`,
+    );
   }
   const loopback = network.servers.filter((server) => server.address.host.startsWith('127.'));
   if (n > 1 && loopback.length > 0 && loopback.length < n) {
@@ -122,7 +124,7 @@ const newCommand = defineCommand({
     },
     'blackout-ms': {
       type: 'string',
-      description: `the alpha stops accepting this long before its period ends (default ${network_blackout_ms_default}: at least the skew, so that payments forwarded by a server whose clock lags still arrive in time)`,
+      description: `the other servers stop forwarding a period's payments this long before it ends (the alpha takes those sent straight to it until the end), and the next alpha starts taking its own this long before (default ${network_blackout_ms_default}: at least the skew, so that payments forwarded by a server whose clock lags still reach the alpha before it seals its batch)`,
       valueHint: 'MS',
     },
     'skew-ms': {

@@ -9,7 +9,7 @@ import { isPaymentRequest, parsePaymentRequest } from '../payment-request.ts';
 import { seedFileAccount, seedFileState } from '../seed.ts';
 import { signerFromSeed } from '../signature.ts';
 import { accountArg, addressArg, dirArg, exit_code, hexArg, integerArg, logArgs, networkAction, networkArg, print, printable, referenceArg, UsageError } from './common.ts';
-import { askingServers } from './servers.ts';
+import { askingKnownServers } from './servers.ts';
 import { hasTerminal, openSeed, passphraseArg, promptYes } from './passphrase.ts';
 import { refundOf } from '../client/refund.ts';
 import { hash_bytes } from '../constants.ts';
@@ -101,8 +101,9 @@ export const payCommand = defineCommand({
       // Shown before anything is signed: the reference is part of what the payer signs.
       if (reference !== undefined) log.info(`paying ${amount} scryp to ${encodeAddress(to)} with reference ${reference}`);
       // Where servers that moved are now (PROTOCOL §3.10); --server may name either address.
-      return askingServers(fileNetwork, async (client, network) => {
-        let server = 0;
+      return askingKnownServers(dir, fileNetwork, async (client, network, servers) => {
+        // By default straight to the alpha of the period the payment is stamped in (client/wallet.ts).
+        let server: number | undefined;
         if (serverAddress !== null) {
           server = network.servers.findIndex((entry, i) => formatAddress(entry.address) === serverAddress || formatAddress(fileNetwork.servers[i]!.address) === serverAddress);
           if (server < 0) throw new UsageError(`--server ${serverAddress} is not a server of network ${network.name}`);
@@ -127,7 +128,15 @@ export const payCommand = defineCommand({
         }
         // The seed last: a passphrase is asked only once everything else is known to be right.
         const signer = signerFromSeed(await openSeed(dir, args['passphrase-file']));
-        const end = await pay(client, network, signer, { to, amount, server, ...(reference === undefined ? {} : { reference }), onProgress: (message) => log.info(message) });
+        const end = await pay(client, network, signer, {
+          to,
+          amount,
+          ...(server === undefined ? {} : { server }),
+          ...(reference === undefined ? {} : { reference }),
+          onProgress: (message) => log.info(message),
+          onSent: servers.refresh,
+          networkNow: servers.current,
+        });
         const txid = end.txid === null ? null : toHex(end.txid);
         if (args.json) {
           print(

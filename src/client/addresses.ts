@@ -15,6 +15,7 @@ import { addresses_ask_attempts, addresses_ask_timeout_ms, addresses_per_reply_m
 import { type AddressRecord, addressOf, checkAddressRecord, isNewer } from '../address-record.ts';
 import type { Address } from '../ip.ts';
 import type { Network, ServerEntry } from '../network.ts';
+import type { CommittedChange } from '../consensus/configuration.ts';
 import { verify } from '../signature.ts';
 import { type AddressesBody, Kind, Status } from './codec.ts';
 import type { ClientTransport } from './transport.ts';
@@ -116,12 +117,25 @@ export async function learnAddresses(
  * valid record, learnt from the servers where the file (or `network`) puts them.
  */
 export async function networkInForce(client: ClientTransport, network: Network, options: { attempts?: number; timeoutMs?: number } = {}): Promise<Network> {
+  return (await learnServers(client, network, options)).network;
+}
+
+/**
+ * What networkInForce learns, with the proofs it was learnt from: the chain of committed
+ * changes (null when no server answered) and the newest valid address record per server in
+ * force (what a wallet keeps to start without asking: cli/known-servers.ts).
+ */
+export async function learnServers(
+  client: ClientTransport,
+  network: Network,
+  options: { attempts?: number; timeoutMs?: number } = {},
+): Promise<{ network: Network; chain: readonly CommittedChange[] | null; records: readonly (AddressRecord | null)[] }> {
   // The servers in force first (a committed change may have replaced the file's: PROTOCOL
   // §6.11, each link checked from the file), then where each of them is now.
   const chain = await learnChain(client, network, targetsOf(network), options);
   const inForce = chain === null ? network : withConfiguration(network, chain.configurations[chain.configurations.length - 1]!);
   const learned = await learnAddresses(client, inForce, options);
-  return withAddresses(inForce, learned.records);
+  return { network: withAddresses(inForce, learned.records), chain: chain?.chain ?? null, records: learned.records };
 }
 
 /**

@@ -141,16 +141,20 @@ export class Alpha {
   ): { result: Status | null; period: number; txid: Uint8Array; alpha: number; batch: AlphaBatch | null } {
     const context = this.context;
     const txid = txidOf(tx);
-    const period = periodOf(context.timing, now);
+    const current = periodOf(context.timing, now);
+    // The batch it would join: the period it is stamped in, when that is this one or (during
+    // this one's blackout) the next; else this one's, which the time rule refuses.
+    const stamped = periodOf(context.timing, timestampOf(tx));
+    const period = stamped === current + 1 ? stamped : current;
     const alpha = context.alphaOf(period);
     const decided = (result: Status | null, batch: AlphaBatch | null = null) => ({ result, period, txid, alpha, batch });
     if (!this.isAvailable(now)) return decided(Status.UNAVAILABLE);
     if (!checkAmount(tx)) return decided(Status.BAD_AMOUNT);
-    if (checkTimestamp(context.timing, timestampOf(tx), now) !== 'ok') return decided(Status.BAD_TIME);
+    if (checkTimestamp(context.timing, timestampOf(tx), now, alpha === context.self ? 'alpha' : 'forwarder') !== 'ok') return decided(Status.BAD_TIME);
     if (alpha !== context.self) {
       // An alpha we have not heard from for a period is probably down: forwarding to it would
       // only make the payment void. Say so, and the wallet tries again (or waits a period).
-      if (context.lastHeard[alpha]! < period - 1) return decided(Status.UNAVAILABLE);
+      if (context.lastHeard[alpha]! < current - 1) return decided(Status.UNAVAILABLE);
       // The alpha checks the payee too (batch rule 5), but the payer hears it here, at once.
       if (!checkPayee(tx)) return decided(Status.BAD_PAYEE);
       return decided(null);
@@ -182,7 +186,7 @@ export class Alpha {
 
   /** Sends the queued forwards once they waited forward_flush_ms or their period is over. */
   flushForwardsIfDue(now: number, current: number): void {
-    if (this.forwardQueue !== null && (now >= this.forwardQueue.since + forward_flush_ms || this.forwardQueue.period !== current)) {
+    if (this.forwardQueue !== null && (now >= this.forwardQueue.since + forward_flush_ms || this.forwardQueue.period < current)) {
       this.flushForwards();
     }
   }
@@ -197,18 +201,18 @@ export class Alpha {
 
   handleForward(from: number, transactions: Uint8Array, now: number): void {
     const context = this.context;
-    const current = periodOf(context.timing, now);
     const payments = paymentsIn(transactions, 'FORWARD'); // decoded strictly on arrival
     for (const view of payments) {
       const tx = view.slice();
-      // A forwarder checked the signature; the time rules are the alpha's own clock's.
-      const batch = context.alphaOf(current) === context.self ? this.batchFor(current) : null;
-      if (batch === null || !this.isAvailable(now)) {
-        context.count('forward_dropped_not_alpha');
+      // A forwarder checked the signature; the time rules are the alpha's own clock's: until it seals its batch.
+      if (checkTimestamp(context.timing, timestampOf(tx), now, 'alpha') !== 'ok') {
+        context.count('forward_dropped_time');
         continue;
       }
-      if (checkTimestamp(context.timing, timestampOf(tx), now) !== 'ok') {
-        context.count('forward_dropped_time');
+      const period = periodOf(context.timing, timestampOf(tx)); // this one, or the next during this one's blackout
+      const batch = context.alphaOf(period) === context.self ? this.batchFor(period) : null;
+      if (batch === null || !this.isAvailable(now)) {
+        context.count('forward_dropped_not_alpha');
         continue;
       }
       if (batch.transactions.length >= period_transactions_max) {

@@ -11,7 +11,7 @@ import { equal } from '../bytes.ts';
 import { assert } from '../errors.ts';
 import type { Network } from '../network.ts';
 import type { PeerMessage } from '../peer/messages.ts';
-import { startOf, type Timing, timingOf } from '../schedule.ts';
+import { acceptingFrom, type Timing, timingOf } from '../schedule.ts';
 import type { Signer } from '../signature.ts';
 import { LedgerState } from '../ledger/state.ts';
 import type { Store, StoredState } from '../ledger/store.ts';
@@ -139,8 +139,13 @@ export class NodeContext {
     this.log.warn(message);
   }
 
+  /**
+   * Whether this server was running when `period` began to take payments (acceptingFrom):
+   * only then can its batch of that period hold every payment it answered ACCEPTED for it,
+   * and only then does it take payments for it or propose it (PROTOCOL §4).
+   */
   witnessed(period: number): boolean {
-    return this.startedAt <= startOf(this.timing, period);
+    return this.startedAt <= acceptingFrom(this.timing, period);
   }
 
   // ---- where this server stands --------------------------------------------------------

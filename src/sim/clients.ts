@@ -4,7 +4,8 @@
 // a datagram would be) and hands every answer back here and to the invariants.
 //
 // The kinds of payment (the double spends and the malformed ones are the point):
-//   normal      a plain payment to the current alpha or to any server (which forwards it)
+//   normal      a plain payment, as a wallet makes it: to the alpha of the period it stamps
+//               (the next period's, in a period's last few ms)
 //   spread      the same bytes to two or three servers at about the same time
 //   burst       several payments from one payer in one period, together more than it holds
 //   replay      the bytes of an earlier payment, sent again in a later period
@@ -23,9 +24,9 @@
 // both forms go through the same servers, batches and checks. At 0 nothing is drawn for
 // it, so runs without references are the runs they always were.
 
-import { balance_max } from '../constants.ts';
+import { balance_max, wallet_next_period_margin_ms } from '../constants.ts';
 import type { Network } from '../network.ts';
-import { alphaOf, periodOf, startOf, type Timing } from '../schedule.ts';
+import { alphaOf, endOf, periodOf, startOf, type Timing } from '../schedule.ts';
 import type { Signer } from '../signature.ts';
 import { signatureOffsetOf, signPayment } from '../transaction.ts';
 import type { SimCrypto } from './crypto.ts';
@@ -151,9 +152,15 @@ export class Clients {
 
     switch (kind) {
       case 'normal': {
-        const tx = this.sign(payer, clock, usual(), payee.signer.publicKey);
+        // As a wallet pays (src/client/wallet.ts): stamped by its clock and sent straight to the
+        // alpha of the period it stamps; in the period's last few ms, stamped at the next
+        // period's start and sent to the next alpha, which takes it already (PROTOCOL §4).
+        const period = periodOf(this.timing, clock);
+        const timestamp = clock >= endOf(this.timing, period) - wallet_next_period_margin_ms ? endOf(this.timing, period) : clock;
+        const tx = this.sign(payer, timestamp, usual(), payee.signer.publicKey);
         this.remember(tx, payer);
-        return [one(tx)];
+        const delay = random.between(0, 20);
+        return [{ at: now + delay, server: alphaOf(this.network.servers.length, periodOf(this.timing, timestamp)), tx, kind }];
       }
       case 'spread': {
         const tx = this.sign(payer, clock, usual(), payee.signer.publicKey);

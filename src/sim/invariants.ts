@@ -52,7 +52,7 @@ import type { CommitInput } from '../ledger/store.ts';
 import { entry_bytes } from '../ledger/state.ts';
 import type { Network } from '../network.ts';
 import type { PayResult, ServerCore } from '../node/core.ts';
-import { alphaOf, periodOf, type Timing, timingOf } from '../schedule.ts';
+import { acceptingFrom, alphaOf, periodOf, type Timing, timingOf } from '../schedule.ts';
 import { amountOf, hasReference, payeeOf, payerOf, timestampOf, txidOf } from '../transaction.ts';
 import { type AcceptedPayment, invalid_kinds, type PayRequest } from './clients.ts';
 
@@ -441,8 +441,9 @@ export class Invariants {
     if (status !== Status.ACCEPTED) return null;
     const current = periodOf(this.timing, localNow);
     const stamped = periodOf(this.timing, timestampOf(request.tx));
-    if (!(isAlpha ?? alphaOf(this.network.servers.length, current) === server)) violation('answers', [server], `server ${server} accepted a payment in period ${current}, whose alpha is ${alphaOf(this.network.servers.length, current)}`);
-    if (result.period !== current || stamped !== current) {
+    if (!(isAlpha ?? alphaOf(this.network.servers.length, stamped) === server)) violation('answers', [server], `server ${server} accepted a payment for period ${stamped}, whose alpha is ${alphaOf(this.network.servers.length, stamped)}`);
+    // Taken for the period it is stamped in, by that period's own alpha: during it, or during the previous one's last blackout_ms (PROTOCOL §4).
+    if (result.period !== stamped || !(stamped === current || (stamped === current + 1 && localNow >= acceptingFrom(this.timing, stamped)))) {
       violation('answers', [server], `server ${server} accepted a payment stamped in period ${stamped} for period ${result.period} during period ${current}`);
     }
     if (amountOf(request.tx) > this.network.supply) violation('answers', [server], `server ${server} accepted ${amountOf(request.tx)}, more than the supply`);

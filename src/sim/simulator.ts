@@ -687,8 +687,9 @@ export class Simulator {
     this.trace.add(this.now, () => `client -> s${server.index} PAY ${toHex(result.txid).slice(0, 8)} (${request.kind}) -> ${name}`);
     if (!this.liars.has(server.index)) {
       const core = server.core!;
-      const current = periodOf(this.timing, now);
-      this.invariants.onPayAnswer(server.index, request, result, available, now, core.self >= 0 && core.configurations.alphaOf(current, Math.min(core.committed.period, current - 1)) === core.self);
+      // The alpha of the period the payment joins (the next one's, for one stamped in it during this one's blackout).
+      const period = result.period;
+      this.invariants.onPayAnswer(server.index, request, result, available, now, core.self >= 0 && core.configurations.alphaOf(period, Math.min(core.committed.period, period - 1)) === core.self);
     }
   }
 

@@ -8,7 +8,7 @@
 
 import { toHex } from '../../src/bytes.ts';
 import { Kind, Status, statusName } from '../../src/client/codec.ts';
-import { acceptingUntil, periodOf, startOf, timingOf } from '../../src/schedule.ts';
+import { forwardingUntil, periodOf, startOf, timingOf } from '../../src/schedule.ts';
 import type { Signer } from '../../src/signature.ts';
 import { signPayment, txidOf } from '../../src/transaction.ts';
 import { testSigner } from '../helpers/keys.ts';
@@ -78,7 +78,7 @@ export class PaymentLoad {
       const now = Date.now();
       const period = periodOf(timing, now);
       // A wallet does not stamp a payment it cannot get to the alpha before the blackout.
-      if (now >= acceptingUntil(timing, period) - margin) {
+      if (now >= forwardingUntil(timing, period) - margin) {
         await Bun.sleep(startOf(timing, period + 1) + 5 - now);
         continue;
       }

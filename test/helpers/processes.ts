@@ -2,7 +2,7 @@
 // loopback ports, in temporary directories, with short periods. Every process is killed
 // and every directory removed by `stop()`, even when a test fails.
 
-import { acceptingUntil, periodOf, startOf, type Timing, timingOf } from '../../src/schedule.ts';
+import { forwardingUntil, periodOf, startOf, type Timing, timingOf } from '../../src/schedule.ts';
 import { type Subprocess } from 'bun';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -227,7 +227,7 @@ export class ProcessCluster {
     for (;;) {
       const now = Date.now();
       const period = periodOf(timing, now);
-      if (now - startOf(timing, period) >= marginMs && acceptingUntil(timing, period) - now >= marginMs) return period;
+      if (now - startOf(timing, period) >= marginMs && forwardingUntil(timing, period) - now >= marginMs) return period;
       await Bun.sleep(10);
     }
   }

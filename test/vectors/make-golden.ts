@@ -19,7 +19,7 @@ import { concat, equal, toHex, utf8, Writer } from '../../src/bytes.ts';
 import { domain, sha256 } from '../../src/hash.ts';
 import { pack } from '../../src/ip.ts';
 import { type Network, networkToJson, parseNetwork } from '../../src/network.ts';
-import { acceptingUntil, alphaOf, betaOf, endOf, periodOf, startOf, type Timing, timingOf } from '../../src/schedule.ts';
+import { acceptingFrom, alphaOf, betaOf, checkTimestamp, endOf, forwardingUntil, periodOf, startOf, type Taker, type Timing, timingOf } from '../../src/schedule.ts';
 import { formatSeed } from '../../src/seed.ts';
 import { signerFromSeed, type Signer } from '../../src/signature.ts';
 import { signingMessage, signPayment, timestampOf, txidOf } from '../../src/transaction.ts';
@@ -197,10 +197,30 @@ add({
   period,
   start: startOf(timing, period),
   end: endOf(timing, period),
-  acceptingUntil: acceptingUntil(timing, period),
+  acceptingFrom: acceptingFrom(timing, period),
+  forwardingUntil: forwardingUntil(timing, period),
   alpha: alphaOf(golden.servers.length, period),
   betaOfNext: betaOf(golden.servers.length, period + 1),
 });
+
+// The accept rule (§4) around the end of that period: its alpha (server 0) takes payments
+// stamped in it until the end; forwarders until the blackout; the next alpha (server 1)
+// takes payments stamped in the next period from this one's blackout on.
+{
+  const end = endOf(timing, period);
+  const cases: { what: string; timestamp: number; now: number; taker: Taker; verdict: string }[] = [
+    { what: 'stamped and taken at once, by the alpha', timestamp: paymentTime, now: paymentTime, taker: 'alpha', verdict: 'ok' },
+    { what: 'stamped in the period, reaching its alpha in the blackout', timestamp: end - 40, now: end - 30, taker: 'alpha', verdict: 'ok' },
+    { what: 'stamped in the period, reaching a forwarder in the blackout', timestamp: end - 40, now: end - 30, taker: 'forwarder', verdict: 'blackout' },
+    { what: 'stamped in the period, reaching its alpha after its end (sealed)', timestamp: end - 40, now: end, taker: 'alpha', verdict: 'wrong_period' },
+    { what: 'stamped at the next period\'s start, reaching the next alpha in this blackout', timestamp: end, now: end - 5, taker: 'alpha', verdict: 'ok' },
+    { what: 'stamped at the next period\'s start, reaching a forwarder in this blackout', timestamp: end, now: end - 5, taker: 'forwarder', verdict: 'ok' },
+    { what: 'stamped at the next period\'s start, before this blackout', timestamp: end, now: forwardingUntil(timing, period) - 1, taker: 'alpha', verdict: 'wrong_period' },
+    { what: 'stamped more than the skew before the clock', timestamp: paymentTime, now: paymentTime + timing.skewMs + 1, taker: 'alpha', verdict: 'skew' },
+  ];
+  for (const one of cases) check(checkTimestamp(timing, one.timestamp, one.now, one.taker) === one.verdict, `accept rule: ${one.what}`);
+  add({ name: 'the accept rule around the end of the golden period', type: 'accept rule', fields: { ...timing, serverCount: golden.servers.length, period }, cases });
+}
 
 // ---- payments ------------------------------------------------------------------------
 
