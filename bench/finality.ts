@@ -28,14 +28,26 @@ interface FinalityRun {
   readonly statuses: Record<string, number>;
   /** The three servers' CPU time (all threads) from the load's start to the last commit, per payment accepted, µs. */
   readonly cpuPerPaymentUs: number;
+  /** The same percentiles over the second half of the periods (the ledger grown by the first). */
+  readonly laterP50: number;
+  readonly laterP99: number;
 }
 
 export async function finalityBench(quick: boolean): Promise<Row> {
   const periods = Number(process.env.SCRYP_BENCH_PERIODS ?? (quick ? 4 : 100));
-  const target = await finalityRun(periods, quick ? 1_000 : 10_000);
-  // The same at a load this machine carries without saturating (for the notes): what the
-  // protocol costs, apart from what a full CPU adds.
-  const light = quick ? null : await finalityRun(Math.min(periods, 30), 3_000);
+  const lightLoad = Number(process.env.SCRYP_BENCH_LIGHT ?? 3_000);
+  // The target load from an empty ledger to about a million payments, then, on that ledger,
+  // a load this machine carries without saturating: what the protocol costs on a grown
+  // ledger, apart from what a full CPU adds.
+  const cluster = await finalityCluster();
+  let target: FinalityRun;
+  let light: FinalityRun | null;
+  try {
+    target = await cluster.load(periods, quick ? 1_000 : 10_000);
+    light = quick ? null : await cluster.load(Math.min(periods, 30), lightLoad);
+  } finally {
+    await cluster.stop();
+  }
   const allCommitted = target.missing === 0;
   return {
     row: 'finality',
@@ -46,10 +58,10 @@ export async function finalityBench(quick: boolean): Promise<Row> {
     met: allCommitted && target.p99 <= 200,
     notes:
       `3 servers, ${target.periods} periods of ${target.perPeriod.toLocaleString('en')} payments sent to each alpha: ${target.accepted.toLocaleString('en')} of ${target.sent.toLocaleString('en')} accepted, ` +
-      `${target.lost.toLocaleString('en')} not answered before the blackout, ${target.meanApplied.toFixed(0)} applied per period on average; statuses ${JSON.stringify(target.statuses)}` +
+      `${target.lost.toLocaleString('en')} not answered before the seal, ${target.meanApplied.toFixed(0)} applied per period on average; statuses ${JSON.stringify(target.statuses)}; the second half of the periods: p50 ${target.laterP50.toFixed(0)} ms, p99 ${target.laterP99.toFixed(0)} ms` +
       (light === null
         ? ''
-        : `. At ${light.perPeriod.toLocaleString('en')} payments per period (${light.periods} periods, ${light.accepted.toLocaleString('en')} of ${light.sent.toLocaleString('en')} accepted): p50 ${light.p50.toFixed(0)} ms, p99 ${light.p99.toFixed(0)} ms, ${light.missing === 0 ? 'every period committed' : `${light.missing} commits missing`}`),
+        : `. Then, on that ledger (${target.accepted.toLocaleString('en')} payments), ${light.perPeriod.toLocaleString('en')} payments per period (${light.periods} periods, ${light.accepted.toLocaleString('en')} of ${light.sent.toLocaleString('en')} accepted): p50 ${light.p50.toFixed(0)} ms, p99 ${light.p99.toFixed(0)} ms, ${light.missing === 0 ? 'every period committed' : `${light.missing} commits missing`}`),
   };
 }
 
@@ -91,6 +103,16 @@ export async function finalityReferencesBench(quick: boolean): Promise<Row> {
 }
 
 async function finalityRun(periods: number, perPeriod: number, referenceShare = 0): Promise<FinalityRun> {
+  const cluster = await finalityCluster();
+  try {
+    return await cluster.load(periods, perPeriod, referenceShare);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** Three servers with 2,000 funded payers, 1-second periods; loads run one after the other on the same ledger. */
+async function finalityCluster(): Promise<{ load(periods: number, perPeriod: number, referenceShare?: number): Promise<FinalityRun>; stop(): Promise<void> }> {
   const payerCount = 2_000;
   const periodMs = 1_000;
   const cluster = await ProcessCluster.create({
@@ -100,15 +122,22 @@ async function finalityRun(periods: number, perPeriod: number, referenceShare = 
     skewMs: 500,
     wallets: Array.from({ length: payerCount }, (_, i) => ({ label: `finality payer ${i}`, balance: 1_000_000 })),
   });
+  const network = cluster.network;
+  const timing: Timing = { periodMs, blackoutMs: 100, skewMs: 500 };
+  const payers = cluster.wallets;
+  const payee = signerFromSeed(sha256(utf8('finality payee'))).publicKey;
   try {
-    const network = cluster.network;
-    const timing: Timing = { periodMs, blackoutMs: 100, skewMs: 500 };
-    const payers = cluster.wallets;
-    const payee = signerFromSeed(sha256(utf8('finality payee'))).publicKey;
     for (const server of cluster.servers) cluster.start(server.index, ['--log-level', 'info', '--client-rate', '1000000']);
     if (!(await cluster.until(async () => (await Promise.all([0, 1, 2].map((i) => cluster.info(i)))).every((info) => info !== null), 20_000))) {
       throw new Error(`bench: servers did not start\n${cluster.logs()}`);
     }
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  let loads = 0;
+  const load = async (periods: number, perPeriod: number, referenceShare = 0): Promise<FinalityRun> => {
+    loads++;
     // The load starts two periods from now, after signing; every payment is stamped inside
     // its period's accepting window, evenly spread, and goes to that period's alpha.
     const debug = (message: string) => process.env.SCRYP_BENCH_DEBUG && console.error(`finality: ${message}`);
@@ -137,9 +166,9 @@ async function finalityRun(periods: number, perPeriod: number, referenceShare = 
     }
     const signSeconds = (performance.now() - signStart) / 1000;
     if (Date.now() > startOf(timing, first) - 200) throw new Error(`bench: signing took ${signSeconds.toFixed(1)} s, past the first period`);
-    const file = join(cluster.base, 'finality-payments.bin');
+    const file = join(cluster.base, `finality-payments-${loads}.bin`);
     writeFileSync(file, concat(...records));
-    const planFile = join(cluster.base, 'plan.json');
+    const planFile = join(cluster.base, `plan-${loads}.json`);
     writeFileSync(planFile, JSON.stringify({ ports: cluster.servers.map((s) => s.port), periodMs, blackoutMs: timing.blackoutMs, file }));
     debug(`signed ${periods * perPeriod} in ${signSeconds.toFixed(1)} s; load starts at period ${first}`);
     const serversCpuMs = () => cluster.servers.reduce((sum, server) => sum + [...threadCpuMsOf(server.process!.pid).values()].reduce((a, b) => a + b, 0), 0);
@@ -154,6 +183,7 @@ async function finalityRun(periods: number, perPeriod: number, referenceShare = 
     const sent = JSON.parse(output) as { payments: number; accepted: number; lost: number; statuses: Record<string, number> };
 
     const latencies: number[] = [];
+    const later: number[] = [];
     let missing = 0;
     const applied: number[] = [];
     for (const server of cluster.servers) {
@@ -172,6 +202,7 @@ async function finalityRun(periods: number, perPeriod: number, referenceShare = 
           continue;
         }
         latencies.push(commit.at - startOf(timing, k + 1));
+        if (k >= first + periods / 2) later.push(commit.at - startOf(timing, k + 1));
         if (server.index === 0) applied.push(commit.applied);
       }
     }
@@ -188,8 +219,9 @@ async function finalityRun(periods: number, perPeriod: number, referenceShare = 
       meanApplied: applied.reduce((a, b) => a + b, 0) / Math.max(1, applied.length),
       statuses: sent.statuses,
       cpuPerPaymentUs: (cpuMs * 1000) / Math.max(1, sent.accepted),
+      laterP50: percentile(later, 50),
+      laterP99: percentile(later, 99),
     };
-  } finally {
-    await cluster.stop();
-  }
+  };
+  return { load, stop: () => cluster.stop() };
 }

@@ -73,13 +73,14 @@ const timer = setInterval(() => {
   const now = Date.now();
   // Send everything whose time has come.
   while (next < count && timestampAt(next) <= now) send(next++);
-  // Resend what got no answer, while its period still accepts; give up after that.
+  // Resend what got no answer, while its alpha still takes it; give up after that.
   const perf = performance.now();
   while (oldest < next && state[oldest] === 2) oldest++;
   for (let id = oldest; id < next; id++) {
     if (state[id] !== 1) continue;
     const ts = timestampAt(id);
-    const closes = (Math.floor(ts / plan.periodMs) + 1) * plan.periodMs - plan.blackoutMs;
+    // Sent straight to the period's alpha, which takes it until the period's end (PROTOCOL §4).
+    const closes = (Math.floor(ts / plan.periodMs) + 1) * plan.periodMs;
     if (now >= closes) {
       state[id] = 2;
       done++;
