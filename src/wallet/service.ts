@@ -35,7 +35,7 @@ import { formatAddress } from '../ip.ts';
 import type { Network, ServerEntry } from '../network.ts';
 import { formatPaymentRequest, type PaymentRequest } from '../payment-request.ts';
 import { formatReceipt } from '../receipt.ts';
-import { alphaOf, periodOf, type Timing, timingOf } from '../schedule.ts';
+import { type Timing, timingOf } from '../schedule.ts';
 import type { Signer } from '../signature.ts';
 import type {
   BalanceView,
@@ -363,11 +363,11 @@ export class WalletService {
       record.progress = stageAfter(record.progress, line);
       this.onPaymentChange();
     };
-    // The current alpha first: it answers INSUFFICIENT_FUNDS at once, where a forwarder cannot.
-    const server = alphaOf(this.network.servers.length, periodOf(this.timing, this.now()));
+    // pay() sends first to the alpha of the period it stamps (PROTOCOL §4): it takes the payment
+    // until its period's end, and answers INSUFFICIENT_FUNDS at once, where a forwarder cannot.
     this.log.info(`paying ${ticket.amount} scryp to ${record.to}`);
     const reference = ticket.reference === null ? {} : { reference: ticket.reference };
-    pay(this.client, this.network, signer, { to: ticket.to, amount: ticket.amount, ...reference, server, onProgress: step, now: this.now }).then(
+    pay(this.client, this.network, signer, { to: ticket.to, amount: ticket.amount, ...reference, onProgress: step, now: this.now }).then(
       (end: PaymentEnd) => {
         record.progress = progressOfEnd(end);
         if (end.outcome === 'refused') record.refusal = end.status;
