@@ -6,7 +6,7 @@
 // as its own server would, signed with that server's key; the wallet's clock is the real one
 // moved by an offset, so that pay() starts at a chosen instant of a period.
 
-import { describe, expect, test } from 'bun:test';
+import { describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { decodeRequest, encodeReply, Kind, PaymentState, Status } from '../src/client/codec.ts';
 import { GatewayClient } from '../src/client/gateway-client.ts';
 import { pay, stampFor } from '../src/client/wallet.ts';
@@ -14,6 +14,10 @@ import { wallet_next_period_margin_ms } from '../src/constants.ts';
 import { alphaOf, endOf, periodOf, startOf, timingOf } from '../src/schedule.ts';
 import { timestampOf, txidOf } from '../src/transaction.ts';
 import { testNetwork, testSigner } from './helpers/keys.ts';
+
+// Real timers (pay() waits for its period's end): a busy CI machine can take several times the
+// 5-second default; a hang still fails, within this bound.
+setDefaultTimeout(30_000);
 
 const { network, servers, wallets } = testNetwork({ servers: 3, periodMs: 200 });
 const timing = timingOf(network);
