@@ -14,6 +14,12 @@ import { startRefund } from './refund.ts';
 let cursor: string | null = null;
 let next: string | null = null;
 let loading = false;
+/**
+ * What to load once the load in flight is done: a page a person asked for (it wins, the last
+ * one asked), or the newest page again because a period committed meanwhile. Nothing asked
+ * while a page loads is dropped (a click on Older during a refresh was, now and then).
+ */
+let then: { kind: 'page'; before: string | null } | { kind: 'refresh' } | null = null;
 /** What the table shows now: rows are drawn again only when they change (a button being pressed stays where it is). */
 let shown = '';
 
@@ -78,7 +84,10 @@ function row(entry: HistoryRow): HTMLTableRowElement {
 }
 
 async function load(before: string | null): Promise<void> {
-  if (loading) return;
+  if (loading) {
+    then = { kind: 'page', before };
+    return;
+  }
   loading = true;
   try {
     const view = await get<HistoryView>(`/api/history${before === null ? '' : `?before=${encodeURIComponent(before)}`}`);
@@ -96,10 +105,18 @@ async function load(before: string | null): Promise<void> {
   } finally {
     loading = false;
   }
+  const waiting = then;
+  then = null;
+  if (waiting?.kind === 'page') await load(waiting.before);
+  else if (waiting?.kind === 'refresh' && cursor === null) await load(null);
 }
 
 /** Called when a new period commits: the newest page is reloaded; an older page stays as it is. */
 export async function refreshHistory(): Promise<void> {
+  if (loading) {
+    then ??= { kind: 'refresh' };
+    return;
+  }
   if (cursor === null) await load(null);
 }
 
