@@ -36,9 +36,11 @@ describe('both forms of payment, half of them with a reference', () => {
     });
   }
 
-  // (Seed 102 until issue 21's clients, whose payments go straight to the alpha, made its run another, without a snapshot.)
-  test('seed 103: 4 servers, 120 periods of heavy faults, a server caught up by a snapshot with both forms in the archive', () => {
-    const report = simulate({ seed: 103, servers: 4, periods: 120, faults: 'heavy', references: 0.5 });
+  // (Seed 102 until issue 21's clients, whose payments go straight to the alpha, made its run another, without a snapshot;
+  // seed 103 until an alpha at genesis stopped taking payments before the first commit (PROTOCOL §5.4) made 103's run one
+  // without a snapshot and 102's one with a snapshot again.)
+  test('seed 102: 4 servers, 120 periods of heavy faults, a server caught up by a snapshot with both forms in the archive', () => {
+    const report = simulate({ seed: 102, servers: 4, periods: 120, faults: 'heavy', references: 0.5 });
     expectHolds(report);
     expect(report.stats.snapshots).toBeGreaterThanOrEqual(1);
     expect(report.stats.paymentsWithReferenceApplied).toBeGreaterThan(0);
@@ -51,7 +53,7 @@ describe('both forms of payment, half of them with a reference', () => {
     const plain = simulate({ seed: 17, servers: 5, periods: 40, faults: 'light' });
     const zero = simulate({ seed: 17, servers: 5, periods: 40, faults: 'light', references: 0 });
     expect(zero.digest).toBe(plain.digest);
-    expect(plain.digest).toBe('57f96e075d50cb4e'); // test/sim-recorded.test.ts
+    expect(plain.digest).toBe('4cd0f3f6ee2e7d00'); // test/sim-recorded.test.ts
     expect(a.digest).not.toBe(plain.digest);
     expect(plain.stats.paymentsWithReferenceApplied).toBeUndefined();
   });

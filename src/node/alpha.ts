@@ -60,10 +60,12 @@ export class Alpha {
       // Whose turn a period is follows the changes carried change_lead_periods before it
       // (§8.13): an alpha that has not committed that far may not know its turn is over
       // (found by the simulator: a change committed late, two alphas, payments lost).
-      // (At genesis nothing was carried yet that we could have missed: a server that is
-      // available there heard a quorum, none of it ahead, so a fresh network takes payments
-      // from its first period.)
-      if (context.committed.period > 0 && context.committed.period < period - change_lead_periods) return null;
+      // This holds at genesis too: a server that has committed nothing cannot know that no
+      // change was carried and committed late (found by the simulator, seed 1118807243 with
+      // changes: the first commit, carrying a change, came four periods after its period, and
+      // a server still at genesis took a payment as the alpha the change had replaced). A fresh
+      // network takes payments once it has committed its first period.
+      if (context.committed.period < period - change_lead_periods) return null;
       batch = new AlphaBatch(period, context.state, context.timing);
       this.batches.set(period, batch);
     }
