@@ -162,7 +162,7 @@ export class Alpha {
       return decided(null);
     }
     const batch = this.batchFor(period);
-    if (batch === null) return decided(Status.UNAVAILABLE); // restarted during our own alpha period
+    if (batch === null) return decided(Status.UNAVAILABLE); // restarted during our own alpha period, or not committed k - change_lead_periods
     if (batch.transactions.length >= period_transactions_max) return decided(Status.RATE_LIMITED);
     const verdict = batch.applier.check(tx, txid);
     if (verdict === 'duplicate') return decided(Status.DUPLICATE);
