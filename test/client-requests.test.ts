@@ -25,11 +25,18 @@ function setup(perSecond = 200) {
   const { network, servers, wallets } = testNetwork({ servers: 1 });
   const timing = { periodMs: network.periodMs, blackoutMs: network.blackoutMs, skewMs: network.skewMs };
   // Started before a period and ticked into it: a server started within a period is not its alpha's batch.
-  const period = 1_800_000_000;
-  const clock = { now: startOf(timing, period) - 300 };
+  // It takes payments once it has committed its first period (PROTOCOL §5.4): ticked on into the next
+  // one until it has committed the first, the one the test pays in.
+  const first = 1_800_000_000;
+  const period = first + 1;
+  const clock = { now: startOf(timing, first) - 300 };
   const store = new MemoryStore(ServerCore.genesisFor(network));
   store.seedGenesis(LedgerState.fromAccounts(network.genesis).entries());
   const core = new ServerCore({ network, selfIndex: 0, signer: servers[0]!, store, verify, log: silent, now: clock.now });
+  clock.now = startOf(timing, first) + 100;
+  core.tick(clock.now);
+  for (clock.now = startOf(timing, period); clock.now < startOf(timing, period) + 100 && core.committed.period !== first; clock.now++) core.tick(clock.now);
+  expect(core.committed.period).toBe(first);
   clock.now = startOf(timing, period) + 100;
   core.tick(clock.now);
   const counters = core.counters;

@@ -31,9 +31,11 @@ const server = testSigner('server 0');
 const payer = testSigner('wallet genesis');
 const payee = testSigner('wallet payee');
 const period_ms = 1_000;
-const period = 1_800_000_000;
-/** The clock both nodes read: set before the period (so they witness it), then held inside it. */
-const clock = { now: startOf({ periodMs: period_ms, blackoutMs: 100, skewMs: 500 }, period) - 300 };
+const timing = { periodMs: period_ms, blackoutMs: 100, skewMs: 500 };
+/** The network's first period, which both nodes commit (empty) before the test pays in the next (PROTOCOL §5.4). */
+const first = 1_800_000_000;
+/** The clock both nodes read: set before the first period (so they witness it and the next), then held inside the next. */
+const clock = { now: startOf(timing, first) - 300 };
 
 let base = '';
 let nodes: ScrypNode[] = [];
@@ -64,7 +66,13 @@ beforeAll(async () => {
       ...(withHttp ? { http: { address: any_loopback_port } } : {}),
     });
   nodes = [await start('a', portA!, false), await start('b', portB!, true)];
-  clock.now += 400; // inside the period, in its accepting window
+  // A node takes payments once it has committed its network's first period: into the next one, and
+  // held there until each has (its ticks run on real timers), then inside it, in its accepting window.
+  clock.now = startOf(timing, first + 1);
+  const deadline = Date.now() + 20_000;
+  while (!nodes.every((node) => node.core.committed.period === first) && Date.now() < deadline) await Bun.sleep(10);
+  expect(nodes.map((node) => node.core.committed.period)).toEqual([first, first]);
+  clock.now = startOf(timing, first + 1) + 400;
   udp = await Bun.udpSocket({
     hostname: '127.0.0.1',
     port: clientPort!,
