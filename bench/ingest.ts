@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { toHex, utf8 } from '../src/bytes.ts';
 import { sha256 } from '../src/hash.ts';
 import { parseNetwork } from '../src/network.ts';
-import { Kind, Status } from '../src/client/codec.ts';
+import { type InfoBody, Kind, Status } from '../src/client/codec.ts';
 import { UdpClient } from '../src/client/udp-client.ts';
 import { formatSeed } from '../src/seed.ts';
 import { signerFromSeed } from '../src/signature.ts';
@@ -23,19 +23,23 @@ import { formatRate, type Row, threadCpuMsOf } from './report.ts';
 const load_lead_ms = 3_000;
 
 /** Resolves once the node answers INFO (it needs a moment to start); throws if it dies or never does. */
-async function untilAnswers(port: number, networkId: Uint8Array, child: { exitCode: number | null }): Promise<void> {
+/** Until the node answers INFO with a committed period: a fresh network's alpha takes no payment before its first commit (PROTOCOL §5.4). */
+async function untilCommitted(port: number, networkId: Uint8Array, child: { exitCode: number | null }): Promise<void> {
   const client = await UdpClient.open();
   try {
-    for (let attempt = 0; attempt < 100; attempt++) {
+    // A node started within a period first commits the next one, at its end: up to two 10 s periods.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`bench: the node exited with ${child.exitCode} at start`);
       try {
         const reply = await client.ask({ host: '127.0.0.1', port }, { kind: Kind.INFO }, { networkId, attempts: 1, timeoutMs: 200 });
-        if (reply.status === Status.OK) return;
+        if (reply.status === Status.OK && (reply.body as InfoBody).committedPeriod > 0) return;
       } catch {
         // not up yet
       }
+      await Bun.sleep(50);
     }
-    throw new Error('bench: the node never answered INFO');
+    throw new Error('bench: the node never answered INFO with a committed period');
   } finally {
     client.close();
   }
@@ -213,10 +217,11 @@ async function ingestRun(quick: boolean, measureNative: (ms: number) => number, 
       [...command, 'node', '--network', join(base, 'network.json'), '--dir', dir, '--log-level', 'warn', '--client-rate', '1000000', ...(metrics ? ['--metrics', `127.0.0.1:${metricsPort}`] : [])],
       { stdout: 'ignore', stderr: 'inherit' },
     );
-    // The load's period starts once the node answers, and a few seconds on (signing the
-    // payments takes that long): a node that started after the period began would refuse
-    // it (UNAVAILABLE), and under load a start can take seconds (a run of 0 payments/s).
-    await untilAnswers(port!, network.id, child);
+    // The load's period starts once the node answers and has committed its first period (a
+    // fresh network takes payments only from then on, PROTOCOL §5.4), and a few seconds on
+    // (signing the payments takes that long): a node that started after the period began
+    // would refuse it (UNAVAILABLE), and under load a start can take seconds (a run of 0 payments/s).
+    await untilCommitted(port!, network.id, child);
     const timestamp = Math.floor((Date.now() + load_lead_ms) / periodMs + 1) * periodMs + 50;
     const file = join(base, 'payments.bin');
     const all: Uint8Array[] = [];
