@@ -52,26 +52,29 @@ async function confirmationAt(setting: Setting): Promise<Row> {
     const wallet = join(cluster.base, 'payer');
     mkdirSync(wallet);
     writeFileSync(join(wallet, '.seed'), formatSeed(testSeed('wallet genesis')), { mode: 0o600 });
-    const payee = toHex(testSigner('wallet bench payee').publicKey);
+    // Every other payment pays an account the network has never seen (the payee check and a
+    // new ledger entry, as real traffic has), the others one it has.
+    const payeeOf = (i: number) => toHex(testSigner(i % 2 === 0 ? 'wallet bench payee' : `wallet bench new payee ${i}`).publicKey);
     const ready = await cluster.until(async () => {
       const infos = await Promise.all(cluster.servers.map((server) => cluster.info(server.index)));
       return infos.every((info) => info !== null && info.committedPeriod > 0);
     }, 20_000);
     if (!ready) throw new Error(`bench confirmation: the servers did not commit\n${cluster.logs()}`);
     await Bun.sleep(2 * periodMs); // every server has seen a whole period start: alphas accept
-    const payOnce = () =>
+    const payOnce = (payee: string) =>
       Bun.spawn([binary, 'pay', '--network', cluster.networkFile, '--dir', wallet, '--to', payee, '--amount', '1', '--log-level', 'warn'], { stdout: 'pipe', stderr: 'pipe' });
     // A first payment, not timed, leaves the wallet knowing the servers (known-servers.json).
-    if ((await payOnce().exited) !== 0) throw new Error(`bench confirmation: the first payment failed\n${cluster.logs()}`);
+    if ((await payOnce(payeeOf(0)).exited) !== 0) throw new Error(`bench confirmation: the first payment failed\n${cluster.logs()}`);
     const startup = await versionMs(5);
     const times: number[] = [];
     const floors: number[] = [];
     let failures = 0;
     for (let i = 0; i < setting.payments; i++) {
+      const payee = payeeOf(i + 1); // (derived before the clock starts)
       await Bun.sleep(Math.random() * periodMs);
       const spawnedAt = Date.now();
       const t = performance.now();
-      const code = await payOnce().exited;
+      const code = await payOnce(payee).exited;
       const elapsed = performance.now() - t;
       if (code !== 0) {
         failures++;
@@ -97,7 +100,7 @@ async function confirmationAt(setting: Setting): Promise<Row> {
       ratio: `p50 − floor ${(p50 - percentile(floors, 50)).toFixed(0)} ms, p90 − floor ${(p90 - percentile(floors, 90)).toFixed(0)} ms`,
       target: targetText,
       met,
-      notes: `period ${periodMs} ms, blackout ${blackoutMs} ms; each payment launched at a random instant (a pause uniform over a period after the last one ended), timed from spawn to exit; the wallet's directory holds known-servers.json from a first payment`,
+      notes: `period ${periodMs} ms, blackout ${blackoutMs} ms; each payment launched at a random instant (a pause uniform over a period after the last one ended), timed from spawn to exit; the wallet's directory holds known-servers.json from a first payment; every other payment pays an account never seen before`,
     };
   } finally {
     await cluster.stop();
